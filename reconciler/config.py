@@ -1,0 +1,149 @@
+"""`reconciler.yaml` at the repository root: limits of the capability matrix, ownership and safety settings."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import Diagnostic, InputError
+from reconciler.load import Document, interpolate, key_location, read_documents
+from reconciler.model import SourceLocation
+
+CONFIG_FILE = "reconciler.yaml"
+DEFAULT_PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The server's capability matrix (DESIGN §4); a project may tighten or loosen it."""
+
+    max_parameters: int = 10
+    max_description_length: int = 255
+    parameter_types: tuple[str, ...] = DEFAULT_PARAMETER_TYPES
+    name_pattern: str = r"^[a-zA-Z0-9_-]{1,64}$"
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    limits: Limits = field(default_factory=Limits)
+    managed_by: str = "reconciler"
+    prune: bool = True
+    mass_delete_share: float = 0.25
+    sensitive_variables: tuple[str, ...] = ()
+    file: str | None = None
+
+    def is_sensitive(self, variable: str) -> bool:
+        """Explicitly listed, or named like a secret."""
+        upper = variable.upper()
+        return variable in self.sensitive_variables or any(
+            word in upper for word in ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
+        )
+
+
+_KEYS: dict[str, type | tuple[type, ...]] = {
+    "limits": dict,
+    "managed_by": str,
+    "prune": bool,
+    "mass_delete_share": (int, float),
+    "sensitive_variables": list,
+}
+_LIMIT_KEYS: dict[str, type | tuple[type, ...]] = {
+    "max_parameters": int,
+    "max_description_length": int,
+    "parameter_types": list,
+    "name_pattern": str,
+}
+
+
+def find_root(directory: Path) -> Path:
+    """The repository root: the nearest ancestor with `.git`, else the current directory when it holds
+    `directory`, else `directory` itself."""
+    directory = directory.resolve()
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    cwd = Path.cwd().resolve()
+    if directory == cwd or cwd in directory.parents:
+        return cwd
+    return directory
+
+
+def load_config(root: Path, environ: Mapping[str, str] | None = None) -> Config:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return Config(root=root)
+    documents = read_documents(path)
+    if not documents:
+        return Config(root=root, file=documents[0].file if documents else None)
+    document = documents[0]
+    diagnostics: list[Diagnostic] = []
+    interpolate(document.content, document.file, environ if environ is not None else os.environ, diagnostics, {})
+    config = _parse(document, root, diagnostics)
+    if diagnostics:
+        raise InputError(diagnostics)
+    return config
+
+
+def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Config:
+    content = document.content
+    if not isinstance(content, dict):
+        raise InputError.at(document.location, f"{CONFIG_FILE} must be a mapping", "type")
+    values = _check(content, _KEYS, document.file, diagnostics, "")
+    limit_values = _check(values.get("limits", {}), _LIMIT_KEYS, document.file, diagnostics, "limits.")
+    share = float(values.get("mass_delete_share", 0.25))
+    if not 0 <= share <= 1:
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                key_location(document.file, content, "mass_delete_share"),
+                "mass_delete_share is a share of the managed tools, from 0 to 1 (e.g. 0.25)",
+            )
+        )
+    limits = Limits(
+        max_parameters=limit_values.get("max_parameters", 10),
+        max_description_length=limit_values.get("max_description_length", 255),
+        parameter_types=tuple(limit_values.get("parameter_types", DEFAULT_PARAMETER_TYPES)),
+        name_pattern=limit_values.get("name_pattern", Limits.name_pattern),
+    )
+    return Config(
+        root=root,
+        limits=limits,
+        managed_by=values.get("managed_by", "reconciler"),
+        prune=values.get("prune", True),
+        mass_delete_share=share,
+        sensitive_variables=tuple(str(v) for v in values.get("sensitive_variables", [])),
+        file=document.file,
+    )
+
+
+def _check(
+    mapping: Any,
+    allowed: dict[str, type | tuple[type, ...]],
+    file: str,
+    diagnostics: list[Diagnostic],
+    prefix: str,
+) -> dict[str, Any]:
+    good: dict[str, Any] = {}
+    if not isinstance(mapping, dict):
+        return good
+    for key, value in mapping.items():
+        where = key_location(file, mapping, key)
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(allowed)}"
+            diagnostics.append(Diagnostic("error", where, f"unknown key '{prefix}{key}'{hint}", "unknown-key"))
+        elif isinstance(value, bool) and allowed[key] is not bool:
+            diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' has the wrong type", "type"))
+        elif not isinstance(value, allowed[key]):
+            diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' has the wrong type", "type"))
+        else:
+            good[key] = value
+    return good
+
+
+__all__ = ["CONFIG_FILE", "Config", "Limits", "SourceLocation", "find_root", "load_config"]

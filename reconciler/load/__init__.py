@@ -1,0 +1,86 @@
+"""Stage 1: files → documents that remember their place.
+
+`load_directory` reads `tools.d/` recursively in sorted order, refuses hostile YAML cheaply, and replaces
+`${VAR}` references in tool definitions and sources. It does no network I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.errors import Diagnostic, InputError
+from reconciler.load.files import DOCUMENT_SUFFIXES, Document, DocumentKind, discover, display_path, read_documents
+from reconciler.load.interpolate import interpolate
+from reconciler.load.located import (
+    LocatedDict,
+    LocatedList,
+    item_location,
+    key_location,
+    locate,
+    location,
+    node_location,
+)
+from reconciler.model import SourceLocation
+
+
+@dataclass
+class LoadedState:
+    """Every document found, the errors met on the way, and the variables read from the environment."""
+
+    documents: list[Document] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+def load_directory(directory: Path, environ: Mapping[str, str]) -> LoadedState:
+    state = LoadedState()
+    if not directory.is_dir():
+        raise InputError.at(
+            SourceLocation(display_path(directory)),
+            "no such directory; pass the folder that holds your tool definitions (default: tools.d)",
+            "io",
+        )
+    for path in discover(directory):
+        try:
+            documents = read_documents(path)
+        except InputError as exc:
+            state.diagnostics.extend(exc.diagnostics)
+            continue
+        for document in documents:
+            if not isinstance(document.content, dict):
+                kind = "a list" if isinstance(document.content, list) else f"{type(document.content).__name__}"
+                state.diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        document.location,
+                        f"a document must be a mapping (a tool definition, a source: or an OpenAPI "
+                        f"description), not {kind}",
+                        "type",
+                    )
+                )
+                continue
+            if document.kind != "openapi":
+                interpolate(document.content, document.file, environ, state.diagnostics, state.variables)
+            state.documents.append(document)
+    return state
+
+
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "Document",
+    "DocumentKind",
+    "LoadedState",
+    "LocatedDict",
+    "LocatedList",
+    "display_path",
+    "interpolate",
+    "item_location",
+    "key_location",
+    "load_directory",
+    "locate",
+    "location",
+    "node_location",
+    "read_documents",
+]

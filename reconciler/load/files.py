@@ -1,0 +1,100 @@
+"""Finding the files of the desired state, and reading one file into documents."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from reconciler.errors import InputError
+from reconciler.load.located import LocatedDict, locate
+from reconciler.load.yaml_loader import decode, parse_json, parse_yaml
+from reconciler.model import SourceLocation
+
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+DocumentKind = Literal["tool", "source", "openapi"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML/JSON document of a file: its content and where it came from."""
+
+    file: str
+    path: Path
+    index: int
+    content: Any
+    location: SourceLocation
+    kind: DocumentKind = "tool"
+    _relocated: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def locate(self, *path: str | int) -> SourceLocation:
+        """Where `path` (keys and indexes from the document's root) was written."""
+        root = self.content
+        if not isinstance(root, LocatedDict) and self.path.suffix == ".json":
+            root = self._located_json()
+        return locate(self.file, root, path)
+
+    def _located_json(self) -> Any:
+        # JSON is parsed by the stdlib without positions; reparse through the YAML composer on first need.
+        if "root" not in self._relocated:
+            try:
+                documents = list(parse_yaml(decode(self.path.read_bytes(), self.file), self.file))
+                self._relocated["root"] = documents[0][0] if documents else self.content
+            except (InputError, OSError):
+                self._relocated["root"] = self.content
+        return self._relocated["root"]
+
+
+def display_path(path: Path) -> str:
+    """The path as a user in the current directory would type it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def discover(directory: Path) -> list[Path]:
+    """Every document file below `directory`, recursively, in sorted order (hidden entries skipped)."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            Path(root, name) for name in files if name.endswith(DOCUMENT_SUFFIXES) and not name.startswith(".")
+        )
+    return sorted(found, key=lambda p: p.relative_to(directory).parts)
+
+
+def read_documents(path: Path, file: str | None = None) -> list[Document]:
+    """Parse one file into its documents. Raises InputError for unreadable or malformed files."""
+    file = file or display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError.at(
+                SourceLocation(file), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", "limit"
+            )
+        text = decode(path.read_bytes(), file)
+    except OSError as exc:
+        raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
+    if path.suffix == ".json":
+        if not text.strip():
+            return []
+        contents = [(parse_json(text, file), SourceLocation(file))]
+    else:
+        contents = list(parse_yaml(text, file))
+    return [
+        Document(file, path, index, content, where, classify(content))
+        for index, (content, where) in enumerate(contents)
+    ]
+
+
+def classify(content: Any) -> DocumentKind:
+    if isinstance(content, dict):
+        if "openapi" in content or "swagger" in content:
+            return "openapi"
+        if "source" in content:
+            return "source"
+    return "tool"

@@ -1,0 +1,90 @@
+"""`${VAR}` and `${VAR:-default}` in string values, replaced from the environment.
+
+`$${` writes a literal `${`. Only tool definitions, OpenAPI sources and reconciler.yaml are interpolated:
+published OpenAPI descriptions use `${…}` in their prose (DigitalOcean's does) and are taken as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.errors import Diagnostic
+from reconciler.load.located import LocatedDict, LocatedList, key_location, location
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def interpolate(
+    content: Any,
+    file: str,
+    environ: Mapping[str, str],
+    diagnostics: list[Diagnostic],
+    used: dict[str, str],
+) -> Any:
+    """Replace references in every string value of `content` (in place for containers); record each variable
+    read in `used`, and an error in `diagnostics` for each unset or malformed reference."""
+
+    def replace_in(value: str, where: Callable[[], Any]) -> str:
+        if "$" not in value:
+            return value
+
+        def substitute(match: re.Match[str]) -> str:
+            text = match.group(0)
+            if text == "$${":
+                return "${"
+            inner = match.group(1)
+            if inner is None:
+                diagnostics.append(Diagnostic("error", where(), "unclosed '${'; write '$${' for a literal", "variable"))
+                return text
+            name, sep, default = inner.partition(":-")
+            if not _NAME.fullmatch(name):
+                diagnostics.append(
+                    Diagnostic("error", where(), f"malformed variable reference '${{{inner}}}'", "variable")
+                )
+                return text
+            if name in environ:
+                used[name] = environ[name]
+                return environ[name]
+            if sep:
+                return default
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    where(),
+                    f"environment variable {name} is not set; set it, or give a default as '${{{name}:-value}}'",
+                    "variable",
+                )
+            )
+            return text
+
+        return _REFERENCE.sub(substitute, value)
+
+    return _walk(content, file, replace_in)
+
+
+def _walk(node: Any, file: str, replace_in: Callable[[str, Callable[[], Any]], str]) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                node[key] = replace_in(value, lambda k=key: key_location(file, node, k))  # type: ignore[misc]
+            elif isinstance(value, (dict, list)):
+                _walk(value, file, replace_in)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, str):
+
+                def where(i: int = index) -> Any:
+                    if isinstance(node, LocatedList) and i < len(node.item_marks):
+                        return location(file, node.item_marks[i])
+                    return location(file, getattr(node, "mark", None))
+
+                node[index] = replace_in(value, where)
+            elif isinstance(value, (dict, list)):
+                _walk(value, file, replace_in)
+    return node
+
+
+__all__ = ["LocatedDict", "interpolate"]

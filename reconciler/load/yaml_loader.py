@@ -1,0 +1,287 @@
+"""Bytes → located JSON-like documents, with limits that keep hostile input cheap to refuse.
+
+libyaml (PyYAML's C parser) composes the node graph; a small constructor of our own turns nodes into
+`LocatedDict`/`LocatedList`, because PyYAML's constructors drop positions and silently accept duplicate keys.
+Aliases are expanded, not shared (so a later mutation cannot leak between two places), within a small budget:
+an alias bomb is refused after a few thousand nodes, never expanded. JSON files take the stdlib parser, which
+is many times faster; their positions are recovered only when an error needs one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from reconciler.errors import Diagnostic, InputError
+from reconciler.load.located import LocatedDict, LocatedList, location
+from reconciler.model import SourceLocation
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml is present in every wheel we support
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 128
+ALIAS_EXPANSION_BUDGET = 10_000
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+_BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 (with or without a BOM) or an error that names the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError.at(
+            SourceLocation(file, line, column),
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            "encoding",
+        ) from None
+
+
+def parse_yaml(text: str, file: str) -> Iterator[tuple[Any, SourceLocation]]:
+    """Each document of a YAML stream, with the place it starts. Empty documents are skipped."""
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            yield _Constructor(file).construct(node), location(file, node.start_mark)
+    except yaml.MarkedYAMLError as exc:
+        raise InputError([_syntax_diagnostic(exc, text, file)]) from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(SourceLocation(file), f"YAML error: {exc}", "syntax") from None
+    finally:
+        loader.dispose()
+
+
+def parse_json(text: str, file: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_JsonObject(file, text))
+    except json.JSONDecodeError as exc:
+        raise InputError.at(
+            SourceLocation(file, exc.lineno, exc.colno), f"JSON syntax error: {exc.msg}", "syntax"
+        ) from None
+    except RecursionError:
+        raise InputError.at(
+            SourceLocation(file), f"nesting deeper than {MAX_DEPTH} levels; flatten the document", "limit"
+        ) from None
+
+
+class _JsonObject:
+    """object_pairs_hook that refuses duplicate keys (json.loads keeps the last one silently)."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise InputError.at(
+                        self._find_key(key), f"duplicate key {key!r}; each key may appear once", "duplicate-key"
+                    )
+                seen.add(key)
+        return result
+
+    def _find_key(self, key: str) -> SourceLocation:
+        needle = json.dumps(key) + ":"
+        first = self.text.find(needle)
+        second = self.text.find(needle, first + 1) if first >= 0 else -1
+        index = second if second >= 0 else max(first, 0)
+        line = self.text.count("\n", 0, index) + 1
+        return SourceLocation(self.file, line, index - (self.text.rfind("\n", 0, index) + 1) + 1)
+
+
+def _syntax_diagnostic(exc: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    where = location(file, mark)
+    problem = exc.problem or "invalid YAML"
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        return Diagnostic("error", where, "tab character in indentation; YAML indents with spaces", "tab")
+    context = f" {exc.context}" if exc.context else ""
+    return Diagnostic("error", where, f"YAML syntax error: {problem}{context}", "syntax")
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    index = start + column
+    return text[index] if index < len(text) else ""
+
+
+class _Constructor:
+    """Nodes → located containers and JSON scalars, refusing what a tool definition never needs."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.seen: set[int] = set()
+        self.alias_depth = 0
+        self.expanded = 0
+
+    def construct(self, node: yaml.Node, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise InputError.at(
+                location(self.file, node.start_mark),
+                f"nesting deeper than {MAX_DEPTH} levels; flatten the document",
+                "limit",
+            )
+        is_alias = id(node) in self.seen
+        if is_alias:
+            self.alias_depth += 1
+        else:
+            self.seen.add(id(node))
+        if self.alias_depth:
+            self.expanded += 1
+            if self.expanded > ALIAS_EXPANSION_BUDGET:
+                raise InputError.at(
+                    location(self.file, node.start_mark),
+                    f"YAML aliases expand past {ALIAS_EXPANSION_BUDGET} nodes; write the values out instead",
+                    "alias-bomb",
+                )
+        try:
+            if isinstance(node, yaml.ScalarNode):
+                return self._scalar(node)
+            if isinstance(node, yaml.SequenceNode):
+                return self._sequence(node, depth)
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, depth)
+            raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover
+        finally:
+            if is_alias:
+                self.alias_depth -= 1
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR or tag == _TIMESTAMP:
+            return value
+        if tag == _INT:
+            return _to_int(value)
+        if tag == _FLOAT:
+            return _to_float(value)
+        if tag == _BOOL:
+            return _BOOL_VALUES[value.lower()]
+        if tag == _NULL:
+            return None
+        raise InputError.at(
+            location(self.file, node.start_mark),
+            f"unsupported YAML tag {tag!r}; use plain strings, numbers, booleans, lists and mappings",
+            "tag",
+        )
+
+    def _sequence(self, node: yaml.SequenceNode, depth: int) -> LocatedList:
+        if node.tag != _SEQ:
+            self._bad_tag(node)
+        result = LocatedList(node.start_mark)
+        marks = result.item_marks
+        for item in node.value:
+            marks.append(item.start_mark)
+            result.append(self.construct(item, depth + 1))
+        return result
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> LocatedDict:
+        if node.tag != _MAP:
+            self._bad_tag(node)
+        result = LocatedDict(node.start_mark)
+        explicit: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                self._merge(result, value_node, depth, explicit)
+                continue
+            key = self.construct(key_node, depth + 1)
+            if isinstance(key, bool) or key is None or isinstance(key, (dict, list)):
+                raise InputError.at(
+                    location(self.file, key_node.start_mark),
+                    f"mapping key {key_node.value!r} must be a string; quote it",
+                    "key",
+                )
+            key = str(key)
+            if key in explicit:
+                raise InputError.at(
+                    location(self.file, key_node.start_mark),
+                    f"duplicate key {key!r}; each key may appear once in a mapping",
+                    "duplicate-key",
+                )
+            explicit.add(key)
+            result.key_marks[key] = key_node.start_mark
+            result[key] = self.construct(value_node, depth + 1)
+        return result
+
+    def _merge(self, result: LocatedDict, value_node: yaml.Node, depth: int, explicit: set[str]) -> None:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            merged = self.construct(source, depth + 1)
+            if not isinstance(merged, LocatedDict):
+                raise InputError.at(
+                    location(self.file, source.start_mark), "a merge key (<<) takes a mapping", "merge"
+                )
+            for key, value in merged.items():
+                if key not in explicit and key not in result:
+                    result[key] = value
+                    result.key_marks[key] = merged.key_marks[key]
+
+    def _bad_tag(self, node: yaml.Node) -> None:
+        raise InputError.at(
+            location(self.file, node.start_mark),
+            f"unsupported YAML tag {node.tag!r}; use plain lists and mappings",
+            "tag",
+        )
+
+
+def _to_int(value: str) -> int:
+    text = value.replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    if text.startswith("0x"):
+        return sign * int(text[2:], 16)
+    if text.startswith("0o"):
+        return sign * int(text[2:], 8)
+    if text.startswith("0b"):
+        return sign * int(text[2:], 2)
+    if ":" in text:  # YAML 1.1 sexagesimal
+        total = 0
+        for part in text.split(":"):
+            total = total * 60 + int(part)
+        return sign * total
+    if len(text) > 1 and text.startswith("0"):
+        return sign * int(text, 8)
+    return sign * int(text)
+
+
+def _to_float(value: str) -> float:
+    text = value.replace("_", "").lower()
+    if text in (".inf", "+.inf"):
+        return float("inf")
+    if text == "-.inf":
+        return float("-inf")
+    if text == ".nan":
+        return float("nan")
+    if ":" in text:
+        sign = -1.0 if text.startswith("-") else 1.0
+        total = 0.0
+        for part in text.lstrip("+-").split(":"):
+            total = total * 60 + float(part)
+        return sign * total
+    return float(text)

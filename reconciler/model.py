@@ -1,0 +1,89 @@
+"""Frozen records that flow through the pipeline: places in the input, and compiled tools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JSON = Any
+"""A JSON value: dict, list, str, int, float, bool or None."""
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceLocation:
+    """A place in the input: a path as the user would type it, and a 1-based line and column."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    requests_per_minute: int | None = None
+    burst_size: int | None = None
+
+
+ToolOrigin = Literal["definition", "openapi"]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One desired tool, compiled from a tool definition or an OpenAPI operation.
+
+    `schema` is the model-facing JSON Schema (context parameters are not in it). `field_locations` maps the
+    names of the fields written in the input (`name`, `description`, `parameters.sku`, …) to where they were
+    written, so that later stages can point at them.
+    """
+
+    name: str
+    description: str
+    endpoint: str
+    schema: Mapping[str, JSON]
+    location: SourceLocation
+    context: Mapping[str, str] = field(default_factory=dict)
+    rate_limit: RateLimit | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    request: Mapping[str, JSON] | None = None
+    protected: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    origin: ToolOrigin = "definition"
+    schema_is_user_written: bool = False
+    field_locations: Mapping[str, SourceLocation] = field(default_factory=dict)
+
+    def location_of(self, field_name: str) -> SourceLocation:
+        """Where `field_name` (or its closest written parent) was written, else the tool itself."""
+        probe = field_name
+        while probe:
+            if probe in self.field_locations:
+                return self.field_locations[probe]
+            probe = probe.rpartition(".")[0]
+        return self.location
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedOperation:
+    """An OpenAPI operation that did not become a tool, and why."""
+
+    operation: str
+    location: SourceLocation
+    reason: str
+
+
+__all__ = [
+    "JSON",
+    "JSON_SCHEMA_DIALECT",
+    "NAME_PATTERN",
+    "RateLimit",
+    "SkippedOperation",
+    "SourceLocation",
+    "Tool",
+    "ToolOrigin",
+]
