@@ -41,7 +41,8 @@ class Config:
         """Explicitly listed, or named like a secret."""
         upper = variable.upper()
         return variable in self.sensitive_variables or any(
-            word in upper for word in ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
+            word in upper
+            for word in ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
         )
 
 
@@ -82,7 +83,9 @@ def load_config(root: Path, environ: Mapping[str, str] | None = None) -> Config:
         return Config(root=root, file=documents[0].file if documents else None)
     document = documents[0]
     diagnostics: list[Diagnostic] = []
-    interpolate(document.content, document.file, environ if environ is not None else os.environ, diagnostics, {})
+    interpolate(
+        document.content, document.file, environ if environ is not None else os.environ, diagnostics, {}
+    )
     config = _parse(document, root, diagnostics)
     if diagnostics:
         raise InputError(diagnostics)
@@ -136,10 +139,10 @@ def _check(
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(allowed)}"
-            diagnostics.append(Diagnostic("error", where, f"unknown key '{prefix}{key}'{hint}", "unknown-key"))
-        elif isinstance(value, bool) and allowed[key] is not bool:
-            diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' has the wrong type", "type"))
-        elif not isinstance(value, allowed[key]):
+            diagnostics.append(
+                Diagnostic("error", where, f"unknown key '{prefix}{key}'{hint}", "unknown-key")
+            )
+        elif (isinstance(value, bool) and allowed[key] is not bool) or not isinstance(value, allowed[key]):
             diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' has the wrong type", "type"))
         else:
             good[key] = value

@@ -106,9 +106,13 @@ class ApiError(ReconcilerError):
         status: int | None = None,
         correlation_id: str | None = None,
         details: Sequence[ApiErrorDetail] = (),
+        maybe_committed: bool = False,
     ) -> None:
         self.message = message
         self.status = status
+        # True when a write may have reached the server although no answer came back (lost response):
+        # the caller must look before it writes again.
+        self.maybe_committed = maybe_committed
         self.correlation_id = correlation_id
         self.details = list(details)
         text = message

@@ -58,7 +58,10 @@ def openai_function(tool: Tool) -> dict[str, Any]:
     """The LLM gateway's function-tool form; context parameters are filled by the runtime, never by the model."""
     parameters = {key: value for key, value in tool.schema.items() if key != "$schema"}
     return normalize(
-        {"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": parameters}}
+        {
+            "type": "function",
+            "function": {"name": tool.name, "description": tool.description, "parameters": parameters},
+        }
     )
 
 

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.errors import Diagnostic, InputError
-from reconciler.load.files import DOCUMENT_SUFFIXES, Document, DocumentKind, discover, display_path, read_documents
+from reconciler.load.files import (
+    DOCUMENT_SUFFIXES,
+    Document,
+    DocumentKind,
+    discover,
+    display_path,
+    read_documents,
+)
 from reconciler.load.interpolate import interpolate
 from reconciler.load.located import (
     LocatedDict,
@@ -50,7 +57,9 @@ def load_directory(directory: Path, environ: Mapping[str, str]) -> LoadedState:
             continue
         for document in documents:
             if not isinstance(document.content, dict):
-                kind = "a list" if isinstance(document.content, list) else f"{type(document.content).__name__}"
+                kind = (
+                    "a list" if isinstance(document.content, list) else f"{type(document.content).__name__}"
+                )
                 state.diagnostics.append(
                     Diagnostic(
                         "error",

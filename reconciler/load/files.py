@@ -62,7 +62,9 @@ def discover(directory: Path) -> list[Path]:
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(
-            Path(root, name) for name in files if name.endswith(DOCUMENT_SUFFIXES) and not name.startswith(".")
+            Path(root, name)
+            for name in files
+            if name.endswith(DOCUMENT_SUFFIXES) and not name.startswith(".")
         )
     return sorted(found, key=lambda p: p.relative_to(directory).parts)
 

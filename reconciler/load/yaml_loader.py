@@ -98,7 +98,9 @@ class _JsonObject:
             for key, _ in pairs:
                 if key in seen:
                     raise InputError.at(
-                        self._find_key(key), f"duplicate key {key!r}; each key may appear once", "duplicate-key"
+                        self._find_key(key),
+                        f"duplicate key {key!r}; each key may appear once",
+                        "duplicate-key",
                     )
                 seen.add(key)
         return result

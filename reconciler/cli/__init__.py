@@ -1,0 +1,71 @@
+"""The command line: parse, call, render. The one place that prints and chooses exit codes.
+
+Each command lives in its own module and is registered on the `cli` group below; library code raises
+`ReconcilerError`s and `main` turns them into a message and an exit code (0, 1, 2; 130 on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+
+from reconciler.cli.output import Output, echo_error
+from reconciler.errors import InputError, ReconcilerError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Log every HTTP exchange (secrets redacted) and show tracebacks.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+@click.version_option(package_name="reconciler")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
+    """Declarative GitOps reconciler for Genesys Cloud AI tool definitions."""
+    ctx.obj = Output(debug=debug, no_color=no_color)
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
+        for noisy in ("httpcore", "hpack"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _register() -> None:
+    from reconciler.cli import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of exiting, so tests can call it."""
+    _register()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="reconciler"
+        )
+    except click.exceptions.Abort:
+        echo_error("aborted")
+        return 130
+    except KeyboardInterrupt:
+        echo_error("interrupted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 1 if exc.exit_code == 2 else exc.exit_code
+    except InputError as exc:
+        for diagnostic in exc.diagnostics:
+            echo_error(str(diagnostic), prefix=False)
+        return exc.exit_code
+    except ReconcilerError as exc:
+        if debug:
+            raise
+        echo_error(str(exc))
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+__all__ = ["cli", "main"]
