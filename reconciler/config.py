@@ -41,8 +41,7 @@ class Config:
         """Explicitly listed, or named like a secret."""
         upper = variable.upper()
         return variable in self.sensitive_variables or any(
-            word in upper
-            for word in ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
+            word in upper for word in ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
         )
 
 
@@ -83,9 +82,7 @@ def load_config(root: Path, environ: Mapping[str, str] | None = None) -> Config:
         return Config(root=root, file=documents[0].file if documents else None)
     document = documents[0]
     diagnostics: list[Diagnostic] = []
-    interpolate(
-        document.content, document.file, environ if environ is not None else os.environ, diagnostics, {}
-    )
+    interpolate(document.content, document.file, environ if environ is not None else os.environ, diagnostics, {})
     config = _parse(document, root, diagnostics)
     if diagnostics:
         raise InputError(diagnostics)
@@ -139,9 +136,7 @@ def _check(
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(allowed)}"
-            diagnostics.append(
-                Diagnostic("error", where, f"unknown key '{prefix}{key}'{hint}", "unknown-key")
-            )
+            diagnostics.append(Diagnostic("error", where, f"unknown key '{prefix}{key}'{hint}", "unknown-key"))
         elif (isinstance(value, bool) and allowed[key] is not bool) or not isinstance(value, allowed[key]):
             diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' has the wrong type", "type"))
         else:

@@ -42,9 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="reconciler"
-        )
+        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="reconciler")
     except click.exceptions.Abort:
         echo_error("aborted")
         return 130

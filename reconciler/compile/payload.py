@@ -40,7 +40,8 @@ def tool_input(tool: Tool) -> dict[str, Any]:
         payload["rateLimit"] = rate
     if tool.labels:
         payload["labels"] = dict(tool.labels)
-    return normalize(payload)
+    normalized: dict[str, Any] = normalize(payload)
+    return normalized
 
 
 def owned_tool_input(tool: Tool, managed_by: str, source_file: str) -> dict[str, Any]:

@@ -57,9 +57,7 @@ def load_directory(directory: Path, environ: Mapping[str, str]) -> LoadedState:
             continue
         for document in documents:
             if not isinstance(document.content, dict):
-                kind = (
-                    "a list" if isinstance(document.content, list) else f"{type(document.content).__name__}"
-                )
+                kind = "a list" if isinstance(document.content, list) else f"{type(document.content).__name__}"
                 state.diagnostics.append(
                     Diagnostic(
                         "error",

@@ -62,9 +62,7 @@ def discover(directory: Path) -> list[Path]:
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(
-            Path(root, name)
-            for name in files
-            if name.endswith(DOCUMENT_SUFFIXES) and not name.startswith(".")
+            Path(root, name) for name in files if name.endswith(DOCUMENT_SUFFIXES) and not name.startswith(".")
         )
     return sorted(found, key=lambda p: p.relative_to(directory).parts)
 
@@ -75,9 +73,7 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError.at(
-                SourceLocation(file), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", "limit"
-            )
+            raise InputError.at(SourceLocation(file), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", "limit")
         text = decode(path.read_bytes(), file)
     except OSError as exc:
         raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None

@@ -37,9 +37,7 @@ def interpolate(
                 return "${"
             inner = match.group(1)
             if inner is None:
-                diagnostics.append(
-                    Diagnostic("error", where(), "unclosed '${'; write '$${' for a literal", "variable")
-                )
+                diagnostics.append(Diagnostic("error", where(), "unclosed '${'; write '$${' for a literal", "variable"))
                 return text
             name, sep, default = inner.partition(":-")
             if not _NAME.fullmatch(name):

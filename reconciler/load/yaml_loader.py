@@ -177,7 +177,7 @@ class _Constructor:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag, value = node.tag, node.value
-        if tag == _STR or tag == _TIMESTAMP:
+        if tag in (_STR, _TIMESTAMP):
             return value
         if tag == _INT:
             return _to_int(value)
@@ -236,9 +236,7 @@ class _Constructor:
         for source in sources:
             merged = self.construct(source, depth + 1)
             if not isinstance(merged, LocatedDict):
-                raise InputError.at(
-                    location(self.file, source.start_mark), "a merge key (<<) takes a mapping", "merge"
-                )
+                raise InputError.at(location(self.file, source.start_mark), "a merge key (<<) takes a mapping", "merge")
             for key, value in merged.items():
                 if key not in explicit and key not in result:
                     result[key] = value
