@@ -57,9 +57,9 @@ def locate(file: str, root: Any, path: Sequence[str | int]) -> SourceLocation:
         elif isinstance(node, LocatedList) and isinstance(part, int) and 0 <= part < len(node):
             best = node.item_marks[part] if part < len(node.item_marks) else best
             node = node[part]
-        elif (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         else:
             break
