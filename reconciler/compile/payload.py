@@ -56,14 +56,11 @@ def owned_tool_input(tool: Tool, managed_by: str, source_file: str) -> dict[str,
 
 
 def openai_function(tool: Tool) -> dict[str, Any]:
-    """The LLM gateway's function-tool form; context parameters are filled by the runtime, never by the model."""
+    """The LLM gateway's function-tool form; context parameters are filled by the runtime, not by the model."""
     parameters = {key: value for key, value in tool.schema.items() if key != "$schema"}
-    return normalize(
-        {
-            "type": "function",
-            "function": {"name": tool.name, "description": tool.description, "parameters": parameters},
-        }
-    )
+    function = {"name": tool.name, "description": tool.description, "parameters": parameters}
+    normalized: dict[str, Any] = normalize({"type": "function", "function": function})
+    return normalized
 
 
 def normalize(value: Any) -> Any:
