@@ -4,4 +4,7 @@ from __future__ import annotations
 
 import click
 
-ALL: list[click.Command] = []
+from reconciler.cli.render import render_command
+from reconciler.cli.validate import validate_command
+
+ALL: list[click.Command] = [validate_command, render_command]

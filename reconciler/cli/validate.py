@@ -1,0 +1,103 @@
+"""`reconciler validate [DIR]`: offline checks of format, names, schemas, capability matrix and lint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.output import Output
+from reconciler.desired import DesiredState
+from reconciler.errors import Diagnostic, InputError
+
+GITHUB_ANNOTATION_LIMIT = 10
+
+
+@click.command("validate")
+@directory_argument
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "github", "json"]), default="text", show_default=True,
+    help="text for people, github for workflow annotations, json for machines.",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.pass_obj
+def validate_command(output: Output, directory: Path, output_format: str, strict: bool) -> int:
+    """Check tools.d/ offline: format, names, schemas, the capability matrix, lint."""
+    try:
+        state = load_desired(directory, check=False)
+    except InputError as exc:  # a broken reconciler.yaml
+        state = None
+        diagnostics = exc.diagnostics
+    else:
+        diagnostics = state.diagnostics
+    failed = any(d.severity == "error" for d in diagnostics) or (strict and bool(diagnostics))
+    if output_format == "json":
+        output.data(json.dumps(_json_report(state, diagnostics, failed), indent=2, sort_keys=True))
+    elif output_format == "github":
+        for line in github_annotations(diagnostics):
+            output.data(line)
+    else:
+        for diagnostic in diagnostics:
+            output.data(_styled(diagnostic, output.color))
+    tools = len(state.tools) if state else 0
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if output_format != "json":
+        verdict = "invalid" if failed else "valid"
+        output.info(f"{verdict}: {tools} tools, {errors} errors, {warnings} warnings")
+    return 1 if failed else 0
+
+
+def _styled(diagnostic: Diagnostic, color: bool) -> str:
+    if not color:
+        return str(diagnostic)
+    severity = click.style(diagnostic.severity, fg="red" if diagnostic.severity == "error" else "yellow", bold=True)
+    return f"{click.style(str(diagnostic.location), bold=True)}: {severity}: {diagnostic.message}"
+
+
+def github_annotations(diagnostics: list[Diagnostic]) -> list[str]:
+    """GitHub workflow commands; GitHub shows only the first ten of a kind, so the rest become a summary."""
+    lines = []
+    for diagnostic in diagnostics[:GITHUB_ANNOTATION_LIMIT]:
+        where = diagnostic.location
+        properties = ",".join(
+            [f"file={_escape_property(where.file)}", f"line={where.line}", f"col={where.column}", "title=reconciler"]
+        )
+        lines.append(f"::{diagnostic.severity} {properties}::{_escape_data(diagnostic.message)}")
+    if len(diagnostics) > GITHUB_ANNOTATION_LIMIT:
+        rest = len(diagnostics) - GITHUB_ANNOTATION_LIMIT
+        lines.append(f"::notice title=reconciler::{rest} more findings not annotated; run reconciler validate locally")
+    return lines
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _json_report(state: DesiredState | None, diagnostics: list[Diagnostic], failed: bool) -> dict[str, object]:
+    return {
+        "format_version": 1,
+        "valid": not failed,
+        "tools": [tool.name for tool in state.tools] if state else [],
+        "diagnostics": [
+            {
+                "severity": d.severity,
+                "file": d.location.file,
+                "line": d.location.line,
+                "column": d.location.column,
+                "code": d.code,
+                "message": d.message,
+            }
+            for d in diagnostics
+        ],
+        "skipped": [
+            {"operation": s.operation, "file": s.location.file, "line": s.location.line, "reason": s.reason}
+            for s in (state.skipped if state else [])
+        ],
+    }

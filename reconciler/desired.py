@@ -1,0 +1,120 @@
+"""The first half of the pipeline, end to end: tools.d/ → the validated desired set of Tools.
+
+load → format check → compile → tool rules. Every stage appends diagnostics; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.compile import compile_tool_definition
+from reconciler.config import Config
+from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
+from reconciler.load import Document, display_path, load_directory, read_documents
+from reconciler.model import SkippedOperation, Tool
+from reconciler.validate import check_document, check_tools
+
+
+@dataclass
+class DesiredState:
+    tools: list[Tool]
+    skipped: list[SkippedOperation]
+    diagnostics: list[Diagnostic]
+    config: Config
+    variables: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def sensitive_values(self) -> list[str]:
+        """Values read from variables marked sensitive: they must never be printed."""
+        return [value for name, value in self.variables.items() if value and self.config.is_sensitive(name)]
+
+    def raise_for_errors(self, *, strict: bool = False) -> None:
+        if self.errors or (strict and self.warnings):
+            raise InputError(self.diagnostics)
+
+    def source_file(self, tool: Tool) -> str:
+        """The file a tool came from, relative to the repository root (for the ownership label)."""
+        path = Path(tool.location.file).resolve()
+        try:
+            return path.relative_to(self.config.root.resolve()).as_posix()
+        except ValueError:
+            return Path(tool.location.file).as_posix()
+
+
+def build_desired_state(directory: Path, config: Config, environ: Mapping[str, str]) -> DesiredState:
+    loaded = load_directory(directory, environ)
+    diagnostics = list(loaded.diagnostics)
+    tools: list[Tool] = []
+    skipped: list[SkippedOperation] = []
+    sources: list[Document] = []
+    descriptions: list[Document] = []
+    for document in loaded.documents:
+        problems = check_document(document)
+        if problems:
+            diagnostics.extend(problems)
+        elif document.kind == "tool":
+            tools.append(compile_tool_definition(document))
+        elif document.kind == "source":
+            sources.append(document)
+        else:
+            descriptions.append(document)
+    if sources or descriptions:
+        _compile_openapi(sources, descriptions, config, environ, tools, skipped, diagnostics)
+    diagnostics.extend(check_tools(tools, config.limits))
+    tools.sort(key=lambda tool: (tool.name, tool.location))
+    skipped.sort(key=lambda op: (op.location, op.operation))
+    return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables)
+
+
+def _compile_openapi(
+    sources: list[Document],
+    descriptions: list[Document],
+    config: Config,
+    environ: Mapping[str, str],
+    tools: list[Tool],
+    skipped: list[SkippedOperation],
+    diagnostics: list[Diagnostic],
+) -> None:
+    from reconciler.compile.openapi import compile_openapi, description_path
+
+    named: set[Path] = set()
+    loaded: dict[Path, Document] = {document.path.resolve(): document for document in descriptions}
+    for source_document in sources:
+        try:
+            path = description_path(source_document, config.root).resolve()
+            if path not in loaded:
+                documents = read_documents(path, display_path(path))
+                if not documents or documents[0].kind != "openapi":
+                    raise InputError.at(
+                        source_document.locate("source", "openapi"),
+                        f"{display_path(path)} is not an OpenAPI description (no top-level 'openapi' or 'swagger')",
+                    )
+                loaded[path] = documents[0]
+        except InputError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        named.add(path)
+        source: Any = source_document.content["source"]
+        _collect(compile_openapi(loaded[path], source=source, source_document=source_document, root=config.root,
+                                 limits=config.limits, environ=environ), tools, skipped, diagnostics)
+    for description in descriptions:
+        if description.path.resolve() in named:
+            continue
+        _collect(compile_openapi(description, source=None, source_document=None, root=config.root,
+                                 limits=config.limits, environ=environ), tools, skipped, diagnostics)
+
+
+def _collect(result: Any, tools: list[Tool], skipped: list[SkippedOperation], diagnostics: list[Diagnostic]) -> None:
+    tools.extend(result.tools)
+    skipped.extend(result.skipped)
+    diagnostics.extend(result.diagnostics)

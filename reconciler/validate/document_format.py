@@ -1,0 +1,118 @@
+"""Documents → format errors, against the file-format JSON Schema shipped in the package.
+
+The schema is the one editors use for completion (`reconciler/schema/tools-file.schema.json`); here its
+errors are turned into messages a person can act on: the place, the key, and what to write instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from reconciler.errors import Diagnostic
+from reconciler.load import Document
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+@cache
+def file_format_schema() -> dict[str, Any]:
+    text = resources.files("reconciler.schema").joinpath("tools-file.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator(kind: str) -> jsonschema.Draft202012Validator:
+    schema = file_format_schema()
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+
+
+def check_document(document: Document) -> list[Diagnostic]:
+    """Every format error of a tool definition or source document (OpenAPI descriptions are not checked here)."""
+    if document.kind == "openapi":
+        return []
+    validator = _validator(document.kind)
+    if validator.is_valid(document.content):
+        return []
+    diagnostics = [d for error in validator.iter_errors(document.content) for d in _translate(document, error)]
+    return diagnostics
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """The errors under a `$ref`/`anyOf` that say something specific."""
+    if error.context and error.validator in ("anyOf", "oneOf"):
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None:
+            yield from _leaves(best)
+            return
+    yield error
+
+
+def _translate(document: Document, top: ValidationError) -> Iterator[Diagnostic]:
+    for error in _leaves(top):
+        path = list(error.absolute_path)
+        where = ".".join(str(p) for p in path) or "the document"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key in known:
+                    continue
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+                inside = f" in {where}" if path else ""
+                yield Diagnostic("error", document.locate(*path, key), f"unknown key '{key}'{inside}; {hint}", "unknown-key")
+        elif error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            inside = f" in {where}" if path else ""
+            yield Diagnostic("error", document.locate(*path), f"missing required key '{missing}'{inside}", "required")
+        elif error.validator == "not" and error.validator_value == {"required": ["parameters", "schema"]}:
+            yield Diagnostic(
+                "error",
+                document.locate(*path, "schema"),
+                "a tool takes either 'parameters' (shorthand) or 'schema' (full JSON Schema), not both",
+                "exclusive",
+            )
+        elif error.validator == "type":
+            expected = error.validator_value
+            names = [expected] if isinstance(expected, str) else list(expected)
+            wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+            yield Diagnostic(
+                "error", document.locate(*path), f"'{where}' must be {wanted}, not {_describe(error.instance)}", "type"
+            )
+        elif error.validator == "enum":
+            options = ", ".join(str(v) for v in error.validator_value)
+            yield Diagnostic(
+                "error", document.locate(*path), f"'{where}' is {error.instance!r}; use one of: {options}", "enum"
+            )
+        else:
+            yield Diagnostic("error", document.locate(*path), f"'{where}': {error.message}", error.validator or "invalid")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return f"{value!r}"

@@ -1,0 +1,203 @@
+"""Compiled Tools → errors and warnings: names, endpoints, schemas, context and the capability matrix."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from reconciler.config import Limits
+from reconciler.errors import Diagnostic
+from reconciler.model import Tool
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+CONTEXT_PATH = re.compile(r"^conversation(\.[A-Za-z0-9_-]+)+$")
+PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def check_tools(tools: Iterable[Tool], limits: Limits) -> list[Diagnostic]:
+    tools = list(tools)
+    name_pattern = re.compile(limits.name_pattern)
+    diagnostics: list[Diagnostic] = []
+    for tool in tools:
+        diagnostics.extend(_check_tool(tool, limits, name_pattern))
+    diagnostics.extend(_duplicate_names(tools))
+    return diagnostics
+
+
+def _duplicate_names(tools: list[Tool]) -> Iterator[Diagnostic]:
+    first: dict[str, Tool] = {}
+    for tool in sorted(tools, key=lambda t: t.location):
+        if tool.name in first:
+            other = first[tool.name]
+            yield Diagnostic(
+                "error",
+                tool.location_of("name"),
+                f"duplicate tool name '{tool.name}': also defined at {other.location_of('name')}; "
+                "tool names must be unique across tools.d",
+                "duplicate-name",
+            )
+        else:
+            first[tool.name] = tool
+
+
+def _check_tool(tool: Tool, limits: Limits, name_pattern: re.Pattern[str]) -> Iterator[Diagnostic]:
+    def error(field: str, message: str, code: str = "invalid") -> Diagnostic:
+        return Diagnostic("error", tool.location_of(field), message, code)
+
+    if not name_pattern.fullmatch(tool.name):
+        yield error(
+            "name",
+            f"invalid tool name {tool.name!r}: use letters, digits, '_' and '-', 1 to 64 characters "
+            f"({limits.name_pattern})",
+            "name",
+        )
+    description = tool.description.strip()
+    if not description:
+        yield error("description", f"tool '{tool.name}' needs a description: the model reads it to pick the tool")
+    elif len(tool.description) > limits.max_description_length:
+        yield error(
+            "description",
+            f"description of '{tool.name}' is {len(tool.description)} characters; the limit is "
+            f"{limits.max_description_length}: shorten it",
+            "capability",
+        )
+    yield from _check_endpoint(tool, tool.endpoint, "endpoint")
+    if tool.schema_is_user_written:
+        yield from _check_user_schema(tool)
+    yield from _check_parameters(tool, limits)
+    yield from _check_context(tool)
+    if tool.rate_limit and tool.rate_limit.burst_size and tool.rate_limit.requests_per_minute:
+        if tool.rate_limit.burst_size > tool.rate_limit.requests_per_minute:
+            yield Diagnostic(
+                "warning",
+                tool.location_of("rate_limit.burst_size"),
+                f"burst_size {tool.rate_limit.burst_size} exceeds requests_per_minute "
+                f"{tool.rate_limit.requests_per_minute} of '{tool.name}'",
+                "lint",
+            )
+
+
+def _check_endpoint(tool: Tool, endpoint: str, field: str) -> Iterator[Diagnostic]:
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or not host or parts.scheme not in ("https", "http"):
+        yield Diagnostic(
+            "error",
+            tool.location_of(field),
+            f"endpoint {endpoint!r} of '{tool.name}' must be an https:// URL",
+            "endpoint",
+        )
+    elif parts.scheme == "http" and not _is_loopback(host):
+        yield Diagnostic(
+            "error",
+            tool.location_of(field),
+            f"endpoint {endpoint!r} of '{tool.name}' uses http; use https (http is allowed only for localhost)",
+            "endpoint",
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
+    schema = dict(tool.schema)
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        path = ".".join(str(p) for p in exc.absolute_path)
+        where = f" at '{path}'" if path else ""
+        field = "schema" + "".join(f".{p}" for p in list(exc.absolute_path)[:2])
+        yield Diagnostic(
+            "error",
+            tool.location_of(field),
+            f"schema of '{tool.name}' is not valid JSON Schema (draft 2020-12){where}: {exc.message}",
+            "schema",
+        )
+        return
+    if schema.get("type") != "object":
+        yield Diagnostic(
+            "error",
+            tool.location_of("schema"),
+            f"schema of '{tool.name}' must be an object schema (type: object) whose properties are the parameters",
+            "schema",
+        )
+
+
+def _parameters(tool: Tool) -> dict[str, Any]:
+    properties = tool.schema.get("properties")
+    return properties if isinstance(properties, dict) else {}
+
+
+def _check_parameters(tool: Tool, limits: Limits) -> Iterator[Diagnostic]:
+    parameters = _parameters(tool)
+    if len(parameters) > limits.max_parameters:
+        yield Diagnostic(
+            "error",
+            tool.location_of("parameters") if "parameters" in tool.field_locations else tool.location_of("schema"),
+            f"'{tool.name}' has {len(parameters)} parameters; the limit is {limits.max_parameters}: "
+            "split the tool or move values into context",
+            "capability",
+        )
+    for name, spec in parameters.items():
+        field = f"parameters.{name}"
+        if not PARAMETER_NAME.fullmatch(name):
+            yield Diagnostic(
+                "error", tool.location_of(field), f"parameter name {name!r} of '{tool.name}' is not allowed", "name"
+            )
+        if not isinstance(spec, dict):
+            continue
+        declared = spec.get("type")
+        types = declared if isinstance(declared, list) else [declared] if declared is not None else []
+        for kind in types:
+            if kind not in limits.parameter_types and kind != "null":
+                hint = "; for dates use type: string with format: date-time" if "date" in str(kind) else ""
+                yield Diagnostic(
+                    "error",
+                    tool.location_of(field),
+                    f"parameter '{name}' of '{tool.name}' has unsupported type {kind!r}; supported: "
+                    f"{', '.join(limits.parameter_types)}{hint}",
+                    "capability",
+                )
+        if not spec.get("description") and tool.origin == "definition":
+            yield Diagnostic(
+                "warning",
+                tool.location_of(field),
+                f"parameter '{name}' of '{tool.name}' has no description; the model fills it better with one",
+                "lint",
+            )
+
+
+def _check_context(tool: Tool) -> Iterator[Diagnostic]:
+    parameters = _parameters(tool)
+    for name, path in tool.context.items():
+        field = f"context.{name}"
+        if name in parameters:
+            yield Diagnostic(
+                "error",
+                tool.location_of(field),
+                f"context entry '{name}' of '{tool.name}' collides with a parameter of the same name; context "
+                "values are filled from conversation state and hidden from the model, so rename one of them",
+                "context",
+            )
+        if not CONTEXT_PATH.fullmatch(path):
+            yield Diagnostic(
+                "error",
+                tool.location_of(field),
+                f"context entry '{name}' of '{tool.name}' is {path!r}; write a conversation-state path such as "
+                "'conversation.user_id'",
+                "context",
+            )
