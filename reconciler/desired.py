@@ -76,7 +76,7 @@ def build_desired_state(directory: Path, config: Config, environ: Mapping[str, s
     return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables)
 
 
-def _compile_openapi(
+def _compile_openapi(  # noqa: PLR0917
     sources: list[Document],
     descriptions: list[Document],
     config: Config,
@@ -105,13 +105,30 @@ def _compile_openapi(
             continue
         named.add(path)
         source: Any = source_document.content["source"]
-        _collect(compile_openapi(loaded[path], source=source, source_document=source_document, root=config.root,
-                                 limits=config.limits, environ=environ), tools, skipped, diagnostics)
+        _collect(
+            compile_openapi(
+                loaded[path],
+                source=source,
+                source_document=source_document,
+                root=config.root,
+                limits=config.limits,
+                environ=environ,
+            ),
+            tools,
+            skipped,
+            diagnostics,
+        )
     for description in descriptions:
         if description.path.resolve() in named:
             continue
-        _collect(compile_openapi(description, source=None, source_document=None, root=config.root,
-                                 limits=config.limits, environ=environ), tools, skipped, diagnostics)
+        _collect(
+            compile_openapi(
+                description, source=None, source_document=None, root=config.root, limits=config.limits, environ=environ
+            ),
+            tools,
+            skipped,
+            diagnostics,
+        )
 
 
 def _collect(result: Any, tools: list[Tool], skipped: list[SkippedOperation], diagnostics: list[Diagnostic]) -> None:

@@ -15,7 +15,11 @@ from reconciler.compile import openai_function, owned_tool_input
 @click.command("render")
 @directory_argument
 @click.option(
-    "--format", "output_format", type=click.Choice(["registry", "openai"]), default="registry", show_default=True,
+    "--format",
+    "output_format",
+    type=click.Choice(["registry", "openai"]),
+    default="registry",
+    show_default=True,
     help="registry: the ToolInput payloads sent to the Tools API; openai: the LLM gateway's function-tool form.",
 )
 @click.pass_obj

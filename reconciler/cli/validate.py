@@ -18,20 +18,23 @@ GITHUB_ANNOTATION_LIMIT = 10
 @click.command("validate")
 @directory_argument
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "github", "json"]), default="text", show_default=True,
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
     help="text for people, github for workflow annotations, json for machines.",
 )
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
 @click.pass_obj
 def validate_command(output: Output, directory: Path, output_format: str, strict: bool) -> int:
     """Check tools.d/ offline: format, names, schemas, the capability matrix, lint."""
+    state: DesiredState | None = None
     try:
         state = load_desired(directory, check=False)
-    except InputError as exc:  # a broken reconciler.yaml
-        state = None
-        diagnostics = exc.diagnostics
-    else:
         diagnostics = state.diagnostics
+    except InputError as exc:  # a broken reconciler.yaml
+        diagnostics = exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (strict and bool(diagnostics))
     if output_format == "json":
         output.data(json.dumps(_json_report(state, diagnostics, failed), indent=2, sort_keys=True))

@@ -6,15 +6,37 @@ tool per selected operation (`openapi/`). `payload` derives what leaves the proc
 
 from __future__ import annotations
 
-from reconciler.compile.payload import canonical_json, digest, openai_function, owned_tool_input, tool_input
+from reconciler.compile.payload import (
+    DIGEST_LABEL,
+    OWNER_LABEL,
+    OWNERSHIP_LABELS,
+    PROTECTED_LABEL,
+    SOURCE_LABEL,
+    TOOL_INPUT_FIELDS,
+    canonical_json,
+    digest,
+    openai_function,
+    owned_tool_input,
+    sort_required,
+    tool_input,
+    with_ownership,
+)
 from reconciler.compile.tool_definition import compile_tool_definition, parameters_schema
 
 __all__ = [
+    "DIGEST_LABEL",
+    "OWNERSHIP_LABELS",
+    "OWNER_LABEL",
+    "PROTECTED_LABEL",
+    "SOURCE_LABEL",
+    "TOOL_INPUT_FIELDS",
     "canonical_json",
     "compile_tool_definition",
     "digest",
     "openai_function",
     "owned_tool_input",
     "parameters_schema",
+    "sort_required",
     "tool_input",
+    "with_ownership",
 ]

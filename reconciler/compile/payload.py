@@ -16,7 +16,8 @@ from reconciler.model import JSON_SCHEMA_DIALECT, Tool
 OWNER_LABEL = "managed-by"
 SOURCE_LABEL = "reconciler-source"
 DIGEST_LABEL = "reconciler-digest"
-OWNERSHIP_LABELS = (OWNER_LABEL, SOURCE_LABEL, DIGEST_LABEL)
+PROTECTED_LABEL = "reconciler-protected"
+OWNERSHIP_LABELS = (OWNER_LABEL, SOURCE_LABEL, DIGEST_LABEL, PROTECTED_LABEL)
 
 
 def tool_input(tool: Tool) -> dict[str, Any]:
@@ -46,13 +47,19 @@ def tool_input(tool: Tool) -> dict[str, Any]:
 
 def owned_tool_input(tool: Tool, managed_by: str, source_file: str) -> dict[str, Any]:
     """The payload actually sent: the ToolInput plus the ownership labels and the digest of the ToolInput."""
-    payload = tool_input(tool)
-    labels = dict(payload.get("labels", {}))
+    return with_ownership(tool_input(tool), managed_by, source_file, protected=tool.protected)
+
+
+def with_ownership(payload: dict[str, Any], managed_by: str, source_file: str, *, protected: bool) -> dict[str, Any]:
+    """`payload` stamped as ours: owner, source file, protection (a deleted definition can no longer say it) and
+    the digest of everything else, which later tells an edit made outside git."""
+    labels = {k: v for k, v in payload.get("labels", {}).items() if k not in OWNERSHIP_LABELS}
     labels[OWNER_LABEL] = managed_by
     labels[SOURCE_LABEL] = source_file
+    if protected:
+        labels[PROTECTED_LABEL] = "true"
     labels[DIGEST_LABEL] = digest(payload)
-    payload["labels"] = dict(sorted(labels.items()))
-    return payload
+    return {**payload, "labels": dict(sorted(labels.items()))}
 
 
 def openai_function(tool: Tool) -> dict[str, Any]:
@@ -78,25 +85,54 @@ def canonical_json(value: Any) -> str:
 
 def digest(payload: Mapping[str, Any]) -> str:
     """sha256 of the canonical ToolInput, without the ownership labels (they would make it self-referential)."""
-    labels = {k: v for k, v in payload.get("labels", {}).items() if k not in OWNERSHIP_LABELS}
-    content = {key: value for key, value in payload.items() if key != "labels"}
+    labels = {k: v for k, v in (payload.get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
+    # Empty values are left out: a server that echoes `context: {}` for an unset field has not drifted.
+    content = {key: value for key, value in payload.items() if key in TOOL_INPUT_FIELDS and key != "labels"}
+    content = {key: value for key, value in content.items() if value not in (None, {}, [])}
     if labels:
         content["labels"] = labels
-    if isinstance(content.get("schema"), Mapping) and isinstance(content["schema"].get("required"), list):
-        # `required` order carries no meaning in JSON Schema; the digest must not either
-        content["schema"] = {**content["schema"], "required": sorted(content["schema"]["required"])}
+    if isinstance(content.get("schema"), Mapping):
+        content["schema"] = sort_required(content["schema"])
     return "sha256:" + hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+TOOL_INPUT_FIELDS = ("name", "description", "schema", "executionEndpoint", "request", "context", "rateLimit", "labels")
+"""The fields of a Tool that a client writes (DESIGN §4); the rest belong to the server."""
+
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+
+
+def sort_required(schema: Any, *, in_map: bool = False) -> Any:
+    """A copy of `schema` with every `required` list sorted: its order carries no meaning in JSON Schema.
+
+    `in_map` marks a mapping of names to schemas (`properties`, `$defs`), where a key named `required` is a
+    property, not the keyword."""
+    if isinstance(schema, Mapping):
+        result = {}
+        for key, value in schema.items():
+            if key == "required" and not in_map and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                result[key] = sorted(value)
+            else:
+                result[key] = sort_required(value, in_map=(key in _SCHEMA_MAPS and not in_map))
+        return result
+    if isinstance(schema, list):
+        return [sort_required(item) for item in schema]
+    return schema
 
 
 __all__ = [
     "DIGEST_LABEL",
     "OWNERSHIP_LABELS",
     "OWNER_LABEL",
+    "PROTECTED_LABEL",
     "SOURCE_LABEL",
+    "TOOL_INPUT_FIELDS",
     "canonical_json",
     "digest",
     "normalize",
     "openai_function",
     "owned_tool_input",
+    "sort_required",
     "tool_input",
+    "with_ownership",
 ]

@@ -50,8 +50,7 @@ def check_document(document: Document) -> list[Diagnostic]:
     validator = _validator(document.kind)
     if validator.is_valid(document.content):
         return []
-    diagnostics = [d for error in validator.iter_errors(document.content) for d in _translate(document, error)]
-    return diagnostics
+    return [d for error in validator.iter_errors(document.content) for d in _translate(document, error)]
 
 
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
@@ -67,21 +66,24 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 def _translate(document: Document, top: ValidationError) -> Iterator[Diagnostic]:
     for error in _leaves(top):
         path = list(error.absolute_path)
+        rule: Any = error.validator_value
+        schema: Any = error.schema
         where = ".".join(str(p) for p in path) or "the document"
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = list(error.schema.get("properties", {}))
+            known = list(schema.get("properties", {}))
             for key in error.instance:
                 if key in known:
                     continue
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
                 inside = f" in {where}" if path else ""
-                yield Diagnostic("error", document.locate(*path, key), f"unknown key '{key}'{inside}; {hint}", "unknown-key")
+                message = f"unknown key '{key}'{inside}; {hint}"
+                yield Diagnostic("error", document.locate(*path, key), message, "unknown-key")
         elif error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else error.message
             inside = f" in {where}" if path else ""
             yield Diagnostic("error", document.locate(*path), f"missing required key '{missing}'{inside}", "required")
-        elif error.validator == "not" and error.validator_value == {"required": ["parameters", "schema"]}:
+        elif error.validator == "not" and rule == {"required": ["parameters", "schema"]}:
             yield Diagnostic(
                 "error",
                 document.locate(*path, "schema"),
@@ -89,19 +91,19 @@ def _translate(document: Document, top: ValidationError) -> Iterator[Diagnostic]
                 "exclusive",
             )
         elif error.validator == "type":
-            expected = error.validator_value
-            names = [expected] if isinstance(expected, str) else list(expected)
+            names = [rule] if isinstance(rule, str) else list(rule)
             wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
             yield Diagnostic(
                 "error", document.locate(*path), f"'{where}' must be {wanted}, not {_describe(error.instance)}", "type"
             )
         elif error.validator == "enum":
-            options = ", ".join(str(v) for v in error.validator_value)
+            options = ", ".join(str(v) for v in rule)
             yield Diagnostic(
                 "error", document.locate(*path), f"'{where}' is {error.instance!r}; use one of: {options}", "enum"
             )
         else:
-            yield Diagnostic("error", document.locate(*path), f"'{where}': {error.message}", error.validator or "invalid")
+            message = f"'{where}': {error.message}"
+            yield Diagnostic("error", document.locate(*path), message, str(error.validator or "invalid"))
 
 
 def _describe(value: Any) -> str:

@@ -71,15 +71,14 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: re.Pattern[str]) -> It
         yield from _check_user_schema(tool)
     yield from _check_parameters(tool, limits)
     yield from _check_context(tool)
-    if tool.rate_limit and tool.rate_limit.burst_size and tool.rate_limit.requests_per_minute:
-        if tool.rate_limit.burst_size > tool.rate_limit.requests_per_minute:
-            yield Diagnostic(
-                "warning",
-                tool.location_of("rate_limit.burst_size"),
-                f"burst_size {tool.rate_limit.burst_size} exceeds requests_per_minute "
-                f"{tool.rate_limit.requests_per_minute} of '{tool.name}'",
-                "lint",
-            )
+    rate = tool.rate_limit
+    if rate and rate.burst_size and rate.requests_per_minute and rate.burst_size > rate.requests_per_minute:
+        yield Diagnostic(
+            "warning",
+            tool.location_of("rate_limit.burst_size"),
+            f"burst_size {rate.burst_size} exceeds requests_per_minute {rate.requests_per_minute} of '{tool.name}'",
+            "lint",
+        )
 
 
 def _check_endpoint(tool: Tool, endpoint: str, field: str) -> Iterator[Diagnostic]:

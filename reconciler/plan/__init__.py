@@ -1,0 +1,37 @@
+"""Stage 4: desired × live → Plan (diff, ownership, drift); render/ shows it, planfile saves it."""
+
+from __future__ import annotations
+
+from reconciler.plan.diff import (
+    DesiredTool,
+    PlanOptions,
+    check_mass_delete,
+    compute_plan,
+    desired_payload,
+    has_drifted,
+    live_input,
+)
+from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, MISSING, Action, Change, FieldChange, Plan
+from reconciler.plan.planfile import is_plan_file, load_plan, plan_document, save_plan, stale_changes
+
+__all__ = [
+    "ACTION_ORDER",
+    "FORMAT_VERSION",
+    "MISSING",
+    "Action",
+    "Change",
+    "DesiredTool",
+    "FieldChange",
+    "Plan",
+    "PlanOptions",
+    "check_mass_delete",
+    "compute_plan",
+    "desired_payload",
+    "has_drifted",
+    "is_plan_file",
+    "live_input",
+    "load_plan",
+    "plan_document",
+    "save_plan",
+    "stale_changes",
+]

@@ -1,0 +1,157 @@
+"""Saving a plan to a file and reading it back, so what was reviewed is exactly what is applied.
+
+The file records each change with the live version it was planned against and the digest of what it will
+send; `apply PLANFILE` compares those with the registry before it writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import PlanError
+from reconciler.plan.model import FORMAT_VERSION, MISSING, Change, FieldChange, Plan
+
+PLAN_KIND = "reconciler-plan"
+
+
+def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> dict[str, Any]:
+    return {
+        "kind": PLAN_KIND,
+        "format_version": FORMAT_VERSION,
+        "target": plan.target,
+        "managed_by": managed_by,
+        "mass_delete_share": mass_delete_share,
+        "unchanged": plan.unchanged,
+        "unmanaged": plan.unmanaged,
+        "managed": plan.managed,
+        "changes": [_change_data(change) for change in plan.changes],
+    }
+
+
+def save_plan(path: Path, plan: Plan, *, managed_by: str, mass_delete_share: float) -> None:
+    text = json.dumps(
+        plan_document(plan, managed_by=managed_by, mass_delete_share=mass_delete_share), indent=2, sort_keys=True
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text + "\n")
+    os.replace(temporary, path)
+
+
+def is_plan_file(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False
+    return f'"kind": "{PLAN_KIND}"'.encode() in head
+
+
+def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+    """The plan and its settings (managed_by, mass_delete_share); PlanError for a file that is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlanError(f"{path}: cannot read the plan file: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
+        raise PlanError(f"{path}: not a reconciler plan file (make one with `reconciler plan --out FILE`)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PlanError(
+            f"{path}: plan format {data.get('format_version')} is not supported by this reconciler "
+            f"(it reads format {FORMAT_VERSION}); plan again with this version"
+        )
+    try:
+        plan = Plan(
+            changes=tuple(_change(item) for item in data["changes"]),
+            target=str(data["target"]),
+            unchanged=int(data.get("unchanged", 0)),
+            unmanaged=int(data.get("unmanaged", 0)),
+            managed=int(data.get("managed", 0)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"{path}: the plan file is damaged ({exc}); plan again") from None
+    settings = {
+        "managed_by": data.get("managed_by", "reconciler"),
+        "mass_delete_share": data.get("mass_delete_share", 0.25),
+    }
+    return plan, settings
+
+
+def _change_data(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action,
+        "name": change.name,
+        "id": change.id,
+        "drift": change.drift,
+        "reason": change.reason,
+        "before": change.before,
+        "after": change.after,
+        "fields": [
+            {
+                "path": f.path,
+                "kind": f.kind,
+                "before": None if f.before is MISSING else f.before,
+                "after": None if f.after is MISSING else f.after,
+            }
+            for f in change.fields
+        ],
+        "unchanged_fields": change.unchanged_fields,
+        "live_version": change.live_version,
+        "digest": change.digest,
+        "source": change.source,
+    }
+
+
+def _change(data: dict[str, Any]) -> Change:
+    fields = tuple(
+        FieldChange(
+            f["path"],
+            MISSING if f["kind"] == "add" else f["before"],
+            MISSING if f["kind"] == "remove" else f["after"],
+        )
+        for f in data.get("fields", [])
+    )
+    return Change(
+        action=data["action"],
+        name=data["name"],
+        id=data.get("id"),
+        drift=bool(data.get("drift", False)),
+        reason=data.get("reason", ""),
+        before=data.get("before"),
+        after=data.get("after"),
+        fields=fields,
+        unchanged_fields=int(data.get("unchanged_fields", 0)),
+        live_version=data.get("live_version"),
+        digest=data.get("digest"),
+        source=data.get("source"),
+    )
+
+
+def stale_changes(plan: Plan, live: list[dict[str, Any]]) -> list[str]:
+    """Why each change of `plan` no longer fits the registry (empty when the plan still applies as planned)."""
+    by_id = {str(tool.get("id")): tool for tool in live}
+    by_name = {str(tool.get("name")): tool for tool in live}
+    reasons = []
+    for change in plan.actionable:
+        if change.action == "create":
+            if change.name in by_name:
+                reasons.append(f"{change.name}: a tool of that name was created since the plan")
+            continue
+        current = by_id.get(str(change.id))
+        if current is None:
+            reasons.append(f"{change.name}: deleted since the plan")
+        elif current.get("version") != change.live_version:
+            reasons.append(
+                f"{change.name}: version {current.get('version')} in the registry, {change.live_version} when planned"
+            )
+    return reasons
+
+
+__all__ = ["PLAN_KIND", "is_plan_file", "load_plan", "plan_document", "save_plan", "stale_changes"]
