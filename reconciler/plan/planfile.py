@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from reconciler.errors import PlanError
 from reconciler.plan.model import FORMAT_VERSION, MISSING, Change, FieldChange, Plan
 
 PLAN_KIND = "reconciler-plan"
+_PLACEHOLDER = re.compile(r"\(\(sensitive:([A-Za-z_][A-Za-z0-9_]*)\)\)")
 
 
 def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> dict[str, Any]:
@@ -32,10 +35,17 @@ def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> d
     }
 
 
-def save_plan(path: Path, plan: Plan, *, managed_by: str, mass_delete_share: float) -> None:
+def save_plan(
+    path: Path, plan: Plan, *, managed_by: str, mass_delete_share: float, sensitive: Mapping[str, str] = {}
+) -> None:
+    """Write the plan atomically. Values of sensitive variables are saved as `((sensitive:NAME))` and read back
+    from the environment by `load_plan`: a plan file is an artifact that CI uploads, and must hold no secret."""
     text = json.dumps(
         plan_document(plan, managed_by=managed_by, mass_delete_share=mass_delete_share), indent=2, sort_keys=True
     )
+    for name, value in sorted(sensitive.items(), key=lambda item: -len(item[1])):
+        if value:
+            text = text.replace(json.dumps(value)[1:-1], f"((sensitive:{name}))")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -54,10 +64,17 @@ def is_plan_file(path: Path) -> bool:
     return f'"kind": "{PLAN_KIND}"'.encode() in head
 
 
-def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, Any]]:
     """The plan and its settings (managed_by, mass_delete_share); PlanError for a file that is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        missing = sorted({name for name in _PLACEHOLDER.findall(text) if name not in environ})
+        if missing:
+            raise PlanError(
+                f"{path}: the plan needs the sensitive variables {', '.join(missing)}; set them and apply again"
+            )
+        text = _PLACEHOLDER.sub(lambda match: json.dumps(environ[match.group(1)])[1:-1], text)
+        data = json.loads(text)
     except (OSError, ValueError) as exc:
         raise PlanError(f"{path}: cannot read the plan file: {exc}") from None
     if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:

@@ -1,0 +1,250 @@
+"""Stage 5: Plan → writes, concurrent and idempotent, and an outcome for every change.
+
+Creates, adoptions and updates run first; deletes only when all of them succeeded, so a rename never leaves
+the org without the tool. Every write is resolved against the registry when its answer was lost: a create is
+never repeated blindly (the tool is looked up by name and its digest compared), an update that meets
+"version changed" checks whether the change it wanted is already there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from reconciler.compile import DIGEST_LABEL
+from reconciler.errors import ApiError, ApplyError, ConflictError, NotFoundError
+from reconciler.plan import Change, Plan, has_drifted
+
+MAX_ATTEMPTS = 3
+
+Status = Literal["ok", "failed", "not_attempted"]
+
+
+class ToolsApi(Protocol):
+    """What apply needs of the Tools API client."""
+
+    def get_tool(self, tool_id: str) -> dict[str, Any]: ...
+    def find_by_name(self, name: str) -> dict[str, Any] | None: ...
+    def create_tool(self, payload: dict[str, Any]) -> Any: ...
+    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> Any: ...
+    def delete_tool(self, tool_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    status: Status
+    tool: Mapping[str, Any] | None = None
+    error: str | None = None
+    correlation_id: str | None = None
+    note: str | None = None
+
+    @property
+    def version_after(self) -> int | None:
+        version = (self.tool or {}).get("version")
+        return version if isinstance(version, int) else None
+
+    @property
+    def id(self) -> str | None:
+        value = (self.tool or {}).get("id") or self.change.id
+        return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def not_attempted(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "not_attempted"]
+
+    def count(self, action: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == "ok" and o.change.action == action)
+
+    def raise_for_failures(self) -> None:
+        if self.failed or self.not_attempted:
+            raise ApplyError(
+                f"apply finished with {len(self.failed)} failed and {len(self.not_attempted)} not attempted of "
+                f"{len(self.outcomes)} changes; fix the cause and run apply again: it converges",
+                failures=[f"{o.change.action} {o.change.name}: {o.error}" for o in self.failed],
+                not_attempted=[f"{o.change.action} {o.change.name}" for o in self.not_attempted],
+            )
+
+
+def apply_plan(
+    plan: Plan,
+    api: ToolsApi,
+    *,
+    parallelism: int = 4,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> ApplyReport:
+    writes = [c for c in plan.actionable if c.action != "delete"]
+    deletes = [c for c in plan.actionable if c.action == "delete"]
+    notify = on_outcome or (lambda outcome: None)
+    outcomes = _run(writes, api, parallelism, notify)
+    if any(o.status == "failed" for o in outcomes):
+        skipped = [Outcome(c, "not_attempted", error="held back because an earlier change failed") for c in deletes]
+        for outcome in skipped:
+            notify(outcome)
+        outcomes += skipped
+    else:
+        outcomes += _run(deletes, api, parallelism, notify)
+    return ApplyReport(tuple(outcomes))
+
+
+def _run(
+    changes: Iterable[Change], api: ToolsApi, parallelism: int, notify: Callable[[Outcome], None]
+) -> list[Outcome]:
+    changes = list(changes)
+    if not changes:
+        return []
+
+    def execute(change: Change) -> Outcome:
+        outcome = _execute(change, api)
+        notify(outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        return list(pool.map(execute, changes))
+
+
+def _execute(change: Change, api: ToolsApi) -> Outcome:
+    try:
+        if change.action == "create":
+            return _create(change, api)
+        if change.action in ("update", "adopt"):
+            return _update(change, api)
+        return _delete(change, api)
+    except ApiError as exc:
+        return Outcome(change, "failed", error=str(exc), correlation_id=exc.correlation_id)
+
+
+def _result(change: Change, result: Any, note: str | None = None) -> Outcome:
+    return Outcome(
+        change,
+        "ok",
+        tool=getattr(result, "tool", None),
+        correlation_id=getattr(result, "correlation_id", None),
+        note=note,
+    )
+
+
+def _is_ours(tool: Mapping[str, Any] | None, change: Change) -> bool:
+    """The live tool already holds exactly what this change would write."""
+    if tool is None:
+        return False
+    return (tool.get("labels") or {}).get(DIGEST_LABEL) == change.digest and not has_drifted(tool)
+
+
+def _create(change: Change, api: ToolsApi) -> Outcome:
+    assert change.after is not None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _result(change, api.create_tool(change.after))
+        except ConflictError as exc:
+            existing = api.find_by_name(change.name)
+            if _is_ours(existing, change):
+                return Outcome(
+                    change,
+                    "ok",
+                    tool=existing,
+                    correlation_id=exc.correlation_id,
+                    note="already created (an earlier answer was lost)",
+                )
+            return Outcome(
+                change,
+                "failed",
+                correlation_id=exc.correlation_id,
+                error="a different tool of this name appeared in the registry since the plan; plan again",
+            )
+        except ApiError as exc:
+            if not exc.maybe_committed:
+                raise
+            existing = api.find_by_name(change.name)
+            if _is_ours(existing, change):
+                return Outcome(
+                    change,
+                    "ok",
+                    tool=existing,
+                    correlation_id=exc.correlation_id,
+                    note="created; the answer was lost and the tool found by name",
+                )
+            if existing is not None:
+                return Outcome(
+                    change,
+                    "failed",
+                    correlation_id=exc.correlation_id,
+                    error="a different tool of this name appeared in the registry; plan again",
+                )
+    return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to create it")
+
+
+def _update(change: Change, api: ToolsApi) -> Outcome:
+    assert change.after is not None and change.id is not None and change.live_version is not None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _result(change, api.update_tool(change.id, change.after, change.live_version))
+        except NotFoundError as exc:
+            return Outcome(
+                change,
+                "failed",
+                correlation_id=exc.correlation_id,
+                error="deleted from the registry since the plan; plan again",
+            )
+        except ConflictError as exc:
+            current = api.get_tool(change.id)
+            if _is_ours(current, change):
+                return Outcome(
+                    change,
+                    "ok",
+                    tool=current,
+                    correlation_id=exc.correlation_id,
+                    note="already updated (an earlier answer was lost)",
+                )
+            return Outcome(
+                change,
+                "failed",
+                correlation_id=exc.correlation_id,
+                error=f"changed in the registry since the plan (version {current.get('version')}, "
+                f"planned against {change.live_version}); plan again",
+            )
+        except ApiError as exc:
+            if not exc.maybe_committed:
+                raise
+            current = api.get_tool(change.id)
+            if _is_ours(current, change):
+                return Outcome(
+                    change,
+                    "ok",
+                    tool=current,
+                    correlation_id=exc.correlation_id,
+                    note="updated; the answer was lost and the result read back",
+                )
+            if current.get("version") != change.live_version:
+                return Outcome(
+                    change,
+                    "failed",
+                    correlation_id=exc.correlation_id,
+                    error="changed in the registry while it was being updated; plan again",
+                )
+    return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to update it")
+
+
+def _delete(change: Change, api: ToolsApi) -> Outcome:
+    assert change.id is not None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            result = api.delete_tool(change.id)
+        except ApiError as exc:
+            if not exc.maybe_committed:
+                raise
+            continue  # deleting twice is harmless: the second answers 404, which counts as done
+        note = "already gone" if getattr(result, "status", None) == 404 else None
+        return Outcome(change, "ok", correlation_id=getattr(result, "correlation_id", None), note=note)
+    return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to delete it")

@@ -1,0 +1,78 @@
+"""The audit log of an apply: one JSON line per change, appended as each one finishes."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import subprocess
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from reconciler.apply import Outcome
+
+
+def current_actor(environ: Mapping[str, str]) -> str:
+    if environ.get("GITHUB_ACTOR"):
+        return environ["GITHUB_ACTOR"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def current_commit(environ: Mapping[str, str], root: Path) -> str | None:
+    if environ.get("GITHUB_SHA"):
+        return environ["GITHUB_SHA"]
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() or None if completed.returncode == 0 else None
+
+
+class AuditLog:
+    """Appends one record per outcome; safe to call from the apply threads."""
+
+    def __init__(self, stream: TextIO, *, actor: str, commit: str | None, target: str) -> None:
+        self.stream = stream
+        self.actor = actor
+        self.commit = commit
+        self.target = target
+        self.lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path, *, actor: str, commit: str | None, target: str) -> AuditLog:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(path.open("a", encoding="utf-8"), actor=actor, commit=commit, target=target)
+
+    def record(self, outcome: Outcome) -> None:
+        change = outcome.change
+        entry = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "action": change.action,
+            "name": change.name,
+            "id": outcome.id,
+            "version_before": change.live_version,
+            "version_after": outcome.version_after,
+            "digest": change.digest,
+            "outcome": outcome.status,
+            "error": outcome.error,
+            "note": outcome.note,
+            "correlation_id": outcome.correlation_id,
+            "actor": self.actor,
+            "commit": self.commit,
+            "target": self.target,
+        }
+        line = json.dumps(entry, sort_keys=True)
+        with self.lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream not in (None,) and not self.stream.closed:
+            self.stream.close()

@@ -1,0 +1,162 @@
+"""`reconciler apply [DIR | PLAN]`: make the registry match tools.d, or apply a saved plan exactly."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from reconciler.plan.render import render_text
+
+from reconciler.apply import ApplyReport, Outcome, apply_plan
+from reconciler.audit import AuditLog, current_actor, current_commit
+from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
+from reconciler.cli.output import Output
+from reconciler.cli.planning import connect, plan_for
+from reconciler.config import find_root
+from reconciler.errors import ConfigurationError, PlanError
+from reconciler.plan import Plan, check_mass_delete, is_plan_file, load_plan, stale_changes
+
+_PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
+
+
+@click.command("apply")
+@click.argument("source", required=False, default=DEFAULT_DIRECTORY, type=click.Path(path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Show what would be done and write nothing.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Concurrent writes.")
+@click.option("--allow-mass-delete", is_flag=True, help="Allow deleting more than the configured share of tools.")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), help="Append a JSON line per change.")
+@click.option("--no-prune", is_flag=True, help="Keep managed tools that are no longer in tools.d.")
+@click.option("--tool", "tools", multiple=True, metavar="NAME", help="Apply only this tool (repeatable).")
+@click.pass_obj
+def apply_command(
+    output: Output,
+    source: Path,
+    auto_approve: bool,
+    dry_run: bool,
+    parallelism: int,
+    allow_mass_delete: bool,
+    audit_log: Path | None,
+    no_prune: bool,
+    tools: tuple[str, ...],
+) -> int:
+    """Apply the changes that make the registry match tools.d (or those of a saved plan)."""
+    if is_plan_file(source):
+        return _apply_saved(output, source, dry_run, parallelism, allow_mass_delete, audit_log)
+    state = load_desired(source)
+    config = state.config
+    with connect(output, config.root, parallelism=parallelism) as session:
+        plan = plan_for(state, session.client.list_tools(), session.target, prune=not no_prune, only=tools)
+        output.data(render_text(plan, color=output.color, redact=state.sensitive_values()))
+        if plan.is_empty:
+            return 0
+        check_mass_delete(plan, config.mass_delete_share, allow_mass_delete)
+        if dry_run:
+            output.info("Dry run: nothing was applied.")
+            return 0
+        if not auto_approve and not _confirmed(output):
+            output.info("Apply cancelled.")
+            return 1
+        return _execute(output, plan, session.client, parallelism, audit_log, config.root, session.target)
+
+
+def _apply_saved(
+    output: Output, path: Path, dry_run: bool, parallelism: int, allow_mass_delete: bool, audit_log: Path | None
+) -> int:
+    plan, settings = load_plan(path, os.environ)
+    root = find_root(Path.cwd())
+    with connect(output, root, parallelism=parallelism) as session:
+        if session.target != plan.target:
+            raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
+        stale = stale_changes(plan, session.client.list_tools())
+        if stale:
+            raise PlanError(
+                "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
+            )
+        output.data(render_text(plan, color=output.color))
+        if plan.is_empty:
+            return 0
+        check_mass_delete(plan, float(settings["mass_delete_share"]), allow_mass_delete)
+        if dry_run:
+            output.info("Dry run: nothing was applied.")
+            return 0
+        return _execute(output, plan, session.client, parallelism, audit_log, root, session.target)
+
+
+def _confirmed(output: Output) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigurationError("apply asks for confirmation, but there is no terminal; pass --auto-approve")
+    output.info("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
+    answer: str = click.prompt("  Enter a value", default="", show_default=False, err=True)
+    return answer.strip() == "yes"
+
+
+def _execute(
+    output: Output, plan: Plan, client: object, parallelism: int, audit_path: Path | None, root: Path, target: str
+) -> int:
+    audit = None
+    if audit_path is not None:
+        audit = AuditLog.open(
+            audit_path, actor=current_actor(os.environ), commit=current_commit(os.environ, root), target=target
+        )
+    total = len(plan.actionable)
+    progress = _Progress(output, total)
+
+    def on_outcome(outcome: Outcome) -> None:
+        if audit is not None:
+            audit.record(outcome)
+        progress.show(outcome)
+
+    try:
+        report = apply_plan(plan, client, parallelism=parallelism, on_outcome=on_outcome)  # type: ignore[arg-type]
+    finally:
+        progress.finish()
+        if audit is not None:
+            audit.close()
+    output.info(_summary(report))
+    report.raise_for_failures()
+    return 0
+
+
+def _summary(report: ApplyReport) -> str:
+    return (
+        f"Apply complete! Resources: {report.count('adopt')} adopted, {report.count('create')} added, "
+        f"{report.count('update')} changed, {report.count('delete')} destroyed."
+        if not (report.failed or report.not_attempted)
+        else f"Apply incomplete: {len(report.failed)} failed, {len(report.not_attempted)} not attempted."
+    )
+
+
+class _Progress:
+    """A bar on a terminal; one line per change otherwise (CI logs keep every line)."""
+
+    def __init__(self, output: Output, total: int) -> None:
+        self.output = output
+        self.total = total
+        self.done = 0
+        self.bar = sys.stderr.isatty() and total > 1
+
+    def show(self, outcome: Outcome) -> None:
+        self.done += 1
+        change = outcome.change
+        if outcome.status == "ok":
+            text = f"{change.name}: {_PAST[change.action]}" + (f" (id {outcome.id})" if outcome.id else "")
+            if outcome.note:
+                text += f"; {outcome.note}"
+        elif outcome.status == "failed":
+            text = f"{change.name}: {change.action} failed: {outcome.error}"
+        else:
+            text = f"{change.name}: {change.action} not attempted: {outcome.error}"
+        if self.bar:
+            width = 30
+            filled = width * self.done // self.total
+            click.echo(f"\r\x1b[2K{text}", err=True)
+            click.echo(f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}", err=True, nl=False)
+        else:
+            click.echo(f"[{self.done}/{self.total}] {text}", err=True)
+
+    def finish(self) -> None:
+        if self.bar and self.done:
+            click.echo("", err=True)

@@ -1,0 +1,62 @@
+"""`reconciler plan [DIR]`: what apply would change, Terraform-style."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from reconciler.plan.render import render_json, render_markdown, render_text
+
+from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.output import Output
+from reconciler.cli.planning import connect, plan_for
+from reconciler.errors import ConfigurationError
+from reconciler.plan import save_plan
+
+
+@click.command("plan")
+@directory_argument
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply PLAN`.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
+@click.option("--tool", "tools", multiple=True, metavar="NAME", help="Plan only this tool (repeatable).")
+@click.option("--no-prune", is_flag=True, help="Keep managed tools that are no longer in tools.d.")
+@click.pass_obj
+def plan_command(
+    output: Output,
+    directory: Path,
+    out: Path | None,
+    output_format: str,
+    detailed_exitcode: bool,
+    tools: tuple[str, ...],
+    no_prune: bool,
+) -> int:
+    """Compare tools.d with the registry and show the changes apply would make."""
+    state = load_desired(directory)
+    unknown = sorted(set(tools) - {tool.name for tool in state.tools})
+    with connect(output, state.config.root) as session:
+        live = session.client.list_tools()
+        if unknown and not ({str(t.get("name")) for t in live} >= set(unknown)):
+            missing = [name for name in unknown if name not in {str(t.get("name")) for t in live}]
+            raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
+        plan = plan_for(state, live, session.target, prune=not no_prune, only=tools)
+    redact = state.sensitive_values()
+    if output_format == "json":
+        output.data(render_json(plan, redact=redact).rstrip("\n"))
+    elif output_format == "markdown":
+        output.data(render_markdown(plan, redact=redact))
+    else:
+        output.data(render_text(plan, color=output.color, redact=redact))
+    if out is not None:
+        sensitive = {k: v for k, v in state.variables.items() if state.config.is_sensitive(k)}
+        save_plan(
+            out,
+            plan,
+            managed_by=state.config.managed_by,
+            mass_delete_share=state.config.mass_delete_share,
+            sensitive=sensitive,
+        )
+        output.info(f"Saved the plan to {out}; apply it exactly with: reconciler apply {out}")
+    return 2 if detailed_exitcode and not plan.is_empty else 0
