@@ -54,9 +54,14 @@ class PlanOptions:
     """`--tool NAME`: plan only these names (empty: all)."""
 
 
+AUTHORITATIVE_FIELDS = ("labels", "context")
+"""Maps that tools.d always sets: leaving one out means "none", not "whatever the server has"."""
+
+
 def live_input(live: Mapping[str, Any]) -> dict[str, Any]:
-    """A live Tool as ToolInput: the server's own fields (id, version, status, dates, selfUri) dropped."""
-    return {key: live[key] for key in TOOL_INPUT_FIELDS if key in live and live[key] is not None}
+    """A live Tool as ToolInput: the server's own fields (id, version, status, dates, selfUri) dropped, and
+    empty values too (a server that answers `context: {}` holds the same as one that leaves it out)."""
+    return {key: live[key] for key in TOOL_INPUT_FIELDS if live.get(key) not in (None, {}, [])}
 
 
 def has_drifted(live: Mapping[str, Any]) -> bool:
@@ -72,6 +77,9 @@ def desired_payload(desired: DesiredTool, live: Mapping[str, Any] | None, manage
     if live is not None:
         current = live_input(live)
         merged = {**current, **wanted}
+        for key in AUTHORITATIVE_FIELDS:
+            if key not in wanted:
+                merged.pop(key, None)
         if "rateLimit" in wanted and isinstance(current.get("rateLimit"), Mapping):
             merged["rateLimit"] = {**current["rateLimit"], **wanted["rateLimit"]}
         for name in desired.tool.ignore_changes:
