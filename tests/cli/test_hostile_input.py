@@ -78,7 +78,12 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
         "tools.d/a.yaml:7",
         ["not valid JSON Schema"],
     ),
-    ("list-for-mapping", {"a.yaml": GOOD + "labels: [team, commerce]\n"}, "tools.d/a.yaml:4", ["'labels' must be a mapping"]),
+    (
+        "list-for-mapping",
+        {"a.yaml": GOOD + "labels: [team, commerce]\n"},
+        "tools.d/a.yaml:4",
+        ["'labels' must be a mapping"],
+    ),
     ("top-level-list", {"a.yaml": "- name: x\n"}, "tools.d/a.yaml:1", ["must be a mapping"]),
     ("ftp-endpoint", {"a.yaml": _tool(endpoint="ftp://files.example.com/x")}, "tools.d/a.yaml:3", ["https://"]),
     ("http-endpoint", {"a.yaml": _tool(endpoint="http://tools.example.com/x")}, "tools.d/a.yaml:3", ["uses http"]),
@@ -89,14 +94,27 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
         "tools.d/a.yaml:2",
         ["leaves the repository"],
     ),
-    ("both-parameters-and-schema", {"a.yaml": GOOD + "parameters: {}\nschema: {type: object}\n"}, "tools.d/a.yaml:5", ["not both"]),
+    (
+        "both-parameters-and-schema",
+        {"a.yaml": GOOD + "parameters: {}\nschema: {type: object}\n"},
+        "tools.d/a.yaml:5",
+        ["not both"],
+    ),
     (
         "context-collides",
-        {"a.yaml": GOOD + "parameters:\n  user_id: {type: string, description: d}\ncontext:\n  user_id: conversation.user_id\n"},
+        {
+            "a.yaml": GOOD
+            + "parameters:\n  user_id: {type: string, description: d}\ncontext:\n  user_id: conversation.user_id\n"
+        },
         "tools.d/a.yaml:7",
         ["collides with a parameter"],
     ),
-    ("missing-required", {"a.yaml": "name: x\ndescription: d\n"}, "tools.d/a.yaml:1", ["missing required key 'endpoint'"]),
+    (
+        "missing-required",
+        {"a.yaml": "name: x\ndescription: d\n"},
+        "tools.d/a.yaml:1",
+        ["missing required key 'endpoint'"],
+    ),
     ("bad-json", {"a.json": '{"name": "x",\n "description": }'}, "tools.d/a.json:2", ["JSON syntax error"]),
     ("duplicate-json-key", {"a.json": '{"name": "x",\n "name": "y"}'}, "tools.d/a.json:2", ["duplicate key 'name'"]),
 ]
@@ -128,7 +146,11 @@ def test_every_error_is_reported_not_just_the_first(repo: Path, run: Callable[..
     (repo / "tools.d" / "b.yaml").write_text(GOOD + "colour: red\n", encoding="utf-8")
     result = run("validate")
     lines = [line for line in result.out.splitlines() if ": error: " in line]
-    assert [line.split(": error:")[0] for line in lines] == ["tools.d/a.yaml:1:1", "tools.d/a.yaml:3:1", "tools.d/b.yaml:4:1"]
+    assert [line.split(": error:")[0] for line in lines] == [
+        "tools.d/a.yaml:1:1",
+        "tools.d/a.yaml:3:1",
+        "tools.d/b.yaml:4:1",
+    ]
 
 
 def test_github_format_annotates_the_exact_line(repo: Path, run: Callable[..., object]) -> None:

@@ -9,7 +9,15 @@ import pytest
 from reconciler.compile import DIGEST_LABEL, OWNER_LABEL, digest
 from reconciler.errors import PlanError
 from reconciler.model import RateLimit, SourceLocation, Tool
-from reconciler.plan import MISSING, DesiredTool, FieldChange, PlanOptions, check_mass_delete, compute_plan, desired_payload
+from reconciler.plan import (
+    MISSING,
+    DesiredTool,
+    FieldChange,
+    PlanOptions,
+    check_mass_delete,
+    compute_plan,
+    desired_payload,
+)
 
 OPTIONS = PlanOptions()
 
@@ -153,7 +161,12 @@ def test_a_managed_tool_gone_from_tools_d_is_deleted_with_a_reason() -> None:
     kept, gone = tool("kept"), tool("gone")
     result = plan([kept], [live_from(kept), live_from(gone, version=2)])
     [change] = result.changes
-    assert (change.action, change.name, change.reason, change.live_version) == ("delete", "gone", "no longer in tools.d", 2)
+    assert (change.action, change.name, change.reason, change.live_version) == (
+        "delete",
+        "gone",
+        "no longer in tools.d",
+        2,
+    )
 
 
 def test_protected_and_unpruned_tools_are_kept() -> None:

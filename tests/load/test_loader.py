@@ -1,0 +1,116 @@
+"""The loader: positions, limits and interpolation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import Diagnostic, InputError
+from reconciler.load import LocatedDict, interpolate, load_directory, read_documents
+from reconciler.load.files import discover
+from reconciler.model import SourceLocation
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_key_knows_its_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.yaml", "name: x\nparameters:\n  sku:\n    type: string\n---\nname: y\n")
+    first, second = read_documents(path, "t.yaml")
+    assert isinstance(first.content, LocatedDict)
+    assert first.locate("parameters", "sku", "type") == SourceLocation("t.yaml", 4, 5)
+    assert first.locate("parameters", "missing") == SourceLocation("t.yaml", 2, 1)
+    assert second.location == SourceLocation("t.yaml", 6, 1)
+    assert second.index == 1
+
+
+def test_json_positions_are_recovered_when_asked(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.json", '{\n  "a": {\n    "b": [1, {"c": 2}]\n  }\n}')
+    [document] = read_documents(path, "t.json")
+    assert document.content == {"a": {"b": [1, {"c": 2}]}}
+    assert document.locate("a", "b", 1, "c") == SourceLocation("t.json", 3, 15)
+
+
+def test_yaml_scalars_become_json_values(tmp_path: Path) -> None:
+    text = "i: 0x1f\nf: 1.5e+3\nb: yes\nn: ~\nd: 2024-01-02\ns: '010'\no: 010\ninf: .inf\n"
+    [document] = read_documents(write(tmp_path / "t.yaml", text), "t.yaml")
+    assert document.content == {
+        "i": 31,
+        "f": 1500.0,
+        "b": True,
+        "n": None,
+        "d": "2024-01-02",
+        "s": "010",
+        "o": 8,
+        "inf": float("inf"),
+    }
+
+
+def test_aliases_and_merge_keys_are_expanded_within_budget(tmp_path: Path) -> None:
+    text = "base: &base {type: string, description: d}\nsku:\n  <<: *base\n  description: own\nsite: *base\n"
+    [document] = read_documents(write(tmp_path / "t.yaml", text), "t.yaml")
+    assert document.content["sku"] == {"type": "string", "description": "own"}
+    assert document.content["site"] == {"type": "string", "description": "d"}
+    assert document.content["site"] is not document.content["base"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: !!python/object:os.system ls\n", "unsupported YAML tag"),
+        ("? [a, b]\n: 1\n", "must be a string"),
+        ("a: 1\na: 2\n", "duplicate key 'a'"),
+    ],
+)
+def test_refused_yaml(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        read_documents(write(tmp_path / "t.yaml", text), "t.yaml")
+    assert info.value.diagnostics[0].location.file == "t.yaml"
+
+
+def test_discovery_is_recursive_sorted_and_ignores_other_files(tmp_path: Path) -> None:
+    for name in ["b.yaml", "a/z.yml", "a/b.json", "c.txt", ".hidden.yaml", ".git/x.yaml", "README.md"]:
+        write(tmp_path / name, "{}")
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["a/b.json", "a/z.yml", "b.yaml"]
+
+
+def test_load_directory_collects_errors_from_every_file(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "a: [\n")
+    write(tmp_path / "b.yaml", "- just a list\n")
+    write(tmp_path / "c.yaml", "name: fine\n")
+    state = load_directory(tmp_path, {})
+    assert [d.location.file.endswith(("a.yaml", "b.yaml")) for d in state.diagnostics] == [True, True]
+    assert [d.content["name"] for d in state.documents] == ["fine"]
+
+
+@pytest.mark.parametrize(
+    ("value", "environ", "expected"),
+    [
+        ("${HOST}/x", {"HOST": "https://h"}, "https://h/x"),
+        ("${HOST:-https://default}/x", {}, "https://default/x"),
+        ("${HOST:-https://default}/x", {"HOST": "https://set"}, "https://set/x"),
+        ("$${HOST} stays", {"HOST": "h"}, "${HOST} stays"),
+        ("no variables $5", {}, "no variables $5"),
+    ],
+)
+def test_interpolation(value: str, environ: dict[str, str], expected: str) -> None:
+    diagnostics: list[Diagnostic] = []
+    used: dict[str, str] = {}
+    result = interpolate({"v": value, "l": [value]}, "f.yaml", environ, diagnostics, used)
+    assert result == {"v": expected, "l": [expected]}
+    assert diagnostics == []
+    assert used == {k: v for k, v in environ.items() if "${" + k in value and not value.startswith("$$")}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("${UNSET_X}", "UNSET_X is not set"), ("${bad name}", "malformed"), ("${OPEN", "unclosed")]
+)
+def test_interpolation_errors(value: str, message: str) -> None:
+    diagnostics: list[Diagnostic] = []
+    interpolate({"v": value}, "f.yaml", {}, diagnostics, {})
+    assert len(diagnostics) == 1
+    assert message in diagnostics[0].message
