@@ -20,7 +20,8 @@ TOOLS = {
     "labels: {team: x, area: y}\n---\nname: mid\ndescription: Middle.\nendpoint: https://e.example.com/m\n"
     "context: {user: conversation.user_id}\n",
     "d.json": '{"name": "json_tool", "description": "From JSON.", "endpoint": "https://e.example.com/j",'
-    ' "schema": {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "string"}}, "required": ["b", "a"]}}',
+    ' "schema": {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "string"}},'
+    ' "required": ["b", "a"]}}',
 }
 
 
