@@ -1,0 +1,32 @@
+"""The Tools API client: targets and credentials, auth, paging, retries, pacing, typed errors.
+
+The whole API contract of DESIGN §4 lives behind `ToolsClient`; a change in the real API is a change here.
+Errors are the `ApiError` family of `reconciler.errors`. Logging goes to loggers under `reconciler.api`
+(`http`, `auth`, `retry`, `pacing`), secrets redacted.
+"""
+
+from __future__ import annotations
+
+from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiResult, ToolsClient
+from reconciler.api.exchange import ClientStats
+from reconciler.api.pacing import Pacer
+from reconciler.api.regions import REGIONS, api_url, login_url, region_domain
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.target import Credentials, Target, resolve_target
+
+__all__ = [
+    "PAGE_SIZE",
+    "REGIONS",
+    "TOOLS_PATH",
+    "ApiResult",
+    "ClientStats",
+    "Credentials",
+    "Pacer",
+    "RetryPolicy",
+    "Target",
+    "ToolsClient",
+    "api_url",
+    "login_url",
+    "region_domain",
+    "resolve_target",
+]

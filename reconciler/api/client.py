@@ -1,0 +1,238 @@
+"""The Tools API contract (DESIGN §4) in one class: list (paged), get, find by name, create, update, delete.
+
+Every call goes through the same path: authenticate, pace, send, translate the answer into a result or a
+typed error, and let the retry policy decide whether to try again. Safe to call from many threads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+
+from reconciler.api.auth import make_auth
+from reconciler.api.exchange import ClientStats, Exchanger
+from reconciler.api.pacing import Pacer
+from reconciler.api.redact import Secrets
+from reconciler.api.retry import RefreshToken, RetryPolicy, call_with_retries
+from reconciler.api.target import API_URL_VARIABLE, Target
+from reconciler.api.translate import Operation, correlation_id, error_for_response
+from reconciler.errors import AuthenticationError, ServerError
+
+TOOLS_PATH = "/api/v2/ai/assistant/tools"
+PAGE_SIZE = 100
+MAX_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """The answer to a write: the tool the server returned (None after a delete), the status, the correlation id."""
+
+    tool: dict[str, Any] | None
+    status: int
+    correlation_id: str | None
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ToolsClient:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
+        timeout: float = 30.0,
+        parallelism: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.target = target
+        self.stats = ClientStats()
+        self.pacer = pacer if pacer is not None else Pacer()
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._secrets = Secrets()
+        connections = max(parallelism, 1) + 2
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            headers={"Accept": "application/json", "User-Agent": "reconciler"},
+            trust_env=not _is_loopback(target.api_url),
+        )
+        self._exchange = Exchanger(self._http, stats=self.stats, secrets=self._secrets, pacer=self.pacer)
+        self._auth = make_auth(target, post=self._post_token, secrets=self._secrets, clock=clock)
+        where = f"GENESYS_CLOUD_REGION ({target.region})" if target.region else f"{API_URL_VARIABLE} ({target.api_url})"
+        self._network_advice = f"check the network and {where}"
+
+    # -- the contract ----------------------------------------------------------------------------------------
+
+    def list_tools(self) -> list[dict[str, Any]]:
+        """Every live tool, following `next_page_token` (or Genesys-style `nextUri`) page by page."""
+        return list(self._pages({}, "the tool list"))
+
+    def get_tool(self, tool_id: str) -> dict[str, Any]:
+        response = self._call(Operation("get", "GET", f"tool {tool_id}"), self._tool_url(tool_id), expect=(200,))
+        return self._json_object(response)
+
+    def find_by_name(self, name: str) -> dict[str, Any] | None:
+        for tool in self._pages({"name": name}, f"the tool list (name {name!r})"):
+            if tool.get("name") == name:
+                return tool
+        return None
+
+    def create_tool(self, payload: dict[str, Any]) -> ApiResult:
+        operation = Operation("create", "POST", f"tool {payload.get('name')!r}")
+        response = self._call(operation, self._url(TOOLS_PATH), json=payload, expect=(200, 201))
+        return ApiResult(self._json_object(response), response.status_code, correlation_id(response))
+
+    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> ApiResult:
+        operation = Operation("update", "PUT", f"tool {payload.get('name')!r} ({tool_id})")
+        body = {**payload, "version": version}
+        response = self._call(operation, self._tool_url(tool_id), json=body, expect=(200,))
+        return ApiResult(self._json_object(response), response.status_code, correlation_id(response))
+
+    def delete_tool(self, tool_id: str) -> ApiResult:
+        """Deletes the tool; a 404 means it is already gone and is returned as `status=404`, not raised."""
+        operation = Operation("delete", "DELETE", f"tool {tool_id}")
+        response = self._call(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
+        return ApiResult(None, response.status_code, correlation_id(response))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ToolsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ToolsClient({self.target.description!r})"
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.target.api_url}{path}"
+
+    def _tool_url(self, tool_id: str) -> str:
+        return self._url(f"{TOOLS_PATH}/{quote(tool_id, safe='')}")
+
+    def _pages(self, filters: Mapping[str, str], subject: str) -> Iterator[dict[str, Any]]:
+        operation = Operation("list", "GET", subject)
+        url = self._url(TOOLS_PATH)
+        params: dict[str, Any] | None = {"page_size": PAGE_SIZE, **filters}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            response = self._call(operation, url, params=params, expect=(200,))
+            body = self._json_object(response)
+            entities = body.get("entities")
+            if not isinstance(entities, list) or not all(isinstance(item, dict) for item in entities):
+                raise self._broken(response, "a list page without an `entities` list of tools")
+            yield from entities
+            token = body.get("next_page_token")
+            next_uri = body.get("nextUri")
+            if token:
+                key = f"token {token}"
+                params = {"page_size": PAGE_SIZE, **filters, "next_page_token": str(token)}
+            elif next_uri:
+                url = self._follow(str(next_uri), response)
+                key = f"nextUri {url}"
+                params = None
+            else:
+                return
+            if key in seen:
+                raise self._broken(response, f"the same page twice ({key}); stopped instead of looping forever")
+            seen.add(key)
+        raise self._broken(None, f"more than {MAX_PAGES} pages of tools; stopped")
+
+    def _follow(self, next_uri: str, response: httpx.Response) -> str:
+        url = urljoin(f"{self.target.api_url}/", next_uri)
+        base, there = urlsplit(self.target.api_url), urlsplit(url)
+        if (there.scheme, there.netloc) != (base.scheme, base.netloc):
+            raise self._broken(response, f"a nextUri on another host ({there.netloc}); not following it")
+        return url
+
+    def _broken(self, response: httpx.Response | None, what: str) -> ServerError:
+        return ServerError(
+            f"{self.target.api_host} sent {what}: the server's paging is broken; try again later",
+            status=response.status_code if response is not None else None,
+            correlation_id=correlation_id(response) if response is not None else None,
+        )
+
+    def _json_object(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ServerError(
+                f"{self.target.api_host} answered {response.status_code} with a body that is not a JSON object",
+                status=response.status_code,
+                correlation_id=correlation_id(response),
+            )
+        return body
+
+    def _call(
+        self,
+        operation: Operation,
+        url: str,
+        *,
+        expect: tuple[int, ...],
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        refreshed = False
+
+        def attempt() -> httpx.Response:
+            nonlocal refreshed
+            header = self._auth.header()
+            response = self._exchange.send(
+                operation,
+                url,
+                host=self.target.api_host,
+                advice=self._network_advice,
+                headers={"Authorization": header} if header else {},
+                params=params,
+                json=json,
+            )
+            if response.status_code in expect:
+                return response
+            error = error_for_response(
+                response, operation, host=self.target.api_host, secrets=self._secrets, auth_advice=self._auth.advice
+            )
+            if response.status_code == 401 and self._auth.refreshable() and not refreshed:
+                refreshed = True
+                self._auth.invalidate(header)
+                assert isinstance(error, AuthenticationError)
+                raise RefreshToken(error)
+            raise error
+
+        return call_with_retries(attempt, self._retry, describe=f"{operation.method} {operation.subject}")
+
+    def _post_token(self, url: str, headers: dict[str, str], form: dict[str, str]) -> httpx.Response:
+        """One token request; failures raise typed errors and the caller's retry loop decides."""
+        operation = Operation("token", "POST", "the token request")
+        host = urlsplit(url).netloc
+        response = self._exchange.send(
+            operation, url, host=host, advice=self._network_advice, headers=headers, data=form, paced=False
+        )
+        if response.status_code == 200:
+            return response
+        raise error_for_response(response, operation, host=host, secrets=self._secrets, auth_advice=self._auth.advice)
+
+
+__all__ = ["PAGE_SIZE", "TOOLS_PATH", "ApiResult", "ToolsClient"]

@@ -1,0 +1,113 @@
+"""Retry decisions, in one place (tenacity does the looping).
+
+Retried: 429 (after `Retry-After`, capped), 502/503/504 and network failures (exponential backoff with
+jitter), and one 401 that a fresh token may cure. Never retried: 400, 403, 404, 409, 422, a second 401, and
+any POST/PUT whose request was sent but whose answer was lost or was a 5xx (`maybe_committed`): sending it
+again could create a duplicate or overwrite, so the caller looks first (the apply engine resolves a lost
+create by name). Time is injected through `RetryPolicy.sleep`, so tests do not sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import tenacity
+
+from reconciler.api.translate import RETRYABLE_STATUSES
+from reconciler.errors import ApiError, AuthenticationError, NetworkError, RateLimitedError, ServerError
+
+log = logging.getLogger("reconciler.api.retry")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    """Attempts per call, the first included."""
+    max_retry_after: float = 60.0
+    """The longest `Retry-After` honoured; a longer one is cut to this."""
+    backoff_initial: float = 0.5
+    backoff_max: float = 10.0
+    jitter: float = 0.5
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+
+class RefreshToken(Exception):
+    """A 401 that a fresh token may cure: retried at once, and only once per call."""
+
+    def __init__(self, error: AuthenticationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def should_retry(exc: BaseException) -> bool:
+    if isinstance(exc, (RefreshToken, RateLimitedError)):
+        return True
+    if isinstance(exc, ServerError):
+        return exc.status in RETRYABLE_STATUSES and not exc.maybe_committed
+    if isinstance(exc, NetworkError):
+        return not exc.maybe_committed
+    return False
+
+
+def _reason(exc: BaseException | None) -> str:
+    if isinstance(exc, RefreshToken):
+        return "401, with a fresh token"
+    if isinstance(exc, ApiError) and exc.status is not None:
+        return str(exc.status)
+    return type(exc).__name__ if exc is not None else "?"
+
+
+def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe: str) -> T:
+    """Run `attempt` until it returns, a failure is not worth retrying, or the attempts run out."""
+    backoff = tenacity.wait_exponential_jitter(
+        initial=policy.backoff_initial, max=policy.backoff_max, jitter=policy.jitter
+    )
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RefreshToken):
+            return 0.0
+        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+            return min(exc.retry_after, policy.max_retry_after)
+        return float(backoff(state))
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.debug(
+            "retry: %s got %s; attempt %d of %d in %.2f s",
+            describe,
+            _reason(exc),
+            state.attempt_number + 1,
+            policy.max_attempts,
+            delay,
+        )
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(policy.max_attempts),
+        wait=wait,
+        retry=tenacity.retry_if_exception(should_retry),
+        sleep=policy.sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except RefreshToken as exc:
+        raise exc.error from None
+    except ApiError as exc:
+        if exc.maybe_committed:
+            log.debug("retry: %s not retried: it was sent and may have been applied (%s)", describe, _reason(exc))
+        elif not should_retry(exc):
+            log.debug("retry: %s not retried: %s is final", describe, _reason(exc))
+        else:
+            log.debug("retry: %s gave up after %d attempts (%s)", describe, policy.max_attempts, _reason(exc))
+        raise
+
+
+__all__ = ["RefreshToken", "RetryPolicy", "call_with_retries", "should_retry"]
