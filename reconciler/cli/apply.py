@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from reconciler.plan.render import render_text
 
 from reconciler.apply import ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
@@ -17,6 +16,7 @@ from reconciler.cli.planning import connect, plan_for
 from reconciler.config import find_root
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_mass_delete, is_plan_file, load_plan, stale_changes
+from reconciler.plan.render import render_text
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
 

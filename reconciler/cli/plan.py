@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from reconciler.plan.render import render_json, render_markdown, render_text
 
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect, plan_for
 from reconciler.errors import ConfigurationError
 from reconciler.plan import save_plan
+from reconciler.plan.render import render_json, render_markdown, render_text
 
 
 @click.command("plan")

@@ -33,6 +33,7 @@ def compile_tool_definition(document: Document) -> Tool:
         labels=dict(content.get("labels") or {}),
         protected=bool(content.get("protected", False)),
         ignore_changes=tuple(content.get("ignore_changes") or ()),
+        request=content.get("request"),
         origin="definition",
         schema_is_user_written=user_written,
         field_locations=_field_locations(document),

@@ -162,7 +162,9 @@ def _change_for(item: DesiredTool, current: Mapping[str, Any] | None, *, adopt: 
         )
     before = live_input(current)
     fields, unchanged = field_changes(before, after)
-    if not fields and not adopt:
+    if all(f.path == f"labels.{SOURCE_LABEL}" for f in fields) and not adopt:
+        # Moving a definition to another file changes nothing the gateway sees; the label catches up with
+        # the next real change.
         return None
     drift = not adopt and has_drifted(current)
     if adopt:

@@ -1,0 +1,74 @@
+"""`reconciler export`: the live tools written as tools.d files (or, with --format json, a summary)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import yaml
+
+from reconciler.cli.common import DEFAULT_DIRECTORY, project_config
+from reconciler.cli.output import Output
+from reconciler.cli.planning import connect
+from reconciler.errors import ConfigurationError
+from reconciler.export import export_tools
+
+HEADER = "# Exported from {target} by `reconciler export`.\n"
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DIRECTORY,
+    show_default=True,
+    help="Folder to write one file per tool into.",
+)
+@click.option("--all", "include_unmanaged", is_flag=True, help="Export unmanaged tools too (to adopt them).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: write tools.d files; json: print a summary of the registry instead.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.pass_obj
+def export_command(output: Output, out: Path, include_unmanaged: bool, output_format: str, force: bool) -> int:
+    """Write the live tools as tools.d files, to adopt an existing org."""
+    config = project_config(out if out.is_dir() else Path.cwd())
+    with connect(output, config.root) as session:
+        live = session.client.list_tools()
+        target = session.target
+    exported = export_tools(
+        live, managed_by=config.managed_by, include_unmanaged=include_unmanaged or output_format == "json"
+    )
+    if output_format == "json":
+        summary = [
+            {
+                "name": item.document["name"],
+                "id": tool.get("id"),
+                "version": tool.get("version"),
+                "status": tool.get("status"),
+                "managed": item.managed,
+                "parameters": sorted((tool.get("schema") or {}).get("properties") or {}),
+            }
+            for item, tool in zip(exported, sorted(live, key=lambda t: str(t.get("name"))), strict=True)
+        ]
+        output.data(json.dumps(summary, indent=2, sort_keys=True))
+        return 0
+    clashes = [item.filename for item in exported if (out / item.filename).exists()]
+    if clashes and not force:
+        raise ConfigurationError(
+            f"{len(clashes)} files already exist in {out} (e.g. {clashes[0]}); pass --force to overwrite, "
+            "or --out a new folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for item in exported:
+        text = yaml.safe_dump(item.document, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+        (out / item.filename).write_text(HEADER.format(target=target) + text, encoding="utf-8")
+    output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
+    return 0

@@ -1,0 +1,115 @@
+"""Live tools → tools.d documents, for adopting an existing org. `plan` on the result is empty.
+
+A schema simple enough for the shorthand is written as `parameters`; anything richer is kept whole under
+`schema`. Strings are escaped so that loading them back does not interpolate `${…}` that was never a variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.compile import OWNER_LABEL, OWNERSHIP_LABELS, PROTECTED_LABEL
+from reconciler.plan import live_input
+
+PARAMETER_KEYS = frozenset(
+    {
+        "type", "description", "enum", "const", "default", "examples", "format", "pattern", "minimum", "maximum",
+        "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "minItems", "maxItems",
+        "uniqueItems", "items", "properties", "additionalProperties",
+    }
+)  # fmt: skip
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class ExportedTool:
+    filename: str
+    document: dict[str, Any]
+    managed: bool
+
+
+def export_tools(live: Iterable[Mapping[str, Any]], *, managed_by: str, include_unmanaged: bool) -> list[ExportedTool]:
+    exported: list[ExportedTool] = []
+    used: set[str] = set()
+    for tool in sorted(live, key=lambda t: str(t.get("name"))):
+        managed = (tool.get("labels") or {}).get(OWNER_LABEL) == managed_by
+        if not managed and not include_unmanaged:
+            continue
+        exported.append(ExportedTool(_filename(str(tool.get("name")), used), tool_document(tool), managed))
+    return exported
+
+
+def tool_document(live: Mapping[str, Any]) -> dict[str, Any]:
+    """One live tool as a tool definition (DESIGN §3), keys in the order people write them."""
+    payload = live_input(live)
+    labels = dict(payload.get("labels") or {})
+    document: dict[str, Any] = {
+        "name": payload.get("name", ""),
+        "description": payload.get("description", ""),
+        "endpoint": payload.get("executionEndpoint", ""),
+    }
+    schema = {k: v for k, v in (payload.get("schema") or {"type": "object"}).items() if k != "$schema"}
+    parameters = shorthand_parameters(schema)
+    if parameters is not None:
+        if parameters:
+            document["parameters"] = parameters
+    else:
+        document["schema"] = schema
+    if payload.get("context"):
+        document["context"] = dict(payload["context"])
+    rate = payload.get("rateLimit") or {}
+    if rate:
+        document["rate_limit"] = {
+            key: rate[source]
+            for key, source in (("requests_per_minute", "requestsPerMinute"), ("burst_size", "burstSize"))
+            if source in rate
+        }
+    own = {k: v for k, v in labels.items() if k not in OWNERSHIP_LABELS}
+    if own:
+        document["labels"] = own
+    if labels.get(PROTECTED_LABEL) == "true":
+        document["protected"] = True
+    if payload.get("request"):
+        document["request"] = payload["request"]
+    escaped: dict[str, Any] = _escape(document)
+    return escaped
+
+
+def shorthand_parameters(schema: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The shorthand form of an object schema, or None when only the full schema says it all."""
+    if set(schema) - {"type", "properties", "required"} or schema.get("type") != "object":
+        return None
+    properties = schema.get("properties") or {}
+    required = schema.get("required") or []
+    if not isinstance(properties, dict) or not isinstance(required, list) or set(required) - set(properties):
+        return None
+    if list(required) != [name for name in properties if name in required]:
+        return None  # the shorthand would reorder `required`; harmless, but the round trip should be exact
+    parameters: dict[str, Any] = {}
+    for name, spec in properties.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str) or set(spec) - PARAMETER_KEYS:
+            return None
+        parameters[name] = {**spec, **({"required": True} if name in required else {})}
+    return parameters
+
+
+def _filename(name: str, used: set[str]) -> str:
+    stem = _UNSAFE.sub("_", name)[:64] or "tool"
+    candidate, counter = stem, 2
+    while candidate.lower() in used:  # case-insensitive file systems
+        candidate, counter = f"{stem}_{counter}", counter + 1
+    used.add(candidate.lower())
+    return f"{candidate}.yaml"
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {key: _escape(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_escape(inner) for inner in value]
+    return value
