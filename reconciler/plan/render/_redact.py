@@ -1,0 +1,80 @@
+"""Secrets out of a plan before it is shown: values of sensitive variables become `(sensitive)`.
+
+Redaction works on the data, before any value is encoded, so a secret is caught whatever the output format
+escapes it into (JSON `\\"`, HTML `&quot;`); `scrub` is a last pass over finished text for the rare secret that
+only appears once pieces are put together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.plan.model import MISSING, Change, FieldChange, Plan
+
+REDACTED = "(sensitive)"
+
+
+def secret_pattern(secrets: Sequence[str]) -> re.Pattern[str] | None:
+    """One alternation, longest first, so a secret containing another is replaced whole, in a single pass that
+    never rewrites its own `(sensitive)` marker."""
+    unique = sorted({secret for secret in secrets if secret}, key=lambda s: (-len(s), s))
+    if not unique:
+        return None
+    return re.compile("|".join(re.escape(secret) for secret in unique))
+
+
+def scrub(text: str, pattern: re.Pattern[str] | None) -> str:
+    return text if pattern is None else pattern.sub(REDACTED, text)
+
+
+def redact_value(value: Any, pattern: re.Pattern[str] | None) -> Any:
+    """Strings (keys too) have every secret replaced; a number whose text holds a secret is replaced whole,
+    since half a number would not be a value."""
+    if pattern is None or value is MISSING:
+        return value
+    if isinstance(value, str):
+        return scrub(value, pattern)
+    if isinstance(value, Mapping):
+        return {scrub(str(key), pattern): redact_value(inner, pattern) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(item, pattern) for item in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and pattern.search(json.dumps(value)):
+        return REDACTED
+    return value
+
+
+def redact_plan(plan: Plan, secrets: Sequence[str]) -> Plan:
+    """The same plan with every secret replaced in every string it holds."""
+    pattern = secret_pattern(secrets)
+    if pattern is None:
+        return plan
+    return dataclasses.replace(
+        plan,
+        target=scrub(plan.target, pattern),
+        changes=tuple(_redact_change(change, pattern) for change in plan.changes),
+        warnings=tuple(scrub(warning, pattern) for warning in plan.warnings),
+    )
+
+
+def _redact_change(change: Change, pattern: re.Pattern[str]) -> Change:
+    def optional(text: str | None) -> str | None:
+        return None if text is None else scrub(text, pattern)
+
+    return dataclasses.replace(
+        change,
+        name=scrub(change.name, pattern),
+        id=optional(change.id),
+        reason=scrub(change.reason, pattern),
+        before=redact_value(change.before, pattern),
+        after=redact_value(change.after, pattern),
+        fields=tuple(
+            FieldChange(scrub(f.path, pattern), redact_value(f.before, pattern), redact_value(f.after, pattern))
+            for f in change.fields
+        ),
+        digest=optional(change.digest),
+        source=optional(change.source),
+    )
