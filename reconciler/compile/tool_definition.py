@@ -6,6 +6,7 @@ shorthand `parameters` become a JSON Schema, and where each field was written.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.load import Document
@@ -36,7 +37,7 @@ def compile_tool_definition(document: Document) -> Tool:
         request=content.get("request"),
         origin="definition",
         schema_is_user_written=user_written,
-        field_locations=_field_locations(document),
+        field_locations=DocumentPlaces(document),
     )
 
 
@@ -59,15 +60,38 @@ def rate_limit(value: dict[str, Any] | None) -> RateLimit | None:
     return RateLimit(value.get("requests_per_minute"), value.get("burst_size"))
 
 
-def _field_locations(document: Document) -> dict[str, SourceLocation]:
-    content = document.content
-    places: dict[str, SourceLocation] = {}
-    for key, value in content.items():
-        places[key] = document.locate(key)
-        if key in ("parameters", "context", "labels", "rate_limit") and isinstance(value, dict):
-            for inner in value:
-                places[f"{key}.{inner}"] = document.locate(key, inner)
-        elif key == "schema" and isinstance(value, dict) and isinstance(value.get("properties"), dict):
-            for inner in value["properties"]:
-                places[f"parameters.{inner}"] = document.locate(key, "properties", inner)
-    return places
+class DocumentPlaces(Mapping[str, SourceLocation]):
+    """Where each field of a tool definition was written, looked up only when an error asks (most never do).
+
+    Keys are dotted field names (`description`, `parameters.sku`, `rate_limit.burst_size`); parameters of a
+    full `schema` answer as `parameters.<name>` too."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def _path(self, key: str) -> list[str] | None:
+        parts = key.split(".")
+        content = self.document.content
+        if parts[0] == "parameters" and "schema" in content:
+            parts = ["schema", "properties", *parts[1:]]
+        node: Any = content
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return parts
+
+    def __getitem__(self, key: str) -> SourceLocation:
+        path = self._path(key)
+        if path is None:
+            raise KeyError(key)
+        return self.document.locate(*path)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._path(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.document.content)
+
+    def __len__(self) -> int:
+        return len(self.document.content)

@@ -37,6 +37,8 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
+_MERGED: Any = object()
+
 _BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
 
@@ -144,36 +146,42 @@ class _Constructor:
         self.expanded = 0
 
     def construct(self, node: yaml.Node, depth: int = 0) -> Any:
+        if type(node) is yaml.ScalarNode:
+            if self.alias_depth:
+                self._count_expansion(node)
+            return self._scalar(node)
         if depth > MAX_DEPTH:
             raise InputError.at(
                 location(self.file, node.start_mark),
                 f"nesting deeper than {MAX_DEPTH} levels; flatten the document",
                 "limit",
             )
+        # Only containers can make an alias expand; scalars are never tracked.
         is_alias = id(node) in self.seen
         if is_alias:
             self.alias_depth += 1
         else:
             self.seen.add(id(node))
         if self.alias_depth:
-            self.expanded += 1
-            if self.expanded > ALIAS_EXPANSION_BUDGET:
-                raise InputError.at(
-                    location(self.file, node.start_mark),
-                    f"YAML aliases expand past {ALIAS_EXPANSION_BUDGET} nodes; write the values out instead",
-                    "alias-bomb",
-                )
+            self._count_expansion(node)
         try:
-            if isinstance(node, yaml.ScalarNode):
-                return self._scalar(node)
-            if isinstance(node, yaml.SequenceNode):
-                return self._sequence(node, depth)
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, depth)
+            if isinstance(node, yaml.SequenceNode):
+                return self._sequence(node, depth)
             raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover
         finally:
             if is_alias:
                 self.alias_depth -= 1
+
+    def _count_expansion(self, node: yaml.Node) -> None:
+        self.expanded += 1
+        if self.expanded > ALIAS_EXPANSION_BUDGET:
+            raise InputError.at(
+                location(self.file, node.start_mark),
+                f"YAML aliases expand past {ALIAS_EXPANSION_BUDGET} nodes; write the values out instead",
+                "alias-bomb",
+            )
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag, value = node.tag, node.value
@@ -198,49 +206,61 @@ class _Constructor:
             self._bad_tag(node)
         result = LocatedList(node.start_mark)
         marks = result.item_marks
+        construct = self.construct
         for item in node.value:
             marks.append(item.start_mark)
-            result.append(self.construct(item, depth + 1))
+            result.append(construct(item, depth + 1))
         return result
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> LocatedDict:
         if node.tag != _MAP:
             self._bad_tag(node)
         result = LocatedDict(node.start_mark)
-        explicit: set[str] = set()
+        marks = result.key_marks
+        construct = self.construct
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                self._merge(result, value_node, depth, explicit)
+            tag = key_node.tag
+            if tag == _STR and type(key_node) is yaml.ScalarNode:
+                key = key_node.value
+            elif tag == _MERGE:
+                self._merge(result, value_node, depth, marks)
                 continue
-            key = self.construct(key_node, depth + 1)
-            if isinstance(key, bool) or key is None or isinstance(key, (dict, list)):
-                raise InputError.at(
-                    location(self.file, key_node.start_mark),
-                    f"mapping key {key_node.value!r} must be a string; quote it",
-                    "key",
-                )
-            key = str(key)
-            if key in explicit:
+            else:
+                key = self._key(key_node, depth)
+            if key in marks and key_node is not None and marks[key] is not _MERGED:
                 raise InputError.at(
                     location(self.file, key_node.start_mark),
                     f"duplicate key {key!r}; each key may appear once in a mapping",
                     "duplicate-key",
                 )
-            explicit.add(key)
-            result.key_marks[key] = key_node.start_mark
-            result[key] = self.construct(value_node, depth + 1)
+            marks[key] = key_node.start_mark
+            result[key] = construct(value_node, depth + 1)
+        for key, mark in list(marks.items()):
+            if mark is _MERGED:
+                marks[key] = result.mark  # type: ignore[assignment]
         return result
 
-    def _merge(self, result: LocatedDict, value_node: yaml.Node, depth: int, explicit: set[str]) -> None:
+    def _key(self, key_node: yaml.Node, depth: int) -> str:
+        key = self.construct(key_node, depth + 1)
+        if isinstance(key, bool) or key is None or isinstance(key, (dict, list)):
+            raise InputError.at(
+                location(self.file, key_node.start_mark),
+                f"mapping key {getattr(key_node, 'value', '')!r} must be a string; quote it",
+                "key",
+            )
+        return str(key)
+
+    def _merge(self, result: LocatedDict, value_node: yaml.Node, depth: int, marks: dict[str, Any]) -> None:
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
             merged = self.construct(source, depth + 1)
             if not isinstance(merged, LocatedDict):
                 raise InputError.at(location(self.file, source.start_mark), "a merge key (<<) takes a mapping", "merge")
             for key, value in merged.items():
-                if key not in explicit and key not in result:
+                if key not in result:
+                    # Merged keys may be overridden by explicit ones, in any order: mark them as merged.
                     result[key] = value
-                    result.key_marks[key] = merged.key_marks[key]
+                    marks[key] = _MERGED
 
     def _bad_tag(self, node: yaml.Node) -> None:
         raise InputError.at(

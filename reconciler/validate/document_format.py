@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Diagnostic
@@ -43,13 +44,22 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
 
 
+@cache
+def _fast_validator(kind: str) -> Any:
+    schema = file_format_schema()
+    return jsonschema_rs.validator_for({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+
+
 def check_document(document: Document) -> list[Diagnostic]:
-    """Every format error of a tool definition or source document (OpenAPI descriptions are not checked here)."""
+    """Every format error of a tool definition or source document (OpenAPI descriptions are not checked here).
+
+    jsonschema-rs answers "valid?" a few hundred times faster than jsonschema; only an invalid document pays
+    for jsonschema's detailed errors, which carry the paths we turn into places."""
     if document.kind == "openapi":
         return []
-    validator = _validator(document.kind)
-    if validator.is_valid(document.content):
+    if _fast_validator(document.kind).is_valid(document.content):
         return []
+    validator = _validator(document.kind)
     return [d for error in validator.iter_errors(document.content) for d in _translate(document, error)]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+import jsonschema_rs
 
 from reconciler.config import Limits
 from reconciler.errors import Diagnostic
@@ -115,7 +116,10 @@ def _is_loopback(host: str) -> bool:
 def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
     schema = dict(tool.schema)
     try:
-        jsonschema.Draft202012Validator.check_schema(schema)
+        # jsonschema's check_schema costs ~3 ms a schema; jsonschema-rs's meta-check ~3 µs. Only a schema that
+        # fails it pays for jsonschema's error, whose path we can point at.
+        if not jsonschema_rs.meta.is_valid({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}):
+            jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         path = ".".join(str(p) for p in exc.absolute_path)
         where = f" at '{path}'" if path else ""
