@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import in_child, table  # noqa: E402
+from _common import in_child, table
 
 TOOL = """name: tool_{i:05d}
 description: Checks real-time inventory levels for product family {i}.
