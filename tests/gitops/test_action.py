@@ -1,0 +1,137 @@
+"""The composite action (action.yml): its interface, and its run script with a stand-in `reconciler`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+
+
+def action_step(step_id: str) -> dict[str, Any]:
+    (found,) = [s for s in ACTION["runs"]["steps"] if s.get("id") == step_id]
+    return found
+
+
+def test_is_a_composite_action_with_the_documented_inputs() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    inputs = ACTION["inputs"]
+    assert set(inputs) == {"command", "directory", "format", "args", "python-version", "package-spec"}
+    assert inputs["command"]["required"] is True
+    defaults = {name: spec.get("default") for name, spec in inputs.items() if name != "command"}
+    assert defaults == {"directory": "tools.d", "format": "", "args": "", "python-version": "3.11", "package-spec": ""}
+
+
+def test_outputs_come_from_the_run_step() -> None:
+    outputs = ACTION["outputs"]
+    assert set(outputs) == {"exit-code", "has-changes", "plan-summary", "output-file"}
+    for name, spec in outputs.items():
+        assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+
+
+def test_installs_the_actions_own_checkout_unless_told_otherwise() -> None:
+    install = action_step("install")
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert 'spec="${PACKAGE_SPEC:-$ACTION_PATH}"' in install["run"]
+    setup = action_step("python")
+    assert setup["uses"] == "actions/setup-python@v5"
+    assert setup["with"]["update-environment"] is False  # the caller's Python stays as it was
+
+
+def test_inputs_reach_scripts_only_through_env() -> None:
+    for step in ACTION["runs"]["steps"]:
+        assert "${{" not in step.get("run", "")
+
+
+def run_action(run_step: Any, fake_code: int = 0, **inputs: str) -> Any:
+    env = {"RECONCILER_PYTHON": sys.executable, "DIRECTORY": "tools.d", "FORMAT": "", "ARGS": "", **inputs}
+    return run_step(action_step("run")["run"], env, fake_code=fake_code)
+
+
+@pytest.mark.parametrize("code", [0, 2])
+def test_plan_reports_changes_through_outputs_and_does_not_fail(run_step: Any, code: int) -> None:
+    result = run_action(run_step, code, COMMAND="plan", FORMAT="markdown", ARGS="--tool 'get order' --no-prune")
+    assert result.code == 0, result.stderr
+    assert result.outputs["exit-code"] == str(code)
+    assert result.outputs["has-changes"] == ("true" if code == 2 else "false")
+    assert json.loads(result.outputs["plan-summary"]) == {"create": 1, "update": 2, "delete": 0}
+    assert result.calls == [
+        ["plan", "tools.d", "--tool", "get order", "--no-prune", "--format", "json"],
+        ["plan", "tools.d", "--format", "markdown", "--detailed-exitcode", "--tool", "get order", "--no-prune"],
+    ]
+    output_file = Path(result.outputs["output-file"])
+    assert output_file.name == "reconciler-plan.md"
+    assert output_file.read_text(encoding="utf-8").startswith("<!-- reconciler-plan -->\n")
+    assert "<!-- reconciler-plan -->" in result.stdout  # shown in the log too
+
+
+def test_plan_in_json_runs_once(run_step: Any) -> None:
+    result = run_action(run_step, 2, COMMAND="plan", FORMAT="json")
+    assert result.code == 0
+    assert result.calls == [["plan", "tools.d", "--format", "json", "--detailed-exitcode"]]
+    assert json.loads(result.outputs["plan-summary"])["create"] == 1
+
+
+def test_plan_error_fails_the_step(run_step: Any) -> None:
+    result = run_action(run_step, 1, COMMAND="plan")
+    assert result.code == 1
+    assert result.outputs["exit-code"] == "1"
+    assert result.outputs["plan-summary"] == ""
+
+
+@pytest.mark.parametrize(("command", "code"), [("validate", 0), ("validate", 1), ("apply", 1), ("export", 0)])
+def test_other_commands_pass_their_exit_code_through(run_step: Any, command: str, code: int) -> None:
+    result = run_action(run_step, code, COMMAND=command, DIRECTORY="defs", ARGS="--auto-approve")
+    assert result.code == code
+    assert result.outputs["exit-code"] == str(code)
+    assert result.outputs["has-changes"] == "false"
+    assert result.outputs["plan-summary"] == ""
+    where = ["--out", "defs"] if command == "export" else ["defs"]
+    assert result.calls == [[command, *where, "--auto-approve"]]
+
+
+def test_an_unknown_command_fails_before_running_anything(run_step: Any) -> None:
+    result = run_action(run_step, COMMAND="destroy")
+    assert result.code == 1
+    assert "::error" in result.stdout
+    assert result.calls == []
+
+
+def test_validate_through_the_action_with_the_real_cli(tmp_path: Path) -> None:
+    """The argument order the action builds is one the real CLI accepts."""
+    output = tmp_path / "output"
+    output.write_text("", encoding="utf-8")
+    env = {
+        **os.environ,
+        "RECONCILER_PYTHON": sys.executable,
+        "COMMAND": "validate",
+        "DIRECTORY": str(ROOT / "tools.d"),
+        "FORMAT": "github",
+        "ARGS": "",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(output),
+    }
+    script = tmp_path / "step.sh"
+    script.write_text(action_step("run")["run"], encoding="utf-8")
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
+    assert outputs["exit-code"] == "0"
+    assert Path(outputs["output-file"]) == tmp_path / "reconciler-validate.txt"
+    assert (tmp_path / "reconciler-validate.txt").is_file()
