@@ -32,6 +32,7 @@ Kind = Literal["list", "get", "create", "update", "delete", "token"]
 WRITE_KINDS = frozenset({"create", "update", "delete"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 CORRELATION_HEADER = "inin-correlation-id"
+MESSAGE_LIMIT = 300
 READ_SCOPE = "ai:tool:read"
 WRITE_SCOPE = "ai:tool:write"
 
@@ -96,17 +97,18 @@ def _details(body: dict[str, Any]) -> list[ApiErrorDetail]:
 
 
 def _server_message(body: dict[str, Any], secrets: Secrets) -> str:
-    message = body.get("message") or body.get("error_description") or body.get("error") or ""
-    return secrets.scrub(str(message)).strip()
+    message = secrets.scrub(str(body.get("message") or body.get("error_description") or body.get("error") or ""))
+    message = " ".join(message.split())
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
 
 
 def conflict_reason(body: dict[str, Any], operation: Operation) -> Literal["name_exists", "version_changed"]:
-    """Tell "name exists" from "version changed" by the server's code and message, else by the call."""
-    text = f"{body.get('code', '')} {body.get('message', '')}".lower()
-    if "version" in text:
-        return "version_changed"
-    if "name" in text or "exist" in text or "duplicate" in text:
-        return "name_exists"
+    """Tell "name exists" from "version changed": by the server's code, else its message, else by the call."""
+    for text in (str(body.get("code") or "").lower(), str(body.get("message") or "").lower()):
+        if "version" in text:
+            return "version_changed"
+        if "name" in text or "exist" in text or "duplicate" in text:
+            return "name_exists"
     return "name_exists" if operation.kind == "create" else "version_changed"
 
 

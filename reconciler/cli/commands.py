@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.apply import apply_command
+from reconciler.cli.emulator import emulator
 from reconciler.cli.export import export_command
 from reconciler.cli.plan import plan_command
 from reconciler.cli.render import render_command
 from reconciler.cli.validate import validate_command
 
-ALL: list[click.Command] = [validate_command, render_command, plan_command, apply_command, export_command]
+ALL: list[click.Command] = [validate_command, render_command, plan_command, apply_command, export_command, emulator]

@@ -1,0 +1,114 @@
+"""`reconciler emulator`: serve the local Tools API in the foreground until Ctrl-C (or SIGTERM)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from reconciler.cli.output import Output
+from reconciler.errors import ConfigurationError
+
+PROBABILITY = click.FloatRange(0.0, 1.0)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Persist the registry in this JSON file (shared with other processes). Default: in memory.",
+)
+@click.option("--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per second; 429 beyond.")
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Milliseconds added to every request.")
+@click.option("--fault-429", type=PROBABILITY, default=0.0, help="Probability of an injected 429.")
+@click.option("--fault-5xx", type=PROBABILITY, default=0.0, help="Probability of an injected 502/503/504.")
+@click.option(
+    "--fault-drop-after-commit",
+    type=PROBABILITY,
+    default=0.0,
+    help="Probability that a write is committed and its answer lost (connection closed).",
+)
+@click.option("--paging", type=click.Choice(["token", "nexturi"]), default="token", show_default=True)
+@click.option("--client-id", default=None, help="Require this OAuth client at /oauth/token.")
+@click.option(
+    "--client-secret",
+    default=None,
+    envvar="RECONCILER_EMULATOR_CLIENT_SECRET",
+    help="The client's secret (or RECONCILER_EMULATOR_CLIENT_SECRET).",
+)
+@click.option("--token-lifetime", type=click.FloatRange(min=1), default=86400.0, show_default=True, help="Seconds.")
+@click.option("--seed", type=int, default=None, help="Seed for the fault dice.")
+@click.pass_obj
+def emulator(
+    output: Output,
+    host: str,
+    port: int,
+    state: Path | None,
+    rate_limit: int | None,
+    latency: float,
+    fault_429: float,
+    fault_5xx: float,
+    fault_drop_after_commit: float,
+    paging: str,
+    client_id: str | None,
+    client_secret: str | None,
+    token_lifetime: float,
+    seed: int | None,
+) -> int:
+    """Serve the Tools API contract locally: auth, paging, errors, rate limits and injected faults."""
+    from reconciler.emulator import EmulatorConfig, create_server
+
+    if (client_id is None) != (client_secret is None):
+        raise click.UsageError("--client-id and --client-secret go together")
+    config = EmulatorConfig(
+        host=host,
+        port=port,
+        state_file=state,
+        rate_limit=rate_limit,
+        latency_ms=latency,
+        fault_429=fault_429,
+        fault_5xx=fault_5xx,
+        fault_drop_after_commit=fault_drop_after_commit,
+        paging="nexturi" if paging == "nexturi" else "token",
+        client_id=client_id,
+        client_secret=client_secret,
+        token_lifetime=token_lifetime,
+        seed=seed,
+    )
+    try:
+        server = create_server(config)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+        ) from exc
+    click.echo(f"reconciler emulator listening on {server.url}")
+    sys.stdout.flush()
+    where = f"state {state}" if state else "state in memory"
+    auth = "client credentials required" if config.strict_auth else "any token accepted"
+    output.info(f"{where}; {auth}; Ctrl-C stops")
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+__all__ = ["emulator"]

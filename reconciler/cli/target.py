@@ -1,0 +1,65 @@
+"""Which Tools API a command talks to: the org the environment names, or the embedded local registry.
+
+With no credentials and no URL override, commands run the emulator in-process on an ephemeral loopback port,
+with its state in `.reconciler/registry.json` under the repository root, so `plan` and `apply` work out of
+the box and two runs see each other's writes. `TargetInfo.description` says which, never with a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.api import RetryPolicy, Target, ToolsClient, resolve_target
+
+LOCAL_STATE = Path(".reconciler") / "registry.json"
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    description: str
+    """`local registry (.reconciler/registry.json)`, `region eu-central-1 (api.mypurecloud.de)` or a URL."""
+    is_local: bool
+    api_url: str
+
+
+def _prepare_state_dir(directory: Path) -> None:
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        (directory / ".gitignore").write_text("# local registry state of `reconciler`\n*\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def open_client(
+    environ: Mapping[str, str],
+    root: Path,
+    *,
+    debug: bool,
+    parallelism: int = 4,
+    retry: RetryPolicy | None = None,
+) -> Iterator[tuple[ToolsClient, TargetInfo]]:
+    """A client for the configured org, or for the embedded local registry; closed (and stopped) on exit.
+
+    Raises ConfigurationError for a bad environment (unknown region, half-given client credentials).
+    `debug` also logs the requests the embedded registry serves.
+    """
+    target = resolve_target(environ)
+    if target is not None:
+        with ToolsClient(target, parallelism=parallelism, retry=retry) as client:
+            yield client, TargetInfo(target.description, is_local=False, api_url=target.api_url)
+        return
+
+    from reconciler.emulator import EmulatorConfig, run_emulator
+
+    state = root / LOCAL_STATE
+    _prepare_state_dir(state.parent)
+    description = f"local registry ({LOCAL_STATE.as_posix()})"
+    with run_emulator(EmulatorConfig(state_file=state, log_requests=debug)) as running:
+        local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
+        with ToolsClient(local, parallelism=parallelism, retry=retry) as client:
+            yield client, TargetInfo(description, is_local=True, api_url=running.url)
+
+
+__all__ = ["LOCAL_STATE", "TargetInfo", "open_client"]

@@ -1,0 +1,417 @@
+"""The emulator's HTTP side: routes, auth, rate limit, faults and the platform's bodies and headers.
+
+`http.server.ThreadingHTTPServer` (one thread per connection, HTTP/1.1 keep-alive) is enough for loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from reconciler.emulator.capabilities import Problem, check_tool_input
+from reconciler.emulator.config import EmulatorConfig, EmulatorStats
+from reconciler.emulator.faults import Faults
+from reconciler.emulator.limits import RateWindow, WindowState
+from reconciler.emulator.openapi import openapi_document
+from reconciler.emulator.registry import TOOLS_PATH, NameExists, Registry, VersionChanged
+from reconciler.emulator.tokens import TokenStore
+
+log = logging.getLogger("reconciler.emulator")
+MAX_BODY = 1 << 20
+ROUTES: dict[str, tuple[str, ...]] = {
+    "token": ("POST",),
+    "openapi": ("GET",),
+    "collection": ("GET", "POST"),
+    "item": ("GET", "PUT", "DELETE"),
+}
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128  # listen backlog: a burst of new connections must not be reset
+
+    def __init__(self, config: EmulatorConfig, registry: Registry, *, stats: EmulatorStats | None = None) -> None:
+        self.config = config
+        self.registry = registry
+        self.stats = stats if stats is not None else EmulatorStats()
+        self.faults = Faults(
+            p_429=config.fault_429,
+            p_5xx=config.fault_5xx,
+            p_drop_after_commit=config.fault_drop_after_commit,
+            seed=config.seed,
+        )
+        self.tokens = TokenStore(
+            client_id=config.client_id, client_secret=config.client_secret, lifetime=config.token_lifetime
+        )
+        self.window = RateWindow(config.rate_limit, config.rate_window)
+        super().__init__((config.host, config.port), Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[0], self.server_address[1]
+        host = host.decode() if isinstance(host, bytes) else host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+
+
+def _route(path: str) -> tuple[str | None, str | None]:
+    path = path.rstrip("/") or "/"
+    if path == "/oauth/token":
+        return "token", None
+    if path == "/openapi.json":
+        return "openapi", None
+    if path == TOOLS_PATH:
+        return "collection", None
+    prefix = f"{TOOLS_PATH}/"
+    if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+        return "item", unquote(path[len(prefix) :])
+    return None, None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: EmulatorServer
+    timeout = 120  # an idle keep-alive connection is closed after this many seconds
+    wbufsize = -1  # buffered: headers and body leave in one segment (handle_one_request flushes)
+    disable_nagle_algorithm = True
+    error_content_type = "application/json"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.config.log_requests:
+            log.debug("emulator: %s", format % args)
+
+    # Every method goes through one dispatcher, so an unknown method on a known path is a 405 with `Allow`.
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
+
+    # -- the request ---------------------------------------------------------------------------------------------
+
+    def _handle(self) -> None:
+        server = self.server
+        self._cid = self.headers.get("inin-correlation-id") or str(uuid.uuid4())
+        self._window: WindowState | None = None
+        server.stats.request(self.command)
+        body = self._read_body()
+        if body is None:
+            return
+        if server.config.latency_ms:
+            time.sleep(server.config.latency_ms / 1000)
+        parts = urlsplit(self.path)
+        route, tool_id = _route(parts.path)
+        query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        if route is None:
+            self._error(404, "not.found", f"no such resource: {parts.path}")
+            return
+        if self.command not in ROUTES[route]:
+            allowed = ", ".join(ROUTES[route])
+            self._error(
+                405,
+                "method.not.allowed",
+                f"{self.command} is not allowed here; use {allowed}",
+                headers={"Allow": allowed},
+            )
+            return
+        if route == "openapi":
+            self._json(200, openapi_document(server.config, self._base_url()))
+            return
+        if route == "token":
+            self._token(body)
+            return
+        accepted, why = server.tokens.accepts(self.headers.get("Authorization"))
+        if not accepted:
+            self._error(401, "bad.credentials", why)
+            return
+        admitted, self._window = server.window.hit()
+        if not admitted:
+            message = (
+                f"rate limit exceeded: {self._window.allowed} requests per {server.config.rate_window:g} s; "
+                "retry after Retry-After seconds"
+            )
+            self._error(429, "too.many.requests", message, headers={"Retry-After": self._window.retry_after})
+            return
+        fault = server.faults.before(self.command)
+        if fault == "429":
+            self._error(429, "too.many.requests", "rate limit exceeded (injected)", headers={"Retry-After": "1"})
+            return
+        if fault in ("502", "503", "504"):
+            assert fault is not None
+            self._error(int(fault), "service.unavailable", "the service is unavailable (injected); try again")
+            return
+        if fault == "drop":
+            self._drop()
+            return
+        if route == "collection":
+            if self.command == "GET":
+                self._list(query)
+            else:
+                self._create(body)
+            return
+        assert tool_id is not None
+        if self.command == "GET":
+            tool = server.registry.get(tool_id)
+            if tool is None:
+                self._error(404, "not.found", f"tool {tool_id} does not exist")
+            else:
+                self._json(200, tool)
+        elif self.command == "PUT":
+            self._update(tool_id, body)
+        else:
+            self._delete(tool_id)
+
+    def _read_body(self) -> bytes | None:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self.close_connection = True
+            self._error(413 if length > 0 else 400, "bad.request", "the body is too large or its length is invalid")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host")
+        return f"http://{host}" if host else self.server.url
+
+    # -- the API ------------------------------------------------------------------------------------------------
+
+    def _token(self, body: bytes) -> None:
+        tokens = self.server.tokens
+        if not tokens.client_allowed(self.headers.get("Authorization")):
+            self._json(
+                401,
+                {
+                    "error": "invalid_client",
+                    "description": "unknown client or wrong secret",
+                    "error_description": "unknown client or wrong secret",
+                },
+            )
+            return
+        form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+        if form.get("grant_type") != "client_credentials":
+            self._json(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "description": "use grant_type=client_credentials",
+                    "error_description": "use grant_type=client_credentials",
+                },
+            )
+            return
+        lifetime = max(1, math.ceil(tokens.lifetime))
+        self._json(200, {"access_token": tokens.issue(), "token_type": "bearer", "expires_in": lifetime})
+
+    def _list(self, query: dict[str, str]) -> None:
+        config = self.server.config
+        size_text = query.get("page_size") or query.get("pageSize")
+        size = self._positive(size_text, "page_size", config.default_page_size, maximum=100)
+        number = self._positive(query.get("pageNumber"), "pageNumber", 1) if config.paging == "nexturi" else 1
+        if size is None or number is None:
+            return
+        name = query.get("name")
+        tools = self.server.registry.listing(name)
+        if config.paging == "token":
+            after = query.get("next_page_token")
+            start = 0
+            if after:
+                start = next((i for i, tool in enumerate(tools) if str(tool.get("name", "")) > after), len(tools))
+            page = tools[start : start + size]
+            more = start + size < len(tools)
+            self._json(200, {"entities": page, "next_page_token": str(page[-1].get("name")) if more and page else None})
+            return
+        total = len(tools)
+        count = math.ceil(total / size)
+
+        def uri(n: int) -> str:
+            return f"{TOOLS_PATH}?pageSize={size}&pageNumber={n}" + (f"&name={quote(name)}" if name else "")
+
+        result: dict[str, Any] = {
+            "entities": tools[(number - 1) * size : number * size],
+            "pageSize": size,
+            "pageNumber": number,
+            "total": total,
+            "pageCount": count,
+            "selfUri": uri(number),
+            "firstUri": uri(1),
+            "lastUri": uri(max(count, 1)),
+        }
+        if number < count:
+            result["nextUri"] = uri(number + 1)
+        if number > 1:
+            result["previousUri"] = uri(number - 1)
+        self._json(200, result)
+
+    def _positive(self, text: str | None, field: str, default: int, *, maximum: int | None = None) -> int | None:
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1 or (maximum is not None and value > maximum):
+            limit = f"1..{maximum}" if maximum else "at least 1"
+            self._error(
+                400,
+                "bad.request",
+                f"{field} must be an integer in {limit}",
+                problems=[Problem("invalid.value", field, "")],
+            )
+            return None
+        return value
+
+    def _parse(self, body: bytes) -> tuple[bool, Any]:
+        try:
+            return True, json.loads(body)
+        except ValueError:
+            self._error(400, "bad.request", "the body is not valid JSON")
+            return False, None
+
+    def _checked(self, data: Any, *, update: bool) -> bool:
+        config = self.server.config
+        problems = check_tool_input(
+            data,
+            max_parameters=config.max_parameters,
+            max_description_length=config.max_description_length,
+            allow_version=update,
+        )
+        if not problems:
+            return True
+        status = 400 if problems[0].error_code == "body.invalid" else 422
+        message = "; ".join(problem.message for problem in problems)
+        self._error(status, "invalid.tool" if status == 422 else "bad.request", message, problems=problems)
+        return False
+
+    def _create(self, body: bytes) -> None:
+        ok, data = self._parse(body)
+        if not ok or not self._checked(data, update=False):
+            return
+        if self.server.config.default_rate_limit is not None and "rateLimit" not in data:
+            data["rateLimit"] = dict(self.server.config.default_rate_limit)
+        try:
+            tool = self.server.registry.create(data)
+        except NameExists as exc:
+            self._error(409, "tool.name.exists", str(exc), problems=[Problem("tool.name.exists", "name", "")])
+            return
+        if self.server.faults.drop_after_commit("POST"):
+            self._drop()
+            return
+        self._json(201, tool, headers={"Location": str(tool["selfUri"])})
+
+    def _update(self, tool_id: str, body: bytes) -> None:
+        registry = self.server.registry
+        if registry.get(tool_id) is None:
+            self._error(404, "not.found", f"tool {tool_id} does not exist")
+            return
+        ok, data = self._parse(body)
+        if not ok or not self._checked(data, update=True):
+            return
+        if self.server.config.default_rate_limit is not None and "rateLimit" not in data:
+            data["rateLimit"] = dict(self.server.config.default_rate_limit)
+        try:
+            tool = registry.update(tool_id, data, data.get("version"))
+        except VersionChanged as exc:
+            problems = [Problem("tool.version.conflict", "version", "")]
+            self._error(409, "tool.version.conflict", f"version changed: {exc}", problems=problems)
+            return
+        except NameExists as exc:
+            self._error(409, "tool.name.exists", str(exc), problems=[Problem("tool.name.exists", "name", "")])
+            return
+        if tool is None:
+            self._error(404, "not.found", f"tool {tool_id} does not exist")
+            return
+        if self.server.faults.drop_after_commit("PUT"):
+            self._drop()
+            return
+        self._json(200, tool)
+
+    def _delete(self, tool_id: str) -> None:
+        if not self.server.registry.delete(tool_id):
+            self._error(404, "not.found", f"tool {tool_id} does not exist")
+            return
+        if self.server.faults.drop_after_commit("DELETE"):
+            self._drop()
+            return
+        self._send(204, None)
+
+    # -- answers --------------------------------------------------------------------------------------------------
+
+    def _drop(self) -> None:
+        """Close the connection without a word: the client cannot tell whether the request was processed."""
+        self.server.stats.dropped()
+        self.close_connection = True
+
+    def _error(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        problems: list[Problem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        details = []
+        for problem in problems or []:
+            detail = {"errorCode": problem.error_code}
+            if problem.field_name is not None:
+                detail["fieldName"] = problem.field_name
+            details.append(detail)
+        body = {
+            "message": message,
+            "code": code,
+            "status": status,
+            "contextId": self._cid,
+            "details": details,
+            "errors": [],
+        }
+        self._json(status, body, headers=headers)
+
+    def _json(self, status: int, payload: Any, *, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers)
+
+    def _send(self, status: int, data: bytes | None, *, headers: dict[str, str] | None = None) -> None:
+        window = self._window or self.server.window.peek()
+        self.send_response(status)
+        if data is not None:
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+        self.send_header("inin-correlation-id", self._cid)
+        for name, value in {**window.headers(), **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if data is not None and self.command != "HEAD":
+            self.wfile.write(data)
+        self.server.stats.response(status)
+
+
+def serve_in_thread(server: EmulatorServer) -> threading.Thread:
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
+        name=f"reconciler-emulator-{server.server_address[1]}",
+    )
+    thread.start()
+    return thread
+
+
+__all__ = ["EmulatorServer", "Handler", "serve_in_thread"]
