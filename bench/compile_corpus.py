@@ -1,0 +1,131 @@
+"""How long compiling each corpus description takes, next to a bare parse of the same files.
+
+    .venv/bin/python bench/compile_corpus.py [--runs N] [--profile NAME]
+
+For each description in ../shared/corpus/openapi (next to the repository), the median of N runs of
+(a) a bare parse: yaml.load with CSafeLoader, or json.load; for DigitalOcean, of every .yml/.yaml file under
+its specification/ folder, since its references reach them; and (b) reading it with our loader
+(reconciler.load.read_documents) and compiling it (compile_openapi). The target is (b) at most 2x (a).
+`--profile NAME` runs cProfile over one compile of the description whose path contains NAME.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from reconciler.compile.openapi import OpenApiResult, compile_openapi  # noqa: E402
+from reconciler.config import Limits  # noqa: E402
+from reconciler.load import read_documents  # noqa: E402
+
+CORPUS = REPOSITORY.parent / "shared" / "corpus" / "openapi"
+
+
+def descriptions() -> list[str]:
+    """Every OpenAPI description of the corpus (the files that other files' references reach are left out)."""
+    found = []
+    for path in sorted(CORPUS.rglob("*")):
+        relative = path.relative_to(CORPUS).as_posix()
+        if path.suffix not in (".json", ".yaml", ".yml"):
+            continue
+        if relative.startswith("digitalocean/") and path.name != "DigitalOcean-public.v2.yaml":
+            continue
+        if "petstore-separate/" in relative and path.name != "swagger.yaml":
+            continue
+        found.append(relative)
+    return found
+
+
+BASE = "https://api.example.com"
+
+
+def bare_parse(path: Path) -> None:
+    if "digitalocean" in path.parts or "petstore-separate" in path.parts:
+        # references reach the other files of these descriptions: parse the whole folder they live in
+        folder = path.parent if "digitalocean" in path.parts else path.parent.parent
+        files = sorted(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml"))
+    else:
+        files = [path]
+    for file in files:
+        with file.open("rb") as stream:
+            if file.suffix == ".json":
+                json.load(stream)
+            else:
+                yaml.load(stream, Loader=yaml.CSafeLoader)
+
+
+def compile_description(path: Path) -> OpenApiResult:
+    document = read_documents(path)[0]
+    return compile_openapi(
+        document,
+        source={"openapi": path.name, "endpoint_base": BASE},
+        source_document=None,
+        root=CORPUS,
+        limits=Limits(),
+    )
+
+
+def medians_ms(first: Callable[[], object], second: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median times of `first` and `second`, run in turns so that a busy machine slows both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for function, samples in zip((first, second), times, strict=True):
+            start = time.perf_counter()
+            function()
+            samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def count_operations(result: OpenApiResult) -> int:
+    return len(result.tools) + len(result.skipped)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--profile", metavar="NAME")
+    args = parser.parse_args(argv)
+    if not CORPUS.is_dir():
+        print(f"no corpus at {CORPUS}", file=sys.stderr)
+        return 1
+    if args.profile:
+        path = next(CORPUS / d for d in descriptions() if args.profile in d)
+        compile_description(path)
+        profile = cProfile.Profile()
+        profile.runcall(compile_description, path)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+        return 0
+    header = f"{'description':58} {'ops':>5} {'tools':>5} {'skip':>5} {'parse ms':>9} {'compile ms':>10} {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    worst = 0.0
+    for name in descriptions():
+        path = CORPUS / name
+        result = compile_description(path)
+        parse, compiled = medians_ms(
+            lambda path=path: bare_parse(path), lambda path=path: compile_description(path), args.runs
+        )
+        ratio = compiled / parse if parse else 0.0
+        worst = max(worst, ratio)
+        print(
+            f"{name:58} {count_operations(result):5} {len(result.tools):5} {len(result.skipped):5} "
+            f"{parse:9.1f} {compiled:10.1f} {ratio:6.2f}"
+        )
+    print(f"\nworst ratio {worst:.2f} (target: at most 2.00)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""OpenAPI descriptions (Swagger 2.0, OpenAPI 3.0 and 3.1) → one Tool per selected operation.
+
+    compile_openapi     a description (with its `source:` settings, or the defaults of a bare description)
+                        → tools, skipped operations, and diagnostics with file:line
+    description_path    where a `source:` document's `openapi:` path points, checked to stay in the repository
+
+Inside: `refs` follows `$ref`s within the repository, `schemas` turns OpenAPI schemas into draft 2020-12,
+`operations` lists the operations and their URLs, `parameters` collects each operation's inputs, `names` makes
+tool names and descriptions, `selection` reads the source's settings, and `tools` builds each Tool. Problems in
+a description never raise: they become diagnostics or skipped operations.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.compile.openapi.names import NameBook, base_name
+from reconciler.compile.openapi.operations import Operation, base_url, join, list_operations
+from reconciler.compile.openapi.parameters import OperationProblem
+from reconciler.compile.openapi.refs import Files, RefError
+from reconciler.compile.openapi.schemas import SchemaConverter
+from reconciler.compile.openapi.selection import OperationFacts, Settings, tool_settings
+from reconciler.compile.openapi.tools import ToolBuilder, ToolPlan
+from reconciler.config import Limits
+from reconciler.errors import Diagnostic, InputError
+from reconciler.load import Document, display_path
+from reconciler.model import SkippedOperation, SourceLocation, Tool
+
+
+@dataclass
+class OpenApiResult:
+    tools: list[Tool] = field(default_factory=list)
+    skipped: list[SkippedOperation] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def description_path(source_document: Document, root: Path) -> Path:
+    """The description a `source:` names, resolved from the source's own file; InputError (at the
+    `openapi:` key) when it leaves `root` or does not exist."""
+    where = source_document.locate("source", "openapi")
+    source = source_document.content.get("source") if isinstance(source_document.content, dict) else None
+    value = source.get("openapi") if isinstance(source, Mapping) else None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError.at(where, "source.openapi must be the path of an OpenAPI description", "openapi")
+    if "://" in value:
+        raise InputError.at(
+            where,
+            f"source.openapi {value!r} is a URL; descriptions are not fetched: save it in the repository and give "
+            "its path relative to this file",
+            "openapi",
+        )
+    path = (source_document.path.parent / value).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise InputError.at(
+            where, f"source.openapi {value!r} leaves the repository root ({display_path(root)})", "openapi"
+        )
+    if not path.is_file():
+        raise InputError.at(where, f"source.openapi {value!r}: no such file ({display_path(path)})", "openapi")
+    return path
+
+
+def compile_openapi(
+    description: Document,
+    *,
+    source: Mapping[str, Any] | None,
+    source_document: Document | None,
+    root: Path,
+    limits: Limits,
+    environ: Mapping[str, str] | None = None,
+) -> OpenApiResult:
+    """Every operation of `description` as a tool or a skipped operation. `environ` is accepted for symmetry
+    with the other compilers: the `source:` mapping arrives interpolated, and descriptions are taken as written.
+    """
+    result = OpenApiResult()
+    content = description.content
+    if not isinstance(content, dict):
+        result.diagnostics.append(Diagnostic("error", description.location, "an OpenAPI description is a mapping"))
+        return result
+    settings = Settings.read(source)
+    files = Files(description, root)
+    converter = SchemaConverter(files)
+    listing = list_operations(files)
+    result.skipped += listing.skipped
+    result.diagnostics += listing.diagnostics
+    consumes = [m for m in content.get("consumes", ()) if isinstance(m, str)] if "swagger" in content else []
+    builder = ToolBuilder(converter, settings, limits, consumes)
+    plans = _plans(listing.operations, settings, source_document, description, result)
+    missing_base = settings.endpoint_base is None and base_url(content) is None
+    for operation, plan, facts in plans:
+        reason = settings.left_out(facts)
+        if reason is not None:
+            result.skipped.append(SkippedOperation(operation.label, operation.locate(), reason))
+            continue
+        if plan is None:
+            continue
+        if missing_base and base_url(content, operation) is None:
+            result.skipped.append(SkippedOperation(operation.label, operation.locate(), "no base URL"))
+            _missing_base(result, source_document, description)
+            continue
+        try:
+            result.tools.append(builder.build(plan))
+        except RefError as exc:
+            result.diagnostics.append(exc.diagnostic)
+            result.skipped.append(SkippedOperation(operation.label, operation.locate(), exc.diagnostic.message))
+        except OperationProblem as exc:
+            result.skipped.append(SkippedOperation(operation.label, operation.locate(), str(exc)))
+        except RecursionError:
+            message = "its schemas nest too deeply to convert"
+            result.diagnostics.append(
+                Diagnostic("warning", operation.locate(), f"skipped {operation.label}: {message}")
+            )
+            result.skipped.append(SkippedOperation(operation.label, operation.locate(), message))
+    result.diagnostics += builder.diagnostics + files.diagnostics
+    if converter.truncated:
+        result.diagnostics.append(
+            Diagnostic("warning", description.location, "some schemas nest too deeply and were cut short", "depth")
+        )
+    result.diagnostics = list(dict.fromkeys(result.diagnostics))
+    return result
+
+
+def _plans(
+    operations: list[Operation],
+    settings: Settings,
+    source_document: Document | None,
+    description: Document,
+    result: OpenApiResult,
+) -> list[tuple[Operation, ToolPlan | None, OperationFacts]]:
+    """Names for every operation (selected or not), and what each tool gets from the source."""
+    keys = [operation.operation_id or base_name(None, operation.method, operation.path) for operation in operations]
+    for key in settings.overrides:
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            result.diagnostics.append(
+                Diagnostic(
+                    "error",
+                    _where(source_document, description, "source", "overrides", key),
+                    f"override {key!r} names no operation of {description.file}{hint}",
+                    "unknown-operation",
+                )
+            )
+    reserved = {
+        name for override in settings.overrides.values() if isinstance(name := override.get("name"), str) and name
+    }
+    book = NameBook(reserved)
+    plain = tool_settings(settings, None)
+    plans: list[tuple[Operation, ToolPlan | None, OperationFacts]] = []
+    for operation, key in zip(operations, keys, strict=True):
+        override = settings.overrides.get(key)
+        chosen = plain if override is None else tool_settings(settings, override)
+        generated = base_name(operation.operation_id, operation.method, operation.path)
+        name = chosen.name or book.give(settings.name_prefix + generated)
+        tags = operation.node.get("tags")
+        facts = OperationFacts(
+            key=key,
+            method=operation.method,
+            tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
+            deprecated=operation.node.get("deprecated") is True,
+        )
+        base = settings.endpoint_base or base_url(description.content, operation) or ""
+        locations: dict[str, SourceLocation] = {}
+        if override is not None:
+            for field_name in ("name", "description", "context", "rate_limit", "labels"):
+                if field_name in override:
+                    locations[field_name] = _where(source_document, description, "source", "overrides", key, field_name)
+        plans.append((operation, ToolPlan(operation, name, join(base, operation.path), chosen, locations), facts))
+    return plans
+
+
+def _where(source_document: Document | None, description: Document, *path: str) -> SourceLocation:
+    return source_document.locate(*path) if source_document is not None else description.location
+
+
+def _missing_base(result: OpenApiResult, source_document: Document | None, description: Document) -> None:
+    where = _where(source_document, description, "source", "openapi")
+    message = (
+        f"{description.file} gives no absolute server URL (servers[0].url, or host for Swagger 2.0); "
+        "set source.endpoint_base to the URL its paths are relative to"
+    )
+    diagnostic = Diagnostic("error", where, message, "endpoint-base")
+    if diagnostic not in result.diagnostics:
+        result.diagnostics.append(diagnostic)
+
+
+__all__ = ["OpenApiResult", "compile_openapi", "description_path"]

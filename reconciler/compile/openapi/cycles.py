@@ -1,0 +1,124 @@
+"""Which referenced schemas take part in a cycle of references.
+
+A schema that can reach itself through `$ref`s (or `$recursiveRef`) must stay a named definition that refers
+to itself; any other referenced schema may be inlined or merged. Deciding this from the reference graph,
+rather than from what the compiler happens to be converting when it meets a reference, makes every tool's
+schema a function of the description alone, whatever else is compiled with it: a tool's digest must not change
+because another operation was included. Strongly connected components are found by Tarjan's algorithm,
+iteratively (no recursion, whatever the depth) and lazily, from the references that are actually met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from reconciler.compile.openapi.refs import NodeKey
+
+SUBSCHEMA = frozenset(
+    (
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "additionalItems",
+        "contentSchema",
+    )
+)
+SUBSCHEMA_LISTS = frozenset(("allOf", "anyOf", "oneOf", "prefixItems", "items"))
+SUBSCHEMA_MAPS = frozenset(("properties", "patternProperties", "dependentSchemas"))
+
+RECURSIVE = "#recursive"
+"""Stands for a `$recursiveRef` among the references of a schema."""
+
+
+def references(schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every `$ref` written in the schema positions of `schema` (not in examples, enums or extensions), with
+    the mapping that holds it; `$recursiveRef`s as (RECURSIVE, mapping)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield ref, node
+        if isinstance(node.get("$recursiveRef"), str):
+            yield RECURSIVE, node
+        for key, value in node.items():
+            if key in SUBSCHEMA_MAPS:
+                if isinstance(value, dict):
+                    stack.extend(value.values())
+            elif key in SUBSCHEMA_LISTS and isinstance(value, list):
+                stack.extend(value)
+            elif key in SUBSCHEMA:
+                stack.append(value)
+
+
+class Cycles:
+    """Answers "is this node on a cycle of references?" for nodes met one by one."""
+
+    def __init__(self, successors: Callable[[NodeKey], list[NodeKey]]) -> None:
+        self._successors = successors
+        self._cyclic: dict[NodeKey, bool] = {}
+        self._index: dict[NodeKey, int] = {}
+        self._low: dict[NodeKey, int] = {}
+
+    def is_cyclic(self, key: NodeKey) -> bool:
+        if key not in self._cyclic:
+            self._search(key)
+        return self._cyclic[key]
+
+    def _search(self, root: NodeKey) -> None:
+        stack: list[NodeKey] = []
+        on_stack: set[NodeKey] = set()
+        self_loops: set[NodeKey] = set()
+        work: list[tuple[NodeKey, Iterator[NodeKey]]] = []
+
+        def visit(node: NodeKey) -> None:
+            self._index[node] = self._low[node] = len(self._index)
+            stack.append(node)
+            on_stack.add(node)
+            work.append((node, iter(self._successors(node))))
+
+        visit(root)
+        while work:
+            node, successors = work[-1]
+            descended = False
+            for successor in successors:
+                if successor == node:
+                    self_loops.add(node)
+                if successor in self._cyclic:
+                    continue
+                if successor not in self._index:
+                    visit(successor)
+                    descended = True
+                    break
+                if successor in on_stack:
+                    self._low[node] = min(self._low[node], self._index[successor])
+            if descended:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                self._low[parent] = min(self._low[parent], self._low[node])
+            if self._low[node] == self._index[node]:
+                component: list[NodeKey] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                cyclic = len(component) > 1 or node in self_loops
+                for member in component:
+                    self._cyclic[member] = cyclic
+
+
+__all__ = ["RECURSIVE", "SUBSCHEMA", "SUBSCHEMA_LISTS", "SUBSCHEMA_MAPS", "Cycles", "references"]

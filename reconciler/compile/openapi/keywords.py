@@ -1,0 +1,152 @@
+"""The keywords an emitted schema may carry, and what their values must look like.
+
+An OpenAPI schema is JSON Schema with additions (`nullable`, `discriminator`, `xml`, `example`, `x-…`) and,
+in published descriptions, mistakes (`required: true` on a property, a `pattern` that Python cannot compile,
+`type: file`). What the compiler emits must be valid under draft 2020-12, so it keeps only the 2020-12
+keywords below, each with a value of the right shape, and drops everything else: dropping an annotation or an
+unknown keyword never rejects an input the description accepted.
+
+Keywords whose values are subschemas are handled by the converter (`schemas.py`); this module checks the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+TYPES = frozenset(("array", "boolean", "integer", "null", "number", "object", "string"))
+
+ANNOTATIONS = frozenset(
+    ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment")
+)
+"""Keywords that describe and never constrain: on a merge the first one written wins."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_anything(value: Any) -> bool:
+    return True
+
+
+def _is_positive(value: Any) -> bool:
+    return _is_number(value) and value > 0
+
+
+@functools.lru_cache(maxsize=4096)
+def valid_pattern(pattern: str) -> bool:
+    """True when Python can compile `pattern` (the `regex` format that draft 2020-12 validators check)."""
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return True
+
+
+def _is_pattern(value: Any) -> bool:
+    return isinstance(value, str) and valid_pattern(value)
+
+
+SIMPLE: dict[str, Any] = {
+    "title": _is_string,
+    "description": _is_string,
+    "format": _is_string,
+    "pattern": _is_pattern,
+    "$comment": _is_string,
+    "contentEncoding": _is_string,
+    "contentMediaType": _is_string,
+    "default": _is_anything,
+    "const": _is_anything,
+    "minimum": _is_number,
+    "maximum": _is_number,
+    "multipleOf": _is_positive,
+    "minLength": _is_count,
+    "maxLength": _is_count,
+    "minItems": _is_count,
+    "maxItems": _is_count,
+    "minProperties": _is_count,
+    "maxProperties": _is_count,
+    "minContains": _is_count,
+    "maxContains": _is_count,
+    "uniqueItems": _is_bool,
+    "readOnly": _is_bool,
+    "writeOnly": _is_bool,
+    "deprecated": _is_bool,
+}
+"""Keywords kept as written when their value passes the check."""
+
+
+def clean_type(value: Any) -> str | list[str] | None:
+    """The `type` to emit (None: leave it out); Swagger's `file` is a string (the caller adds the format)."""
+    if value.__class__ is str:
+        return value if value in TYPES else ("string" if value == "file" else None)
+    if isinstance(value, list):
+        kept: list[str] = []
+        for item in value:
+            if isinstance(item, str) and item in TYPES and item not in kept:
+                kept.append(item)
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else kept
+    return None
+
+
+def clean_required(value: Any) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    names: list[str] = []
+    for item in value:
+        if isinstance(item, str) and item not in names:
+            names.append(item)
+    return names or None
+
+
+def clean_enum(value: Any) -> list[Any] | None:
+    return value if isinstance(value, list) and value else None
+
+
+def clean_dependent_required(value: Any) -> dict[str, list[str]] | None:
+    if not isinstance(value, dict):
+        return None
+    result = {}
+    for key, names in value.items():
+        cleaned = clean_required(names)
+        if cleaned is not None:
+            result[key] = cleaned
+    return result or None
+
+
+def exclusive_bound(value: Any, bound: Any) -> Any:
+    """OpenAPI 3.0 / Swagger write `exclusiveMinimum: true` next to `minimum`; 2020-12 wants the number."""
+    if _is_number(value):
+        return value
+    if value is True and _is_number(bound):
+        return bound
+    return None
+
+
+__all__ = [
+    "ANNOTATIONS",
+    "SIMPLE",
+    "TYPES",
+    "clean_dependent_required",
+    "clean_enum",
+    "clean_required",
+    "clean_type",
+    "exclusive_bound",
+    "valid_pattern",
+]

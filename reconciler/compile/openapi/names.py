@@ -1,0 +1,88 @@
+"""Tool names and descriptions for operations.
+
+Names: the `operationId` with every character outside `[a-zA-Z0-9_-]` replaced by `_`; without one, the
+method and the path (`GET /orders/{id}` → `get_orders_id`). The source's `name_prefix` goes in front. A name
+longer than 64 characters keeps its first 55 and gets `_` and 8 hex digits of its sha256, so the same long
+name always shortens the same way. Within one description, names are given in the order the operations are
+written, over every operation (selected or not, so that selecting one more operation never renames another):
+the first keeps its name, later ones get `_2`, `_3`, … A name set by an override is used as written and is
+reserved before any generated name.
+
+Descriptions: the operation's `description` when it fits in the limit, else its `summary`, else the
+description shortened at a word boundary (with `…`), else `METHOD /path`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+MAX_NAME = 64
+_NOT_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+_RUNS = re.compile(r"_+")
+_SPACE = re.compile(r"\s+")
+
+
+def base_name(operation_id: object, method: str, path: str) -> str:
+    """The name an operation gets before prefix, shortening and deduplication."""
+    if isinstance(operation_id, str) and operation_id.strip():
+        return _NOT_NAME.sub("_", operation_id.strip())
+    return _RUNS.sub("_", _NOT_NAME.sub("_", f"{method}_{path}")).strip("_") or method
+
+
+def fit(name: str, limit: int = MAX_NAME) -> str:
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9]}_{digest}"
+
+
+class NameBook:
+    """Gives out unique names in order; names reserved first are never given to anyone else."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self._taken = set(reserved)
+
+    def give(self, wanted: str) -> str:
+        name = fit(wanted)
+        number = 2
+        while name in self._taken:
+            suffix = f"_{number}"
+            name = fit(wanted, MAX_NAME - len(suffix)) + suffix
+            number += 1
+        self._taken.add(name)
+        return name
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word boundary and marked with `…` when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return text[:limit]
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def clean(text: object) -> str:
+    """Whitespace runs (newlines included) become one space; anything that is not a string, ``."""
+    return _SPACE.sub(" ", text).strip() if isinstance(text, str) else ""
+
+
+def describe(summary: object, description: object, method: str, path: str, limit: int) -> tuple[str, bool]:
+    """The tool description and whether it had to be shortened."""
+    long, short = clean(description), clean(summary)
+    if long and len(long) <= limit:
+        return long, False
+    if short and len(short) <= limit:
+        return short, False
+    text = long or short
+    if text:
+        return shorten(text, limit), True
+    return shorten(f"{method.upper()} {path}", limit), False
+
+
+__all__ = ["MAX_NAME", "NameBook", "base_name", "clean", "describe", "fit", "shorten"]

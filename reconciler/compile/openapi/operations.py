@@ -1,0 +1,169 @@
+"""The operations of a description, in the order they are written, and the URL each one calls.
+
+A path item or an operation may be a `$ref` (to another file, or elsewhere in the same one); the operation
+then lives, and is located, in the file it is written in. Webhooks and callbacks are not operations a tool
+can call and are not listed. The base URL is the source's `endpoint_base`, else the first server of the
+operation, of its path item or of the description (3.x, server variables set to their defaults), else
+Swagger 2.0's scheme (https when offered), host and basePath.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.compile.openapi.refs import Files, Pointer, RefError, SourceFile
+from reconciler.errors import Diagnostic
+from reconciler.model import SkippedOperation, SourceLocation
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_VARIABLE = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    node: dict[str, Any]
+    source: SourceFile
+    pointer: Pointer
+    shared: list[tuple[Any, SourceFile]] = field(default_factory=list)
+    servers: list[Any] = field(default_factory=list)
+    location: SourceLocation | None = None
+
+    @property
+    def operation_id(self) -> str | None:
+        value = self.node.get("operationId")
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
+    def label(self) -> str:
+        words = f"{self.method.upper()} {self.path}"
+        return f"{words} ({self.operation_id})" if self.operation_id else words
+
+    def locate(self, *inner: str) -> SourceLocation:
+        if not inner:
+            if self.location is None:
+                self.location = self.source.locate(self.pointer)
+            return self.location
+        return self.source.locate((*self.pointer, *inner))
+
+
+@dataclass
+class Listing:
+    operations: list[Operation] = field(default_factory=list)
+    skipped: list[SkippedOperation] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def list_operations(files: Files) -> Listing:
+    listing = Listing()
+    main = files.main
+    paths = main.content.get("paths") if isinstance(main.content, dict) else None
+    if not isinstance(paths, dict):
+        return listing
+    written: list[tuple[str, str]] = []  # the method keys of the inline path items, in the order written
+    for path, raw_item in paths.items():
+        item = raw_item
+        if not isinstance(path, str) or path.startswith("x-"):
+            continue
+        pointer: Pointer = ("paths", path)
+        source = main
+        if isinstance(item, dict) and isinstance(item.get("$ref"), str):
+            try:
+                target = files.resolve(item["$ref"], item, main)
+            except RefError as exc:
+                listing.diagnostics.append(exc.diagnostic)
+                listing.skipped.append(
+                    SkippedOperation(f"* {path}", main.locate(pointer), f"its path item: {exc.diagnostic.message}")
+                )
+                continue
+            local = {key: value for key, value in item.items() if key != "$ref"}
+            item = {**target.node, **local} if isinstance(target.node, dict) else local
+            source, pointer = target.source, target.pointer
+        if not isinstance(item, dict):
+            continue
+        if source is main:
+            written += [(path, method) for method in item if method in METHODS]
+        shared = item.get("parameters")
+        shared_list = [(p, source) for p in shared] if isinstance(shared, list) else []
+        servers = item["servers"] if isinstance(item.get("servers"), list) else []
+        for method, written_operation in item.items():
+            if method not in METHODS:
+                continue
+            node = written_operation
+            operation = Operation(method, path, {}, source, (*pointer, method), shared_list, servers)
+            if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+                try:
+                    target = files.resolve(node["$ref"], node, source)
+                except RefError as exc:
+                    listing.diagnostics.append(exc.diagnostic)
+                    listing.skipped.append(
+                        SkippedOperation(operation.label, operation.locate(), exc.diagnostic.message)
+                    )
+                    continue
+                node = target.node
+                operation.source, operation.pointer = target.source, target.pointer
+            if not isinstance(node, dict):
+                listing.skipped.append(SkippedOperation(operation.label, operation.locate(), "not an operation object"))
+                continue
+            operation.node = node
+            listing.operations.append(operation)
+    _place(listing.operations, main, written)
+    return listing
+
+
+def _place(operations: list[Operation], main: SourceFile, written: list[tuple[str, str]]) -> None:
+    """Locate the operations written inline in the main file all at once (it only helps JSON files)."""
+    found = main.operation_locations([method for _, method in written])
+    if found is None:
+        return
+    places = dict(zip(written, found, strict=True))
+    for operation in operations:
+        if operation.source is main and operation.pointer == ("paths", operation.path, operation.method):
+            operation.location = places.get((operation.path, operation.method))
+
+
+def base_url(content: dict[str, Any], operation: Operation | None = None) -> str | None:
+    """The URL the paths of `operation` (or of the description) are relative to, or None."""
+    candidates: list[Any] = []
+    if operation is not None:
+        candidates += [operation.node.get("servers"), operation.servers]
+    candidates.append(content.get("servers"))
+    for servers in candidates:
+        if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+            url = _server_url(servers[0])
+            if url is not None:
+                return url
+    host = content.get("host")
+    if "swagger" in content and isinstance(host, str) and host:
+        schemes = content.get("schemes")
+        offered = [s for s in schemes if isinstance(s, str)] if isinstance(schemes, list) else []
+        scheme = "https" if "https" in offered or not offered else offered[0]
+        base_path = content.get("basePath")
+        return f"{scheme}://{host}{base_path if isinstance(base_path, str) else ''}".rstrip("/")
+    return None
+
+
+def _server_url(server: dict[str, Any]) -> str | None:
+    url = server.get("url")
+    if not isinstance(url, str):
+        return None
+    variables: dict[str, Any] = server["variables"] if isinstance(server.get("variables"), dict) else {}
+
+    def value(match: re.Match[str]) -> str:
+        variable = variables.get(match.group(1))
+        default = variable.get("default") if isinstance(variable, dict) else None
+        return str(default) if default is not None else match.group(0)
+
+    url = _VARIABLE.sub(value, url)
+    return url.rstrip("/") if _ABSOLUTE.match(url) and not _VARIABLE.search(url) else None
+
+
+def join(base: str, path: str) -> str:
+    return base.rstrip("/") + (path if path.startswith("/") else "/" + path)
+
+
+__all__ = ["METHODS", "Listing", "Operation", "base_url", "join", "list_operations"]

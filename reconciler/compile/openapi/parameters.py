@@ -1,0 +1,255 @@
+"""An operation's inputs: its path, query, header and cookie parameters and its request body.
+
+Collecting them is cheap and converts no schema, so that an operation with too many parameters can be
+skipped before any work is spent on it. The request body is read in the first media type of: JSON
+(`application/json`, then any `…json…`), `application/x-www-form-urlencoded`, `multipart/form-data`, then
+whatever comes first. When its schema is an object (through `$ref`s and `allOf`s), each of its properties is a
+parameter; otherwise the whole body is one parameter named `body`. Swagger 2.0's `in: body` parameter is read
+as a request body, and its `formData` parameters as the properties of a form body (multipart when one of them
+is a file or the operation consumes only multipart).
+
+Names of tool parameters (`unique_names`): a parameter keeps its name, with every character outside
+`[A-Za-z0-9_.-]` replaced by `_` (at most 64 characters), when no earlier parameter took it; the order is path,
+query, header, cookie, then body, each in the order written. A later parameter whose name is taken gets its
+location as a prefix (`query_id`, `body_AccountSid`), then a number (`query_id_2`). The original name and
+location stay in the tool's request binding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.compile.openapi.refs import RefError, SourceFile
+from reconciler.compile.openapi.schemas import SchemaConverter
+
+LOCATIONS = ("path", "query", "header", "cookie", "body")
+IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
+_TEMPLATE = re.compile(r"\{([^{}/]+)\}")
+_NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
+_SWAGGER_NOT_SCHEMA = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
+_COMPOSITE = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef", "$dynamicRef")
+
+
+class OperationProblem(Exception):
+    """An operation that cannot become a tool; the message says why."""
+
+
+@dataclass
+class Input:
+    """One future tool parameter: where it goes in the HTTP request, and its schema as written."""
+
+    location: str
+    name: str
+    schema: Any
+    source: SourceFile
+    required: bool = False
+    description: str | None = None
+    deprecated: bool = False
+    binding: dict[str, Any] = field(default_factory=dict)
+    whole_body: bool = False
+
+
+@dataclass
+class Inputs:
+    items: list[Input]
+    content_type: str | None = None
+
+
+def collect(
+    operation: dict[str, Any],
+    operation_source: SourceFile,
+    shared: list[tuple[Any, SourceFile]],
+    path: str,
+    converter: SchemaConverter,
+    consumes: list[str],
+) -> Inputs:
+    """The inputs of `operation`; `shared` are the parameters written on its path item."""
+    by_place: dict[tuple[str, str], Input] = {}
+    body: Inputs | None = None
+    form: list[Input] = []
+    own = operation.get("parameters")
+    listed = [*shared, *((p, operation_source) for p in (own if isinstance(own, list) else ()))]
+    for raw, written_in in listed:
+        parameter, source = _resolve(raw, written_in, converter)
+        name, place = parameter.get("name"), parameter.get("in")
+        if not isinstance(name, str) or place not in (*LOCATIONS, "formData"):
+            continue
+        if place == "header" and name.lower() in IGNORED_HEADERS:
+            continue
+        if place == "body":
+            body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
+            body.content_type = _media(_consumes(operation, consumes))
+            continue
+        made = _parameter(parameter, source, place)
+        if place == "formData":
+            form = [item for item in form if item.name != name] + [made]
+        else:
+            by_place[(place, name)] = made  # an operation's parameter replaces its path item's
+    declared = {name for place, name in by_place if place == "path"}
+    for variable in _TEMPLATE.findall(path):
+        if variable not in declared:
+            by_place[("path", variable)] = Input("path", variable, {"type": "string"}, operation_source, True)
+    items = sorted(by_place.values(), key=lambda item: LOCATIONS.index(item.location))
+    if form:
+        multipart = any(_is_file(item.schema) for item in form) or _media(_consumes(operation, consumes)) == (
+            "multipart/form-data"
+        )
+        return Inputs(items + form, "multipart/form-data" if multipart else "application/x-www-form-urlencoded")
+    if body is None and "requestBody" in operation:
+        body = _request_body(operation["requestBody"], operation_source, converter)
+    if body is None:
+        return Inputs(items)
+    return Inputs(items + body.items, body.content_type)
+
+
+def unique_names(inputs: list[Input]) -> list[str]:
+    """The tool parameter name of each input, by the rule in the module docstring."""
+    taken: set[str] = set()
+    names: list[str] = []
+    for item in inputs:
+        base = "body" if item.whole_body else (_NOT_PARAMETER.sub("_", item.name)[:64] or "_")
+        candidate = base
+        if candidate in taken:
+            candidate = f"{item.location}_{base}"[:64]
+            number = 2
+            while candidate in taken:
+                suffix = f"_{number}"
+                candidate = f"{item.location}_{base}"[: 64 - len(suffix)] + suffix
+                number += 1
+        taken.add(candidate)
+        names.append(candidate)
+    return names
+
+
+def _resolve(raw: Any, source: SourceFile, converter: SchemaConverter) -> tuple[dict[str, Any], SourceFile]:
+    if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+        target = converter.resolve(raw, source)
+        return (target.node if isinstance(target.node, dict) else {}), target.source
+    return (raw if isinstance(raw, dict) else {}), source
+
+
+def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Input:
+    if "schema" in parameter or "content" in parameter:
+        schema = parameter.get("schema")
+        content = parameter.get("content")
+        if schema is None and isinstance(content, dict):
+            media = next((m for m in content.values() if isinstance(m, dict) and "schema" in m), {})
+            schema = media.get("schema")
+    else:  # Swagger 2.0: the schema keywords sit on the parameter itself
+        schema = {key: value for key, value in parameter.items() if key not in _SWAGGER_NOT_SCHEMA}
+    if schema is None or schema == {}:
+        schema = {"type": "string"}
+    binding: dict[str, Any] = {
+        key: parameter[key] for key in ("style", "explode", "collectionFormat") if key in parameter
+    }
+    description = parameter.get("description")
+    return Input(
+        "body" if place == "formData" else place,
+        parameter["name"],
+        schema,
+        source,
+        required=place == "path" or parameter.get("required") is True,
+        description=description if isinstance(description, str) else None,
+        deprecated=parameter.get("deprecated") is True,
+        binding=binding,
+    )
+
+
+def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter) -> Inputs | None:
+    request, source = _resolve(raw, source, converter)
+    content = request.get("content")
+    if not isinstance(content, dict) or not content:
+        return None
+    media = _media(list(content))
+    entry = content.get(media)
+    schema = entry.get("schema") if isinstance(entry, dict) else None
+    if schema is None:
+        return Inputs([], media)
+    body = _body(schema, source, converter, request.get("required") is True, request)
+    body.content_type = media
+    return body
+
+
+def _body(schema: Any, source: SourceFile, converter: SchemaConverter, required: bool, holder: Any) -> Inputs:
+    if schema is None:
+        schema = {}
+    properties = _object_properties(schema, source, converter)
+    if properties is None:
+        description = holder.get("description") if isinstance(holder, dict) else None
+        whole = Input("body", "body", schema, source, required, description, whole_body=True)
+        return Inputs([whole])
+    return Inputs(properties)
+
+
+def _object_properties(schema: Any, source: SourceFile, converter: SchemaConverter) -> list[Input] | None:
+    """The properties of an object schema (through `$ref` and `allOf`), or None when it is not one."""
+    found: dict[str, Input] = {}
+    required: list[str] = []
+    pending: list[tuple[Any, SourceFile]] = [(schema, source)]
+    seen: set[int] = set()
+    while pending:
+        node, where = pending.pop(0)
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            try:
+                target = converter.resolve(node, where)
+            except RefError:
+                return None
+            node, where = target.node, target.source
+        if not isinstance(node, dict):
+            return None
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        kind = node.get("type", "object")
+        if kind != "object" or any(key in node for key in _COMPOSITE):
+            return None
+        if isinstance(node.get("required"), list):
+            required += [name for name in node["required"] if isinstance(name, str)]
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            for name, item in properties.items():
+                if name in found and found[name].schema is not item:
+                    return None
+                if not converter.read_only(item, where):
+                    found[name] = Input("body", name, item, where)
+        parts = node.get("allOf")
+        if isinstance(parts, list):
+            pending.extend((part, where) for part in parts)
+    if not found:
+        return None
+    return _with_required(found, required)
+
+
+def _with_required(found: dict[str, Input], required: list[str]) -> list[Input]:
+    for name in required:
+        if name in found:
+            found[name].required = True
+    return list(found.values())
+
+
+def _consumes(operation: dict[str, Any], consumes: list[str]) -> list[str]:
+    own = operation.get("consumes")
+    return [m for m in own if isinstance(m, str)] if isinstance(own, list) else consumes
+
+
+def _media(types: list[str]) -> str:
+    """The media type to send: JSON first, then a form, then the first one written."""
+    lowered = [t.lower().split(";")[0].strip() for t in types]
+    if "application/json" in lowered:
+        return types[lowered.index("application/json")]
+    for index, media in enumerate(lowered):
+        if "json" in media:
+            return types[index]
+    for wanted in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if wanted in lowered:
+            return types[lowered.index(wanted)]
+    return types[0] if types else "application/json"
+
+
+def _is_file(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "file"
+
+
+__all__ = ["LOCATIONS", "Input", "Inputs", "OperationProblem", "collect", "unique_names"]

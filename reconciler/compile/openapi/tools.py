@@ -1,0 +1,181 @@
+"""One selected operation → one Tool (or a skipped operation, and why).
+
+The inputs are collected and named first, without converting a schema; the context entries are taken out
+(the runtime fills them, so the model never sees them), and only then is the count checked against the
+capability matrix, under the source's `too_many_parameters` policy: `skip` (the default: a warning, and the
+operation is skipped), `error`, or `required_only` (required parameters first, then optional ones in the
+order written, up to the limit; each one left out is warned about). Only then are schemas converted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.compile.openapi import names
+from reconciler.compile.openapi.operations import Operation
+from reconciler.compile.openapi.parameters import Input, OperationProblem, collect, unique_names
+from reconciler.compile.openapi.refs import NodeKey
+from reconciler.compile.openapi.schemas import SchemaConverter
+from reconciler.compile.openapi.selection import Settings, ToolSettings
+from reconciler.config import Limits
+from reconciler.errors import Diagnostic
+from reconciler.model import SourceLocation, Tool
+
+
+@dataclass
+class ToolPlan:
+    """What the compiler decided for one operation before building its tool."""
+
+    operation: Operation
+    name: str
+    endpoint: str
+    settings: ToolSettings
+    field_locations: dict[str, SourceLocation] = field(default_factory=dict)
+
+
+class ToolBuilder:
+    def __init__(self, converter: SchemaConverter, settings: Settings, limits: Limits, consumes: list[str]) -> None:
+        self.converter = converter
+        self.settings = settings
+        self.limits = limits
+        self.consumes = consumes
+        self.diagnostics: list[Diagnostic] = []
+
+    def build(self, plan: ToolPlan) -> Tool:
+        """The tool for `plan`; raises OperationProblem when the operation cannot become one."""
+        operation = plan.operation
+        inputs = collect(
+            operation.node, operation.source, operation.shared, operation.path, self.converter, self.consumes
+        )
+        tool_names = unique_names(inputs.items)
+        context = plan.settings.context
+        visible = [(name, item) for name, item in zip(tool_names, inputs.items, strict=True) if name not in context]
+        visible = self._fit(operation, visible)
+        deps: set[NodeKey] = set()
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for name, item in visible:
+            properties[name] = self._schema(operation, name, item, deps)
+            if item.required:
+                required.append(name)
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        if deps:
+            schema["$defs"] = self.converter.definitions(deps)
+        kept = {name for name, _ in visible} | set(context)
+        bindings: dict[str, Any] = {}
+        for name, item in zip(tool_names, inputs.items, strict=True):
+            if name in kept:
+                bindings[name] = {
+                    "in": item.location,
+                    **({} if item.whole_body else {"name": item.name}),
+                    **item.binding,
+                }
+        request: dict[str, Any] = {"method": operation.method.upper(), "url": plan.endpoint, "parameters": bindings}
+        if inputs.content_type is not None and any(item.location == "body" for item in inputs.items):
+            request["content_type"] = inputs.content_type
+        return Tool(
+            name=plan.name,
+            description=self._description(plan),
+            endpoint=plan.endpoint,
+            schema=schema,
+            location=operation.locate(),
+            context=dict(context),
+            rate_limit=plan.settings.rate_limit,
+            labels=dict(plan.settings.labels),
+            request=request,
+            protected=plan.settings.protected,
+            ignore_changes=plan.settings.ignore_changes,
+            origin="openapi",
+            schema_is_user_written=False,
+            field_locations=plan.field_locations,
+        )
+
+    def _fit(self, operation: Operation, visible: list[tuple[str, Input]]) -> list[tuple[str, Input]]:
+        limit = self.limits.max_parameters
+        if len(visible) <= limit:
+            return visible
+        policy = self.settings.too_many_parameters
+        where = operation.locate()
+        count = f"{operation.label} has {len(visible)} parameters, more than the limit of {limit}"
+        if policy == "error":
+            self.diagnostics.append(
+                Diagnostic("error", where, f"{count} (too_many_parameters: error)", "too-many-parameters")
+            )
+            raise OperationProblem(f"{len(visible)} parameters, more than the limit of {limit}")
+        required = [entry for entry in visible if entry[1].required]
+        if policy != "required_only" or len(required) > limit:
+            detail = f" ({len(required)} of them required)" if policy == "required_only" else ""
+            self.diagnostics.append(Diagnostic("warning", where, f"skipped: {count}{detail}", "too-many-parameters"))
+            raise OperationProblem(f"{len(visible)} parameters{detail}, more than the limit of {limit}")
+        room = limit - len(required)
+        optional = [entry for entry in visible if not entry[1].required]
+        kept_ids = {id(entry) for entry in required + optional[:room]}
+        for name, item in optional[room:]:
+            self.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    where,
+                    f"{operation.label}: optional parameter {name!r} ({item.location}) left out to stay within "
+                    f"{limit} parameters (too_many_parameters: required_only)",
+                    "too-many-parameters",
+                )
+            )
+        return [entry for entry in visible if id(entry) in kept_ids]
+
+    def _schema(self, operation: Operation, name: str, item: Input, deps: set[NodeKey]) -> Any:
+        schema = self.converter.convert(item.schema, item.source, deps)
+        if isinstance(schema, bool):
+            schema = {} if schema else {"not": {}}
+        extra: dict[str, Any] = {}
+        if item.description and "description" not in schema:
+            extra["description"] = item.description
+        if item.deprecated:
+            extra["deprecated"] = True
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            allowed = [t for t in kind if t in self.limits.parameter_types]
+            if not allowed:
+                raise OperationProblem(
+                    f"parameter {name!r} has type {kind}, none of {list(self.limits.parameter_types)}"
+                )
+            extra["type"] = allowed[0] if len(allowed) == 1 else allowed
+            if "null" not in allowed and isinstance(schema.get("enum"), list):
+                extra["enum"] = [value for value in schema["enum"] if value is not None]
+        elif isinstance(kind, str) and kind not in self.limits.parameter_types:
+            raise OperationProblem(
+                f"parameter {name!r} has type {kind!r}, not one of {list(self.limits.parameter_types)}"
+            )
+        return {**schema, **extra} if extra else schema
+
+    def _description(self, plan: ToolPlan) -> str:
+        operation = plan.operation
+        limit = self.limits.max_description_length
+        node = operation.node
+        if plan.settings.description is not None:
+            text = names.clean(plan.settings.description)
+            shortened = len(text) > limit
+            text = names.shorten(text, limit)
+        else:
+            text, shortened = names.describe(
+                node.get("summary"), node.get("description"), operation.method, operation.path, limit
+            )
+        if shortened:
+            if "description" in plan.field_locations:
+                where = plan.field_locations["description"]
+            else:
+                where = operation.locate("description" if "description" in node else "summary")
+            self.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    where,
+                    f"the description of {plan.name} is longer than {limit} characters; shortened to fit",
+                    "description-shortened",
+                )
+            )
+        return text
+
+
+__all__ = ["ToolBuilder", "ToolPlan"]
