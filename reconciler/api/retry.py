@@ -64,9 +64,11 @@ def _reason(exc: BaseException | None) -> str:
 
 def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe: str) -> T:
     """Run `attempt` until it returns, a failure is not worth retrying, or the attempts run out."""
-    backoff = tenacity.wait_exponential_jitter(
-        initial=policy.backoff_initial, max=policy.backoff_max, jitter=policy.jitter
-    )
+    # wait_exponential + wait_random rather than wait_exponential_jitter, whose `initial` is deprecated in
+    # tenacity 9.2 and whose replacement does not exist in 8.x.
+    backoff = tenacity.wait_exponential(
+        multiplier=policy.backoff_initial, max=policy.backoff_max
+    ) + tenacity.wait_random(0, policy.jitter)
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
