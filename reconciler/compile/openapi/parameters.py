@@ -109,7 +109,7 @@ def unique_names(inputs: list[Input]) -> list[str]:
     taken: set[str] = set()
     names: list[str] = []
     for item in inputs:
-        base = "body" if item.whole_body else (_NOT_PARAMETER.sub("_", item.name)[:64] or "_")
+        base = "body" if item.whole_body else _parameter_name(item.name)
         candidate = base
         if candidate in taken:
             candidate = f"{item.location}_{base}"[:64]
@@ -253,3 +253,10 @@ def _is_file(schema: Any) -> bool:
 
 
 __all__ = ["LOCATIONS", "Input", "Inputs", "OperationProblem", "collect", "unique_names"]
+
+
+def _parameter_name(name: str) -> str:
+    cleaned = _NOT_PARAMETER.sub("_", name)
+    if cleaned != name:
+        cleaned = cleaned.rstrip("_") or "_"
+    return cleaned[:64]

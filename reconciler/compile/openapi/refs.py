@@ -166,15 +166,16 @@ class Files:
             )
         target = source if not location else self._file(unquote(location), source, fail)
         pointer = _pointer(fragment, fail, ref)
-        node = target.content
-        for part in pointer:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
+        found = target.content
+        for depth, part in enumerate(pointer):
+            if isinstance(found, dict) and part in found:
+                found = found[part]
+            elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
+                found = found[int(part)]
             else:
-                raise fail(f"$ref {ref!r} points at nothing: {target.file} has no {'/'.join(pointer)!r}")
-        return Resolved(node, target, pointer)
+                where = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in pointer[:depth])
+                raise fail(f"$ref {ref!r} points at nothing: {target.file} has no {part!r} at {where}")
+        return Resolved(found, target, pointer)
 
     def _file(self, location: str, source: SourceFile, fail: Any) -> SourceFile:
         path = (source.document.path.parent / location).resolve()

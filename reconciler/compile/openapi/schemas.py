@@ -351,7 +351,7 @@ class SchemaConverter:
             if isinstance(converted, dict) and set(converted) == {"$ref"} and isinstance(raw, dict):
                 target = self.resolve(raw, source) if isinstance(raw.get("$ref"), str) else None
                 if target is None or target.key in self._in_progress or self.cycles.is_cyclic(target.key):
-                    return result
+                    return _single_reference(result)
                 body = self._acyclic(target)
                 parts.append(body.body)
                 part_deps |= body.deps
@@ -360,7 +360,7 @@ class SchemaConverter:
         outer = {key: value for key, value in result.items() if key != "allOf"}
         merged = merge([outer, *parts])
         if merged is None:
-            return result
+            return _single_reference(result)
         context.deps |= part_deps
         return merged
 
@@ -408,6 +408,14 @@ def _with_siblings(reference: Any, siblings: dict[str, Any]) -> Any:
         if merged is not None:
             return merged
     return {**siblings, "allOf": [*siblings.get("allOf", ()), reference]}
+
+
+def _single_reference(schema: dict[str, Any]) -> dict[str, Any]:
+    """`{allOf: [{$ref: X}], …}` as `{$ref: X, …}`: the same in 2020-12, and easier to read."""
+    parts = schema["allOf"]
+    if len(parts) == 1 and isinstance(parts[0], dict) and set(parts[0]) == {"$ref"}:
+        return {**{key: value for key, value in schema.items() if key != "allOf"}, **parts[0]}
+    return schema
 
 
 def merge(parts: list[Any]) -> dict[str, Any] | None:

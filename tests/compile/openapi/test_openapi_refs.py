@@ -1,0 +1,219 @@
+"""`$ref`s: across files, JSON pointers, refusals with file and line, and cycles that end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reconciler.compile.openapi import compile_openapi
+from reconciler.config import Limits
+from reconciler.load import read_documents
+
+
+def _compile_text(tmp_path: Path, text: str, name: str = "api.yaml") -> Any:
+    path = tmp_path / name
+    path.write_text(text)
+    return compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
+
+
+def test_references_across_files_resolve_and_operations_are_placed_where_they_are_written(oa: Any) -> None:
+    result = oa.compile("multi/main.yaml")
+
+    assert result.diagnostics == []
+    assert sorted(t.name for t in result.tools) == ["createOrder", "getOrder", "listLines", "listOrders", "patchOrder"]
+    for tool in result.tools:
+        oa.check_tool(tool)
+    places = {
+        t.name: (Path(t.location.file).resolve().relative_to(oa.fixtures).as_posix(), t.location.line)
+        for t in result.tools
+    }
+    assert places["listOrders"] == ("multi/paths/orders.yaml", 1)  # a path item $ref
+    assert places["getOrder"] == ("multi/paths/order-operations.yaml", 1)  # an operation $ref
+    assert places["patchOrder"] == ("multi/main.yaml", 22)  # an operation elsewhere in the same file
+    assert places["listLines"] == ("multi/main.yaml", 14)
+
+
+def test_json_pointers_unescape_tilde_and_slash(oa: Any) -> None:
+    lines = oa.tool(oa.compile("multi/main.yaml"), "listLines")
+    # "#/paths/~1orders~1{orderId}~1lines/…" and "order-operations.yaml#/parameters/a~1b~0c"
+    assert lines.schema["properties"] == {
+        "orderId": {"type": "string", "format": "uuid"},
+        "expand": {"type": "boolean", "default": False},
+    }
+    assert lines.request["parameters"]["expand"] == {"in": "query", "name": "expand"}
+
+
+def test_a_reference_back_into_the_main_file_and_readonly_properties(oa: Any) -> None:
+    create = oa.tool(oa.compile("multi/main.yaml"), "createOrder")
+    assert list(create.schema["properties"]) == ["customer", "total", "status"]  # id is readOnly
+    assert create.schema["properties"]["total"]["required"] == ["amount", "currency"]
+    assert create.schema["required"] == ["customer", "total"]
+
+
+def test_remote_reference_is_refused_at_its_file_and_line(oa: Any) -> None:
+    result = oa.compile("remote-ref.yaml")
+
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert len(errors) == 1
+    where = errors[0].location
+    assert (Path(where.file).resolve(), where.line, where.column) == (oa.fixtures / "remote-ref.yaml", 13, 13)
+    assert "remote $ref 'https://schemas.example.com/kind.json#/Kind' is refused" in errors[0].message
+    assert [s.operation for s in result.skipped] == ["GET /things (listThings)"]
+    assert [t.name for t in result.tools] == ["createThing"]
+
+
+def test_reference_leaving_the_repository_root_is_refused_at_its_file_and_line(oa: Any) -> None:
+    result = oa.compile("traversal/main.yaml", root=oa.fixtures / "traversal")
+
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert len(errors) == 1
+    where = errors[0].location
+    assert (Path(where.file).resolve(), where.line, where.column) == (oa.fixtures / "traversal/main.yaml", 10, 11)
+    assert "$ref '../outside.yaml' leaves the repository root" in errors[0].message
+    assert result.tools == []
+    assert len(result.skipped) == 1
+
+
+def test_missing_file_and_missing_pointer_are_errors_at_the_reference(tmp_path: Path) -> None:
+    result = _compile_text(
+        tmp_path,
+        "openapi: 3.0.3\n"
+        "info: {title: t, version: '1'}\n"
+        "servers: [{url: 'https://api.example.com'}]\n"
+        "paths:\n"
+        "  /a:\n"
+        "    get:\n"
+        "      operationId: a\n"
+        "      parameters:\n"
+        "        - $ref: 'nowhere.yaml#/p'\n"
+        "  /b:\n"
+        "    get:\n"
+        "      operationId: b\n"
+        "      parameters:\n"
+        "        - $ref: '#/components/parameters/missing'\n"
+        "  /c:\n"
+        "    get:\n"
+        "      operationId: c\n"
+        "      parameters:\n"
+        "        - $ref: '#/components/parameters/loop'\n"
+        "components:\n"
+        "  parameters:\n"
+        "    loop: {$ref: '#/components/parameters/loop2'}\n"
+        "    loop2: {$ref: '#/components/parameters/loop'}\n",
+    )
+    messages = {(d.location.line, d.location.column): d.message for d in result.diagnostics}
+    assert messages[(9, 11)].startswith("$ref 'nowhere.yaml': no such file")
+    assert messages[(14, 11)].startswith("$ref '#/components/parameters/missing' points at nothing: ")
+    assert messages[(14, 11)].endswith("api.yaml has no 'missing' at #/components/parameters")
+    assert "loop of references" in " ".join(messages.values())
+    assert result.tools == []
+    assert len(result.skipped) == 3
+
+
+def test_self_and_mutual_recursion_give_finite_schemas_with_local_definitions(oa: Any) -> None:
+    result = oa.compile("recursion.yaml")
+    assert result.diagnostics == []
+    for tool in result.tools:
+        oa.check_tool(tool)
+        json.dumps(dict(tool.schema))  # finite
+
+    tree = oa.tool(result, "createTree").schema
+    assert tree["properties"]["children"]["items"] == {"$ref": "#/$defs/TreeNode"}
+    assert tree["$defs"]["TreeNode"]["properties"]["children"]["items"] == {"$ref": "#/$defs/TreeNode"}
+
+    graph = oa.tool(result, "createGraph").schema
+    assert graph["properties"]["start"] == {"$ref": "#/$defs/Person"}
+    assert set(graph["$defs"]) == {"Person", "Company"}
+    assert graph["$defs"]["Company"]["properties"]["employees"]["items"] == {"$ref": "#/$defs/Person"}
+
+
+def test_recursive_ref_refers_to_the_definition_with_the_recursive_anchor(oa: Any) -> None:
+    schema = oa.tool(oa.compile("recursion.yaml"), "applyFilter").schema
+    branches = schema["$defs"]["CompoundFilter"]["properties"]["filters"]["items"]["oneOf"]
+    assert branches[1] == {"$ref": "#/$defs/CompoundFilter"}
+    assert "$recursiveAnchor" not in schema["$defs"]["CompoundFilter"]
+
+
+def test_properties_named_ref_and_schema_stay_properties(oa: Any) -> None:
+    schema = oa.tool(oa.compile("recursion.yaml"), "createGraph").schema
+    meta = schema["properties"]["meta"]["properties"]
+    assert set(meta) == {"$ref", "$schema"}
+    assert meta["$ref"] == {"type": "string", "description": "A property literally named $ref."}
+
+
+def test_reference_inside_additional_properties_and_to_a_non_components_location(oa: Any) -> None:
+    schema = oa.tool(oa.compile("recursion.yaml"), "createGraph").schema
+    tag = schema["properties"]["tags"]["additionalProperties"]
+    assert tag["properties"]["color"] == {"type": "string", "enum": ["red", "green"]}
+    assert "$ref" in tag["properties"]  # Tag has a property literally named $ref
+    assert schema["properties"]["label"] == {"type": "string", "minLength": 1}  # from #/x-shared/Label
+
+
+def test_a_schema_nested_deeper_than_the_bound_is_cut_with_a_note_not_a_crash(tmp_path: Path) -> None:
+    nested: dict[str, Any] = {"type": "string"}
+    for _ in range(400):
+        nested = {"type": "object", "properties": {"next": nested}}
+    description = {
+        "openapi": "3.0.3",
+        "info": {"title": "deep", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/deep": {
+                "post": {"operationId": "deep", "requestBody": {"content": {"application/json": {"schema": nested}}}}
+            }
+        },
+    }
+    result = _compile_text(tmp_path, json.dumps(description, indent=2), "deep.json")
+    assert [t.name for t in result.tools] == ["deep"]
+    assert any("nest too deeply" in d.message for d in result.diagnostics)
+    assert "not described further" in json.dumps(dict(result.tools[0].schema))
+
+
+def test_a_long_chain_of_references_does_not_exhaust_the_stack(tmp_path: Path) -> None:
+    schemas = {
+        f"S{i}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{i + 1}"}}}
+        for i in range(600)
+    }
+    schemas["S600"] = {"type": "string"}
+    description = {
+        "openapi": "3.0.3",
+        "info": {"title": "chain", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/chain": {
+                "post": {
+                    "operationId": "chain",
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/S0"}}}},
+                }
+            }
+        },
+        "components": {"schemas": schemas},
+    }
+    result = _compile_text(tmp_path, json.dumps(description, indent=2), "chain.json")
+    assert [t.name for t in result.tools] == ["chain"]
+    schema = result.tools[0].schema
+    for ref in _refs(schema):
+        assert ref.removeprefix("#/$defs/") in schema["$defs"]
+
+
+def test_a_tools_schema_does_not_depend_on_what_else_is_compiled(oa: Any) -> None:
+    everything = oa.compile("recursion.yaml")
+    alone = oa.compile("recursion.yaml", {"openapi": "x", "include": {"operations": ["createGraph"]}})
+    assert oa.tool(alone, "createGraph").schema == oa.tool(everything, "createGraph").schema
+
+
+def _refs(value: Any) -> list[str]:
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key == "$ref" and isinstance(item, str):
+                    found.append(item)
+                else:
+                    stack.append(item)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
