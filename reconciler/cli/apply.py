@@ -15,7 +15,7 @@ from reconciler.cli.output import Output
 from reconciler.cli.planning import connect, plan_for
 from reconciler.config import find_root
 from reconciler.errors import ConfigurationError, PlanError
-from reconciler.plan import Plan, check_mass_delete, is_plan_file, load_plan, stale_changes
+from reconciler.plan import Plan, check_mass_delete, load_plan, stale_changes
 from reconciler.plan.render import render_text
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
@@ -43,7 +43,7 @@ def apply_command(
     tools: tuple[str, ...],
 ) -> int:
     """Apply the changes that make the registry match tools.d (or those of a saved plan)."""
-    if is_plan_file(source):
+    if source.is_file():  # a saved plan; load_plan says so when it is not one
         return _apply_saved(output, source, dry_run, parallelism, allow_mass_delete, audit_log)
     state = load_desired(source)
     config = state.config

@@ -1,0 +1,188 @@
+"""The real CLI against the emulator over loopback HTTP: plan, apply, drift, stale plans, guards, faults."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.emulator import RunningEmulator
+
+from .conftest import write_tools
+
+Run = Callable[..., Any]
+
+
+def names(emulator: RunningEmulator) -> list[str]:
+    return sorted(str(t["name"]) for t in emulator.registry.all_tools())
+
+
+def test_plan_apply_plan_converges(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 3)
+    first = run("plan", "--detailed-exitcode")
+    assert first.code == 2, first.err
+    assert first.err.splitlines()[0] == f"target: {emulator.url}"
+    assert "Plan: 3 to add, 0 to change, 0 to destroy." in first.out
+    applied = run("apply", "--auto-approve")
+    assert applied.code == 0, applied.err
+    assert "Apply complete! Resources: 0 adopted, 3 added, 0 changed, 0 destroyed." in applied.err
+    assert names(emulator) == ["tool_000", "tool_001", "tool_002"]
+    again = run("plan", "--detailed-exitcode")
+    assert again.code == 0, again.out + again.err
+    assert "No changes. The registry matches tools.d." in again.out
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_apply_through_faults_lands_each_tool_exactly_once(
+    repo: Path, run: Run, start_emulator: Callable[..., RunningEmulator], seed: int
+) -> None:
+    """15% 429, 10% 5xx and 10% answers lost after the write was committed: one apply still converges."""
+    emulator = start_emulator(fault_429=0.15, fault_5xx=0.10, fault_drop_after_commit=0.10, seed=seed)
+    write_tools(repo / "tools.d", 30)
+    result = run("apply", "--auto-approve", "--parallelism", "8")
+    assert result.code == 0, result.err
+    counted = Counter(str(t["name"]) for t in emulator.registry.all_tools())
+    assert counted == Counter(f"tool_{i:03d}" for i in range(30))
+    assert emulator.stats.dropped_connections > 0, "the run must actually have lost some answers"
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_edit_outside_git_is_drift_and_a_git_edit_is_not(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 2)
+    assert run("apply", "--auto-approve").code == 0
+    edited = next(t for t in emulator.registry.all_tools() if t["name"] == "tool_000")
+    emulator.registry.put_raw({**edited, "description": "Changed in the admin UI.", "version": edited["version"] + 1})
+    write_tools(repo / "tools.d", 2, description="Now does thing {i} better.")
+    (repo / "tools.d" / "tool_000.yaml").write_text(
+        (repo / "tools.d" / "tool_000.yaml").read_text().replace("Now does thing 0 better.", "Does thing 0.")
+    )
+    result = run("plan", "--detailed-exitcode", "--format", "json")
+    assert result.code == 2
+    changes = {c["name"]: c for c in json.loads(result.out)["changes"]}
+    assert changes["tool_000"]["drift"] is True
+    assert changes["tool_000"]["fields"][0]["before"] == "Changed in the admin UI."
+    assert changes["tool_001"]["drift"] is False
+    text = run("plan")
+    assert "Changed outside of reconciler" in text.out
+
+
+def test_a_stale_saved_plan_is_refused_and_nothing_is_written(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 3)
+    assert run("apply", "--auto-approve").code == 0
+    write_tools(repo / "tools.d", 3, description="Version two of {i}.")
+    assert run("plan", "--out", "plan.json").code == 0
+    victim = next(t for t in emulator.registry.all_tools() if t["name"] == "tool_001")
+    emulator.registry.put_raw({**victim, "description": "Edited meanwhile.", "version": victim["version"] + 1})
+    before = emulator.registry.all_tools()
+    result = run("apply", "plan.json")
+    assert result.code == 1
+    assert "plan is stale" in result.err
+    assert "tool_001: version 2 in the registry, 1 when planned" in result.err
+    assert emulator.registry.all_tools() == before
+
+
+def test_a_fresh_saved_plan_applies_exactly(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 2)
+    assert run("plan", "--out", "plan.json").code == 0
+    assert emulator.registry.all_tools() == []
+    result = run("apply", "plan.json")
+    assert result.code == 0, result.err
+    assert names(emulator) == ["tool_000", "tool_001"]
+
+
+def test_mass_delete_is_refused_unless_allowed_and_unmanaged_tools_survive(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    write_tools(repo / "tools.d", 30)
+    assert run("apply", "--auto-approve", "--parallelism", "8").code == 0
+    emulator.registry.put_raw(
+        {
+            "name": "hand_made",
+            "description": "Made in the UI.",
+            "executionEndpoint": "https://x",
+            "schema": {"type": "object"},
+            "labels": {"team": "ops"},
+        }
+    )
+    for i in range(1, 30):
+        (repo / "tools.d" / f"tool_{i:03d}.yaml").unlink()
+    refused = run("apply", "--auto-approve")
+    assert refused.code == 1
+    assert "deletes 29 of 30 managed tools" in refused.err
+    assert "--allow-mass-delete" in refused.err
+    assert len(emulator.registry.all_tools()) == 31
+    allowed = run("apply", "--auto-approve", "--allow-mass-delete")
+    assert allowed.code == 0, allowed.err
+    assert names(emulator) == ["hand_made", "tool_000"]
+
+
+def test_unmanaged_tool_is_adopted_not_duplicated(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 1)
+    emulator.registry.put_raw(
+        {"name": "tool_000", "description": "Old.", "executionEndpoint": "https://old", "schema": {"type": "object"}}
+    )
+    planned = run("plan", "--format", "json")
+    assert json.loads(planned.out)["summary"]["adopt"] == 1
+    assert run("apply", "--auto-approve").code == 0
+    [tool] = emulator.registry.all_tools()
+    assert tool["labels"]["managed-by"] == "reconciler"
+    assert tool["description"] == "Does thing 0."
+
+
+def test_audit_log_records_every_change(
+    repo: Path, run: Run, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    monkeypatch.setenv("GITHUB_SHA", "abc123")
+    write_tools(repo / "tools.d", 2)
+    assert run("apply", "--auto-approve", "--audit-log", "audit.jsonl").code == 0
+    records = [json.loads(line) for line in (repo / "audit.jsonl").read_text().splitlines()]
+    assert sorted(r["name"] for r in records) == ["tool_000", "tool_001"]
+    for record in records:
+        assert record["action"] == "create"
+        assert record["outcome"] == "ok"
+        assert record["actor"] == "octocat"
+        assert record["commit"] == "abc123"
+        assert record["version_after"] == 1
+        assert record["digest"].startswith("sha256:")
+        assert record["correlation_id"]
+        assert record["time"].endswith("Z") or "+00:00" in record["time"]
+
+
+def test_a_failure_halfway_loses_nothing_and_a_rerun_converges(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 4)
+    emulator.faults.inject("drop", times=40, methods=("POST",))
+    failed = run("apply", "--auto-approve", "--parallelism", "1")
+    assert failed.code == 1
+    assert "failed" in failed.err
+    emulator.faults.clear()
+    assert run("apply", "--auto-approve").code == 0
+    assert names(emulator) == [f"tool_{i:03d}" for i in range(4)]
+
+
+def test_dry_run_writes_nothing(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 2)
+    result = run("apply", "--dry-run")
+    assert result.code == 0
+    assert "Plan: 2 to add" in result.out
+    assert emulator.registry.all_tools() == []
+
+
+def test_apply_without_terminal_needs_auto_approve(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "tools.d", 1)
+    result = run("apply")
+    assert result.code == 1
+    assert "--auto-approve" in result.err
+    assert emulator.registry.all_tools() == []
+
+
+def test_invalid_input_sends_nothing(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    (repo / "tools.d" / "bad.yaml").write_text("name: x\ndescription: d\nendpoint: ftp://x\n")
+    result = run("apply", "--auto-approve")
+    assert result.code == 1
+    assert "tools.d/bad.yaml:3:1" in result.err
+    assert emulator.stats.requests == 0
