@@ -108,6 +108,10 @@ def compile_openapi(
             result.skipped.append(SkippedOperation(operation.label, operation.locate(), exc.diagnostic.message))
         except OperationProblem as exc:
             result.skipped.append(SkippedOperation(operation.label, operation.locate(), str(exc)))
+            if not exc.reported:
+                result.diagnostics.append(
+                    Diagnostic("warning", operation.locate(), f"skipped {operation.label}: {exc}", "skipped")
+                )
         except RecursionError:
             message = "its schemas nest too deeply to convert"
             result.diagnostics.append(

@@ -33,7 +33,11 @@ _COMPOSITE = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef", "$
 
 
 class OperationProblem(Exception):
-    """An operation that cannot become a tool; the message says why."""
+    """An operation that cannot become a tool; the message says why. `reported`: a diagnostic already says so."""
+
+    def __init__(self, message: str, *, reported: bool = False) -> None:
+        super().__init__(message)
+        self.reported = reported
 
 
 @dataclass

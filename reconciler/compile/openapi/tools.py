@@ -104,12 +104,12 @@ class ToolBuilder:
             self.diagnostics.append(
                 Diagnostic("error", where, f"{count} (too_many_parameters: error)", "too-many-parameters")
             )
-            raise OperationProblem(f"{len(visible)} parameters, more than the limit of {limit}")
+            raise OperationProblem(f"{len(visible)} parameters, more than the limit of {limit}", reported=True)
         required = [entry for entry in visible if entry[1].required]
         if policy != "required_only" or len(required) > limit:
             detail = f" ({len(required)} of them required)" if policy == "required_only" else ""
             self.diagnostics.append(Diagnostic("warning", where, f"skipped: {count}{detail}", "too-many-parameters"))
-            raise OperationProblem(f"{len(visible)} parameters{detail}, more than the limit of {limit}")
+            raise OperationProblem(f"{len(visible)} parameters{detail}, more than the limit of {limit}", reported=True)
         room = limit - len(required)
         optional = [entry for entry in visible if not entry[1].required]
         kept_ids = {id(entry) for entry in required + optional[:room]}
