@@ -1,0 +1,135 @@
+"""export then plan is empty: shorthand parameters, full schemas, and tools compiled from OpenAPI sources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.emulator import RunningEmulator
+
+Run = Callable[..., Any]
+
+SHORTHAND = """name: lookup
+description: Looks things up; costs $5 and says ${literally}.
+endpoint: https://tools.example.com/lookup
+parameters:
+  q: {type: string, description: Query, required: true}
+  limit: {type: integer, description: How many, minimum: 1, maximum: 50, default: 10}
+context: {user: conversation.user_id}
+rate_limit: {requests_per_minute: 30, burst_size: 5}
+labels: {team: search}
+protected: true
+""".replace("${literally}", "$${literally}")
+FULL_SCHEMA = """name: book
+description: Books a slot.
+endpoint: https://tools.example.com/book
+schema:
+  type: object
+  properties:
+    slot: {oneOf: [{type: string, format: date-time}, {type: integer}], description: When}
+    people: {type: array, items: {type: object, properties: {name: {type: string}}}}
+  required: [slot]
+  additionalProperties: false
+"""
+SOURCE = """source:
+  openapi: ../specs/orders.yaml
+  endpoint_base: https://orders.example.com/v1
+  name_prefix: orders_
+"""
+SPEC = """openapi: 3.0.3
+info: {title: Orders, version: "1"}
+servers: [{url: https://ignored.example.com}]
+paths:
+  /orders/{id}:
+    get:
+      operationId: getOrder
+      summary: Get one order.
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: verbose, in: query, schema: {type: boolean}}
+    put:
+      operationId: updateOrder
+      summary: Change an order.
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties: {note: {type: string}, quantity: {type: integer, nullable: true}}
+"""
+
+
+def test_export_round_trip(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND)
+    (repo / "tools.d" / "book.yaml").write_text(FULL_SCHEMA)
+    (repo / "tools.d" / "orders.yaml").write_text(SOURCE)
+    (repo / "specs").mkdir()
+    (repo / "specs" / "orders.yaml").write_text(SPEC)
+    applied = run("apply", "--auto-approve")
+    assert applied.code == 0, applied.err
+    assert {t["name"] for t in emulator.registry.all_tools()} == {
+        "lookup",
+        "book",
+        "orders_getOrder",
+        "orders_updateOrder",
+    }
+
+    exported = run("export", "--out", "exported")
+    assert exported.code == 0, exported.err
+    files = sorted(p.name for p in (repo / "exported").iterdir())
+    assert files == ["book.yaml", "lookup.yaml", "orders_getOrder.yaml", "orders_updateOrder.yaml"]
+    lookup = yaml.safe_load((repo / "exported" / "lookup.yaml").read_text())
+    assert lookup["parameters"]["q"] == {"type": "string", "description": "Query", "required": True}
+    assert lookup["protected"] is True
+    assert lookup["description"] == "Looks things up; costs $5 and says $${literally}."
+    assert "schema" in yaml.safe_load((repo / "exported" / "book.yaml").read_text())
+    order = yaml.safe_load((repo / "exported" / "orders_updateOrder.yaml").read_text())
+    assert order["request"]["method"] == "PUT"
+    assert order["request"]["url"] == "https://orders.example.com/v1/orders/{id}"
+
+    (repo / "tools.d" / "lookup.yaml").unlink()
+    (repo / "tools.d" / "book.yaml").unlink()
+    (repo / "tools.d" / "orders.yaml").unlink()
+    plan = run("plan", "exported", "--detailed-exitcode", "--format", "json")
+    assert plan.code == 0, plan.out + plan.err
+    assert json.loads(plan.out)["summary"]["unchanged"] == 4
+
+
+def test_export_refuses_to_overwrite_and_json_lists_the_registry(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND)
+    assert run("apply", "--auto-approve").code == 0
+    emulator.registry.put_raw(
+        {
+            "name": "by_hand",
+            "description": "d",
+            "executionEndpoint": "https://x",
+            "schema": {"type": "object", "properties": {"a": {"type": "string"}}},
+        }
+    )
+    refused = run("export", "--out", "tools.d")
+    assert refused.code == 1
+    assert "already exist" in refused.err and "--force" in refused.err
+    listing = run("export", "--format", "json")
+    summary = {item["name"]: item for item in json.loads(listing.out)}
+    assert summary["lookup"]["managed"] is True
+    assert summary["by_hand"] == {
+        "name": "by_hand",
+        "id": summary["by_hand"]["id"],
+        "version": 1,
+        "status": "active",
+        "managed": False,
+        "parameters": ["a"],
+    }
+    everything = run("export", "--all", "--out", "adopt")
+    assert everything.code == 0
+    assert sorted(p.name for p in (repo / "adopt").iterdir()) == ["by_hand.yaml", "lookup.yaml"]
+    adoption = run("plan", "adopt", "--format", "json")
+    assert json.loads(adoption.out)["summary"]["adopt"] == 1
