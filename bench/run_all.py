@@ -1,0 +1,22 @@
+"""All benchmarks, one after the other, each printing its table. Run: .venv/bin/python bench/run_all.py"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ["validate_files.py", "compile_corpus.py", "plan_requests.py", "apply_rate.py"]
+
+
+def main() -> int:
+    failed = 0
+    for script in SCRIPTS:
+        print(f"\n=== {script}", flush=True)
+        failed |= subprocess.call([sys.executable, str(HERE / script)])
+    return failed
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
