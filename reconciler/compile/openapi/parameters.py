@@ -17,6 +17,7 @@ location stay in the tool's request binding.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from reconciler.compile.openapi.refs import RefError, SourceFile
 from reconciler.compile.openapi.schemas import SchemaConverter
 
 LOCATIONS = ("path", "query", "header", "cookie", "body")
+_ORDER = {location: number for number, location in enumerate(LOCATIONS)}
 IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 _NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
@@ -40,7 +42,7 @@ class OperationProblem(Exception):
         self.reported = reported
 
 
-@dataclass
+@dataclass(slots=True)
 class Input:
     """One future tool parameter: where it goes in the HTTP request, and its schema as written."""
 
@@ -95,7 +97,7 @@ def collect(
     for variable in _TEMPLATE.findall(path):
         if variable not in declared:
             by_place[("path", variable)] = Input("path", variable, {"type": "string"}, operation_source, True)
-    items = sorted(by_place.values(), key=lambda item: LOCATIONS.index(item.location))
+    items = sorted(by_place.values(), key=lambda item: _ORDER[item.location])
     if form:
         multipart = any(_is_file(item.schema) for item in form) or _media(_consumes(operation, consumes)) == (
             "multipart/form-data"
@@ -259,6 +261,7 @@ def _is_file(schema: Any) -> bool:
 __all__ = ["LOCATIONS", "Input", "Inputs", "OperationProblem", "collect", "unique_names"]
 
 
+@functools.lru_cache(maxsize=4096)
 def _parameter_name(name: str) -> str:
     cleaned = _NOT_PARAMETER.sub("_", name)
     if cleaned != name:

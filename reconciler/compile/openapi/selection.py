@@ -125,6 +125,8 @@ class ToolSettings:
     ignore_changes: tuple[str, ...]
     name: str | None
     description: str | None
+    override_context: tuple[str, ...] = ()
+    """The context entries the operation's own override names (a typo there deserves a warning)."""
 
 
 def tool_settings(settings: Settings, override: Mapping[str, Any] | None) -> ToolSettings:
@@ -147,6 +149,7 @@ def tool_settings(settings: Settings, override: Mapping[str, Any] | None) -> Too
         ignore_changes=tuple(dict.fromkeys(ignore)),
         name=name if isinstance(name, str) and name else None,
         description=description if isinstance(description, str) and description.strip() else None,
+        override_context=tuple(str(k) for k in _mapping(override.get("context"))),
     )
 
 

@@ -5,6 +5,18 @@ The inputs are collected and named first, without converting a schema; the conte
 capability matrix, under the source's `too_many_parameters` policy: `skip` (the default: a warning, and the
 operation is skipped), `error`, or `required_only` (required parameters first, then optional ones in the
 order written, up to the limit; each one left out is warned about). Only then are schemas converted.
+
+The request binding that lets a runtime rebuild the HTTP call:
+
+    {"method": "PUT", "url": "https://api.example.com/orders/{id}",
+     "parameters": {"id": {"in": "path", "name": "id"},            # tool parameter → where it goes, as what
+                    "query_id": {"in": "query", "name": "id", "style": "form", "explode": false},
+                    "note": {"in": "body", "name": "note"},        # a property of the request body
+                    "body": {"in": "body"}},                       # (or, without a name, the whole body)
+     "content_type": "application/json"}                           # only when there is a body
+
+`style`, `explode` (3.x) and `collectionFormat` (Swagger 2.0) are copied when the description sets them.
+Context parameters stay in the binding: the runtime fills them.
 """
 
 from __future__ import annotations
@@ -50,6 +62,17 @@ class ToolBuilder:
         )
         tool_names = unique_names(inputs.items)
         context = plan.settings.context
+        for key in plan.settings.override_context:
+            if key not in tool_names:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "warning",
+                        plan.field_locations.get("context", operation.locate()),
+                        f"context entry {key!r} of {plan.name} names none of its parameters "
+                        f"({', '.join(tool_names) or 'it has none'})",
+                        "context",
+                    )
+                )
         visible = [(name, item) for name, item in zip(tool_names, inputs.items, strict=True) if name not in context]
         visible = self._fit(operation, visible)
         deps: set[NodeKey] = set()

@@ -184,3 +184,16 @@ def test_a_context_entry_that_names_a_parameter_hides_it_from_the_model(oa: Any)
     assert create.schema["required"] == ["sku"]
     assert create.request["parameters"]["customer"] == {"in": "body", "name": "customer"}
     assert create.context == {"customer": "conversation.customer_id"}
+
+
+def test_an_override_context_entry_that_names_no_parameter_is_warned_about(oa: Any) -> None:
+    result = oa.compile(
+        "orders.yaml",
+        {"openapi": "orders.yaml", "overrides": {"getOrderById": {"context": {"sesion_token": "conversation.token"}}}},
+    )
+    (warning,) = result.diagnostics
+    assert warning.severity == "warning"
+    assert warning.message == (
+        "context entry 'sesion_token' of getOrderById names none of its parameters (id, session_token)"
+    )
+    assert oa.tool(result, "getOrderById").context == {"sesion_token": "conversation.token"}
