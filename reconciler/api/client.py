@@ -73,7 +73,13 @@ class ToolsClient:
             headers={"Accept": "application/json", "User-Agent": "reconciler"},
             trust_env=not _is_loopback(target.api_url),
         )
-        self._exchange = Exchanger(self._http, stats=self.stats, secrets=self._secrets, pacer=self.pacer)
+        self._exchange = Exchanger(
+            self._http,
+            stats=self.stats,
+            secrets=self._secrets,
+            pacer=self.pacer,
+            max_retry_after=self._retry.max_retry_after,
+        )
         self._auth = make_auth(target, post=self._post_token, secrets=self._secrets, clock=clock)
         where = f"GENESYS_CLOUD_REGION ({target.region})" if target.region else f"{API_URL_VARIABLE} ({target.api_url})"
         self._network_advice = f"check the network and {where}"

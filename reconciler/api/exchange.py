@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -70,13 +70,13 @@ class Exchanger:
         stats: ClientStats,
         secrets: Secrets,
         pacer: Pacer,
-        clock: Callable[[], float] = time.monotonic,
+        max_retry_after: float = 60.0,
     ) -> None:
+        self._max_retry_after = max_retry_after
         self._http = http
         self._stats = stats
         self._secrets = secrets
         self._pacer = pacer
-        self._clock = clock
 
     def send(
         self,
@@ -115,6 +115,8 @@ class Exchanger:
         elapsed = (time.perf_counter() - started) * 1000
         status = response.status_code
         wait = retry_after(response) if status == 429 else None
+        if wait is not None:
+            wait = min(wait, self._max_retry_after)
         if paced:
             self._pacer.release(response.headers, status, wait)
         self._stats.record(operation.kind, status)

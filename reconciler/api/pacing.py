@@ -149,8 +149,6 @@ class Pacer:
         else:
             self._reset_at = max(self._reset_at, ends)
             self._spent = max(self._spent, int(count))
-        if status == 429:
-            self._spent = max(self._spent, self._allowed)
 
 
 __all__ = ["ALLOWED_HEADER", "COUNT_HEADER", "RESET_HEADER", "Pacer"]

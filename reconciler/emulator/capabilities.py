@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
@@ -15,7 +14,11 @@ from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
 INPUT_FIELDS = ("name", "description", "schema", "executionEndpoint", "request", "context", "rateLimit", "labels")
 SERVER_FIELDS = ("id", "version", "status", "dateCreated", "dateModified", "selfUri")
 PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+ENDPOINT_PATTERN = r"^https?://[^\x00-\x20/?#]+([/?#][^\x00-\x20]*)?$"
+"""An absolute http(s) URL without spaces or control characters; the OpenAPI description publishes the same
+rule (spelled without backslash-s, whose meaning differs between regex dialects)."""
 _NAME = re.compile(NAME_PATTERN)
+_ENDPOINT = re.compile(ENDPOINT_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,20 @@ class Problem:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer as JSON Schema counts them: 3 and 3.0, not true."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def normalize_tool_input(body: dict[str, Any]) -> dict[str, Any]:
+    """A checked ToolInput with integral numbers stored as integers (488.0 → 488)."""
+    result = dict(body)
+    if isinstance(result.get("rateLimit"), dict):
+        result["rateLimit"] = {key: int(value) for key, value in result["rateLimit"].items()}
+    if "version" in result:
+        result["version"] = int(result["version"])
+    return result
 
 
 def _string_map(value: Any) -> bool:
@@ -83,13 +99,7 @@ def check_tool_input(
 
 
 def _is_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return isinstance(value, str) and _ENDPOINT.fullmatch(value) is not None
 
 
 def _check_rate_limit(value: Any) -> list[Problem]:
@@ -145,4 +155,12 @@ def _check_schema(schema: Any, max_parameters: int) -> list[Problem]:
     return problems
 
 
-__all__ = ["INPUT_FIELDS", "PARAMETER_TYPES", "SERVER_FIELDS", "Problem", "check_tool_input"]
+__all__ = [
+    "ENDPOINT_PATTERN",
+    "INPUT_FIELDS",
+    "PARAMETER_TYPES",
+    "SERVER_FIELDS",
+    "Problem",
+    "check_tool_input",
+    "normalize_tool_input",
+]

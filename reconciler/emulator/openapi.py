@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.capabilities import PARAMETER_TYPES
+from reconciler.emulator.capabilities import ENDPOINT_PATTERN, PARAMETER_TYPES
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
 
 TOOLS_PATH = "/api/v2/ai/assistant/tools"
-ENDPOINT_PATTERN = r"^https?://[A-Za-z0-9]+(\.[A-Za-z0-9]+)*(:[0-9]{1,4})?(/[A-Za-z0-9_.~/-]*)?$"
 
 _REF = "#/components"
 
@@ -135,7 +134,10 @@ def _schemas(config: EmulatorConfig) -> dict[str, Any]:
         },
         "ToolSchema": {
             "type": "object",
-            "description": "A JSON Schema (draft 2020-12) object schema: the tool's parameters.",
+            "description": (
+                "A JSON Schema (draft 2020-12) object schema: the tool's parameters. Keywords beyond those "
+                "listed are allowed when the schema stays valid draft 2020-12."
+            ),
             "required": ["type"],
             "properties": {
                 "$schema": {"type": "string", "enum": [JSON_SCHEMA_DIALECT]},
@@ -148,24 +150,24 @@ def _schemas(config: EmulatorConfig) -> dict[str, Any]:
                     "additionalProperties": _ref("schemas", "Parameter"),
                 },
                 "required": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-                "additionalProperties": {"type": "boolean"},
+                "additionalProperties": {"type": ["boolean", "object"]},
             },
-            "additionalProperties": False,
         },
         "Parameter": {
-            "type": "object",
+            "type": ["object", "boolean"],
+            "description": "A parameter's JSON Schema; its type (when given) one of the capability matrix's.",
             "properties": {
-                "type": parameter_type,
+                "type": {
+                    "oneOf": [
+                        parameter_type,
+                        {"type": "array", "items": parameter_type, "minItems": 1, "uniqueItems": True},
+                    ]
+                },
                 "description": {"type": "string"},
                 "format": {"type": "string"},
-                "enum": {"type": "array", "items": {"type": "string"}},
-                "items": {
-                    "type": "object",
-                    "properties": {"type": parameter_type},
-                    "additionalProperties": False,
-                },
+                "enum": {"type": "array"},
+                "items": {"type": ["object", "boolean"]},
             },
-            "additionalProperties": False,
         },
         "RateLimit": {
             "type": "object",

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from reconciler.emulator.capabilities import Problem, check_tool_input
+from reconciler.emulator.capabilities import Problem, check_tool_input, normalize_tool_input
 from reconciler.emulator.config import EmulatorConfig, EmulatorStats
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import RateWindow, WindowState
@@ -76,6 +76,13 @@ def _route(path: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _query_parameters(route: str, method: str, config: EmulatorConfig) -> tuple[str, ...]:
+    if route != "collection" or method != "GET":
+        return ()
+    paging = ("next_page_token",) if config.paging == "token" else ("pageSize", "pageNumber")
+    return ("page_size", "name", *paging)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: EmulatorServer
@@ -88,11 +95,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.config.log_requests:
             log.debug("emulator: %s", format % args)
 
-    # Every method goes through one dispatcher, so an unknown method on a known path is a 405 with `Allow`.
-    def do_GET(self) -> None:
-        self._handle()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
+    def __getattr__(self, name: str) -> Any:
+        """Every method (`do_GET`, `do_PATCH`, `do_QUERY`, …) goes through one dispatcher, so a method a path
+        does not serve is a 405 with `Allow`, never http.server's 501 page."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     # -- the request ---------------------------------------------------------------------------------------------
 
@@ -108,7 +116,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(server.config.latency_ms / 1000)
         parts = urlsplit(self.path)
         route, tool_id = _route(parts.path)
-        query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        parsed = parse_qs(parts.query, keep_blank_values=True)
+        query = {key: values[0] for key, values in parsed.items()}
         if route is None:
             self._error(404, "not.found", f"no such resource: {parts.path}")
             return
@@ -120,6 +129,16 @@ class Handler(BaseHTTPRequestHandler):
                 f"{self.command} is not allowed here; use {allowed}",
                 headers={"Allow": allowed},
             )
+            return
+        unknown = sorted(set(query) - set(_query_parameters(route, self.command, server.config)))
+        if unknown:
+            problems = [Problem("query.unknown", name, "") for name in unknown]
+            self._error(400, "bad.request", f"unknown query parameter {unknown[0]!r}", problems=problems)
+            return
+        repeated = sorted(key for key, values in parsed.items() if len(values) > 1)
+        if repeated:
+            problems = [Problem("query.repeated", name, "") for name in repeated]
+            self._error(400, "bad.request", f"query parameter {repeated[0]!r} given more than once", problems=problems)
             return
         if route == "openapi":
             self._json(200, openapi_document(server.config, self._base_url()))
@@ -223,11 +242,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _list(self, query: dict[str, str]) -> None:
         config = self.server.config
-        size_text = query.get("page_size") or query.get("pageSize")
-        size = self._positive(size_text, "page_size", config.default_page_size, maximum=100)
-        number = self._positive(query.get("pageNumber"), "pageNumber", 1) if config.paging == "nexturi" else 1
-        if size is None or number is None:
+        size = self._positive(query.get("page_size"), "page_size", config.default_page_size, maximum=100)
+        if size is None:
             return
+        if config.paging == "nexturi":
+            alias = self._positive(query.get("pageSize"), "pageSize", size, maximum=100)
+            number = self._positive(query.get("pageNumber"), "pageNumber", 1)
+            if alias is None or number is None:
+                return
+            size = alias
+        else:
+            number = 1
         name = query.get("name")
         tools = self.server.registry.listing(name)
         if config.paging == "token":
@@ -305,6 +330,7 @@ class Handler(BaseHTTPRequestHandler):
         ok, data = self._parse(body)
         if not ok or not self._checked(data, update=False):
             return
+        data = normalize_tool_input(data)
         if self.server.config.default_rate_limit is not None and "rateLimit" not in data:
             data["rateLimit"] = dict(self.server.config.default_rate_limit)
         try:
@@ -325,6 +351,7 @@ class Handler(BaseHTTPRequestHandler):
         ok, data = self._parse(body)
         if not ok or not self._checked(data, update=True):
             return
+        data = normalize_tool_input(data)
         if self.server.config.default_rate_limit is not None and "rateLimit" not in data:
             data["rateLimit"] = dict(self.server.config.default_rate_limit)
         try:

@@ -26,7 +26,8 @@ class TokenStore:
         self._client_id = client_id
         self._client_secret = client_secret
         self.lifetime = lifetime
-        self._clock = clock
+        self.clock = clock
+        """Replaceable, so a test can expire tokens without waiting."""
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
         self.issued = 0
@@ -55,16 +56,21 @@ class TokenStore:
     def issue(self) -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._expiry[token] = self._clock() + self.lifetime
+            self._expiry[token] = self.clock() + self.lifetime
             self.issued += 1
         return token
+
+    def issued_tokens(self) -> list[str]:
+        """Every token handed out so far (tests check that none leaks into logs)."""
+        with self._lock:
+            return list(self._expiry)
 
     def status(self, token: str) -> TokenStatus:
         with self._lock:
             expiry = self._expiry.get(token)
         if expiry is None:
             return "unknown"
-        return "valid" if self._clock() < expiry else "expired"
+        return "valid" if self.clock() < expiry else "expired"
 
     def accepts(self, authorization: str | None) -> tuple[bool, str]:
         """Whether an API request's Authorization is good enough, and why not."""

@@ -1,0 +1,116 @@
+"""The shared pacer, with a fake clock: it mirrors the server's rate-limit window instead of bouncing off 429s."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from api_helpers import FakeTime
+
+from reconciler.api import Pacer
+
+
+def limits(allowed: int, count: int, reset: str) -> dict[str, str]:
+    return {"inin-ratelimit-allowed": str(allowed), "inin-ratelimit-count": str(count), "inin-ratelimit-reset": reset}
+
+
+def test_without_rate_limit_headers_nothing_waits() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    for _ in range(1000):
+        pacer.acquire()
+        pacer.release({})
+    assert fake.sleeps == []
+
+
+def test_the_window_is_spent_then_waited_out() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(3, 1, "0.800"))
+    for count in (2, 3):
+        pacer.acquire()
+        pacer.release(limits(3, count, "0.700"))
+    assert fake.sleeps == []
+    pacer.acquire()  # the 4th request of a 3-per-window limit waits for the window to end
+    assert fake.sleeps == pytest.approx([0.8])
+    pacer.release(limits(3, 1, "1.000"))
+    assert pacer.waited == pytest.approx(0.8)
+
+
+def test_our_own_requests_in_flight_count_before_the_server_sees_them() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(3, 1, "0.500"))
+    pacer.acquire()
+    pacer.acquire()  # two in flight, the server has counted one so far
+    assert fake.sleeps == []
+    pacer.acquire()
+    assert fake.sleeps == pytest.approx([0.5])
+
+
+def test_a_429_holds_every_request_for_retry_after() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(10, 10, "0.300"), status=429, retry_after=2.0)
+    pacer.acquire()
+    assert fake.sleeps == pytest.approx([2.0])
+
+
+def test_a_long_wait_is_capped() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer(max_wait=5.0)
+    pacer.acquire()
+    pacer.release({}, status=429, retry_after=600.0)
+    pacer.acquire()
+    assert fake.sleeps == pytest.approx([5.0])
+
+
+def test_a_whole_second_reset_may_be_rounded_down_so_we_wait_a_second_longer() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(1, 1, "3"))
+    pacer.acquire()
+    assert fake.sleeps == pytest.approx([4.0])
+
+
+def test_an_answer_from_a_window_already_left_is_ignored() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(2, 1, "1.000"))
+    pacer.acquire()  # in flight across the boundary
+    pacer.acquire()  # waits for the window to end
+    assert fake.sleeps == pytest.approx([1.0])
+    pacer.release(limits(2, 2, "0.000"))  # the old window's answer: it must not use up the new window
+    pacer.acquire()
+    assert fake.sleeps == pytest.approx([1.0])
+
+
+def test_the_server_count_wins_when_others_share_the_limit() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(5, 5, "0.250"))  # someone else already used the window
+    pacer.acquire()
+    assert fake.sleeps == pytest.approx([0.25])
+
+
+def test_the_first_request_goes_alone_until_the_limits_are_known() -> None:
+    pacer = Pacer()
+    pacer.acquire()
+    second_admitted = threading.Event()
+
+    def second() -> None:
+        pacer.acquire()
+        second_admitted.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not second_admitted.wait(0.2)
+    pacer.release(limits(100, 1, "1.000"))
+    assert second_admitted.wait(2)
+    thread.join()

@@ -1,0 +1,233 @@
+"""`reconciler emulator` as a process, and how commands pick their target (cli/target.open_client)."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+from reconciler.api import Credentials, RetryPolicy, Target, ToolsClient
+from reconciler.cli import cli, commands
+from reconciler.cli.target import open_client
+from reconciler.emulator import EmulatorConfig, run_emulator
+from reconciler.errors import AuthenticationError
+
+LISTENING = "reconciler emulator listening on "
+
+
+def tool_input(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": f"Does {name}.",
+        "schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+        "executionEndpoint": f"https://tools.example.com/{name}",
+    }
+
+
+class EmulatorProcess:
+    def __init__(self, cwd: Path, *args: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "emulator", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 20)
+        assert ready, "the emulator did not announce itself"
+        self.first_line = self.process.stdout.readline().rstrip("\n")
+        assert self.first_line.startswith(LISTENING), self.first_line
+        self.url = self.first_line.removeprefix(LISTENING)
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        _, err = self.process.communicate(timeout=20)
+        return self.process.returncode, err
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
+    started: list[EmulatorProcess] = []
+    yield started
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.communicate(timeout=20)
+
+
+def local(url: str, credentials: Credentials | None = None) -> ToolsClient:
+    return ToolsClient(Target(url, url, url, credentials), retry=RetryPolicy(max_attempts=2, backoff_initial=0.01))
+
+
+def test_the_emulator_process_serves_persists_and_stops_cleanly(
+    tmp_path: Path, emulator_process: list[EmulatorProcess]
+) -> None:
+    state = tmp_path / "state" / "registry.json"
+    first = EmulatorProcess(tmp_path, "--port", "0", "--state", str(state))
+    emulator_process.append(first)
+    assert first.url.startswith("http://127.0.0.1:")
+    with local(first.url) as client:
+        client.create_tool(tool_input("persisted"))
+    code, err = first.stop()
+    assert code == 0
+    assert "Traceback" not in err
+    assert [tool["name"] for tool in json.loads(state.read_text())["tools"]] == ["persisted"]
+
+    second = EmulatorProcess(tmp_path, "--state", str(state), "--paging", "nexturi")
+    emulator_process.append(second)
+    with local(second.url) as client:
+        assert [tool["name"] for tool in client.list_tools()] == ["persisted"]
+    assert second.stop()[0] == 0
+
+
+def test_two_emulators_on_one_state_file_see_each_others_writes(tmp_path: Path) -> None:
+    state = tmp_path / "registry.json"
+    with run_emulator(EmulatorConfig(state_file=state)) as one, run_emulator(EmulatorConfig(state_file=state)) as two:
+        with local(one.url) as client:
+            created = client.create_tool(tool_input("shared")).tool
+        assert created is not None
+        with local(two.url) as client:
+            assert client.get_tool(created["id"]) == created
+            client.update_tool(created["id"], tool_input("shared"), version=1)
+        assert one.registry.get(created["id"])["version"] == 2  # type: ignore[index]
+
+
+def test_the_emulator_process_requires_its_client_credentials(
+    tmp_path: Path, emulator_process: list[EmulatorProcess]
+) -> None:
+    strict = EmulatorProcess(
+        tmp_path, "--client-id", "ci-client", "--client-secret", "ci-secret", "--token-lifetime", "60"
+    )
+    emulator_process.append(strict)
+    with local(strict.url, Credentials(client_id="ci-client", client_secret="ci-secret")) as client:
+        assert client.list_tools() == []
+    for wrong in (Credentials(client_id="ci-client", client_secret="nope"), Credentials(access_token="made-up")):
+        with local(strict.url, wrong) as client, pytest.raises(AuthenticationError):
+            client.list_tools()
+    assert strict.stop()[0] == 0
+
+
+def test_a_busy_port_is_a_plain_error(run: Any) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("emulator", "--port", str(port))
+    assert result.code == 1
+    assert result.err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in result.err
+
+
+def test_client_id_needs_a_secret(run: Any) -> None:
+    result = run("emulator", "--client-id", "x")
+    assert result.code == 1
+    assert "--client-id and --client-secret go together" in result.err
+
+
+# -- targets ----------------------------------------------------------------------------------------------------
+
+
+def test_without_credentials_commands_use_the_local_registry(tmp_path: Path) -> None:
+    with open_client({}, tmp_path, debug=False) as (client, info):
+        assert info.description == "local registry (.reconciler/registry.json)"
+        assert info.is_local is True
+        client.create_tool(tool_input("local_one"))
+    state = tmp_path / ".reconciler" / "registry.json"
+    assert [tool["name"] for tool in json.loads(state.read_text())["tools"]] == ["local_one"]
+    assert (tmp_path / ".reconciler" / ".gitignore").read_text().endswith("*\n")
+    with open_client({}, tmp_path, debug=False) as (client, _):
+        assert [tool["name"] for tool in client.list_tools()] == ["local_one"]
+
+
+def test_with_credentials_commands_name_the_region_and_never_the_secret(tmp_path: Path) -> None:
+    environ = {
+        "GENESYS_CLOUD_REGION": "eu-central-1",
+        "GENESYS_CLOUD_CLIENT_ID": "id",
+        "GENESYS_CLOUD_CLIENT_SECRET": "the-secret-value",
+    }
+    with open_client(environ, tmp_path, debug=False) as (client, info):  # no request is sent
+        assert info.description == "region eu-central-1 (api.mypurecloud.de)"
+        assert info.is_local is False
+        assert client.target.api_url == "https://api.mypurecloud.de"
+        assert "the-secret-value" not in repr(info) + repr(client) + repr(client.target)
+    assert not (tmp_path / ".reconciler").exists()
+
+
+def test_a_url_override_is_the_target_description(tmp_path: Path) -> None:
+    with open_client(
+        {"GENESYS_CLOUD_API_URL": "http://127.0.0.1:9", "GENESYS_CLOUD_ACCESS_TOKEN": "t"}, tmp_path, debug=False
+    ) as (_, info):
+        assert info.description == "http://127.0.0.1:9"
+
+
+@click.command("probe-target")
+def _probe() -> int:
+    """Lists the tools of the configured target, the way plan and apply do."""
+    with open_client(os.environ, Path.cwd(), debug=False, retry=RetryPolicy(max_attempts=2)) as (client, info):
+        click.echo(f"target: {info.description}", err=True)
+        click.echo(len(client.list_tools()))
+    return 0
+
+
+@pytest.fixture
+def probe_command() -> Iterator[None]:
+    cli.add_command(_probe)
+    yield
+    cli.commands.pop("probe-target", None)
+
+
+def test_wrong_credentials_end_in_a_message_not_a_traceback(
+    run: Any, repo: Path, monkeypatch: pytest.MonkeyPatch, probe_command: None
+) -> None:
+    with run_emulator(EmulatorConfig(client_id="ci-client", client_secret="right")) as running:
+        monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
+        monkeypatch.setenv("GENESYS_CLOUD_CLIENT_ID", "ci-client")
+        monkeypatch.setenv("GENESYS_CLOUD_CLIENT_SECRET", "wrong-secret-value")
+        result = run("probe-target")
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert lines[0] == f"target: {running.url}"
+    assert lines[1].startswith(f"error: {running.url.removeprefix('http://')} refused the credentials (401)")
+    assert "check GENESYS_CLOUD_CLIENT_ID and GENESYS_CLOUD_CLIENT_SECRET" in lines[1]
+    assert "Traceback" not in result.err
+    assert "wrong-secret-value" not in result.output
+
+
+def test_wrong_credentials_in_plan(run: Any, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "plan" not in {command.name for command in commands.ALL}:
+        pytest.skip("no plan command yet")
+    with run_emulator(EmulatorConfig(client_id="ci-client", client_secret="right")) as running:
+        monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
+        monkeypatch.setenv("GENESYS_CLOUD_CLIENT_ID", "ci-client")
+        monkeypatch.setenv("GENESYS_CLOUD_CLIENT_SECRET", "wrong-secret-value")
+        result = run("plan")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == f"target: {running.url}"
+    assert "refused the credentials (401)" in result.err
+    assert "GENESYS_CLOUD_CLIENT_SECRET" in result.err
+    assert "Traceback" not in result.err
+    assert "wrong-secret-value" not in result.output
+
+
+def test_an_unknown_region_lists_the_regions(run: Any, monkeypatch: pytest.MonkeyPatch, probe_command: None) -> None:
+    monkeypatch.setenv("GENESYS_CLOUD_REGION", "mars-north-1")
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "t")
+    result = run("probe-target")
+    assert result.code == 1
+    assert result.err.startswith(
+        "error: GENESYS_CLOUD_REGION='mars-north-1' is not a Genesys Cloud region; use one of: "
+    )
+    assert "eu-central-1" in result.err
