@@ -6,7 +6,8 @@ in published descriptions, mistakes (`required: true` on a property, a `pattern`
 keywords below, each with a value of the right shape, and drops everything else: dropping an annotation or an
 unknown keyword never rejects an input the description accepted.
 
-Keywords whose values are subschemas are handled by the converter (`schemas.py`); this module checks the rest.
+Keywords whose values are subschemas are converted by `schemas.py`; this module checks the rest, and `KINDS`
+says which is which.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import functools
 import re
 from typing import Any
+
+from reconciler.compile.openapi.cycles import SUBSCHEMA
 
 TYPES = frozenset(("array", "boolean", "integer", "null", "number", "object", "string"))
 
@@ -139,8 +142,63 @@ def exclusive_bound(value: Any, bound: Any) -> Any:
     return None
 
 
+PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, SPECIAL = range(7)
+KINDS: dict[str, int] = {
+    **dict.fromkeys(SIMPLE, PLAIN),
+    "type": TYPE,
+    "properties": PROPERTIES,
+    **dict.fromkeys(("patternProperties", "dependentSchemas"), MAP),
+    **dict.fromkeys(("allOf", "anyOf", "oneOf", "prefixItems"), LIST),
+    **dict.fromkeys(SUBSCHEMA - {"additionalItems"}, ONE),
+    **dict.fromkeys(
+        (
+            "required",
+            "enum",
+            "examples",
+            "example",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "dependentRequired",
+            "$ref",
+            "$recursiveRef",
+            "nullable",
+            "x-nullable",
+        ),
+        SPECIAL,
+    ),
+}
+"""What the converter does with each keyword it keeps; any other keyword is dropped."""
+
+
+def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) -> None:
+    """Keywords whose value needs more than a check: cleaned, renamed, or read with their siblings."""
+    if key == "required":
+        names = clean_required(value)
+        if names is not None:
+            result[key] = names
+    elif key == "enum":
+        values = clean_enum(value)
+        if values is not None:
+            result[key] = values
+    elif key == "examples":
+        if isinstance(value, list):
+            result[key] = value
+    elif key == "example":
+        if not isinstance(node.get("examples"), list):
+            result["examples"] = [value]
+    elif key in ("exclusiveMinimum", "exclusiveMaximum"):
+        bound = exclusive_bound(value, node.get("minimum" if key == "exclusiveMinimum" else "maximum"))
+        if bound is not None:
+            result[key] = bound
+    elif key == "dependentRequired":
+        cleaned = clean_dependent_required(value)
+        if cleaned is not None:
+            result[key] = cleaned
+
+
 __all__ = [
     "ANNOTATIONS",
+    "KINDS",
     "SIMPLE",
     "TYPES",
     "clean_dependent_required",
@@ -148,5 +206,6 @@ __all__ = [
     "clean_required",
     "clean_type",
     "exclusive_bound",
+    "special",
     "valid_pattern",
 ]

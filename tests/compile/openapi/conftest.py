@@ -72,9 +72,19 @@ def check_tool(tool: Tool, limits: Limits | None = None) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema.get("type") == "object"
     assert len(schema.get("properties", {})) <= limits.max_parameters, tool.name
+    defs = schema.get("$defs", {})
     for ref in refs(schema):
         assert ref.startswith("#/$defs/"), (tool.name, ref)
-        assert ref[len("#/$defs/") :] in schema.get("$defs", {}), (tool.name, ref)
+        assert ref[len("#/$defs/") :] in defs, (tool.name, ref)
+    # and every definition is used: reachable from the properties
+    used: set[str] = set()
+    pending = [ref[len("#/$defs/") :] for ref in refs(schema.get("properties", {}))]
+    while pending:
+        name = pending.pop()
+        if name not in used:
+            used.add(name)
+            pending.extend(ref[len("#/$defs/") :] for ref in refs(defs[name]))
+    assert used == set(defs), (tool.name, set(defs) - used)
     assert 1 <= len(tool.description) <= limits.max_description_length, (tool.name, tool.description)
     assert tool.origin == "openapi"
     assert not tool.schema_is_user_written
