@@ -31,14 +31,23 @@ class ExportedTool:
     managed: bool
 
 
-def export_tools(live: Iterable[Mapping[str, Any]], *, managed_by: str, include_unmanaged: bool) -> list[ExportedTool]:
+def export_tools(
+    live: Iterable[Mapping[str, Any]],
+    *,
+    managed_by: str,
+    include_unmanaged: bool,
+    sensitive: Mapping[str, str] = {},
+) -> list[ExportedTool]:
+    """`sensitive` maps variable names to secret values: where a value occurs in a live tool, the file gets
+    `${NAME}` instead, so the secret stays out of git and loading the file puts it back."""
     exported: list[ExportedTool] = []
     used: set[str] = set()
     for tool in sorted(live, key=lambda t: str(t.get("name"))):
         managed = (tool.get("labels") or {}).get(OWNER_LABEL) == managed_by
         if not managed and not include_unmanaged:
             continue
-        exported.append(ExportedTool(_filename(str(tool.get("name")), used), tool_document(tool), managed))
+        document = _with_variables(tool_document(tool), sensitive)
+        exported.append(ExportedTool(_filename(str(tool.get("name")), used), document, managed))
     return exported
 
 
@@ -103,6 +112,23 @@ def _filename(name: str, used: set[str]) -> str:
         candidate, counter = f"{stem}_{counter}", counter + 1
     used.add(candidate.lower())
     return f"{candidate}.yaml"
+
+
+MIN_SECRET_LENGTH = 6
+"""Shorter values would be replaced wherever those few characters happen to occur."""
+
+
+def _with_variables(value: Any, sensitive: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, secret in sorted(sensitive.items(), key=lambda item: -len(item[1])):
+            if len(secret) >= MIN_SECRET_LENGTH:
+                value = value.replace(secret, "${" + name + "}")
+        return value
+    if isinstance(value, dict):
+        return {key: _with_variables(inner, sensitive) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_with_variables(inner, sensitive) for inner in value]
+    return value
 
 
 def _escape(value: Any) -> Any:

@@ -25,9 +25,12 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     """Declarative GitOps reconciler for Genesys Cloud AI tool definitions."""
     ctx.obj = Output(debug=debug, no_color=no_color)
     if debug:
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
-        for noisy in ("httpcore", "hpack"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Only our own loggers: they redact secrets; httpx's and httpcore's do not promise to.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        logger = logging.getLogger("reconciler")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
 
 def _register() -> None:

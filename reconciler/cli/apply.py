@@ -75,7 +75,7 @@ def _apply_saved(
             raise PlanError(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
             )
-        output.data(render_text(plan, color=output.color))
+        output.data(render_text(plan, color=output.color, redact=settings["sensitive_values"]))
         if plan.is_empty:
             return 0
         check_mass_delete(plan, float(settings["mass_delete_share"]), allow_mass_delete)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -43,8 +44,12 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
     with connect(output, config.root) as session:
         live = session.client.list_tools()
         target = session.target
+    sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
     exported = export_tools(
-        live, managed_by=config.managed_by, include_unmanaged=include_unmanaged or output_format == "json"
+        live,
+        managed_by=config.managed_by,
+        include_unmanaged=include_unmanaged or output_format == "json",
+        sensitive=sensitive,
     )
     if output_format == "json":
         summary = [

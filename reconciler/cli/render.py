@@ -24,7 +24,9 @@ from reconciler.compile import openai_function, owned_tool_input
 )
 @click.pass_obj
 def render_command(output: Output, directory: Path, output_format: str) -> int:
-    """Print the compiled tools as a JSON array (byte-identical for the same input)."""
+    """Print the compiled tools as a JSON array (byte-identical for the same input).
+
+    Values of sensitive variables are shown as (sensitive)."""
     state = load_desired(directory)
     if output_format == "openai":
         payloads = [openai_function(tool) for tool in state.tools]
@@ -35,5 +37,9 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
         output.info(f"{skipped.location}: skipped {skipped.operation}: {skipped.reason}")
     for warning in state.warnings:
         output.info(str(warning))
-    output.data(json.dumps(payloads, indent=2, sort_keys=True, ensure_ascii=False))
+    text = json.dumps(payloads, indent=2, sort_keys=True, ensure_ascii=False)
+    for secret in sorted(state.sensitive_values(), key=len, reverse=True):
+        # The payload sent carries the value; what is printed never does.
+        text = text.replace(json.dumps(secret, ensure_ascii=False)[1:-1], "(sensitive)")
+    output.data(text)
     return 0

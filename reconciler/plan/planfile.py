@@ -67,7 +67,7 @@ def is_plan_file(path: Path) -> bool:
 def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, Any]]:
     """The plan and its settings (managed_by, mass_delete_share); PlanError for a file that is not one."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = text = path.read_text(encoding="utf-8")
         missing = sorted({name for name in _PLACEHOLDER.findall(text) if name not in environ})
         if missing:
             raise PlanError(
@@ -97,6 +97,7 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
     settings = {
         "managed_by": data.get("managed_by", "reconciler"),
         "mass_delete_share": data.get("mass_delete_share", 0.25),
+        "sensitive_values": sorted({environ[name] for name in _PLACEHOLDER.findall(raw)}),
     }
     return plan, settings
 
