@@ -52,6 +52,8 @@ def refs(value: Any) -> Iterator[str]:
         for key, item in value.items():
             if key == "$ref" and isinstance(item, str):
                 yield item
+            elif key in ("enum", "const", "default", "examples"):
+                continue  # values, not schemas
             elif key in ("properties", "patternProperties", "$defs", "dependentSchemas") and isinstance(item, dict):
                 for sub in item.values():
                     yield from refs(sub)
