@@ -5,7 +5,9 @@ load → format check → compile → tool rules. Every stage appends diagnostic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,26 @@ class DesiredState:
             return Path(tool.location.file).as_posix()
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Loading builds hundreds of thousands of small acyclic containers that live until the run ends; the
+    cyclic collector would scan them again and again as they accumulate (a third of the validate time at
+    3,000 files) and never free any. Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_desired_state(directory: Path, config: Config, environ: Mapping[str, str]) -> DesiredState:
+    with _cyclic_gc_paused():
+        return _build(directory, config, environ)
+
+
+def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> DesiredState:
     loaded = load_directory(directory, environ)
     diagnostics = list(loaded.diagnostics)
     tools: list[Tool] = []
