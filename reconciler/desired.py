@@ -97,7 +97,7 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> Desir
     return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables)
 
 
-def _compile_openapi(  # noqa: PLR0917
+def _compile_openapi(
     sources: list[Document],
     descriptions: list[Document],
     config: Config,

@@ -29,7 +29,7 @@ _PLAIN = "reconciler:plain"
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 
 
-class _DeferredLoader(_Loader):  # type: ignore[misc,valid-type]
+class _DeferredLoader(_Loader):
     """libyaml's parser, with PyYAML's per-node Python resolver calls taken out of the parse.
 
     PyYAML resolves the type of every scalar (and walks path resolvers for every node) in Python while libyaml
