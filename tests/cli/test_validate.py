@@ -1,0 +1,77 @@
+"""validate: text, json and strict; the shipped examples are valid."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+NO_DESCRIPTION = (
+    "name: t\ndescription: Does a thing.\nendpoint: https://e.example.com\nparameters:\n  q: {type: string}\n"
+)
+
+
+def test_the_shipped_examples_are_valid(repo: Path, run: Callable[..., Any]) -> None:
+    shutil.copytree(REPO / "tools.d", repo / "tools.d", dirs_exist_ok=True)
+    result = run("validate", "--strict")
+    assert result.code == 0, result.output
+    assert result.out == ""
+    assert result.err.strip() == "valid: 3 tools, 0 errors, 0 warnings"
+
+
+def test_warnings_fail_only_when_strict(repo: Path, run: Callable[..., Any]) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(NO_DESCRIPTION)
+    relaxed = run("validate")
+    assert relaxed.code == 0
+    assert "tools.d/t.yaml:5:3: warning: parameter 'q' of 't' has no description" in relaxed.out
+    assert run("validate", "--strict").code == 1
+
+
+def test_json_report_for_machines(repo: Path, run: Callable[..., Any]) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(NO_DESCRIPTION + "colour: red\n")
+    result = run("validate", "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert report["format_version"] == 1
+    assert report["valid"] is False
+    assert report["diagnostics"] == [
+        {
+            "severity": "error",
+            "file": "tools.d/t.yaml",
+            "line": 6,
+            "column": 1,
+            "code": "unknown-key",
+            "message": "unknown key 'colour'; known keys: name, description, endpoint, parameters, schema, context, "
+            "rate_limit, labels, protected, ignore_changes, request",
+        }
+    ]
+
+
+def test_a_broken_reconciler_yaml_is_reported_with_its_place(repo: Path, run: Callable[..., Any]) -> None:
+    (repo / "reconciler.yaml").write_text("managed_by: team-a\nprune: maybe\nmass_delete_sahre: 0.5\n")
+    result = run("validate")
+    assert result.code == 1
+    assert "reconciler.yaml:2:1: error: 'prune' has the wrong type" in result.out
+    assert (
+        "reconciler.yaml:3:1: error: unknown key 'mass_delete_sahre'; did you mean 'mass_delete_share'?" in result.out
+    )
+
+
+def test_limits_come_from_reconciler_yaml(repo: Path, run: Callable[..., Any]) -> None:
+    (repo / "reconciler.yaml").write_text("limits: {max_parameters: 1}\n")
+    (repo / "tools.d" / "t.yaml").write_text(
+        "name: t\ndescription: d\nendpoint: https://e.example.com\nparameters:\n"
+        "  a: {type: string, description: a}\n  b: {type: string, description: b}\n"
+    )
+    result = run("validate")
+    assert result.code == 1
+    assert "'t' has 2 parameters; the limit is 1" in result.out
+
+
+def test_a_missing_directory_is_a_clear_error(repo: Path, run: Callable[..., Any]) -> None:
+    result = run("validate", "nowhere")
+    assert result.code == 1
+    assert "nowhere:1:1: error: no such directory" in result.output
