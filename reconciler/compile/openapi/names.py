@@ -20,7 +20,6 @@ import re
 MAX_NAME = 64
 _NOT_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _RUNS = re.compile(r"_+")
-_SPACE = re.compile(r"\s+")
 
 
 def base_name(operation_id: object, method: str, path: str) -> str:
@@ -69,7 +68,7 @@ def shorten(text: str, limit: int) -> str:
 
 def clean(text: object) -> str:
     """Whitespace runs (newlines included) become one space; anything that is not a string, ``."""
-    return _SPACE.sub(" ", text).strip() if isinstance(text, str) else ""
+    return " ".join(text.split()) if isinstance(text, str) else ""
 
 
 def describe(summary: object, description: object, method: str, path: str, limit: int) -> tuple[str, bool]:
