@@ -102,6 +102,10 @@ class SchemaConverter:
             return node
         if not isinstance(node, dict):
             return {}
+        leaf = _leaf(node)
+        if leaf is not None:
+            parent.size += 1
+            return leaf
         memo_key = (id(node), parent.anchor)
         memo = self._memo.get(memo_key)
         if memo is not None and memo[0] is node:  # the node is kept alive by the memo: its id is not reused
@@ -327,6 +331,26 @@ class SchemaConverter:
             return single_reference(result)
         context.deps |= needed
         return merged
+
+
+def _leaf(node: dict[str, Any]) -> dict[str, Any] | None:
+    """The conversion of a schema made only of plain keywords (most of them), or None for any other schema."""
+    result: dict[str, Any] = {}
+    for key, value in node.items():
+        kind = _KINDS.get(key)
+        if kind is None:
+            continue
+        if kind is _PLAIN:
+            if _SIMPLE[key](value):
+                result[key] = value
+        elif kind is _TYPE and value.__class__ is str and value in kw.TYPES:
+            result[key] = value
+        else:
+            return None
+    return result
+
+
+_KINDS, _SIMPLE, _PLAIN, _TYPE = kw.KINDS, kw.SIMPLE, kw.PLAIN, kw.TYPE
 
 
 def _anchor(target: Resolved) -> NodeKey | None:
