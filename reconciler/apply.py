@@ -142,6 +142,18 @@ def _is_ours(tool: Mapping[str, Any] | None, change: Change) -> bool:
     return (tool.get("labels") or {}).get(DIGEST_LABEL) == change.digest and not has_drifted(tool)
 
 
+def _settle(change: Change, found: Mapping[str, Any] | None, exc: ApiError, note: str) -> Outcome | None:
+    """After a write whose answer was an error or was lost: done if the registry already holds exactly what
+    the change would write, else None (the caller decides between failing and writing again)."""
+    if _is_ours(found, change):
+        return Outcome(change, "ok", tool=found, correlation_id=exc.correlation_id, note=note)
+    return None
+
+
+def _failed(change: Change, exc: ApiError, error: str) -> Outcome:
+    return Outcome(change, "failed", correlation_id=exc.correlation_id, error=error)
+
+
 def _create(change: Change, api: ToolsApi) -> Outcome:
     assert change.after is not None
     for _ in range(MAX_ATTEMPTS):
@@ -149,39 +161,17 @@ def _create(change: Change, api: ToolsApi) -> Outcome:
             return _result(change, api.create_tool(change.after))
         except ConflictError as exc:
             existing = api.find_by_name(change.name)
-            if _is_ours(existing, change):
-                return Outcome(
-                    change,
-                    "ok",
-                    tool=existing,
-                    correlation_id=exc.correlation_id,
-                    note="already created (an earlier answer was lost)",
-                )
-            return Outcome(
-                change,
-                "failed",
-                correlation_id=exc.correlation_id,
-                error="a different tool of this name appeared in the registry since the plan; plan again",
+            return _settle(change, existing, exc, "already created (an earlier answer was lost)") or _failed(
+                change, exc, "a different tool of this name appeared in the registry since the plan; plan again"
             )
         except ApiError as exc:
             if not exc.maybe_committed:
                 raise
+            # Never create blindly after a lost answer: look for the tool by name first.
             existing = api.find_by_name(change.name)
-            if _is_ours(existing, change):
-                return Outcome(
-                    change,
-                    "ok",
-                    tool=existing,
-                    correlation_id=exc.correlation_id,
-                    note="created; the answer was lost and the tool found by name",
-                )
-            if existing is not None:
-                return Outcome(
-                    change,
-                    "failed",
-                    correlation_id=exc.correlation_id,
-                    error="a different tool of this name appeared in the registry; plan again",
-                )
+            settled = _settle(change, existing, exc, "created; the answer was lost and the tool found by name")
+            if settled or existing is not None:
+                return settled or _failed(change, exc, "a different tool of this name appeared in the registry")
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to create it")
 
 
@@ -191,48 +181,22 @@ def _update(change: Change, api: ToolsApi) -> Outcome:
         try:
             return _result(change, api.update_tool(change.id, change.after, change.live_version))
         except NotFoundError as exc:
-            return Outcome(
-                change,
-                "failed",
-                correlation_id=exc.correlation_id,
-                error="deleted from the registry since the plan; plan again",
-            )
+            return _failed(change, exc, "deleted from the registry since the plan; plan again")
         except ConflictError as exc:
             current = api.get_tool(change.id)
-            if _is_ours(current, change):
-                return Outcome(
-                    change,
-                    "ok",
-                    tool=current,
-                    correlation_id=exc.correlation_id,
-                    note="already updated (an earlier answer was lost)",
-                )
-            return Outcome(
+            return _settle(change, current, exc, "already updated (an earlier answer was lost)") or _failed(
                 change,
-                "failed",
-                correlation_id=exc.correlation_id,
-                error=f"changed in the registry since the plan (version {current.get('version')}, "
-                f"planned against {change.live_version}); plan again",
+                exc,
+                f"changed in the registry since the plan (version {current.get('version')}, planned against "
+                f"{change.live_version}); plan again",
             )
         except ApiError as exc:
             if not exc.maybe_committed:
                 raise
             current = api.get_tool(change.id)
-            if _is_ours(current, change):
-                return Outcome(
-                    change,
-                    "ok",
-                    tool=current,
-                    correlation_id=exc.correlation_id,
-                    note="updated; the answer was lost and the result read back",
-                )
-            if current.get("version") != change.live_version:
-                return Outcome(
-                    change,
-                    "failed",
-                    correlation_id=exc.correlation_id,
-                    error="changed in the registry while it was being updated; plan again",
-                )
+            settled = _settle(change, current, exc, "updated; the answer was lost and the result read back")
+            if settled or current.get("version") != change.live_version:
+                return settled or _failed(change, exc, "changed in the registry while it was being updated")
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to update it")
 
 

@@ -1,0 +1,122 @@
+"""How apply settles a write whose answer was lost or refused, against scripted faults of the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from reconciler.api import RetryPolicy, ToolsClient, resolve_target
+from reconciler.apply import apply_plan
+from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.model import SourceLocation, Tool
+from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with run_emulator(EmulatorConfig()) as running:
+        yield running
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[ToolsClient]:
+    target = resolve_target({"GENESYS_CLOUD_API_URL": emulator.url, "GENESYS_CLOUD_ACCESS_TOKEN": "t"})
+    assert target is not None
+    with ToolsClient(target, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01)) as c:
+        yield c
+
+
+def desired(description: str = "Checks stock.") -> list[DesiredTool]:
+    tool = Tool(
+        name="check_inventory",
+        description=description,
+        endpoint="https://tools.example.com/inventory",
+        schema={"type": "object", "properties": {"sku": {"type": "string", "description": "SKU"}}},
+        location=SourceLocation("tools.d/a.yaml"),
+    )
+    return [DesiredTool(tool, "tools.d/a.yaml")]
+
+
+def plan_for(client: ToolsClient, items: list[DesiredTool]) -> Plan:
+    return compute_plan(items, client.list_tools(), PlanOptions(), target="t")
+
+
+def outcome_of(plan: Plan, client: ToolsClient) -> Any:
+    [outcome] = apply_plan(plan, client).outcomes
+    return outcome
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_name_not_repeated(
+    emulator: RunningEmulator, client: ToolsClient
+) -> None:
+    emulator.faults.inject("drop_after_commit", methods=("POST",))
+    outcome = outcome_of(plan_for(client, desired()), client)
+    assert (outcome.status, outcome.note) == ("ok", "created; the answer was lost and the tool found by name")
+    assert [t["name"] for t in emulator.registry.all_tools()] == ["check_inventory"]
+
+
+def test_a_create_that_was_never_committed_is_tried_again(emulator: RunningEmulator, client: ToolsClient) -> None:
+    emulator.faults.inject("drop", methods=("POST",))
+    outcome = outcome_of(plan_for(client, desired()), client)
+    assert outcome.status == "ok"
+    assert len(emulator.registry.all_tools()) == 1
+
+
+def test_a_name_taken_since_the_plan_fails_that_create(emulator: RunningEmulator, client: ToolsClient) -> None:
+    plan = plan_for(client, desired())
+    emulator.registry.put_raw(
+        {
+            "name": "check_inventory",
+            "description": "Someone else's.",
+            "executionEndpoint": "https://x",
+            "schema": {"type": "object"},
+        }
+    )
+    outcome = outcome_of(plan, client)
+    assert outcome.status == "failed"
+    assert "different tool of this name" in outcome.error
+    assert outcome.correlation_id
+
+
+def test_an_update_whose_answer_was_lost_is_read_back(emulator: RunningEmulator, client: ToolsClient) -> None:
+    apply_plan(plan_for(client, desired()), client)
+    emulator.faults.inject("drop_after_commit", methods=("PUT",))
+    outcome = outcome_of(plan_for(client, desired("Checks real-time stock.")), client)
+    assert (outcome.status, outcome.note) == ("ok", "updated; the answer was lost and the result read back")
+    [tool] = emulator.registry.all_tools()
+    assert (tool["description"], tool["version"]) == ("Checks real-time stock.", 2)
+
+
+def test_an_update_against_a_moved_version_fails_without_writing(
+    emulator: RunningEmulator, client: ToolsClient
+) -> None:
+    apply_plan(plan_for(client, desired()), client)
+    plan = plan_for(client, desired("Checks real-time stock."))
+    [tool] = emulator.registry.all_tools()
+    emulator.registry.put_raw({**tool, "description": "Edited meanwhile.", "version": 2})
+    outcome = outcome_of(plan, client)
+    assert outcome.status == "failed"
+    assert "version 2, planned against 1" in outcome.error
+    assert emulator.registry.all_tools()[0]["description"] == "Edited meanwhile."
+
+
+def test_a_delete_of_a_tool_already_gone_is_done(emulator: RunningEmulator, client: ToolsClient) -> None:
+    apply_plan(plan_for(client, desired()), client)
+    plan = plan_for(client, [])
+    emulator.registry.clear()
+    outcome = outcome_of(plan, client)
+    assert (outcome.status, outcome.note) == ("ok", "already gone")
+
+
+def test_deletes_are_held_back_when_a_write_failed(emulator: RunningEmulator, client: ToolsClient) -> None:
+    old = desired()[0]
+    apply_plan(plan_for(client, [old]), client)
+    renamed = DesiredTool(Tool(**{**old.tool.__dict__, "name": "inventory_check"}), old.source)
+    plan = plan_for(client, [renamed])
+    assert [c.action for c in plan.changes] == ["create", "delete"]
+    emulator.faults.inject("503", times=50, methods=("POST",))
+    report = apply_plan(plan, client)
+    assert [o.status for o in report.outcomes] == ["failed", "not_attempted"]
+    assert [t["name"] for t in emulator.registry.all_tools()] == ["check_inventory"]
