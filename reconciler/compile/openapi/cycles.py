@@ -1,4 +1,7 @@
-"""Which referenced schemas take part in a cycle of references.
+"""The graph of referenced schemas, and which of them take part in a cycle of references.
+
+`ReferenceGraph` resolves each referenced schema once and lists the references it holds (`references`: in
+schema positions only, not in examples or enums).
 
 A schema that can reach itself through `$ref`s (or `$recursiveRef`) must stay a named definition that refers
 to itself; any other referenced schema may be inlined or merged. Deciding this from the reference graph,
@@ -13,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler.compile.openapi.refs import NodeKey
+from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
 
 SUBSCHEMA = frozenset(
     (
@@ -121,4 +124,72 @@ class Cycles:
                     self._cyclic[member] = cyclic
 
 
-__all__ = ["RECURSIVE", "SUBSCHEMA", "SUBSCHEMA_LISTS", "SUBSCHEMA_MAPS", "Cycles", "references"]
+class ReferenceGraph:
+    """The referenced schemas of one compile: each resolved once, with the references it holds."""
+
+    def __init__(self, files: Files) -> None:
+        self.files = files
+        self.cycles = Cycles(self._successors)
+        self._nodes: dict[NodeKey, Resolved] = {}
+        self._successor_cache: dict[NodeKey, list[NodeKey]] = {}
+
+    def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
+        """The node the `$ref` of `schema` (written in `source`) names."""
+        resolved = self.files.resolve(schema["$ref"], schema, source)
+        self._nodes.setdefault(resolved.key, resolved)
+        return resolved
+
+    def read_only(self, schema: Any, source: SourceFile) -> bool:
+        """True for a schema marked `readOnly` (itself, or the schema its `$ref` names)."""
+        if not isinstance(schema, dict):
+            return False
+        if schema.get("readOnly") is True:
+            return True
+        if isinstance(schema.get("$ref"), str) and "readOnly" not in schema:
+            try:
+                target = self.resolve(schema, source).node
+            except RefError:
+                return False
+            return isinstance(target, dict) and target.get("readOnly") is True
+        return False
+
+    def node(self, key: NodeKey) -> Resolved:
+        return self._nodes[key]
+
+    def is_cyclic(self, key: NodeKey) -> bool:
+        return self.cycles.is_cyclic(key)
+
+    def _successors(self, key: NodeKey) -> list[NodeKey]:
+        found = self._successor_cache.get(key)
+        if found is None:
+            target = self._nodes[key]
+            found = []
+            for ref, holder in references(target.node):
+                if ref == RECURSIVE:
+                    if anchor(target) is not None:
+                        found.append(key)
+                    continue
+                try:
+                    found.append(self.resolve(holder, target.source).key)
+                except RefError:
+                    continue  # reported where the reference is converted
+            self._successor_cache[key] = found
+        return found
+
+
+def anchor(target: Resolved) -> NodeKey | None:
+    """The node itself when it carries `$recursiveAnchor: true` (a `$recursiveRef` inside it means it)."""
+    node = target.node
+    return target.key if isinstance(node, dict) and node.get("$recursiveAnchor") is True else None
+
+
+__all__ = [
+    "RECURSIVE",
+    "SUBSCHEMA",
+    "SUBSCHEMA_LISTS",
+    "SUBSCHEMA_MAPS",
+    "Cycles",
+    "ReferenceGraph",
+    "anchor",
+    "references",
+]

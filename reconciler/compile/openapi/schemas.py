@@ -25,9 +25,9 @@ from typing import Any
 
 from reconciler.compile.openapi import keywords as kw
 from reconciler.compile.openapi.combine import merge, nullable, single_reference, with_siblings
-from reconciler.compile.openapi.cycles import RECURSIVE, Cycles, references
+from reconciler.compile.openapi.cycles import ReferenceGraph, anchor
 from reconciler.compile.openapi.definitions import DefinitionNames
-from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
+from reconciler.compile.openapi.refs import Files, NodeKey, Resolved, SourceFile
 
 MAX_DEPTH = 48
 MAX_NESTING = 120
@@ -56,13 +56,13 @@ class SchemaConverter:
 
     def __init__(self, files: Files) -> None:
         self.files = files
-        self.cycles = Cycles(self._successors)
-        self._nodes: dict[NodeKey, Resolved] = {}
-        self._successor_cache: dict[NodeKey, list[NodeKey]] = {}
+        self.graph = ReferenceGraph(files)
         self._converted: dict[NodeKey, Converted] = {}
         self._in_progress: set[NodeKey] = set()
         self._memo: dict[tuple[Any, ...], tuple[Any, Any, set[NodeKey], int]] = {}
         self._names = DefinitionNames(files.main.key, files.main.content, files.root)
+        self.resolve = self.graph.resolve
+        self.read_only = self.graph.read_only
         self.truncated = False
         self._nesting = 0
 
@@ -85,15 +85,10 @@ class SchemaConverter:
             if key in seen:
                 continue
             seen.add(key)
-            converted = self._node(self._nodes[key])
+            converted = self._node(self.graph.node(key))
             found[self._names.name(key)] = converted.body
             pending.extend(converted.deps)
         return dict(sorted(found.items()))
-
-    def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
-        resolved = self.files.resolve(schema["$ref"], schema, source)
-        self._nodes.setdefault(resolved.key, resolved)
-        return resolved
 
     # -- one schema ---------------------------------------------------------------------------------------
 
@@ -102,7 +97,7 @@ class SchemaConverter:
             return node
         if not isinstance(node, dict):
             return {}
-        leaf = _leaf(node)
+        leaf = kw.plain(node)
         if leaf is not None:
             parent.size += 1
             return leaf
@@ -230,25 +225,11 @@ class SchemaConverter:
             result[name] = self._schema(item, source, context)
         return result
 
-    def read_only(self, schema: Any, source: SourceFile) -> bool:
-        """True for a schema marked `readOnly` (itself, or the schema its `$ref` names)."""
-        if not isinstance(schema, dict):
-            return False
-        if schema.get("readOnly") is True:
-            return True
-        if isinstance(schema.get("$ref"), str) and "readOnly" not in schema:
-            try:
-                target = self.resolve(schema, source).node
-            except RefError:
-                return False
-            return isinstance(target, dict) and target.get("readOnly") is True
-        return False
-
     # -- references ---------------------------------------------------------------------------------------
 
     def _reference(self, target: Resolved, context: _Context) -> Any:
         key = target.key
-        if key in self._in_progress or self._nesting > MAX_NESTING or self.cycles.is_cyclic(key):
+        if key in self._in_progress or self._nesting > MAX_NESTING or self.graph.is_cyclic(key):
             context.deps.add(key)
             return {"$ref": f"#/$defs/{self._names.name(key)}"}
         converted = self._node(target)
@@ -271,7 +252,7 @@ class SchemaConverter:
         if converted is None:
             self._in_progress.add(key)
             try:
-                context = _Context(anchor=_anchor(target))
+                context = _Context(anchor=anchor(target))
                 body = self._schema(target.node, target.source, context)
             finally:
                 self._in_progress.discard(key)
@@ -279,23 +260,6 @@ class SchemaConverter:
             converted = Converted(body, frozenset(context.deps), context.size)
             self._converted[key] = converted
         return converted
-
-    def _successors(self, key: NodeKey) -> list[NodeKey]:
-        found = self._successor_cache.get(key)
-        if found is None:
-            target = self._nodes[key]
-            found = []
-            for ref, holder in references(target.node):
-                if ref == RECURSIVE:
-                    if _anchor(target) is not None:
-                        found.append(key)
-                    continue
-                try:
-                    found.append(self.resolve(holder, target.source).key)
-                except RefError:
-                    continue  # reported where the reference is converted
-            self._successor_cache[key] = found
-        return found
 
     # -- allOf --------------------------------------------------------------------------------------------
 
@@ -315,7 +279,7 @@ class SchemaConverter:
             if isinstance(converted, dict) and set(converted) == {"$ref"} and isinstance(raw, dict):
                 # a part that became a $ref to a definition may still merge, by its content, when acyclic
                 target = self.resolve(raw, source) if isinstance(raw.get("$ref"), str) else None
-                if target is None or target.key in self._in_progress or self.cycles.is_cyclic(target.key):
+                if target is None or target.key in self._in_progress or self.graph.is_cyclic(target.key):
                     bodies = []
                     break
                 inline = self._node(target)
@@ -331,31 +295,6 @@ class SchemaConverter:
             return single_reference(result)
         context.deps |= needed
         return merged
-
-
-def _leaf(node: dict[str, Any]) -> dict[str, Any] | None:
-    """The conversion of a schema made only of plain keywords (most of them), or None for any other schema."""
-    result: dict[str, Any] = {}
-    for key, value in node.items():
-        kind = _KINDS.get(key)
-        if kind is None:
-            continue
-        if kind is _PLAIN:
-            if _SIMPLE[key](value):
-                result[key] = value
-        elif kind is _TYPE and value.__class__ is str and value in kw.TYPES:
-            result[key] = value
-        else:
-            return None
-    return result
-
-
-_KINDS, _SIMPLE, _PLAIN, _TYPE = kw.KINDS, kw.SIMPLE, kw.PLAIN, kw.TYPE
-
-
-def _anchor(target: Resolved) -> NodeKey | None:
-    node = target.node
-    return target.key if isinstance(node, dict) and node.get("$recursiveAnchor") is True else None
 
 
 __all__ = ["Converted", "SchemaConverter"]
