@@ -4,10 +4,12 @@
                         → tools, skipped operations, and diagnostics with file:line
     description_path    where a `source:` document's `openapi:` path points, checked to stay in the repository
 
-Inside: `refs` follows `$ref`s within the repository, `schemas` turns OpenAPI schemas into draft 2020-12,
-`operations` lists the operations and their URLs, `parameters` collects each operation's inputs, `names` makes
-tool names and descriptions, `selection` reads the source's settings, and `tools` builds each Tool. Problems in
-a description never raise: they become diagnostics or skipped operations.
+Inside, one idea per module: `refs` follows `$ref`s within the repository (`positions` places nodes of JSON
+files), `cycles` finds the referenced schemas that refer to themselves, `schemas` turns OpenAPI schemas into
+draft 2020-12 (with `keywords`, `combine` and `definitions`), `operations` lists the operations and their URLs,
+`parameters` collects each operation's inputs, `names` makes tool names and descriptions, `selection` reads
+the source's settings, and `tools` builds each Tool. Problems in a description never raise: they become
+diagnostics (with file and line) or skipped operations, and every operation is either a tool or skipped.
 """
 
 from __future__ import annotations
@@ -95,8 +97,6 @@ def compile_openapi(
         if reason is not None:
             result.skipped.append(SkippedOperation(operation.label, operation.locate(), reason))
             continue
-        if plan is None:
-            continue
         if missing_base and base_url(content, operation) is None:
             result.skipped.append(SkippedOperation(operation.label, operation.locate(), "no base URL"))
             _missing_base(result, source_document, description)
@@ -133,7 +133,7 @@ def _plans(
     source_document: Document | None,
     description: Document,
     result: OpenApiResult,
-) -> list[tuple[Operation, ToolPlan | None, OperationFacts]]:
+) -> list[tuple[Operation, ToolPlan, OperationFacts]]:
     """Names for every operation (selected or not), and what each tool gets from the source."""
     keys = [operation.operation_id or base_name(None, operation.method, operation.path) for operation in operations]
     for key in settings.overrides:
@@ -153,7 +153,7 @@ def _plans(
     }
     book = NameBook(reserved)
     plain = tool_settings(settings, None)
-    plans: list[tuple[Operation, ToolPlan | None, OperationFacts]] = []
+    plans: list[tuple[Operation, ToolPlan, OperationFacts]] = []
     for operation, key in zip(operations, keys, strict=True):
         override = settings.overrides.get(key)
         chosen = plain if override is None else tool_settings(settings, override)

@@ -197,3 +197,10 @@ def test_an_override_context_entry_that_names_no_parameter_is_warned_about(oa: A
         "context entry 'sesion_token' of getOrderById names none of its parameters (id, session_token)"
     )
     assert oa.tool(result, "getOrderById").context == {"sesion_token": "conversation.token"}
+
+
+def test_the_public_names_do_not_drift() -> None:
+    import reconciler.compile.openapi as package
+
+    assert package.__all__ == ["OpenApiResult", "compile_openapi", "description_path"]
+    assert [f.name for f in package.OpenApiResult.__dataclass_fields__.values()] == ["tools", "skipped", "diagnostics"]
