@@ -10,6 +10,7 @@ is many times faster; their positions are recovered only when an error needs one
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,8 +88,37 @@ def decode(data: bytes, file: str) -> str:
         ) from None
 
 
+_MAYBE_DEEP_FLOW = re.compile(r"[\[{](?:[^\[\]{}]{0,200}[\[{])" + f"{{{MAX_DEPTH}}}")
+_MAYBE_DEEP_BLOCK = re.compile(r"^[ \t-]" + f"{{{MAX_DEPTH},}}", re.MULTILINE)
+
+
+def check_depth(text: str, file: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before libyaml composes it: libyaml takes seconds (quadratic) on
+    thousands of levels. Two linear scans tell the files that might be deep; only those pay for a walk of
+    parser events, which stops at the first level too deep."""
+    few_brackets = text.count("[") + text.count("{") <= MAX_DEPTH
+    if (few_brackets or not _MAYBE_DEEP_FLOW.search(text)) and not _MAYBE_DEEP_BLOCK.search(text):
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError.at(
+                        location(file, event.start_mark),
+                        f"nesting deeper than {MAX_DEPTH} levels; flatten the document",
+                        "limit",
+                    )
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the real parse reports syntax errors with their place
+
+
 def parse_yaml(text: str, file: str) -> Iterator[tuple[Any, SourceLocation]]:
     """Each document of a YAML stream, with the place it starts. Empty documents are skipped."""
+    check_depth(text, file)
     loader = _DeferredLoader(text)
     try:
         while loader.check_node():

@@ -114,3 +114,19 @@ def test_interpolation_errors(value: str, message: str) -> None:
     interpolate({"v": value}, "f.yaml", {}, diagnostics, {})
     assert len(diagnostics) == 1
     assert message in diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 20000 + "]" * 20000 + "\n",
+        "a: " + "{k: " * 300 + "1" + "}" * 300 + "\n",
+        "".join(" " * i + "k:\n" for i in range(200)) + " " * 200 + "v\n",
+    ],
+    ids=["flow-lists", "flow-maps-with-keys", "block"],
+)
+def test_deep_nesting_is_refused_before_it_is_composed(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path / "t.yaml", text)
+    with pytest.raises(InputError, match="nesting deeper than 128 levels") as info:
+        read_documents(path, "t.yaml")
+    assert info.value.diagnostics[0].location.line >= 1
