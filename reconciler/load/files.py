@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reconciler.errors import InputError
+from reconciler.load.json_positions import JsonPositions
 from reconciler.load.located import LocatedDict, locate
 from reconciler.load.yaml_loader import decode, parse_json, parse_yaml
 from reconciler.model import SourceLocation
@@ -34,11 +35,27 @@ class Document:
         """Where `path` (keys and indexes from the document's root) was written."""
         root = self.content
         if not isinstance(root, LocatedDict) and self.path.suffix == ".json":
+            # the deepest prefix of `path` that exists, as the located containers would answer
+            exists = _existing_prefix(root, path)
+            found = self.locate_json(exists)
+            if found is not None:
+                return found
             root = self._located_json()
         return locate(self.file, root, path)
 
+    def locate_json(self, path: tuple[str | int, ...]) -> SourceLocation | None:
+        """Pretty-printed JSON (every published description) is located by indentation, without a parse."""
+        if "positions" not in self._relocated:
+            try:
+                self._relocated["positions"] = JsonPositions(self.path.read_bytes())
+            except OSError:
+                self._relocated["positions"] = None
+        positions = self._relocated["positions"]
+        found = positions.locate(path) if positions is not None else None
+        return SourceLocation(self.file, *found) if found else None
+
     def _located_json(self) -> Any:
-        # JSON is parsed by the stdlib without positions; reparse through the YAML composer on first need.
+        # JSON is parsed without positions; reparse through the YAML composer on first need.
         if "root" not in self._relocated:
             try:
                 documents = list(parse_yaml(decode(self.path.read_bytes(), self.file), self.file))
@@ -46,6 +63,18 @@ class Document:
             except (InputError, OSError):
                 self._relocated["root"] = self.content
         return self._relocated["root"]
+
+
+def _existing_prefix(root: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    node = root
+    for index, part in enumerate(path):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return path[:index]
+    return path
 
 
 def display_path(path: Path) -> str:
@@ -80,7 +109,7 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
     if path.suffix == ".json":
         if not text.strip():
             return []
-        contents = [(parse_json(text, file), SourceLocation(file))]
+        contents = [(parse_json(text, file, classify), SourceLocation(file))]
     else:
         contents = list(parse_yaml(text, file))
     return [

@@ -4,11 +4,11 @@
                         → tools, skipped operations, and diagnostics with file:line
     description_path    where a `source:` document's `openapi:` path points, checked to stay in the repository
 
-Inside, one idea per module: `refs` follows `$ref`s within the repository (`positions` places nodes of JSON
-files), `cycles` finds the referenced schemas that refer to themselves, `schemas` turns OpenAPI schemas into
-draft 2020-12 (with `keywords`, `combine` and `definitions`), `operations` lists the operations and their URLs,
-`parameters` collects each operation's inputs, `names` makes tool names and descriptions, `selection` reads
-the source's settings, and `tools` builds each Tool. Problems in a description never raise: they become
+Inside, one idea per module: `refs` follows `$ref`s within the repository (`reconciler.load.json_positions` places
+nodes of JSON files), `cycles` finds the referenced schemas that refer to themselves, `schemas` turns OpenAPI
+schemas into draft 2020-12 (with `keywords`, `combine` and `definitions`), `operations` lists the operations and
+their URLs, `parameters` collects each operation's inputs, `names` makes tool names and descriptions, `selection`
+reads the source's settings, and `tools` builds each Tool. Problems in a description never raise: they become
 diagnostics (with file and line) or skipped operations, and every operation is either a tool or skipped.
 """
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from reconciler.compile.openapi.positions import JsonPositions
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import Document, LocatedDict, display_path, key_location, locate, read_documents
+from reconciler.load.json_positions import JsonPositions
 from reconciler.model import SourceLocation
 
 Pointer = tuple[str, ...]

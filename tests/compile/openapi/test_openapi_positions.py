@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.compile.openapi import compile_openapi
-from reconciler.compile.openapi.positions import JsonPositions
 from reconciler.config import Limits
 from reconciler.load import read_documents
+from reconciler.load.json_positions import JsonPositions
 
 DOCUMENT = {
     "openapi": "3.0.3",

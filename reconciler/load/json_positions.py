@@ -97,7 +97,7 @@ class JsonPositions:
             items = re.compile(rb"\n" + indent + rb"[^\s\]}]").finditer(self.data, start, end)
             index = {number: match.start() + 1 for number, match in enumerate(items)}
         offsets = sorted(index.values())
-        ends = dict(zip(offsets, [*offsets[1:], end], strict=True))
+        ends = dict(zip(offsets, [*offsets[1:], end][: len(offsets)], strict=True))
         for key, offset in index.items():
             child = (*parent, key)
             self._spans[child] = (offset, ends[offset])
