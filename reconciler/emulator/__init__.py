@@ -19,7 +19,7 @@ from pathlib import Path
 from reconciler.emulator.config import EmulatorConfig, EmulatorStats, Paging
 from reconciler.emulator.faults import FaultKind, Faults
 from reconciler.emulator.registry import Registry
-from reconciler.emulator.server import EmulatorServer, serve_in_thread
+from reconciler.emulator.server import Background, EmulatorServer
 from reconciler.emulator.tokens import TokenStore
 
 
@@ -52,7 +52,7 @@ def run_emulator(config: EmulatorConfig | None = None) -> Iterator[RunningEmulat
     """Serve the emulator from a background thread for the duration of the block."""
     config = config if config is not None else EmulatorConfig()
     server = create_server(config)
-    thread = serve_in_thread(server)
+    background = Background(server)
     try:
         yield RunningEmulator(
             url=server.url,
@@ -64,9 +64,7 @@ def run_emulator(config: EmulatorConfig | None = None) -> Iterator[RunningEmulat
             server=server,
         )
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        background.stop()
 
 
 __all__ = [

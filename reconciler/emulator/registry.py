@@ -57,6 +57,7 @@ class Registry:
         self._now = now
         self._lock = threading.RLock()
         self._tools: dict[str, dict[str, Any]] = {}
+        self._sorted: list[dict[str, Any]] | None = None
         self._seen: tuple[int, int, int] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,9 +72,15 @@ class Registry:
             return [copy.deepcopy(tool) for tool in sorted(self._tools.values(), key=_sort_key)]
 
     def listing(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The tools sorted by name, shared, not copied: a page is serialized at once, and writes replace a
+        tool's dict rather than change it. The order is kept between writes, so paging N tools costs O(N) in
+        all, not O(N) a page."""
         with self._locked():
-            tools = [tool for tool in self._tools.values() if name is None or tool.get("name") == name]
-            return [copy.deepcopy(tool) for tool in sorted(tools, key=_sort_key)]
+            if self._sorted is None:
+                self._sorted = sorted(self._tools.values(), key=_sort_key)
+            if name is None:
+                return self._sorted
+            return [tool for tool in self._sorted if tool.get("name") == name]
 
     def get(self, tool_id: str) -> dict[str, Any] | None:
         with self._locked():
@@ -160,6 +167,7 @@ class Registry:
             self._reload_if_changed()
             yield
             if write:
+                self._sorted = None
                 self._save()
 
     @contextlib.contextmanager
@@ -190,6 +198,7 @@ class Registry:
         if signature == self._seen:
             return
         self._tools = self._read() if signature is not None else {}
+        self._sorted = None
         self._seen = signature
 
     def _read(self) -> dict[str, dict[str, Any]]:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import math
@@ -259,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             after = query.get("next_page_token")
             start = 0
             if after:
-                start = next((i for i, tool in enumerate(tools) if str(tool.get("name", "")) > after), len(tools))
+                start = bisect.bisect_right(tools, after, key=lambda tool: str(tool.get("name", "")))
             page = tools[start : start + size]
             more = start + size < len(tools)
             self._json(200, {"entities": page, "next_page_token": str(page[-1].get("name")) if more and page else None})
@@ -430,15 +431,27 @@ class Handler(BaseHTTPRequestHandler):
         self.server.stats.response(status)
 
 
-def serve_in_thread(server: EmulatorServer) -> threading.Thread:
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        daemon=True,
-        name=f"reconciler-emulator-{server.server_address[1]}",
-    )
-    thread.start()
-    return thread
+class Background:
+    """The emulator served from a daemon thread. `stop` never hangs: the loop polls a flag (unlike
+    `serve_forever`/`shutdown`, which wait forever when the interpreter is already tearing threads down)."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        self.server = server
+        self._stop = threading.Event()
+        server.timeout = 0.05  # how long handle_request waits for a connection before looking at the flag
+        self._thread = threading.Thread(
+            target=self._serve, daemon=True, name=f"reconciler-emulator-{server.server_address[1]}"
+        )
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self.server.handle_request()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self.server.server_close()
 
 
-__all__ = ["EmulatorServer", "Handler", "serve_in_thread"]
+__all__ = ["Background", "EmulatorServer", "Handler"]
