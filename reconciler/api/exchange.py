@@ -112,6 +112,10 @@ class Exchanger:
                 (time.perf_counter() - started) * 1000,
             )
             raise network_error(exc, operation, host=host, secrets=self._secrets, advice=advice) from exc
+        except BaseException:
+            if paced:  # whatever went wrong, the slot must not stay taken
+                self._pacer.release(None)
+            raise
         elapsed = (time.perf_counter() - started) * 1000
         status = response.status_code
         wait = retry_after(response) if status == 429 else None

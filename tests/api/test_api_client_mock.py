@@ -420,3 +420,13 @@ def test_a_refused_client_is_an_authentication_error_without_the_secret(status: 
     assert "client-secret-value" not in message
     assert "client-secret-value" not in repr(caught.value.args)
     assert len(script.requests) == 1
+
+
+@pytest.mark.timeout(10)
+def test_an_unexpected_failure_does_not_leave_the_pacer_waiting() -> None:
+    """The first request goes alone until an answer arrives; a crash must still free its slot."""
+    script = Script(RuntimeError("bug in a transport"), page(["a"]))
+    client = ToolsClient(MOCK_TARGET, transport=script.transport)
+    with pytest.raises(RuntimeError):
+        client.list_tools()
+    assert [t["name"] for t in client.list_tools()] == ["a"]
