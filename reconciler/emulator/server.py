@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 import logging
 import math
@@ -14,13 +13,14 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.emulator.capabilities import Problem, check_tool_input, normalize_tool_input
 from reconciler.emulator.config import EmulatorConfig, EmulatorStats
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import RateWindow, WindowState
 from reconciler.emulator.openapi import openapi_document
+from reconciler.emulator.paging import numbered_page, token_page
 from reconciler.emulator.registry import TOOLS_PATH, NameExists, Registry, VersionChanged
 from reconciler.emulator.tokens import TokenStore
 
@@ -257,35 +257,9 @@ class Handler(BaseHTTPRequestHandler):
         name = query.get("name")
         tools = self.server.registry.listing(name)
         if config.paging == "token":
-            after = query.get("next_page_token")
-            start = 0
-            if after:
-                start = bisect.bisect_right(tools, after, key=lambda tool: str(tool.get("name", "")))
-            page = tools[start : start + size]
-            more = start + size < len(tools)
-            self._json(200, {"entities": page, "next_page_token": str(page[-1].get("name")) if more and page else None})
-            return
-        total = len(tools)
-        count = math.ceil(total / size)
-
-        def uri(n: int) -> str:
-            return f"{TOOLS_PATH}?pageSize={size}&pageNumber={n}" + (f"&name={quote(name)}" if name else "")
-
-        result: dict[str, Any] = {
-            "entities": tools[(number - 1) * size : number * size],
-            "pageSize": size,
-            "pageNumber": number,
-            "total": total,
-            "pageCount": count,
-            "selfUri": uri(number),
-            "firstUri": uri(1),
-            "lastUri": uri(max(count, 1)),
-        }
-        if number < count:
-            result["nextUri"] = uri(number + 1)
-        if number > 1:
-            result["previousUri"] = uri(number - 1)
-        self._json(200, result)
+            self._json(200, token_page(tools, size, query.get("next_page_token")))
+        else:
+            self._json(200, numbered_page(tools, size, number, name))
 
     def _positive(self, text: str | None, field: str, default: int, *, maximum: int | None = None) -> int | None:
         if text is None:
