@@ -64,6 +64,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # What was built lives until the run ends: set it aside, or the first collection after this
+            # would scan all of it once more (~0.1 s at 3,000 files) to free nothing.
+            gc.freeze()
             gc.enable()
 
 

@@ -259,7 +259,7 @@ class _Constructor:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag, value = node.tag, node.value
         if tag == _PLAIN:
-            tag = _plain_tag(value)
+            tag = _plain_tag(value) if value[:1] in _IMPLICIT else _STR
         if tag in (_STR, _TIMESTAMP):
             return value
         if tag == _INT:
@@ -296,7 +296,7 @@ class _Constructor:
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _PLAIN:
-                tag = _plain_tag(key_node.value)
+                tag = _plain_tag(key_node.value) if key_node.value[:1] in _IMPLICIT else _STR
             if tag == _STR and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
             elif tag == _MERGE:
