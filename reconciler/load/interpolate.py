@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.errors import Diagnostic
-from reconciler.load.located import LocatedDict, LocatedList, key_location, location
+from reconciler.load.located import LocatedList, key_location, location
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -87,4 +87,4 @@ def _walk(node: Any, file: str, replace_in: Callable[[str, Callable[[], Any]], s
     return node
 
 
-__all__ = ["LocatedDict", "interpolate"]
+__all__ = ["interpolate"]

@@ -70,8 +70,6 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
-_MERGED: Any = object()
-
 _BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
 
@@ -293,6 +291,7 @@ class _Constructor:
         result = LocatedDict(node.start_mark)
         marks = result.key_marks
         construct = self.construct
+        merged: set[str] = set()  # keys a merge (<<) supplied: explicit keys may override them, in any order
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _PLAIN:
@@ -300,21 +299,19 @@ class _Constructor:
             if tag == _STR and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
             elif tag == _MERGE:
-                self._merge(result, value_node, depth, marks)
+                merged |= self._merge(result, value_node, depth)
                 continue
             else:
                 key = self._key(key_node, depth)
-            if key in marks and key_node is not None and marks[key] is not _MERGED:
+            if key in marks and key not in merged:
                 raise InputError.at(
                     location(self.file, key_node.start_mark),
                     f"duplicate key {key!r}; each key may appear once in a mapping",
                     "duplicate-key",
                 )
+            merged.discard(key)
             marks[key] = key_node.start_mark
             result[key] = construct(value_node, depth + 1)
-        for key, mark in list(marks.items()):
-            if mark is _MERGED:
-                marks[key] = result.mark  # type: ignore[assignment]
         return result
 
     def _key(self, key_node: yaml.Node, depth: int) -> str:
@@ -327,7 +324,9 @@ class _Constructor:
             )
         return str(key)
 
-    def _merge(self, result: LocatedDict, value_node: yaml.Node, depth: int, marks: dict[str, Any]) -> None:
+    def _merge(self, result: LocatedDict, value_node: yaml.Node, depth: int) -> set[str]:
+        """Add the keys of the merged mapping(s) that `result` lacks; return them."""
+        added: set[str] = set()
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
             merged = self.construct(source, depth + 1)
@@ -335,9 +334,10 @@ class _Constructor:
                 raise InputError.at(location(self.file, source.start_mark), "a merge key (<<) takes a mapping", "merge")
             for key, value in merged.items():
                 if key not in result:
-                    # Merged keys may be overridden by explicit ones, in any order: mark them as merged.
                     result[key] = value
-                    marks[key] = _MERGED
+                    result.key_marks[key] = merged.key_marks[key]
+                    added.add(key)
+        return added
 
     def _bad_tag(self, node: yaml.Node) -> None:
         raise InputError.at(

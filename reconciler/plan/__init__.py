@@ -12,7 +12,7 @@ from reconciler.plan.diff import (
     live_input,
 )
 from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, MISSING, Action, Change, FieldChange, Plan
-from reconciler.plan.planfile import is_plan_file, load_plan, plan_document, save_plan, stale_changes
+from reconciler.plan.planfile import load_plan, plan_document, save_plan, stale_changes
 
 __all__ = [
     "ACTION_ORDER",
@@ -28,7 +28,6 @@ __all__ = [
     "compute_plan",
     "desired_payload",
     "has_drifted",
-    "is_plan_file",
     "live_input",
     "load_plan",
     "plan_document",

@@ -53,17 +53,6 @@ def save_plan(
     os.replace(temporary, path)
 
 
-def is_plan_file(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(4096)
-    except OSError:
-        return False
-    return f'"kind": "{PLAN_KIND}"'.encode() in head
-
-
 def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, Any]]:
     """The plan and its settings (managed_by, mass_delete_share); PlanError for a file that is not one."""
     try:
@@ -172,4 +161,4 @@ def stale_changes(plan: Plan, live: list[dict[str, Any]]) -> list[str]:
     return reasons
 
 
-__all__ = ["PLAN_KIND", "is_plan_file", "load_plan", "plan_document", "save_plan", "stale_changes"]
+__all__ = ["PLAN_KIND", "load_plan", "plan_document", "save_plan", "stale_changes"]

@@ -58,6 +58,14 @@ def test_aliases_and_merge_keys_are_expanded_within_budget(tmp_path: Path) -> No
     assert document.content["site"] is not document.content["base"]
 
 
+def test_explicit_keys_override_merged_ones_but_not_each_other(tmp_path: Path) -> None:
+    [document] = read_documents(write(tmp_path / "t.yaml", "<<: {a: 1, b: 2}\na: 3\n"), "t.yaml")
+    assert document.content == {"a": 3, "b": 2}
+    assert document.locate("b") == SourceLocation("t.yaml", 1, 12)
+    with pytest.raises(InputError, match="duplicate key 'a'"):
+        read_documents(write(tmp_path / "u.yaml", "a: 1\n<<: {a: 2}\na: 3\n"), "u.yaml")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
