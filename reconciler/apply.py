@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from reconciler.api import ApiResult
 from reconciler.compile import DIGEST_LABEL
 from reconciler.errors import ApiError, ApplyError, ConflictError, NotFoundError
 from reconciler.plan import Change, Plan, has_drifted
@@ -27,9 +28,9 @@ class ToolsApi(Protocol):
 
     def get_tool(self, tool_id: str) -> dict[str, Any]: ...
     def find_by_name(self, name: str) -> dict[str, Any] | None: ...
-    def create_tool(self, payload: dict[str, Any]) -> Any: ...
-    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> Any: ...
-    def delete_tool(self, tool_id: str) -> Any: ...
+    def create_tool(self, payload: dict[str, Any]) -> ApiResult: ...
+    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> ApiResult: ...
+    def delete_tool(self, tool_id: str) -> ApiResult: ...
 
 
 @dataclass(frozen=True)
@@ -125,14 +126,8 @@ def _execute(change: Change, api: ToolsApi) -> Outcome:
         return Outcome(change, "failed", error=str(exc), correlation_id=exc.correlation_id)
 
 
-def _result(change: Change, result: Any, note: str | None = None) -> Outcome:
-    return Outcome(
-        change,
-        "ok",
-        tool=getattr(result, "tool", None),
-        correlation_id=getattr(result, "correlation_id", None),
-        note=note,
-    )
+def _result(change: Change, result: ApiResult) -> Outcome:
+    return Outcome(change, "ok", tool=result.tool, correlation_id=result.correlation_id)
 
 
 def _is_ours(tool: Mapping[str, Any] | None, change: Change) -> bool:
@@ -209,6 +204,6 @@ def _delete(change: Change, api: ToolsApi) -> Outcome:
             if not exc.maybe_committed:
                 raise
             continue  # deleting twice is harmless: the second answers 404, which counts as done
-        note = "already gone" if getattr(result, "status", None) == 404 else None
-        return Outcome(change, "ok", correlation_id=getattr(result, "correlation_id", None), note=note)
+        note = "already gone" if result.status == 404 else None
+        return Outcome(change, "ok", correlation_id=result.correlation_id, note=note)
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to delete it")

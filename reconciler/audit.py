@@ -74,5 +74,4 @@ class AuditLog:
             self.stream.flush()
 
     def close(self) -> None:
-        if self.stream not in (None,) and not self.stream.closed:
-            self.stream.close()
+        self.stream.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.compile import compile_tool_definition
+from reconciler.compile.openapi import OpenApiResult, compile_openapi, description_path
 from reconciler.config import Config
 from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
 from reconciler.load import Document, display_path, load_directory, read_documents
@@ -109,8 +110,6 @@ def _compile_openapi(
     skipped: list[SkippedOperation],
     diagnostics: list[Diagnostic],
 ) -> None:
-    from reconciler.compile.openapi import compile_openapi, description_path
-
     named: set[Path] = set()
     loaded: dict[Path, Document] = {document.path.resolve(): document for document in descriptions}
     for source_document in sources:
@@ -155,7 +154,9 @@ def _compile_openapi(
         )
 
 
-def _collect(result: Any, tools: list[Tool], skipped: list[SkippedOperation], diagnostics: list[Diagnostic]) -> None:
+def _collect(
+    result: OpenApiResult, tools: list[Tool], skipped: list[SkippedOperation], diagnostics: list[Diagnostic]
+) -> None:
     tools.extend(result.tools)
     skipped.extend(result.skipped)
     diagnostics.extend(result.diagnostics)

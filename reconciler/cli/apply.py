@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply import ApplyReport, Outcome, apply_plan
+from reconciler.apply import ApplyReport, Outcome, ToolsApi, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output
@@ -94,7 +94,7 @@ def _confirmed(output: Output) -> bool:
 
 
 def _execute(
-    output: Output, plan: Plan, client: object, parallelism: int, audit_path: Path | None, root: Path, target: str
+    output: Output, plan: Plan, client: ToolsApi, parallelism: int, audit_path: Path | None, root: Path, target: str
 ) -> int:
     audit = None
     if audit_path is not None:
@@ -110,7 +110,7 @@ def _execute(
         progress.show(outcome)
 
     try:
-        report = apply_plan(plan, client, parallelism=parallelism, on_outcome=on_outcome)  # type: ignore[arg-type]
+        report = apply_plan(plan, client, parallelism=parallelism, on_outcome=on_outcome)
     finally:
         progress.finish()
         if audit is not None:
