@@ -7,7 +7,7 @@ A schema simple enough for the shorthand is written as `parameters`; anything ri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,13 +46,14 @@ def export_tools(
         managed = (tool.get("labels") or {}).get(OWNER_LABEL) == managed_by
         if not managed and not include_unmanaged:
             continue
-        document = _with_variables(tool_document(tool), sensitive)
+        document = tool_document(tool, sensitive)
         exported.append(ExportedTool(_filename(str(tool.get("name")), used), document, managed))
     return exported
 
 
-def tool_document(live: Mapping[str, Any]) -> dict[str, Any]:
-    """One live tool as a tool definition (DESIGN §3), keys in the order people write them."""
+def tool_document(live: Mapping[str, Any], sensitive: Mapping[str, str] = {}) -> dict[str, Any]:
+    """One live tool as a tool definition (DESIGN §3), keys in the order people write them, with its strings
+    written so that loading them back gives the same values (see `_for_file`)."""
     payload = live_input(live)
     labels = dict(payload.get("labels") or {})
     document: dict[str, Any] = {
@@ -83,8 +84,9 @@ def tool_document(live: Mapping[str, Any]) -> dict[str, Any]:
         document["protected"] = True
     if payload.get("request"):
         document["request"] = payload["request"]
-    escaped: dict[str, Any] = _escape(document)
-    return escaped
+    secrets = sorted(((n, v) for n, v in sensitive.items() if len(v) >= MIN_SECRET_LENGTH), key=lambda i: -len(i[1]))
+    written: dict[str, Any] = _map_strings(document, lambda text: _for_file(text, secrets))
+    return written
 
 
 def shorthand_parameters(schema: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -118,24 +120,20 @@ MIN_SECRET_LENGTH = 6
 """Shorter values would be replaced wherever those few characters happen to occur."""
 
 
-def _with_variables(value: Any, sensitive: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        for name, secret in sorted(sensitive.items(), key=lambda item: -len(item[1])):
-            if len(secret) >= MIN_SECRET_LENGTH:
-                value = value.replace(secret, "${" + name + "}")
-        return value
-    if isinstance(value, dict):
-        return {key: _with_variables(inner, sensitive) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_with_variables(inner, sensitive) for inner in value]
-    return value
+def _for_file(text: str, secrets: Sequence[tuple[str, str]]) -> str:
+    """`${` escaped (the loader would read it as a variable), then each secret value replaced by its variable:
+    the secret stays out of git, and loading the file puts it back."""
+    text = text.replace("${", "$${")
+    for name, secret in secrets:
+        text = text.replace(secret, "${" + name + "}")
+    return text
 
 
-def _escape(value: Any) -> Any:
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return value.replace("${", "$${")
+        return change(value)
     if isinstance(value, dict):
-        return {key: _escape(inner) for key, inner in value.items()}
+        return {key: _map_strings(inner, change) for key, inner in value.items()}
     if isinstance(value, list):
-        return [_escape(inner) for inner in value]
+        return [_map_strings(inner, change) for inner in value]
     return value

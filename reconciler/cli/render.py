@@ -10,6 +10,7 @@ import click
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
 from reconciler.compile import openai_function, owned_tool_input
+from reconciler.plan.render import redact
 
 
 @click.command("render")
@@ -37,9 +38,7 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
         output.info(f"{skipped.location}: skipped {skipped.operation}: {skipped.reason}")
     for warning in state.warnings:
         output.info(str(warning))
-    text = json.dumps(payloads, indent=2, sort_keys=True, ensure_ascii=False)
-    for secret in sorted(state.sensitive_values(), key=len, reverse=True):
-        # The payload sent carries the value; what is printed never does.
-        text = text.replace(json.dumps(secret, ensure_ascii=False)[1:-1], "(sensitive)")
-    output.data(text)
+    # The payload sent carries the value; what is printed never does.
+    shown = redact(payloads, state.sensitive_values())
+    output.data(json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False))
     return 0

@@ -7,7 +7,7 @@ anything. `redact` holds the values of sensitive variables: every occurrence in 
 
 from __future__ import annotations
 
-from reconciler.plan.render._redact import REDACTED
+from reconciler.plan.render._redact import REDACTED, redact
 from reconciler.plan.render.json_format import plan_to_json, render_json
 from reconciler.plan.render.markdown import COMMENT_LIMIT, MARKER, render_markdown
 from reconciler.plan.render.text import render_text
@@ -17,6 +17,8 @@ __all__ = [
     "MARKER",
     "REDACTED",
     "plan_to_json",
+    "redact",
+    "redact",
     "render_json",
     "render_markdown",
     "render_text",

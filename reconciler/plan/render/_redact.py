@@ -47,6 +47,11 @@ def redact_value(value: Any, pattern: re.Pattern[str] | None) -> Any:
     return value
 
 
+def redact(value: Any, secrets: Sequence[str]) -> Any:
+    """`value` (any JSON data) with every secret replaced by (sensitive)."""
+    return redact_value(value, secret_pattern(secrets))
+
+
 def redact_plan(plan: Plan, secrets: Sequence[str]) -> Plan:
     """The same plan with every secret replaced in every string it holds."""
     pattern = secret_pattern(secrets)

@@ -10,6 +10,7 @@ def test_public_names_do_not_drift() -> None:
         "MARKER",
         "REDACTED",
         "plan_to_json",
+        "redact",
         "render_json",
         "render_markdown",
         "render_text",
