@@ -18,7 +18,6 @@ __all__ = [
     "REDACTED",
     "plan_to_json",
     "redact",
-    "redact",
     "render_json",
     "render_markdown",
     "render_text",
