@@ -186,3 +186,24 @@ def test_invalid_input_sends_nothing(repo: Path, run: Run, emulator: RunningEmul
     assert result.code == 1
     assert "tools.d/bad.yaml:3:1" in result.err
     assert emulator.stats.requests == 0
+
+
+def test_reconciler_yaml_sets_owner_pruning_and_sensitive_variables(
+    repo: Path, run: Run, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "reconciler.yaml").write_text("managed_by: team-a\nprune: false\nsensitive_variables: [PARTNER]\n")
+    monkeypatch.setenv("PARTNER", "partner-value-123")
+    write_tools(repo / "tools.d", 2, description="Calls ${{PARTNER}} for {i}.")
+    rendered = run("render")
+    assert "partner-value-123" not in rendered.out
+    assert "(sensitive)" in rendered.out
+    assert run("apply", "--auto-approve").code == 0
+    assert {t["labels"]["managed-by"] for t in emulator.registry.all_tools()} == {"team-a"}
+    (repo / "tools.d" / "tool_001.yaml").unlink()
+    kept = run("plan", "--detailed-exitcode", "--format", "json")
+    assert kept.code == 0, kept.out
+    [change] = json.loads(kept.out)["changes"]
+    assert (change["action"], change["name"]) == ("keep", "tool_001")
+    assert "pruning is off" in change["reason"]
+    assert run("plan", "--detailed-exitcode").code == 0
+    assert len(emulator.registry.all_tools()) == 2
