@@ -24,7 +24,7 @@ from reconciler.compile import (
 from reconciler.errors import PlanError
 from reconciler.model import Tool
 from reconciler.plan.fields import field_changes
-from reconciler.plan.model import ACTION_ORDER, Change, Plan
+from reconciler.plan.model import ACTION_ORDER, Action, Change, Plan
 
 IGNORABLE_FIELDS: dict[str, str] = {
     "description": "description",
@@ -191,20 +191,22 @@ def _change_for(item: DesiredTool, current: Mapping[str, Any] | None, *, adopt: 
 
 def _removal(tool: Mapping[str, Any], prune: bool) -> Change:
     labels = tool.get("labels") or {}
-    before = live_input(tool)
-    common = {
-        "name": str(tool["name"]),
-        "id": _id(tool),
-        "before": before,
-        "live_version": _version(tool),
-        "drift": has_drifted(tool),
-        "source": labels.get(SOURCE_LABEL),
-    }
+    action: Action = "delete"
+    reason = "no longer in tools.d"
     if labels.get(PROTECTED_LABEL) == "true":
-        return Change(action="keep", reason="protected: the reconciler never deletes it", **common)  # type: ignore[arg-type]
-    if not prune:
-        return Change(action="keep", reason="no longer in tools.d, but pruning is off", **common)  # type: ignore[arg-type]
-    return Change(action="delete", reason="no longer in tools.d", **common)  # type: ignore[arg-type]
+        action, reason = "keep", "protected: the reconciler never deletes it"
+    elif not prune:
+        action, reason = "keep", "no longer in tools.d, but pruning is off"
+    return Change(
+        action=action,
+        name=str(tool["name"]),
+        id=_id(tool),
+        reason=reason,
+        before=live_input(tool),
+        live_version=_version(tool),
+        drift=has_drifted(tool),
+        source=labels.get(SOURCE_LABEL),
+    )
 
 
 def _id(tool: Mapping[str, Any]) -> str | None:
