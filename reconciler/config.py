@@ -60,6 +60,16 @@ _LIMIT_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
+    dict: "a mapping",
+    str: "a string",
+    bool: "true or false",
+    (int, float): "a number",
+    list: "a list",
+    int: "a whole number",
+}
+
+
 def find_root(directory: Path) -> Path:
     """The repository root: the nearest ancestor with `.git`, else the current directory when it holds
     `directory`, else `directory` itself."""
@@ -79,7 +89,7 @@ def load_config(root: Path, environ: Mapping[str, str] | None = None) -> Config:
         return Config(root=root)
     documents = read_documents(path)
     if not documents:
-        return Config(root=root, file=documents[0].file if documents else None)
+        return Config(root=root)
     document = documents[0]
     diagnostics: list[Diagnostic] = []
     interpolate(document.content, document.file, environ if environ is not None else os.environ, diagnostics, {})
@@ -138,7 +148,8 @@ def _check(
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(allowed)}"
             diagnostics.append(Diagnostic("error", where, f"unknown key '{prefix}{key}'{hint}", "unknown-key"))
         elif (isinstance(value, bool) and allowed[key] is not bool) or not isinstance(value, allowed[key]):
-            diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' has the wrong type", "type"))
+            wanted = _TYPE_NAMES.get(allowed[key], "another type")
+            diagnostics.append(Diagnostic("error", where, f"'{prefix}{key}' must be {wanted}, not {value!r}", "type"))
         else:
             good[key] = value
     return good

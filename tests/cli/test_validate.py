@@ -54,7 +54,7 @@ def test_a_broken_reconciler_yaml_is_reported_with_its_place(repo: Path, run: Ca
     (repo / "reconciler.yaml").write_text("managed_by: team-a\nprune: maybe\nmass_delete_sahre: 0.5\n")
     result = run("validate")
     assert result.code == 1
-    assert "reconciler.yaml:2:1: error: 'prune' has the wrong type" in result.out
+    assert "reconciler.yaml:2:1: error: 'prune' must be true or false, not 'maybe'" in result.out
     assert (
         "reconciler.yaml:3:1: error: unknown key 'mass_delete_sahre'; did you mean 'mass_delete_share'?" in result.out
     )
