@@ -170,7 +170,7 @@ def test_a_schema_nested_deeper_than_the_bound_is_cut_with_a_note_not_a_crash(tm
     assert "not described further" in json.dumps(dict(result.tools[0].schema))
 
 
-def test_a_long_chain_of_references_does_not_exhaust_the_stack(tmp_path: Path) -> None:
+def test_a_long_chain_of_references_does_not_exhaust_the_stack(tmp_path: Path, oa: Any) -> None:
     schemas = {
         f"S{i}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{i + 1}"}}}
         for i in range(600)
@@ -193,7 +193,7 @@ def test_a_long_chain_of_references_does_not_exhaust_the_stack(tmp_path: Path) -
     result = _compile_text(tmp_path, json.dumps(description, indent=2), "chain.json")
     assert [t.name for t in result.tools] == ["chain"]
     schema = result.tools[0].schema
-    for ref in _refs(schema):
+    for ref in oa.refs(schema):
         assert ref.removeprefix("#/$defs/") in schema["$defs"]
 
 
@@ -201,19 +201,3 @@ def test_a_tools_schema_does_not_depend_on_what_else_is_compiled(oa: Any) -> Non
     everything = oa.compile("recursion.yaml")
     alone = oa.compile("recursion.yaml", {"openapi": "x", "include": {"operations": ["createGraph"]}})
     assert oa.tool(alone, "createGraph").schema == oa.tool(everything, "createGraph").schema
-
-
-def _refs(value: Any) -> list[str]:
-    found: list[str] = []
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if key == "$ref" and isinstance(item, str):
-                    found.append(item)
-                else:
-                    stack.append(item)
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found

@@ -102,7 +102,7 @@ def descriptions() -> st.SearchStrategy[Any]:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 @given(description=descriptions())
-def test_any_description_compiles_without_raising_into_valid_tools(tmp_path: Path, description: Any) -> None:
+def test_any_description_compiles_without_raising_into_valid_tools(tmp_path: Path, oa: Any, description: Any) -> None:
     path = tmp_path / "api.json"
     path.write_text(json.dumps(description, indent=2))
     result = compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
@@ -114,27 +114,7 @@ def test_any_description_compiles_without_raising_into_valid_tools(tmp_path: Pat
         defs = tool.schema.get("$defs", {})
         for name in defs:
             assert f'"#/$defs/{name}"' in text
-        for ref in _refs(dict(tool.schema)):
+        for ref in oa.refs(dict(tool.schema)):
             assert ref.startswith("#/$defs/") and ref.removeprefix("#/$defs/") in defs, ref
     for diagnostic in result.diagnostics:
         assert diagnostic.location.file
-
-
-def _refs(value: Any) -> list[str]:
-    found: list[str] = []
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if key == "$ref" and isinstance(item, str):
-                    found.append(item)
-                elif key in ("enum", "const", "default", "examples"):
-                    continue  # values, not schemas
-                elif key in ("properties", "patternProperties", "$defs", "dependentSchemas") and isinstance(item, dict):
-                    stack.extend(item.values())
-                else:
-                    stack.append(item)
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
