@@ -103,15 +103,17 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError.at(SourceLocation(file), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", "limit")
-        text = decode(path.read_bytes(), file)
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
     if path.suffix == ".json":
-        if not text.strip():
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        if not data.strip():
+            decode(data, file)  # whitespace that is not UTF-8 is still reported as such
             return []
-        contents = [(parse_json(text, file, classify), SourceLocation(file))]
+        contents = [(parse_json(data, file, classify), SourceLocation(file))]
     else:
-        contents = list(parse_yaml(text, file))
+        contents = list(parse_yaml(decode(data, file), file))
     return [
         Document(file, path, index, content, where, classify(content))
         for index, (content, where) in enumerate(contents)

@@ -133,18 +133,20 @@ def parse_yaml(text: str, file: str) -> Iterator[tuple[Any, SourceLocation]]:
         loader.dispose()
 
 
-def parse_json(text: str, file: str, classify: Callable[[Any], str] | None = None) -> Any:
-    """orjson parses (about 2.5x the stdlib's speed on large descriptions) but keeps the last of duplicate keys
-    silently; so every document that is not an OpenAPI description (a publisher's data, taken as written) is
-    parsed again by the stdlib with a hook that refuses them. Anything orjson refuses (lone surrogates, huge
-    integers) goes to the stdlib too, which accepts it or says where it fails."""
+def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = None) -> Any:
+    """orjson parses the bytes as read (about 2.5x the stdlib's speed on large descriptions, with no decoded
+    copy) but keeps the last of duplicate keys silently; so every document that is not an OpenAPI description
+    (a publisher's data, taken as written) is parsed again by the stdlib with a hook that refuses them.
+    Anything orjson refuses (bad UTF-8, lone surrogates, huge integers) goes to the stdlib too, which accepts
+    it or says where it fails."""
     try:
-        content = orjson.loads(text)
+        content = orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
     else:
         if classify is not None and classify(content) == "openapi":
             return content
+    text = decode(data, file)
     try:
         return json.loads(text, object_pairs_hook=_JsonObject(file, text))
     except json.JSONDecodeError as exc:

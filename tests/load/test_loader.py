@@ -35,6 +35,26 @@ def test_json_positions_are_recovered_when_asked(tmp_path: Path) -> None:
     assert document.locate("a", "b", 1, "c") == SourceLocation("t.json", 3, 15)
 
 
+@pytest.mark.parametrize("openapi", [True, False])
+def test_json_bytes_go_to_the_parser_as_read_with_or_without_a_bom(tmp_path: Path, openapi: bool) -> None:
+    text = '{"openapi": "3.1.0", "x": "caf\u00e9 \u2713"}' if openapi else '{"name": "caf\u00e9 \u2713"}'
+    path = tmp_path / "t.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    [document] = read_documents(path, "t.json")
+    assert "caf\u00e9 \u2713" in document.content.values()
+
+
+@pytest.mark.parametrize("openapi", [True, False])
+def test_json_that_is_not_utf8_is_refused_at_its_line(tmp_path: Path, openapi: bool) -> None:
+    path = tmp_path / "t.json"
+    path.write_bytes(b'{\n  "openapi": "3.1.0",\n  "x": "caf\xe9"\n}' if openapi else b'{\n\n  "x": "caf\xe9"\n}')
+    with pytest.raises(InputError) as raised:
+        read_documents(path, "t.json")
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.location == SourceLocation("t.json", 3, 12)
+    assert "not UTF-8 (byte 0xe9)" in diagnostic.message
+
+
 def test_yaml_scalars_become_json_values(tmp_path: Path) -> None:
     text = "i: 0x1f\nf: 1.5e+3\nb: yes\nn: ~\nd: 2024-01-02\ns: '010'\no: 010\ninf: .inf\n"
     [document] = read_documents(write(tmp_path / "t.yaml", text), "t.yaml")
