@@ -1,127 +1,98 @@
-"""The graph of referenced schemas, and which of them take part in a cycle of references.
+"""The referenced schemas of one compile, and which of them take part in a cycle of references.
 
-`ReferenceGraph` resolves each referenced schema once and lists the references it holds (`references`: in
-schema positions only, not in examples or enums).
+`ReferenceGraph` resolves each referenced schema once (and answers `read_only` for a property through its
+`$ref`). `CycleFinder` tells which referenced schemas are on a cycle.
 
 A schema that can reach itself through `$ref`s (or `$recursiveRef`) must stay a named definition that refers
-to itself; any other referenced schema may be inlined or merged. Deciding this from the reference graph,
+to itself; any other referenced schema may be inlined or merged. Deciding this from the graph of references,
 rather than from what the compiler happens to be converting when it meets a reference, makes every tool's
 schema a function of the description alone, whatever else is compiled with it: a tool's digest must not change
-because another operation was included. Strongly connected components are found by Tarjan's algorithm,
-iteratively (no recursion, whatever the depth) and lazily, from the references that are actually met.
+because another operation was included.
+
+The converter walks that graph depth first anyway (it converts each referenced schema once, the ones it
+refers to first), so the strongly connected components are found during that walk, by Tarjan's algorithm,
+instead of by a walk of their own: the converter says when it starts a referenced schema (`enter`), meets a
+reference to one it already started (`reach`), and finishes one (`leave`). When the converter needs to know
+whether a schema it has started is on a cycle, the answer is already exact: either its component is complete,
+or it is still open below a schema being converted, which it can reach and which reaches it. The graph is the
+one the output has: references in schema positions that are converted (not in examples, enums, extensions,
+or read-only properties, which a tool's input leaves out).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
 
-SUBSCHEMA = frozenset(
-    (
-        "items",
-        "additionalProperties",
-        "not",
-        "if",
-        "then",
-        "else",
-        "contains",
-        "propertyNames",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-        "additionalItems",
-        "contentSchema",
-    )
-)
-SUBSCHEMA_LISTS = frozenset(("allOf", "anyOf", "oneOf", "prefixItems", "items"))
-SUBSCHEMA_MAPS = frozenset(("properties", "patternProperties", "dependentSchemas"))
 
-RECURSIVE = "#recursive"
-"""Stands for a `$recursiveRef` among the references of a schema."""
+class CycleFinder:
+    """Tarjan's algorithm, driven by the depth-first walk of a converter (see the module docstring)."""
 
-
-def references(schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every `$ref` written in the schema positions of `schema` (not in examples, enums or extensions), with
-    the mapping that holds it; `$recursiveRef`s as (RECURSIVE, mapping)."""
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            yield ref, node
-        if isinstance(node.get("$recursiveRef"), str):
-            yield RECURSIVE, node
-        for key, value in node.items():
-            if key in SUBSCHEMA_MAPS:
-                if isinstance(value, dict):
-                    stack.extend(value.values())
-            elif key in SUBSCHEMA_LISTS and isinstance(value, list):
-                stack.extend(value)
-            elif key in SUBSCHEMA:
-                stack.append(value)
-
-
-class Cycles:
-    """Answers "is this node on a cycle of references?" for nodes met one by one."""
-
-    def __init__(self, successors: Callable[[NodeKey], list[NodeKey]]) -> None:
-        self._successors = successors
-        self._cyclic: dict[NodeKey, bool] = {}
+    def __init__(self) -> None:
         self._index: dict[NodeKey, int] = {}
         self._low: dict[NodeKey, int] = {}
+        self._stack: list[NodeKey] = []
+        self._open: set[NodeKey] = set()
+        self._path: list[NodeKey] = []
+        self._self_loops: set[NodeKey] = set()
+        self._cyclic: dict[NodeKey, bool] = {}
+
+    def started(self, key: NodeKey) -> bool:
+        return key in self._index
+
+    def enter(self, key: NodeKey) -> None:
+        """The walk starts `key` (from the schema it is converting, or as a new root)."""
+        self._index[key] = self._low[key] = len(self._index)
+        self._stack.append(key)
+        self._open.add(key)
+        self._path.append(key)
+
+    def reach(self, key: NodeKey) -> None:
+        """The schema being converted refers to `key`, which the walk has started."""
+        if key in self._open and self._path:
+            current = self._path[-1]
+            if key == current:
+                self._self_loops.add(key)
+            self._low[current] = min(self._low[current], self._index[key])
+
+    def leave(self, key: NodeKey) -> None:
+        """The walk has finished `key` and everything it refers to."""
+        self._path.pop()
+        low = self._low[key]
+        if low == self._index[key]:
+            component: list[NodeKey] = []
+            while True:
+                member = self._stack.pop()
+                self._open.discard(member)
+                component.append(member)
+                if member == key:
+                    break
+            cyclic = len(component) > 1 or key in self._self_loops
+            for member in component:
+                self._cyclic[member] = cyclic
+        if self._path:
+            parent = self._path[-1]
+            self._low[parent] = min(self._low[parent], low)
+
+    def abandon(self, key: NodeKey) -> None:
+        """The walk gave up on `key` (a reference that cannot be followed, a schema nested too deeply): it is
+        forgotten, and once the walk is back at its root, whatever is still open is taken to be on a cycle, which
+        only keeps it a named definition. Such a description is reported as an error anyway."""
+        self._path.pop()
+        del self._index[key], self._low[key]
+        if key in self._open:
+            self._open.discard(key)
+            self._stack.remove(key)
+        if not self._path:
+            for member in self._stack:
+                self._cyclic[member] = True
+            self._stack.clear()
+            self._open.clear()
 
     def is_cyclic(self, key: NodeKey) -> bool:
-        if key not in self._cyclic:
-            self._search(key)
-        return self._cyclic[key]
-
-    def _search(self, root: NodeKey) -> None:
-        stack: list[NodeKey] = []
-        on_stack: set[NodeKey] = set()
-        self_loops: set[NodeKey] = set()
-        work: list[tuple[NodeKey, Iterator[NodeKey]]] = []
-
-        def visit(node: NodeKey) -> None:
-            self._index[node] = self._low[node] = len(self._index)
-            stack.append(node)
-            on_stack.add(node)
-            work.append((node, iter(self._successors(node))))
-
-        visit(root)
-        while work:
-            node, successors = work[-1]
-            descended = False
-            for successor in successors:
-                if successor == node:
-                    self_loops.add(node)
-                if successor in self._cyclic:
-                    continue
-                if successor not in self._index:
-                    visit(successor)
-                    descended = True
-                    break
-                if successor in on_stack:
-                    self._low[node] = min(self._low[node], self._index[successor])
-            if descended:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                self._low[parent] = min(self._low[parent], self._low[node])
-            if self._low[node] == self._index[node]:
-                component: list[NodeKey] = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                cyclic = len(component) > 1 or node in self_loops
-                for member in component:
-                    self._cyclic[member] = cyclic
+        """For a started schema: whether it is on a cycle (still open means on a cycle with one being converted)."""
+        return self._cyclic.get(key, True)
 
 
 class ReferenceGraph:
@@ -129,9 +100,7 @@ class ReferenceGraph:
 
     def __init__(self, files: Files) -> None:
         self.files = files
-        self.cycles = Cycles(self._successors)
         self._nodes: dict[NodeKey, Resolved] = {}
-        self._successor_cache: dict[NodeKey, list[NodeKey]] = {}
 
     def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
         """The node the `$ref` of `schema` (written in `source`) names."""
@@ -156,26 +125,6 @@ class ReferenceGraph:
     def node(self, key: NodeKey) -> Resolved:
         return self._nodes[key]
 
-    def is_cyclic(self, key: NodeKey) -> bool:
-        return self.cycles.is_cyclic(key)
-
-    def _successors(self, key: NodeKey) -> list[NodeKey]:
-        found = self._successor_cache.get(key)
-        if found is None:
-            target = self._nodes[key]
-            found = []
-            for ref, holder in references(target.node):
-                if ref == RECURSIVE:
-                    if anchor(target) is not None:
-                        found.append(key)
-                    continue
-                try:
-                    found.append(self.resolve(holder, target.source).key)
-                except RefError:
-                    continue  # reported where the reference is converted
-            self._successor_cache[key] = found
-        return found
-
 
 def anchor(target: Resolved) -> NodeKey | None:
     """The node itself when it carries `$recursiveAnchor: true` (a `$recursiveRef` inside it means it)."""
@@ -183,13 +132,4 @@ def anchor(target: Resolved) -> NodeKey | None:
     return target.key if isinstance(node, dict) and node.get("$recursiveAnchor") is True else None
 
 
-__all__ = [
-    "RECURSIVE",
-    "SUBSCHEMA",
-    "SUBSCHEMA_LISTS",
-    "SUBSCHEMA_MAPS",
-    "Cycles",
-    "ReferenceGraph",
-    "anchor",
-    "references",
-]
+__all__ = ["CycleFinder", "ReferenceGraph", "anchor"]

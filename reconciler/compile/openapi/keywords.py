@@ -16,7 +16,22 @@ import functools
 import re
 from typing import Any
 
-from reconciler.compile.openapi.cycles import SUBSCHEMA
+SUBSCHEMA = frozenset(
+    (
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "contentSchema",
+    )
+)
+"""Keywords whose value is one subschema (`items` may also be a list: Swagger's and draft 4's tuple form)."""
 
 TYPES = frozenset(("array", "boolean", "integer", "null", "number", "object", "string"))
 
@@ -149,7 +164,7 @@ KINDS: dict[str, int] = {
     "properties": PROPERTIES,
     **dict.fromkeys(("patternProperties", "dependentSchemas"), MAP),
     **dict.fromkeys(("allOf", "anyOf", "oneOf", "prefixItems"), LIST),
-    **dict.fromkeys(SUBSCHEMA - {"additionalItems"}, ONE),
+    **dict.fromkeys(SUBSCHEMA, ONE),
     **dict.fromkeys(
         (
             "required",
@@ -217,6 +232,7 @@ __all__ = [
     "ANNOTATIONS",
     "KINDS",
     "SIMPLE",
+    "SUBSCHEMA",
     "TYPES",
     "clean_dependent_required",
     "clean_enum",

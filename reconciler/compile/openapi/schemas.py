@@ -25,13 +25,17 @@ from typing import Any
 
 from reconciler.compile.openapi import keywords as kw
 from reconciler.compile.openapi.combine import merge, nullable, single_reference, with_siblings
-from reconciler.compile.openapi.cycles import ReferenceGraph, anchor
+from reconciler.compile.openapi.cycles import CycleFinder, ReferenceGraph, anchor
 from reconciler.compile.openapi.definitions import DefinitionNames
 from reconciler.compile.openapi.refs import Files, NodeKey, Resolved, SourceFile
 
 MAX_DEPTH = 48
 MAX_NESTING = 120
 INLINE_LIMIT = 24
+_KINDS_GET = kw.KINDS.get
+_SIMPLE = kw.SIMPLE
+_TYPES = kw.TYPES
+_PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
 
@@ -44,8 +48,11 @@ class Converted:
 
 @dataclass(slots=True)
 class _Context:
+    """What one conversion unit (a schema given to `convert`, a referenced node, an `allOf` part) gathers
+    from every node inside it: the definitions it needs and its size. The nodes inside a unit share it, so
+    a node costs no bookkeeping of its own."""
+
     deps: set[NodeKey] = field(default_factory=set)
-    depth: int = 0
     size: int = 0
     anchor: NodeKey | None = None
     truncated: bool = False
@@ -57,9 +64,11 @@ class SchemaConverter:
     def __init__(self, files: Files) -> None:
         self.files = files
         self.graph = ReferenceGraph(files)
+        self.cycles = CycleFinder()
         self._converted: dict[NodeKey, Converted] = {}
         self._in_progress: set[NodeKey] = set()
-        self._memo: dict[tuple[Any, ...], tuple[Any, Any, set[NodeKey], int]] = {}
+        self._given: dict[int, tuple[Any, Any, set[NodeKey]]] = {}
+        self._by_ref: dict[tuple[str, str, NodeKey | None], tuple[Any, NodeKey | None, int]] = {}
         self._names = DefinitionNames(files.main.key, files.main.content, files.root)
         self.resolve = self.graph.resolve
         self.read_only = self.graph.read_only
@@ -70,9 +79,18 @@ class SchemaConverter:
 
     def convert(self, schema: Any, source: SourceFile, deps: set[NodeKey]) -> Any:
         """`schema` (written in `source`) as 2020-12; the definitions it needs are added to `deps`."""
-        context = _Context(deps=deps)
-        result = self._schema(schema, source, context)
-        self.truncated = self.truncated or context.truncated
+        # operations share parameters and request bodies: the same node converts the same way every time
+        given = self._given.get(id(schema))
+        if given is not None and given[0] is schema:  # the entry keeps the node alive: its id is not reused
+            deps.update(given[2])
+            return given[1]
+        context = _Context()
+        result = self._schema(schema, source, context, 0)
+        if context.truncated:
+            self.truncated = True
+        else:
+            self._given[id(schema)] = (schema, result, context.deps)
+        deps.update(context.deps)
         return result
 
     def definitions(self, deps: set[NodeKey]) -> dict[str, Any]:
@@ -92,89 +110,103 @@ class SchemaConverter:
 
     # -- one schema ---------------------------------------------------------------------------------------
 
-    def _schema(self, node: Any, source: SourceFile, parent: _Context) -> Any:
-        if node.__class__ is bool:
-            return node
+    def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
-            return {}
-        leaf = kw.plain(node)
-        if leaf is not None:
-            parent.size += 1
+            return node if node.__class__ is bool else {}
+        # most schemas are leaves of plain keywords: `keywords.plain`, inlined since it runs on every node
+        leaf: dict[str, Any] = {}
+        for key, value in node.items():
+            kind = _KINDS_GET(key)
+            if kind is None:
+                continue
+            if kind == _PLAIN:
+                if _SIMPLE[key](value):
+                    leaf[key] = value
+            elif kind == _TYPE and value.__class__ is str and value in _TYPES:
+                leaf[key] = value
+            else:
+                break
+        else:
+            context.size += 1
             return leaf
-        memo_key = (id(node), parent.anchor)
-        memo = self._memo.get(memo_key)
-        if memo is not None and memo[0] is node:  # the node is kept alive by the memo: its id is not reused
-            if memo[2]:
-                parent.deps.update(memo[2])
-            parent.size += memo[3]
-            return memo[1]
-        if parent.depth >= MAX_DEPTH:
-            parent.truncated = True
+        if depth >= MAX_DEPTH:
+            context.truncated = True
             return dict(_TRUNCATED)
-        if len(node) == 1 and isinstance(node.get("$ref"), str):  # the commonest schema of all: just a $ref
-            shared = self._memo.get((source.key, node["$ref"], parent.anchor))
-            if shared is not None:
-                if shared[2]:
-                    parent.deps.update(shared[2])
-                parent.size += shared[3]
-                return shared[1]
-        context = _Context(set(), parent.depth + 1, 1, parent.anchor)
+        if len(node) == 1:
+            ref = node.get("$ref")
+            if ref.__class__ is str:  # the commonest schema of all: just a $ref, the same wherever it is met
+                return self._just_reference(node, ref, source, context)
         self._nesting += 1
         try:
-            result = self._keywords(node, source, context)
+            result = self._keywords(node, source, context, depth + 1)
         finally:
             self._nesting -= 1
-        parent.deps.update(context.deps)
-        parent.size += context.size
-        if context.truncated:
-            parent.truncated = True
-        else:
-            entry = (node, result, context.deps, context.size)
-            self._memo[memo_key] = entry
-            if len(node) == 1 and isinstance(node.get("$ref"), str):
-                self._memo[(source.key, node["$ref"], parent.anchor)] = entry
+        context.size += 1
         return result
 
-    def _keywords(self, node: dict[str, Any], source: SourceFile, context: _Context) -> Any:
+    def _just_reference(self, node: dict[str, Any], ref: str, source: SourceFile, context: _Context) -> Any:
+        memo_key = (source.key, ref, context.anchor)
+        known = self._by_ref.get(memo_key)
+        if known is None:
+            own = _Context(anchor=context.anchor)
+            self._nesting += 1
+            try:
+                body = self._reference(self.resolve(node, source), own)
+            finally:
+                self._nesting -= 1
+            if own.truncated:
+                context.truncated = True
+                context.deps |= own.deps
+                context.size += own.size + 1
+                return body
+            known = (body, next(iter(own.deps)) if own.deps else None, own.size + 1)
+            self._by_ref[memo_key] = known
+        body, dep, size = known
+        if dep is not None:
+            context.deps.add(dep)
+        context.size += size
+        return body
+
+    def _keywords(self, node: dict[str, Any], source: SourceFile, context: _Context, depth: int) -> Any:
         result: dict[str, Any] = {}
         special = False
         all_of: list[tuple[Any, _Context]] = []
         for key, value in node.items():
-            kind = kw.KINDS.get(key)
+            kind = _KINDS_GET(key)
             if kind is None:
                 continue
-            if kind == kw.PLAIN:
-                if kw.SIMPLE[key](value):
+            if kind == _PLAIN:
+                if _SIMPLE[key](value):
                     result[key] = value
-            elif kind == kw.TYPE:
+            elif kind == _TYPE:
                 cleaned = kw.clean_type(value)
                 if cleaned is not None:
                     result["type"] = cleaned
                     if value == "file" and "format" not in node:
                         result["format"] = "binary"
-            elif kind == kw.PROPERTIES:
+            elif kind == _PROPERTIES:
                 if isinstance(value, dict):
-                    result[key] = self._properties(value, source, context)
-            elif kind == kw.MAP:
-                if isinstance(value, dict):
-                    result[key] = {
-                        name: self._schema(item, source, context)
-                        for name, item in value.items()
-                        if key != "patternProperties" or kw.valid_pattern(name)
-                    }
-            elif kind == kw.LIST:
+                    result[key] = self._properties(value, source, context, depth)
+            elif kind == _ONE:
+                if isinstance(value, (dict, bool)):
+                    result[key] = self._schema(value, source, context, depth)
+                elif key == "items" and isinstance(value, list) and value:
+                    result["prefixItems"] = [self._schema(item, source, context, depth) for item in value]
+            elif kind == _LIST:
                 if key == "allOf" and isinstance(value, list) and value:
                     # each part keeps its own definitions: a part merged inline no longer needs its $ref's
-                    all_of = [self._part(item, source, context) for item in value]
+                    all_of = [self._part(item, source, context, depth) for item in value]
                     result[key] = [converted for converted, _ in all_of]
                     special = True
                 elif isinstance(value, list) and value:
-                    result[key] = [self._schema(item, source, context) for item in value]
-            elif kind == kw.ONE:
-                if isinstance(value, (dict, bool)):
-                    result[key] = self._schema(value, source, context)
-                elif key == "items" and isinstance(value, list) and value:
-                    result["prefixItems"] = [self._schema(item, source, context) for item in value]
+                    result[key] = [self._schema(item, source, context, depth) for item in value]
+            elif kind == _MAP:
+                if isinstance(value, dict):
+                    result[key] = {
+                        name: self._schema(item, source, context, depth)
+                        for name, item in value.items()
+                        if key != "patternProperties" or kw.valid_pattern(name)
+                    }
             else:
                 special = True
                 kw.special(key, value, node, result)
@@ -182,9 +214,9 @@ class SchemaConverter:
             result = self._finish(node, source, context, result, all_of)
         return result
 
-    def _part(self, item: Any, source: SourceFile, context: _Context) -> tuple[Any, _Context]:
-        part = _Context(set(), context.depth, 0, context.anchor)
-        converted = self._schema(item, source, part)
+    def _part(self, item: Any, source: SourceFile, context: _Context, depth: int) -> tuple[Any, _Context]:
+        part = _Context(anchor=context.anchor)
+        converted = self._schema(item, source, part, depth)
         context.size += part.size
         context.truncated = context.truncated or part.truncated
         return converted, part
@@ -217,23 +249,33 @@ class SchemaConverter:
             result = nullable(result)
         return result
 
-    def _properties(self, properties: dict[str, Any], source: SourceFile, context: _Context) -> dict[str, Any]:
+    def _properties(
+        self, properties: dict[str, Any], source: SourceFile, context: _Context, depth: int
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        read_only = self.read_only
+        schema = self._schema
         for name, item in properties.items():
-            if self.read_only(item, source):
-                continue
-            result[name] = self._schema(item, source, context)
+            if item.__class__ is dict and "readOnly" not in item and "$ref" not in item:
+                result[name] = schema(item, source, context, depth)  # the common case: no call to read_only
+            elif not read_only(item, source):
+                result[name] = schema(item, source, context, depth)
         return result
 
     # -- references ---------------------------------------------------------------------------------------
 
     def _reference(self, target: Resolved, context: _Context) -> Any:
         key = target.key
-        if key in self._in_progress or self._nesting > MAX_NESTING or self.graph.is_cyclic(key):
+        if key in self._in_progress:
+            self.cycles.reach(key)
+            context.deps.add(key)
+            return {"$ref": f"#/$defs/{self._names.name(key)}"}
+        if self._nesting > MAX_NESTING:
             context.deps.add(key)
             return {"$ref": f"#/$defs/{self._names.name(key)}"}
         converted = self._node(target)
-        if not converted.deps and converted.size <= INLINE_LIMIT:
+        self.cycles.reach(key)
+        if not converted.deps and converted.size <= INLINE_LIMIT and not self.cycles.is_cyclic(key):
             context.size += converted.size
             return converted.body
         context.deps.add(key)
@@ -242,6 +284,7 @@ class SchemaConverter:
     def _recursive(self, context: _Context) -> Any:
         if context.anchor is None:
             return {}
+        self.cycles.reach(context.anchor)
         context.deps.add(context.anchor)
         return {"$ref": f"#/$defs/{self._names.name(context.anchor)}"}
 
@@ -251,11 +294,16 @@ class SchemaConverter:
         converted = self._converted.get(key)
         if converted is None:
             self._in_progress.add(key)
+            self.cycles.enter(key)
             try:
                 context = _Context(anchor=anchor(target))
-                body = self._schema(target.node, target.source, context)
+                body = self._schema(target.node, target.source, context, 0)
+            except BaseException:
+                self.cycles.abandon(key)
+                raise
             finally:
                 self._in_progress.discard(key)
+            self.cycles.leave(key)
             self.truncated = self.truncated or context.truncated
             converted = Converted(body, frozenset(context.deps), context.size)
             self._converted[key] = converted
@@ -279,7 +327,7 @@ class SchemaConverter:
             if isinstance(converted, dict) and set(converted) == {"$ref"} and isinstance(raw, dict):
                 # a part that became a $ref to a definition may still merge, by its content, when acyclic
                 target = self.resolve(raw, source) if isinstance(raw.get("$ref"), str) else None
-                if target is None or target.key in self._in_progress or self.graph.is_cyclic(target.key):
+                if target is None or target.key in self._in_progress or self.cycles.is_cyclic(target.key):
                     bodies = []
                     break
                 inline = self._node(target)
