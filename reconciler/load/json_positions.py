@@ -74,7 +74,13 @@ class JsonPositions:
                 return None
             found.append(offset + 1)
         column = len(self.unit) * 3 + 1
-        return [(self._line_of(offset), column) for offset in found]
+        positions: list[tuple[int, int]] = []
+        line, counted = 1, 0
+        for offset in found:  # in order: one count over the text in all
+            line += data.count(b"\n", counted, offset)
+            counted = offset
+            positions.append((line, column))
+        return positions
 
     def _offset(self, path: Path) -> int | None:
         parent = path[:-1]

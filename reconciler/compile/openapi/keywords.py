@@ -211,23 +211,6 @@ def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) 
             result[key] = cleaned
 
 
-def plain(node: dict[str, Any]) -> dict[str, Any] | None:
-    """The conversion of a schema made only of plain keywords (most of them), or None for any other schema."""
-    result: dict[str, Any] = {}
-    for key, value in node.items():
-        kind = KINDS.get(key)
-        if kind is None:
-            continue
-        if kind == PLAIN:
-            if SIMPLE[key](value):
-                result[key] = value
-        elif kind == TYPE and value.__class__ is str and value in TYPES:
-            result[key] = value
-        else:
-            return None
-    return result
-
-
 __all__ = [
     "ANNOTATIONS",
     "KINDS",
@@ -239,7 +222,6 @@ __all__ = [
     "clean_required",
     "clean_type",
     "exclusive_bound",
-    "plain",
     "special",
     "valid_pattern",
 ]

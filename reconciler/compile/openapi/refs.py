@@ -107,15 +107,16 @@ def _typed(content: Any, pointer: tuple[str | int, ...]) -> tuple[str | int, ...
     return tuple(parts)
 
 
-@dataclass(frozen=True)
 class Resolved:
-    node: Any
-    source: SourceFile
-    pointer: Pointer
+    """A node a reference landed on, the file it lives in, and its pointer there (`key`: its identity)."""
 
-    @property
-    def key(self) -> NodeKey:
-        return (self.source.key, self.pointer)
+    __slots__ = ("key", "node", "pointer", "source")
+
+    def __init__(self, node: Any, source: SourceFile, pointer: Pointer) -> None:
+        self.node = node
+        self.source = source
+        self.pointer = pointer
+        self.key: NodeKey = (source.key, pointer)
 
 
 class Files:
@@ -205,10 +206,14 @@ class Files:
 def _pointer(fragment: str, fail: Any, ref: str) -> Pointer:
     if not fragment:
         return ()
-    fragment = unquote(fragment)
+    if "%" in fragment:
+        fragment = unquote(fragment)
     if not fragment.startswith("/"):
         raise fail(f"$ref {ref!r}: only JSON pointers (#/…) are supported after '#', not anchors")
-    return tuple(part.replace("~1", "/").replace("~0", "~") for part in fragment[1:].split("/"))
+    parts = fragment[1:].split("/")
+    if "~" in fragment:
+        return tuple(part.replace("~1", "/").replace("~0", "~") for part in parts)
+    return tuple(parts)
 
 
 __all__ = ["Files", "NodeKey", "Pointer", "RefError", "Resolved", "SourceFile"]

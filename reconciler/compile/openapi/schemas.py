@@ -39,7 +39,7 @@ _PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Converted:
     body: Any
     deps: frozenset[NodeKey]
@@ -113,7 +113,7 @@ class SchemaConverter:
     def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
             return node if node.__class__ is bool else {}
-        # most schemas are leaves of plain keywords: `keywords.plain`, inlined since it runs on every node
+        # most schemas are leaves: plain keywords only, kept when their values pass the checks
         leaf: dict[str, Any] = {}
         for key, value in node.items():
             kind = _KINDS_GET(key)

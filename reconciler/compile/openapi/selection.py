@@ -60,7 +60,7 @@ class Selection:
         return [name for name in ("tags", "operations", "methods", "deprecated") if getattr(self, name) is not None]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OperationFacts:
     key: str
     method: str
