@@ -163,6 +163,7 @@ class SchemaConverter:
             self._by_ref[memo_key] = known
         body, dep, size = known
         if dep is not None:
+            self.cycles.reach(dep)  # the walk meets this reference again, from another schema
             context.deps.add(dep)
         context.size += size
         return body
