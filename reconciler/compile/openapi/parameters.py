@@ -31,6 +31,7 @@ IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 _NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
 _SWAGGER_NOT_SCHEMA = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
+_SERIALIZATION = ("style", "explode", "collectionFormat")
 _COMPOSITE = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef", "$dynamicRef")
 
 
@@ -147,9 +148,11 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
         schema = {key: value for key, value in parameter.items() if key not in _SWAGGER_NOT_SCHEMA}
     if schema is None or schema == {}:
         schema = {"type": "string"}
-    binding: dict[str, Any] = {
-        key: parameter[key] for key in ("style", "explode", "collectionFormat") if key in parameter
-    }
+    binding: dict[str, Any] = (
+        {key: parameter[key] for key in _SERIALIZATION if key in parameter}
+        if "style" in parameter or "explode" in parameter or "collectionFormat" in parameter
+        else {}
+    )
     description = parameter.get("description")
     return Input(
         "body" if place == "formData" else place,
@@ -218,7 +221,9 @@ def _object_properties(schema: Any, source: SourceFile, converter: SchemaConvert
             for name, item in properties.items():
                 if name in found and found[name].schema is not item:
                     return None
-                if not converter.read_only(item, where):
+                if (
+                    item.__class__ is dict and "readOnly" not in item and "$ref" not in item
+                ) or not converter.read_only(item, where):
                     found[name] = Input("body", name, item, where)
         parts = node.get("allOf")
         if isinstance(parts, list):

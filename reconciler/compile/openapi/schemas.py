@@ -20,7 +20,7 @@ converted parts: treat them as immutable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.compile.openapi import keywords as kw
@@ -46,16 +46,19 @@ class Converted:
     size: int
 
 
-@dataclass(slots=True)
 class _Context:
     """What one conversion unit (a schema given to `convert`, a referenced node, an `allOf` part) gathers
     from every node inside it: the definitions it needs and its size. The nodes inside a unit share it, so
-    a node costs no bookkeeping of its own."""
+    a node costs no bookkeeping of its own. (A plain class: one is made per parameter, and a dataclass with a
+    default factory costs twice as much to make.)"""
 
-    deps: set[NodeKey] = field(default_factory=set)
-    size: int = 0
-    anchor: NodeKey | None = None
-    truncated: bool = False
+    __slots__ = ("anchor", "deps", "size", "truncated")
+
+    def __init__(self, anchor: NodeKey | None = None) -> None:
+        self.deps: set[NodeKey] = set()
+        self.size = 0
+        self.anchor = anchor
+        self.truncated = False
 
 
 class SchemaConverter:
