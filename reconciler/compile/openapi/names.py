@@ -68,7 +68,13 @@ def shorten(text: str, limit: int) -> str:
 
 def clean(text: object) -> str:
     """Whitespace runs (newlines included) become one space; anything that is not a string, ``."""
-    return " ".join(text.split()) if isinstance(text, str) else ""
+    if not isinstance(text, str):
+        return ""
+    # already clean, the common case, tested without a list of every word: every whitespace character but
+    # the space is unprintable, so a printable text is clean when no two spaces meet and none is at an end
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def describe(summary: object, description: object, method: str, path: str, limit: int) -> tuple[str, bool]:

@@ -91,11 +91,10 @@ class ToolBuilder:
         bindings: dict[str, Any] = {}
         for name, item in zip(tool_names, inputs.items, strict=True):
             if name in kept:
-                bindings[name] = {
-                    "in": item.location,
-                    **({} if item.whole_body else {"name": item.name}),
-                    **item.binding,
-                }
+                binding = {"in": item.location} if item.whole_body else {"in": item.location, "name": item.name}
+                if item.binding:
+                    binding.update(item.binding)
+                bindings[name] = binding
         request: dict[str, Any] = {"method": operation.method.upper(), "url": plan.endpoint, "parameters": bindings}
         if inputs.content_type is not None and any(item.location == "body" for item in inputs.items):
             request["content_type"] = inputs.content_type

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from reconciler.compile.openapi.names import NameBook, base_name, describe, fit, shorten
+from reconciler.compile.openapi.names import NameBook, base_name, clean, describe, fit, shorten
 
 
 def test_names_of_the_fixture(oa: Any) -> None:
@@ -113,3 +115,24 @@ def test_describe_prefers_a_description_that_fits_then_the_summary() -> None:
     text, shortened = describe(None, "word " * 100, "get", "/x", 255)
     assert shortened and len(text) <= 255
     assert describe("", None, "post", "/x", 255) == ("POST /x", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lists the orders.",
+        " Lists  the\norders.\t",
+        "Lists\u00a0the\u2003orders\x0c.",
+        "Lists the orders.\u2028",
+        "\u200bzero width, not whitespace",
+        "",
+    ],
+)
+def test_clean_collapses_every_kind_of_whitespace(text: str) -> None:
+    assert clean(text) == " ".join(text.split())
+    assert clean(None) == ""
+
+
+@given(st.text())
+def test_clean_is_the_same_as_splitting_and_joining_for_any_text(text: str) -> None:
+    assert clean(text) == " ".join(text.split())
