@@ -14,8 +14,9 @@
   tool's schema describes what is sent; `example` becomes `examples`; `type: file` a binary string.
 - Keywords are checked by `keywords.py`; a schema nested deeper than MAX_DEPTH is cut there with a note.
 
-Conversions are memoized per referenced node for the whole compile, and emitted schemas share those
-converted parts: treat them as immutable.
+Conversions are memoized for the whole compile (per referenced node, per `$ref` written alone, and per schema
+given to `convert`), and emitted schemas share those converted parts: treat them as immutable. The walk over
+referenced nodes is depth first and also finds the cycles (`cycles.CycleFinder`), so nothing walks them twice.
 """
 
 from __future__ import annotations
