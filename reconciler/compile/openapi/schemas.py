@@ -36,6 +36,7 @@ INLINE_LIMIT = 24
 _KINDS_GET = kw.KINDS.get
 _SIMPLE = kw.SIMPLE
 _TYPES = kw.TYPES
+_CLEAN_TYPE = kw.clean_type
 _PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
@@ -126,8 +127,14 @@ class SchemaConverter:
             if kind == _PLAIN:
                 if _SIMPLE[key](value):
                     leaf[key] = value
-            elif kind == _TYPE and value.__class__ is str and value in _TYPES:
+            elif kind == _TYPE and value.__class__ is str:
+                if value not in _TYPES:
+                    break  # Swagger's `file`, or no type at all: the full conversion says which
                 leaf[key] = value
+            elif kind == _TYPE:  # a list of types (3.1)
+                cleaned = _CLEAN_TYPE(value)
+                if cleaned is not None:
+                    leaf[key] = cleaned
             else:
                 break
         else:
