@@ -21,7 +21,9 @@ referenced nodes is depth first and also finds the cycles (`cycles.CycleFinder`)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from reconciler.compile.openapi import keywords as kw
@@ -118,9 +120,11 @@ class SchemaConverter:
     def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
             return node if node.__class__ is bool else {}
-        # most schemas are leaves: plain keywords only, kept when their values pass the checks
+        # most schemas are leaves: plain keywords only, kept when their values pass the checks; at the first
+        # keyword that is not plain, `_keywords` takes over where this loop stopped
         leaf: dict[str, Any] = {}
-        for key, value in node.items():
+        items = iter(node.items())
+        for key, value in items:
             kind = _KINDS_GET(key)
             if kind is None:
                 continue
@@ -149,7 +153,7 @@ class SchemaConverter:
                 return self._just_reference(node, ref, source, context)
         self._nesting += 1
         try:
-            result = self._keywords(node, source, context, depth + 1)
+            result = self._keywords(node, chain(((key, value),), items), leaf, source, context, depth + 1)
         finally:
             self._nesting -= 1
         context.size += 1
@@ -179,11 +183,19 @@ class SchemaConverter:
         context.size += size
         return body
 
-    def _keywords(self, node: dict[str, Any], source: SourceFile, context: _Context, depth: int) -> Any:
-        result: dict[str, Any] = {}
+    def _keywords(
+        self,
+        node: dict[str, Any],
+        items: Iterable[tuple[str, Any]],
+        result: dict[str, Any],
+        source: SourceFile,
+        context: _Context,
+        depth: int,
+    ) -> Any:
+        """`node` converted: `result` holds its keywords before `items`, the rest of them."""
         special = False
         all_of: list[tuple[Any, _Context]] = []
-        for key, value in node.items():
+        for key, value in items:
             kind = _KINDS_GET(key)
             if kind is None:
                 continue
