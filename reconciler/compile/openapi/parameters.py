@@ -27,6 +27,7 @@ from reconciler.compile.openapi.schemas import SchemaConverter
 
 LOCATIONS = ("path", "query", "header", "cookie", "body")
 _ORDER = {location: number for number, location in enumerate(LOCATIONS)}
+_PLACES = frozenset((*LOCATIONS, "formData"))
 IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 _NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
@@ -77,11 +78,14 @@ def collect(
     body: Inputs | None = None
     form: list[Input] = []
     own = operation.get("parameters")
-    listed = [*shared, *((p, operation_source) for p in (own if isinstance(own, list) else ()))]
+    listed = shared + [(p, operation_source) for p in own] if isinstance(own, list) else shared
     for raw, written_in in listed:
-        parameter, source = _resolve(raw, written_in, converter)
+        if raw.__class__ is dict and "$ref" not in raw:  # written in place, the common case
+            parameter, source = raw, written_in
+        else:
+            parameter, source = _resolve(raw, written_in, converter)
         name, place = parameter.get("name"), parameter.get("in")
-        if not isinstance(name, str) or place not in (*LOCATIONS, "formData"):
+        if not isinstance(name, str) or place not in _PLACES:
             continue
         if place == "header" and name.lower() in IGNORED_HEADERS:
             continue
