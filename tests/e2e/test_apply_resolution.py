@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.api import RetryPolicy, ToolsClient, resolve_target
-from reconciler.apply import apply_plan
+from reconciler.apply import MAX_ATTEMPTS, apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from reconciler.model import SourceLocation, Tool
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan
@@ -62,6 +62,21 @@ def test_a_create_that_was_never_committed_is_tried_again(emulator: RunningEmula
     outcome = outcome_of(plan_for(client, desired()), client)
     assert outcome.status == "ok"
     assert len(emulator.registry.all_tools()) == 1
+
+
+@pytest.mark.parametrize("refused", [MAX_ATTEMPTS - 1, MAX_ATTEMPTS])
+def test_a_create_refused_before_it_was_processed_is_tried_up_to_the_attempt_budget(
+    emulator: RunningEmulator, client: ToolsClient, refused: int
+) -> None:
+    # a 503 to a POST may have committed: each time the tool is looked for by name, then created again
+    emulator.faults.inject("503", times=refused, methods=("POST",))
+    outcome = outcome_of(plan_for(client, desired()), client)
+    if refused < MAX_ATTEMPTS:
+        assert outcome.status == "ok"
+        assert [t["name"] for t in emulator.registry.all_tools()] == ["check_inventory"]
+    else:
+        assert (outcome.status, outcome.error) == ("failed", f"no answer after {MAX_ATTEMPTS} attempts to create it")
+        assert emulator.registry.all_tools() == []
 
 
 def test_a_name_taken_since_the_plan_fails_that_create(emulator: RunningEmulator, client: ToolsClient) -> None:
