@@ -79,8 +79,10 @@ class CycleFinder:
         """The walk gave up on `key` (a reference that cannot be followed, a schema nested too deeply): it is
         forgotten, and once the walk is back at its root, whatever is still open is taken to be on a cycle, which
         only keeps it a named definition. Such a description is reported as an error anyway."""
-        self._path.pop()
-        del self._index[key], self._low[key]
+        while self._path and self._path.pop() != key:
+            pass  # a deeper schema that could not even be abandoned (RecursionError) is dropped with it
+        self._index.pop(key, None)
+        self._low.pop(key, None)
         if key in self._open:
             self._open.discard(key)
             self._stack.remove(key)

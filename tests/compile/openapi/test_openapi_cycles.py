@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.compile.openapi import OpenApiResult, compile_openapi
+from reconciler.compile.openapi.cycles import CycleFinder
 from reconciler.config import Limits
 from reconciler.load import read_documents
 
@@ -191,3 +192,20 @@ def test_a_component_on_a_cycle_is_never_merged_into_an_all_of(tmp_path: Path, o
         "properties": {"name1": {"type": "string"}},
         "$ref": "#/$defs/S0",
     }
+
+
+def test_the_cycle_finder_recovers_when_an_inner_schema_could_not_be_abandoned() -> None:
+    outer, inner, later = ("f", ("A",)), ("f", ("B",)), ("f", ("C",))
+    finder = CycleFinder()
+    finder.enter(outer)
+    finder.enter(inner)  # then a RecursionError skipped the inner abandon: only the outer one runs
+    finder.abandon(outer)
+    assert not finder.started(outer)
+    # the walk is back at its root with nothing open: a new walk is exact again
+    finder.enter(later)
+    finder.reach(later)
+    finder.leave(later)
+    assert finder.is_cyclic(later)
+    finder.enter(outer)
+    finder.leave(outer)
+    assert not finder.is_cyclic(outer)
