@@ -5,6 +5,7 @@ Renderers show it, the plan file saves it, apply executes it. Nothing here does 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,6 +57,17 @@ class FieldChange:
             return "remove"
         return "change"
 
+    def to_json(self) -> dict[str, Any]:
+        # an absent side is null; `kind` tells it apart from a field whose value is null
+        return {"path": self.path, "kind": self.kind, "before": plain(self.before), "after": plain(self.after)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FieldChange:
+        kind = data["kind"]
+        return cls(
+            data["path"], MISSING if kind == "add" else data["before"], MISSING if kind == "remove" else data["after"]
+        )
+
 
 @dataclass(frozen=True)
 class Change:
@@ -77,6 +89,30 @@ class Change:
     live_version: int | None = None
     digest: str | None = None
     source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the plan's JSON form says of this change (the plan file adds what apply needs)."""
+        return {
+            "action": self.action,
+            "name": self.name,
+            "id": self.id,
+            "drift": self.drift,
+            "reason": self.reason,
+            "before": plain(self.before),
+            "after": plain(self.after),
+            "fields": [field.to_json() for field in self.fields],
+        }
+
+
+def plain(value: Any) -> Any:
+    """`value` as fresh JSON data, nothing shared with the plan; MISSING is null."""
+    if value is MISSING:
+        return None
+    if isinstance(value, Mapping):
+        return {str(key): plain(inner) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)

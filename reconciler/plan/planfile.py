@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanError
-from reconciler.plan.model import FORMAT_VERSION, MISSING, Change, FieldChange, Plan
+from reconciler.plan.model import FORMAT_VERSION, Change, FieldChange, Plan
 
 PLAN_KIND = "reconciler-plan"
 _PLACEHOLDER = re.compile(r"\(\(sensitive:([A-Za-z_][A-Za-z0-9_]*)\)\)")
@@ -93,22 +93,7 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
 
 def _change_data(change: Change) -> dict[str, Any]:
     return {
-        "action": change.action,
-        "name": change.name,
-        "id": change.id,
-        "drift": change.drift,
-        "reason": change.reason,
-        "before": change.before,
-        "after": change.after,
-        "fields": [
-            {
-                "path": f.path,
-                "kind": f.kind,
-                "before": None if f.before is MISSING else f.before,
-                "after": None if f.after is MISSING else f.after,
-            }
-            for f in change.fields
-        ],
+        **change.to_json(),
         "unchanged_fields": change.unchanged_fields,
         "live_version": change.live_version,
         "digest": change.digest,
@@ -117,14 +102,7 @@ def _change_data(change: Change) -> dict[str, Any]:
 
 
 def _change(data: dict[str, Any]) -> Change:
-    fields = tuple(
-        FieldChange(
-            f["path"],
-            MISSING if f["kind"] == "add" else f["before"],
-            MISSING if f["kind"] == "remove" else f["after"],
-        )
-        for f in data.get("fields", [])
-    )
+    fields = tuple(FieldChange.from_json(f) for f in data.get("fields", []))
     return Change(
         action=data["action"],
         name=data["name"],

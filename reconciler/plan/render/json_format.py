@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from reconciler.plan.model import MISSING, Change, FieldChange, Plan
+from reconciler.plan.model import Plan
 from reconciler.plan.render._redact import redact_plan
 from reconciler.plan.render._shared import printable_json
 
@@ -27,34 +27,6 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "format_version": plan.format_version,
         "target": plan.target,
         "summary": dict(plan.summary),
-        "changes": [_change(change) for change in plan.changes],
+        "changes": [change.to_json() for change in plan.changes],
         "warnings": list(plan.warnings),
     }
-
-
-def _change(change: Change) -> dict[str, Any]:
-    return {
-        "action": change.action,
-        "name": change.name,
-        "id": change.id,
-        "drift": change.drift,
-        "reason": change.reason,
-        "before": _data(change.before),
-        "after": _data(change.after),
-        "fields": [_field(field) for field in change.fields],
-    }
-
-
-def _field(field: FieldChange) -> dict[str, Any]:
-    # An absent side is null; `kind` tells it apart from a field whose value is null.
-    return {"path": field.path, "kind": field.kind, "before": _data(field.before), "after": _data(field.after)}
-
-
-def _data(value: Any) -> Any:
-    if value is MISSING:
-        return None
-    if isinstance(value, Mapping):
-        return {str(key): _data(inner) for key, inner in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_data(item) for item in value]
-    return value
