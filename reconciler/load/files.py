@@ -45,14 +45,19 @@ class Document:
 
     def locate_json(self, path: tuple[str | int, ...]) -> SourceLocation | None:
         """Pretty-printed JSON (every published description) is located by indentation, without a parse."""
+        positions = self.json_positions()
+        found = positions.locate(path) if positions is not None else None
+        return SourceLocation(self.file, *found) if found else None
+
+    def json_positions(self) -> JsonPositions | None:
+        """The positions of this JSON file's text, read once per document (None when it cannot be read)."""
         if "positions" not in self._relocated:
             try:
                 self._relocated["positions"] = JsonPositions(self.path.read_bytes())
             except OSError:
                 self._relocated["positions"] = None
-        positions = self._relocated["positions"]
-        found = positions.locate(path) if positions is not None else None
-        return SourceLocation(self.file, *found) if found else None
+        positions: JsonPositions | None = self._relocated["positions"]
+        return positions
 
     def _located_json(self) -> Any:
         # JSON is parsed without positions; reparse through the YAML composer on first need.

@@ -10,7 +10,7 @@ say where it was written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -42,7 +42,6 @@ class SourceFile:
 
     document: Document
     key: str
-    _json: JsonPositions | None = field(default=None, repr=False)
 
     @property
     def file(self) -> str:
@@ -84,13 +83,8 @@ class SourceFile:
         return None if found is None else [SourceLocation(self.file, line, column) for line, column in found]
 
     def _positions(self) -> JsonPositions | None:
-        if self._json is None:
-            try:
-                data = self.document.path.read_bytes()
-            except OSError:
-                return None
-            self._json = JsonPositions(data)
-        return self._json if self._json.usable else None
+        positions = self.document.json_positions()
+        return positions if positions is not None and positions.usable else None
 
 
 def _typed(content: Any, pointer: tuple[str | int, ...]) -> tuple[str | int, ...]:
