@@ -34,31 +34,36 @@ class CycleFinder:
         self._low: dict[NodeKey, int] = {}
         self._stack: list[NodeKey] = []
         self._open: set[NodeKey] = set()
-        self._path: list[NodeKey] = []
+        self._path: dict[NodeKey, None] = {}
+        """The schemas being converted, outermost first (a dict: in order, and asked for membership)."""
         self._self_loops: set[NodeKey] = set()
         self._cyclic: dict[NodeKey, bool] = {}
 
     def started(self, key: NodeKey) -> bool:
         return key in self._index
 
+    def walking(self, key: NodeKey) -> bool:
+        """`key` is being converted: a reference to it now is a reference back up the walk."""
+        return key in self._path
+
     def enter(self, key: NodeKey) -> None:
         """The walk starts `key` (from the schema it is converting, or as a new root)."""
         self._index[key] = self._low[key] = len(self._index)
         self._stack.append(key)
         self._open.add(key)
-        self._path.append(key)
+        self._path[key] = None
 
     def reach(self, key: NodeKey) -> None:
         """The schema being converted refers to `key`, which the walk has started."""
         if key in self._open and self._path:
-            current = self._path[-1]
+            current = next(reversed(self._path))
             if key == current:
                 self._self_loops.add(key)
             self._low[current] = min(self._low[current], self._index[key])
 
     def leave(self, key: NodeKey) -> None:
         """The walk has finished `key` and everything it refers to."""
-        self._path.pop()
+        self._path.popitem()
         low = self._low[key]
         if low == self._index[key]:
             component: list[NodeKey] = []
@@ -72,14 +77,14 @@ class CycleFinder:
             for member in component:
                 self._cyclic[member] = cyclic
         if self._path:
-            parent = self._path[-1]
+            parent = next(reversed(self._path))
             self._low[parent] = min(self._low[parent], low)
 
     def abandon(self, key: NodeKey) -> None:
         """The walk gave up on `key` (a reference that cannot be followed, a schema nested too deeply): it is
         forgotten, and once the walk is back at its root, whatever is still open is taken to be on a cycle, which
         only keeps it a named definition. Such a description is reported as an error anyway."""
-        while self._path and self._path.pop() != key:
+        while self._path and self._path.popitem()[0] != key:
             pass  # a deeper schema that could not even be abandoned (RecursionError) is dropped with it
         self._index.pop(key, None)
         self._low.pop(key, None)

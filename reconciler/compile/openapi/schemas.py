@@ -73,7 +73,6 @@ class SchemaConverter:
         self.graph = ReferenceGraph(files)
         self.cycles = CycleFinder()
         self._converted: dict[NodeKey, Converted] = {}
-        self._in_progress: set[NodeKey] = set()
         self._given: dict[int, tuple[Any, Any, set[NodeKey]]] = {}
         self._by_ref: dict[tuple[str, str, NodeKey | None], tuple[Any, NodeKey | None, int]] = {}
         self._names = DefinitionNames(files.main.key, files.main.content, files.root)
@@ -290,7 +289,7 @@ class SchemaConverter:
 
     def _reference(self, target: Resolved, context: _Context) -> Any:
         key = target.key
-        if key in self._in_progress:
+        if self.cycles.walking(key):
             self.cycles.reach(key)
             context.deps.add(key)
             return {"$ref": f"#/$defs/{self._names.name(key)}"}
@@ -317,7 +316,6 @@ class SchemaConverter:
         key = target.key
         converted = self._converted.get(key)
         if converted is None:
-            self._in_progress.add(key)
             self.cycles.enter(key)
             try:
                 context = _Context(anchor=anchor(target))
@@ -325,8 +323,6 @@ class SchemaConverter:
             except BaseException:
                 self.cycles.abandon(key)
                 raise
-            finally:
-                self._in_progress.discard(key)
             self.cycles.leave(key)
             self.truncated = self.truncated or context.truncated
             converted = Converted(body, frozenset(context.deps), context.size)
@@ -351,7 +347,7 @@ class SchemaConverter:
             if isinstance(converted, dict) and set(converted) == {"$ref"} and isinstance(raw, dict):
                 # a part that became a $ref to a definition may still merge, by its content, when acyclic
                 target = self.resolve(raw, source) if isinstance(raw.get("$ref"), str) else None
-                if target is None or target.key in self._in_progress or self.cycles.is_cyclic(target.key):
+                if target is None or self.cycles.walking(target.key) or self.cycles.is_cyclic(target.key):
                     bodies = []
                     break
                 inline = self._node(target)

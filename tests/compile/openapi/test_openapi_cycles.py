@@ -201,6 +201,7 @@ def test_the_cycle_finder_recovers_when_an_inner_schema_could_not_be_abandoned()
     finder.enter(inner)  # then a RecursionError skipped the inner abandon: only the outer one runs
     finder.abandon(outer)
     assert not finder.started(outer)
+    assert not finder.walking(outer) and not finder.walking(inner)
     # the walk is back at its root with nothing open: a new walk is exact again
     finder.enter(later)
     finder.reach(later)
