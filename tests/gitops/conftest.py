@@ -59,17 +59,21 @@ def fake_reconciler(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_step(tmp_path: Path, fake_reconciler: Path):  # type: ignore[no-untyped-def]
-    """Run a step's `run:` script the way a runner does (bash -eo pipefail), with the stand-in reconciler."""
+    """Run a step's `run:` script the way a runner does (bash -eo pipefail), with the stand-in reconciler (or,
+    with `real_cli`, the real one)."""
 
-    def run(script: str, env: dict[str, str], fake_code: int = 0) -> StepRun:
+    def run(script: str, env: dict[str, str], fake_code: int = 0, *, real_cli: bool = False) -> StepRun:
         work = tmp_path / "work"
         work.mkdir(exist_ok=True)
         files = {name: tmp_path / name for name in ("output", "summary", "calls")}
         for path in files.values():
             path.write_text("", encoding="utf-8")
-        environment = {
+        stand_in = {
             "PATH": f"{fake_reconciler / 'bin'}{os.pathsep}{os.environ['PATH']}",
             "PYTHONPATH": str(fake_reconciler / "pkg"),
+        }
+        environment = {
+            **({"PATH": os.environ["PATH"]} if real_cli else stand_in),
             "HOME": str(tmp_path),
             "RUNNER_TEMP": str(tmp_path),
             "GITHUB_OUTPUT": str(files["output"]),

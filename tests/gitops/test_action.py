@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,33 +103,19 @@ def test_an_unknown_command_fails_before_running_anything(run_step: Any) -> None
     assert result.calls == []
 
 
-def test_validate_through_the_action_with_the_real_cli(tmp_path: Path) -> None:
+def test_validate_through_the_action_with_the_real_cli(tmp_path: Path, run_step: Any) -> None:
     """The argument order the action builds is one the real CLI accepts."""
-    output = tmp_path / "output"
-    output.write_text("", encoding="utf-8")
     env = {
-        **os.environ,
         "RECONCILER_PYTHON": sys.executable,
         "COMMAND": "validate",
         "DIRECTORY": str(ROOT / "tools.d"),
         "FORMAT": "github",
         "ARGS": "",
-        "RUNNER_TEMP": str(tmp_path),
-        "GITHUB_OUTPUT": str(output),
     }
-    script = tmp_path / "step.sh"
-    script.write_text(action_step("run")["run"], encoding="utf-8")
-    done = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
+    result = run_step(action_step("run")["run"], env, real_cli=True)
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.calls == []  # the stand-in was not run
+    outputs = result.outputs
     assert outputs["exit-code"] == "0"
     assert Path(outputs["output-file"]) == tmp_path / "reconciler-validate.txt"
     assert (tmp_path / "reconciler-validate.txt").is_file()
