@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +42,24 @@ def write_tools(directory: Path, count: int, *, prefix: str = "tool", descriptio
             "  q: {type: string, description: Query, required: true}\n",
             encoding="utf-8",
         )
+
+
+CliRun = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def run_cli() -> CliRun:
+    """Runs the real CLI in its own process (`python -m reconciler`), as a user or CI runs it."""
+    return _run_cli
+
+
+def _run_cli(argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *argv],
+        cwd=cwd,
+        env=dict(environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -6,28 +6,20 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def test_plan_then_apply_against_the_embedded_registry_then_nothing_left_to_do(tmp_path: Path) -> None:
+def test_plan_then_apply_against_the_embedded_registry_then_nothing_left_to_do(tmp_path: Path, run_cli: Any) -> None:
     readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
     assert ".venv/bin/reconciler plan && .venv/bin/reconciler apply --auto-approve" in readme
     shutil.copytree(REPOSITORY / "tools.d", tmp_path / "tools.d")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GENESYS")}
 
     def reconciler(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reconciler", *argv],
-            cwd=tmp_path,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_cli(list(argv), cwd=tmp_path, environ=environ)
 
     plan = reconciler("plan")
     assert plan.returncode == 0, plan.stderr

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 from reconciler.emulator import EmulatorConfig, run_emulator
 
@@ -13,7 +12,7 @@ CLIENT_SECRET = "s3cr3t-Client-Value-9f8e7d"
 PARTNER_KEY = "pk_live_Abc123SensitiveValue"
 
 
-def test_debug_output_plan_files_and_audit_logs_hold_no_secret(repo: Path) -> None:
+def test_debug_output_plan_files_and_audit_logs_hold_no_secret(repo: Path, run_cli: Any) -> None:
     (repo / "tools.d" / "partner.yaml").write_text(
         "name: partner_lookup\n"
         "description: Looks up a partner record.\n"
@@ -41,15 +40,7 @@ def test_debug_output_plan_files_and_audit_logs_hold_no_secret(repo: Path) -> No
             ["--debug", "plan", "--detailed-exitcode"],
             ["--debug", "export", "--out", "exported"],
         ):
-            completed = subprocess.run(
-                [sys.executable, "-m", "reconciler", *argv],
-                cwd=repo,
-                env=environ,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+            completed = run_cli(argv, cwd=repo, environ=environ)
             assert completed.returncode in (0, 2), (argv, completed.stderr)
             outputs.append(completed.stdout + completed.stderr)
         tokens = emulator.tokens.issued_tokens()
