@@ -5,6 +5,10 @@ jitter), and one 401 that a fresh token may cure. Never retried: 400, 403, 404, 
 any POST/PUT whose request was sent but whose answer was lost or was a 5xx (`maybe_committed`): sending it
 again could create a duplicate or overwrite, so the caller looks first (the apply engine resolves a lost
 create by name). Time is injected through `RetryPolicy.sleep`, so tests do not sleep.
+
+A 429 is the server asking to slow down, not a failure: 429s have their own budget (`max_rate_limited`),
+apart from the attempts that failed (`max_attempts`), so a busy org's 429s do not use up the attempts a flaky
+gateway needs, nor the other way round.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
-    """Attempts per call, the first included."""
+    """Attempts per call that may fail (5xx, network, a 401), the first included; 429s are counted apart."""
+    max_rate_limited: int = 10
+    """429 answers waited out per call; the next one fails the call."""
     max_retry_after: float = 60.0
     """The longest `Retry-After` honoured; a longer one is cut to this."""
     backoff_initial: float = 0.5
@@ -82,16 +88,23 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
         exc = state.outcome.exception() if state.outcome is not None else None
         delay = state.next_action.sleep if state.next_action is not None else 0.0
         log.debug(
-            "retry: %s got %s; attempt %d of %d in %.2f s",
+            "retry: %s got %s; attempt %d in %.2f s",
             describe,
             _reason(exc),
             state.attempt_number + 1,
-            policy.max_attempts,
             delay,
         )
 
+    outcomes: dict[int, bool] = {}  # attempt number → whether it was a 429
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        outcomes[state.attempt_number] = isinstance(exc, RateLimitedError)
+        limited = sum(outcomes.values())
+        return limited >= policy.max_rate_limited or len(outcomes) - limited >= policy.max_attempts
+
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(policy.max_attempts),
+        stop=stop,
         wait=wait,
         retry=tenacity.retry_if_exception(should_retry),
         sleep=policy.sleep,
@@ -108,7 +121,7 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
         elif not should_retry(exc):
             log.debug("retry: %s not retried: %s is final", describe, _reason(exc))
         else:
-            log.debug("retry: %s gave up after %d attempts (%s)", describe, policy.max_attempts, _reason(exc))
+            log.debug("retry: %s gave up after %d attempts (%s)", describe, len(outcomes), _reason(exc))
         raise
 
 

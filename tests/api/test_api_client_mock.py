@@ -242,14 +242,26 @@ def test_a_429_on_a_create_is_retried_because_it_was_not_processed() -> None:
     assert len(script.requests) == 2
 
 
-def test_429_until_the_attempts_run_out() -> None:
+def test_429_until_the_rate_limited_budget_runs_out() -> None:
     script = Script(*(reply(429, None, retry_after="2") for _ in range(3)))
     with pytest.raises(RateLimitedError) as caught:
-        make(script, FakeTime(), max_attempts=3).list_tools()
+        make(script, FakeTime(), max_attempts=5, max_rate_limited=3).list_tools()
     assert caught.value.retry_after == 2.0
     assert caught.value.status == 429
     assert "--parallelism" in str(caught.value)
     assert len(script.requests) == 3
+
+
+def test_429s_do_not_use_up_the_attempts_that_failures_get() -> None:
+    """Two budgets: 429s (the server asking to slow down) and failures (5xx, network) are counted apart."""
+    limited = reply(429, None, retry_after="1")
+    ridden_out = Script(reply(503), limited, limited, limited, reply(503), page(["a"]))
+    assert len(make(ridden_out, FakeTime(), max_attempts=3, max_rate_limited=4).list_tools()) == 1
+    assert len(ridden_out.requests) == 6
+    failing = Script(reply(503), limited, reply(503), limited, reply(503))
+    with pytest.raises(ServerError):
+        make(failing, FakeTime(), max_attempts=3, max_rate_limited=4).list_tools()
+    assert len(failing.requests) == 5
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])

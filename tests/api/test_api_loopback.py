@@ -311,7 +311,7 @@ def test_a_concurrent_burst_runs_at_the_servers_limit_without_bouncing(start: St
 def test_without_the_pacer_the_same_burst_bounces(start: Start) -> None:
     """The contrast that shows the test above can fail."""
     running = start(rate_limit=20)
-    with client_for(running, parallelism=8, pacer=NoPacing(), retry=fast_retry(max_attempts=100)) as client:
+    with client_for(running, parallelism=8, pacer=NoPacing(), retry=fast_retry(max_rate_limited=100)) as client:
         _burst(client, 60, threads=8)
     assert running.stats.responses_429 > 10
 
