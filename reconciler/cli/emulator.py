@@ -47,6 +47,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     envvar="RECONCILER_EMULATOR_CLIENT_SECRET",
     help="The client's secret (or RECONCILER_EMULATOR_CLIENT_SECRET).",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Grant only the ai:tool:read scope: every write is answered 403, as for a pull-request job's client.",
+)
 @click.option("--token-lifetime", type=click.FloatRange(min=1), default=86400.0, show_default=True, help="Seconds.")
 @click.option("--seed", type=int, default=None, help="Seed for the fault dice.")
 @click.pass_obj
@@ -63,11 +68,13 @@ def emulator(
     paging: str,
     client_id: str | None,
     client_secret: str | None,
+    read_only: bool,
     token_lifetime: float,
     seed: int | None,
 ) -> int:
     """Serve the Tools API contract locally: auth, paging, errors, rate limits and injected faults."""
     from reconciler.emulator import EmulatorConfig, create_server
+    from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE
 
     if (client_id is None) != (client_secret is None):
         raise click.UsageError("--client-id and --client-secret go together")
@@ -84,6 +91,7 @@ def emulator(
         client_id=client_id,
         client_secret=client_secret,
         token_lifetime=token_lifetime,
+        scopes=(READ_SCOPE,) if read_only else (READ_SCOPE, WRITE_SCOPE),
         seed=seed,
     )
     try:
@@ -96,6 +104,8 @@ def emulator(
     sys.stdout.flush()
     where = f"state {state}" if state else "state in memory"
     auth = "client credentials required" if config.strict_auth else "any token accepted"
+    if read_only:
+        auth += ", read only"
     output.info(f"{where}; {auth}; Ctrl-C stops")
     previous = None
     if threading.current_thread() is threading.main_thread():

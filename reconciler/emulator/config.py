@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 Paging = Literal["token", "nexturi"]
+READ_SCOPE = "ai:tool:read"
+WRITE_SCOPE = "ai:tool:write"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class EmulatorConfig:
     max_description_length: int = 255
     default_rate_limit: Mapping[str, Any] | None = None
     """A `rateLimit` the server fills in when a ToolInput leaves it out (the platform's default); None: none."""
+    scopes: tuple[str, ...] = (READ_SCOPE, WRITE_SCOPE)
+    """What the caller's role grants: a list or read without `ai:tool:read`, or a write without
+    `ai:tool:write`, is answered 403 `missing.permissions` (a read-only client, as a pull-request job has)."""
     seed: int | None = None
     """Seeds the fault dice, for reproducible runs."""
     log_requests: bool = True
@@ -52,6 +57,9 @@ class EmulatorConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is a probability between 0 and 1, not {value}")
+        unknown = sorted(set(self.scopes) - {READ_SCOPE, WRITE_SCOPE})
+        if unknown:
+            raise ValueError(f"unknown scope {unknown[0]!r}; the Tools API has {READ_SCOPE} and {WRITE_SCOPE}")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("rate_limit must be at least 1 request per window")
 

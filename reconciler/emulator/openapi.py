@@ -47,6 +47,7 @@ def _api_errors(*statuses: int) -> dict[str, Any]:
     texts = {
         400: "Malformed request (bad JSON, bad query parameter).",
         401: "Missing, unknown or expired bearer token.",
+        403: "The caller's role lacks the scope the operation names (`missing.permissions`).",
         404: "No such tool.",
         409: "Conflict: `tool.name.exists` (create/rename) or `tool.version.conflict` (update).",
         422: "The ToolInput breaks the capability matrix; `details` names each field.",
@@ -320,7 +321,7 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                             "headers": ok_headers,
                             "content": _json(_ref("schemas", "ToolPage")),
                         },
-                        **_api_errors(400, 401),
+                        **_api_errors(400, 401, 403),
                     },
                 },
                 "post": {
@@ -334,7 +335,7 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                             "headers": ok_headers,
                             "content": _json(_ref("schemas", "Tool")),
                         },
-                        **_api_errors(400, 401, 409, 422),
+                        **_api_errors(400, 401, 403, 409, 422),
                     },
                 },
             },
@@ -350,7 +351,7 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                             "headers": ok_headers,
                             "content": _json(_ref("schemas", "Tool")),
                         },
-                        **_api_errors(401, 404),
+                        **_api_errors(401, 403, 404),
                     },
                 },
                 "put": {
@@ -364,7 +365,7 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                             "headers": ok_headers,
                             "content": _json(_ref("schemas", "Tool")),
                         },
-                        **_api_errors(400, 401, 404, 409, 422),
+                        **_api_errors(400, 401, 403, 404, 409, 422),
                     },
                 },
                 "delete": {
@@ -373,7 +374,7 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                     "security": security,
                     "responses": {
                         "204": {"description": "Deleted.", "headers": ok_headers},
-                        **_api_errors(401, 404),
+                        **_api_errors(401, 403, 404),
                     },
                 },
             },

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.emulator.capabilities import Problem, check_tool_input, normalize_tool_input
-from reconciler.emulator.config import EmulatorConfig, EmulatorStats
+from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE, EmulatorConfig, EmulatorStats
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import RateWindow, WindowState
 from reconciler.emulator.openapi import openapi_document
@@ -150,6 +150,11 @@ class Handler(BaseHTTPRequestHandler):
         accepted, why = server.tokens.accepts(self.headers.get("Authorization"))
         if not accepted:
             self._error(401, "bad.credentials", why)
+            return
+        needed = READ_SCOPE if self.command == "GET" else WRITE_SCOPE
+        if needed not in server.config.scopes:
+            message = f"Unable to perform the requested action. You are missing the following permission: {needed}"
+            self._error(403, "missing.permissions", message)
             return
         admitted, self._window = server.window.hit()
         if not admitted:

@@ -20,7 +20,7 @@ from reconciler.api import Credentials, RetryPolicy, Target, ToolsClient
 from reconciler.cli import cli, commands
 from reconciler.cli.target import open_client
 from reconciler.emulator import EmulatorConfig, run_emulator
-from reconciler.errors import AuthenticationError
+from reconciler.errors import AuthenticationError, PermissionDeniedError
 
 LISTENING = "reconciler emulator listening on "
 
@@ -118,6 +118,21 @@ def test_the_emulator_process_requires_its_client_credentials(
         with local(strict.url, wrong) as client, pytest.raises(AuthenticationError):
             client.list_tools()
     assert strict.stop()[0] == 0
+
+
+def test_a_read_only_emulator_process_lists_and_refuses_writes(
+    tmp_path: Path, emulator_process: list[EmulatorProcess]
+) -> None:
+    read_only = EmulatorProcess(tmp_path, "--read-only")
+    emulator_process.append(read_only)
+    with local(read_only.url) as client:
+        assert client.list_tools() == []
+        with pytest.raises(PermissionDeniedError, match="`ai:tool:write` scope"):
+            client.create_tool(tool_input("refused"))
+        assert client.list_tools() == []
+    code, err = read_only.stop()
+    assert code == 0
+    assert "read only" in err
 
 
 def test_a_busy_port_is_a_plain_error(run: Any) -> None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import FailureGroup
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.emulator.config import READ_SCOPE
 
 CLIENT_ID, CLIENT_SECRET = "contract-client", "contract-secret"
 BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
@@ -87,6 +88,12 @@ NEXTURI = Contract(
     )
 )
 
+READ_ONLY = Contract(  # every write answered 403: the answers must be the documented ones too
+    _EMULATORS.enter_context(
+        run_emulator(EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=(READ_SCOPE,)))
+    )
+)
+
 
 atexit.register(_EMULATORS.close)  # when only collected (--co), the fixture below never runs
 
@@ -107,6 +114,12 @@ def test_the_emulator_keeps_its_contract_token_paging(case: Any) -> None:
 @FUZZ
 def test_the_emulator_keeps_its_contract_nexturi_paging(case: Any) -> None:
     NEXTURI.check(case)
+
+
+@READ_ONLY.schema.parametrize()
+@FUZZ
+def test_the_emulator_keeps_its_contract_for_a_read_only_client(case: Any) -> None:
+    READ_ONLY.check(case)
 
 
 def test_the_contract_covers_every_operation() -> None:

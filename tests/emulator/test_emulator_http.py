@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE
 
 TOOLS = "/api/v2/ai/assistant/tools"
 Start = Callable[..., RunningEmulator]
@@ -209,3 +210,32 @@ def test_scripted_faults_pick_their_methods(start: Start) -> None:
         assert http.get(TOOLS).status_code == 200
         assert [http.post(TOOLS, json=tool_input(f"t{i}")).status_code for i in range(3)] == [503, 503, 201]
     assert [t["name"] for t in running.registry.all_tools()] == ["t2"]
+
+
+@pytest.mark.parametrize("granted", [(READ_SCOPE,), (WRITE_SCOPE,)])
+def test_a_call_needing_a_scope_not_granted_is_answered_403(start: Start, granted: tuple[str, ...]) -> None:
+    running = start(scopes=granted)
+    seeded = running.registry.put_raw(tool_input("seeded"))
+    with httpx.Client(base_url=running.url) as http:
+        answers = {
+            "list": http.get(TOOLS),
+            "get": http.get(f"{TOOLS}/{seeded['id']}"),
+            "create": http.post(TOOLS, json=tool_input("new")),
+            "update": http.put(f"{TOOLS}/{seeded['id']}", json={**tool_input("seeded"), "version": 1}),
+            "delete": http.delete(f"{TOOLS}/{seeded['id']}"),
+        }
+    reads, writes = {"list", "get"}, {"create", "update", "delete"}
+    refused = writes if granted == (READ_SCOPE,) else reads
+    assert {call for call, answer in answers.items() if answer.status_code == 403} == refused
+    for call in refused:
+        body = answers[call].json()
+        missing = WRITE_SCOPE if call in writes else READ_SCOPE
+        assert (body["code"], body["status"]) == ("missing.permissions", 403)
+        assert body["message"].endswith(f"missing the following permission: {missing}")
+    assert all(answers[call].status_code < 300 for call in set(answers) - refused)
+    assert [t["name"] for t in running.registry.all_tools()] == (["seeded"] if refused == writes else ["new"])
+
+
+def test_an_unknown_scope_is_refused_at_configuration() -> None:
+    with pytest.raises(ValueError, match="unknown scope 'ai:tool:admin'"):
+        EmulatorConfig(scopes=("ai:tool:admin",))
