@@ -8,6 +8,7 @@ never repeated blindly (the tool is looked up by name and its digest compared), 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +16,14 @@ from typing import Any, Literal, Protocol
 
 from reconciler.api import ApiResult
 from reconciler.compile import DIGEST_LABEL
-from reconciler.errors import ApiError, ApplyError, ConflictError, NotFoundError
+from reconciler.errors import (
+    ApiError,
+    ApplyError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from reconciler.plan import Change, Plan, has_drifted
 
 MAX_ATTEMPTS = 5
@@ -24,6 +32,10 @@ MAX_ATTEMPTS = 5
 repeated blindly; with 3, an apply through 10% of 5xx left one of ~1,000 writes failed."""
 
 Status = Literal["ok", "failed", "not_attempted"]
+
+HALTING = (AuthenticationError, PermissionDeniedError)
+"""Refusals that every later write would meet too (the credentials, or the client's role): after one, the
+changes not yet started are held back instead of being sent to be refused one by one."""
 
 
 class ToolsApi(Protocol):
@@ -108,9 +120,19 @@ def _run(
     changes = list(changes)
     if not changes:
         return []
+    halted: list[str] = []  # why the remaining changes are held back; set once, by the first halting refusal
+    lock = threading.Lock()
 
     def execute(change: Change) -> Outcome:
-        outcome = _execute(change, api)
+        if halted:
+            outcome = Outcome(change, "not_attempted", error=halted[0])
+        else:
+            outcome, refusal = _execute(change, api)
+            if isinstance(refusal, HALTING):
+                with lock:
+                    if not halted:
+                        status = f" ({refusal.status})" if refusal.status else ""
+                        halted.append(f"held back: the API refused {change.action} {change.name}{status}")
         notify(outcome)
         return outcome
 
@@ -118,15 +140,16 @@ def _run(
         return list(pool.map(execute, changes))
 
 
-def _execute(change: Change, api: ToolsApi) -> Outcome:
+def _execute(change: Change, api: ToolsApi) -> tuple[Outcome, ApiError | None]:
+    """The outcome of `change`, and the error that ended it, if one did."""
     try:
         if change.action == "create":
-            return _create(change, api)
+            return _create(change, api), None
         if change.action in ("update", "adopt"):
-            return _update(change, api)
-        return _delete(change, api)
+            return _update(change, api), None
+        return _delete(change, api), None
     except ApiError as exc:
-        return Outcome(change, "failed", error=str(exc), correlation_id=exc.correlation_id)
+        return Outcome(change, "failed", error=str(exc), correlation_id=exc.correlation_id), exc
 
 
 def _result(change: Change, result: ApiResult) -> Outcome:

@@ -10,6 +10,7 @@ import pytest
 from reconciler.api import RetryPolicy, ToolsClient, resolve_target
 from reconciler.apply import MAX_ATTEMPTS, apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.emulator.config import READ_SCOPE
 from reconciler.model import SourceLocation, Tool
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan
 
@@ -20,17 +21,23 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+def client_for(emulator: RunningEmulator, **credentials: str) -> ToolsClient:
+    target = resolve_target(
+        {"GENESYS_CLOUD_API_URL": emulator.url, **(credentials or {"GENESYS_CLOUD_ACCESS_TOKEN": "t"})}
+    )
+    assert target is not None
+    return ToolsClient(target, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01))
+
+
 @pytest.fixture
 def client(emulator: RunningEmulator) -> Iterator[ToolsClient]:
-    target = resolve_target({"GENESYS_CLOUD_API_URL": emulator.url, "GENESYS_CLOUD_ACCESS_TOKEN": "t"})
-    assert target is not None
-    with ToolsClient(target, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01)) as c:
+    with client_for(emulator) as c:
         yield c
 
 
-def desired(description: str = "Checks stock.") -> list[DesiredTool]:
+def desired(description: str = "Checks stock.", name: str = "check_inventory") -> list[DesiredTool]:
     tool = Tool(
-        name="check_inventory",
+        name=name,
         description=description,
         endpoint="https://tools.example.com/inventory",
         schema={"type": "object", "properties": {"sku": {"type": "string", "description": "SKU"}}},
@@ -136,3 +143,34 @@ def test_deletes_are_held_back_when_a_write_failed(emulator: RunningEmulator, cl
     report = apply_plan(plan, client)
     assert [o.status for o in report.outcomes] == ["failed", "not_attempted"]
     assert [t["name"] for t in emulator.registry.all_tools()] == ["check_inventory"]
+
+
+def test_a_refusal_of_one_tool_holds_back_nothing_else(emulator: RunningEmulator, client: ToolsClient) -> None:
+    plan = plan_for(client, desired(name="a_tool") + desired(name="b_tool"))
+    emulator.registry.put_raw(
+        {"name": "a_tool", "description": "Someone else's.", "executionEndpoint": "https://x", "schema": {}}
+    )
+    report = apply_plan(plan, client, parallelism=1)
+    assert [(o.change.name, o.status) for o in report.outcomes] == [("a_tool", "failed"), ("b_tool", "ok")]
+
+
+@pytest.mark.parametrize("refusal", ["missing scope", "wrong credentials"])
+def test_a_refusal_every_write_would_meet_holds_back_the_writes_not_yet_sent(refusal: str) -> None:
+    """A client without `ai:tool:write` (403), or whose credentials stopped working (401), is refused for
+    every write: after the first refusal, the rest are held back rather than sent to be refused too."""
+    strict = {"client_id": "apply-client", "client_secret": "apply-secret"}
+    config = EmulatorConfig(scopes=(READ_SCOPE,)) if refusal == "missing scope" else EmulatorConfig(**strict)
+    with run_emulator(config) as running:
+        good = {"GENESYS_CLOUD_CLIENT_ID": "apply-client", "GENESYS_CLOUD_CLIENT_SECRET": "apply-secret"}
+        with client_for(running, **good) as reader:
+            plan = plan_for(reader, [item for i in range(4) for item in desired(name=f"tool_{i}")])
+        writer = client_for(running, **({} if refusal == "missing scope" else {"GENESYS_CLOUD_ACCESS_TOKEN": "stale"}))
+        with writer:
+            report = apply_plan(plan, writer, parallelism=1)
+        assert [o.status for o in report.outcomes] == ["failed"] + ["not_attempted"] * 3
+        status = 403 if refusal == "missing scope" else 401
+        assert all(o.error == f"held back: the API refused create tool_0 ({status})" for o in report.not_attempted)
+        first = report.outcomes[0].error or ""
+        assert ("`ai:tool:write` scope" if status == 403 else "refused the credentials (401)") in first
+        assert running.stats.by_status.get(status) == 1  # one write refused, none sent after it
+        assert running.registry.all_tools() == []

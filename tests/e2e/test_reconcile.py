@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import RunningEmulator
+from reconciler.emulator.config import READ_SCOPE
 
 from .conftest import write_tools
 
@@ -162,6 +163,24 @@ def test_a_failure_halfway_loses_nothing_and_a_rerun_converges(repo: Path, run: 
     emulator.faults.clear()
     assert run("apply", "--auto-approve").code == 0
     assert names(emulator) == [f"tool_{i:03d}" for i in range(4)]
+
+
+def test_a_read_only_client_plans_and_its_apply_is_refused_naming_the_scope(
+    repo: Path, run: Run, start_emulator: Callable[..., RunningEmulator]
+) -> None:
+    """A pull-request job needs only `ai:tool:read`; an apply with that client stops at the first refusal."""
+    emulator = start_emulator(scopes=(READ_SCOPE,))
+    write_tools(repo / "tools.d", 5)
+    planned = run("plan", "--detailed-exitcode")
+    assert planned.code == 2, planned.err
+    assert "Plan: 5 to add, 0 to change, 0 to destroy." in planned.out
+    refused = run("apply", "--auto-approve", "--parallelism", "1")
+    assert refused.code == 1
+    assert "the OAuth client needs the `ai:tool:write` scope" in refused.err
+    assert "apply finished with 1 failed and 4 not attempted of 5 changes" in refused.err
+    assert "Traceback" not in refused.err
+    assert emulator.stats.by_status.get(403) == 1
+    assert emulator.registry.all_tools() == []
 
 
 def test_dry_run_writes_nothing(repo: Path, run: Run, emulator: RunningEmulator) -> None:
