@@ -264,6 +264,18 @@ def test_429s_do_not_use_up_the_attempts_that_failures_get() -> None:
     assert len(failing.requests) == 5
 
 
+@pytest.mark.parametrize(("status", "budget"), [(429, 10), (503, 5)])
+def test_the_default_budgets_are_the_ones_the_readme_gives(status: int, budget: int) -> None:
+    """README: a call is tried at most 5 times, and 429s are waited out up to 10 times apart from those."""
+    refusal = reply(status, None, retry_after="1") if status == 429 else reply(status)
+    ridden_out = Script(*([refusal] * (budget - 1)), page(["a"]))
+    assert len(make(ridden_out, FakeTime()).list_tools()) == 1
+    exhausted = Script(*([refusal] * budget), page(["a"]))
+    with pytest.raises(RateLimitedError if status == 429 else ServerError):
+        make(exhausted, FakeTime()).list_tools()
+    assert len(exhausted.requests) == budget
+
+
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_gateway_errors_on_reads_are_retried_with_backoff(status: int) -> None:
     fake = FakeTime()
