@@ -50,11 +50,12 @@ def load_directory(directory: Path, environ: Mapping[str, str]) -> LoadedState:
             "no such directory; pass the folder that holds your tool definitions (default: tools.d)",
             "io",
         )
+    # the folder as the user would type it, once; each file is then named by its place inside the folder
     shown = display_path(directory)
+    prefix = "" if shown == os.curdir else shown  # `validate .` names files `a.yaml`, not `./a.yaml`
     for path in discover(directory):
         try:
-            # one relpath for the folder, not one a file: it is a tenth of the load time at 3,000 files
-            documents = read_documents(path, os.path.join(shown, os.path.relpath(path, directory)))
+            documents = read_documents(path, os.path.join(prefix, os.path.relpath(path, directory)))
         except InputError as exc:
             state.diagnostics.extend(exc.diagnostics)
             continue

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 NO_DESCRIPTION = (
     "name: t\ndescription: Does a thing.\nendpoint: https://e.example.com\nparameters:\n  q: {type: string}\n"
@@ -28,6 +30,15 @@ def test_warnings_fail_only_when_strict(repo: Path, run: Callable[..., Any]) -> 
     assert relaxed.code == 0
     assert "tools.d/t.yaml:5:3: warning: parameter 'q' of 't' has no description" in relaxed.out
     assert run("validate", "--strict").code == 1
+
+
+def test_files_are_named_as_the_user_would_type_them(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(NO_DESCRIPTION)
+    assert "tools.d/t.yaml:5:3: warning" in run("validate", str(repo / "tools.d")).out
+    monkeypatch.chdir(repo / "tools.d")
+    assert run("validate", ".").out.startswith("t.yaml:5:3: warning")  # not ./t.yaml
 
 
 def test_json_report_for_machines(repo: Path, run: Callable[..., Any]) -> None:
