@@ -119,10 +119,14 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
         contents = [(parse_json(data, file, classify), SourceLocation(file))]
     else:
         contents = list(parse_yaml(decode(data, file), file))
-    return [
+    documents = [
         Document(file, path, index, content, where, classify(content))
         for index, (content, where) in enumerate(contents)
     ]
+    if path.suffix == ".json" and documents and documents[0].kind == "openapi":
+        # the compiler places every operation by its line: keep the bytes just read rather than read them again
+        documents[0]._relocated["positions"] = JsonPositions(data)
+    return documents
 
 
 def classify(content: Any) -> DocumentKind:

@@ -1,6 +1,6 @@
 """Line numbers for JSON descriptions, without parsing them a second time.
 
-The loader parses JSON with the stdlib, which keeps no positions; `Document.locate` recovers them by parsing
+The loader's JSON parsers keep no positions; `Document.locate` recovers them by parsing
 the whole file again through the YAML composer, which costs many times the parse itself. Published JSON
 descriptions are pretty-printed with a constant indent, though, so the depth of a key is its indentation:
 `JsonPositions` finds a key path by searching, inside its parent's lines, for the child key at the child's

@@ -3,8 +3,9 @@
 libyaml (PyYAML's C parser) composes the node graph; a small constructor of our own turns nodes into
 `LocatedDict`/`LocatedList`, because PyYAML's constructors drop positions and silently accept duplicate keys.
 Aliases are expanded, not shared (so a later mutation cannot leak between two places), within a small budget:
-an alias bomb is refused after a few thousand nodes, never expanded. JSON files take the stdlib parser, which
-is many times faster; their positions are recovered only when an error needs one.
+an alias bomb is refused after a few thousand nodes, never expanded. JSON files take a JSON parser (orjson for
+OpenAPI descriptions, the stdlib for the rest; see `parse_json`), many times faster; their positions are
+recovered only when they are asked for.
 """
 
 from __future__ import annotations
@@ -139,13 +140,14 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
     (a publisher's data, taken as written) is parsed again by the stdlib with a hook that refuses them.
     Anything orjson refuses (bad UTF-8, lone surrogates, huge integers) goes to the stdlib too, which accepts
     it or says where it fails."""
-    try:
-        content = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        if classify is not None and classify(content) == "openapi":
-            return content
+    if classify is not None and (b'"openapi"' in data or b'"swagger"' in data):  # else it cannot be one
+        try:
+            content = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if classify(content) == "openapi":
+                return content
     text = decode(data, file)
     try:
         return json.loads(text, object_pairs_hook=_JsonObject(file, text))

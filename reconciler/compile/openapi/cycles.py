@@ -103,7 +103,7 @@ class CycleFinder:
 
 
 class ReferenceGraph:
-    """The referenced schemas of one compile: each resolved once, with the references it holds."""
+    """The referenced schemas of one compile, each resolved once."""
 
     def __init__(self, files: Files) -> None:
         self.files = files

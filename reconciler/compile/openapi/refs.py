@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from reconciler.errors import Diagnostic, InputError
-from reconciler.load import Document, LocatedDict, display_path, key_location, locate, read_documents
+from reconciler.load import Document, LocatedDict, display_path, key_location, read_documents
 from reconciler.load.json_positions import JsonPositions
 from reconciler.model import SourceLocation
 
@@ -53,14 +53,7 @@ class SourceFile:
 
     def locate(self, pointer: Pointer | tuple[str | int, ...]) -> SourceLocation:
         """Where the node at `pointer` was written (its key, or item), as exactly as the file allows."""
-        content = self.document.content
-        if isinstance(content, LocatedDict) or self.document.path.suffix != ".json":
-            return locate(self.file, content, _typed(content, pointer))
-        positions = self._positions()
-        found = positions.locate(_typed(content, pointer)) if positions is not None else None
-        if found is not None:
-            return SourceLocation(self.file, *found)
-        return self.document.locate(*_typed(content, pointer))
+        return self.document.locate(*_typed(self.document.content, pointer))
 
     def ref_location(self, node: Any, ref: str) -> SourceLocation:
         """Where the `$ref` of `node` (a mapping of this file) was written."""
