@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
@@ -13,7 +14,7 @@ import jsonschema_rs
 
 from reconciler.config import Limits
 from reconciler.errors import Diagnostic
-from reconciler.model import Tool
+from reconciler.model import JSON_SCHEMA_DIALECT, Tool
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CONTEXT_PATH = re.compile(r"^conversation(\.[A-Za-z0-9_-]+)+$")
@@ -113,12 +114,43 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _has_bad_pattern(schema: Any) -> bool:
+    """Whether a `pattern` value or `patternProperties` key anywhere in `schema` fails to compile.
+
+    jsonschema-rs's meta-check leaves out the `regex` format, which jsonschema's `check_schema` (and the API)
+    holds them to; this finds the schemas that need the exact check. A `pattern` inside an example can make it
+    ask needlessly, never wrongly: `check_schema` decides."""
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if isinstance(pattern, str) and not _compiles(pattern):
+                return True
+            named = node.get("patternProperties")
+            if isinstance(named, dict) and not all(_compiles(key) for key in named):
+                return True
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
 def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
     schema = dict(tool.schema)
     try:
         # jsonschema's check_schema costs ~3 ms a schema; jsonschema-rs's meta-check ~3 µs. Only a schema that
         # fails it pays for jsonschema's error, whose path we can point at.
-        if not jsonschema_rs.meta.is_valid({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}):
+        if not jsonschema_rs.meta.is_valid({"$schema": JSON_SCHEMA_DIALECT, **schema}) or _has_bad_pattern(schema):
             jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         path = ".".join(str(p) for p in exc.absolute_path)

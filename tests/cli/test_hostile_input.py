@@ -78,6 +78,18 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
         "tools.d/a.yaml:7",
         ["not valid JSON Schema"],
     ),
+    (  # jsonschema-rs's meta-check alone lets a broken regular expression through
+        "invalid-regex-pattern",
+        {"a.yaml": GOOD + 'schema:\n  type: object\n  properties:\n    q: {type: string, pattern: "(["}\n'},
+        "tools.d/a.yaml:7",
+        ["not valid JSON Schema", "'([' is not a 'regex'"],
+    ),
+    (
+        "invalid-regex-pattern-property",
+        {"a.yaml": GOOD + 'schema:\n  type: object\n  patternProperties:\n    "(?<x>a)": {type: string}\n'},
+        "tools.d/a.yaml:6",
+        ["not valid JSON Schema"],
+    ),
     (
         "list-for-mapping",
         {"a.yaml": GOOD + "labels: [team, commerce]\n"},
