@@ -14,6 +14,7 @@ gateway needs, nor the other way round.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ class RetryPolicy:
     max_attempts: int = 5
     """Attempts per call that may fail (5xx, network, a 401), the first included; 429s are counted apart."""
     max_rate_limited: int = 10
-    """429 answers waited out per call; the next one fails the call."""
+    """429 answers waited out per call; one more fails the call."""
     max_retry_after: float = 60.0
     """The longest `Retry-After` honoured; a longer one is cut to this."""
     backoff_initial: float = 0.5
@@ -70,11 +71,18 @@ def _reason(exc: BaseException | None) -> str:
 
 def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe: str) -> T:
     """Run `attempt` until it returns, a failure is not worth retrying, or the attempts run out."""
-    # wait_exponential + wait_random rather than wait_exponential_jitter, whose `initial` is deprecated in
-    # tenacity 9.2 and whose replacement does not exist in 8.x.
-    backoff = tenacity.wait_exponential(
-        multiplier=policy.backoff_initial, max=policy.backoff_max
-    ) + tenacity.wait_random(0, policy.jitter)
+    kinds: dict[int, bool] = {}  # attempt number → whether it was a 429 (the two are counted apart)
+
+    def tally(state: tenacity.RetryCallState) -> tuple[int, int]:
+        """Failed attempts and 429s so far. Both `stop` and `wait` ask, in an order tenacity 8 and 9 differ on,
+        so the count is kept by attempt number rather than bumped by whichever comes first."""
+        kinds[state.attempt_number] = isinstance(state.outcome and state.outcome.exception(), RateLimitedError)
+        limited = sum(kinds.values())
+        return len(kinds) - limited, limited
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        failed, limited = tally(state)
+        return failed >= policy.max_attempts or limited > policy.max_rate_limited
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -82,7 +90,10 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
             return 0.0
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             return min(exc.retry_after, policy.max_retry_after)
-        return float(backoff(state))
+        # exponential in this kind's own count: a 503 after six 429s waits 0.5 s, not the 10 s cap
+        failed, limited = tally(state)
+        count = limited if isinstance(exc, RateLimitedError) else failed
+        return min(policy.backoff_max, policy.backoff_initial * 2.0 ** (count - 1)) + random.uniform(0, policy.jitter)
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -94,14 +105,6 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
             state.attempt_number + 1,
             delay,
         )
-
-    outcomes: dict[int, bool] = {}  # attempt number → whether it was a 429
-
-    def stop(state: tenacity.RetryCallState) -> bool:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        outcomes[state.attempt_number] = isinstance(exc, RateLimitedError)
-        limited = sum(outcomes.values())
-        return limited >= policy.max_rate_limited or len(outcomes) - limited >= policy.max_attempts
 
     retrying = tenacity.Retrying(
         stop=stop,
@@ -121,7 +124,7 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
         elif not should_retry(exc):
             log.debug("retry: %s not retried: %s is final", describe, _reason(exc))
         else:
-            log.debug("retry: %s gave up after %d attempts (%s)", describe, len(outcomes), _reason(exc))
+            log.debug("retry: %s gave up after %d attempts (%s)", describe, len(kinds), _reason(exc))
         raise
 
 

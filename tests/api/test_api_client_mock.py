@@ -243,13 +243,15 @@ def test_a_429_on_a_create_is_retried_because_it_was_not_processed() -> None:
 
 
 def test_429_until_the_rate_limited_budget_runs_out() -> None:
-    script = Script(*(reply(429, None, retry_after="2") for _ in range(3)))
+    fake = FakeTime()
+    script = Script(*(reply(429, None, retry_after="2") for _ in range(4)))
     with pytest.raises(RateLimitedError) as caught:
-        make(script, FakeTime(), max_attempts=5, max_rate_limited=3).list_tools()
+        make(script, fake, max_attempts=5, max_rate_limited=3).list_tools()
     assert caught.value.retry_after == 2.0
     assert caught.value.status == 429
     assert "--parallelism" in str(caught.value)
-    assert len(script.requests) == 3
+    assert len(script.requests) == 4  # three waited out, the fourth fails the call
+    assert fake.sleeps == [2.0, 2.0, 2.0]
 
 
 def test_429s_do_not_use_up_the_attempts_that_failures_get() -> None:
@@ -264,25 +266,32 @@ def test_429s_do_not_use_up_the_attempts_that_failures_get() -> None:
     assert len(failing.requests) == 5
 
 
-@pytest.mark.parametrize(("status", "budget"), [(429, 10), (503, 5)])
-def test_the_default_budgets_are_the_ones_the_readme_gives(status: int, budget: int) -> None:
+@pytest.mark.parametrize(("status", "refusals_ridden_out"), [(429, 10), (503, 4)])
+def test_the_default_budgets_are_the_ones_the_readme_gives(status: int, refusals_ridden_out: int) -> None:
     """README: a call is tried at most 5 times, and 429s are waited out up to 10 times apart from those."""
     refusal = reply(status, None, retry_after="1") if status == 429 else reply(status)
-    ridden_out = Script(*([refusal] * (budget - 1)), page(["a"]))
+    ridden_out = Script(*([refusal] * refusals_ridden_out), page(["a"]))
     assert len(make(ridden_out, FakeTime()).list_tools()) == 1
-    exhausted = Script(*([refusal] * budget), page(["a"]))
+    exhausted = Script(*([refusal] * (refusals_ridden_out + 1)), page(["a"]))
     with pytest.raises(RateLimitedError if status == 429 else ServerError):
         make(exhausted, FakeTime()).list_tools()
-    assert len(exhausted.requests) == budget
+    assert len(exhausted.requests) == refusals_ridden_out + 1
+
+
+def test_a_failure_after_429s_backs_off_from_the_start() -> None:
+    fake = FakeTime()
+    limited = reply(429, None, retry_after="1")
+    script = Script(limited, limited, limited, limited, limited, limited, reply(503), reply(503), page(["a"]))
+    assert len(make(script, fake, jitter=0).list_tools()) == 1
+    assert fake.sleeps == [1.0] * 6 + [0.5, 1.0]  # the 503s' backoff counts 503s, not the 429s before them
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_gateway_errors_on_reads_are_retried_with_backoff(status: int) -> None:
     fake = FakeTime()
     script = Script(reply(status), reply(status), page(["a"]))
-    assert len(make(script, fake).list_tools()) == 1
-    assert len(fake.sleeps) == 2
-    assert 0 < fake.sleeps[0] < fake.sleeps[1] + 0.5
+    assert len(make(script, fake, jitter=0).list_tools()) == 1
+    assert fake.sleeps == [0.5, 1.0]
 
 
 def test_500_is_not_retried() -> None:
