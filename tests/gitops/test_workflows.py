@@ -159,9 +159,13 @@ def test_ci_runs_the_tests_on_push_and_pull_request() -> None:
     assert {"push", "pull_request"} <= set(triggers(workflow))
     assert workflow["permissions"] == {"contents": "read"}
     test = find_step(workflow, "Test")
-    assert test["run"].strip() == "python -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest"
-    setup = [s for s in workflow["jobs"]["test"]["steps"] if s.get("uses") == "actions/setup-python@v5"]
-    assert setup[0]["with"]["python-version"] == "3.11"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert test["run"].strip() == "bash .ci/run"  # the same command the README gives for the tests
+    assert "```sh\nbash .ci/run\n```" in readme
+    job = workflow["jobs"]["test"]
+    setup = [s for s in job["steps"] if s.get("uses") == "actions/setup-python@v5"]
+    assert setup[0]["with"]["python-version"] == "${{ matrix.python }}"
+    assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11"]  # README: Python >= 3.10
 
 
 def test_ci_smoke_tests_the_composite_action() -> None:
