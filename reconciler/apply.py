@@ -35,7 +35,8 @@ Status = Literal["ok", "failed", "not_attempted"]
 
 HALTING = (AuthenticationError, PermissionDeniedError)
 """Refusals that every later write would meet too (the credentials, or the client's role): after one, the
-changes not yet started are held back instead of being sent to be refused one by one."""
+changes not yet started are held back instead of being sent to be refused one by one (those already sent,
+at most `parallelism`, finish)."""
 
 
 class ToolsApi(Protocol):
@@ -136,8 +137,10 @@ def _run(
         notify(outcome)
         return outcome
 
+    # the first write goes alone: a client that may not write at all is refused once, not `parallelism` times
+    outcomes = [execute(changes[0])]
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        return list(pool.map(execute, changes))
+        return outcomes + list(pool.map(execute, changes[1:]))
 
 
 def _execute(change: Change, api: ToolsApi) -> tuple[Outcome, ApiError | None]:

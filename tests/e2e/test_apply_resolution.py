@@ -166,7 +166,7 @@ def test_a_refusal_every_write_would_meet_holds_back_the_writes_not_yet_sent(ref
             plan = plan_for(reader, [item for i in range(4) for item in desired(name=f"tool_{i}")])
         writer = client_for(running, **({} if refusal == "missing scope" else {"GENESYS_CLOUD_ACCESS_TOKEN": "stale"}))
         with writer:
-            report = apply_plan(plan, writer, parallelism=1)
+            report = apply_plan(plan, writer, parallelism=4)
         assert [o.status for o in report.outcomes] == ["failed"] + ["not_attempted"] * 3
         status = 403 if refusal == "missing scope" else 401
         assert all(o.error == f"held back: the API refused create tool_0 ({status})" for o in report.not_attempted)

@@ -41,8 +41,9 @@ def test_plan_apply_plan_converges(repo: Path, run: Run, emulator: RunningEmulat
 def test_apply_through_faults_lands_each_tool_exactly_once(
     repo: Path, run: Run, start_emulator: Callable[..., RunningEmulator], seed: int
 ) -> None:
-    """15% 429, 10% 5xx and 10% answers lost after the write was committed: one apply still converges."""
-    emulator = start_emulator(fault_429=0.15, fault_5xx=0.10, fault_drop_after_commit=0.10, seed=seed)
+    """15% 429, 10% 5xx and 20% answers lost after the write was committed: one apply still converges.
+    (At 20%, 30 committed writes all keep their answers once in 800 runs; at 10% it was once in 24.)"""
+    emulator = start_emulator(fault_429=0.15, fault_5xx=0.10, fault_drop_after_commit=0.20, seed=seed)
     write_tools(repo / "tools.d", 30)
     result = run("apply", "--auto-approve", "--parallelism", "8")
     assert result.code == 0, result.err
@@ -174,7 +175,7 @@ def test_a_read_only_client_plans_and_its_apply_is_refused_naming_the_scope(
     planned = run("plan", "--detailed-exitcode")
     assert planned.code == 2, planned.err
     assert "Plan: 5 to add, 0 to change, 0 to destroy." in planned.out
-    refused = run("apply", "--auto-approve", "--parallelism", "1")
+    refused = run("apply", "--auto-approve")  # at the default parallelism of 4
     assert refused.code == 1
     assert "the OAuth client needs the `ai:tool:write` scope" in refused.err
     assert "apply finished with 1 failed and 4 not attempted of 5 changes" in refused.err
