@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.cli import main
+from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +19,17 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith(("GENESYS_CLOUD_", "GENESYSCLOUD_", "TOOLS_BASE_URL")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[..., RunningEmulator]]:
+    """Starts loopback emulators (port 0, settings as EmulatorConfig's) that stop at the end of the test."""
+    with contextlib.ExitStack() as stack:
+
+        def _start(**settings: Any) -> RunningEmulator:
+            return stack.enter_context(run_emulator(EmulatorConfig(**settings)))
+
+        yield _start
 
 
 @pytest.fixture

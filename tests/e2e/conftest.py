@@ -1,29 +1,30 @@
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.api import RetryPolicy, ToolsClient, resolve_target
+from reconciler.emulator import RunningEmulator
 
 
 @pytest.fixture
-def start_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., RunningEmulator]]:
+def start_emulator(
+    start: Callable[..., RunningEmulator], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., RunningEmulator]:
     """Starts loopback emulators that the CLI targets through the URL override (as a real org would be)."""
-    with contextlib.ExitStack() as stack:
 
-        def start(**settings: Any) -> RunningEmulator:
-            running = stack.enter_context(run_emulator(EmulatorConfig(**settings)))
-            monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
-            monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "e2e-token")
-            return running
+    def start_targeted(**settings: Any) -> RunningEmulator:
+        running = start(**settings)
+        monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
+        monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "e2e-token")
+        return running
 
-        yield start
+    return start_targeted
 
 
 @pytest.fixture
@@ -63,3 +64,11 @@ def _run_cli(argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> subpr
         timeout=120,
         check=False,
     )
+
+
+def client_for(emulator: RunningEmulator, **credentials: str) -> ToolsClient:
+    """A client of `emulator` (a static token unless `credentials` are given) whose retries barely wait."""
+    environ = {"GENESYS_CLOUD_API_URL": emulator.url, **(credentials or {"GENESYS_CLOUD_ACCESS_TOKEN": "t"})}
+    target = resolve_target(environ)
+    assert target is not None
+    return ToolsClient(target, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01))

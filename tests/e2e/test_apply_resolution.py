@@ -7,26 +7,20 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RetryPolicy, ToolsClient, resolve_target
+from reconciler.api import ToolsClient
 from reconciler.apply import MAX_ATTEMPTS, apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from reconciler.emulator.config import READ_SCOPE
 from reconciler.model import SourceLocation, Tool
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan
 
+from .conftest import client_for
+
 
 @pytest.fixture
 def emulator() -> Iterator[RunningEmulator]:
     with run_emulator(EmulatorConfig()) as running:
         yield running
-
-
-def client_for(emulator: RunningEmulator, **credentials: str) -> ToolsClient:
-    target = resolve_target(
-        {"GENESYS_CLOUD_API_URL": emulator.url, **(credentials or {"GENESYS_CLOUD_ACCESS_TOKEN": "t"})}
-    )
-    assert target is not None
-    return ToolsClient(target, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01))
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ def test_export_refuses_to_overwrite_and_json_lists_the_registry(
 ) -> None:
     (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND)
     assert run("apply", "--auto-approve").code == 0
-    emulator.registry.put_raw(
+    by_hand = emulator.registry.put_raw(
         {
             "name": "by_hand",
             "description": "d",
@@ -122,7 +122,7 @@ def test_export_refuses_to_overwrite_and_json_lists_the_registry(
     assert summary["lookup"]["managed"] is True
     assert summary["by_hand"] == {
         "name": "by_hand",
-        "id": summary["by_hand"]["id"],
+        "id": by_hand["id"],
         "version": 1,
         "status": "active",
         "managed": False,

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.api import RetryPolicy, ToolsClient, resolve_target
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from reconciler.errors import ApiError
 from reconciler.model import RateLimit, SourceLocation, Tool
 from reconciler.plan import DesiredTool, PlanOptions, compute_plan, desired_payload, live_input
+
+from .conftest import client_for
 
 NAMES = [f"tool_{i}" for i in range(8)]
 
@@ -82,12 +83,6 @@ def seed_live(emulator: RunningEmulator, live: dict[str, tuple[str, dict[str, An
 def emulator() -> Iterator[RunningEmulator]:
     with run_emulator(EmulatorConfig(seed=3)) as running:
         yield running
-
-
-def client_for(emulator: RunningEmulator) -> ToolsClient:
-    target = resolve_target({"GENESYS_CLOUD_API_URL": emulator.url, "GENESYS_CLOUD_ACCESS_TOKEN": "property"})
-    assert target is not None
-    return ToolsClient(target, retry=RetryPolicy(max_retry_after=0.01, backoff_initial=0.001, backoff_max=0.01))
 
 
 def snapshot(tools: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

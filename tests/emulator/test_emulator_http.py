@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.emulator import EmulatorConfig, RunningEmulator
 from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE
 
 TOOLS = "/api/v2/ai/assistant/tools"
 Start = Callable[..., RunningEmulator]
 RATE_HEADERS = ("inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset")
-
-
-@pytest.fixture
-def start() -> Iterator[Start]:
-    with contextlib.ExitStack() as stack:
-        yield lambda **settings: stack.enter_context(run_emulator(EmulatorConfig(**settings)))
 
 
 def tool_input(name: str) -> dict[str, Any]:
