@@ -7,12 +7,13 @@ A schema simple enough for the shorthand is written as `parameters`; anything ri
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.compile import OWNER_LABEL, OWNERSHIP_LABELS, PROTECTED_LABEL
 from reconciler.plan import live_input
+from reconciler.plan.render import secret_pattern
 
 PARAMETER_KEYS = frozenset(
     {
@@ -84,8 +85,10 @@ def tool_document(live: Mapping[str, Any], sensitive: Mapping[str, str] = {}) ->
         document["protected"] = True
     if payload.get("request"):
         document["request"] = payload["request"]
-    secrets = sorted(((n, v) for n, v in sensitive.items() if len(v) >= MIN_SECRET_LENGTH), key=lambda i: -len(i[1]))
-    written: dict[str, Any] = _map_strings(document, lambda text: _for_file(text, secrets))
+    secrets = {value: name for name, value in sensitive.items() if len(value) >= MIN_SECRET_LENGTH}
+    pattern = secret_pattern([*secrets, "${"])
+    assert pattern is not None  # "${" is always in it
+    written: dict[str, Any] = _map_strings(document, lambda text: _for_file(text, pattern, secrets))
     return written
 
 
@@ -120,13 +123,11 @@ MIN_SECRET_LENGTH = 6
 """Shorter values would be replaced wherever those few characters happen to occur."""
 
 
-def _for_file(text: str, secrets: Sequence[tuple[str, str]]) -> str:
-    """`${` escaped (the loader would read it as a variable), then each secret value replaced by its variable:
-    the secret stays out of git, and loading the file puts it back."""
-    text = text.replace("${", "$${")
-    for name, secret in secrets:
-        text = text.replace(secret, "${" + name + "}")
-    return text
+def _for_file(text: str, pattern: re.Pattern[str], secrets: Mapping[str, str]) -> str:
+    """Each secret value replaced by its variable (the secret stays out of git, and loading the file puts it
+    back), and every other `${` escaped (the loader would read it as a variable). One pass, longest match
+    first: a secret that holds `${` is still found, and no replacement is searched again for a secret."""
+    return pattern.sub(lambda found: "$${" if found[0] == "${" else "${" + secrets[found[0]] + "}", text)
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:

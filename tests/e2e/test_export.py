@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from reconciler.emulator import RunningEmulator
+from reconciler.export import tool_document
+from reconciler.load.interpolate import interpolate
 
 Run = Callable[..., Any]
 
@@ -133,3 +137,30 @@ def test_export_refuses_to_overwrite_and_json_lists_the_registry(
     assert sorted(p.name for p in (repo / "adopt").iterdir()) == ["by_hand.yaml", "lookup.yaml"]
     adoption = run("plan", "adopt", "--format", "json")
     assert json.loads(adoption.out)["summary"]["adopt"] == 1
+
+
+@pytest.mark.parametrize(
+    "sensitive",
+    [
+        {"PARTNER_KEY": "k3y-with-${brace"},  # a secret that holds `${`
+        {"SHORT_ONE": "abcdef", "LONGER_ONE": "xxabcdefxx"},  # one secret inside another
+        {"LONG_SECRET": "s3cret-value-long", "OTHER_SECRET": "ONG_SECRET"},  # one inside the other's name
+    ],
+)
+def test_exported_files_hold_no_secret_and_load_back_to_the_live_values(sensitive: dict[str, str]) -> None:
+    live = {
+        "id": "t1",
+        "name": "partner",
+        "description": "Calls ${literal} with " + " and ".join(sensitive.values()),
+        "executionEndpoint": "https://tools.example.com/x?key=" + next(iter(sensitive.values())),
+        "schema": {"type": "object", "properties": {}},
+    }
+    document = tool_document(live, sensitive)
+    written = yaml.safe_dump(document)
+    # what the file says once escapes are read, apart from the variables' names, which may hold anything
+    references = re.sub(r"\$\{[A-Z_]+\}", "", written).replace("$${", "${")
+    assert not any(value in references for value in sensitive.values())
+    diagnostics: list[Any] = []
+    loaded = interpolate(yaml.safe_load(written), "partner.yaml", sensitive, diagnostics, {})
+    assert diagnostics == []
+    assert (loaded["description"], loaded["endpoint"]) == (live["description"], live["executionEndpoint"])

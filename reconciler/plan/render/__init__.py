@@ -7,7 +7,7 @@ anything. `redact` holds the values of sensitive variables: every occurrence in 
 
 from __future__ import annotations
 
-from reconciler.plan.render._redact import REDACTED, redact
+from reconciler.plan.render._redact import REDACTED, redact, secret_pattern
 from reconciler.plan.render.json_format import plan_to_json, render_json
 from reconciler.plan.render.markdown import COMMENT_LIMIT, MARKER, render_markdown
 from reconciler.plan.render.text import render_text
@@ -21,4 +21,5 @@ __all__ = [
     "render_json",
     "render_markdown",
     "render_text",
+    "secret_pattern",
 ]

@@ -14,6 +14,7 @@ def test_public_names_do_not_drift() -> None:
         "render_json",
         "render_markdown",
         "render_text",
+        "secret_pattern",
     }
     assert render.MARKER == "<!-- reconciler-plan -->"
     assert render.COMMENT_LIMIT == 65_536
