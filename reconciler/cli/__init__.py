@@ -29,8 +29,15 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
         logger = logging.getLogger("reconciler")
+        previous = logger.level
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
+
+        def restore() -> None:  # `main` may run again in this process (tests do): leave no handler behind
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+
+        ctx.call_on_close(restore)
 
 
 def _register() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -86,3 +87,12 @@ def test_a_missing_directory_is_a_clear_error(repo: Path, run: Callable[..., Any
     result = run("validate", "nowhere")
     assert result.code == 1
     assert "nowhere:1:1: error: no such directory" in result.output
+
+
+def test_debug_logging_ends_with_its_run(repo: Path, run: Callable[..., Any]) -> None:
+    """`main` may run many times in one process: --debug must not leave a handler or the DEBUG level behind."""
+    logger = logging.getLogger("reconciler")
+    handlers, level = list(logger.handlers), logger.level
+    for _ in range(3):
+        assert run("--debug", "validate").code == 0
+    assert (logger.handlers, logger.level) == (handlers, level)
