@@ -12,7 +12,6 @@ from jsonschema.exceptions import SchemaError
 from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
 
 INPUT_FIELDS = ("name", "description", "schema", "executionEndpoint", "request", "context", "rateLimit", "labels")
-SERVER_FIELDS = ("id", "version", "status", "dateCreated", "dateModified", "selfUri")
 PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 ENDPOINT_PATTERN = r"^https?://[^\x00-\x20/?#]+([/?#][^\x00-\x20]*)?$"
 """An absolute http(s) URL without spaces or control characters; the OpenAPI description publishes the same
@@ -159,7 +158,6 @@ __all__ = [
     "ENDPOINT_PATTERN",
     "INPUT_FIELDS",
     "PARAMETER_TYPES",
-    "SERVER_FIELDS",
     "Problem",
     "check_tool_input",
     "normalize_tool_input",

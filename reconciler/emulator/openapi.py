@@ -11,9 +11,8 @@ from typing import Any
 
 from reconciler.emulator.capabilities import ENDPOINT_PATTERN, PARAMETER_TYPES
 from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.registry import TOOLS_PATH
 from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
-
-TOOLS_PATH = "/api/v2/ai/assistant/tools"
 
 _REF = "#/components"
 
