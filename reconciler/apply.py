@@ -194,8 +194,10 @@ def _create(change: Change, api: ToolsApi) -> Outcome:
             # Never create blindly after a lost answer: look for the tool by name first.
             existing = api.find_by_name(change.name)
             settled = _settle(change, existing, exc, "created; the answer was lost and the tool found by name")
-            if settled or existing is not None:
-                return settled or _failed(change, exc, "a different tool of this name appeared in the registry")
+            if settled:
+                return settled
+            if existing is not None:
+                return _failed(change, exc, "a different tool of this name appeared in the registry; plan again")
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to create it")
 
 
@@ -219,8 +221,10 @@ def _update(change: Change, api: ToolsApi) -> Outcome:
                 raise
             current = api.get_tool(change.id)
             settled = _settle(change, current, exc, "updated; the answer was lost and the result read back")
-            if settled or current.get("version") != change.live_version:
-                return settled or _failed(change, exc, "changed in the registry while it was being updated")
+            if settled:
+                return settled
+            if current.get("version") != change.live_version:
+                return _failed(change, exc, "changed in the registry while it was being updated; plan again")
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to update it")
 
 
