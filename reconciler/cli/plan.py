@@ -38,7 +38,8 @@ def plan_command(
     unknown = sorted(set(tools) - {tool.name for tool in state.tools})
     with connect(output, state.config.root) as session:
         live = session.client.list_tools()
-        missing = [name for name in unknown if name not in {str(t.get("name")) for t in live}]
+        live_names = {str(t.get("name")) for t in live}
+        missing = [name for name in unknown if name not in live_names]
         if missing:
             raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
         plan = plan_for(state, live, session.target, prune=not no_prune, only=tools)

@@ -54,10 +54,12 @@ def save_plan(
 
 
 def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, Any]]:
-    """The plan and its settings (managed_by, mass_delete_share); PlanError for a file that is not one."""
+    """The plan and its settings (managed_by, mass_delete_share, and the sensitive values it was filled with);
+    PlanError for a file that is not one."""
     try:
-        raw = text = path.read_text(encoding="utf-8")
-        missing = sorted({name for name in _PLACEHOLDER.findall(text) if name not in environ})
+        text = path.read_text(encoding="utf-8")
+        placeholders = set(_PLACEHOLDER.findall(text))
+        missing = sorted(name for name in placeholders if name not in environ)
         if missing:
             raise PlanError(
                 f"{path}: the plan needs the sensitive variables {', '.join(missing)}; set them and apply again"
@@ -86,7 +88,7 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
     settings = {
         "managed_by": data.get("managed_by", "reconciler"),
         "mass_delete_share": data.get("mass_delete_share", 0.25),
-        "sensitive_values": sorted({environ[name] for name in _PLACEHOLDER.findall(raw)}),
+        "sensitive_values": sorted({environ[name] for name in placeholders}),
     }
     return plan, settings
 
