@@ -33,6 +33,44 @@ class RateLimit:
 
 ToolOrigin = Literal["definition", "openapi"]
 
+DEFAULT_TIMEOUT = 5.0
+"""Seconds one call of a tool may take, retries included, when the tool sets no `timeout`."""
+
+
+class Secret(str):
+    """A credential's value: a `str` for the code that sends it, `(sensitive)` wherever it is shown."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'(sensitive)'"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityScheme:
+    """One security scheme of an OpenAPI description, as the runtime applies it.
+
+    `kind` is `apiKey` (sent as `parameter` in `location`: header, query or cookie), `basic` (the credential is
+    `user:password`) or `bearer` (HTTP bearer, and OAuth 2 / OpenID Connect, whose credential is a token)."""
+
+    name: str
+    kind: Literal["apiKey", "basic", "bearer"]
+    location: Literal["header", "query", "cookie"] = "header"
+    parameter: str = "Authorization"
+
+
+@dataclass(frozen=True)
+class Security:
+    """An operation's security requirement: any one of `alternatives`, each needing all of its schemes (an empty
+    alternative: no credentials needed). `credentials` are the source's values by scheme name; they are never
+    part of a payload, a plan or a digest. `location`: where the requirement is written."""
+
+    alternatives: tuple[tuple[SecurityScheme, ...], ...]
+    credentials: Mapping[str, Secret]
+    location: SourceLocation
+    unsupported: tuple[str, ...] = ()
+    """Schemes the runtime cannot fill (e.g. mutualTLS, HTTP digest), by name."""
+
 
 @dataclass(frozen=True)
 class Tool:
@@ -57,6 +95,10 @@ class Tool:
     origin: ToolOrigin = "definition"
     schema_is_user_written: bool = False
     field_locations: Mapping[str, SourceLocation] = field(default_factory=dict)
+    timeout: float | None = None
+    """Seconds one call may take, retries included (1-60); None: DEFAULT_TIMEOUT. Not a field of the registry."""
+    security: Security | None = None
+    """The OpenAPI operation's security requirement, for the runtime; None when it has none."""
 
     def location_of(self, field_name: str) -> SourceLocation:
         """Where `field_name` (or its closest written parent) was written, else the tool itself."""
@@ -78,10 +120,14 @@ class SkippedOperation:
 
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "JSON",
     "JSON_SCHEMA_DIALECT",
     "NAME_PATTERN",
     "RateLimit",
+    "Secret",
+    "Security",
+    "SecurityScheme",
     "SkippedOperation",
     "SourceLocation",
     "Tool",

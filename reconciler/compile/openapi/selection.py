@@ -127,6 +127,7 @@ class ToolSettings:
     description: str | None
     override_context: tuple[str, ...] = ()
     """The context entries the operation's own override names (a typo there deserves a warning)."""
+    timeout: float | None = None
 
 
 def tool_settings(settings: Settings, override: Mapping[str, Any] | None) -> ToolSettings:
@@ -150,6 +151,7 @@ def tool_settings(settings: Settings, override: Mapping[str, Any] | None) -> Too
         name=name if isinstance(name, str) and name else None,
         description=description if isinstance(description, str) and description.strip() else None,
         override_context=tuple(str(k) for k in _mapping(override.get("context"))),
+        timeout=_seconds(override.get("timeout", defaults.get("timeout"))),
     )
 
 
@@ -163,6 +165,10 @@ def _strings(value: Any) -> tuple[str, ...] | None:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _int(value: Any) -> int | None:

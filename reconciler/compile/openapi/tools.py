@@ -113,6 +113,7 @@ class ToolBuilder:
             origin="openapi",
             schema_is_user_written=False,
             field_locations=plan.field_locations,
+            timeout=plan.settings.timeout,
         )
 
     def _fit(self, operation: Operation, visible: list[tuple[str, Input]]) -> list[tuple[str, Input]]:
