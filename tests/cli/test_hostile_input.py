@@ -64,7 +64,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
         ["duplicate tool name 'ok_tool'", "tools.d/a.yaml:1"],
     ),
     ("alias-bomb", {"a.yaml": _alias_bomb()}, "tools.d/a.yaml:", ["aliases expand past"]),
-    ("deep-nesting", {"a.yaml": _deep_nesting()}, "tools.d/a.yaml:4", ["nesting deeper than"]),
+    # refused by our depth check or, in newer PyYAML, by the parser itself: either names the nesting
+    ("deep-nesting", {"a.yaml": _deep_nesting()}, "tools.d/a.yaml:4", ["nesting"]),
     (
         "unset-variable",
         {"a.yaml": _tool(endpoint="${NOT_SET_ANYWHERE}/x")},
@@ -82,7 +83,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
         "invalid-regex-pattern",
         {"a.yaml": GOOD + 'schema:\n  type: object\n  properties:\n    q: {type: string, pattern: "(["}\n'},
         "tools.d/a.yaml:7",
-        ["not valid JSON Schema", "'([' is not a 'regex'"],
+        ["not valid JSON Schema", "'(['"],
     ),
     (
         "invalid-regex-pattern-property",
