@@ -1,0 +1,104 @@
+"""The arguments a tool runs with: the model's, checked against the tool's schema, plus its context parameters
+filled from the conversation state.
+
+A context parameter (`context: {user_id: conversation.user_id}`) is hidden from the model and read from the
+state at its path; a value the model supplies for one is refused, so a model cannot act as another user.
+Messages name parameters and schema rules, never the values (they may be personal data or secrets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+
+from reconciler.model import Tool
+from reconciler.runtime.invocation import Invocation, ToolError
+
+_SHOWN_NAME = 64
+
+
+def conversation_state(invocation: Invocation) -> dict[str, Any]:
+    """The state context paths read: `conversation`, with `id` and `user_id` from the top-level fields."""
+    state = dict(invocation.conversation or {})
+    if invocation.conversation_id is not None:
+        state["id"] = invocation.conversation_id
+    if invocation.user_id is not None:
+        state["user_id"] = invocation.user_id
+    return state
+
+
+def context_values(tool: Tool, state: Mapping[str, Any]) -> dict[str, Any]:
+    """Each context parameter's value, read at its path (`conversation.a.b` → state["a"]["b"])."""
+    values: dict[str, Any] = {}
+    for name, path in tool.context.items():
+        node: Any = state
+        for part in path.split(".")[1:]:
+            if not isinstance(node, Mapping) or part not in node:
+                raise ToolError(
+                    "INVALID_PAYLOAD",
+                    f"context parameter {name!r} of {tool.name} reads {path}, which the conversation state does "
+                    "not hold",
+                )
+            node = node[part]
+        values[name] = node
+    return values
+
+
+class ArgumentChecker:
+    """Checks the model's arguments of one tool; built once per tool (compiling a schema is the costly part)."""
+
+    def __init__(self, tool: Tool) -> None:
+        self.tool = tool
+        schema = dict(tool.schema)
+        self._fast = jsonschema_rs.validator_for(schema)
+        self._schema = schema
+
+    def check(self, arguments: Mapping[str, Any]) -> None:
+        taken = sorted(name for name in arguments if name in self.tool.context)
+        if taken:
+            raise ToolError(
+                "INVALID_ARGUMENTS",
+                f"{_names(taken)} of {self.tool.name} {'is' if len(taken) == 1 else 'are'} filled from the "
+                "conversation state; the model may not set "
+                f"{'it' if len(taken) == 1 else 'them'}",
+            )
+        if self._fast.is_valid(arguments):
+            return
+        # Only a refused call pays for jsonschema's detailed errors, which carry the rule that failed.
+        validator = jsonschema.Draft202012Validator(self._schema)
+        problems = sorted({_problem(error) for error in validator.iter_errors(dict(arguments))})
+        if not problems:
+            problems = ["they do not match its schema"]
+        raise ToolError("INVALID_ARGUMENTS", f"invalid arguments for {self.tool.name}: " + "; ".join(problems[:5]))
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(name[:_SHOWN_NAME]) for name in names[:5])
+    return f"argument{'s' if len(names) > 1 else ''} {shown}"
+
+
+def _problem(error: jsonschema.ValidationError) -> str:
+    """What is wrong, by place and rule: `error.message` would quote the value."""
+    where = "/".join(str(part)[:_SHOWN_NAME] for part in error.absolute_path)
+    subject = f"argument {where!r}" if where else "the arguments"
+    rule = error.validator
+    expected: Any = error.validator_value
+    if rule == "required" and isinstance(error.instance, dict) and isinstance(expected, list):
+        missing = [name for name in expected if name not in error.instance]
+        return f"{subject}: missing required {_names(missing)}"
+    if rule == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+        return f"{subject}: unknown {_names(sorted(set(error.instance) - known))}"
+    if rule == "type":
+        return f"{subject}: must be of type {' or '.join(expected) if isinstance(expected, list) else expected}"
+    if rule in ("enum", "const"):
+        return f"{subject}: not one of the allowed values"
+    if rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength"):
+        return f"{subject}: breaks {rule} {expected}"
+    return f"{subject}: does not meet the schema's {rule!r} rule"
+
+
+__all__ = ["ArgumentChecker", "context_values", "conversation_state"]

@@ -1,0 +1,193 @@
+"""A tool's arguments → the HTTP request its request binding describes (DESIGN §3: the `request` of a tool).
+
+    {"method": "PUT", "url": "https://api.example.com/orders/{id}",
+     "parameters": {"id": {"in": "path", "name": "id"}, "note": {"in": "body", "name": "note"}, ...},
+     "content_type": "application/json"}
+
+Each argument goes where its binding says, under its original name (a parameter renamed to stay unique, like
+`query_id`, is sent as `id`). Path, query and cookie values are percent-encoded by their style (`styles`); a
+header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
+ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
+(arrays as repeated fields, objects as JSON text), multipart (one part a property; binary-format strings as
+files, objects as JSON parts), and any other media type as the string given (or its JSON).
+
+The result is plain data (`UpstreamRequest`); sending it is the runtime's job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.model import Tool
+from reconciler.runtime import styles
+from reconciler.runtime.invocation import ToolError
+
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"))
+_HEADER_SAFE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+
+
+@dataclass
+class UpstreamRequest:
+    method: str
+    url: str
+    """The full URL, query included, percent-encoded: it holds argument values, so it is never shown."""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content: bytes | None = None
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method in IDEMPOTENT_METHODS
+
+
+def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
+    """The request for `arguments` (the model's, checked, plus the filled context parameters)."""
+    binding: Mapping[str, Any] = tool.request or {}
+    parameters: Mapping[str, Any] = binding.get("parameters") or {}
+    unknown = sorted(name for name in arguments if name not in parameters)
+    if unknown:
+        shown = ", ".join(repr(name[:64]) for name in unknown[:5])
+        raise ToolError("INVALID_ARGUMENTS", f"{tool.name} has no parameter {shown}")
+    method = str(binding.get("method", "GET")).upper()
+    url = str(binding.get("url", tool.endpoint))
+    query: list[str] = []
+    headers: list[tuple[str, str]] = []
+    cookies: list[str] = []
+    body: dict[str, Any] = {}
+    whole_body: tuple[bool, Any] = (False, None)
+    for argument, value in arguments.items():
+        place = parameters[argument]
+        location = place.get("in")
+        name = place.get("name", argument)
+        if location == "body":
+            if "name" in place:
+                body[name] = value
+            else:
+                whole_body = (True, value)
+            continue
+        if value is None:
+            continue  # an optional parameter given as null: left out
+        if location == "path":
+            url = url.replace("{" + name + "}", styles.path_segment(name, value, place))
+        elif location == "query":
+            query += styles.query_pairs(name, value, place)
+        elif location == "header":
+            text = styles.header_value(value, place)
+            if not _HEADER_SAFE.match(text) or text != text.strip(" \t"):
+                raise ToolError(
+                    "INVALID_ARGUMENTS",
+                    f"argument {argument!r} of {tool.name} goes in a header, which cannot carry control "
+                    "characters or spaces at its ends",
+                )
+            headers.append((name, text))
+        elif location == "cookie":
+            cookies += styles.cookie_pairs(name, value, place)
+    if "{" in url:
+        missing = [
+            p.get("name") for p in parameters.values() if p.get("in") == "path" and "{" + str(p.get("name")) in url
+        ]
+        if missing:
+            raise ToolError("INVALID_ARGUMENTS", f"{tool.name} needs its path parameter {str(missing[0])!r}")
+    if query:
+        url += ("&" if "?" in url else "?") + "&".join(query)
+    if cookies:
+        headers.append(("Cookie", "; ".join(cookies)))
+    request = UpstreamRequest(method, url, headers)
+    if body or whole_body[0]:
+        _body(request, tool, str(binding.get("content_type") or "application/json"), body, whole_body)
+    return request
+
+
+def forward_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
+    """A hand-written tool without a handler: POST its arguments (context filled) as JSON to its endpoint."""
+    return UpstreamRequest("POST", tool.endpoint, [("Content-Type", "application/json")], _json(dict(arguments)))
+
+
+def _body(
+    request: UpstreamRequest,
+    tool: Tool,
+    content_type: str,
+    fields: dict[str, Any],
+    whole_body: tuple[bool, Any],
+) -> None:
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    given, whole = whole_body
+    if media == "multipart/form-data":
+        _multipart(request, tool, fields if not given else {"body": whole})
+        return
+    request.headers.append(("Content-Type", content_type))
+    if media == "application/x-www-form-urlencoded":
+        pairs = fields if not given else (whole if isinstance(whole, dict) else {"body": whole})
+        request.content = _form(pairs).encode()
+    elif "json" in media or not given:
+        request.content = _json(whole if given else fields)
+    else:
+        request.content = whole.encode() if isinstance(whole, str) else _json(whole)
+
+
+def _form(fields: Mapping[str, Any]) -> str:
+    pieces: list[str] = []
+    for name, value in fields.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item is None:
+                continue
+            text = _json_text(item) if isinstance(item, (dict, list)) else styles.scalar(item)
+            pieces.append(f"{quote(name, safe='')}={quote(text, safe='')}")
+    return "&".join(pieces)
+
+
+def _multipart(request: UpstreamRequest, tool: Tool, fields: Mapping[str, Any]) -> None:
+    """multipart/form-data, written here: httpx makes a form-urlencoded body when no part is a file."""
+    properties = tool.schema.get("properties", {}) if isinstance(tool.schema, Mapping) else {}
+    arguments = {p.get("name"): argument for argument, p in ((tool.request or {}).get("parameters") or {}).items()}
+    boundary = secrets.token_hex(16)
+    chunks: list[bytes] = []
+    for name, value in fields.items():
+        schema = properties.get(arguments.get(name, name), {})
+        items = value if isinstance(value, list) and not _is_binary(schema) else [value]
+        for item in items:
+            if item is None:
+                continue
+            filename, media = None, None
+            if isinstance(item, str) and isinstance(schema, Mapping) and _is_binary(schema):
+                filename, media = name, str(schema.get("contentMediaType", "application/octet-stream"))
+                payload = item.encode()
+            elif isinstance(item, (dict, list)):
+                media, payload = "application/json", _json(item)
+            else:
+                payload = styles.scalar(item).encode()
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"'
+            if filename is not None:
+                head += f'; filename="{_quoted(filename)}"'
+            if media is not None:
+                head += f"\r\nContent-Type: {media}"
+            chunks.append(head.encode() + b"\r\n\r\n" + payload + b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    request.headers.append(("Content-Type", f"multipart/form-data; boundary={boundary}"))
+    request.content = b"".join(chunks)
+
+
+def _quoted(name: str) -> str:
+    """A field name inside quotes, escaped as browsers do (HTML's multipart/form-data encoding)."""
+    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _is_binary(schema: Mapping[str, Any]) -> bool:
+    return schema.get("format") in ("binary", "byte") or "contentMediaType" in schema or "contentEncoding" in schema
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(value: Any) -> bytes:
+    return _json_text(value).encode()
+
+
+__all__ = ["IDEMPOTENT_METHODS", "UpstreamRequest", "build_request", "forward_request"]

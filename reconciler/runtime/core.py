@@ -1,0 +1,225 @@
+"""The Runtime: runs one invocation of a compiled tool and says how it ended.
+
+    invoke(invocation)
+      ├─ the tool, by name                                   UNKNOWN_TOOL
+      ├─ context parameters from the conversation state     INVALID_PAYLOAD (state lacks the path)
+      ├─ the model's arguments against the tool's schema     INVALID_ARGUMENTS (nothing is sent)
+      └─ within the tool's timeout (retries included)        TOOL_EXECUTION_TIMEOUT
+           ├─ a registered handler                           EXECUTION_FAILURE when it raises
+           ├─ else the request binding (OpenAPI-derived)  ┐
+           └─ else a POST of the arguments to `endpoint`  ┴─ CIRCUIT_OPEN, UPSTREAM_ERROR (5xx, 4xx, unreachable)
+
+Retries only where repeating is safe: idempotent HTTP methods (on connection errors, 502, 503 and 504), and
+handlers that say so with an `idempotent = True` attribute; with exponential backoff, inside the timeout.
+The upstream's JSON answer is the output as received (text when it is not JSON). Nothing here logs or raises
+an argument value, a credential or a filled URL: messages name tools, parameters, hosts and statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from reconciler.model import DEFAULT_TIMEOUT, Tool
+from reconciler.runtime.arguments import ArgumentChecker, context_values, conversation_state
+from reconciler.runtime.binding import UpstreamRequest, build_request, forward_request
+from reconciler.runtime.breaker import BreakerPolicy, Breakers
+from reconciler.runtime.clock import Clock, SystemClock
+from reconciler.runtime.invocation import Invocation, Outcome, ToolError
+from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
+
+Handler = Callable[[dict[str, Any]], Any]
+"""A hand-written tool's code: called with the checked arguments and the filled context parameters; may be async."""
+
+log = logging.getLogger("reconciler.runtime")
+
+RETRIED_STATUSES = frozenset((502, 503, 504))
+MAX_ATTEMPTS = 3
+FIRST_BACKOFF = 0.05
+
+
+class Runtime:
+    """Runs invocations of `tools`. Use it as an async context manager, or call `aclose()`, to release the
+    upstream connections. Stateless apart from its breakers, so replicas need share nothing."""
+
+    def __init__(
+        self,
+        tools: list[Tool] | Mapping[str, Tool],
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        credentials: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        breaker: BreakerPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.tools: dict[str, Tool] = dict(tools) if isinstance(tools, Mapping) else {t.name: t for t in tools}
+        self.handlers = dict(handlers or {})
+        self.credentials = dict(credentials or {})
+        self.clock = clock or SystemClock()
+        self.breakers = Breakers(self.clock, breaker)
+        self._checkers: dict[str, ArgumentChecker] = {}
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def invoke(self, invocation: Invocation) -> Outcome:
+        start = self.clock.now()
+        upstream: list[int] = []  # the statuses the upstream answered, in order
+        try:
+            tool = self.tools.get(invocation.tool_name)
+            if tool is None:
+                raise ToolError("UNKNOWN_TOOL", f"no tool named {invocation.tool_name[:64]!r} is served here")
+            arguments = self._arguments(tool, invocation)
+            timeout = tool.timeout if tool.timeout is not None else DEFAULT_TIMEOUT
+            output = await self._within(timeout, tool, self._run(tool, arguments, upstream, timeout))
+            return Outcome("success", output, latency_ms=self._since(start), upstream_status=_last(upstream))
+        except ToolError as error:
+            status = error.upstream_status if error.upstream_status is not None else _last(upstream)
+            return Outcome("error", None, error.code, error.message, self._since(start), status)
+        except Exception as exc:  # a handler's own failure, or a bug: the type only, its text may hold values
+            log.warning("tool %s failed: %s", invocation.tool_name[:64], type(exc).__name__)
+            message = f"{invocation.tool_name[:64]} failed ({type(exc).__name__})"
+            return Outcome("error", None, "EXECUTION_FAILURE", message, self._since(start), _last(upstream))
+
+    def _since(self, start: float) -> float:
+        return (self.clock.now() - start) * 1000.0
+
+    def _arguments(self, tool: Tool, invocation: Invocation) -> dict[str, Any]:
+        checker = self._checkers.get(tool.name)
+        if checker is None:
+            checker = self._checkers[tool.name] = ArgumentChecker(tool)
+        checker.check(invocation.parameters)
+        filled = context_values(tool, conversation_state(invocation)) if tool.context else {}
+        return {**invocation.parameters, **filled}
+
+    async def _within(self, seconds: float, tool: Tool, work: Awaitable[Any]) -> Any:
+        """`work`'s result, or TOOL_EXECUTION_TIMEOUT once `seconds` have passed on the clock (work cancelled)."""
+        task = asyncio.ensure_future(work)
+        timer = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait((task, timer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            timer.cancel()
+        if task.cancelled() or not task.done():
+            raise ToolError("TOOL_EXECUTION_TIMEOUT", f"{tool.name} did not finish within {seconds:g} s")
+        return task.result()
+
+    async def _run(self, tool: Tool, arguments: dict[str, Any], upstream: list[int], timeout: float) -> Any:
+        handler = self.handlers.get(tool.name)
+        if handler is not None:
+            return await self._handle(tool, handler, arguments)
+        if tool.request is not None:
+            request = build_request(tool, arguments)
+            credentials = credentials_for(tool, self.credentials)
+            schemes = chosen_alternative(tool, credentials)
+            if schemes is None:
+                raise ToolError("EXECUTION_FAILURE", f"{tool.name} has no credentials for its security requirement")
+            apply_credentials(request, schemes, credentials)
+        else:
+            request = forward_request(tool, arguments)
+        return await self._send(tool, request, upstream, timeout)
+
+    async def _handle(self, tool: Tool, handler: Handler, arguments: dict[str, Any]) -> Any:
+        attempts = MAX_ATTEMPTS if getattr(handler, "idempotent", False) is True else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                if inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+                    getattr(handler, "__call__", None)  # noqa: B004 (a callable object's async __call__)
+                ):
+                    return await handler(arguments)
+                result = await asyncio.to_thread(handler, arguments)
+                return await result if inspect.isawaitable(result) else result
+            except ToolError:
+                raise
+            except Exception:
+                if attempt == attempts:
+                    raise
+                await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+                follow_redirects=False,
+            )
+        return self._client
+
+    async def _send(self, tool: Tool, request: UpstreamRequest, upstream: list[int], timeout: float) -> Any:
+        url = httpx.URL(request.url)
+        key = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+        attempts = MAX_ATTEMPTS if request.idempotent else 1
+        client = self._http()
+        for attempt in range(1, attempts + 1):
+            if not self.breakers.allow(key):
+                wait = self.breakers.retry_after(key)
+                raise ToolError(
+                    "CIRCUIT_OPEN", f"calls to {key} are paused after repeated failures; retry in {wait:.1f} s"
+                )
+            try:
+                response = await client.request(
+                    request.method, url, headers=request.headers, content=request.content, timeout=timeout
+                )
+            except asyncio.CancelledError:
+                self.breakers.failed(key)  # the timeout ran out while the upstream kept us waiting
+                raise
+            except httpx.HTTPError as exc:
+                self.breakers.failed(key)
+                if attempt < attempts:
+                    await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
+                    continue
+                raise ToolError("UPSTREAM_ERROR", f"could not reach {key} ({type(exc).__name__})") from None
+            upstream.append(response.status_code)
+            if response.status_code >= 500:
+                self.breakers.failed(key)
+                if attempt < attempts and response.status_code in RETRIED_STATUSES:
+                    await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
+                    continue
+            else:
+                self.breakers.succeeded(key)
+            if response.status_code >= 400:
+                raise ToolError(
+                    "UPSTREAM_ERROR",
+                    f"the upstream of {tool.name} answered {response.status_code}",
+                    upstream_status=response.status_code,
+                )
+            return _output(response)
+        raise AssertionError("unreachable")
+
+
+def _output(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return response.text
+
+
+def _last(statuses: list[int]) -> int | None:
+    return statuses[-1] if statuses else None
+
+
+__all__ = ["Handler", "Runtime"]

@@ -1,0 +1,130 @@
+"""Timeouts, retries' backoff and circuit breakers, on a clock the test moves (nothing here sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+from reconciler.model import SourceLocation, Tool
+from reconciler.runtime import BreakerPolicy, Breakers, Invocation, Runtime
+from tests.runtime.conftest import FakeClock, Upstream
+
+SCHEMA = {"type": "object", "properties": {}}
+
+
+def tool(name: str, endpoint: str, timeout: float | None = None, method: str | None = None) -> Tool:
+    request = {"method": method, "url": endpoint, "parameters": {}} if method else None
+    return Tool(name, "d", endpoint, SCHEMA, SourceLocation("t.yaml"), timeout=timeout, request=request)
+
+
+def test_a_handler_that_never_finishes_times_out_at_the_tools_timeout(clock: FakeClock) -> None:
+    async def forever(arguments: dict[str, Any]) -> Any:
+        await asyncio.Event().wait()
+
+    async def go() -> None:
+        runtime = Runtime([tool("slow", "http://127.0.0.1:9", timeout=2.5)], handlers={"slow": forever}, clock=clock)
+        call = asyncio.ensure_future(runtime.invoke(Invocation("slow")))
+        await clock.until_waiting()
+        assert clock.waiting == [2.5]
+        clock.advance(2.4)
+        await asyncio.sleep(0)
+        assert not call.done()
+        clock.advance(0.1)
+        outcome = await call
+        assert (outcome.error_code, outcome.message) == ("TOOL_EXECUTION_TIMEOUT", "slow did not finish within 2.5 s")
+        assert outcome.latency_ms == 2500.0
+
+    asyncio.run(go())
+
+
+def test_the_timeout_covers_retries_and_a_hung_upstream_counts_as_a_failure(
+    clock: FakeClock, upstream: Upstream
+) -> None:
+    upstream.answers = [(503, {})] * 10
+
+    async def go() -> None:
+        tools = [tool("get", upstream.url + "/x", method="GET")]
+        async with Runtime(tools, clock=clock, breaker=BreakerPolicy(threshold=3)) as runtime:
+            await run(runtime)
+
+    async def run(runtime: Runtime) -> None:  # the tool has the default timeout, 5 s
+        call = asyncio.ensure_future(runtime.invoke(Invocation("get")))
+        await clock.until_waiting(2)  # the timeout, and the backoff after the first 503
+        assert len(upstream.received) == 1
+        assert clock.waiting == pytest.approx([0.05, 5.0])
+        clock.advance(0.05)
+        await clock.until_waiting(2)
+        assert len(upstream.received) == 2
+        assert clock.waiting == pytest.approx([0.1, 4.95])  # backoff doubles; the timeout keeps counting
+        upstream.hang = threading.Event()
+        clock.advance(0.1)
+        while len(upstream.received) < 3:
+            await asyncio.sleep(0.001)
+        clock.advance(4.85)  # the third attempt hangs: the timeout ends it
+        outcome = await call
+        upstream.hang.set()
+        assert outcome.error_code == "TOOL_EXECUTION_TIMEOUT"
+        assert outcome.upstream_status == 503
+        # two 503s and the hung attempt: three failures in a row open the breaker
+        assert (await runtime.invoke(Invocation("get"))).error_code == "CIRCUIT_OPEN"
+        assert len(upstream.received) == 3
+
+    asyncio.run(go())
+
+
+def test_a_breaker_opens_after_consecutive_failures_and_half_opens_later(clock: FakeClock) -> None:
+    breakers = Breakers(clock, BreakerPolicy(threshold=3, first_wait=1.0, max_wait=4.0))
+    for _ in range(2):
+        breakers.failed("h:1")
+    breakers.succeeded("h:1")  # a success resets the count
+    for _ in range(3):
+        assert breakers.allow("h:1")
+        breakers.failed("h:1")
+    assert not breakers.allow("h:1")
+    assert breakers.allow("other:1")
+    clock.advance(0.99)
+    assert not breakers.allow("h:1")
+    clock.advance(0.01)
+    assert breakers.allow("h:1")  # the probe
+    assert not breakers.allow("h:1")  # only one
+    breakers.failed("h:1")
+    waits = []
+    for _ in range(3):  # each failed probe doubles the wait, up to max_wait
+        waits.append(breakers.retry_after("h:1"))
+        clock.advance(waits[-1])
+        assert breakers.allow("h:1")
+        breakers.failed("h:1")
+    assert waits == [2.0, 4.0, 4.0]
+    clock.advance(4.0)
+    assert breakers.allow("h:1")
+    breakers.succeeded("h:1")
+    assert breakers.allow("h:1") and breakers.allow("h:1")
+
+
+def test_an_open_breaker_answers_circuit_open_without_calling_the_upstream(
+    clock: FakeClock, upstream: Upstream
+) -> None:
+    upstream.answers = [(500, {})] * 5
+    other = Upstream(upstream.url.replace("127.0.0.1", "localhost"))
+
+    async def go() -> None:
+        tools = [tool("post", upstream.url + "/p", method="POST"), tool("elsewhere", other.url + "/p", method="POST")]
+        async with Runtime(tools, clock=clock) as runtime:
+            codes = [(await runtime.invoke(Invocation("post"))).error_code for _ in range(6)]
+            assert codes == ["UPSTREAM_ERROR"] * 5 + ["CIRCUIT_OPEN"]
+            assert len(upstream.received) == 5
+            refused = await runtime.invoke(Invocation("post"))
+            assert (
+                refused.message == f"calls to {upstream.url.removeprefix('http://')} are paused after repeated "
+                "failures; retry in 1.0 s"
+            )
+            assert (await runtime.invoke(Invocation("elsewhere"))).status == "success"  # another host:port
+            clock.advance(1.0)
+            assert (await runtime.invoke(Invocation("post"))).status == "success"  # the probe; closed again
+            assert (await runtime.invoke(Invocation("post"))).status == "success"
+            assert len(upstream.received) == 8
+
+    asyncio.run(go())

@@ -1,0 +1,297 @@
+"""The Runtime over real loopback HTTP: context, argument checks, bindings, handlers, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import pytest
+
+from reconciler.compile.openapi import compile_openapi
+from reconciler.config import Limits
+from reconciler.load import read_documents
+from reconciler.model import Secret, Security, SecurityScheme, SourceLocation, Tool
+from reconciler.runtime import Invocation, Outcome, Runtime
+from tests.runtime.conftest import Upstream
+
+HOSTILE = "a/b?c=d&e#f %20 ;,=\"'\\ \u00e9\u4e2d\U0001f600 {x} ../ $x"
+
+SPEC = """openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "%s"}]
+paths:
+  /items/{id}:
+    put:
+      operationId: updateItem
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: id, in: query, schema: {type: string}}
+        - {name: tags, in: query, schema: {type: array, items: {type: string}}}
+        - {name: ids, in: query, explode: false, schema: {type: array, items: {type: integer}}}
+        - {name: filter, in: query, style: deepObject, schema: {type: object, properties: {a: {type: string}}}}
+        - {name: X-Trace, in: header, schema: {type: string}}
+        - {name: session, in: cookie, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [note]
+              properties:
+                note: {type: string}
+                id: {type: integer}
+                extra: {type: object}
+      responses: {"200": {description: ok}}
+  /forms:
+    post:
+      operationId: sendForm
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, properties: {a: {type: string}, b: {type: array, items: {type: string}}}}
+      responses: {"200": {description: ok}}
+  /uploads:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties: {file: {type: string, format: binary}, caption: {type: string}, meta: {type: object}}
+      responses: {"200": {description: ok}}
+  /users/{user}:
+    get:
+      operationId: getUser
+      parameters: [{name: user, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+"""
+
+
+def openapi_tools(tmp_path: Path, base: str, source: dict[str, Any] | None = None) -> dict[str, Tool]:
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC % base)
+    result = compile_openapi(
+        read_documents(path)[0], source=source, source_document=None, root=tmp_path, limits=Limits()
+    )
+    return {tool.name: tool for tool in result.tools}
+
+
+def hand_written(name: str, endpoint: str, **fields: Any) -> Tool:
+    properties = {"sku": {"type": "string"}, "count": {"type": "integer"}}
+    schema = fields.pop("schema", {"type": "object", "properties": properties, "required": ["sku"]})
+    return Tool(name, "d", endpoint, schema, SourceLocation("tools.d/t.yaml", 1, 1), **fields)
+
+
+def call(runtime: Runtime, name: str, parameters: dict[str, Any], **rest: Any) -> Outcome:
+    async def go() -> Outcome:
+        async with runtime:
+            return await runtime.invoke(Invocation(name, parameters, **rest))
+
+    return asyncio.run(go())
+
+
+def test_a_hand_written_tool_gets_its_arguments_and_context_as_json(upstream: Upstream) -> None:
+    tool = hand_written(
+        "check",
+        upstream.url + "/api/v1/tools/check",
+        context={"user_id": "conversation.user_id", "conv": "conversation.id", "tier": "conversation.account.tier"},
+    )
+    outcome = call(
+        Runtime([tool]),
+        "check",
+        {"sku": HOSTILE},
+        conversation_id="C-1",
+        user_id="USR-4492",
+        conversation={"account": {"tier": "gold"}, "user_id": "someone-else"},
+    )
+    assert outcome.status == "success", outcome
+    assert outcome.output == {"ok": True}
+    assert outcome.upstream_status == 200
+    [received] = upstream.received
+    assert (received.method, received.path) == ("POST", "/api/v1/tools/check")
+    assert received.json == {"sku": HOSTILE, "user_id": "USR-4492", "conv": "C-1", "tier": "gold"}
+
+
+def test_a_model_supplied_context_value_is_refused_and_nothing_is_sent(upstream: Upstream) -> None:
+    tool = hand_written("check", upstream.url, context={"user_id": "conversation.user_id"})
+    outcome = call(Runtime([tool]), "check", {"sku": "x", "user_id": "USR-ADMIN"}, user_id="USR-1")
+    assert (outcome.status, outcome.error_code) == ("error", "INVALID_ARGUMENTS")
+    assert "USR-ADMIN" not in (outcome.message or "")
+    assert upstream.received == []
+
+
+def test_a_context_path_the_state_lacks_is_an_invalid_payload(upstream: Upstream) -> None:
+    tool = hand_written("check", upstream.url, context={"token": "conversation.session_token"})
+    outcome = call(Runtime([tool]), "check", {"sku": "x"}, conversation={"other": 1})
+    assert outcome.error_code == "INVALID_PAYLOAD"
+    assert "conversation.session_token" in (outcome.message or "")
+    assert upstream.received == []
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        ({}, ["missing required argument 'sku'"]),
+        ({"sku": 42}, ["argument 'sku': must be of type string"]),
+        ({"sku": "x", "count": "secret-value-1"}, ["argument 'count': must be of type integer"]),
+    ],
+)
+def test_wrong_arguments_are_refused_without_echoing_them(
+    upstream: Upstream, parameters: dict[str, Any], words: list[str]
+) -> None:
+    outcome = call(Runtime([hand_written("check", upstream.url)]), "check", parameters)
+    assert outcome.error_code == "INVALID_ARGUMENTS"
+    for word in words:
+        assert word in (outcome.message or "")
+    for value in parameters.values():
+        assert str(value) not in (outcome.message or "")
+    assert upstream.received == []
+
+
+def test_an_unknown_tool(upstream: Upstream) -> None:
+    outcome = call(Runtime([hand_written("check", upstream.url)]), "nope", {})
+    assert (outcome.error_code, outcome.message) == ("UNKNOWN_TOOL", "no tool named 'nope' is served here")
+
+
+def test_an_openapi_tool_sends_every_location_under_its_original_names(tmp_path: Path, upstream: Upstream) -> None:
+    tools = openapi_tools(tmp_path, upstream.url + "/v1")
+    update = tools["updateItem"]
+    arguments = {
+        "id": HOSTILE,
+        "query_id": HOSTILE,
+        "tags": ["a,b", HOSTILE],
+        "ids": [1, 2, 3],
+        "filter": {"a": HOSTILE},
+        "X-Trace": "trace 1",
+        "session": HOSTILE,
+        "note": HOSTILE,
+        "body_id": 7,
+        "extra": {"k": [HOSTILE]},
+    }
+    outcome = call(Runtime([update]), "updateItem", arguments)
+    assert outcome.status == "success", outcome
+    [received] = upstream.received
+    path, _, query = received.path.partition("?")
+    assert received.method == "PUT"
+    assert path.startswith("/v1/items/") and unquote(path.removeprefix("/v1/items/")) == HOSTILE
+    pairs = [(unquote(k), unquote(v)) for k, v in (piece.split("=", 1) for piece in query.split("&"))]
+    assert pairs == [
+        ("id", HOSTILE),
+        ("tags", "a,b"),
+        ("tags", HOSTILE),
+        ("ids", "1,2,3"),
+        ("filter[a]", HOSTILE),
+    ]
+    assert received.headers["X-Trace"] == "trace 1"
+    assert received.headers["Cookie"].startswith("session=")
+    assert unquote(received.headers["Cookie"].removeprefix("session=")) == HOSTILE
+    assert received.json == {"note": HOSTILE, "id": 7, "extra": {"k": [HOSTILE]}}
+
+
+def test_a_header_value_a_header_cannot_carry_is_refused(tmp_path: Path, upstream: Upstream) -> None:
+    tools = openapi_tools(tmp_path, upstream.url)
+    outcome = call(Runtime(tools), "updateItem", {"id": "1", "note": "n", "X-Trace": "a\r\nInjected: 1"})
+    assert outcome.error_code == "INVALID_ARGUMENTS"
+    assert "Injected" not in (outcome.message or "")
+    assert upstream.received == []
+
+
+def test_form_and_multipart_bodies(tmp_path: Path, upstream: Upstream) -> None:
+    tools = openapi_tools(tmp_path, upstream.url)
+    runtime = Runtime(tools)
+    assert call(runtime, "sendForm", {"a": HOSTILE, "b": ["x", "y&z"]}).status == "success"
+    assert call(runtime, "upload", {"file": "bytes\r\n--", "caption": HOSTILE, "meta": {"k": 1}}).status == "success"
+    form, multipart = upstream.received
+    assert form.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qsl(form.body.decode(), keep_blank_values=True) == [("a", HOSTILE), ("b", "x"), ("b", "y&z")]
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + multipart.headers["Content-Type"].encode() + b"\r\n\r\n" + multipart.body
+    )
+    parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+    assert parts["file"].get_filename() == "file"
+    assert parts["file"].get_payload(decode=True) == b"bytes\r\n--"
+    assert parts["caption"].get_payload(decode=True).decode() == HOSTILE
+    assert json.loads(parts["meta"].get_payload(decode=True)) == {"k": 1}
+
+
+def test_credentials_fill_the_operations_security_scheme(tmp_path: Path, upstream: Upstream) -> None:
+    get_user = openapi_tools(tmp_path, upstream.url)["getUser"]
+    key = SecurityScheme("key", "apiKey", "query", "api_key")
+    basic = SecurityScheme("basic", "basic")
+    bearer = SecurityScheme("bearer", "bearer")
+    cookie = SecurityScheme("sid", "apiKey", "cookie", "sid")
+    secured = Tool(
+        **{
+            **get_user.__dict__,
+            "security": Security(
+                ((bearer,), (key, basic, cookie)),
+                {"key": Secret("k&1"), "basic": Secret("u:p w")},
+                SourceLocation("spec.yaml", 1, 1),
+            ),
+        }
+    )
+    outcome = call(Runtime([secured], credentials={"sid": "s;1"}), "getUser", {"user": "u1"})
+    assert outcome.status == "success", outcome
+    [received] = upstream.received
+    assert received.path == "/users/u1?api_key=k%261"
+    assert received.headers["Authorization"] == "Basic " + base64.b64encode(b"u:p w").decode()
+    assert received.headers["Cookie"] == "sid=s%3B1"
+    assert "k&1" not in repr(secured)
+
+
+def test_an_upstream_error_is_reported_by_status_and_a_5xx_retried_only_when_idempotent(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    tools = openapi_tools(tmp_path, upstream.url)
+    upstream.answers = [(503, {}), (503, {}), (503, {"detail": "down"})]
+    outcome = call(Runtime(tools), "getUser", {"user": "secret-user"})
+    assert (outcome.error_code, outcome.upstream_status) == ("UPSTREAM_ERROR", 503)
+    assert len(upstream.received) == 3  # GET: tried three times
+    assert "secret-user" not in (outcome.message or "") and upstream.url not in (outcome.message or "")
+
+    upstream.received.clear()
+    upstream.answers = [(503, {}), (200, {})]
+    assert call(Runtime(tools), "sendForm", {"a": "x"}).error_code == "UPSTREAM_ERROR"
+    assert len(upstream.received) == 1  # POST: never repeated
+
+    upstream.answers = [(404, {"message": "no such user"})]
+    outcome = call(Runtime(tools), "getUser", {"user": "u"})
+    assert (outcome.error_code, outcome.upstream_status) == ("UPSTREAM_ERROR", 404)
+
+
+def test_an_unreachable_upstream_is_an_upstream_error_naming_only_the_host() -> None:
+    tool = hand_written("check", "http://127.0.0.1:9/x?token=abc")
+    outcome = call(Runtime([tool]), "check", {"sku": "x"})
+    assert outcome.error_code == "UPSTREAM_ERROR"
+    assert outcome.message == "could not reach 127.0.0.1:9 (ConnectError)"
+
+
+def test_handlers_sync_and_async_receive_checked_arguments_and_context(upstream: Upstream) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def sync_handler(arguments: dict[str, Any]) -> Any:
+        seen.append(arguments)
+        return {"stock": 3}
+
+    async def async_handler(arguments: dict[str, Any]) -> Any:
+        return [arguments["sku"]]
+
+    def broken(arguments: dict[str, Any]) -> Any:
+        raise RuntimeError(f"database said no to {arguments['sku']}")
+
+    tools = [hand_written(name, upstream.url, context={"user_id": "conversation.user_id"}) for name in "abc"]
+    runtime = Runtime(tools, handlers={"a": sync_handler, "b": async_handler, "c": broken})
+    assert call(runtime, "a", {"sku": "s"}, user_id="U").output == {"stock": 3}
+    assert seen == [{"sku": "s", "user_id": "U"}]
+    assert call(runtime, "b", {"sku": "s"}, user_id="U").output == ["s"]
+    failed = call(runtime, "c", {"sku": "private"}, user_id="U")
+    assert (failed.error_code, failed.message) == ("EXECUTION_FAILURE", "c failed (RuntimeError)")
+    assert upstream.received == []
