@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["validate_files.py", "compile_corpus.py", "compile_instructions.py", "plan_requests.py", "apply_rate.py"]
+SCRIPTS = [
+    "validate_files.py",
+    "compile_corpus.py",
+    "compile_instructions.py",
+    "plan_requests.py",
+    "apply_rate.py",
+    "local_registry.py",
+]
 
 
 def main() -> int:

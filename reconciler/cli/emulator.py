@@ -27,7 +27,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     "--state",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Persist the registry in this JSON file (shared with other processes). Default: in memory.",
+    help="Persist the registry in this SQLite file (shared with other processes; an old JSON state is migrated)."
+    " Default: in memory.",
 )
 @click.option("--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per second; 429 beyond.")
 @click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Milliseconds added to every request.")

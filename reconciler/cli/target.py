@@ -1,7 +1,7 @@
 """Which Tools API a command talks to: the org the environment names, or the embedded local registry.
 
 With no credentials and no URL override, commands run the emulator in-process on an ephemeral loopback port,
-with its state in `.reconciler/registry.json` under the repository root, so `plan` and `apply` work out of
+with its state in `.reconciler/registry.db` (SQLite) under the repository root, so `plan` and `apply` work out of
 the box and two runs see each other's writes. `TargetInfo.description` says which, never with a secret.
 """
 
@@ -14,13 +14,15 @@ from pathlib import Path
 
 from reconciler.api import RetryPolicy, Target, ToolsClient, resolve_target
 
-LOCAL_STATE = Path(".reconciler") / "registry.json"
+LOCAL_STATE = Path(".reconciler") / "registry.db"
+LEGACY_STATE = Path(".reconciler") / "registry.json"
+"""Where versions before the SQLite registry kept it; migrated once into LOCAL_STATE."""
 
 
 @dataclass(frozen=True)
 class TargetInfo:
     description: str
-    """`local registry (.reconciler/registry.json)`, `region eu-central-1 (api.mypurecloud.de)` or a URL."""
+    """`local registry (.reconciler/registry.db)`, `region eu-central-1 (api.mypurecloud.de)` or a URL."""
     is_local: bool
     api_url: str
 
@@ -56,7 +58,8 @@ def open_client(
     state = root / LOCAL_STATE
     _prepare_state_dir(state.parent)
     description = f"local registry ({LOCAL_STATE.as_posix()})"
-    with run_emulator(EmulatorConfig(state_file=state, log_requests=debug)) as running:
+    config = EmulatorConfig(state_file=state, legacy_state_file=root / LEGACY_STATE, log_requests=debug)
+    with run_emulator(config) as running:
         local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
         with ToolsClient(local, parallelism=parallelism, retry=retry) as client:
             yield client, TargetInfo(description, is_local=True, api_url=running.url)

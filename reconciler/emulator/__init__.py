@@ -44,7 +44,12 @@ class RunningEmulator:
 
 def create_server(config: EmulatorConfig) -> EmulatorServer:
     """A bound, not yet serving, emulator (the CLI serves it in the foreground)."""
-    return EmulatorServer(config, Registry(config.state_file))
+    registry = Registry(config.state_file, legacy=config.legacy_state_file)
+    try:
+        return EmulatorServer(config, registry)
+    except BaseException:
+        registry.close()
+        raise
 
 
 @contextlib.contextmanager

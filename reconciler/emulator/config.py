@@ -19,7 +19,10 @@ class EmulatorConfig:
     port: int = 0
     """0: an ephemeral port, read it from `RunningEmulator.url`."""
     state_file: Path | None = None
-    """Where the registry persists (JSON, written atomically on every change); None keeps it in memory."""
+    """Where the registry persists (a SQLite database, one transaction per write; a JSON state file of an
+    earlier version found here is migrated once, and kept as `<name>.migrated`); None keeps it in memory."""
+    legacy_state_file: Path | None = None
+    """A JSON state file of an earlier version, migrated into `state_file` when that does not exist yet."""
     rate_limit: int | None = None
     """Requests allowed per `rate_window` seconds (token and /openapi.json requests do not count); None: no limit."""
     rate_window: float = 1.0

@@ -55,6 +55,10 @@ class EmulatorServer(ThreadingHTTPServer):
         self.window = RateWindow(config.rate_limit, config.rate_window)
         super().__init__((config.host, config.port), Handler)
 
+    def server_close(self) -> None:
+        super().server_close()
+        self.registry.close()
+
     @property
     def url(self) -> str:
         host, port = self.server_address[0], self.server_address[1]

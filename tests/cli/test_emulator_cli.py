@@ -19,7 +19,7 @@ import pytest
 from reconciler.api import Credentials, RetryPolicy, Target, ToolsClient
 from reconciler.cli import cli
 from reconciler.cli.target import open_client
-from reconciler.emulator import EmulatorConfig, run_emulator
+from reconciler.emulator import EmulatorConfig, Registry, run_emulator
 from reconciler.errors import AuthenticationError, PermissionDeniedError
 
 LISTENING = "reconciler emulator listening on "
@@ -32,6 +32,14 @@ def tool_input(name: str) -> dict[str, Any]:
         "schema": {"type": "object", "properties": {"q": {"type": "string"}}},
         "executionEndpoint": f"https://tools.example.com/{name}",
     }
+
+
+def names_in(state: Path) -> list[str]:
+    registry = Registry(state)
+    try:
+        return [tool["name"] for tool in registry.all_tools()]
+    finally:
+        registry.close()
 
 
 class EmulatorProcess:
@@ -75,7 +83,7 @@ def local(url: str, credentials: Credentials | None = None) -> ToolsClient:
 def test_the_emulator_process_serves_persists_and_stops_cleanly(
     tmp_path: Path, emulator_process: list[EmulatorProcess]
 ) -> None:
-    state = tmp_path / "state" / "registry.json"
+    state = tmp_path / "state" / "registry.db"
     first = EmulatorProcess(tmp_path, "--port", "0", "--state", str(state))
     emulator_process.append(first)
     assert first.url.startswith("http://127.0.0.1:")
@@ -84,7 +92,7 @@ def test_the_emulator_process_serves_persists_and_stops_cleanly(
     code, err = first.stop()
     assert code == 0
     assert "Traceback" not in err
-    assert [tool["name"] for tool in json.loads(state.read_text())["tools"]] == ["persisted"]
+    assert names_in(state) == ["persisted"]
 
     second = EmulatorProcess(tmp_path, "--state", str(state), "--paging", "nexturi")
     emulator_process.append(second)
@@ -93,8 +101,21 @@ def test_the_emulator_process_serves_persists_and_stops_cleanly(
     assert second.stop()[0] == 0
 
 
+def test_a_write_survives_the_emulator_process_being_killed(
+    tmp_path: Path, emulator_process: list[EmulatorProcess]
+) -> None:
+    state = tmp_path / "registry.db"
+    victim = EmulatorProcess(tmp_path, "--state", str(state))
+    emulator_process.append(victim)
+    with local(victim.url) as client:
+        client.create_tool(tool_input("answered"))
+    victim.process.kill()  # SIGKILL: no handler, no flush, no close
+    victim.process.communicate(timeout=20)
+    assert names_in(state) == ["answered"]
+
+
 def test_two_emulators_on_one_state_file_see_each_others_writes(tmp_path: Path) -> None:
-    state = tmp_path / "registry.json"
+    state = tmp_path / "registry.db"
     with run_emulator(EmulatorConfig(state_file=state)) as one, run_emulator(EmulatorConfig(state_file=state)) as two:
         with local(one.url) as client:
             created = client.create_tool(tool_input("shared")).tool
@@ -157,14 +178,26 @@ def test_client_id_needs_a_secret(run: Any) -> None:
 
 def test_without_credentials_commands_use_the_local_registry(tmp_path: Path) -> None:
     with open_client({}, tmp_path, debug=False) as (client, info):
-        assert info.description == "local registry (.reconciler/registry.json)"
+        assert info.description == "local registry (.reconciler/registry.db)"
         assert info.is_local is True
         client.create_tool(tool_input("local_one"))
-    state = tmp_path / ".reconciler" / "registry.json"
-    assert [tool["name"] for tool in json.loads(state.read_text())["tools"]] == ["local_one"]
+    assert names_in(tmp_path / ".reconciler" / "registry.db") == ["local_one"]
     assert (tmp_path / ".reconciler" / ".gitignore").read_text().endswith("*\n")
     with open_client({}, tmp_path, debug=False) as (client, _):
         assert [tool["name"] for tool in client.list_tools()] == ["local_one"]
+
+
+def test_the_local_registry_of_an_earlier_version_is_migrated_once(tmp_path: Path) -> None:
+    legacy = tmp_path / ".reconciler" / "registry.json"
+    legacy.parent.mkdir()
+    tool = {**tool_input("from_json"), "id": "kept-id", "version": 3}
+    legacy.write_text(json.dumps({"format": 1, "tools": [tool]}))
+    with open_client({}, tmp_path, debug=False) as (client, _):
+        assert [(t["id"], t["version"]) for t in client.list_tools()] == [("kept-id", 3)]
+        client.create_tool(tool_input("after"))
+    assert not legacy.exists()
+    assert json.loads((legacy.parent / "registry.json.migrated").read_text())["tools"] == [tool]
+    assert names_in(tmp_path / ".reconciler" / "registry.db") == ["after", "from_json"]
 
 
 def test_with_credentials_commands_name_the_region_and_never_the_secret(tmp_path: Path) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from reconciler.emulator import Registry
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,7 @@ def test_plan_then_apply_against_the_embedded_registry_then_nothing_left_to_do(t
 
     plan = reconciler("plan")
     assert plan.returncode == 0, plan.stderr
-    assert plan.stderr.splitlines()[0].endswith("local registry (.reconciler/registry.json)")
+    assert plan.stderr.splitlines()[0].endswith("local registry (.reconciler/registry.db)")
     wanted = sorted(
         line.split(":", 1)[1].strip()
         for path in (tmp_path / "tools.d").glob("*.yaml")
@@ -34,8 +35,9 @@ def test_plan_then_apply_against_the_embedded_registry_then_nothing_left_to_do(t
 
     apply = reconciler("apply", "--auto-approve")
     assert apply.returncode == 0, apply.stderr
-    state = json.loads((tmp_path / ".reconciler" / "registry.json").read_text(encoding="utf-8"))
-    assert sorted(tool["name"] for tool in state["tools"]) == wanted
+    state = Registry(tmp_path / ".reconciler" / "registry.db")
+    assert sorted(tool["name"] for tool in state.all_tools()) == wanted
+    state.close()
 
     again = reconciler("plan", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr

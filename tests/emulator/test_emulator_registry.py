@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,24 +74,93 @@ def test_put_raw_fills_only_missing_server_fields() -> None:
     )
 
 
-def test_the_state_file_is_written_atomically_and_sorted(tmp_path: Path) -> None:
-    state = tmp_path / "deep" / "registry.json"
-    registry = Registry(state)
+@pytest.fixture
+def opened() -> Iterator[Callable[..., Registry]]:
+    registries: list[Registry] = []
+
+    def open_(*args: Any, **kwargs: Any) -> Registry:
+        registries.append(Registry(*args, **kwargs))
+        return registries[-1]
+
+    yield open_
+    for registry in registries:
+        registry.close()
+
+
+def test_the_state_is_a_sqlite_database_that_persists(tmp_path: Path, opened: Callable[..., Registry]) -> None:
+    state = tmp_path / "deep" / "registry.db"
+    registry = opened(state)
     registry.create(tool_input("b"))
-    registry.create(tool_input("a"))
-    data = json.loads(state.read_text())
-    assert [tool["name"] for tool in data["tools"]] == ["a", "b"]
-    assert sorted(p.name for p in state.parent.iterdir()) == ["registry.json", "registry.json.lock"]
+    a = registry.create(tool_input("a"))
+    registry.close()
+    assert state.read_bytes().startswith(b"SQLite format 3\x00")
+    again = opened(state)
+    assert [tool["name"] for tool in again.all_tools()] == ["a", "b"]
+    assert again.get(a["id"]) == a
+    assert again.find_by_name("a") == a
+    assert [tool["name"] for tool in again.listing("b")] == ["b"]
 
 
-def test_another_process_writes_are_seen(tmp_path: Path) -> None:
-    state = tmp_path / "registry.json"
-    plan_side, apply_side = Registry(state), Registry(state)
+def test_another_process_writes_are_seen(tmp_path: Path, opened: Callable[..., Registry]) -> None:
+    state = tmp_path / "registry.db"
+    plan_side, apply_side = opened(state), opened(state)
+    assert plan_side.listing() == []
     created = apply_side.create(tool_input("from_apply"))
     assert plan_side.get(created["id"]) == created
+    assert [tool["name"] for tool in plan_side.listing()] == ["from_apply"]  # the cached listing is refreshed
     plan_side.delete(created["id"])
     assert apply_side.all_tools() == []
-    assert len(Registry(state)) == 0
+    assert len(opened(state)) == 0
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from reconciler.emulator import Registry
+from reconciler.emulator.registry import NameExists
+
+registry = Registry(Path(sys.argv[1]))
+won = 0
+for i in range(int(sys.argv[2])):
+    try:
+        registry.create({"name": f"t{i}", "description": "d", "schema": {}, "executionEndpoint": "https://x"})
+        won += 1
+    except NameExists:
+        pass
+print(won)
+"""
+
+
+def test_two_processes_writing_at_once_keep_every_write_and_names_unique(tmp_path: Path) -> None:
+    state = tmp_path / "registry.db"
+    count = 150
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(state), str(count)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    won = [int(writer.communicate(timeout=120)[0]) for writer in writers]
+    assert all(writer.returncode == 0 for writer in writers)
+    assert sum(won) == count  # each name created exactly once, by one process or the other
+    registry = Registry(state)
+    try:
+        assert sorted(tool["name"] for tool in registry.all_tools()) == sorted(f"t{i}" for i in range(count))
+    finally:
+        registry.close()
+
+
+def test_a_json_state_of_an_earlier_version_is_migrated_in_place_once(
+    tmp_path: Path, opened: Callable[..., Registry]
+) -> None:
+    state = tmp_path / "registry.json"
+    old = {"format": 1, "tools": [{**tool_input("old"), "id": "old-id", "version": 4}]}
+    state.write_text(json.dumps(old))
+    registry = opened(state)
+    assert [(tool["id"], tool["version"]) for tool in registry.all_tools()] == [("old-id", 4)]
+    assert state.read_bytes().startswith(b"SQLite format 3\x00")
+    assert json.loads((tmp_path / "registry.json.migrated").read_text()) == old
+    registry.create(tool_input("new"))
+    (tmp_path / "registry.json.migrated").write_text("not read again")
+    assert [tool["name"] for tool in opened(state).all_tools()] == ["new", "old"]
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"tools": 3}', "[]"])
@@ -96,7 +168,8 @@ def test_a_broken_state_file_is_a_clear_error(tmp_path: Path, content: str) -> N
     state = tmp_path / "registry.json"
     state.write_text(content)
     with pytest.raises(ConfigurationError, match=r"registry\.json"):
-        Registry(state).all_tools()
+        Registry(state)
+    assert state.read_text() == content  # left as it was for the user to fix
 
 
 # -- the capability matrix ---------------------------------------------------------------------------------------
