@@ -7,8 +7,19 @@ import click
 from reconciler.cli.apply import apply_command
 from reconciler.cli.emulator import emulator
 from reconciler.cli.export import export_command
+from reconciler.cli.inputs import inputs_command
 from reconciler.cli.plan import plan_command
 from reconciler.cli.render import render_command
+from reconciler.cli.show import show_command
 from reconciler.cli.validate import validate_command
 
-ALL: list[click.Command] = [validate_command, render_command, plan_command, apply_command, export_command, emulator]
+ALL: list[click.Command] = [
+    validate_command,
+    render_command,
+    plan_command,
+    show_command,
+    apply_command,
+    export_command,
+    inputs_command,
+    emulator,
+]

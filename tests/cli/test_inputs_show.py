@@ -1,0 +1,70 @@
+"""`reconciler inputs` (what the desired state reads, for CI path filters) and `reconciler show PLAN` (a saved
+plan rendered again without reading the org)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SPEC = "openapi: 3.0.3\ninfo: {title: Orders, version: '1'}\npaths: {}\n"
+TOOL = (
+    "name: check_inventory\ndescription: Checks stock.\nendpoint: https://tools.example.com/x\n"
+    "parameters:\n  sku: {type: string, required: true}\n"
+)
+
+
+def test_inputs_lists_the_folder_the_config_and_every_description_a_source_names(repo: Path, run: Any) -> None:
+    (repo / "specs" / "v2").mkdir(parents=True)
+    (repo / "specs" / "v2" / "orders.yaml").write_text(SPEC, encoding="utf-8")
+    (repo / "tools.d" / "orders.yaml").write_text(
+        "source:\n  openapi: ../specs/v2/orders.yaml\n  endpoint_base: https://o.example.com\n", encoding="utf-8"
+    )
+    (repo / "tools.d" / "broken.yaml").write_text("source:\n  openapi: ../specs/missing.yaml\n", encoding="utf-8")
+    result = run("inputs")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == ["reconciler.yaml", "specs/v2/orders.yaml", "tools.d/"]
+
+
+def test_inputs_names_paths_from_the_repository_root_whatever_the_current_folder(
+    repo: Path, run: Any, monkeypatch: Any
+) -> None:
+    (repo / "defs").mkdir()
+    monkeypatch.chdir(repo / "tools.d")
+    result = run("inputs", "../defs")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == ["defs/", "reconciler.yaml"]
+
+
+def test_show_renders_a_saved_plan_in_every_format_without_the_org(repo: Path, run: Any) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(TOOL, encoding="utf-8")
+    planned = run("plan", "--out", "saved.json", "--format", "json")
+    assert planned.code == 0, planned.err
+    (repo / ".reconciler").rename(repo / "elsewhere")  # the local registry is gone: show must not need it
+    as_json = run("show", "saved.json", "--format", "json")
+    assert as_json.code == 0, as_json.err
+    assert json.loads(as_json.out) == json.loads(planned.out)
+    markdown = run("show", "saved.json", "--format", "markdown")
+    assert markdown.out.startswith("<!-- reconciler-plan -->\n")
+    assert "check_inventory" in markdown.out
+    text = run("show", "saved.json")
+    assert "check_inventory" in text.out and "target:" not in text.err
+
+
+def test_show_needs_no_secret_and_prints_none(repo: Path, run: Any, monkeypatch: Any) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(
+        TOOL.replace("https://tools.example.com/x", "https://tools.example.com/${PARTNER_TOKEN}"), encoding="utf-8"
+    )
+    monkeypatch.setenv("PARTNER_TOKEN", "tok-1234567890")
+    assert run("plan", "--out", "saved.json").code == 0
+    assert "tok-1234567890" not in Path("saved.json").read_text(encoding="utf-8")
+    monkeypatch.delenv("PARTNER_TOKEN")
+    shown = run("show", "saved.json", "--format", "markdown")
+    assert shown.code == 0, shown.err
+    assert "(sensitive)" in shown.out and "tok-1234567890" not in shown.out
+
+
+def test_show_a_missing_plan_file_says_so(repo: Path, run: Any) -> None:
+    result = run("show", "nope.json")
+    assert result.code == 1
+    assert "error: no such plan file: nope.json" in result.err
