@@ -22,15 +22,22 @@ def action_step(step_id: str) -> dict[str, Any]:
 def test_is_a_composite_action_with_the_documented_inputs() -> None:
     assert ACTION["runs"]["using"] == "composite"
     inputs = ACTION["inputs"]
-    assert set(inputs) == {"command", "directory", "format", "args", "python-version", "package-spec"}
+    assert set(inputs) == {"command", "directory", "format", "args", "auto-approve", "python-version", "package-spec"}
     assert inputs["command"]["required"] is True
     defaults = {name: spec.get("default") for name, spec in inputs.items() if name != "command"}
-    assert defaults == {"directory": "tools.d", "format": "", "args": "", "python-version": "3.11", "package-spec": ""}
+    assert defaults == {
+        "directory": "tools.d",
+        "format": "",
+        "args": "",
+        "auto-approve": "false",
+        "python-version": "3.11",
+        "package-spec": "",
+    }
 
 
 def test_outputs_come_from_the_run_step() -> None:
     outputs = ACTION["outputs"]
-    assert set(outputs) == {"exit-code", "has-changes", "plan-summary", "output-file"}
+    assert set(outputs) == {"exit-code", "has-changes", "plan-summary", "output-file", "saved-plan"}
     for name, spec in outputs.items():
         assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
 
@@ -40,7 +47,7 @@ def test_installs_the_actions_own_checkout_unless_told_otherwise() -> None:
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert 'spec="${PACKAGE_SPEC:-$ACTION_PATH}"' in install["run"]
     setup = action_step("python")
-    assert setup["uses"] == "actions/setup-python@v5"
+    assert setup["uses"].startswith("actions/setup-python@")
     assert setup["with"]["update-environment"] is False  # the caller's Python stays as it was
 
 
@@ -55,26 +62,31 @@ def run_action(run_step: Any, fake_code: int = 0, **inputs: str) -> Any:
 
 
 @pytest.mark.parametrize("code", [0, 2])
-def test_plan_reports_changes_through_outputs_and_does_not_fail(run_step: Any, code: int) -> None:
+def test_plan_reads_the_org_once_and_renders_from_the_saved_plan(tmp_path: Path, run_step: Any, code: int) -> None:
     result = run_action(run_step, code, COMMAND="plan", FORMAT="markdown", ARGS="--tool 'get order' --no-prune")
     assert result.code == 0, result.stderr
     assert result.outputs["exit-code"] == str(code)
     assert result.outputs["has-changes"] == ("true" if code == 2 else "false")
     assert json.loads(result.outputs["plan-summary"]) == {"create": 1, "update": 2, "delete": 0}
+    saved = str(tmp_path / "reconciler-plan.json")
     assert result.calls == [
-        ["plan", "tools.d", "--tool", "get order", "--no-prune", "--format", "json"],
-        ["plan", "tools.d", "--format", "markdown", "--detailed-exitcode", "--tool", "get order", "--no-prune"],
+        ["plan", "tools.d", "--detailed-exitcode", "--tool", "get order", "--no-prune", "--out", saved],
+        ["show", saved, "--format", "markdown"],
+        ["show", saved, "--format", "json"],
     ]
+    assert result.outputs["saved-plan"] == saved
     output_file = Path(result.outputs["output-file"])
     assert output_file.name == "reconciler-plan.md"
     assert output_file.read_text(encoding="utf-8").startswith("<!-- reconciler-plan -->\n")
-    assert "<!-- reconciler-plan -->" in result.stdout  # shown in the log too
+    assert "Plan: 1 to create" in result.stdout  # the plan's text is in the log
 
 
-def test_plan_in_json_runs_once(run_step: Any) -> None:
-    result = run_action(run_step, 2, COMMAND="plan", FORMAT="json")
+def test_plan_keeps_the_callers_out(tmp_path: Path, run_step: Any) -> None:
+    result = run_action(run_step, 2, COMMAND="plan", FORMAT="json", ARGS="--out=plans/p.json")
     assert result.code == 0
-    assert result.calls == [["plan", "tools.d", "--format", "json", "--detailed-exitcode"]]
+    assert result.calls[0] == ["plan", "tools.d", "--detailed-exitcode", "--out=plans/p.json"]
+    assert result.calls[1:] == [["show", "plans/p.json", "--format", "json"]]
+    assert result.outputs["saved-plan"] == "plans/p.json"
     assert json.loads(result.outputs["plan-summary"])["create"] == 1
 
 
@@ -94,6 +106,23 @@ def test_other_commands_pass_their_exit_code_through(run_step: Any, command: str
     assert result.outputs["plan-summary"] == ""
     where = ["--out", "defs"] if command == "export" else ["defs"]
     assert result.calls == [[command, *where, "--auto-approve"]]
+
+
+@pytest.mark.parametrize("auto_approve", ["", "false", "no"])
+def test_apply_without_auto_approve_fails_before_reading_anything(run_step: Any, auto_approve: str) -> None:
+    result = run_action(run_step, COMMAND="apply", AUTO_APPROVE=auto_approve)
+    assert result.code == 1
+    assert "::error title=reconciler::command: apply changes the org" in result.stdout
+    assert 'auto-approve: "true"' in result.stdout
+    assert result.calls == []
+
+
+@pytest.mark.parametrize(("auto_approve", "args"), [("true", ""), ("TRUE", "--parallelism 2"), ("", "--auto-approve")])
+def test_apply_with_auto_approve_applies_once(run_step: Any, auto_approve: str, args: str) -> None:
+    result = run_action(run_step, COMMAND="apply", AUTO_APPROVE=auto_approve, ARGS=args)
+    assert result.code == 0
+    (call,) = result.calls
+    assert call[:2] == ["apply", "tools.d"] and call.count("--auto-approve") == 1
 
 
 def test_an_unknown_command_fails_before_running_anything(run_step: Any) -> None:

@@ -23,6 +23,9 @@ from reconciler.plan.render._shared import (
 MARKER = "<!-- reconciler-plan -->"
 COMMENT_LIMIT = 65_536
 """GitHub rejects an issue or PR comment longer than this many characters."""
+WRAPPER_ROOM = 1_024
+"""Left free under COMMENT_LIMIT by default, for the lines a workflow puts around the plan (the drift issue's
+marker and preface), so that no workflow ever has to cut the plan again."""
 
 TABLE_ROWS = (
     ("Create", "create"),
@@ -38,8 +41,9 @@ TOOL_SIGNS: dict[str, str] = {"create": "+", "update": "!", "adopt": "!", "delet
 NAMES_SHOWN = 10
 
 
-def render_markdown(plan: Plan, *, redact: Sequence[str] = (), limit: int = COMMENT_LIMIT) -> str:
-    """The comment body, at most `limit` characters unless the summary alone is longer (it is never cut)."""
+def render_markdown(plan: Plan, *, redact: Sequence[str] = (), limit: int = COMMENT_LIMIT - WRAPPER_ROOM) -> str:
+    """The comment body, at most `limit` characters unless the summary alone is longer (it is never cut).
+    Truncation happens here only, by whole blocks, so the result is always well-formed markdown."""
     pattern = secret_pattern(redact)
     plan = redact_plan(plan, redact)
     # Scrubbed piece by piece so the sizes measured below are the sizes sent.
