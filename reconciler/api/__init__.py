@@ -13,6 +13,7 @@ from reconciler.api.pacing import Pacer
 from reconciler.api.regions import REGIONS, api_url, login_url, region_domain
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.target import Credentials, Target, resolve_target
+from reconciler.api.translate import Operation
 
 __all__ = [
     "PAGE_SIZE",
@@ -21,6 +22,7 @@ __all__ = [
     "ApiResult",
     "ClientStats",
     "Credentials",
+    "Operation",
     "Pacer",
     "RetryPolicy",
     "Target",

@@ -117,6 +117,20 @@ class ToolsClient:
         response = self._call(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
         return ApiResult(None, response.status_code, correlation_id(response))
 
+    def request_json(
+        self,
+        operation: Operation,
+        path: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+    ) -> dict[str, Any]:
+        """Another call to the same org's API (the LLM gateway) through this client's auth, pacing and retries:
+        the platform counts every call against the one token's rate limit, so they share one pacer."""
+        response = self._call(operation, self._url(path), expect=expect, json=json, headers=headers)
+        return self._json_object(response)
+
     def close(self) -> None:
         self._http.close()
 
@@ -200,6 +214,7 @@ class ToolsClient:
         expect: tuple[int, ...],
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         refreshed = False
 
@@ -211,7 +226,7 @@ class ToolsClient:
                 url,
                 host=self.target.api_host,
                 advice=self._network_advice,
-                headers={"Authorization": header} if header else {},
+                headers={**(headers or {}), **({"Authorization": header} if header else {})},
                 params=params,
                 json=json,
             )

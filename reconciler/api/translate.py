@@ -28,7 +28,7 @@ from reconciler.errors import (
     ServerError,
 )
 
-Kind = Literal["list", "get", "create", "update", "delete", "token"]
+Kind = Literal["list", "get", "create", "update", "delete", "token", "completion"]
 WRITE_KINDS = frozenset({"create", "update", "delete"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 CORRELATION_HEADER = "inin-correlation-id"
@@ -47,8 +47,9 @@ class Operation:
 
     @property
     def resends_are_safe(self) -> bool:
-        """GET and DELETE (and a token request) may be sent again after an answer was lost; POST and PUT may not."""
-        return self.method in ("GET", "HEAD", "DELETE") or self.kind == "token"
+        """GET and DELETE (and a token request, and an LLM completion, which changes nothing) may be sent again
+        after an answer was lost; POST and PUT may not."""
+        return self.method in ("GET", "HEAD", "DELETE") or self.kind in ("token", "completion")
 
     @property
     def scope(self) -> str:
@@ -127,6 +128,8 @@ def error_for_response(
         return AuthenticationError(
             f"{host} refused the credentials ({status}){said_part}; {auth_advice}", status=status, correlation_id=cid
         )
+    if operation.kind == "completion" and status in (400, 403, 404, 422):
+        return _gateway_error(status, said_part, cid, details, operation)
     if status == 403:
         verb = "list or read tools" if operation.scope == READ_SCOPE else "create, update or delete tools"
         return PermissionDeniedError(
@@ -182,6 +185,22 @@ def error_for_response(
         correlation_id=cid,
         details=details,
     )
+
+
+def _gateway_error(
+    status: int, said_part: str, cid: str | None, details: list[ApiErrorDetail], operation: Operation
+) -> ApiError:
+    """The LLM gateway's refusals: its own words, and what to check (the Tools API's advice would mislead)."""
+    advice = {
+        403: "the OAuth client's role must allow the LLM gateway",
+        404: "check GENESYS_CLOUD_API_URL / GENESYS_CLOUD_REGION: this org serves no LLM gateway there",
+    }.get(status, "check the model name and the messages sent (run with --debug to see the exchange)")
+    text = f"the LLM gateway refused {operation.subject} ({status}){said_part}; {advice}"
+    if status == 403:
+        return PermissionDeniedError(text, status=status, correlation_id=cid)
+    if status == 404:
+        return NotFoundError(text, status=status, correlation_id=cid)
+    return InvalidInputError(text, status=status, correlation_id=cid, details=details)
 
 
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)

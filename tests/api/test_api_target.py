@@ -17,6 +17,7 @@ def test_the_public_surface_does_not_drift() -> None:
         "ApiResult",
         "ClientStats",
         "Credentials",
+        "Operation",
         "Pacer",
         "RetryPolicy",
         "Target",
