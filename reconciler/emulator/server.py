@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from reconciler.emulator.capabilities import Problem, check_tool_input, normalize_tool_input
 from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE, EmulatorConfig, EmulatorStats
 from reconciler.emulator.faults import Faults
+from reconciler.emulator.gateway import GATEWAY_PATH, SCRIPT_HEADER, GatewayRequestError, complete, error_body
 from reconciler.emulator.limits import RateWindow, WindowState
 from reconciler.emulator.openapi import openapi_document
 from reconciler.emulator.paging import numbered_page, token_page
@@ -31,6 +32,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "openapi": ("GET",),
     "collection": ("GET", "POST"),
     "item": ("GET", "PUT", "DELETE"),
+    "gateway": ("POST",),
 }
 
 
@@ -75,6 +77,8 @@ def _route(path: str) -> tuple[str | None, str | None]:
         return "openapi", None
     if path == TOOLS_PATH:
         return "collection", None
+    if path == GATEWAY_PATH:
+        return "gateway", None
     prefix = f"{TOOLS_PATH}/"
     if path.startswith(prefix) and "/" not in path[len(prefix) :]:
         return "item", unquote(path[len(prefix) :])
@@ -156,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(401, "bad.credentials", why)
             return
         needed = READ_SCOPE if self.command == "GET" else WRITE_SCOPE
-        if needed not in server.config.scopes:
+        if route != "gateway" and needed not in server.config.scopes:  # the gateway needs no tool scope
             message = f"Unable to perform the requested action. You are missing the following permission: {needed}"
             self._error(403, "missing.permissions", message)
             return
@@ -178,6 +182,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault == "drop":
             self._drop()
+            return
+        if route == "gateway":
+            self._complete(body)
             return
         if route == "collection":
             if self.command == "GET":
@@ -354,6 +361,17 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._json(200, tool)
+
+    def _complete(self, body: bytes) -> None:
+        ok, data = self._parse(body)
+        if not ok:
+            return
+        try:
+            answer = complete(data, self.headers.get(SCRIPT_HEADER))
+        except GatewayRequestError as exc:
+            self._json(400, error_body(exc.message, exc.param, status=400, code="bad.request", context_id=self._cid))
+            return
+        self._json(200, answer)
 
     def _delete(self, tool_id: str) -> None:
         if not self.server.registry.delete(tool_id):
