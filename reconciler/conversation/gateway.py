@@ -1,0 +1,102 @@
+"""The LLM gateway client: `POST /api/v2/ai/llm/gateway/chat/completions` (OpenAI-compatible).
+
+It rides on the Tools API client (`ToolsClient.request_json`), so it has the same credentials, token refresh,
+pacing, 429 `Retry-After` waits, 5xx backoff, per-request deadline and typed errors, and shares the one
+token's rate limit with every other call the process makes. The answer is parsed here, at the edge, into a
+`Completion`; a gateway that answers something else is a `ServerError` that says what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.api import Operation, ToolsClient
+from reconciler.errors import ServerError
+
+GATEWAY_PATH = "/api/v2/ai/llm/gateway/chat/completions"
+SCRIPT_HEADER = "X-Reconciler-Script"
+"""The emulated gateway's scripted model reads its answers from this header; a real gateway ignores it."""
+DEFAULT_MODEL = "default"
+
+
+@dataclass(frozen=True)
+class ModelToolCall:
+    """One call the model asked for; `arguments` is the JSON text it wrote (not yet trusted to be an object)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    content: str | None
+    tool_calls: tuple[ModelToolCall, ...]
+    finish_reason: str
+
+    def assistant_message(self) -> dict[str, Any]:
+        """The message to append to the conversation, in the form the gateway expects back."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+                for call in self.tool_calls
+            ]
+        return message
+
+
+class GatewayClient:
+    """Sends one chat completion request at a time; safe to share between threads (the API client is)."""
+
+    def __init__(self, api: ToolsClient, *, model: str = DEFAULT_MODEL, send_script: bool = True) -> None:
+        self.api = api
+        self.model = model
+        self._send_script = send_script
+
+    def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]],
+        *,
+        script: Sequence[Mapping[str, Any]] | None = None,
+    ) -> Completion:
+        body: dict[str, Any] = {"model": self.model, "messages": list(messages)}
+        if tools:
+            body["tools"] = list(tools)
+            body["tool_choice"] = "auto"
+        headers = {}
+        if script is not None and self._send_script:
+            headers[SCRIPT_HEADER] = json.dumps(list(script), separators=(",", ":"), ensure_ascii=True)
+        operation = Operation("completion", "POST", f"a chat completion (model {self.model!r})")
+        answer = self.api.request_json(operation, GATEWAY_PATH, json=body, headers=headers)
+        return parse_completion(answer, host=self.api.target.api_host)
+
+
+def parse_completion(answer: Mapping[str, Any], *, host: str) -> Completion:
+    """The first choice of an OpenAI-style answer; arguments sent as an object are taken as their JSON text."""
+    choices = answer.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        raise ServerError(f"the LLM gateway at {host} answered without `choices[0].message`; is this the gateway?")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        content = json.dumps(content)
+    calls = []
+    for index, call in enumerate(message.get("tool_calls") or []):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise ServerError(f"the LLM gateway at {host} sent tool call {index} without a function name")
+        arguments = function.get("arguments")
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {})
+        call_id = call.get("id") if isinstance(call.get("id"), str) else f"call_{index}"
+        calls.append(ModelToolCall(call_id, function["name"], text))
+    finish = first.get("finish_reason") if isinstance(first, dict) else None
+    reason = finish if isinstance(finish, str) else ("tool_calls" if calls else "stop")
+    return Completion(content, tuple(calls), reason)
+
+
+__all__ = ["DEFAULT_MODEL", "GATEWAY_PATH", "SCRIPT_HEADER", "Completion", "GatewayClient", "ModelToolCall"]

@@ -1,0 +1,158 @@
+"""Conversation tests: run each conversation file through the loop and check its expectations.
+
+Each turn sends its `script` along (the emulated gateway's model answers from it; a real gateway ignores it).
+Tool calls run through the tool service's code, with `stubs` standing in for the tools they name. After each
+turn the expectations are checked: every expected call must have been made (in order, arguments matched as a
+subset, and it must have succeeded unless `status: error` says otherwise), and the reply must contain each
+`reply_contains` text (case-insensitive). A turn stopped by the bound fails its file at the turn's line and
+ends that file; the other files still run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.conversation.execution import ToolRunner
+from reconciler.conversation.files import ConversationSpec, ExpectedCall, TurnSpec
+from reconciler.conversation.loop import (
+    DEFAULT_MAX_MODEL_CALLS,
+    ChatGateway,
+    Conversation,
+    ToolCallRecord,
+    TurnResult,
+    run_turn,
+)
+from reconciler.errors import ReconcilerError
+from reconciler.model import SourceLocation, Tool
+
+RunnerFactory = Callable[[Mapping[str, Any]], AbstractAsyncContextManager[ToolRunner]]
+"""Given a file's stubs, a tool runner for that file (entered for the file's run, closed after it)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    location: SourceLocation
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    spec: ConversationSpec
+    failures: tuple[Failure, ...]
+    conversation: Conversation
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def tool_calls(self) -> int:
+        return sum(len(turn.tool_calls) for turn in self.conversation.turns)
+
+
+async def run_conversation(
+    spec: ConversationSpec,
+    *,
+    tools: Sequence[Tool],
+    gateway: ChatGateway,
+    runners: RunnerFactory,
+    max_model_calls: int = DEFAULT_MAX_MODEL_CALLS,
+    conversation_id: str | None = None,
+) -> FileResult:
+    conversation = Conversation(tools, state=spec.state, system=spec.system)
+    if conversation_id is not None:
+        conversation.conversation_id = conversation_id
+    bound = spec.max_turns or max_model_calls
+    failures: list[Failure] = []
+    async with runners(spec.stubs) as runner:
+        for number, turn in enumerate(spec.turns, start=1):
+            try:
+                result = await run_turn(
+                    conversation, turn.user, gateway=gateway, runner=runner, max_model_calls=bound, script=turn.script
+                )
+            except ReconcilerError as exc:
+                failures.append(Failure(turn.location, f"turn {number}: the gateway call did not succeed: {exc}"))
+                break
+            failures.extend(check_turn(turn, result, number))
+            if result.stop_reason == "turn_bound":
+                break
+    return FileResult(spec, tuple(failures), conversation)
+
+
+def check_turn(turn: TurnSpec, result: TurnResult, number: int) -> list[Failure]:
+    """What differs between a turn's expectations and what happened in it."""
+    if result.stop_reason == "turn_bound":
+        return [Failure(turn.location, f"turn {number}: {result.stop_message}; the rest of this file was not run")]
+    failures: list[Failure] = []
+    made = list(result.tool_calls)
+    position = 0
+    for expected in turn.expected_calls:
+        found = _find(expected, made, position)
+        if found is None:
+            failures.append(Failure(expected.location, f"turn {number}: {_missing(expected, made)}"))
+            continue
+        position = found + 1
+        record = made[found]
+        if record.status != expected.status:
+            failures.append(Failure(expected.location, f"turn {number}: {_wrong_status(expected, record)}"))
+    reply = result.reply or ""
+    for text, location in turn.reply_contains:
+        if text.casefold() not in reply.casefold():
+            failures.append(Failure(location, f"turn {number}: the reply does not contain {text!r}; it was {reply!r}"))
+    return failures
+
+
+def _find(expected: ExpectedCall, made: list[ToolCallRecord], start: int) -> int | None:
+    for index in range(start, len(made)):
+        record = made[index]
+        if (
+            record.name == expected.name
+            and record.arguments is not None
+            and is_subset(expected.arguments, record.arguments)
+        ):
+            return index
+    return None
+
+
+def is_subset(expected: Any, actual: Any) -> bool:
+    """Mappings match when every expected key matches; anything else must be equal (and of the same kind:
+    `1` is not `true`, `"123"` is not `123`)."""
+    if isinstance(expected, Mapping):
+        return isinstance(actual, Mapping) and all(
+            key in actual and is_subset(value, actual[key]) for key, value in expected.items()
+        )
+    return (
+        bool(expected == actual)
+        and isinstance(expected, bool) == isinstance(actual, bool)
+        and (isinstance(expected, str) == isinstance(actual, str))
+    )
+
+
+def _shown(name: str, arguments: Mapping[str, Any] | None) -> str:
+    text = "(not a JSON object)" if arguments is None else json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+    return f"{name}({text})"
+
+
+def _missing(expected: ExpectedCall, made: list[ToolCallRecord]) -> str:
+    wanted = f"expected a call of {_shown(expected.name, expected.arguments)}"
+    if not made:
+        return f"{wanted}; no tool was called"
+    calls = ", ".join(_shown(record.name, record.arguments) for record in made)
+    return f"{wanted} (arguments as a subset, in order); the calls were: {calls}"
+
+
+def _wrong_status(expected: ExpectedCall, record: ToolCallRecord) -> str:
+    call = _shown(record.name, record.arguments)
+    if record.status == "error":
+        return f"{call} was called but did not succeed: {record.error_code}: {record.message}"
+    return f"{call} succeeded, but the file expects it to end with status: error"
+
+
+__all__ = ["Failure", "FileResult", "RunnerFactory", "check_turn", "is_subset", "run_conversation"]

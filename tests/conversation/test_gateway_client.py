@@ -1,0 +1,73 @@
+"""The gateway client over loopback: the Tools API client's auth, 429 waits and 5xx backoff apply to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conversation_helpers import FakeTime
+
+from reconciler.api import Credentials
+from reconciler.conversation import GatewayClient
+from reconciler.emulator import RunningEmulator
+from reconciler.errors import AuthenticationError, InvalidInputError
+
+Start = Callable[..., RunningEmulator]
+GatewayOn = Callable[..., GatewayClient]
+USER = [{"role": "user", "content": "Where is my order?"}]
+SCRIPT = [{"tool_calls": [{"name": "t", "arguments": {"order_id": "9"}}, {"name": "u", "arguments": {}}]}]
+
+
+def test_a_scripted_answer_becomes_a_completion_with_tool_calls(start: Start, gateway_on: GatewayOn) -> None:
+    running = start()
+    gateway = gateway_on(running)
+    completion = gateway.complete(USER, [], script=SCRIPT)
+    assert completion.finish_reason == "tool_calls"
+    assert [(c.name, c.arguments) for c in completion.tool_calls] == [("t", '{"order_id": "9"}'), ("u", "{}")]
+    assert completion.assistant_message()["tool_calls"][0]["id"] == completion.tool_calls[0].id
+
+
+def test_429s_are_waited_out_for_their_retry_after(start: Start, gateway_on: GatewayOn) -> None:
+    running = start()
+    running.faults.inject("429", times=2, methods=("POST",))
+    time = FakeTime()
+    gateway = gateway_on(running, time=time)
+    completion = gateway.complete(USER, [], script=[{"content": "done"}])
+    stats = gateway.api.stats
+    assert completion.content == "done"
+    assert stats.responses_429 == 2
+    assert time.sleeps == [1.0, 1.0]  # the emulator's Retry-After, not a backoff of our own
+
+
+def test_a_5xx_is_retried_with_backoff(start: Start, gateway_on: GatewayOn) -> None:
+    running = start()
+    running.faults.inject("503", times=2, methods=("POST",))
+    time = FakeTime()
+    gateway = gateway_on(running, time=time)
+    completion = gateway.complete(USER, [], script=[{"content": "done"}])
+    assert completion.content == "done"
+    assert time.sleeps == [0.5, 1.0]  # a completion changes nothing, so a POST to it is safe to send again
+
+
+def test_client_credentials_get_a_token_and_a_token_it_did_not_issue_is_refused(
+    start: Start, gateway_on: GatewayOn
+) -> None:
+    running = start(client_id="client", client_secret="s3cret-value")
+    good = gateway_on(running, credentials=Credentials(client_id="client", client_secret="s3cret-value"))
+    assert good.complete(USER, [], script=[{"content": "hello"}]).content == "hello"
+    assert running.tokens.issued == 1
+
+    bad = gateway_on(running, credentials=Credentials(access_token="not-issued-here"))
+    with pytest.raises(AuthenticationError) as caught:
+        bad.complete(USER, [])
+    assert "401" in str(caught.value)
+    assert "not-issued-here" not in str(caught.value)
+
+
+def test_a_refused_request_says_the_gateway_refused_it(start: Start, gateway_on: GatewayOn) -> None:
+    running = start()
+    gateway = gateway_on(running)
+    with pytest.raises(InvalidInputError) as caught:
+        gateway.complete([{"role": "tool", "tool_call_id": "x", "content": "{}"}], [])
+    assert "the LLM gateway refused" in str(caught.value)
+    assert "answers no earlier tool call" in str(caught.value)

@@ -1,0 +1,148 @@
+"""Running conversation files against the emulated gateway: expectations, what differed, and the bound."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conversation_helpers import tool
+
+from reconciler.conversation import (
+    FileResult,
+    GatewayClient,
+    Invocation,
+    Outcome,
+    StubbedRunner,
+    ToolRunner,
+    is_subset,
+    load_conversations,
+    run_conversation,
+)
+from reconciler.emulator import RunningEmulator
+
+Start = Callable[..., RunningEmulator]
+GatewayOn = Callable[..., GatewayClient]
+TOOLS = [tool("get_order_status"), tool("cancel_order")]
+
+
+class Failing:
+    async def invoke(self, invocation: Invocation) -> Outcome:
+        return Outcome("error", error_code="UPSTREAM_ERROR", message="upstream answered 503", upstream_status=503)
+
+
+@contextlib.asynccontextmanager
+async def stubbed(stubs: Mapping[str, Any]) -> AsyncIterator[ToolRunner]:
+    yield StubbedRunner(Failing(), stubs)
+
+
+def run_file(tmp_path: Path, text: str, gateway: GatewayClient, **settings: Any) -> FileResult:
+    folder = tmp_path / "conversations.d"
+    folder.mkdir(exist_ok=True)
+    (folder / "c.yaml").write_text(text, encoding="utf-8")
+    loaded = load_conversations(folder, {}, {t.name for t in TOOLS})
+    loaded.raise_for_errors()
+    (spec,) = loaded.conversations
+    return asyncio.run(run_conversation(spec, tools=TOOLS, gateway=gateway, runners=stubbed, **settings))
+
+
+def failures(result: FileResult) -> list[tuple[int, str]]:
+    return [(f.location.line, f.message) for f in result.failures]
+
+
+ORDER = """\
+name: order status
+stubs: {get_order_status: {status: shipped}}
+turns:
+  - user: Where is my order 123?
+    expect:
+      tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]
+      reply_contains: [Shipped]
+    script:
+      - tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]
+      - content: "Your order: {{tool:get_order_status}}"
+"""
+
+
+def test_a_file_whose_expectations_hold_passes(start: Start, gateway_on: GatewayOn, tmp_path: Path) -> None:
+    result = run_file(tmp_path, ORDER, gateway_on(start()))
+    assert result.failures == ()
+    assert result.conversation.turns[0].reply == 'Your order: {"status": "shipped"}'
+
+
+def test_other_arguments_fail_at_the_expectation_and_say_what_was_called(
+    start: Start, gateway_on: GatewayOn, tmp_path: Path
+) -> None:
+    text = ORDER.replace('arguments: {order_id: "123"}}]\n      reply', 'arguments: {order_id: "124"}}]\n      reply')
+    result = run_file(tmp_path, text, gateway_on(start()))
+    assert failures(result) == [
+        (
+            6,
+            'turn 1: expected a call of get_order_status({"order_id": "124"}) (arguments as a subset, in order); '
+            'the calls were: get_order_status({"order_id": "123"})',
+        )
+    ]
+
+
+def test_a_reply_without_the_text_fails_at_reply_contains(start: Start, gateway_on: GatewayOn, tmp_path: Path) -> None:
+    result = run_file(tmp_path, ORDER.replace("[Shipped]", "[delivered]"), gateway_on(start()))
+    assert failures(result) == [
+        (7, "turn 1: the reply does not contain 'delivered'; it was 'Your order: {\"status\": \"shipped\"}'")
+    ]
+
+
+def test_a_tool_that_failed_fails_an_expectation_of_success(
+    start: Start, gateway_on: GatewayOn, tmp_path: Path
+) -> None:
+    result = run_file(
+        tmp_path, ORDER.replace("stubs: {get_order_status: {status: shipped}}\n", ""), gateway_on(start())
+    )
+    assert (
+        5,
+        'turn 1: get_order_status({"order_id": "123"}) was called but did not succeed: '
+        "UPSTREAM_ERROR: upstream answered 503",
+    ) in failures(result)
+
+
+def test_the_turn_bound_fails_the_file_at_the_turn_and_stops_it(
+    start: Start, gateway_on: GatewayOn, tmp_path: Path
+) -> None:
+    text = """\
+name: forever
+stubs: {cancel_order: {}}
+max_turns: 4
+turns:
+  - user: loop
+    script:
+      - {tool_calls: [{name: cancel_order, arguments: {}}], repeat: true}
+  - user: never sent
+"""
+    running = start()
+    result = run_file(tmp_path, text, gateway_on(running))
+    assert failures(result) == [
+        (
+            5,
+            "turn 1: the turn bound stopped it: 4 model calls without a final answer (--max-turns raises it, "
+            "up to 49); the rest of this file was not run",
+        )
+    ]
+    assert len(result.conversation.turns) == 1
+    assert running.stats.by_method["POST"] == 4
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "matches"),
+    [
+        ({"a": "1"}, {"a": "1", "b": 2}, True),
+        ({"a": {"x": 1}}, {"a": {"x": 1, "y": 2}}, True),
+        ({"a": "1"}, {"a": 1}, False),
+        ({"a": 1}, {"a": True}, False),
+        ({"a": [1]}, {"a": [1, 2]}, False),
+        ({"c": None}, {}, False),
+    ],
+)
+def test_arguments_match_as_a_subset(expected: Any, actual: Any, matches: bool) -> None:
+    assert is_subset(expected, actual) is matches
