@@ -9,7 +9,7 @@ The emulator is never imported here: the CLI picks the gateway.
 
 from __future__ import annotations
 
-from reconciler.conversation.execution import Invocation, Outcome, StubbedRunner, ToolRunner
+from reconciler.conversation.execution import Invocation, Outcome, RunnerFactory, ToolRunner, runtimes, stub_handler
 from reconciler.conversation.files import (
     DEFAULT_DIRECTORY,
     ConversationSpec,
@@ -37,7 +37,7 @@ from reconciler.conversation.loop import (
     check_max_model_calls,
     run_turn,
 )
-from reconciler.conversation.runner import Failure, FileResult, RunnerFactory, is_subset, run_conversation
+from reconciler.conversation.runner import Failure, FileResult, is_subset, run_conversation
 from reconciler.conversation.transcript import transcript
 
 __all__ = [
@@ -61,7 +61,6 @@ __all__ = [
     "Outcome",
     "RunnerFactory",
     "StopReason",
-    "StubbedRunner",
     "ToolCallRecord",
     "ToolRunner",
     "TurnResult",
@@ -71,5 +70,7 @@ __all__ = [
     "load_conversations",
     "run_conversation",
     "run_turn",
+    "runtimes",
+    "stub_handler",
     "transcript",
 ]

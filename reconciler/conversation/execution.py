@@ -1,52 +1,52 @@
-"""Where tool calls go: the tool service's execution code, behind the one call the loop needs.
+"""Where tool calls go: the tool service's execution code (`reconciler.runtime`), behind the one call the loop needs.
 
-`reconciler.runtime.Runtime.invoke(Invocation) -> Outcome` fills context parameters from the conversation
-state, refuses a model-supplied value for one, checks the arguments and runs the tool. The loop depends only
-on this Protocol, so a test can hand it anything that answers `invoke`.
+`Runtime.invoke(Invocation) -> Outcome` fills context parameters from the conversation state, refuses a
+model-supplied value for one, checks the arguments against the schema and runs the tool (a handler, the
+request binding, or a POST to its endpoint). The loop depends only on the `ToolRunner` Protocol; conversation
+tests get a Runtime per file whose `stubs` are handlers, so a stubbed tool still has its context filled and its
+arguments checked by the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+import contextlib
+import copy
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
+import httpx
 
-@dataclass(frozen=True)
-class Invocation:
-    tool_name: str
-    parameters: Mapping[str, Any]
-    conversation_id: str | None = None
-    user_id: str | None = None
-    conversation: Mapping[str, Any] | None = None
+from reconciler.model import Tool
+from reconciler.runtime import Handler, Invocation, Outcome, Runtime
 
-
-@dataclass(frozen=True)
-class Outcome:
-    status: Literal["success", "error"]
-    output: Any = None
-    error_code: str | None = None
-    message: str | None = None
-    latency_ms: float = 0.0
-    upstream_status: int | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+RunnerFactory = Callable[[Mapping[str, Any]], AbstractAsyncContextManager["ToolRunner"]]
+"""Given a conversation file's stubs, the tool runner for that file (entered for its run, closed after it)."""
 
 
 class ToolRunner(Protocol):
     async def invoke(self, invocation: Invocation) -> Outcome: ...
 
 
-class StubbedRunner:
-    """A conversation test's `stubs`: the named tools answer with the stub's output; the rest run for real."""
+def stub_handler(output: Any) -> Handler:
+    """A handler that answers with `output` (a fresh copy each time, so no call sees another's changes)."""
 
-    def __init__(self, runner: ToolRunner, stubs: Mapping[str, Any]) -> None:
-        self._runner = runner
-        self._stubs = dict(stubs)
+    async def stub(arguments: dict[str, Any]) -> Any:
+        return copy.deepcopy(output)
 
-    async def invoke(self, invocation: Invocation) -> Outcome:
-        if invocation.tool_name in self._stubs:
-            return Outcome("success", output=self._stubs[invocation.tool_name], metadata={"stub": True})
-        return await self._runner.invoke(invocation)
+    return stub
 
 
-__all__ = ["Invocation", "Outcome", "StubbedRunner", "ToolRunner"]
+def runtimes(tools: Sequence[Tool], *, transport: httpx.AsyncBaseTransport | None = None) -> RunnerFactory:
+    """A Runtime over `tools` per conversation file, with that file's stubs as handlers."""
+
+    @contextlib.asynccontextmanager
+    async def runtime(stubs: Mapping[str, Any]) -> AsyncIterator[ToolRunner]:
+        handlers = {name: stub_handler(output) for name, output in stubs.items()}
+        async with Runtime(list(tools), handlers=handlers, transport=transport) as running:
+            yield running
+
+    return runtime
+
+
+__all__ = ["Invocation", "Outcome", "RunnerFactory", "ToolRunner", "runtimes", "stub_handler"]

@@ -29,7 +29,6 @@ MAX_MODEL_CALLS_LIMIT = 49
 """The bound stays below 50 model calls per user turn, whatever is asked."""
 TURN_BOUND_CODE = "TURN_BOUND_REACHED"
 BAD_ARGUMENTS_CODE = "INVALID_ARGUMENTS"
-FAILURE_CODE = "EXECUTION_FAILURE"
 
 StopReason = Literal["answered", "turn_bound"]
 
@@ -195,7 +194,7 @@ async def _execute(conversation: Conversation, runner: ToolRunner, call: ModelTo
     except Exception as exc:  # the runtime answers errors as outcomes; anything else is still fed back, not raised
         outcome = Outcome(
             "error",
-            error_code=FAILURE_CODE,
+            error_code="EXECUTION_FAILURE",
             message=f"the tool could not be run ({type(exc).__name__})",
             latency_ms=(time.perf_counter() - started) * 1000,
         )

@@ -11,12 +11,11 @@ ends that file; the other files still run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.conversation.execution import ToolRunner
+from reconciler.conversation.execution import RunnerFactory
 from reconciler.conversation.files import ConversationSpec, ExpectedCall, TurnSpec
 from reconciler.conversation.loop import (
     DEFAULT_MAX_MODEL_CALLS,
@@ -28,9 +27,6 @@ from reconciler.conversation.loop import (
 )
 from reconciler.errors import ReconcilerError
 from reconciler.model import SourceLocation, Tool
-
-RunnerFactory = Callable[[Mapping[str, Any]], AbstractAsyncContextManager[ToolRunner]]
-"""Given a file's stubs, a tool runner for that file (entered for the file's run, closed after it)."""
 
 
 @dataclass(frozen=True)
@@ -155,4 +151,4 @@ def _wrong_status(expected: ExpectedCall, record: ToolCallRecord) -> str:
     return f"{call} succeeded, but the file expects it to end with status: error"
 
 
-__all__ = ["Failure", "FileResult", "RunnerFactory", "check_turn", "is_subset", "run_conversation"]
+__all__ = ["Failure", "FileResult", "check_turn", "is_subset", "run_conversation"]

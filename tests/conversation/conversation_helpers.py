@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from reconciler.api import Credentials, Pacer, RetryPolicy, Target, ToolsClient
@@ -64,3 +66,53 @@ def tool(name: str, *, endpoint: str = "https://tools.example.com/t", context: d
         location=SourceLocation("tools.d/t.yaml", 1, 1),
         context=context or {},
     )
+
+
+class ToolEndpoint:
+    """A loopback upstream for hand-written tools: records each request's path and JSON body, and answers
+    from `answers` (path → (status, body)), else 200 with `{"received": body}`. Paths in `together` wait until
+    that many of their requests have arrived, so a test passes only when those calls run at the same time."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, Any]] = []
+        self.answers: dict[str, tuple[int, Any]] = {}
+        self.together: dict[str, threading.Barrier] = {}
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                endpoint.received.append((self.path, body))
+                barrier = endpoint.together.get(self.path)
+                if barrier is not None:
+                    barrier.wait()
+                status, answer = endpoint.answers.get(self.path, (200, {"received": body}))
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def bodies(self, path: str) -> list[Any]:
+        return [body for seen, body in self.received if seen == path]
+
+    def close(self) -> None:
+        for barrier in self.together.values():
+            barrier.abort()
+        self._server.shutdown()
+        self._server.server_close()

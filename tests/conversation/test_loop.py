@@ -1,113 +1,160 @@
-"""The loop against the emulated gateway over real HTTP: parallel calls, results fed back, the turn bound."""
+"""The loop against the emulated gateway over real HTTP, with tools run by the real Runtime against a loopback
+upstream: parallel calls, context parameters, results and failures fed back, the turn bound, the transcript."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from conversation_helpers import tool
+from conversation_helpers import ToolEndpoint, tool
 
-from reconciler.conversation import Conversation, GatewayClient, Invocation, Outcome, run_turn, transcript
+from reconciler.conversation import (
+    Completion,
+    Conversation,
+    GatewayClient,
+    Invocation,
+    ModelToolCall,
+    Outcome,
+    ToolRunner,
+    TurnResult,
+    run_turn,
+    stub_handler,
+    transcript,
+)
 from reconciler.emulator import RunningEmulator
+from reconciler.model import Tool
+from reconciler.runtime import Runtime
 
 Start = Callable[..., RunningEmulator]
 GatewayOn = Callable[..., GatewayClient]
 
 
-class Recorder:
-    """A tool runner that records invocations; `together` makes each call wait until that many have started,
-    so a test finishes only when the calls of one answer really run at the same time."""
+def turn(
+    conversation: Conversation,
+    user: str,
+    gateway: GatewayClient,
+    script: list[Any],
+    *,
+    runner: ToolRunner | None = None,
+    handlers: dict[str, Any] | None = None,
+    **settings: Any,
+) -> TurnResult:
+    async def go() -> TurnResult:
+        if runner is not None:
+            return await run_turn(conversation, user, gateway=gateway, runner=runner, script=script, **settings)
+        async with Runtime(list(conversation.tools), handlers=handlers) as runtime:
+            return await run_turn(conversation, user, gateway=gateway, runner=runtime, script=script, **settings)
 
-    def __init__(self, answers: dict[str, Outcome] | None = None, together: int = 1) -> None:
-        self.answers = answers or {}
-        self.invocations: list[Invocation] = []
-        self._together = together
-        self._started = 0
-        self._all_started: asyncio.Event | None = None
-
-    async def invoke(self, invocation: Invocation) -> Outcome:
-        self.invocations.append(invocation)
-        if self._all_started is None:
-            self._all_started = asyncio.Event()
-        self._started += 1
-        if self._started >= self._together:
-            self._all_started.set()
-        await asyncio.wait_for(self._all_started.wait(), timeout=5)
-        return self.answers.get(invocation.tool_name, Outcome("success", output={"ok": invocation.tool_name}))
+    return asyncio.run(go())
 
 
-def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+def served(endpoint: ToolEndpoint, name: str, **settings: Any) -> Tool:
+    return tool(name, endpoint=f"{endpoint.url}/{name}", **settings)
 
 
 def test_the_calls_of_one_answer_run_concurrently_and_return_in_order_with_their_ids(
-    start: Start, gateway_on: GatewayOn
+    start: Start, gateway_on: GatewayOn, endpoint: ToolEndpoint
 ) -> None:
-    running = start()
-    gateway = gateway_on(running)
-    conversation = Conversation([tool("a"), tool("b")], state={"user_id": "USR-1"})
+    both = threading.Barrier(2, timeout=4)  # each upstream request waits for the other: only parallel calls pass
+    endpoint.together = {"/a": both, "/b": both}
+    conversation = Conversation([served(endpoint, "a"), served(endpoint, "b")])
     script = [
         {"tool_calls": [{"name": "a", "arguments": {"order_id": "1"}}, {"name": "b", "arguments": {"order_id": "2"}}]},
-        {"content": "a said {{tool:a}} and b said {{tool:b}}"},
+        {"content": "a: {{tool:a}} b: {{tool:b}}"},
     ]
-    runner = Recorder(together=2)
-    result = run(run_turn(conversation, "both please", gateway=gateway, runner=runner, script=script))
+    result = turn(conversation, "both please", gateway_on(start()), script)
 
     assert result.stop_reason == "answered"
     assert result.model_calls == 2
-    assert result.reply == 'a said {"ok": "a"} and b said {"ok": "b"}'
     assert [(r.name, r.arguments, r.status) for r in result.tool_calls] == [
         ("a", {"order_id": "1"}, "success"),
         ("b", {"order_id": "2"}, "success"),
     ]
+    assert result.reply == 'a: {"received": {"order_id": "1"}} b: {"received": {"order_id": "2"}}'
     answered = [m for m in conversation.messages if m["role"] == "tool"]
     assert [m["tool_call_id"] for m in answered] == [r.id for r in result.tool_calls]
-    assert runner.invocations[0].user_id == "USR-1"
-    assert runner.invocations[0].conversation is not None
-    assert runner.invocations[0].conversation["id"] == conversation.conversation_id
+    assert len({r.id for r in result.tool_calls}) == 2
 
 
-def test_the_model_is_offered_the_tools_without_their_context_parameters(start: Start, gateway_on: GatewayOn) -> None:
-    running = start()
-    gateway = gateway_on(running)
-    conversation = Conversation([tool("a", context={"customer_id": "conversation.user_id"})])
-    assert conversation.functions[0]["function"]["parameters"]["properties"].keys() == {"order_id"}
-    run(run_turn(conversation, "hi", gateway=gateway, runner=Recorder(), script=[{"content": "hello"}]))
-
-
-def test_a_failing_tool_is_fed_back_as_an_error_result(start: Start, gateway_on: GatewayOn) -> None:
-    running = start()
-    gateway = gateway_on(running)
-    conversation = Conversation([tool("a")])
-    failing = Outcome("error", error_code="UPSTREAM_ERROR", message="upstream answered 502", upstream_status=502)
-    script = [{"tool_calls": [{"name": "a", "arguments": {}}]}, {"content": "the tool said {{tool:a}}"}]
-    result = run(run_turn(conversation, "go", gateway=gateway, runner=Recorder({"a": failing}), script=script))
-    assert result.stop_reason == "answered"
-    assert result.tool_calls[0].status == "error"
-    fed_back = json.loads(result.reply.removeprefix("the tool said "))  # type: ignore[union-attr]
-    assert fed_back == {"error": {"code": "UPSTREAM_ERROR", "message": "upstream answered 502"}}
-
-
-def test_a_runner_that_raises_is_fed_back_too_and_arguments_that_are_not_an_object_never_reach_it(
-    start: Start, gateway_on: GatewayOn
+def test_context_parameters_come_from_the_state_never_from_the_model(
+    start: Start, gateway_on: GatewayOn, endpoint: ToolEndpoint
 ) -> None:
-    class Broken:
-        calls = 0
+    lookup = served(endpoint, "lookup", context={"customer_id": "conversation.user_id"})
+    conversation = Conversation([lookup], state={"user_id": "USR-4492"})
+    assert conversation.functions[0]["function"]["parameters"]["properties"].keys() == {"order_id"}
+    script = [
+        {"tool_calls": [{"name": "lookup", "arguments": {"order_id": "1", "customer_id": "USR-EVIL"}}]},
+        {"tool_calls": [{"name": "lookup", "arguments": {"order_id": "1"}}]},
+        {"content": "done"},
+    ]
+    result = turn(conversation, "look it up", gateway_on(start()), script)
+
+    refused, honest = result.tool_calls
+    assert (refused.status, refused.error_code) == ("error", "INVALID_ARGUMENTS")
+    assert "filled from the conversation state" in (refused.message or "")
+    assert honest.status == "success"
+    assert endpoint.bodies("/lookup") == [{"order_id": "1", "customer_id": "USR-4492"}]  # the model's never arrived
+    fed_back = next(m["content"] for m in conversation.messages if m["role"] == "tool")
+    assert json.loads(fed_back)["error"]["code"] == "INVALID_ARGUMENTS"
+
+
+def test_a_failing_tool_is_fed_back_as_an_error_result(
+    start: Start, gateway_on: GatewayOn, endpoint: ToolEndpoint
+) -> None:
+    endpoint.answers["/a"] = (503, {"message": "down"})
+    conversation = Conversation([served(endpoint, "a")])
+    script = [{"tool_calls": [{"name": "a", "arguments": {}}]}, {"content": "the tool said {{tool:a}}"}]
+    result = turn(conversation, "go", gateway_on(start()), script)
+
+    assert result.stop_reason == "answered"
+    record = result.tool_calls[0]
+    assert (record.status, record.error_code, record.upstream_status) == ("error", "UPSTREAM_ERROR", 503)
+    fed_back = json.loads((result.reply or "").removeprefix("the tool said "))
+    assert fed_back == {"error": {"code": "UPSTREAM_ERROR", "message": "the upstream of a answered 503"}}
+
+
+def test_a_runner_that_raises_is_fed_back_too(start: Start, gateway_on: GatewayOn) -> None:
+    class Broken:  # a runner that breaks its promise to answer every call with an Outcome
+        def __init__(self) -> None:
+            self.calls: list[Invocation] = []
 
         async def invoke(self, invocation: Invocation) -> Outcome:
-            Broken.calls += 1
+            self.calls.append(invocation)
             raise RuntimeError("boom")
 
-    running = start()
-    gateway = gateway_on(running)
+    gateway = gateway_on(start())
     conversation = Conversation([tool("a")])
-    script = [{"tool_calls": [{"name": "a", "arguments": {}}]}, {"content": "done"}]
-    result = run(run_turn(conversation, "go", gateway=gateway, runner=Broken(), script=script))
+    broken = Broken()
+    result = turn(conversation, "go", gateway, [{"tool_calls": [{"name": "a"}]}, {"content": "done"}], runner=broken)
     assert result.reply == "done"
     assert (result.tool_calls[0].status, result.tool_calls[0].error_code) == ("error", "EXECUTION_FAILURE")
-    assert Broken.calls == 1
+    assert len(broken.calls) == 1
+
+
+def test_arguments_that_are_not_a_json_object_are_fed_back_and_never_reach_the_tool() -> None:
+    class Gateway:  # a model that writes a JSON list where an object belongs (the emulator's scripts cannot)
+        def __init__(self) -> None:
+            self.answers = [
+                Completion(None, (ModelToolCall("c1", "a", "[1, 2]"), ModelToolCall("c2", "a", "{oops")), "tool_calls"),
+                Completion("done", (), "stop"),
+            ]
+
+        def complete(self, messages: Any, tools: Any, *, script: Any = None) -> Completion:
+            return self.answers.pop(0)
+
+    ran: list[Any] = []
+
+    async def record(arguments: dict[str, Any]) -> Any:
+        ran.append(arguments)
+
+    conversation = Conversation([tool("a")])
+    result = turn(conversation, "go", Gateway(), [], handlers={"a": record})  # type: ignore[arg-type]
+    assert result.reply == "done"
+    assert [(r.arguments, r.error_code) for r in result.tool_calls] == [(None, "INVALID_ARGUMENTS")] * 2
+    assert ran == []
 
 
 def test_a_model_that_calls_tools_forever_is_stopped_by_the_bound_and_says_so(
@@ -115,43 +162,47 @@ def test_a_model_that_calls_tools_forever_is_stopped_by_the_bound_and_says_so(
 ) -> None:
     running = start()
     gateway = gateway_on(running)
+    calls: list[dict[str, Any]] = []
+
+    async def count(arguments: dict[str, Any]) -> Any:
+        calls.append(arguments)
+        return {}
+
     conversation = Conversation([tool("a")])
-    runner = Recorder()
     script = [{"tool_calls": [{"name": "a", "arguments": {}}], "repeat": True}]
-    result = run(run_turn(conversation, "loop", gateway=gateway, runner=runner, script=script, max_model_calls=3))
+    result = turn(conversation, "loop", gateway, script, handlers={"a": count}, max_model_calls=3)
+
     assert result.stop_reason == "turn_bound"
     assert result.reply is None
     assert result.model_calls == 3
     assert running.stats.by_method["POST"] == 3
-    assert len(runner.invocations) == 2  # the third answer's calls are not run: no model would read them
+    assert len(calls) == 2  # the third answer's calls are not run: no model would read their results
     assert result.tool_calls[-1].error_code == "TURN_BOUND_REACHED"
     assert "turn bound stopped it: 3 model calls" in result.stop_message
-    # the history stays valid: the next turn is accepted by the gateway
-    follow = run(run_turn(conversation, "stop", gateway=gateway_on(running), runner=runner, script=[{"content": "ok"}]))
+    # the history stays a valid conversation: the gateway accepts the next turn
+    follow = turn(conversation, "stop", gateway, [{"content": "ok"}], handlers={"a": count})
     assert follow.reply == "ok"
 
 
 def test_the_transcript_redacts_sensitive_arguments_and_keeps_outcomes(start: Start, gateway_on: GatewayOn) -> None:
-    running = start()
-    gateway = gateway_on(running)
     conversation = Conversation(
         [tool("a", context={"session_token": "conversation.session_token"})],
         state={"user_id": "USR-1", "session_token": "tok_9981"},
     )
     script = [
-        {
-            "tool_calls": [
-                {"name": "a", "arguments": {"order_id": "7", "session_token": "tok_from_model", "x": "tok_9981"}}
-            ]
-        },
+        {"tool_calls": [{"name": "a", "arguments": {"order_id": "7", "session_token": "tok_from_model"}}]},
+        {"tool_calls": [{"name": "a", "arguments": {"order_id": "tok_9981"}}]},
         {"content": "done"},
     ]
-    run(run_turn(conversation, "go", gateway=gateway, runner=Recorder(), script=script))
+    turn(conversation, "go", gateway_on(start()), script, handlers={"a": stub_handler({"status": "open"})})
     data = transcript(conversation, is_sensitive=lambda name: "TOKEN" in name.upper())
+
     text = json.dumps(data)
     assert "tok_from_model" not in text and "tok_9981" not in text
-    call = data["turns"][0]["tool_calls"][0]
-    assert call["arguments"] == {"order_id": "7", "session_token": "(sensitive)", "x": "(sensitive)"}
-    assert call["status"] == "success"
-    assert isinstance(call["latency_ms"], float)
+    refused, answered = data["turns"][0]["tool_calls"]
+    assert refused["arguments"] == {"order_id": "7", "session_token": "(sensitive)"}
+    assert (refused["status"], refused["error_code"]) == ("error", "INVALID_ARGUMENTS")
+    assert answered["arguments"] == {"order_id": "(sensitive)"}
+    assert answered["status"] == "success"
+    assert isinstance(answered["latency_ms"], float)
     assert data["turns"][0]["stop_reason"] == "answered"

@@ -3,50 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conversation_helpers import tool
+from conversation_helpers import ToolEndpoint, tool
 
 from reconciler.conversation import (
     FileResult,
     GatewayClient,
-    Invocation,
-    Outcome,
-    StubbedRunner,
-    ToolRunner,
     is_subset,
     load_conversations,
     run_conversation,
+    runtimes,
 )
 from reconciler.emulator import RunningEmulator
 
 Start = Callable[..., RunningEmulator]
 GatewayOn = Callable[..., GatewayClient]
-TOOLS = [tool("get_order_status"), tool("cancel_order")]
 
 
-class Failing:
-    async def invoke(self, invocation: Invocation) -> Outcome:
-        return Outcome("error", error_code="UPSTREAM_ERROR", message="upstream answered 503", upstream_status=503)
-
-
-@contextlib.asynccontextmanager
-async def stubbed(stubs: Mapping[str, Any]) -> AsyncIterator[ToolRunner]:
-    yield StubbedRunner(Failing(), stubs)
-
-
-def run_file(tmp_path: Path, text: str, gateway: GatewayClient, **settings: Any) -> FileResult:
+def run_file(tmp_path: Path, text: str, gateway: GatewayClient, endpoint: ToolEndpoint) -> FileResult:
+    """Runs one conversation file; its unstubbed tools are served by `endpoint`, which answers 503."""
+    endpoint.answers = {"/get_order_status": (503, {}), "/cancel_order": (503, {})}
+    tools = [tool(name, endpoint=f"{endpoint.url}/{name}") for name in ("get_order_status", "cancel_order")]
     folder = tmp_path / "conversations.d"
     folder.mkdir(exist_ok=True)
     (folder / "c.yaml").write_text(text, encoding="utf-8")
-    loaded = load_conversations(folder, {}, {t.name for t in TOOLS})
+    loaded = load_conversations(folder, {}, {t.name for t in tools})
     loaded.raise_for_errors()
     (spec,) = loaded.conversations
-    return asyncio.run(run_conversation(spec, tools=TOOLS, gateway=gateway, runners=stubbed, **settings))
+    return asyncio.run(run_conversation(spec, tools=tools, gateway=gateway, runners=runtimes(tools)))
 
 
 def failures(result: FileResult) -> list[tuple[int, str]]:
@@ -67,17 +55,19 @@ turns:
 """
 
 
-def test_a_file_whose_expectations_hold_passes(start: Start, gateway_on: GatewayOn, tmp_path: Path) -> None:
-    result = run_file(tmp_path, ORDER, gateway_on(start()))
+def test_a_file_whose_expectations_hold_passes(
+    start: Start, gateway_on: GatewayOn, tmp_path: Path, endpoint: ToolEndpoint
+) -> None:
+    result = run_file(tmp_path, ORDER, gateway_on(start()), endpoint)
     assert result.failures == ()
     assert result.conversation.turns[0].reply == 'Your order: {"status": "shipped"}'
 
 
 def test_other_arguments_fail_at_the_expectation_and_say_what_was_called(
-    start: Start, gateway_on: GatewayOn, tmp_path: Path
+    start: Start, gateway_on: GatewayOn, tmp_path: Path, endpoint: ToolEndpoint
 ) -> None:
     text = ORDER.replace('arguments: {order_id: "123"}}]\n      reply', 'arguments: {order_id: "124"}}]\n      reply')
-    result = run_file(tmp_path, text, gateway_on(start()))
+    result = run_file(tmp_path, text, gateway_on(start()), endpoint)
     assert failures(result) == [
         (
             6,
@@ -87,28 +77,29 @@ def test_other_arguments_fail_at_the_expectation_and_say_what_was_called(
     ]
 
 
-def test_a_reply_without_the_text_fails_at_reply_contains(start: Start, gateway_on: GatewayOn, tmp_path: Path) -> None:
-    result = run_file(tmp_path, ORDER.replace("[Shipped]", "[delivered]"), gateway_on(start()))
+def test_a_reply_without_the_text_fails_at_reply_contains(
+    start: Start, gateway_on: GatewayOn, tmp_path: Path, endpoint: ToolEndpoint
+) -> None:
+    result = run_file(tmp_path, ORDER.replace("[Shipped]", "[delivered]"), gateway_on(start()), endpoint)
     assert failures(result) == [
         (7, "turn 1: the reply does not contain 'delivered'; it was 'Your order: {\"status\": \"shipped\"}'")
     ]
 
 
 def test_a_tool_that_failed_fails_an_expectation_of_success(
-    start: Start, gateway_on: GatewayOn, tmp_path: Path
+    start: Start, gateway_on: GatewayOn, tmp_path: Path, endpoint: ToolEndpoint
 ) -> None:
-    result = run_file(
-        tmp_path, ORDER.replace("stubs: {get_order_status: {status: shipped}}\n", ""), gateway_on(start())
-    )
+    unstubbed = ORDER.replace("stubs: {get_order_status: {status: shipped}}\n", "")
+    result = run_file(tmp_path, unstubbed, gateway_on(start()), endpoint)
     assert (
         5,
         'turn 1: get_order_status({"order_id": "123"}) was called but did not succeed: '
-        "UPSTREAM_ERROR: upstream answered 503",
+        "UPSTREAM_ERROR: the upstream of get_order_status answered 503",
     ) in failures(result)
 
 
 def test_the_turn_bound_fails_the_file_at_the_turn_and_stops_it(
-    start: Start, gateway_on: GatewayOn, tmp_path: Path
+    start: Start, gateway_on: GatewayOn, tmp_path: Path, endpoint: ToolEndpoint
 ) -> None:
     text = """\
 name: forever
@@ -121,7 +112,7 @@ turns:
   - user: never sent
 """
     running = start()
-    result = run_file(tmp_path, text, gateway_on(running))
+    result = run_file(tmp_path, text, gateway_on(running), endpoint)
     assert failures(result) == [
         (
             5,
