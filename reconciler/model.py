@@ -99,6 +99,10 @@ class Tool:
     """Seconds one call may take, retries included (1-60); None: DEFAULT_TIMEOUT. Not a field of the registry."""
     security: Security | None = None
     """The OpenAPI operation's security requirement, for the runtime; None when it has none."""
+    output_schema: Mapping[str, JSON] | None = None
+    """The JSON Schema (2020-12) of a successful answer, when the OpenAPI description gives one."""
+    secure: bool = False
+    """Its inputs are sensitive (a Data Action's `secure`: kept out of logs, not offered to AI guides)."""
 
     def location_of(self, field_name: str) -> SourceLocation:
         """Where `field_name` (or its closest written parent) was written, else the tool itself."""

@@ -1,0 +1,277 @@
+"""A tool's request binding → the action's `config.request` (Velocity templates), and the contract
+constraints those templates rely on.
+
+Where each input lands, and how it is written there (`velocity.py` holds the shared rules):
+
+- path segment: `$esc.uriEncode(...)`, so a space is `%20` and `/` cannot split the segment; arrays (style
+  `simple`) comma-joined. The contract refuses `""`, `.` and `..`, which would change the path.
+- query: `$esc.url(...)`; optional parameters inside `#if`; arrays and objects by `style`/`explode` (or
+  Swagger's `collectionFormat`): `form` repeated or comma-joined, `spaceDelimited`, `pipeDelimited`,
+  `tabDelimited`, `deepObject`.
+- header: the value as given; the contract refuses line breaks in it, so no input can add a header.
+- cookie: one `Cookie` header, each value `$esc.uriEncode`d.
+- JSON body: `${input.rawRequest}` when the body is exactly the inputs; otherwise built field by field
+  (`velocity.json_value`).
+- form body: `name=$esc.url(...)` pairs joined by `&`. Other bodies (multipart, binary) are errors.
+
+A tool without a request binding (hand-written, with an `endpoint`) is a POST of its inputs, at the top level of
+a JSON object (`${input.rawRequest}`), to the endpoint: the tool service's invocation carries them under
+`parameters`, but an endpoint written for a Data Action receives the action's input as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.compile.data_actions.dialect import Unexpressible
+from reconciler.compile.data_actions.velocity import (
+    PRIMITIVES,
+    Piece,
+    closed,
+    given,
+    join,
+    json_value,
+    kind,
+    literal,
+    member,
+    scalar,
+)
+
+RAW_REQUEST = "${input.rawRequest}"
+NO_LINE_BREAK = "^[^\\r\\n]*$"
+_VARIABLE = re.compile(r"\{([^{}]+)\}")
+_DELIMITERS = {"form": ",", "spaceDelimited": "%20", "pipeDelimited": "|", "tabDelimited": "%09"}
+_COLLECTION = {"csv": ("form", False), "ssv": ("spaceDelimited", False), "pipes": ("pipeDelimited", False)}
+_COLLECTION |= {"multi": ("form", True), "tsv": ("tabDelimited", False)}
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH"})
+
+
+class RequestBuilder:
+    """Builds `config.request` for one tool; `properties` (the contract's inputs) gain the constraints the
+    templates rely on."""
+
+    def __init__(self, properties: dict[str, Any], required: set[str]) -> None:
+        self.properties = properties
+        self.required = required
+
+    def for_endpoint(self, endpoint: str) -> dict[str, Any]:
+        return {
+            "requestType": "POST",
+            "requestUrlTemplate": literal(endpoint),
+            "headers": {"Content-Type": "application/json"},
+            "requestTemplate": RAW_REQUEST,
+        }
+
+    def for_binding(self, binding: Mapping[str, Any]) -> dict[str, Any]:
+        method = str(binding.get("method", "GET")).upper()
+        if method not in _METHODS:
+            raise Unexpressible(("request", "method"), f"a Data Action cannot send {method} (only {sorted(_METHODS)})")
+        where: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for name, spec in (binding.get("parameters") or {}).items():
+            where.setdefault(str(spec.get("in")), []).append((name, spec))
+        url = self._url(str(binding.get("url", "")), where.get("path", []))
+        url += self._query(where.get("query", []), "&" if "?" in url else "?")
+        headers = {spec["name"]: self._header(name, spec) for name, spec in where.get("header", [])}
+        cookies = [self._cookie(name, spec) for name, spec in where.get("cookie", [])]
+        if cookies:
+            headers["Cookie"] = join(cookies, first="", separator="; ", variable="k0")
+        body = where.get("body", [])
+        template = ""
+        if body:
+            content_type = str(binding.get("content_type") or "application/json")
+            template = self._body(body, content_type)
+            headers["Content-Type"] = content_type
+        return {"requestType": method, "requestUrlTemplate": url, "headers": headers, "requestTemplate": template}
+
+    # -- the URL
+
+    def _url(self, url: str, path: list[tuple[str, Mapping[str, Any]]]) -> str:
+        by_name = {str(spec.get("name")): (name, spec) for name, spec in path}
+        pieces: list[str] = []
+        position = 0
+        for match in _VARIABLE.finditer(url):
+            if match.group(1) not in by_name:
+                continue
+            pieces.append(literal(url[position : match.start()]))
+            name, spec = by_name[match.group(1)]
+            pieces.append(self._segment(name, spec))
+            position = match.end()
+        return "".join(pieces) + literal(url[position:])
+
+    def _segment(self, name: str, spec: Mapping[str, Any]) -> str:
+        where = ("parameters", name)
+        style = spec.get("style", "simple")
+        if style != "simple":
+            raise Unexpressible(where, f"path style {style!r} is not supported in a Data Action URL (use simple)")
+        value_kind = self._kind(name, where)
+        segment_rule = {"minLength": 1, "not": {"enum": [".", ".."]}}
+        if value_kind == "array":
+            items = self.properties[name].get("items")
+            self._primitive(items, (*where, "items"))
+            self.properties[name] = _constrain(self.properties[name], {"minItems": 1})
+            if kind(items)[0] == "string":
+                self.properties[name]["items"] = _constrain(items, segment_rule)
+            loop = "$foreach.hasNext"
+            return f"#foreach($v0 in ${self._ref(name)})$esc.uriEncode($v0)#if({loop}),#end#end"
+        self._primitive(self.properties[name], where)
+        if value_kind == "string":
+            self.properties[name] = _constrain(self.properties[name], segment_rule)
+        return f"$esc.uriEncode(${self._ref(name)})"
+
+    def _query(self, query: list[tuple[str, Mapping[str, Any]]], first: str) -> str:
+        pieces = [piece for name, spec in query for piece in self._query_pieces(name, spec)]
+        return join(pieces, first=first, separator="&", variable="q0")
+
+    def _query_pieces(self, name: str, spec: Mapping[str, Any]) -> list[Piece]:
+        where = ("parameters", name)
+        ref = self._ref(name)
+        key = quote(str(spec.get("name")), safe="")
+        style, explode = _style(spec)
+        value_kind = self._kind(name, where)
+        guard = None if name in self.required else given(ref)
+        if value_kind in PRIMITIVES or scalar(self.properties[name]):
+            return [_piece(guard, lambda p, a: f"{p}{key}=$esc.url(${ref}){a}")]
+        if value_kind == "array":
+            self._primitive(self.properties[name].get("items"), (*where, "items"))
+            if explode and style == "form":
+                loop = f"#foreach($v0 in ${ref})"
+                return [_piece(guard, lambda p, a: f"{loop}{p}{key}=$esc.url($v0){a}#end", always=False)]
+            if style not in _DELIMITERS:
+                raise Unexpressible(where, f"query style {style!r} for an array has no Data Action template")
+            delimiter = _DELIMITERS[style]
+            values = f"#foreach($v0 in ${ref})$esc.url($v0)#if($foreach.hasNext){delimiter}#end#end"
+            return [_piece(guard, lambda p, a: f"{p}{key}={values}{a}")]
+        if value_kind == "object" and (style == "deepObject" or (style == "form" and explode)):
+            schema = closed(self.properties[name])
+            self.properties[name] = schema
+            pieces = []
+            for prop, sub in (schema.get("properties") or {}).items():
+                self._primitive(sub, (*where, "properties", prop))
+                child = member(ref, prop, (*where, "properties", prop))
+                pair_key = f"{key}%5B{quote(prop, safe='')}%5D" if style == "deepObject" else quote(prop, safe="")
+                guards = [g for g in (guard, None if prop in schema.get("required", ()) else given(child)) if g]
+                condition = " && ".join(f"({g})" for g in guards) or None
+                pieces.append(_piece(condition, lambda p, a, k=pair_key, c=child: f"{p}{k}=$esc.url(${c}){a}"))
+            return pieces
+        shape = f"{value_kind or 'open'}, style {style}"
+        raise Unexpressible(where, f"a query parameter of this shape ({shape}) has no Data Action template")
+
+    # -- headers, cookies
+
+    def _header(self, name: str, spec: Mapping[str, Any]) -> str:
+        where = ("parameters", name)
+        ref = self._ref(name)
+        value_kind = self._kind(name, where)
+        bang = "" if name in self.required else "!"
+        if value_kind == "array":
+            items = self.properties[name].get("items")
+            self._primitive(items, (*where, "items"))
+            if kind(items)[0] == "string":
+                self.properties[name]["items"] = _constrain(items, {"pattern": NO_LINE_BREAK})
+            text = f"#foreach($v0 in ${ref})$v0#if($foreach.hasNext),#end#end"
+            return text if bang == "" else f"#if({given(ref)}){text}#end"
+        self._primitive(self.properties[name], where)
+        if value_kind == "string":
+            self.properties[name] = _constrain(self.properties[name], {"pattern": NO_LINE_BREAK})
+        return f"${bang}{{{ref}}}"
+
+    def _cookie(self, name: str, spec: Mapping[str, Any]) -> Piece:
+        where = ("parameters", name)
+        self._primitive(self.properties[name], where)
+        ref = self._ref(name)
+        key = quote(str(spec.get("name")), safe="")
+        guard = None if name in self.required else given(ref)
+        return _piece(guard, lambda p, a: f"{p}{key}=$esc.uriEncode(${ref}){a}")
+
+    # -- the body
+
+    def _body(self, body: list[tuple[str, Mapping[str, Any]]], content_type: str) -> str:
+        media = content_type.split(";", maxsplit=1)[0].strip().lower()
+        whole = [name for name, spec in body if "name" not in spec]
+        if "json" in media:
+            if whole:
+                name = whole[0]
+                self.properties[name] = closed(self.properties[name])
+                return json_value(self._ref(name), self.properties[name], ("parameters", name))
+            if self._is_raw_request(body):
+                return RAW_REQUEST
+            pieces = []
+            for name, spec in body:
+                self.properties[name] = closed(self.properties[name])
+                key = literal(_json_key(str(spec["name"]))) + ":"
+                value = json_value(self._ref(name), self.properties[name], ("parameters", name))
+                ref = self._ref(name)
+                guard = None if name in self.required else given(ref)
+                pieces.append(_piece(guard, lambda p, a, k=key, v=value: f"{p}{k}{v}{a}"))
+            return "{" + join(pieces, first="", separator=",", variable="b0") + "}"
+        if media == "application/x-www-form-urlencoded" and not whole:
+            pieces = [piece for name, spec in body for piece in self._form(name, spec)]
+            return join(pieces, first="", separator="&", variable="f0")
+        where = ("parameters", whole[0] if whole else body[0][0])
+        raise Unexpressible(where, f"a {media} request body cannot be built by a Data Action template")
+
+    def _form(self, name: str, spec: Mapping[str, Any]) -> list[Piece]:
+        where = ("parameters", name)
+        ref = self._ref(name)
+        key = quote(str(spec["name"]), safe="")
+        guard = None if name in self.required else given(ref)
+        value_kind = self._kind(name, where)
+        if value_kind == "array":
+            self._primitive(self.properties[name].get("items"), (*where, "items"))
+            loop = f"#foreach($v0 in ${ref})"
+            return [_piece(guard, lambda p, a: f"{loop}{p}{key}=$esc.url($v0){a}#end", always=False)]
+        self._primitive(self.properties[name], where)
+        return [_piece(guard, lambda p, a: f"{p}{key}=$esc.url(${ref}){a}")]
+
+    def _is_raw_request(self, body: list[tuple[str, Mapping[str, Any]]]) -> bool:
+        """Whether the body is exactly the action's input: every input is a body field of its own name."""
+        return len(body) == len(self.properties) and all(spec.get("name") == name for name, spec in body)
+
+    # -- shared
+
+    def _ref(self, name: str) -> str:
+        return member("input", name, ("parameters", name))
+
+    def _kind(self, name: str, where: tuple[str, ...]) -> str | None:
+        if name not in self.properties:
+            raise Unexpressible(where, f"the request binding names {name!r}, which is not an input")
+        return kind(self.properties[name])[0]
+
+    def _primitive(self, schema: Any, where: tuple[str, ...]) -> None:
+        if not scalar(schema):
+            shape = kind(schema)[0] or "a value of open type"
+            raise Unexpressible(where, f"{shape} cannot be written here: only strings, numbers and booleans can")
+
+
+def _piece(guard: str | None, write: Any, *, always: bool = True) -> Piece:
+    if guard is None:
+        return Piece(always, write)
+    return Piece(False, lambda prefix, after: f"#if({guard}){write(prefix, after)}#end")
+
+
+def _style(spec: Mapping[str, Any]) -> tuple[str, bool]:
+    if "collectionFormat" in spec:
+        return _COLLECTION.get(str(spec["collectionFormat"]), ("form", False))
+    style = str(spec.get("style", "form"))
+    explode = spec.get("explode")
+    return style, (style == "form") if explode is None else bool(explode)
+
+
+def _json_key(name: str) -> str:
+    return json.dumps(name, ensure_ascii=False)
+
+
+def _constrain(schema: Any, rules: Mapping[str, Any]) -> Any:
+    """`schema` that also meets `rules`: added in place when the keywords are free, else as an `allOf`."""
+    if not isinstance(schema, Mapping):
+        return schema
+    if all(key not in schema for key in rules):
+        return {**schema, **rules}
+    return {"allOf": [dict(schema), dict(rules)]}
+
+
+__all__ = ["NO_LINE_BREAK", "RAW_REQUEST", "RequestBuilder"]
