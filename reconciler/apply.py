@@ -9,13 +9,12 @@ never repeated blindly (the tool is looked up by name and its digest compared), 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal
 
-from reconciler.api import ApiResult
-from reconciler.compile import DIGEST_LABEL
+from reconciler.api import TargetClient, WriteResult
 from reconciler.errors import (
     ApiError,
     ApplyError,
@@ -24,7 +23,8 @@ from reconciler.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from reconciler.plan import Change, Plan, has_drifted
+from reconciler.plan import Change, Plan
+from reconciler.state import Record
 
 MAX_ATTEMPTS = 5
 """Writes per change when answers are lost or refused: as many as the client gives any request
@@ -39,33 +39,22 @@ changes not yet started are held back instead of being sent to be refused one by
 at most `parallelism`, finish)."""
 
 
-class ToolsApi(Protocol):
-    """What apply needs of the Tools API client."""
-
-    def get_tool(self, tool_id: str) -> dict[str, Any]: ...
-    def find_by_name(self, name: str) -> dict[str, Any] | None: ...
-    def create_tool(self, payload: dict[str, Any]) -> ApiResult: ...
-    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> ApiResult: ...
-    def delete_tool(self, tool_id: str) -> ApiResult: ...
-
-
 @dataclass(frozen=True)
 class Outcome:
     change: Change
     status: Status
-    tool: Mapping[str, Any] | None = None
+    record: Record | None = None
     error: str | None = None
     correlation_id: str | None = None
     note: str | None = None
 
     @property
     def version_after(self) -> int | None:
-        version = (self.tool or {}).get("version")
-        return version if isinstance(version, int) else None
+        return self.record.version if self.record is not None else None
 
     @property
     def id(self) -> str | None:
-        value = (self.tool or {}).get("id") or self.change.id
+        value = (self.record.id if self.record is not None else None) or self.change.id
         return str(value) if value else None
 
 
@@ -96,7 +85,7 @@ class ApplyReport:
 
 def apply_plan(
     plan: Plan,
-    api: ToolsApi,
+    api: TargetClient,
     *,
     parallelism: int = 4,
     on_outcome: Callable[[Outcome], None] | None = None,
@@ -116,7 +105,7 @@ def apply_plan(
 
 
 def _run(
-    changes: Iterable[Change], api: ToolsApi, parallelism: int, notify: Callable[[Outcome], None]
+    changes: Iterable[Change], api: TargetClient, parallelism: int, notify: Callable[[Outcome], None]
 ) -> list[Outcome]:
     changes = list(changes)
     if not changes:
@@ -143,7 +132,7 @@ def _run(
         return outcomes + list(pool.map(execute, changes[1:]))
 
 
-def _execute(change: Change, api: ToolsApi) -> tuple[Outcome, ApiError | None]:
+def _execute(change: Change, api: TargetClient) -> tuple[Outcome, ApiError | None]:
     """The outcome of `change`, and the error that ended it, if one did."""
     try:
         if change.action == "create":
@@ -155,22 +144,20 @@ def _execute(change: Change, api: ToolsApi) -> tuple[Outcome, ApiError | None]:
         return Outcome(change, "failed", error=str(exc), correlation_id=exc.correlation_id), exc
 
 
-def _result(change: Change, result: ApiResult) -> Outcome:
-    return Outcome(change, "ok", tool=result.tool, correlation_id=result.correlation_id)
+def _result(change: Change, result: WriteResult) -> Outcome:
+    return Outcome(change, "ok", record=result.record, correlation_id=result.correlation_id)
 
 
-def _is_ours(tool: Mapping[str, Any] | None, change: Change) -> bool:
-    """The live tool already holds exactly what this change would write."""
-    if tool is None:
-        return False
-    return (tool.get("labels") or {}).get(DIGEST_LABEL) == change.digest and not has_drifted(tool)
+def _is_ours(record: Record | None, change: Change) -> bool:
+    """The live entity already holds exactly what this change would write."""
+    return record is not None and record.digest == change.digest and not record.drifted
 
 
-def _settle(change: Change, found: Mapping[str, Any] | None, exc: ApiError, note: str) -> Outcome | None:
+def _settle(change: Change, found: Record | None, exc: ApiError, note: str) -> Outcome | None:
     """After a write whose answer was an error or was lost: done if the registry already holds exactly what
     the change would write, else None (the caller decides between failing and writing again)."""
     if _is_ours(found, change):
-        return Outcome(change, "ok", tool=found, correlation_id=exc.correlation_id, note=note)
+        return Outcome(change, "ok", record=found, correlation_id=exc.correlation_id, note=note)
     return None
 
 
@@ -178,15 +165,17 @@ def _failed(change: Change, exc: ApiError, error: str) -> Outcome:
     return Outcome(change, "failed", correlation_id=exc.correlation_id, error=error)
 
 
-def _create(change: Change, api: ToolsApi) -> Outcome:
+def _create(change: Change, api: TargetClient) -> Outcome:
     assert change.after is not None
     for _ in range(MAX_ATTEMPTS):
         try:
-            return _result(change, api.create_tool(change.after))
+            return _result(change, api.create(change.after))
         except ConflictError as exc:
             existing = api.find_by_name(change.name)
             return _settle(change, existing, exc, "already created (an earlier answer was lost)") or _failed(
-                change, exc, "a different tool of this name appeared in the registry since the plan; plan again"
+                change,
+                exc,
+                f"a different {api.form.noun} of this name appeared in the registry since the plan; plan again",
             )
         except ApiError as exc:
             if not exc.maybe_committed:
@@ -197,42 +186,44 @@ def _create(change: Change, api: ToolsApi) -> Outcome:
             if settled:
                 return settled
             if existing is not None:
-                return _failed(change, exc, "a different tool of this name appeared in the registry; plan again")
+                return _failed(
+                    change, exc, f"a different {api.form.noun} of this name appeared in the registry; plan again"
+                )
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to create it")
 
 
-def _update(change: Change, api: ToolsApi) -> Outcome:
+def _update(change: Change, api: TargetClient) -> Outcome:
     assert change.after is not None and change.id is not None and change.live_version is not None
     for _ in range(MAX_ATTEMPTS):
         try:
-            return _result(change, api.update_tool(change.id, change.after, change.live_version))
+            return _result(change, api.update(change.id, change.after, change.live_version))
         except NotFoundError as exc:
             return _failed(change, exc, "deleted from the registry since the plan; plan again")
         except ConflictError as exc:
-            current = api.get_tool(change.id)
+            current = api.get(change.id)
             return _settle(change, current, exc, "already updated (an earlier answer was lost)") or _failed(
                 change,
                 exc,
-                f"changed in the registry since the plan (version {current.get('version')}, planned against "
+                f"changed in the registry since the plan (version {current.version}, planned against "
                 f"{change.live_version}); plan again",
             )
         except ApiError as exc:
             if not exc.maybe_committed:
                 raise
-            current = api.get_tool(change.id)
+            current = api.get(change.id)
             settled = _settle(change, current, exc, "updated; the answer was lost and the result read back")
             if settled:
                 return settled
-            if current.get("version") != change.live_version:
+            if current.version != change.live_version:
                 return _failed(change, exc, "changed in the registry while it was being updated; plan again")
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to update it")
 
 
-def _delete(change: Change, api: ToolsApi) -> Outcome:
+def _delete(change: Change, api: TargetClient) -> Outcome:
     assert change.id is not None
     for _ in range(MAX_ATTEMPTS):
         try:
-            result = api.delete_tool(change.id)
+            result = api.delete(change.id)
         except ApiError as exc:
             if not exc.maybe_committed:
                 raise

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.compile import OWNER_LABEL, OWNERSHIP_LABELS, PROTECTED_LABEL
+from reconciler.compile import OWNERSHIP_LABELS, PROTECTED_LABEL
 from reconciler.plan import live_input
 from reconciler.plan.render import secret_pattern
+from reconciler.state import Record
 
 PARAMETER_KEYS = frozenset(
     {
@@ -33,7 +34,7 @@ class ExportedTool:
 
 
 def export_tools(
-    live: Iterable[Mapping[str, Any]],
+    live: Iterable[Record],
     *,
     managed_by: str,
     include_unmanaged: bool,
@@ -43,12 +44,12 @@ def export_tools(
     `${NAME}` instead, so the secret stays out of git and loading the file puts it back."""
     exported: list[ExportedTool] = []
     used: set[str] = set()
-    for tool in sorted(live, key=lambda t: str(t.get("name"))):
-        managed = (tool.get("labels") or {}).get(OWNER_LABEL) == managed_by
+    for record in sorted(live, key=lambda r: r.name):
+        managed = record.owner == managed_by
         if not managed and not include_unmanaged:
             continue
-        document = tool_document(tool, sensitive)
-        exported.append(ExportedTool(_filename(str(tool.get("name")), used), document, managed))
+        document = tool_document(record.content, sensitive)
+        exported.append(ExportedTool(_filename(record.name, used), document, managed))
     return exported
 
 

@@ -7,7 +7,8 @@ Errors are the `ApiError` family of `reconciler.errors`. Logging goes to loggers
 
 from __future__ import annotations
 
-from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiResult, ToolsClient
+from reconciler.api.adapter import TargetClient, ToolsTarget, WriteResult
+from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiClient, ApiResult, ToolsClient
 from reconciler.api.exchange import ClientStats
 from reconciler.api.pacing import Pacer
 from reconciler.api.regions import REGIONS, api_url, login_url, region_domain
@@ -19,6 +20,7 @@ __all__ = [
     "PAGE_SIZE",
     "REGIONS",
     "TOOLS_PATH",
+    "ApiClient",
     "ApiResult",
     "ClientStats",
     "Credentials",
@@ -26,7 +28,10 @@ __all__ = [
     "Pacer",
     "RetryPolicy",
     "Target",
+    "TargetClient",
     "ToolsClient",
+    "ToolsTarget",
+    "WriteResult",
     "api_url",
     "login_url",
     "region_domain",

@@ -10,7 +10,7 @@ import ipaddress
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
@@ -27,6 +27,7 @@ from reconciler.errors import AuthenticationError, ServerError
 TOOLS_PATH = "/api/v2/ai/assistant/tools"
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
+C = TypeVar("C", bound="ApiClient")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-class ToolsClient:
+class ApiClient:
+    """What every target's client shares: auth, pacing, retries, typed errors, paging safeguards."""
+
     def __init__(
         self,
         target: Target,
@@ -84,39 +87,6 @@ class ToolsClient:
         where = f"GENESYS_CLOUD_REGION ({target.region})" if target.region else f"{API_URL_VARIABLE} ({target.api_url})"
         self._network_advice = f"check the network and {where}"
 
-    # -- the contract ----------------------------------------------------------------------------------------
-
-    def list_tools(self) -> list[dict[str, Any]]:
-        """Every live tool, following `next_page_token` (or Genesys-style `nextUri`) page by page."""
-        return list(self._pages({}, "the tool list"))
-
-    def get_tool(self, tool_id: str) -> dict[str, Any]:
-        response = self._call(Operation("get", "GET", f"tool {tool_id}"), self._tool_url(tool_id), expect=(200,))
-        return self._json_object(response)
-
-    def find_by_name(self, name: str) -> dict[str, Any] | None:
-        for tool in self._pages({"name": name}, f"the tool list (name {name!r})"):
-            if tool.get("name") == name:
-                return tool
-        return None
-
-    def create_tool(self, payload: dict[str, Any]) -> ApiResult:
-        operation = Operation("create", "POST", f"tool {payload.get('name')!r}")
-        response = self._call(operation, self._url(TOOLS_PATH), json=payload, expect=(200, 201))
-        return ApiResult(self._json_object(response), response.status_code, correlation_id(response))
-
-    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> ApiResult:
-        operation = Operation("update", "PUT", f"tool {payload.get('name')!r} ({tool_id})")
-        body = {**payload, "version": version}
-        response = self._call(operation, self._tool_url(tool_id), json=body, expect=(200,))
-        return ApiResult(self._json_object(response), response.status_code, correlation_id(response))
-
-    def delete_tool(self, tool_id: str) -> ApiResult:
-        """Deletes the tool; a 404 means it is already gone and is returned as `status=404`, not raised."""
-        operation = Operation("delete", "DELETE", f"tool {tool_id}")
-        response = self._call(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
-        return ApiResult(None, response.status_code, correlation_id(response))
-
     def request_json(
         self,
         operation: Operation,
@@ -134,14 +104,14 @@ class ToolsClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> ToolsClient:
+    def __enter__(self: C) -> C:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        return f"ToolsClient({self.target.description!r})"
+        return f"{type(self).__name__}({self.target.description!r})"
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -256,4 +226,41 @@ class ToolsClient:
         raise error_for_response(response, operation, host=host, secrets=self._secrets, auth_advice=self._auth.advice)
 
 
-__all__ = ["PAGE_SIZE", "TOOLS_PATH", "ApiResult", "ToolsClient"]
+class ToolsClient(ApiClient):
+    """The Tools API contract (DESIGN §4), in the API's own JSON; `ToolsTarget` parses it into Records."""
+
+    # -- the contract ----------------------------------------------------------------------------------------
+
+    def list_tools(self) -> list[dict[str, Any]]:
+        """Every live tool, following `next_page_token` (or Genesys-style `nextUri`) page by page."""
+        return list(self._pages({}, "the tool list"))
+
+    def get_tool(self, tool_id: str) -> dict[str, Any]:
+        response = self._call(Operation("get", "GET", f"tool {tool_id}"), self._tool_url(tool_id), expect=(200,))
+        return self._json_object(response)
+
+    def find_by_name(self, name: str) -> dict[str, Any] | None:
+        for tool in self._pages({"name": name}, f"the tool list (name {name!r})"):
+            if tool.get("name") == name:
+                return tool
+        return None
+
+    def create_tool(self, payload: dict[str, Any]) -> ApiResult:
+        operation = Operation("create", "POST", f"tool {payload.get('name')!r}")
+        response = self._call(operation, self._url(TOOLS_PATH), json=payload, expect=(200, 201))
+        return ApiResult(self._json_object(response), response.status_code, correlation_id(response))
+
+    def update_tool(self, tool_id: str, payload: dict[str, Any], version: int) -> ApiResult:
+        operation = Operation("update", "PUT", f"tool {payload.get('name')!r} ({tool_id})")
+        body = {**payload, "version": version}
+        response = self._call(operation, self._tool_url(tool_id), json=body, expect=(200,))
+        return ApiResult(self._json_object(response), response.status_code, correlation_id(response))
+
+    def delete_tool(self, tool_id: str) -> ApiResult:
+        """Deletes the tool; a 404 means it is already gone and is returned as `status=404`, not raised."""
+        operation = Operation("delete", "DELETE", f"tool {tool_id}")
+        response = self._call(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
+        return ApiResult(None, response.status_code, correlation_id(response))
+
+
+__all__ = ["PAGE_SIZE", "TOOLS_PATH", "ApiClient", "ApiResult", "ToolsClient"]

@@ -38,12 +38,27 @@ WRITE_SCOPE = "ai:tool:write"
 
 
 @dataclass(frozen=True)
+class Family:
+    """An API's words for messages: its name, what it holds, and the OAuth scopes it asks for."""
+
+    name: str
+    plural: str
+    read_scope: str
+    write_scope: str
+
+
+TOOLS_API = Family("the Tools API", "tools", READ_SCOPE, WRITE_SCOPE)
+DATA_ACTIONS_API = Family("the Data Actions API", "data actions", "integrations:readonly", "integrations")
+
+
+@dataclass(frozen=True)
 class Operation:
     """One logical call: what kind, which method, and how to name its subject in a message."""
 
     kind: Kind
     method: str
     subject: str
+    api: Family = TOOLS_API
 
     @property
     def resends_are_safe(self) -> bool:
@@ -53,7 +68,7 @@ class Operation:
 
     @property
     def scope(self) -> str:
-        return WRITE_SCOPE if self.kind in WRITE_KINDS else READ_SCOPE
+        return self.api.write_scope if self.kind in WRITE_KINDS else self.api.read_scope
 
 
 def correlation_id(response: httpx.Response) -> str | None:
@@ -131,7 +146,8 @@ def error_for_response(
     if operation.kind == "completion" and status in (400, 403, 404, 422):
         return _gateway_error(status, said_part, cid, details, operation)
     if status == 403:
-        verb = "list or read tools" if operation.scope == READ_SCOPE else "create, update or delete tools"
+        plural = operation.api.plural
+        verb = f"list or read {plural}" if operation.kind not in WRITE_KINDS else f"create, update or delete {plural}"
         return PermissionDeniedError(
             f"permission denied (403) for {operation.subject}: the OAuth client needs the `{operation.scope}` "
             f"scope to {verb}; add it to the client's role in Genesys Cloud",
@@ -149,7 +165,8 @@ def error_for_response(
         reason = conflict_reason(body, operation)
         if reason == "name_exists":
             text = (
-                f"{operation.subject} cannot be created: a tool with that name already exists (409){said_part}; "
+                f"{operation.subject} cannot be created: {'a tool' if operation.api is TOOLS_API else 'one'} with "
+                f"that name already exists (409){said_part}; "
                 "run plan again to adopt or update it"
             )
         else:
@@ -160,7 +177,7 @@ def error_for_response(
         return ConflictError(text, reason=reason, correlation_id=cid, details=details)
     if status in (400, 422):
         fields = ", ".join(f"{d.field_name or '(body)'}: {d.error_code}" for d in details)
-        text = f"the Tools API rejected {operation.subject} ({status}){said_part}"
+        text = f"{operation.api.name} rejected {operation.subject} ({status}){said_part}"
         if fields:
             text += f" [{fields}]"
         text += "; fix the definition (reconciler validate checks the capability matrix) and try again"
@@ -230,9 +247,12 @@ def was_sent(exc: httpx.TransportError) -> bool:
 
 __all__ = [
     "CORRELATION_HEADER",
+    "DATA_ACTIONS_API",
     "READ_SCOPE",
     "RETRYABLE_STATUSES",
+    "TOOLS_API",
     "WRITE_SCOPE",
+    "Family",
     "Kind",
     "Operation",
     "conflict_reason",

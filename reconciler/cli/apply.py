@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply import ApplyReport, Outcome, ToolsApi, apply_plan
+from reconciler.api import TargetClient
+from reconciler.apply import ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output
@@ -48,7 +49,7 @@ def apply_command(
     state = load_desired(source)
     config = state.config
     with connect(output, config.root, parallelism=parallelism) as session:
-        plan = plan_for(state, session.client.list_tools(), session.target, prune=not no_prune, only=tools)
+        plan = plan_for(state, session, session.client.list(), prune=not no_prune, only=tools)
         output.data(render_text(plan, color=output.color, redact=state.sensitive_values()))
         if plan.is_empty:
             return 0
@@ -70,7 +71,7 @@ def _apply_saved(
     with connect(output, root, parallelism=parallelism) as session:
         if session.target != plan.target:
             raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
-        stale = stale_changes(plan, session.client.list_tools())
+        stale = stale_changes(plan, session.client.list())
         if stale:
             raise PlanError(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
@@ -94,7 +95,7 @@ def _confirmed(output: Output) -> bool:
 
 
 def _execute(
-    output: Output, plan: Plan, client: ToolsApi, parallelism: int, audit_path: Path | None, root: Path, target: str
+    output: Output, plan: Plan, client: TargetClient, parallelism: int, audit_path: Path | None, root: Path, target: str
 ) -> int:
     audit = None
     if audit_path is not None:

@@ -42,7 +42,7 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
     """Write the live tools as tools.d files, to adopt an existing org."""
     config = project_config(out if out.is_dir() else Path.cwd())
     with connect(output, config.root) as session:
-        live = session.client.list_tools()
+        live = session.client.list()
         target = session.target
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
     exported = export_tools(
@@ -55,13 +55,13 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         summary = [
             {
                 "name": item.document["name"],
-                "id": tool.get("id"),
-                "version": tool.get("version"),
-                "status": tool.get("status"),
+                "id": record.id,
+                "version": record.version,
+                "status": record.raw.get("status"),
                 "managed": item.managed,
-                "parameters": sorted((tool.get("schema") or {}).get("properties") or {}),
+                "parameters": sorted((record.content.get("schema") or {}).get("properties") or {}),
             }
-            for item, tool in zip(exported, sorted(live, key=lambda t: str(t.get("name"))), strict=True)
+            for item, record in zip(exported, sorted(live, key=lambda r: r.name), strict=True)
         ]
         output.data(json.dumps(summary, indent=2, sort_keys=True))
         return 0

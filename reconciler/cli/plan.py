@@ -37,12 +37,12 @@ def plan_command(
     state = load_desired(directory)
     unknown = sorted(set(tools) - {tool.name for tool in state.tools})
     with connect(output, state.config.root) as session:
-        live = session.client.list_tools()
-        live_names = {str(t.get("name")) for t in live}
+        live = session.client.list()
+        live_names = {record.name for record in live}
         missing = [name for name in unknown if name not in live_names]
         if missing:
             raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
-        plan = plan_for(state, live, session.target, prune=not no_prune, only=tools)
+        plan = plan_for(state, session, live, prune=not no_prune, only=tools)
     redact = state.sensitive_values()
     if output_format == "json":
         output.data(render_json(plan, redact=redact).rstrip("\n"))

@@ -10,12 +10,13 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanError
 from reconciler.plan.model import FORMAT_VERSION, Change, FieldChange, Plan
+from reconciler.state import Record
 
 PLAN_KIND = "reconciler-plan"
 _PLACEHOLDER = re.compile(r"\(\(sensitive:([A-Za-z_][A-Za-z0-9_]*)\)\)")
@@ -121,10 +122,10 @@ def _change(data: dict[str, Any]) -> Change:
     )
 
 
-def stale_changes(plan: Plan, live: list[dict[str, Any]]) -> list[str]:
+def stale_changes(plan: Plan, live: Sequence[Record]) -> list[str]:
     """Why each change of `plan` no longer fits the registry (empty when the plan still applies as planned)."""
-    by_id = {str(tool.get("id")): tool for tool in live}
-    by_name = {str(tool.get("name")): tool for tool in live}
+    by_id = {str(record.id): record for record in live}
+    by_name = {record.name for record in live}
     reasons = []
     for change in plan.actionable:
         if change.action == "create":
@@ -134,9 +135,9 @@ def stale_changes(plan: Plan, live: list[dict[str, Any]]) -> list[str]:
         current = by_id.get(str(change.id))
         if current is None:
             reasons.append(f"{change.name}: deleted since the plan")
-        elif current.get("version") != change.live_version:
+        elif current.version != change.live_version:
             reasons.append(
-                f"{change.name}: version {current.get('version')} in the registry, {change.live_version} when planned"
+                f"{change.name}: version {current.version} in the registry, {change.live_version} when planned"
             )
     return reasons
 

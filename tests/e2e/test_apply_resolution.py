@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import ToolsClient
+from reconciler.api import ToolsClient, ToolsTarget
 from reconciler.apply import MAX_ATTEMPTS, apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from reconciler.emulator.config import READ_SCOPE
@@ -41,11 +41,11 @@ def desired(description: str = "Checks stock.", name: str = "check_inventory") -
 
 
 def plan_for(client: ToolsClient, items: list[DesiredTool]) -> Plan:
-    return compute_plan(items, client.list_tools(), PlanOptions(), target="t")
+    return compute_plan(items, ToolsTarget(client).list(), PlanOptions(), target="t")
 
 
 def outcome_of(plan: Plan, client: ToolsClient) -> Any:
-    [outcome] = apply_plan(plan, client).outcomes
+    [outcome] = apply_plan(plan, ToolsTarget(client)).outcomes
     return outcome
 
 
@@ -98,7 +98,7 @@ def test_a_name_taken_since_the_plan_fails_that_create(emulator: RunningEmulator
 
 
 def test_an_update_whose_answer_was_lost_is_read_back(emulator: RunningEmulator, client: ToolsClient) -> None:
-    apply_plan(plan_for(client, desired()), client)
+    apply_plan(plan_for(client, desired()), ToolsTarget(client))
     emulator.faults.inject("drop_after_commit", methods=("PUT",))
     outcome = outcome_of(plan_for(client, desired("Checks real-time stock.")), client)
     assert (outcome.status, outcome.note) == ("ok", "updated; the answer was lost and the result read back")
@@ -109,7 +109,7 @@ def test_an_update_whose_answer_was_lost_is_read_back(emulator: RunningEmulator,
 def test_an_update_against_a_moved_version_fails_without_writing(
     emulator: RunningEmulator, client: ToolsClient
 ) -> None:
-    apply_plan(plan_for(client, desired()), client)
+    apply_plan(plan_for(client, desired()), ToolsTarget(client))
     plan = plan_for(client, desired("Checks real-time stock."))
     [tool] = emulator.registry.all_tools()
     emulator.registry.put_raw({**tool, "description": "Edited meanwhile.", "version": 2})
@@ -120,7 +120,7 @@ def test_an_update_against_a_moved_version_fails_without_writing(
 
 
 def test_a_delete_of_a_tool_already_gone_is_done(emulator: RunningEmulator, client: ToolsClient) -> None:
-    apply_plan(plan_for(client, desired()), client)
+    apply_plan(plan_for(client, desired()), ToolsTarget(client))
     plan = plan_for(client, [])
     emulator.registry.clear()
     outcome = outcome_of(plan, client)
@@ -129,12 +129,12 @@ def test_a_delete_of_a_tool_already_gone_is_done(emulator: RunningEmulator, clie
 
 def test_deletes_are_held_back_when_a_write_failed(emulator: RunningEmulator, client: ToolsClient) -> None:
     old = desired()[0]
-    apply_plan(plan_for(client, [old]), client)
+    apply_plan(plan_for(client, [old]), ToolsTarget(client))
     renamed = DesiredTool(Tool(**{**old.tool.__dict__, "name": "inventory_check"}), old.source)
     plan = plan_for(client, [renamed])
     assert [c.action for c in plan.changes] == ["create", "delete"]
     emulator.faults.inject("503", times=50, methods=("POST",))
-    report = apply_plan(plan, client)
+    report = apply_plan(plan, ToolsTarget(client))
     assert [o.status for o in report.outcomes] == ["failed", "not_attempted"]
     assert [t["name"] for t in emulator.registry.all_tools()] == ["check_inventory"]
 
@@ -144,7 +144,7 @@ def test_a_refusal_of_one_tool_holds_back_nothing_else(emulator: RunningEmulator
     emulator.registry.put_raw(
         {"name": "a_tool", "description": "Someone else's.", "executionEndpoint": "https://x", "schema": {}}
     )
-    report = apply_plan(plan, client, parallelism=1)
+    report = apply_plan(plan, ToolsTarget(client), parallelism=1)
     assert [(o.change.name, o.status) for o in report.outcomes] == [("a_tool", "failed"), ("b_tool", "ok")]
 
 
@@ -160,7 +160,7 @@ def test_a_refusal_every_write_would_meet_holds_back_the_writes_not_yet_sent(ref
             plan = plan_for(reader, [item for i in range(4) for item in desired(name=f"tool_{i}")])
         writer = client_for(running, **({} if refusal == "missing scope" else {"GENESYS_CLOUD_ACCESS_TOKEN": "stale"}))
         with writer:
-            report = apply_plan(plan, writer, parallelism=4)
+            report = apply_plan(plan, ToolsTarget(writer), parallelism=4)
         assert [o.status for o in report.outcomes] == ["failed"] + ["not_attempted"] * 3
         status = 403 if refusal == "missing scope" else 401
         assert all(o.error == f"held back: the API refused create tool_0 ({status})" for o in report.not_attempted)

@@ -16,13 +16,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.api import ToolsTarget
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from reconciler.errors import ApiError
 from reconciler.model import RateLimit, SourceLocation, Tool
 from reconciler.plan import DesiredTool, PlanOptions, compute_plan, desired_payload, live_input
+from reconciler.state import TOOLS_FORM, Record
 
 from .conftest import client_for
+
+
+def parse_tools(raw: list[dict[str, Any]]) -> list[Record]:
+    return [TOOLS_FORM.parse(tool, host="test") for tool in raw]
+
 
 NAMES = [f"tool_{i}" for i in range(8)]
 
@@ -102,8 +109,8 @@ def test_apply_then_plan_is_empty(
         if "managed-by" not in (t.get("labels") or {}) and t["name"] not in desired_specs
     }
     with client_for(emulator) as client:
-        plan = compute_plan(desired, client.list_tools(), PlanOptions(), target="property")
-        report = apply_plan(plan, client)
+        plan = compute_plan(desired, ToolsTarget(client).list(), PlanOptions(), target="property")
+        report = apply_plan(plan, ToolsTarget(client))
         assert not report.failed and not report.not_attempted
 
         after = client.list_tools()
@@ -115,9 +122,9 @@ def test_apply_then_plan_is_empty(
         for tool_id, tool in untouchable.items():
             assert snapshot(after)[tool_id] == tool
 
-        second = compute_plan(desired, after, PlanOptions(), target="property")
+        second = compute_plan(desired, parse_tools(after), PlanOptions(), target="property")
         assert second.is_empty, [(c.action, c.name, c.fields) for c in second.actionable]
-        assert apply_plan(second, client).outcomes == ()
+        assert apply_plan(second, ToolsTarget(client)).outcomes == ()
         assert snapshot(client.list_tools()) == snapshot(after)
 
 
@@ -144,14 +151,14 @@ def test_reruns_converge_whatever_faults_are_injected(
             # retries under these fault rates; the run then fails (exit 1) and the law is that re-running
             # converges, so a failed run is re-run, never excused.
             try:
-                plan = compute_plan(desired, client.list_tools(), PlanOptions(), target="property")
+                plan = compute_plan(desired, ToolsTarget(client).list(), PlanOptions(), target="property")
                 if plan.is_empty:
                     break
-                apply_plan(plan, client, parallelism=4)
+                apply_plan(plan, ToolsTarget(client), parallelism=4)
             except ApiError:
                 failed_runs += 1
     # Judged from the registry itself, not through the faulty wire.
-    final = compute_plan(desired, faulty_emulator.registry.all_tools(), PlanOptions(), target="property")
+    final = compute_plan(desired, parse_tools(faulty_emulator.registry.all_tools()), PlanOptions(), target="property")
     assert final.is_empty, (failed_runs, [(c.action, c.name, c.fields) for c in final.actionable])
     names = Counter(str(t["name"]) for t in faulty_emulator.registry.all_tools())
     assert all(count == 1 for count in names.values())

@@ -18,6 +18,7 @@ from reconciler.plan import (
     compute_plan,
     desired_payload,
 )
+from reconciler.state import TOOLS_FORM
 
 OPTIONS = PlanOptions()
 
@@ -54,7 +55,7 @@ def live_from(desired: DesiredTool, *, version: int = 1, tool_id: str | None = N
 
 
 def plan(desired: list[DesiredTool], live: list[dict[str, Any]], options: PlanOptions = OPTIONS):  # type: ignore[no-untyped-def]
-    return compute_plan(desired, live, options, target="test")
+    return compute_plan(desired, [TOOLS_FORM.parse(raw, host="test") for raw in live], options, target="test")
 
 
 def test_a_new_tool_is_created_with_ownership_labels() -> None:

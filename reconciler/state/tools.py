@@ -1,0 +1,135 @@
+"""The Tools API's form (DESIGN §4): ToolInput payloads, ownership in `labels`, live Tools parsed into Records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.compile import (
+    DIGEST_LABEL,
+    OWNER_LABEL,
+    PROTECTED_LABEL,
+    SOURCE_LABEL,
+    TOOL_INPUT_FIELDS,
+    digest,
+    tool_input,
+    with_ownership,
+)
+from reconciler.state.form import DesiredTool, broken_entity, optional_str
+from reconciler.state.record import Record
+
+IGNORABLE_FIELDS: dict[str, str] = {
+    "description": "description",
+    "endpoint": "executionEndpoint",
+    "schema": "schema",
+    "parameters": "schema",
+    "context": "context",
+    "rate_limit": "rateLimit",
+    "labels": "labels",
+    "request": "request",
+}
+
+AUTHORITATIVE_FIELDS = ("labels", "context")
+"""Maps that tools.d always sets: leaving one out means "none", not "whatever the server has"."""
+
+
+def live_input(live: Mapping[str, Any]) -> dict[str, Any]:
+    """A live Tool as ToolInput: the server's own fields (id, version, status, dates, selfUri) dropped, and
+    empty values too (a server that answers `context: {}` holds the same as one that leaves it out)."""
+    return {key: live[key] for key in TOOL_INPUT_FIELDS if live.get(key) not in (None, {}, [])}
+
+
+def has_drifted(live: Mapping[str, Any]) -> bool:
+    """True when a managed tool no longer matches the digest the reconciler wrote: it was edited outside git."""
+    written = (live.get("labels") or {}).get(DIGEST_LABEL)
+    return written is not None and written != digest(live_input(live))
+
+
+def desired_payload(desired: DesiredTool, live: Mapping[str, Any] | None, managed_by: str) -> dict[str, Any]:
+    """What will be sent. Fields the desired state leaves unset keep the live value (so a PUT does not reset
+    them), and so do the fields named in `ignore_changes`."""
+    wanted = tool_input(desired.tool)
+    if live is not None:
+        current = live_input(live)
+        merged = {**current, **wanted}
+        for key in AUTHORITATIVE_FIELDS:
+            if key not in wanted:
+                merged.pop(key, None)
+        if "rateLimit" in wanted and isinstance(current.get("rateLimit"), Mapping):
+            merged["rateLimit"] = {**current["rateLimit"], **wanted["rateLimit"]}
+        for name in desired.tool.ignore_changes:
+            key = IGNORABLE_FIELDS[name]
+            if key in current:
+                merged[key] = current[key]
+            else:
+                merged.pop(key, None)
+        wanted = merged
+    return with_ownership(wanted, managed_by, desired.source, protected=desired.tool.protected)
+
+
+def tool_record(payload: Mapping[str, Any], *, raw: Mapping[str, Any] | None = None) -> Record:
+    """A ToolInput (desired, or a live Tool's) as a Record; `raw` is the live Tool it was read from."""
+    labels = payload.get("labels") or {}
+    owner = labels.get(OWNER_LABEL)
+    written = labels.get(DIGEST_LABEL)
+    live = raw if raw is not None else {}
+    version = live.get("version")
+    return Record(
+        name=str(payload.get("name")),
+        content=payload,
+        id=str(live["id"]) if live.get("id") is not None else None,
+        version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        owner=str(owner) if owner is not None else None,
+        source=optional_str(labels.get(SOURCE_LABEL)),
+        digest=optional_str(written),
+        protected=labels.get(PROTECTED_LABEL) == "true",
+        drifted=raw is not None and written is not None and written != digest(payload),
+        raw=live,
+    )
+
+
+class ToolsForm:
+    kind = "tools"
+    noun = "tool"
+    ignorable: Mapping[str, str] = IGNORABLE_FIELDS
+
+    def desired(self, item: DesiredTool, live: Record | None, managed_by: str) -> Record:
+        return tool_record(desired_payload(item, live.content if live is not None else None, managed_by))
+
+    def parse(self, raw: Any, *, host: str) -> Record:
+        """Checked here, once: a Tool is an object with a string `name` and `id`, and `labels`, when present, a
+        map of strings (ownership lives there)."""
+        if not isinstance(raw, Mapping):
+            raise broken_entity(host, self.noun, f"that is not a JSON object ({type(raw).__name__})")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise broken_entity(host, self.noun, f"without a name (id {raw.get('id')!r})")
+        labels = raw.get("labels")
+        if labels is not None and (
+            not isinstance(labels, Mapping) or not all(isinstance(v, str) for v in labels.values())
+        ):
+            raise broken_entity(host, self.noun, f"{name!r} whose labels are not a map of strings")
+        if not isinstance(raw.get("id"), str) or not raw["id"]:
+            marked = isinstance(labels, Mapping) and OWNER_LABEL in labels
+            why = "with the ownership label but no id" if marked else "without an id"
+            raise broken_entity(host, self.noun, f"{name!r} {why}")
+        return tool_record(live_input(raw), raw=raw)
+
+    def only_source_moved(self, paths: Sequence[str], before: Record, after: Record) -> bool:
+        # Moving a definition to another file changes nothing the gateway sees; the label catches up with the
+        # next real change.
+        return all(path == f"labels.{SOURCE_LABEL}" for path in paths)
+
+
+TOOLS_FORM = ToolsForm()
+
+__all__ = [
+    "AUTHORITATIVE_FIELDS",
+    "IGNORABLE_FIELDS",
+    "TOOLS_FORM",
+    "ToolsForm",
+    "desired_payload",
+    "has_drifted",
+    "live_input",
+    "tool_record",
+]
