@@ -89,7 +89,7 @@ def compile_openapi(
     result.skipped += listing.skipped
     result.diagnostics += listing.diagnostics
     consumes = [m for m in content.get("consumes", ()) if isinstance(m, str)] if "swagger" in content else []
-    builder = ToolBuilder(converter, settings, limits, consumes)
+    builder = ToolBuilder(converter, settings, limits, consumes, swagger="swagger" in content)
     plans = _plans(listing.operations, settings, source_document, description, result)
     missing_base = settings.endpoint_base is None and base_url(content) is None
     for operation, plan, facts in plans:

@@ -28,6 +28,7 @@ from reconciler.compile.openapi import names
 from reconciler.compile.openapi.operations import Operation
 from reconciler.compile.openapi.parameters import Input, OperationProblem, collect, unique_names
 from reconciler.compile.openapi.refs import NodeKey
+from reconciler.compile.openapi.responses import success_schema
 from reconciler.compile.openapi.schemas import SchemaConverter
 from reconciler.compile.openapi.selection import Settings, ToolSettings
 from reconciler.config import Limits
@@ -47,8 +48,17 @@ class ToolPlan:
 
 
 class ToolBuilder:
-    def __init__(self, converter: SchemaConverter, settings: Settings, limits: Limits, consumes: list[str]) -> None:
+    def __init__(
+        self,
+        converter: SchemaConverter,
+        settings: Settings,
+        limits: Limits,
+        consumes: list[str],
+        *,
+        swagger: bool = False,
+    ) -> None:
         self.converter = converter
+        self.swagger = swagger
         self.settings = settings
         self.limits = limits
         self.consumes = consumes
@@ -114,6 +124,7 @@ class ToolBuilder:
             schema_is_user_written=False,
             field_locations=plan.field_locations,
             timeout=plan.settings.timeout,
+            output_schema=success_schema(operation.node, operation.source, self.converter, self.swagger),
         )
 
     def _fit(self, operation: Operation, visible: list[tuple[str, Input]]) -> list[tuple[str, Input]]:

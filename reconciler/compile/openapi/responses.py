@@ -1,0 +1,63 @@
+"""An operation's success answer → the JSON Schema (2020-12) of its body, when the description gives one.
+
+The answer read is the lowest 2xx status written (`200`, `201`, …, then `2XX`), in its JSON media type (3.x
+`content`; Swagger 2.0's `schema` when the operation produces JSON or says nothing). The schema is converted as
+inputs are, with one difference worth knowing: properties marked `readOnly` are left out by the converter, so an
+answer's read-only fields are not described (its consumers still receive them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.compile.openapi.refs import RefError, SourceFile
+from reconciler.compile.openapi.schemas import SchemaConverter
+
+
+def success_schema(
+    operation: dict[str, Any], source: SourceFile, converter: SchemaConverter, swagger: bool
+) -> dict[str, Any] | None:
+    responses = operation.get("responses")
+    if not isinstance(responses, dict):
+        return None
+    codes = sorted(str(code) for code in responses if str(code).startswith("2") and str(code)[1:].isdigit())
+    codes += [code for code in ("2XX", "2xx") if code in responses]
+    for code in codes:
+        raw = responses.get(code) if code in responses else responses.get(int(code))
+        try:
+            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+                target = converter.resolve(raw, source)
+                raw, where = target.node, target.source
+            else:
+                where = source
+        except RefError:
+            return None
+        if not isinstance(raw, dict):
+            continue
+        schema = _schema(raw, operation, swagger)
+        if schema is None:
+            return None  # the success answer has no JSON body
+        deps: set[Any] = set()
+        converted = converter.convert(schema, where, deps)
+        if not isinstance(converted, dict):
+            return None
+        return {**converted, "$defs": converter.definitions(deps)} if deps else dict(converted)
+    return None
+
+
+def _schema(response: dict[str, Any], operation: dict[str, Any], swagger: bool) -> Any:
+    if swagger:
+        produces = operation.get("produces")
+        if isinstance(produces, list) and produces and not any("json" in str(m) for m in produces):
+            return None
+        return response.get("schema")
+    content = response.get("content")
+    if not isinstance(content, dict):
+        return None
+    for media, entry in content.items():
+        if "json" in str(media).lower() and isinstance(entry, dict) and "schema" in entry:
+            return entry["schema"]
+    return None
+
+
+__all__ = ["success_schema"]
