@@ -1,7 +1,8 @@
 """The command line: parse, call, render. The one place that prints and chooses exit codes.
 
 Each command lives in its own module and is registered on the `cli` group below; library code raises
-`ReconcilerError`s and `main` turns them into a message and an exit code (0, 1, 2; 130 on Ctrl-C).
+`ReconcilerError`s and `main` turns them into a message and an exit code (0, 1, 2; 3 for our bugs; 130 on
+Ctrl-C: see `funnel`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.cli.output import Output, echo_error
-from reconciler.errors import InputError, ReconcilerError
+from reconciler.cli.funnel import guarded
+from reconciler.cli.output import Output
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -51,29 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting, so tests can call it."""
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    try:
-        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="reconciler")
-    except click.exceptions.Abort:
-        echo_error("aborted")
-        return 130
-    except KeyboardInterrupt:
-        echo_error("interrupted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 1 if exc.exit_code == 2 else exc.exit_code
-    except InputError as exc:
-        for diagnostic in exc.diagnostics:
-            echo_error(str(diagnostic), prefix=False)
-        return exc.exit_code
-    except ReconcilerError as exc:
-        if debug:
-            raise
-        echo_error(str(exc))
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    return result if isinstance(result, int) else 0
+    return guarded(
+        lambda: cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="reconciler"),
+        debug=debug,
+    )
 
 
 __all__ = ["cli", "main"]

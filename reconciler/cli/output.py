@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import click
@@ -27,6 +28,18 @@ class Output:
 
     def info(self, text: str) -> None:
         click.echo(text, err=True, color=self.color_stderr)
+
+
+MAX_PRINTED_DIAGNOSTICS = 100
+"""Findings printed as text: past this, one line counts the rest (the json format keeps every one)."""
+
+
+def capped(lines: Sequence[str], limit: int = MAX_PRINTED_DIAGNOSTICS) -> list[str]:
+    """The first `limit` lines, then one that says how many more there were and where to see them."""
+    if len(lines) <= limit:
+        return list(lines)
+    rest = len(lines) - limit
+    return [*lines[:limit], f"… and {rest} more; `reconciler validate --format json` lists every one"]
 
 
 def echo_error(message: str, *, prefix: bool = True) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import directory_argument, load_desired
-from reconciler.cli.output import Output
+from reconciler.cli.output import Output, capped
 from reconciler.desired import DesiredState
 from reconciler.errors import Diagnostic, InputError
 
@@ -42,8 +42,8 @@ def validate_command(output: Output, directory: Path, output_format: str, strict
         for line in github_annotations(diagnostics):
             output.data(line)
     else:
-        for diagnostic in diagnostics:
-            output.data(_styled(diagnostic, output.color))
+        for line in capped([_styled(diagnostic, output.color) for diagnostic in diagnostics]):
+            output.data(line)
     tools = len(state.tools) if state else 0
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors

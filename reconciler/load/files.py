@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +17,9 @@ from reconciler.model import SourceLocation
 
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_DOCUMENTS = 1000
+"""Documents in one file; parsing stops at the first one past it (a file of a million `---` costs no more)."""
+_CHUNK = 1024 * 1024
 
 DocumentKind = Literal["tool", "source", "openapi"]
 
@@ -53,8 +58,8 @@ class Document:
         """The positions of this JSON file's text, read once per document (None when it cannot be read)."""
         if "positions" not in self._relocated:
             try:
-                self._relocated["positions"] = JsonPositions(self.path.read_bytes())
-            except OSError:
+                self._relocated["positions"] = JsonPositions(read_regular_file(self.path, self.file))
+            except InputError:
                 self._relocated["positions"] = None
         positions: JsonPositions | None = self._relocated["positions"]
         return positions
@@ -63,9 +68,9 @@ class Document:
         # JSON is parsed without positions; reparse through the YAML composer on first need.
         if "root" not in self._relocated:
             try:
-                documents = list(parse_yaml(decode(self.path.read_bytes(), self.file), self.file))
-                self._relocated["root"] = documents[0][0] if documents else self.content
-            except (InputError, OSError):
+                documents = parse_yaml(decode(read_regular_file(self.path, self.file), self.file), self.file)
+                self._relocated["root"] = next(documents, (self.content,))[0]
+            except InputError:
                 self._relocated["root"] = self.content
         return self._relocated["root"]
 
@@ -104,13 +109,7 @@ def discover(directory: Path) -> list[Path]:
 def read_documents(path: Path, file: str | None = None) -> list[Document]:
     """Parse one file into its documents. Raises InputError for unreadable or malformed files."""
     file = file or display_path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError.at(SourceLocation(file), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", "limit")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
+    data = read_regular_file(path, file)
     if path.suffix == ".json":
         data = data.removeprefix(b"\xef\xbb\xbf")
         if not data.strip():
@@ -118,7 +117,13 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
             return []
         contents = [(parse_json(data, file, classify), SourceLocation(file))]
     else:
-        contents = list(parse_yaml(decode(data, file), file))
+        contents = list(itertools.islice(parse_yaml(decode(data, file), file), MAX_DOCUMENTS + 1))
+        if len(contents) > MAX_DOCUMENTS:
+            raise InputError.at(
+                contents[MAX_DOCUMENTS][1],
+                f"more than {MAX_DOCUMENTS} documents in one file; split it into several files",
+                "limit",
+            )
     documents = [
         Document(file, path, index, content, where, classify(content))
         for index, (content, where) in enumerate(contents)
@@ -127,6 +132,38 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
         # the compiler places every operation by its line: keep the bytes just read rather than read them again
         documents[0]._relocated["positions"] = JsonPositions(data)
     return documents
+
+
+def read_regular_file(path: Path, file: str) -> bytes:
+    """The bytes of a regular file, at most MAX_FILE_BYTES of them, or an InputError that says why not.
+
+    A device (`/dev/zero`, `/dev/urandom`) or a FIFO named like a document never ends or never answers: the
+    file is opened without blocking, checked to be a regular file through its descriptor (so a path swapped
+    after the check cannot slip through), and read in chunks that stop at the limit, whatever its size said."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
+    with os.fdopen(descriptor, "rb", buffering=0) as stream:
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise InputError.at(
+                    SourceLocation(file),
+                    "not a regular file (a device, FIFO or socket); tools.d holds only files with text",
+                    "io",
+                )
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    raise InputError.at(
+                        SourceLocation(file), f"file is larger than the limit of {MAX_FILE_BYTES} bytes", "limit"
+                    )
+                chunks.append(chunk)
+        except OSError as exc:
+            raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
+    return b"".join(chunks)
 
 
 def classify(content: Any) -> DocumentKind:

@@ -11,6 +11,7 @@ recovered only when they are asked for.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -112,8 +113,16 @@ def check_depth(text: str, file: str) -> None:
                     )
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml >= 0.2.5's own limit, met while scanning ahead
+            raise InputError.at(
+                location(file, exc.problem_mark),
+                f"nesting deeper than {MAX_DEPTH} levels; flatten the document",
+                "limit",
+            ) from None
         return  # the real parse reports syntax errors with their place
+    except yaml.YAMLError:
+        return
 
 
 def parse_yaml(text: str, file: str) -> Iterator[tuple[Any, SourceLocation]]:
@@ -149,8 +158,22 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
             if classify(content) == "openapi":
                 return content
     text = decode(data, file)
+    lone = _LONE_SURROGATE.search(text)
+    if lone:
+        raise InputError.at(
+            _place(file, text, lone.start()),
+            f"\\u{lone.group('half')} escapes half of a UTF-16 pair, which no text can hold; "
+            "write the character itself, or both halves",
+            "value",
+        )
     try:
-        return json.loads(text, object_pairs_hook=_JsonObject(file, text))
+        return json.loads(
+            text,
+            object_pairs_hook=_JsonObject(file, text),
+            parse_int=lambda written: _json_number(file, text, written, int, checked_int),
+            parse_float=lambda written: _json_number(file, text, written, float, checked_float),
+            parse_constant=lambda written: _json_number(file, text, written, float, checked_float),
+        )
     except json.JSONDecodeError as exc:
         raise InputError.at(
             SourceLocation(file, exc.lineno, exc.colno), f"JSON syntax error: {exc.msg}", "syntax"
@@ -159,6 +182,36 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
         raise InputError.at(
             SourceLocation(file), f"nesting deeper than {MAX_DEPTH} levels; flatten the document", "limit"
         ) from None
+
+
+_LONE_SURROGATE = re.compile(
+    r"(?<!\\)(?:\\\\)*\\u(?P<half>[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+"""A `\\uD800`-style escape of half a surrogate pair without its other half (an even run of backslashes before
+it is text, not an escape). Python keeps such a string, but it cannot be encoded: refused where it is written."""
+
+
+def _json_number(
+    file: str, text: str, written: str, kind: Callable[[str], Any], check: Callable[[Any, str], Any]
+) -> Any:
+    """json.loads hooks: a number is converted only when it is short enough, and must fit the API's types."""
+    try:
+        if kind is int and len(written) > MAX_INTEGER_TEXT:
+            raise ValueError(_too_large(written))
+        return check(kind(written), written)
+    except ValueError as exc:
+        raise InputError.at(_place(file, text, _find_number(text, written)), str(exc), "value") from None
+
+
+def _find_number(text: str, written: str) -> int:
+    match = re.search(r"(?<![\w.\"])" + re.escape(written) + r"(?![\w.])", text)
+    return match.start() if match else 0
+
+
+def _place(file: str, text: str, index: int) -> SourceLocation:
+    line = text.count("\n", 0, index) + 1
+    return SourceLocation(file, line, index - (text.rfind("\n", 0, index) + 1) + 1)
 
 
 class _JsonObject:
@@ -264,14 +317,11 @@ class _Constructor:
             tag = _plain_tag(value) if value[:1] in _IMPLICIT else _STR
         if tag in (_STR, _TIMESTAMP):
             return value
-        if tag == _INT:
-            return _to_int(value)
-        if tag == _FLOAT:
-            return _to_float(value)
-        if tag == _BOOL:
-            return _BOOL_VALUES[value.lower()]
-        if tag == _NULL:
-            return None
+        if tag in _TYPED:
+            try:
+                return _TYPED[tag](value)
+            except ValueError as exc:
+                raise InputError.at(location(self.file, node.start_mark), str(exc), "value") from None
         raise InputError.at(
             location(self.file, node.start_mark),
             f"unsupported YAML tag {tag!r}; use plain strings, numbers, booleans, lists and mappings",
@@ -351,8 +401,62 @@ class _Constructor:
         )
 
 
+MAX_INTEGER = 2**63 - 1
+"""An integer the API can store is a signed 64-bit one. Longer text is refused before any conversion: a
+string of thousands of digits costs quadratic time to convert, and Python refuses past 4,300 of them."""
+MAX_INTEGER_TEXT = 72
+"""Characters of an integer worth converting: 64 binary digits with a sign, a prefix and a few underscores."""
+
+
+def checked_int(number: int, written: str) -> int:
+    if not -MAX_INTEGER - 1 <= number <= MAX_INTEGER:
+        raise ValueError(_too_large(written))
+    return number
+
+
+def _too_large(written: str) -> str:
+    shown = written if len(written) <= 24 else f"{written[:12]}…{written[-6:]} ({len(written)} characters)"
+    return f"integer {shown} is out of range (at most 64 bits); quote it if it is text"
+
+
+def checked_float(number: float, written: str) -> float:
+    if not math.isfinite(number):
+        shown = written if len(written) <= 24 else f"{written[:20]}…"
+        raise ValueError(f"{shown} is not a finite number (JSON has no NaN or infinity); quote it if it is text")
+    return number
+
+
 def _to_int(value: str) -> int:
-    text = value.replace("_", "")
+    if len(value) > MAX_INTEGER_TEXT:
+        raise ValueError(_too_large(value))
+    try:
+        number = _parse_int(value.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an integer (tag !!int); write a whole number or drop the tag") from None
+    return checked_int(number, value)
+
+
+def _to_bool(value: str) -> bool:
+    try:
+        return _BOOL_VALUES[value.lower()]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a boolean (tag !!bool); write true or false") from None
+
+
+def _to_null(value: str) -> None:
+    if value not in ("", "~", "null", "Null", "NULL"):
+        raise ValueError(f"{value!r} is not null (tag !!null); write null or drop the tag")
+
+
+def _to_float(value: str) -> float:
+    try:
+        number = _parse_float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number (tag !!float); write a number or drop the tag") from None
+    return checked_float(number, value)
+
+
+def _parse_int(text: str) -> int:
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
     if text.startswith("0x"):
@@ -371,7 +475,7 @@ def _to_int(value: str) -> int:
     return sign * int(text)
 
 
-def _to_float(value: str) -> float:
+def _parse_float(value: str) -> float:
     text = value.replace("_", "").lower()
     if text in (".inf", "+.inf"):
         return float("inf")
@@ -386,3 +490,7 @@ def _to_float(value: str) -> float:
             total = total * 60 + float(part)
         return sign * total
     return float(text)
+
+
+_TYPED: dict[str, Callable[[str], Any]] = {_INT: _to_int, _FLOAT: _to_float, _BOOL: _to_bool, _NULL: _to_null}
+"""The scalar tags a value may carry, each with its conversion (a ValueError says what is wrong)."""

@@ -57,7 +57,7 @@ def test_json_that_is_not_utf8_is_refused_at_its_line(tmp_path: Path, openapi: b
 
 
 def test_yaml_scalars_become_json_values(tmp_path: Path) -> None:
-    text = "i: 0x1f\nf: 1.5e+3\nb: yes\nn: ~\nd: 2024-01-02\ns: '010'\no: 010\ninf: .inf\n"
+    text = "i: 0x1f\nf: 1.5e+3\nb: yes\nn: ~\nd: 2024-01-02\ns: '010'\no: 010\ninf: '.inf'\n"
     [document] = read_documents(write(tmp_path / "t.yaml", text), "t.yaml")
     assert document.content == {
         "i": 31,
@@ -67,7 +67,7 @@ def test_yaml_scalars_become_json_values(tmp_path: Path) -> None:
         "d": "2024-01-02",
         "s": "010",
         "o": 8,
-        "inf": float("inf"),
+        "inf": ".inf",  # JSON has no infinity: unquoted, it is refused (tests/cli/test_hostile_values.py)
     }
 
 
