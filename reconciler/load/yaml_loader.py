@@ -402,21 +402,23 @@ class _Constructor:
 
 
 MAX_INTEGER = 2**63 - 1
-"""An integer the API can store is a signed 64-bit one. Longer text is refused before any conversion: a
-string of thousands of digits costs quadratic time to convert, and Python refuses past 4,300 of them."""
 MAX_INTEGER_TEXT = 72
-"""Characters of an integer worth converting: 64 binary digits with a sign, a prefix and a few underscores."""
+"""Characters of an integer worth converting. Longer text is refused before any conversion: a string of
+thousands of digits costs quadratic time to convert, and Python refuses past 4,300 of them."""
 
 
-def checked_int(number: int, written: str) -> int:
+def checked_int(number: int, written: str) -> int | float:
+    """An integer past 64 bits becomes a float, as orjson (our JSON parser for descriptions) and JavaScript
+    read it: published descriptions write `maximum: 18446744073709551615`, and no encoder downstream takes
+    an integer that wide."""
     if not -MAX_INTEGER - 1 <= number <= MAX_INTEGER:
-        raise ValueError(_too_large(written))
+        return float(number)
     return number
 
 
 def _too_large(written: str) -> str:
-    shown = written if len(written) <= 24 else f"{written[:12]}…{written[-6:]} ({len(written)} characters)"
-    return f"integer {shown} is out of range (at most 64 bits); quote it if it is text"
+    shown = f"{written[:12]}…{written[-6:]} ({len(written)} characters)"
+    return f"integer {shown} is too long (at most {MAX_INTEGER_TEXT} characters); quote it if it is text"
 
 
 def checked_float(number: float, written: str) -> float:
@@ -426,7 +428,7 @@ def checked_float(number: float, written: str) -> float:
     return number
 
 
-def _to_int(value: str) -> int:
+def _to_int(value: str) -> int | float:
     if len(value) > MAX_INTEGER_TEXT:
         raise ValueError(_too_large(value))
     try:

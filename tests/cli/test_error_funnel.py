@@ -29,7 +29,7 @@ def tool(repo: Path) -> Path:
         ["apply", "--auto-approve", "--audit-log", "read-only/audit.jsonl"],
         ["apply", "--auto-approve", "--audit-log", "a-file/audit.jsonl"],
     ],
-    ids=["plan-out-under-file", "plan-out-read-only", "export-out-read-only", "audit-log-read-only", "audit-under-file"],
+    ids=["plan-out-under-file", "plan-out-read-only", "export-out-read-only", "audit-read-only", "audit-under-file"],
 )
 def test_an_unwritable_output_path_is_a_user_error(tool: Path, run: Callable[..., object], argv: list[str]) -> None:
     if os.geteuid() == 0 and "read-only" in " ".join(argv):
