@@ -10,7 +10,8 @@ import click
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output, capped
 from reconciler.desired import DesiredState
-from reconciler.errors import Diagnostic, InputError
+from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
+from reconciler.validate import check_serve
 
 GITHUB_ANNOTATION_LIMIT = 10
 
@@ -26,13 +27,16 @@ GITHUB_ANNOTATION_LIMIT = 10
     help="text for people, github for workflow annotations, json for machines.",
 )
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option("--serve", "for_serve", is_flag=True, help="Also check what `reconciler serve` needs (credentials).")
 @click.pass_obj
-def validate_command(output: Output, directory: Path, output_format: str, strict: bool) -> int:
+def validate_command(output: Output, directory: Path, output_format: str, strict: bool, for_serve: bool) -> int:
     """Check tools.d/ offline: format, names, schemas, the capability matrix, lint."""
     state: DesiredState | None = None
     try:
         state = load_desired(directory, check=False)
         diagnostics = state.diagnostics
+        if for_serve:
+            diagnostics = sorted_diagnostics([*diagnostics, *check_serve(state.tools)])
     except InputError as exc:  # a broken reconciler.yaml
         diagnostics = exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (strict and bool(diagnostics))

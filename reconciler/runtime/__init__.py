@@ -15,7 +15,6 @@ from reconciler.runtime.breaker import BreakerPolicy, Breakers
 from reconciler.runtime.clock import Clock, SystemClock
 from reconciler.runtime.core import Handler, Runtime
 from reconciler.runtime.invocation import ERROR_CODES, ErrorCode, Invocation, Outcome, ToolError
-from reconciler.runtime.security import missing_credentials
 
 __all__ = [
     "ERROR_CODES",
@@ -32,5 +31,4 @@ __all__ = [
     "UpstreamRequest",
     "build_request",
     "forward_request",
-    "missing_credentials",
 ]

@@ -2,8 +2,8 @@
 
 The first alternative whose every scheme has a credential is used (an empty alternative needs none). The
 credentials are the source's `credentials: {SCHEME: ${VAR}}`, overridden by those the Runtime is given.
-`missing_credentials` is what `reconciler serve` checks at start-up, so a missing key is an error with the
-file and line of the requirement, not a 401 at run time.
+`reconciler serve` checks at start-up that one alternative can be met (`validate.check_serve`), so a missing
+key is an error with the file and line of the requirement, not a 401 at run time.
 """
 
 from __future__ import annotations
@@ -31,14 +31,6 @@ def chosen_alternative(tool: Tool, credentials: Mapping[str, str]) -> tuple[Secu
     return None
 
 
-def missing_credentials(tool: Tool, credentials: Mapping[str, str]) -> list[str]:
-    """The scheme names one alternative of `tool` still needs (the first alternative's), or [] when met."""
-    security = tool.security
-    if security is None or chosen_alternative(tool, credentials) is not None:
-        return []
-    return [scheme.name for scheme in security.alternatives[0] if scheme.name not in credentials]
-
-
 def apply_credentials(
     request: UpstreamRequest, schemes: tuple[SecurityScheme, ...], credentials: Mapping[str, str]
 ) -> None:
@@ -64,4 +56,4 @@ def apply_credentials(
                 request.headers.append(("Cookie", pair))
 
 
-__all__ = ["apply_credentials", "chosen_alternative", "credentials_for", "missing_credentials"]
+__all__ = ["apply_credentials", "chosen_alternative", "credentials_for"]

@@ -295,3 +295,25 @@ def test_handlers_sync_and_async_receive_checked_arguments_and_context(upstream:
     failed = call(runtime, "c", {"sku": "private"}, user_id="U")
     assert (failed.error_code, failed.message) == ("EXECUTION_FAILURE", "c failed (RuntimeError)")
     assert upstream.received == []
+
+
+def test_a_hand_written_tool_with_a_request_binding_runs_through_it(
+    repo: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.cli.common import load_desired
+
+    monkeypatch.setenv("BASE", upstream.url)
+    (repo / "tools.d" / "t.yaml").write_text(
+        "name: tag\ndescription: Tags things.\nendpoint: ${BASE}/things/{thing}\n"
+        "parameters:\n  thing: {type: string, required: true}\n  tags: {type: array, items: {type: string}}\n"
+        "  text: {type: string}\n"
+        "request:\n  method: POST\n  url: ${BASE}/things/{thing}\n  content_type: text/plain\n"
+        "  parameters:\n    thing: {in: path, name: thing, style: matrix}\n"
+        "    tags: {in: query, name: tag, style: pipeDelimited, explode: false}\n    text: {in: body}\n"
+    )
+    [tool] = load_desired(repo / "tools.d").tools
+    outcome = call(Runtime([tool]), "tag", {"thing": "a b", "tags": ["x", "y"], "text": HOSTILE})
+    assert outcome.status == "success", outcome
+    [received] = upstream.received
+    assert received.path == "/things/;thing=a%20b?tag=x%7Cy"
+    assert (received.headers["Content-Type"], received.body.decode()) == ("text/plain", HOSTILE)

@@ -25,6 +25,7 @@ from reconciler.compile.openapi.operations import Operation, base_url, join, lis
 from reconciler.compile.openapi.parameters import OperationProblem
 from reconciler.compile.openapi.refs import Files, RefError
 from reconciler.compile.openapi.schemas import SchemaConverter
+from reconciler.compile.openapi.security import SecurityReader
 from reconciler.compile.openapi.selection import OperationFacts, Settings, tool_settings
 from reconciler.compile.openapi.tools import ToolBuilder, ToolPlan
 from reconciler.config import Limits
@@ -89,7 +90,20 @@ def compile_openapi(
     result.skipped += listing.skipped
     result.diagnostics += listing.diagnostics
     consumes = [m for m in content.get("consumes", ()) if isinstance(m, str)] if "swagger" in content else []
-    builder = ToolBuilder(converter, settings, limits, consumes, swagger="swagger" in content)
+    security = SecurityReader(files, settings.credentials)
+    builder = ToolBuilder(converter, settings, limits, consumes, swagger="swagger" in content, security=security)
+    for name in settings.credentials:
+        if name not in security.schemes:
+            close = difflib.get_close_matches(name, list(security.schemes), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; it defines {sorted(security.schemes) or 'none'}"
+            result.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    _where(source_document, description, "source", "credentials", name),
+                    f"credentials name security scheme {name!r}, which {description.file} does not define{hint}",
+                    "unknown-scheme",
+                )
+            )
     plans = _plans(listing.operations, settings, source_document, description, result)
     missing_base = settings.endpoint_base is None and base_url(content) is None
     for operation, plan, facts in plans:

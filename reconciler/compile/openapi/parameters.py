@@ -157,6 +157,10 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
         if "style" in parameter or "explode" in parameter or "collectionFormat" in parameter
         else {}
     )
+    swagger = "schema" not in parameter and "content" not in parameter
+    if swagger and parameter.get("type") == "array" and "collectionFormat" not in parameter:
+        # Swagger 2.0's default, written out: the binding alone cannot tell a 2.0 array from a 3.x one
+        binding["collectionFormat"] = "csv"
     description = parameter.get("description")
     return Input(
         "body" if place == "formData" else place,

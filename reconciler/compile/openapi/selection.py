@@ -79,6 +79,8 @@ class Settings:
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     too_many_parameters: str = "skip"
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    """Security scheme name → its credential (interpolated from `${VAR}`); for the runtime only."""
 
     @classmethod
     def read(cls, source: Mapping[str, Any] | None) -> Settings:
@@ -99,6 +101,7 @@ class Settings:
             else {},
             defaults=defaults if isinstance(defaults, Mapping) else {},
             too_many_parameters=policy if policy in POLICIES else "skip",
+            credentials={str(k): v for k, v in _mapping(source.get("credentials")).items() if isinstance(v, str)},
         )
 
     def left_out(self, operation: OperationFacts) -> str | None:

@@ -30,6 +30,7 @@ from reconciler.compile.openapi.parameters import Input, OperationProblem, colle
 from reconciler.compile.openapi.refs import NodeKey
 from reconciler.compile.openapi.responses import success_schema
 from reconciler.compile.openapi.schemas import SchemaConverter
+from reconciler.compile.openapi.security import SecurityReader
 from reconciler.compile.openapi.selection import Settings, ToolSettings
 from reconciler.config import Limits
 from reconciler.errors import Diagnostic
@@ -56,9 +57,11 @@ class ToolBuilder:
         consumes: list[str],
         *,
         swagger: bool = False,
+        security: SecurityReader | None = None,
     ) -> None:
         self.converter = converter
         self.swagger = swagger
+        self.security = security
         self.settings = settings
         self.limits = limits
         self.consumes = consumes
@@ -125,6 +128,7 @@ class ToolBuilder:
             field_locations=plan.field_locations,
             timeout=plan.settings.timeout,
             output_schema=success_schema(operation.node, operation.source, self.converter, self.swagger),
+            security=self.security.requirement(operation) if self.security is not None else None,
         )
 
     def _fit(self, operation: Operation, visible: list[tuple[str, Input]]) -> list[tuple[str, Input]]:

@@ -1,0 +1,96 @@
+"""Each operation's security requirement, with the source's credentials, for the runtime (`reconciler serve`).
+
+The requirement is the operation's `security`, else the description's; each item is one alternative (all of
+its schemes together), `{}` an alternative that needs nothing. Schemes come from `components.securitySchemes`
+(3.x) or `securityDefinitions` (Swagger 2.0):
+
+    apiKey (in header, query or cookie)   the credential sent as that header, query or cookie parameter
+    http basic / Swagger basic            the credential is `user:password`
+    http bearer, oauth2, openIdConnect    the credential is a token, sent as `Authorization: Bearer …`
+    anything else (mutualTLS, digest, …)  unsupported: an operation needing it cannot be served
+
+The credentials are the source's `credentials: {SCHEME: ${VAR}}` values, kept as `Secret`s: they never reach
+a payload, a digest or a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.compile.openapi.operations import Operation
+from reconciler.compile.openapi.refs import Files
+from reconciler.model import Secret, Security, SecurityScheme
+
+_PLACES = ("header", "query", "cookie")
+
+
+class SecurityReader:
+    """Reads a description's schemes once; `requirement` then answers per operation."""
+
+    def __init__(self, files: Files, credentials: Mapping[str, str]) -> None:
+        content = files.main.content if isinstance(files.main.content, dict) else {}
+        self.main = files.main
+        components = content.get("components")
+        written = components.get("securitySchemes") if isinstance(components, dict) else None
+        if written is None:
+            written = content.get("securityDefinitions")
+        self.schemes: dict[str, SecurityScheme | None] = {}
+        if isinstance(written, dict):
+            for name, node in written.items():
+                resolved = node
+                if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+                    try:
+                        resolved = files.resolve(node["$ref"], node, files.main).node
+                    except Exception:  # a broken $ref is reported by the schema conversion
+                        resolved = None
+                self.schemes[str(name)] = _scheme(str(name), resolved)
+        self.default = content.get("security")
+        self.credentials = {name: Secret(value) for name, value in credentials.items()}
+
+    def requirement(self, operation: Operation) -> Security | None:
+        own = operation.node.get("security")
+        if isinstance(own, list):
+            written, where = own, operation.locate("security")
+        elif isinstance(self.default, list):
+            written, where = self.default, self.main.locate(("security",))
+        else:
+            return None
+        alternatives: list[tuple[SecurityScheme, ...]] = []
+        unsupported: list[str] = []
+        for item in written:
+            if not isinstance(item, dict):
+                continue
+            schemes = []
+            for name in item:
+                scheme = self.schemes.get(str(name))
+                if scheme is None:
+                    unsupported.append(str(name))
+                    break
+                schemes.append(scheme)
+            else:
+                alternatives.append(tuple(schemes))
+        if not alternatives and not unsupported:
+            return None
+        if any(not alternative for alternative in alternatives):
+            return None  # one alternative needs nothing
+        return Security(tuple(alternatives), self.credentials, where, tuple(dict.fromkeys(unsupported)))
+
+
+def _scheme(name: str, node: Any) -> SecurityScheme | None:
+    if not isinstance(node, dict):
+        return None
+    kind = node.get("type")
+    if kind == "apiKey":
+        place, parameter = node.get("in"), node.get("name")
+        if place in _PLACES and isinstance(parameter, str) and parameter:
+            return SecurityScheme(name, "apiKey", place, parameter)
+        return None
+    if kind == "basic" or (kind == "http" and str(node.get("scheme", "")).lower() == "basic"):
+        return SecurityScheme(name, "basic")
+    if kind in ("oauth2", "openIdConnect") or (kind == "http" and str(node.get("scheme", "")).lower() == "bearer"):
+        return SecurityScheme(name, "bearer")
+    return None
+
+
+__all__ = ["SecurityReader"]
