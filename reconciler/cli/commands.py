@@ -10,6 +10,7 @@ from reconciler.cli.export import export_command
 from reconciler.cli.inputs import inputs_command
 from reconciler.cli.plan import plan_command
 from reconciler.cli.render import render_command
+from reconciler.cli.serve import serve_command
 from reconciler.cli.show import show_command
 from reconciler.cli.validate import validate_command
 
@@ -22,4 +23,5 @@ ALL: list[click.Command] = [
     export_command,
     inputs_command,
     emulator,
+    serve_command,
 ]

@@ -1,0 +1,70 @@
+"""`reconciler serve [DIR]`: the tool service (DESIGN §9) in the foreground until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.output import Output
+from reconciler.errors import ConfigurationError, InputError
+
+INSTALL_HINT = "reconciler serve needs the serve extra: pip install 'reconciler[serve]'"
+
+
+@click.command("serve")
+@directory_argument
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--audit-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append one JSON line per invocation to this file (no parameter values, only their SHA-256).",
+)
+@click.option("--app", "app_spec", default=None, help="module:object mapping tool names to Python handlers.")
+@click.pass_obj
+def serve_command(
+    output: Output, directory: Path, host: str, port: int, audit_log: Path | None, app_spec: str | None
+) -> int:
+    """Serve every tool of DIR at POST /tools/{name}, with metrics, an audit log and a registry listing."""
+    try:
+        from reconciler.runtime import Runtime
+        from reconciler.serve import AuditLog, Service, bind, load_handlers, serve
+    except ImportError as exc:
+        raise ConfigurationError(f"{INSTALL_HINT} ({exc.name} is missing)") from None
+    from reconciler.validate import check_serve
+
+    state = load_desired(directory)
+    problems = check_serve(state.tools)
+    if problems:
+        raise InputError([*problems, *state.warnings])
+    tools = {tool.name: tool for tool in state.tools}
+    handlers = load_handlers(app_spec, set(tools)) if app_spec else {}
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+        ) from exc
+    service = Service(Runtime(tools, handlers=handlers), AuditLog(audit_log))
+
+    def announce(url: str) -> None:
+        click.echo(f"reconciler serve listening on {url}")
+        sys.stdout.flush()
+        forwarded = sum(1 for t in tools.values() if t.name not in handlers and t.request is None)
+        output.info(
+            f"{len(tools)} tools ({len(handlers)} with handlers, {forwarded} forwarded to their endpoint); "
+            "SIGTERM or Ctrl-C stops after in-flight calls finish"
+        )
+
+    try:
+        serve(service, sock, announce)
+    finally:
+        sock.close()
+    return 0
+
+
+__all__ = ["INSTALL_HINT", "serve_command"]

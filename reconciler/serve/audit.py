@@ -1,0 +1,67 @@
+"""The audit log: one JSON line per invocation whose payload could be parsed, unknown tools included.
+
+    {"event": "tool.invocation", "time": "2026-11-29T13:20:00.123456+00:00", "tool": "get_order",
+     "conversation_id": "C-1", "user_id": "U-1", "outcome": "success", "error_code": null,
+     "latency_ms": 12.3, "upstream_status": 200, "parameters_sha256": "…"}
+
+`tool` is the name as requested. The parameters appear only as the SHA-256 of their canonical JSON (sorted
+keys, no spaces, UTF-8: `compile.payload.canonical_json`), so a line can be matched to a known call without
+holding its values. Each line is written
+and flushed when the invocation ends, so the file is complete once the service has exited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from reconciler.compile.payload import canonical_json
+from reconciler.runtime import Outcome
+
+
+def parameters_sha256(parameters: Any) -> str:
+    return hashlib.sha256(canonical_json(parameters).encode()).hexdigest()
+
+
+def audit_record(
+    tool: str, conversation_id: str | None, user_id: str | None, parameters: Any, outcome: Outcome
+) -> dict[str, Any]:
+    return {
+        "event": "tool.invocation",
+        "time": datetime.now(timezone.utc).isoformat(),
+        "tool": tool,
+        "conversation_id": conversation_id,
+        "user_id": user_id,
+        "outcome": outcome.status,
+        "error_code": outcome.error_code,
+        "latency_ms": round(outcome.latency_ms, 3),
+        "upstream_status": outcome.upstream_status,
+        "parameters_sha256": parameters_sha256(parameters),
+    }
+
+
+class AuditLog:
+    """Appends to `path` (created with its folders); `None`: records are dropped."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._file: IO[bytes] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("ab")
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._file is not None:
+            self._file.write(orjson.dumps(record) + b"\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+__all__ = ["AuditLog", "audit_record", "parameters_sha256"]

@@ -1,0 +1,82 @@
+"""Running the app under uvicorn: bind first (port 0 picks a free port), announce the URL once ready, and on
+SIGTERM or Ctrl-C stop accepting, let in-flight invocations finish, then close the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from collections.abc import Callable
+from types import FrameType
+
+import uvicorn
+
+from reconciler.serve.app import Service, create_app
+
+GRACE_SECONDS = 30.0
+"""How long a stopping service waits for in-flight invocations (each is bounded by its tool's timeout)."""
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, service: Service, announce: Callable[[str], None], url: str) -> None:
+        super().__init__(config)
+        self.service = service
+        self.announce = announce
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.announce(self.url)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.service.draining = True  # /readyz answers 503 from now on
+        if sig == signal.SIGTERM:
+            # The stop a supervisor asks for: finish, then exit 0. (uvicorn would raise the signal again once
+            # done, and the process would end as killed by it.) A second SIGTERM stops without waiting.
+            self.force_exit = self.should_exit
+            self.should_exit = True
+            return
+        super().handle_exit(sig, frame)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; OSError when it cannot be had."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def make_server(service: Service, sock: socket.socket, announce: Callable[[str], None]) -> _Server:
+    config = uvicorn.Config(
+        create_app(service),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(GRACE_SECONDS),
+        server_header=False,
+    )
+    return _Server(config, service, announce, url_of(sock))
+
+
+def serve(service: Service, sock: socket.socket, announce: Callable[[str], None]) -> None:
+    """Serve until SIGTERM or Ctrl-C; returns once in-flight invocations have finished."""
+    server = make_server(service, sock, announce)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+__all__ = ["GRACE_SECONDS", "bind", "make_server", "serve", "url_of"]

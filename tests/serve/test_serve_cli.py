@@ -1,0 +1,118 @@
+"""`reconciler serve` as a user runs it: a real process that prints its URL, stops gracefully on SIGTERM, and
+refuses to start on what would fail at run time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.runtime.conftest import Upstream
+
+TOOL = "name: check\ndescription: Checks.\nendpoint: ${UPSTREAM}/check\nparameters:\n  sku: {type: string}\n"
+
+
+def start(repo: Path, *args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "serve", "--port", "0", *args],
+        cwd=repo,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("reconciler serve listening on http://127.0.0.1:"), line + process.stderr.read()
+    return process, line.split()[-1]
+
+
+def test_sigterm_lets_the_call_in_flight_finish_and_the_audit_log_is_complete(repo: Path, upstream: Upstream) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    upstream.hang = threading.Event()
+    process, url = start(repo, "--audit-log", "audit.jsonl", env={"UPSTREAM": upstream.url})
+    try:
+        assert httpx.get(url + "/healthz").status_code == 200
+        answers: list[httpx.Response] = []
+        call = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(url + "/tools/check", json={"parameters": {"sku": "x"}, "conversation_id": "C"}, timeout=20)
+            )
+        )
+        call.start()
+        while not upstream.received:  # the call is in flight, held by the upstream
+            threading.Event().wait(0.01)
+        process.send_signal(signal.SIGTERM)
+        upstream.hang.set()
+        call.join(20)
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        process.communicate()  # and close its pipes
+    assert answers[0].status_code == 200 and answers[0].json()["status"] == "success"
+    [line] = (repo / "audit.jsonl").read_text().splitlines()
+    assert json.loads(line)["conversation_id"] == "C"
+
+
+def test_handlers_come_from_app(repo: Path, upstream: Upstream) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    (repo / "my_handlers.py").write_text(
+        "async def check(arguments):\n    return {'handled': arguments['sku']}\nTOOLS = {'check': check}\n"
+    )
+    process, url = start(repo, "--app", "my_handlers:TOOLS", env={"UPSTREAM": upstream.url})
+    try:
+        answer = httpx.post(url + "/tools/check", json={"parameters": {"sku": "x"}}).json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        process.communicate()  # and close its pipes
+    assert answer["output"] == {"handled": "x"}
+    assert upstream.received == []
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "expected"),
+    [
+        (
+            {
+                "spec.yaml": "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+                "servers: [{url: 'https://a.example.com'}]\n"
+                "components: {securitySchemes: {key: {type: apiKey, in: header, name: X-Key}}}\n"
+                "security: [{key: []}]\n"
+                "paths:\n  /a: {get: {operationId: getA, responses: {'200': {description: ok}}}}\n",
+                "tools.d/src.yaml": "source: {openapi: ../spec.yaml}\n",
+            },
+            [],
+            "spec.yaml:5:1: error: getA needs credentials for security scheme 'key'",
+        ),
+        ({"tools.d/t.yaml": TOOL}, ["--app", "nowhere:TOOLS"], "error: --app 'nowhere:TOOLS': cannot import nowhere"),
+        (
+            {"tools.d/t.yaml": TOOL, "h.py": "TOOLS = {'other': print}\n"},
+            ["--app", "h:TOOLS"],
+            "error: --app 'h:TOOLS': handlers for tools that are not served: other; served: check",
+        ),
+    ],
+)
+def test_what_would_fail_at_run_time_stops_the_start(
+    repo: Path, run: Callable[..., Any], files: dict[str, str], args: list[str], expected: str
+) -> None:
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    os.environ["UPSTREAM"] = "http://127.0.0.1:9"
+    try:
+        result = run("serve", "--port", "0", *args)
+    finally:
+        del os.environ["UPSTREAM"]
+    assert result.code == 1
+    assert expected in result.err
+    assert "Traceback" not in result.err

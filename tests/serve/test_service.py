@@ -1,0 +1,153 @@
+"""The tool service end to end over loopback HTTP: answers, error codes, registry, health, metrics, audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reconciler.model import SourceLocation, Tool
+from tests.runtime.conftest import Upstream
+from tests.serve.conftest import Serving
+
+SECRET_VALUE = "sku-secret-4711"
+SCHEMA = {
+    "type": "object",
+    "properties": {"sku": {"type": "string"}, "count": {"type": "integer"}},
+    "required": ["sku"],
+}
+
+
+def check_tool(upstream: Upstream) -> Tool:
+    return Tool(
+        "check_inventory",
+        "Checks stock.",
+        upstream.url + "/api/v1/tools/check_inventory",
+        SCHEMA,
+        SourceLocation("tools.d/t.yaml"),
+        context={"user_id": "conversation.user_id"},
+    )
+
+
+def post(url: str, name: str, payload: Any) -> httpx.Response:
+    content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return httpx.post(f"{url}/tools/{name}", content=content, headers={"Content-Type": "application/json"})
+
+
+def test_an_invocation_runs_the_tool_and_answers_its_output(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    upstream.answers = [(200, {"stock": 12, "note": "as received"})]
+    service = serving([check_tool(upstream)])
+    response = post(
+        service.url,
+        "check_inventory",
+        {"tool_name": "check_inventory", "parameters": {"sku": "A-1"}, "conversation_id": "C-1", "user_id": "U-9"},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["output"] == {"stock": 12, "note": "as received"}
+    assert body["metadata"]["upstream_status"] == 200
+    assert upstream.received[0].json == {"sku": "A-1", "user_id": "U-9"}
+
+
+def test_each_error_code_with_its_http_status_and_nothing_sent(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    service = serving([check_tool(upstream)])
+    cases = [
+        ("check_inventory", b"{not json", 400, "INVALID_PAYLOAD"),
+        ("check_inventory", {"parameters": [SECRET_VALUE]}, 400, "INVALID_PAYLOAD"),
+        ("check_inventory", {"tool_name": "other", "parameters": {}}, 400, "INVALID_PAYLOAD"),
+        ("nope", {"tool_name": "nope", "parameters": {"sku": SECRET_VALUE}}, 404, "UNKNOWN_TOOL"),
+        ("check_inventory", {"parameters": {"sku": 5}}, 422, "INVALID_ARGUMENTS"),
+        ("check_inventory", {"parameters": {}}, 422, "INVALID_ARGUMENTS"),
+        (
+            "check_inventory",
+            {"parameters": {"sku": SECRET_VALUE, "user_id": "U-0"}, "user_id": "U-9"},
+            422,
+            "INVALID_ARGUMENTS",
+        ),
+    ]
+    for name, payload, status, code in cases:
+        response = post(service.url, name, payload)
+        body = response.json()
+        assert (response.status_code, body["status"], body["error_code"]) == (status, "error", code), body
+        assert SECRET_VALUE not in response.text and "Traceback" not in response.text
+    assert post(service.url, "check_inventory", b"x" * (1024 * 1024 + 1)).status_code == 413
+    assert upstream.received == []
+
+
+def test_an_upstream_5xx_is_an_upstream_error(serving: Callable[..., Serving], upstream: Upstream) -> None:
+    upstream.answers = [(500, {"error": "boom"})]
+    service = serving([check_tool(upstream)])
+    response = post(service.url, "check_inventory", {"parameters": {"sku": SECRET_VALUE}, "user_id": "U"})
+    assert response.status_code == 502
+    assert response.json() == {
+        "status": "error",
+        "error_code": "UPSTREAM_ERROR",
+        "message": "the upstream of check_inventory answered 500",
+    }
+
+
+def test_registry_health_and_readiness(serving: Callable[..., Serving], upstream: Upstream) -> None:
+    service = serving([check_tool(upstream)])
+    [entry] = httpx.get(service.url + "/api/v1/tools/registry").json()["tools"]
+    assert entry["name"] == "check_inventory"
+    assert entry["capabilities"] == ["sku", "count"]  # what the model sees: not the context parameter
+    assert entry["status"] == "active" and entry["version"].startswith("sha256:")
+    assert httpx.get(service.url + "/healthz").status_code == 200
+    assert httpx.get(service.url + "/readyz").status_code == 200
+
+
+def test_metrics_carry_the_seed_names_and_no_values(serving: Callable[..., Serving], upstream: Upstream) -> None:
+    service = serving([check_tool(upstream)])
+    post(service.url, "check_inventory", {"parameters": {"sku": "A"}, "user_id": "U"})
+    post(service.url, "check_inventory", {"parameters": {"sku": 1}, "user_id": "U"})
+    post(service.url, SECRET_VALUE, {"parameters": {}})
+    text = httpx.get(service.url + "/metrics").text
+    lines = [line for line in text.splitlines() if line.startswith("genesys_tool_invocation")]
+    assert any(
+        line.startswith("genesys_tool_invocation_latency_milliseconds_bucket{")
+        and 'tool_name="check_inventory"' in line
+        for line in lines
+    ), text
+    success = [line for line in lines if line.startswith("genesys_tool_invocation_success_total{")]
+    assert len(success) == 1 and 'tool_name="check_inventory"' in success[0] and success[0].endswith(" 1.0")
+    errors = sorted(line for line in lines if line.startswith("genesys_tool_invocation_error_total{"))
+    assert len(errors) == 2
+    assert 'error_type="INVALID_ARGUMENTS"' in errors[0] and 'tool_name="check_inventory"' in errors[0]
+    assert 'error_type="UNKNOWN_TOOL"' in errors[1] and 'tool_name="(unknown)"' in errors[1]
+    assert SECRET_VALUE not in text
+
+
+def test_the_audit_log_has_a_line_per_parseable_invocation_and_no_values(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    audit = tmp_path / "logs" / "audit.jsonl"
+    service = serving([check_tool(upstream)], audit=audit)
+    parameters = {"sku": SECRET_VALUE, "count": 2}
+    post(service.url, "check_inventory", {"parameters": parameters, "conversation_id": "C-1", "user_id": "U-1"})
+    post(service.url, "unknown_tool", {"parameters": {"x": SECRET_VALUE}, "conversation_id": "C-2"})
+    post(service.url, "check_inventory", b"{broken")  # not parseable: no line
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert len(lines) == 2
+    first, second = lines
+    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert first["parameters_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert {k: first[k] for k in ("event", "tool", "conversation_id", "user_id", "outcome", "error_code")} == {
+        "event": "tool.invocation",
+        "tool": "check_inventory",
+        "conversation_id": "C-1",
+        "user_id": "U-1",
+        "outcome": "success",
+        "error_code": None,
+    }
+    assert first["upstream_status"] == 200 and first["latency_ms"] >= 0 and "T" in first["time"]
+    assert (second["tool"], second["conversation_id"], second["error_code"]) == ("unknown_tool", "C-2", "UNKNOWN_TOOL")
+    assert SECRET_VALUE not in audit.read_text()
