@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.apply import apply_command
+from reconciler.cli.chat import chat_command
+from reconciler.cli.conversations import test_command
 from reconciler.cli.emulator import emulator
 from reconciler.cli.export import export_command
 from reconciler.cli.inputs import inputs_command
@@ -22,6 +24,8 @@ ALL: list[click.Command] = [
     apply_command,
     export_command,
     inputs_command,
+    chat_command,
+    test_command,
     emulator,
     serve_command,
 ]

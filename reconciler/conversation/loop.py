@@ -74,7 +74,7 @@ class TurnResult:
     @property
     def stop_message(self) -> str:
         if self.stop_reason == "answered":
-            return f"answered after {self.model_calls} model calls"
+            return f"answered after {self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
         return (
             f"the turn bound stopped it: {self.max_model_calls} model calls without a final answer "
             "(--max-turns raises it, up to 49)"

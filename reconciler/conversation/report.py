@@ -59,9 +59,8 @@ def render_json(results: Sequence[FileResult]) -> str:
 
 def summary(results: Sequence[FileResult]) -> str:
     bad = sum(not result.passed for result in results)
-    if not bad:
-        return f"{len(results)} conversations passed"
-    return f"{bad} of {len(results)} conversations failed"
+    files = f"{len(results)} conversation{'' if len(results) == 1 else 's'}"
+    return f"{files} passed" if not bad else f"{bad} of {files} failed"
 
 
 __all__ = ["ALARM_WORDS", "passing_line", "render_json", "render_text", "summary"]

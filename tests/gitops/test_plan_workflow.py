@@ -35,6 +35,7 @@ def test_runs_on_every_pull_request_and_a_step_decides() -> None:
     gated = [s for s in WORKFLOW["jobs"]["plan"]["steps"] if s.get("if")]
     assert {s.get("name") or s["uses"].split("@")[0] for s in gated} == {
         "Validate",
+        "Conversation tests",
         "Plan",
         "actions/upload-artifact",
     }

@@ -1,0 +1,163 @@
+"""`reconciler chat [DIR]`: one conversation with the LLM gateway, the tools of DIR run by the runtime.
+
+The gateway is found like plan and apply find the API (`GENESYS_CLOUD_API_URL` or the region, a token from
+the client credentials); with no credentials it is the embedded emulator, whose model, given no script,
+answers plainly. On a terminal it reads one message after another; otherwise `--message` or one line of
+stdin is one turn, and the final answer is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.api import Target, ToolsClient, resolve_target
+from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.output import Output
+from reconciler.conversation import (
+    DEFAULT_MAX_MODEL_CALLS,
+    DEFAULT_MODEL,
+    MAX_MODEL_CALLS_LIMIT,
+    Conversation,
+    GatewayClient,
+    TurnResult,
+    run_turn,
+    transcript,
+)
+from reconciler.errors import InputError
+from reconciler.load import read_documents
+from reconciler.model import SourceLocation
+from reconciler.runtime import Runtime
+
+GATEWAY_TIMEOUT = 60.0
+"""Seconds one completion request may take (a model thinking over many tools is slower than a registry call)."""
+
+max_turns_option = click.option(
+    "--max-turns",
+    type=click.IntRange(1, MAX_MODEL_CALLS_LIMIT),
+    default=DEFAULT_MAX_MODEL_CALLS,
+    show_default=True,
+    help="At most this many model calls per user message (the turn bound).",
+)
+model_option = click.option(
+    "--model", default=DEFAULT_MODEL, show_default=True, help="The model name sent to the gateway."
+)
+
+
+@contextlib.contextmanager
+def open_gateway(environ: Mapping[str, str], *, model: str, debug: bool) -> Iterator[tuple[GatewayClient, str]]:
+    """The gateway of the configured org, or of an embedded emulator (in memory), and a line saying which."""
+    target = resolve_target(environ)
+    if target is not None:
+        with ToolsClient(target, timeout=GATEWAY_TIMEOUT) as client:
+            yield GatewayClient(client, model=model), f"gateway: {target.description}"
+        return
+
+    from reconciler.emulator import EmulatorConfig, run_emulator
+
+    with run_emulator(EmulatorConfig(log_requests=debug)) as running:
+        description = "the embedded emulator (scripted model; no credentials set)"
+        local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
+        with ToolsClient(local, timeout=GATEWAY_TIMEOUT) as client:
+            yield GatewayClient(client, model=model), f"gateway: {description}"
+
+
+def read_state(path: Path | None) -> dict[str, Any]:
+    """The conversation state of `--state FILE` (YAML or JSON mapping); an InputError with file:line if not."""
+    if path is None:
+        return {}
+    documents = read_documents(path)
+    if len(documents) != 1 or not isinstance(documents[0].content, dict):
+        where = documents[1].location if len(documents) > 1 else SourceLocation(str(path))
+        raise InputError.at(where, "the state file must hold one mapping, such as {user_id: USR-1}", "type")
+    return dict(documents[0].content)
+
+
+@click.command("chat")
+@directory_argument
+@click.option("--message", "-m", help="Send this one message and print the answer (no prompt).")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="YAML/JSON conversation state that context parameters read (user_id, session_token, …).",
+)
+@max_turns_option
+@click.option(
+    "--transcript",
+    "transcript_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON transcript here: every tool call, its arguments (sensitive ones redacted), latency, outcome.",
+)
+@model_option
+@click.pass_obj
+def chat_command(
+    output: Output,
+    directory: Path,
+    message: str | None,
+    state_file: Path | None,
+    max_turns: int,
+    transcript_file: Path | None,
+    model: str,
+) -> int:
+    """Hold a conversation with the LLM gateway; the model may call the tools of DIR."""
+    desired = load_desired(directory)
+    state = read_state(state_file)
+    interactive = message is None and sys.stdin.isatty()
+    if not interactive and message is None:
+        message = sys.stdin.readline().rstrip("\r\n")
+        if not message.strip():
+            raise click.UsageError("no message: pass --message TEXT, or one line on stdin")
+    conversation = Conversation(desired.tools, state=state)
+    with open_gateway(os.environ, model=model, debug=output.debug) as (gateway, description):
+        output.info(description)
+        try:
+            code = asyncio.run(_converse(output, conversation, gateway, message, max_turns))
+        finally:
+            if transcript_file is not None:
+                data = transcript(
+                    conversation, secrets=desired.sensitive_values(), is_sensitive=desired.config.is_sensitive
+                )
+                transcript_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return code
+
+
+async def _converse(
+    output: Output, conversation: Conversation, gateway: GatewayClient, message: str | None, max_turns: int
+) -> int:
+    async with Runtime(list(conversation.tools)) as runtime:
+        if message is not None:
+            result = await run_turn(conversation, message, gateway=gateway, runner=runtime, max_model_calls=max_turns)
+            return _show(output, result)
+        output.info("Type a message; an empty line or end of input (Ctrl-D) ends the conversation.")
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                return 0
+            if not text.strip():
+                return 0
+            result = await run_turn(conversation, text, gateway=gateway, runner=runtime, max_model_calls=max_turns)
+            _show(output, result)  # a turn the bound stopped is said so; the user may go on
+
+
+def _show(output: Output, result: TurnResult) -> int:
+    for call in result.tool_calls:
+        outcome = "ok" if call.status == "success" else f"{call.error_code}: {call.message}"
+        output.info(f"  tool {call.name} ({call.latency_ms:.0f} ms): {outcome}")
+    if result.reply is None:
+        output.info(f"stopped: {result.stop_message}")
+        return 1
+    output.data(result.reply)
+    return 0
+
+
+__all__ = ["chat_command", "max_turns_option", "model_option", "open_gateway", "read_state"]

@@ -1,0 +1,104 @@
+"""`reconciler test [conversations.d]`: run the conversation files against the gateway and check them.
+
+With no credentials the gateway is the embedded emulator, in process, and each turn's `script` is its model;
+with credentials it is the org's gateway and the same files check the real model. Exit 0 when every file
+passes, 1 otherwise; a broken file is reported with file:line before anything runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+
+from reconciler.cli.chat import max_turns_option, model_option, open_gateway
+from reconciler.cli.common import load_desired
+from reconciler.cli.output import Output
+from reconciler.cli.validate import github_annotations
+from reconciler.conversation import (
+    DEFAULT_DIRECTORY,
+    ConversationSpec,
+    FileResult,
+    GatewayClient,
+    load_conversations,
+    run_conversation,
+    runtimes,
+)
+from reconciler.conversation.report import passing_line, render_json, render_text, summary
+from reconciler.errors import Diagnostic, InputError
+from reconciler.model import Tool
+
+
+@click.command("test")
+@click.argument(
+    "directory", required=False, default=DEFAULT_DIRECTORY, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--tools",
+    "tools_directory",
+    default="tools.d",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The tools the conversations may call.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, github for workflow annotations on the conversation files, json for machines.",
+)
+@max_turns_option
+@model_option
+@click.pass_obj
+def test_command(
+    output: Output, directory: Path, tools_directory: Path, output_format: str, max_turns: int, model: str
+) -> int:
+    """Run the conversation tests in DIRECTORY (default conversations.d)."""
+    desired = load_desired(tools_directory)
+    loaded = load_conversations(directory, os.environ, {tool.name for tool in desired.tools})
+    try:
+        loaded.raise_for_errors()
+    except InputError as exc:
+        if output_format != "github":
+            raise
+        _annotate(output, exc.diagnostics)
+        return 1
+    with open_gateway(os.environ, model=model, debug=output.debug) as (gateway, description):
+        output.info(description)
+        results = asyncio.run(_run_all(loaded.conversations, desired.tools, gateway, max_turns))
+    if output_format == "json":
+        output.data(render_json(results))
+        return 0 if all(result.passed for result in results) else 1
+    if output_format == "github":
+        for index, result in enumerate(results, start=1):
+            if result.passed:
+                output.data(passing_line(index, result))
+        failures = [Diagnostic("error", f.location, f.message, "conversation") for r in results for f in r.failures]
+        _annotate(output, failures)
+    else:
+        for line in render_text(results):
+            output.data(line)
+    output.info(summary(results))
+    return 0 if all(result.passed for result in results) else 1
+
+
+async def _run_all(
+    conversations: list[ConversationSpec], tools: list[Tool], gateway: GatewayClient, max_turns: int
+) -> list[FileResult]:
+    factory = runtimes(tools)
+    return [
+        await run_conversation(spec, tools=tools, gateway=gateway, runners=factory, max_model_calls=max_turns)
+        for spec in conversations
+    ]
+
+
+def _annotate(output: Output, diagnostics: list[Diagnostic]) -> None:
+    for line in github_annotations(diagnostics):
+        output.data(line)
+
+
+__all__ = ["test_command"]

@@ -1,0 +1,196 @@
+"""`reconciler test` and `reconciler chat` through the CLI: the embedded emulator without credentials, the org's
+gateway (a loopback emulator) with them, the repository's own conversations.d, and what a user reads."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conversation_helpers import ToolEndpoint
+
+from reconciler.emulator import RunningEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+Start = Callable[..., RunningEmulator]
+ALARM = re.compile(r"fail|error|mismatch", re.IGNORECASE)
+ORDER = """\
+name: order
+state: {user_id: USR-1, session_token: tok_1}
+stubs: {get_order_status: {status: shipped}}
+turns:
+  - user: Where is 123?
+    expect:
+      tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]
+      reply_contains: shipped
+    script:
+      - tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]
+      - content: "{{tool:get_order_status}}"
+"""
+FOREVER = """\
+name: forever
+state: {user_id: USR-1}
+stubs: {check_inventory: {available: 0}}
+turns:
+  - user: check forever
+    script: [{tool_calls: [{name: check_inventory, arguments: {sku: S}}], repeat: true}]
+"""
+WRONG = ORDER.replace('arguments: {order_id: "123"}}]\n      reply', 'arguments: {order_id: "9"}}]\n      reply')
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the repository's tools.d and conversations.d, as the current directory."""
+    shutil.copytree(ROOT / "tools.d", tmp_path / "tools.d")
+    shutil.copytree(ROOT / "conversations.d", tmp_path / "conversations.d")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_shipped_conversations_pass_with_no_credentials(project: Path, run: Any) -> None:
+    result = run("test")
+    assert result.code == 0, result.output
+    assert "ok    conversations.d/order_status.yaml (2 turns, 3 tool calls)" in result.out
+    assert "gateway: the embedded emulator" in result.err
+    assert not ALARM.search(result.out)
+
+
+def test_the_shipped_conversation_runs_its_tools_for_real_when_unstubbed(
+    project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No stubs: the Runtime forwards each call to the tool's endpoint (loopback), context filled from state."""
+    monkeypatch.setenv("TOOLS_BASE_URL", endpoint.url)
+    endpoint.answers = {
+        "/api/v1/tools/order_status": (200, {"status": "shipped"}),
+        "/api/v1/tools/check_inventory": (200, {"available": 12}),
+    }
+    shipped = project / "conversations.d" / "order_status.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    shipped.write_text(re.sub(r"stubs:\n(  .*\n)+", "", text), encoding="utf-8")
+    result = run("test")
+    assert result.code == 0, result.output
+    assert endpoint.bodies("/api/v1/tools/order_status") == [
+        {"order_id": "123", "customer_id": "USR-4492", "session_token": "tok_9981"}
+    ]
+    assert sorted(b["warehouse_id"] for b in endpoint.bodies("/api/v1/tools/check_inventory")) == ["W1", "W2"]
+
+
+def test_failures_name_file_and_line_the_bound_fails_its_file_and_the_run_goes_on(project: Path, run: Any) -> None:
+    folder = project / "conversations.d"
+    (folder / "a_wrong.yaml").write_text(WRONG, encoding="utf-8")
+    (folder / "b_forever.yaml").write_text(FOREVER, encoding="utf-8")
+    (folder / "c_fine.yaml").write_text(ORDER, encoding="utf-8")
+    result = run("test", "--max-turns", "5")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert "FAIL  conversations.d/a_wrong.yaml" in lines
+    assert (
+        '  conversations.d/a_wrong.yaml:7:20: turn 1: expected a call of get_order_status({"order_id": "9"}) '
+        '(arguments as a subset, in order); the calls were: get_order_status({"order_id": "123"})'
+    ) in lines
+    assert (
+        "  conversations.d/b_forever.yaml:5:5: turn 1: the turn bound stopped it: 5 model calls without a final "
+        "answer (--max-turns raises it, up to 49); the rest of this file was not run"
+    ) in lines
+    passing = [line for line in lines if "c_fine.yaml" in line or "order_status.yaml" in line]
+    assert passing == [
+        "ok    conversations.d/c_fine.yaml (1 turns, 1 tool calls)",
+        "ok    conversations.d/order_status.yaml (2 turns, 3 tool calls)",
+    ]
+    assert not any(ALARM.search(line) for line in passing)
+    assert "2 of 4 conversations failed" in result.err
+
+
+def test_github_format_annotates_the_conversation_file(project: Path, run: Any) -> None:
+    (project / "conversations.d" / "wrong.yaml").write_text(WRONG, encoding="utf-8")
+    result = run("test", "--format", "github")
+    assert result.code == 1
+    assert result.out.startswith("ok    conversations.d/order_status.yaml")
+    assert "::error file=conversations.d/wrong.yaml,line=7,col=20,title=reconciler::turn 1: expected a call" in (
+        result.out
+    )
+
+
+def test_json_format_reports_each_file(project: Path, run: Any) -> None:
+    (project / "conversations.d" / "wrong.yaml").write_text(WRONG, encoding="utf-8")
+    result = run("test", "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert report["ok"] is False
+    by_file = {c["file"]: c for c in report["conversations"]}
+    assert by_file["conversations.d/order_status.yaml"]["ok"] is True
+    assert by_file["conversations.d/wrong.yaml"]["problems"][0]["line"] == 7
+
+
+def test_a_broken_conversation_file_is_named_and_nothing_runs(project: Path, run: Any) -> None:
+    (project / "conversations.d" / "broken.yaml").write_text("name: x\nturns:\n  - usr: hi\n", encoding="utf-8")
+    result = run("test")
+    assert result.code == 1
+    assert "conversations.d/broken.yaml:3:5: error: unknown key 'usr' in turns.0; did you mean 'user'?" in result.err
+    assert "gateway:" not in result.err  # refused before any gateway was opened
+    assert "Traceback" not in result.output
+
+
+def test_chat_answers_one_message_on_stdout_and_writes_the_transcript(project: Path, run: Any) -> None:
+    state = project / "state.yaml"
+    state.write_text("user_id: USR-1\nsession_token: tok_secret_1\n", encoding="utf-8")
+    result = run("chat", "--message", "hello there", "--state", str(state), "--transcript", "t.json")
+    assert result.code == 0, result.output
+    assert result.out == "(emulated model, no script) You said: hello there\n"
+    data = json.loads((project / "t.json").read_text(encoding="utf-8"))
+    assert data["turns"][0]["stop_reason"] == "answered"
+    assert data["state_keys"] == ["session_token", "user_id"]
+    assert "tok_secret_1" not in (project / "t.json").read_text(encoding="utf-8")
+
+
+def test_chat_reads_one_line_of_stdin(project: Path, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("from stdin\nnot read\n"))
+    result = run("chat")
+    assert result.code == 0, result.output
+    assert result.out == "(emulated model, no script) You said: from stdin\n"
+
+
+def test_chat_finds_the_gateway_like_plan_does_with_client_credentials(
+    project: Path, run: Any, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = start(client_id="chat-client", client_secret="chat-s3cret")
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_ID", "chat-client")
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_SECRET", "chat-s3cret")
+    result = run("chat", "-m", "hi")
+    assert result.code == 0, result.output
+    assert f"gateway: {running.url}" in result.err
+    assert running.tokens.issued == 1
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_SECRET", "wrong-secret")
+    refused = run("chat", "-m", "hi")
+    assert refused.code == 1
+    assert "refused the credentials" in refused.err
+    assert "wrong-secret" not in refused.output
+
+
+@pytest.mark.parametrize("bound", ["0", "50"])
+def test_the_turn_bound_stays_below_50(project: Path, run: Any, bound: str) -> None:
+    result = run("chat", "-m", "hi", "--max-turns", bound)
+    assert result.code == 1
+    assert "1<=x<=49" in result.err
+
+
+def test_the_real_cli_runs_the_shipped_conversations(project: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "reconciler", "test", "--format", "github"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "ok    conversations.d/order_status.yaml (2 turns, 3 tool calls)\n"
