@@ -16,6 +16,8 @@ from reconciler.load import Document, interpolate, key_location, read_documents
 from reconciler.model import SourceLocation
 
 CONFIG_FILE = "reconciler.yaml"
+TARGETS = ("tools", "data-actions")
+"""`target:` in reconciler.yaml: the seed Tools API (DESIGN §4) or Genesys Cloud Data Actions (§8)."""
 DEFAULT_PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 
 
@@ -38,6 +40,7 @@ class Config:
     mass_delete_share: float = 0.25
     sensitive_variables: tuple[str, ...] = ()
     file: str | None = None
+    target: str = "tools"
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
@@ -72,6 +75,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "prune": bool,
     "mass_delete_share": (int, float),
     "sensitive_variables": list,
+    "target": str,
 }
 _LIMIT_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_parameters": int,
@@ -143,6 +147,16 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
             Diagnostic("error", key_location(document.file, content["limits"], "name_pattern"), str(exc), "pattern")
         )
         name_pattern = Limits.name_pattern
+    target = values.get("target", "tools")
+    if target not in TARGETS:
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                key_location(document.file, content, "target"),
+                f"target {target!r} is not one of: {', '.join(TARGETS)}",
+                "enum",
+            )
+        )
     limits = Limits(
         max_parameters=limit_values.get("max_parameters", 10),
         max_description_length=limit_values.get("max_description_length", 255),
@@ -157,6 +171,7 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
         mass_delete_share=share,
         sensitive_variables=tuple(str(v) for v in values.get("sensitive_variables", [])),
         file=document.file,
+        target=target,
     )
 
 
@@ -184,4 +199,13 @@ def _check(
     return good
 
 
-__all__ = ["CONFIG_FILE", "Config", "Limits", "SourceLocation", "compile_pattern", "find_root", "load_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "TARGETS",
+    "Config",
+    "Limits",
+    "SourceLocation",
+    "compile_pattern",
+    "find_root",
+    "load_config",
+]

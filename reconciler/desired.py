@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.compile import compile_tool_definition
+from reconciler.compile.data_actions import check_profile
 from reconciler.compile.openapi import OpenApiResult, compile_openapi, description_path
 from reconciler.config import Config
 from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
@@ -96,6 +97,8 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> Desir
     if sources or descriptions:
         _compile_openapi(sources, descriptions, config, environ, tools, skipped, diagnostics)
     diagnostics.extend(check_tools(tools, config.limits))
+    if config.target == "data-actions":
+        diagnostics.extend(check_profile(tools))
     tools.sort(key=lambda tool: (tool.name, tool.location))
     skipped.sort(key=lambda op: (op.location, op.operation))
     return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
 from reconciler.compile import openai_function, owned_tool_input
+from reconciler.compile.data_actions import compile_action
+from reconciler.desired import DesiredState
+from reconciler.errors import InputError
 from reconciler.plan.render import redact
+
+INTEGRATION_PLACEHOLDER = "(integration id)"
 
 
 @click.command("render")
@@ -18,10 +24,11 @@ from reconciler.plan.render import redact
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["registry", "openai"]),
+    type=click.Choice(["registry", "openai", "data-actions"]),
     default="registry",
     show_default=True,
-    help="registry: the ToolInput payloads sent to the Tools API; openai: the LLM gateway's function-tool form.",
+    help="registry: the ToolInput payloads sent to the Tools API; openai: the LLM gateway's function-tool form; "
+    "data-actions: the PostActionInput bodies that create Genesys Cloud Data Actions.",
 )
 @click.pass_obj
 def render_command(output: Output, directory: Path, output_format: str) -> int:
@@ -31,6 +38,8 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
     state = load_desired(directory)
     if output_format == "openai":
         payloads = [openai_function(tool) for tool in state.tools]
+    elif output_format == "data-actions":
+        payloads = _action_bodies(state)
     else:
         managed_by = state.config.managed_by
         payloads = [owned_tool_input(tool, managed_by, state.source_file(tool)) for tool in state.tools]
@@ -42,3 +51,20 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
     shown = redact(payloads, state.sensitive_values())
     output.data(json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False))
     return 0
+
+
+def _action_bodies(state: DesiredState) -> list[dict[str, Any]]:
+    """Every tool's PostActionInput, or one InputError naming each tool that cannot be an action.
+
+    The integration's id is looked up in the org by plan and apply; offline it shows as a placeholder. The category
+    defaults to the integration's name (reconciler.yaml `category:` / `integration:` when set)."""
+    config = state.config
+    integration = getattr(config, "integration", None)
+    category = getattr(config, "category", None) or integration or "(integration name)"
+    compiled = [
+        compile_action(tool, category=str(category), integration_id=INTEGRATION_PLACEHOLDER) for tool in state.tools
+    ]
+    errors = [d for action in compiled for d in action.diagnostics if d.severity == "error"]
+    if errors:
+        raise InputError(errors)
+    return [action.body for action in compiled if action.body is not None]

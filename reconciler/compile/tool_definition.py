@@ -39,6 +39,7 @@ def compile_tool_definition(document: Document) -> Tool:
         schema_is_user_written=user_written,
         field_locations=DocumentPlaces(document),
         timeout=float(content["timeout"]) if "timeout" in content else None,
+        secure=content.get("secure") is True,
     )
 
 

@@ -57,7 +57,7 @@ def test_json_report_for_machines(repo: Path, run: Callable[..., Any]) -> None:
             "column": 1,
             "code": "unknown-key",
             "message": "unknown key 'colour'; known keys: name, description, endpoint, parameters, schema, context, "
-            "rate_limit, labels, protected, ignore_changes, request, timeout",
+            "rate_limit, labels, protected, ignore_changes, request, timeout, secure",
         }
     ]
 

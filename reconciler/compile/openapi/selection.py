@@ -131,6 +131,7 @@ class ToolSettings:
     override_context: tuple[str, ...] = ()
     """The context entries the operation's own override names (a typo there deserves a warning)."""
     timeout: float | None = None
+    secure: bool = False
 
 
 def tool_settings(settings: Settings, override: Mapping[str, Any] | None) -> ToolSettings:
@@ -155,6 +156,7 @@ def tool_settings(settings: Settings, override: Mapping[str, Any] | None) -> Too
         description=description if isinstance(description, str) and description.strip() else None,
         override_context=tuple(str(k) for k in _mapping(override.get("context"))),
         timeout=_seconds(override.get("timeout", defaults.get("timeout"))),
+        secure=override.get("secure", defaults.get("secure", False)) is True,
     )
 
 

@@ -127,6 +127,7 @@ class ToolBuilder:
             schema_is_user_written=False,
             field_locations=plan.field_locations,
             timeout=plan.settings.timeout,
+            secure=plan.settings.secure,
             output_schema=success_schema(operation.node, operation.source, self.converter, self.swagger),
             security=self.security.requirement(operation) if self.security is not None else None,
         )

@@ -1,0 +1,105 @@
+"""The Data Actions profile of the capability matrix: what `validate` checks, offline, for `target: data-actions`.
+
+Errors: what keeps a tool from becoming an action (`compile_action`), a name or category over 256 characters,
+a timeout that is not 1-60 whole seconds, JSON nested deeper than 50 levels in a contract. Warnings: fields an
+action has no place for (`rate_limit`, `labels`: not sent), and what AI Guides cannot use (a secure action; more
+than four inputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from reconciler.compile.data_actions.action import compile_action
+from reconciler.errors import Diagnostic, Severity
+from reconciler.model import SourceLocation, Tool
+
+MAX_NAME = 256
+MAX_CATEGORY = 256
+MAX_NESTING = 50
+GUIDE_INPUTS = 4
+MIN_TIMEOUT, MAX_TIMEOUT = 1, 60
+
+
+def check_profile(tools: Iterable[Tool], *, category: str = "") -> list[Diagnostic]:
+    return [diagnostic for tool in tools for diagnostic in _check(tool, category)]
+
+
+def check_category(category: str, location: SourceLocation) -> list[Diagnostic]:
+    if len(category) <= MAX_CATEGORY:
+        return []
+    message = f"category is {len(category)} characters; a Data Action's category holds at most {MAX_CATEGORY}"
+    return [Diagnostic("error", location, message, "data-action")]
+
+
+def _check(tool: Tool, category: str) -> Iterator[Diagnostic]:
+    def found(severity: Severity, field: str, message: str) -> Diagnostic:
+        return Diagnostic(severity, tool.location_of(field), message, "data-action")
+
+    if len(tool.name) > MAX_NAME:
+        yield found("error", "name", f"'{tool.name[:40]}…' is longer than {MAX_NAME} characters, a Data Action's limit")
+    if tool.timeout is not None and not (
+        float(tool.timeout).is_integer() and MIN_TIMEOUT <= tool.timeout <= MAX_TIMEOUT
+    ):
+        yield found(
+            "error",
+            "timeout",
+            f"timeout of '{tool.name}' is {tool.timeout:g}; a Data Action takes whole seconds from "
+            f"{MIN_TIMEOUT} to {MAX_TIMEOUT}",
+        )
+    if tool.rate_limit is not None:
+        yield found(
+            "warning",
+            "rate_limit",
+            f"rate_limit of '{tool.name}' has no place on a Data Action and is not sent (the platform limits "
+            "the integration as a whole)",
+        )
+    if tool.labels:
+        yield found("warning", "labels", f"labels of '{tool.name}' have no place on a Data Action and are not sent")
+    compiled = compile_action(tool, category=category, integration_id="")
+    yield from compiled.diagnostics
+    if compiled.body is None:
+        return
+    contract = compiled.body["contract"]
+    for side, schema in (("input", contract["input"]["inputSchema"]), ("output", contract["output"]["successSchema"])):
+        depth = nesting(schema)
+        if depth > MAX_NESTING:
+            yield found(
+                "error",
+                "schema" if side == "input" else "name",
+                f"the {side} of '{tool.name}' nests JSON {depth} levels deep; Data Actions allow {MAX_NESTING}",
+            )
+    if tool.secure:
+        yield found("warning", "secure", f"'{tool.name}' is secure: AI Guides cannot use secure Data Actions")
+    inputs = contract["input"]["inputSchema"].get("properties") or {}
+    if len(inputs) > GUIDE_INPUTS:
+        yield found(
+            "warning",
+            "parameters",
+            f"'{tool.name}' has {len(inputs)} inputs; an AI Guide uses at most {GUIDE_INPUTS} inputs of an action",
+        )
+
+
+def nesting(schema: Any) -> int:
+    """How deep the JSON a schema describes can nest (objects and arrays are a level each)."""
+    if not isinstance(schema, Mapping):
+        return 0
+    branches = [schema.get(key) for key in ("allOf", "anyOf", "oneOf")]
+    deepest = max((nesting(part) for group in branches if isinstance(group, list) for part in group), default=0)
+    children: list[Any] = []
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping):
+        children.extend(properties.values())
+    for key in ("additionalProperties", "additionalItems"):
+        if isinstance(schema.get(key), Mapping):
+            children.append(schema[key])
+    items = schema.get("items")
+    children.extend(items if isinstance(items, list) else [items] if isinstance(items, Mapping) else [])
+    kind = schema.get("type")
+    container = bool(children) or kind in ("object", "array") or (isinstance(kind, list) and "object" in kind)
+    own = (1 + max((nesting(child) for child in children), default=0)) if container else 0
+    return max(own, deepest)
+
+
+__all__ = ["GUIDE_INPUTS", "MAX_CATEGORY", "MAX_NAME", "MAX_NESTING", "check_category", "check_profile", "nesting"]

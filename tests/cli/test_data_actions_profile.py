@@ -1,0 +1,132 @@
+"""target: data-actions: validate checks the platform's limits offline; render shows the PostActionInput bodies."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reconciler.compile.data_actions import DRAFT_04, nesting
+
+SEARCH = """\
+    name: search_orders
+    description: Finds orders.
+    endpoint: https://tools.example.com/search
+    timeout: 12
+    secure: true
+    rate_limit: {requests_per_minute: 60}
+    labels: {team: commerce}
+    parameters:
+      a: {type: string, description: A}
+      b: {type: string, description: B}
+      c: {type: string, description: C}
+      d: {type: string, description: D}
+      e: {type: string, description: E}
+"""
+
+TREE = """\
+    name: tree
+    description: Takes a tree.
+    endpoint: https://tools.example.com/tree
+    timeout: 2.5
+    schema:
+      type: object
+      properties:
+        root: {$ref: "#/$defs/node"}
+      $defs:
+        node: {type: object, properties: {children: {type: array, items: {$ref: "#/$defs/node"}}}}
+"""
+
+
+def write(repo: Path, files: dict[str, str], target: str = "data-actions") -> None:
+    (repo / "reconciler.yaml").write_text(f"target: {target}\n", encoding="utf-8")
+    for name, text in files.items():
+        (repo / "tools.d" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_validate_warns_of_what_an_action_has_no_place_for_and_what_guides_cannot_use(
+    repo: Path, run: Callable[..., Any]
+) -> None:
+    write(repo, {"search.yaml": SEARCH})
+
+    result = run("validate", "tools.d", "--format", "json")
+
+    assert result.code == 0, result.output
+    found = {(d["line"], d["severity"], d["message"]) for d in json.loads(result.out)["diagnostics"]}
+    assert found == {
+        (
+            6,
+            "warning",
+            "rate_limit of 'search_orders' has no place on a Data Action and is not sent (the platform "
+            "limits the integration as a whole)",
+        ),
+        (7, "warning", "labels of 'search_orders' have no place on a Data Action and are not sent"),
+        (5, "warning", "'search_orders' is secure: AI Guides cannot use secure Data Actions"),
+        (8, "warning", "'search_orders' has 5 inputs; an AI Guide uses at most 4 inputs of an action"),
+    }
+    assert run("validate", "tools.d", "--strict").code == 1
+
+
+def test_the_same_tools_are_clean_for_the_tools_target(repo: Path, run: Callable[..., Any]) -> None:
+    write(repo, {"search.yaml": SEARCH}, target="tools")
+
+    result = run("validate", "tools.d", "--format", "json")
+
+    assert json.loads(result.out)["diagnostics"] == []
+
+
+def test_validate_refuses_what_an_action_cannot_be_at_its_line(repo: Path, run: Callable[..., Any]) -> None:
+    write(repo, {"tree.yaml": TREE})
+
+    result = run("validate", "tools.d")
+
+    assert result.code == 1
+    assert "tools.d/tree.yaml:4:1: error: timeout of 'tree' is 2.5; a Data Action takes whole seconds from 1 to 60" in (
+        result.out
+    )
+    assert "tools.d/tree.yaml:8:" in result.out
+    assert "'tree' cannot become a Data Action: parameter 'root'" in result.out
+    assert "refers to itself" in result.out
+
+
+def test_an_unknown_target_is_an_error_in_reconciler_yaml(repo: Path, run: Callable[..., Any]) -> None:
+    write(repo, {"search.yaml": SEARCH}, target="actions")
+
+    result = run("validate", "tools.d")
+
+    assert result.code == 1
+    assert "reconciler.yaml:1:1: error: target 'actions' is not one of: tools, data-actions" in result.output
+
+
+def test_render_shows_the_post_action_input_bodies(repo: Path, run: Callable[..., Any]) -> None:
+    write(repo, {"search.yaml": SEARCH})
+
+    result = run("render", "tools.d", "--format", "data-actions")
+
+    assert result.code == 0, result.err
+    (body,) = json.loads(result.out)
+    assert sorted(body) == ["category", "config", "contract", "integrationId", "name", "secure"]
+    assert body["config"]["timeoutSeconds"] == 12
+    assert body["secure"] is True
+    assert body["contract"]["input"]["inputSchema"]["$schema"] == DRAFT_04
+    assert body["config"]["request"]["requestTemplate"] == "${input.rawRequest}"
+
+
+def test_render_names_every_tool_that_cannot_be_an_action(repo: Path, run: Callable[..., Any]) -> None:
+    write(repo, {"search.yaml": SEARCH, "tree.yaml": TREE.replace("    timeout: 2.5\n", "")}, target="tools")
+
+    result = run("render", "tools.d", "--format", "data-actions")
+
+    assert result.code == 1
+    assert "tree.yaml:7:" in result.err
+    assert result.out == ""
+
+
+def test_nesting_counts_the_levels_of_the_json_a_schema_describes() -> None:
+    deep: dict[str, Any] = {"type": "string"}
+    for _ in range(51):
+        deep = {"type": "object", "properties": {"x": deep}}
+    assert nesting(deep) == 51
+    assert nesting({"type": "array", "items": {"anyOf": [{"type": "object", "properties": {}}, {"type": "null"}]}}) == 2
