@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 
+from reconciler.compile.payload import normalize
 from reconciler.model import Tool
 from reconciler.runtime.invocation import Invocation, ToolError
 
@@ -52,7 +53,9 @@ class ArgumentChecker:
 
     def __init__(self, tool: Tool) -> None:
         self.tool = tool
-        schema = dict(tool.schema)
+        # plain dicts and lists: a schema written in tools.d holds the loader's located containers, which
+        # jsonschema_rs refuses ("Unsupported type: 'LocatedList'")
+        schema: dict[str, Any] = normalize(tool.schema)
         self._fast = jsonschema_rs.validator_for(schema)
         self._schema = schema
 
