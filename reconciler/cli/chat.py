@@ -111,6 +111,8 @@ def chat_command(
     """Hold a conversation with the LLM gateway; the model may call the tools of DIR."""
     desired = load_desired(directory)
     state = read_state(state_file)
+    if message is not None and not message.strip():
+        raise click.UsageError("--message is empty: say something")
     interactive = message is None and sys.stdin.isatty()
     if not interactive and message is None:
         message = sys.stdin.readline().rstrip("\r\n")

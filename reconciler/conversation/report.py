@@ -17,11 +17,15 @@ ALARM_WORDS = re.compile(r"fail|error|mismatch", re.IGNORECASE)
 FORMAT_VERSION = 1
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def passing_line(index: int, result: FileResult) -> str:
-    turns = len(result.conversation.turns)
-    line = f"ok    {result.spec.file} ({turns} turns, {result.tool_calls} tool calls)"
+    counts = f"({plural(len(result.conversation.turns), 'turn')}, {plural(result.tool_calls, 'tool call')})"
+    line = f"ok    {result.spec.file} {counts}"
     if ALARM_WORDS.search(line):
-        line = f"ok    conversation file #{index} ({turns} turns, {result.tool_calls} tool calls)"
+        line = f"ok    conversation file #{index} {counts}"
     return line
 
 
@@ -59,7 +63,7 @@ def render_json(results: Sequence[FileResult]) -> str:
 
 def summary(results: Sequence[FileResult]) -> str:
     bad = sum(not result.passed for result in results)
-    files = f"{len(results)} conversation{'' if len(results) == 1 else 's'}"
+    files = plural(len(results), "conversation")
     return f"{files} passed" if not bad else f"{bad} of {files} failed"
 
 

@@ -57,7 +57,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_the_shipped_conversations_pass_with_no_credentials(project: Path, run: Any) -> None:
     result = run("test")
     assert result.code == 0, result.output
-    assert "ok    conversations.d/order_status.yaml (2 turns, 3 tool calls)" in result.out
+    assert "ok    conversations.d/order_status.yaml (3 turns, 4 tool calls)" in result.out
     assert "gateway: the embedded emulator" in result.err
     assert not ALARM.search(result.out)
 
@@ -70,6 +70,7 @@ def test_the_shipped_conversation_runs_its_tools_for_real_when_unstubbed(
     endpoint.answers = {
         "/api/v1/tools/order_status": (200, {"status": "shipped"}),
         "/api/v1/tools/check_inventory": (200, {"available": 12}),
+        "/api/v1/tools/cancel_order": (200, {"cancelled": True}),
     }
     shipped = project / "conversations.d" / "order_status.yaml"
     text = shipped.read_text(encoding="utf-8")
@@ -80,6 +81,9 @@ def test_the_shipped_conversation_runs_its_tools_for_real_when_unstubbed(
         {"order_id": "123", "customer_id": "USR-4492", "session_token": "tok_9981"}
     ]
     assert sorted(b["warehouse_id"] for b in endpoint.bodies("/api/v1/tools/check_inventory")) == ["W1", "W2"]
+    assert endpoint.bodies("/api/v1/tools/cancel_order") == [
+        {"order_id": "456", "reason": "changed_mind", "customer_id": "USR-4492"}
+    ]
 
 
 def test_failures_name_file_and_line_the_bound_fails_its_file_and_the_run_goes_on(project: Path, run: Any) -> None:
@@ -101,8 +105,8 @@ def test_failures_name_file_and_line_the_bound_fails_its_file_and_the_run_goes_o
     ) in lines
     passing = [line for line in lines if "c_fine.yaml" in line or "order_status.yaml" in line]
     assert passing == [
-        "ok    conversations.d/c_fine.yaml (1 turns, 1 tool calls)",
-        "ok    conversations.d/order_status.yaml (2 turns, 3 tool calls)",
+        "ok    conversations.d/c_fine.yaml (1 turn, 1 tool call)",
+        "ok    conversations.d/order_status.yaml (3 turns, 4 tool calls)",
     ]
     assert not any(ALARM.search(line) for line in passing)
     assert "2 of 4 conversations failed" in result.err
@@ -115,6 +119,16 @@ def test_github_format_annotates_the_conversation_file(project: Path, run: Any) 
     assert result.out.startswith("ok    conversations.d/order_status.yaml")
     assert "::error file=conversations.d/wrong.yaml,line=7,col=20,title=reconciler::turn 1: expected a call" in (
         result.out
+    )
+
+
+def test_github_format_annotates_a_broken_conversation_file(project: Path, run: Any) -> None:
+    (project / "conversations.d" / "broken.yaml").write_text("name: x\nturns: [{user: 5}]\n", encoding="utf-8")
+    result = run("test", "--format", "github")
+    assert result.code == 1
+    assert result.out == (
+        "::error file=conversations.d/broken.yaml,line=2,col=10,title=reconciler::'turns.0.user' must be a string: "
+        "what the user says\n"
     )
 
 
@@ -175,6 +189,12 @@ def test_chat_finds_the_gateway_like_plan_does_with_client_credentials(
     assert "wrong-secret" not in refused.output
 
 
+def test_chat_refuses_an_empty_message(project: Path, run: Any) -> None:
+    result = run("chat", "--message", " ")
+    assert result.code == 1
+    assert "--message is empty" in result.err
+
+
 @pytest.mark.parametrize("bound", ["0", "50"])
 def test_the_turn_bound_stays_below_50(project: Path, run: Any, bound: str) -> None:
     result = run("chat", "-m", "hi", "--max-turns", bound)
@@ -193,4 +213,4 @@ def test_the_real_cli_runs_the_shipped_conversations(project: Path) -> None:
         env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
     )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout == "ok    conversations.d/order_status.yaml (2 turns, 3 tool calls)\n"
+    assert completed.stdout == "ok    conversations.d/order_status.yaml (3 turns, 4 tool calls)\n"

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from conversation_helpers import ToolEndpoint, tool
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.conversation import (
     FileResult,
@@ -137,3 +139,26 @@ turns:
 )
 def test_arguments_match_as_a_subset(expected: Any, actual: Any, matches: bool) -> None:
     assert is_subset(expected, actual) is matches
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=12,
+)
+OBJECTS = st.dictionaries(st.text(max_size=3), JSON, max_size=4)
+
+
+@given(OBJECTS, st.data())
+def test_any_part_of_the_arguments_matches_them_and_an_extra_key_never_does(
+    actual: dict[str, Any], data: st.DataObject
+) -> None:
+    def part(value: Any) -> Any:
+        if isinstance(value, dict) and value:
+            keys = data.draw(st.lists(st.sampled_from(sorted(value)), unique=True))
+            return {key: part(value[key]) for key in keys}
+        return value
+
+    expected = part(actual)
+    assert is_subset(expected, actual)
+    assert not is_subset({**expected, "\x00extra": 1}, actual)
