@@ -141,13 +141,13 @@ async def _converse(
             return _show(output, result)
         output.info("Type a message; an empty line or end of input (Ctrl-D) ends the conversation.")
         while True:
-            try:
-                text = await asyncio.to_thread(input, "you> ")
-            except EOFError:
+            click.echo("you> ", nl=False, err=True)  # the prompt on stderr: stdout holds only the answers
+            text = await asyncio.to_thread(sys.stdin.readline)
+            if not text.strip():  # an empty line, or the end of input
                 return 0
-            if not text.strip():
-                return 0
-            result = await run_turn(conversation, text, gateway=gateway, runner=runtime, max_model_calls=max_turns)
+            result = await run_turn(
+                conversation, text.strip(), gateway=gateway, runner=runtime, max_model_calls=max_turns
+            )
             _show(output, result)  # a turn the bound stopped is said so; the user may go on
 
 

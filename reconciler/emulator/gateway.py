@@ -167,11 +167,16 @@ def _check_messages(messages: list[Any]) -> dict[str, str]:
     names_by_id: dict[str, str] = {}
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
+        role = message.get("role") if isinstance(message, dict) else None
+        if not isinstance(role, str) or role not in ROLES:
             raise GatewayRequestError(f"{where} needs a role, one of {', '.join(sorted(ROLES))}", where)
-        role = message["role"]
         if role == "assistant":
-            for position, call in enumerate(message.get("tool_calls") or []):
+            calls = message.get("tool_calls") or []
+            if not isinstance(calls, list):
+                raise GatewayRequestError(f"{where}.tool_calls must be a list", where)
+            if not isinstance(message.get("content"), (str, list, type(None))):
+                raise GatewayRequestError(f"{where}.content must be text or null", where)
+            for position, call in enumerate(calls):
                 function = call.get("function") if isinstance(call, dict) else None
                 if (
                     not isinstance(function, dict)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
 import re
 import shutil
 import subprocess
@@ -214,3 +216,27 @@ def test_the_real_cli_runs_the_shipped_conversations(project: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == "ok    conversations.d/order_status.yaml (3 turns, 4 tool calls)\n"
+
+
+def test_chat_on_a_terminal_takes_one_message_after_another_until_an_empty_line(project: Path) -> None:
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "chat", "--transcript", "t.json"],
+        cwd=project,
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+    os.close(secondary)
+    try:
+        os.write(primary, b"first\nsecond\n\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    assert process.returncode == 0, err
+    assert out == "(emulated model, no script) You said: first\n(emulated model, no script) You said: second\n"
+    assert err.count("you> ") == 3
+    turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
+    assert [t["user"] for t in turns] == ["first", "second"]

@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.conversation import GATEWAY_PATH, SCRIPT_HEADER
 from reconciler.emulator import RunningEmulator
+from reconciler.emulator.gateway import GatewayRequestError, complete
 
 Start = Callable[..., RunningEmulator]
 TOOLS: list[Any] = [
@@ -171,3 +174,67 @@ def test_a_script_past_its_end_says_so(start: Start) -> None:
         headers={SCRIPT_HEADER: json.dumps([{"content": "one"}])},
     )
     assert "the script has no step 2" in answer.json()["choices"][0]["message"]["content"]
+
+
+KEYS = [
+    "model",
+    "messages",
+    "role",
+    "content",
+    "tool_calls",
+    "tool_call_id",
+    "function",
+    "name",
+    "arguments",
+    "id",
+    "type",
+    "tools",
+    "stream",
+    "repeat",
+]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), inner),
+    max_leaves=20,
+)
+
+
+CALL = st.fixed_dictionaries(
+    {"id": st.text(max_size=2) | JSON, "type": st.just("function")},
+    optional={"function": st.fixed_dictionaries({}, optional={"name": st.text(max_size=3) | JSON, "arguments": JSON})},
+)
+MESSAGE = st.fixed_dictionaries(
+    {"role": st.sampled_from(["system", "user", "assistant", "tool", "robot"])},
+    optional={
+        "content": st.text(max_size=4) | JSON,
+        "tool_calls": st.lists(CALL, max_size=2) | JSON,
+        "tool_call_id": st.text(max_size=2) | JSON,
+    },
+)
+BODY = st.fixed_dictionaries(
+    {"model": st.text(min_size=1, max_size=3) | JSON, "messages": st.lists(MESSAGE, min_size=1, max_size=4) | JSON},
+    optional={"tools": JSON, "stream": st.booleans()},
+)
+
+
+def answered_or_refused(body: Any, script: str | None) -> None:
+    try:
+        answer = complete(body, script)
+    except GatewayRequestError as refused:
+        assert refused.message
+    else:
+        json.dumps(answer)
+        assert answer["choices"][0]["finish_reason"] in ("stop", "tool_calls")
+
+
+@settings(max_examples=500, deadline=None)
+@given(body=BODY | JSON, script=st.sampled_from([None, json.dumps(SCRIPT)]))
+def test_any_body_is_answered_or_refused_as_a_bad_request(body: Any, script: str | None) -> None:
+    """The emulated gateway never fails on what a client sends: it answers, or refuses with a message."""
+    answered_or_refused(body, script)
+
+
+@settings(max_examples=300, deadline=None)
+@given(script=JSON.map(json.dumps) | st.lists(JSON).map(json.dumps) | st.text(max_size=20))
+def test_any_script_is_followed_or_refused_as_a_bad_request(script: str) -> None:
+    answered_or_refused({"model": "m", "messages": [{"role": "user", "content": "hi"}]}, script)
