@@ -1,0 +1,137 @@
+"""Execute and test: a compiled action's templates rendered by Velocity, sent over loopback, answered as output."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from PureCloudPlatformClientV2.api_client import ApiClient
+from upstream_helpers import Upstream
+
+from reconciler.compile.data_actions import action_input
+from reconciler.config import Config
+from reconciler.desired import build_desired_state
+from reconciler.emulator.execute import execute, execute_test
+from reconciler.model import Tool
+
+HOSTILE = "a/b ?&#\"\\'${x} ü€"
+
+ORDERS = """\
+    openapi: 3.0.3
+    info: {title: Orders, version: "1"}
+    servers: [{url: "UPSTREAM/v1"}]
+    paths:
+      /orders/{order_id}/items:
+        post:
+          operationId: addItem
+          parameters:
+            - {name: order_id, in: path, required: true, schema: {type: string}}
+            - {name: tag, in: query, required: true, schema: {type: array, items: {type: string}}}
+            - {name: q, in: query, schema: {type: string}}
+            - {name: X-Trace, in: header, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [sku]
+                  properties:
+                    sku: {type: string}
+                    qty: {type: integer}
+                    gift: {type: boolean}
+                    notes: {type: array, items: {type: string}}
+          responses:
+            "200":
+              description: the items
+              content:
+                application/json:
+                  schema: {type: array, items: {type: object, properties: {sku: {type: string}}}}
+"""
+
+
+def compiled(tmp_path: Path, upstream: Upstream, text: str = ORDERS) -> dict[str, Tool]:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "tools.d").mkdir(exist_ok=True)
+    (tmp_path / "tools.d" / "orders.yaml").write_text(textwrap.dedent(text).replace("UPSTREAM", upstream.url))
+    state = build_desired_state(tmp_path / "tools.d", Config(root=tmp_path), {})
+    assert state.errors == []
+    return {tool.name: tool for tool in state.tools}
+
+
+def action(tool: Tool) -> dict[str, Any]:
+    return action_input(tool, category="c", integration_id="i")
+
+
+def test_every_input_reaches_its_place_escaped_and_the_answer_is_the_output(tmp_path: Path, upstream: Upstream) -> None:
+    body = action(compiled(tmp_path, upstream)["addItem"])
+    upstream.answer = [{"sku": "A-1"}]
+    inputs = {"order_id": HOSTILE, "tag": ["x y", "&"], "X-Trace": HOSTILE, "sku": HOSTILE, "gift": False, "notes": []}
+
+    status, output = execute(body, inputs)
+
+    assert (status, output) == (200, {"result": [{"sku": "A-1"}]})
+    (sent,) = upstream.received
+    assert sent.method == "POST"
+    assert sent.target == ("/v1/orders/a%2Fb%20%3F%26%23%22%5C%27%24%7Bx%7D%20%C3%BC%E2%82%AC/items?tag=x+y&tag=%26")
+    assert sent.header("X-Trace") == HOSTILE.encode().decode("latin-1")
+    assert sent.header("Content-Type") == "application/json"
+    assert sent.body.decode() == '{"sku":"a/b ?&#\\"\\\\\'${x} ü€","gift":false,"notes":[]}'
+
+
+def test_an_input_that_breaks_the_contract_is_refused_and_nothing_is_sent(tmp_path: Path, upstream: Upstream) -> None:
+    body = action(compiled(tmp_path, upstream)["addItem"])
+
+    for bad in (
+        {"order_id": "..", "tag": [], "sku": "s"},
+        {"order_id": "1", "tag": [], "sku": "s", "X-Trace": "a\r\nB: c"},
+    ):
+        status, error = execute(body, bad)
+        assert status == 400
+        assert error["code"] == "invalid.schema"
+    assert upstream.received == []
+
+
+def test_an_upstream_failure_fails_the_action(tmp_path: Path, upstream: Upstream) -> None:
+    body = action(compiled(tmp_path, upstream)["addItem"])
+    upstream.status, upstream.answer = 404, {"message": "no such order"}
+
+    status, error = execute(body, {"order_id": "7", "tag": ["t"], "sku": "s"})
+
+    assert status == 400
+    assert "[404]" in error["message"]
+    assert "no such order" in error["message"]
+
+
+def test_test_answers_a_test_execution_result_step_by_step(tmp_path: Path, upstream: Upstream) -> None:
+    body = action(compiled(tmp_path, upstream)["addItem"])
+    upstream.answer = [{"sku": "A-1"}]
+
+    status, result = execute_test(body, {"order_id": "7", "tag": ["t"], "sku": "s", "qty": 2})
+
+    assert status == 200
+    assert result["success"] is True
+    assert result["finalResult"] == {"result": [{"sku": "A-1"}]}
+    assert [step["name"] for step in result["operations"]] == [
+        "Resolve request",
+        "Execute",
+        "Resolve translation template",
+    ]
+    client = ApiClient()
+    model = client._ApiClient__deserialize(result, "TestExecutionResult")  # type: ignore[attr-defined]
+    assert client.sanitize_for_serialization(model) == result
+    assert upstream.received[0].body == b'{"sku":"s","qty":2}'
+
+
+def test_the_emulator_sends_only_to_loopback(tmp_path: Path, upstream: Upstream) -> None:
+    tool = compiled(tmp_path, upstream)["addItem"]
+    body = action(tool)
+    body["config"]["request"]["requestUrlTemplate"] = "https://api.example.com/v1/orders"
+
+    status, result = execute_test(body, {"order_id": "7", "tag": ["t"], "sku": "s"})
+
+    assert status == 200
+    assert result["success"] is False
+    assert "only to loopback" in result["error"]["message"]
+    assert upstream.received == []
