@@ -8,9 +8,10 @@ never repeated blindly (the tool is looked up by name and its digest compared), 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,7 +32,11 @@ MAX_ATTEMPTS = 5
 (`RetryPolicy.max_attempts`). Before each new attempt the outcome is settled by a lookup, so a write is never
 repeated blindly; with 3, an apply through 10% of 5xx left one of ~1,000 writes failed."""
 
-Status = Literal["ok", "failed", "not_attempted"]
+Status = Literal["ok", "failed", "not_attempted", "unknown"]
+"""`unknown`: the write was in flight when the run was interrupted; it may or may not have been applied."""
+
+INTERRUPT_GRACE = 10.0
+"""Seconds an interrupted apply waits for the writes in flight to answer before it reports them as unknown."""
 
 HALTING = (AuthenticationError, PermissionDeniedError)
 """Refusals that every later write would meet too (the credentials, or the client's role): after one, the
@@ -47,6 +52,9 @@ class Outcome:
     error: str | None = None
     correlation_id: str | None = None
     note: str | None = None
+    written: bool | None = None
+    """Whether this run's own write made the change (True), found it already made by another writer (False),
+    or cannot tell (None: not written, failed, or the answer was lost and the result found in the registry)."""
 
     @property
     def version_after(self) -> int | None:
@@ -70,6 +78,10 @@ class ApplyReport:
     def not_attempted(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "not_attempted"]
 
+    @property
+    def unknown(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "unknown"]
+
     def count(self, action: str) -> int:
         return sum(1 for o in self.outcomes if o.status == "ok" and o.change.action == action)
 
@@ -83,53 +95,165 @@ class ApplyReport:
             )
 
 
+class ApplyInterrupted(ApplyError):
+    """Ctrl-C during an apply: no write was started after it, and each change is accounted for."""
+
+    exit_code = 130
+
+    def __init__(self, report: ApplyReport) -> None:
+        self.report = report
+        done = report.count("create") + report.count("update") + report.count("adopt") + report.count("delete")
+        super().__init__(
+            f"interrupted: {done} done, {len(report.failed)} failed, {len(report.unknown)} unknown (in flight when "
+            f"interrupted; they may or may not have been applied), {len(report.not_attempted)} not started. "
+            "Run `reconciler plan` to see what is left, then `reconciler apply` again: it converges",
+            failures=[f"{o.change.action} {o.change.name}: {o.error}" for o in report.failed + report.unknown],
+        )
+
+
 def apply_plan(
     plan: Plan,
     api: TargetClient,
     *,
     parallelism: int = 4,
     on_outcome: Callable[[Outcome], None] | None = None,
+    grace: float = INTERRUPT_GRACE,
 ) -> ApplyReport:
+    """Every change of `plan`, each with its outcome. On KeyboardInterrupt no further write starts, the writes in
+    flight get `grace` seconds to answer, and `ApplyInterrupted` carries an outcome for every change (`unknown`
+    for those still in flight); `on_outcome` has seen each of them, once."""
     writes = [c for c in plan.actionable if c.action != "delete"]
     deletes = [c for c in plan.actionable if c.action == "delete"]
-    notify = on_outcome or (lambda outcome: None)
-    outcomes = _run(writes, api, parallelism, notify)
-    if any(o.status == "failed" for o in outcomes):
-        skipped = [Outcome(c, "not_attempted", error="held back because an earlier change failed") for c in deletes]
-        for outcome in skipped:
-            notify(outcome)
-        outcomes += skipped
-    else:
-        outcomes += _run(deletes, api, parallelism, notify)
+    run = _Run(api, parallelism, on_outcome or (lambda outcome: None), grace)
+    try:
+        outcomes = run.all(writes)
+        if any(o.status == "failed" for o in outcomes):
+            outcomes += run.skip(deletes, "held back because an earlier change failed")
+        else:
+            outcomes += run.all(deletes)
+    except KeyboardInterrupt:
+        settled = run.settled()
+        remaining = [c for c in writes + deletes if _key(c) not in settled]
+        outcomes = [*settled.values(), *run.skip(remaining, "not started: the apply was interrupted")]
+        raise ApplyInterrupted(ApplyReport(tuple(outcomes))) from None
     return ApplyReport(tuple(outcomes))
 
 
-def _run(
-    changes: Iterable[Change], api: TargetClient, parallelism: int, notify: Callable[[Outcome], None]
-) -> list[Outcome]:
-    changes = list(changes)
-    if not changes:
-        return []
-    halted: list[str] = []  # why the remaining changes are held back; set once, by the first halting refusal
-    lock = threading.Lock()
+class _Run:
+    """Changes run on daemon threads, each outcome reported once, even when an interrupt races it.
 
-    def execute(change: Change) -> Outcome:
-        if halted:
-            outcome = Outcome(change, "not_attempted", error=halted[0])
-        else:
-            outcome, refusal = _execute(change, api)
-            if isinstance(refusal, HALTING):
-                with lock:
-                    if not halted:
-                        status = f" ({refusal.status})" if refusal.status else ""
-                        halted.append(f"held back: the API refused {change.action} {change.name}{status}")
-        notify(outcome)
-        return outcome
+    Daemon threads rather than a ThreadPoolExecutor: after an interrupt and its grace period, a write still
+    waiting for its answer must not hold the process open (the executor's threads are joined at exit)."""
 
-    # the first write goes alone: a client that may not write at all is refused once, not `parallelism` times
-    outcomes = [execute(changes[0])]
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        return outcomes + list(pool.map(execute, changes[1:]))
+    def __init__(self, api: TargetClient, parallelism: int, notify: Callable[[Outcome], None], grace: float) -> None:
+        self.api = api
+        self.parallelism = max(1, parallelism)
+        self.notify = notify
+        self.grace = grace
+        self.lock = threading.Condition()
+        self.outcomes: dict[_Key, Outcome] = {}  # in the order they settled
+        self.halted: list[str] = []  # why the remaining changes are held back; set once, by the first refusal
+        self.queue: deque[Change] = deque()
+        self.running: set[_Key] = set()
+        self.crash: list[BaseException] = []  # a bug in a worker, raised again on the caller's thread
+
+    def settled(self) -> dict[_Key, Outcome]:
+        with self.lock:
+            return dict(self.outcomes)
+
+    def settle(self, outcome: Outcome) -> Outcome:
+        with self.lock:
+            key = _key(outcome.change)
+            if key in self.outcomes:  # reported unknown at the interrupt: its late answer is not reported again
+                return self.outcomes[key]
+            self.outcomes[key] = outcome
+            self.notify(outcome)
+            self.lock.notify_all()
+            return outcome
+
+    def skip(self, changes: Iterable[Change], why: str) -> list[Outcome]:
+        return [self.settle(Outcome(change, "not_attempted", error=why)) for change in changes]
+
+    def execute(self, change: Change) -> Outcome:
+        if self.halted:
+            return self.settle(Outcome(change, "not_attempted", error=self.halted[0]))
+        outcome, refusal = _execute(change, self.api)
+        if isinstance(refusal, HALTING):
+            with self.lock:
+                if not self.halted:
+                    status = f" ({refusal.status})" if refusal.status else ""
+                    self.halted.append(f"held back: the API refused {change.action} {change.name}{status}")
+        return self.settle(outcome)
+
+    def all(self, changes: list[Change]) -> list[Outcome]:
+        """Run `changes`, the first alone (a client that may not write at all is refused once, not
+        `parallelism` times). On Ctrl-C: start no further write, give those in flight `grace` seconds, settle
+        the rest (`unknown` when in flight, else `not_attempted`), and pass the interrupt on."""
+        if not changes:
+            return []
+        with self.lock:
+            self.queue.extend(changes)
+            target = len(self.outcomes) + len(changes)
+        try:
+            self.work(limit=1)
+            for number in range(min(self.parallelism, len(changes) - 1)):
+                threading.Thread(target=self.work, name=f"apply-{number}", daemon=True).start()
+            with self.lock:
+                while not self.crash and len(self.outcomes) < target:
+                    self.lock.wait()
+        except KeyboardInterrupt:
+            self.interrupted(changes)
+            raise
+        if self.crash:
+            raise self.crash[0]
+        return [self.outcomes[_key(change)] for change in changes]
+
+    def interrupted(self, changes: list[Change]) -> None:
+        with self.lock:
+            self.queue.clear()
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C cuts the grace short
+                self.lock.wait_for(lambda: not self.running, timeout=self.grace)
+            in_flight = set(self.running)
+        for change in changes:
+            if _key(change) in in_flight:
+                self.settle(Outcome(change, "unknown", error=_IN_FLIGHT))
+            else:  # settled already (then this is a no-op), or never started
+                self.settle(Outcome(change, "not_attempted", error="not started: the apply was interrupted"))
+
+    def work(self, limit: int | None = None) -> None:
+        """Take changes from the queue until it is empty, or `limit` of them (on the caller's thread, where an
+        exception, KeyboardInterrupt included, propagates; a worker's bug is handed to the caller instead)."""
+        taken = 0
+        while limit is None or taken < limit:
+            with self.lock:
+                if not self.queue or self.crash:
+                    return
+                change = self.queue.popleft()
+                self.running.add(_key(change))
+            taken += 1
+            try:
+                self.execute(change)
+            except KeyboardInterrupt:  # on the caller's thread, in the middle of this write: sent or not?
+                self.settle(Outcome(change, "unknown", error=_IN_FLIGHT))
+                raise
+            except Exception as exc:
+                if limit is not None:
+                    raise
+                with self.lock:
+                    self.crash.append(exc)
+                return
+            finally:
+                with self.lock:
+                    self.running.discard(_key(change))
+                    self.lock.notify_all()
+
+
+_Key = tuple[str, str, str | None]
+_IN_FLIGHT = "in flight when interrupted; it may or may not have been applied"
+
+
+def _key(change: Change) -> _Key:
+    return (change.action, change.name, change.id)
 
 
 def _execute(change: Change, api: TargetClient) -> tuple[Outcome, ApiError | None]:
@@ -145,7 +269,7 @@ def _execute(change: Change, api: TargetClient) -> tuple[Outcome, ApiError | Non
 
 
 def _result(change: Change, result: WriteResult) -> Outcome:
-    return Outcome(change, "ok", record=result.record, correlation_id=result.correlation_id)
+    return Outcome(change, "ok", record=result.record, correlation_id=result.correlation_id, written=True)
 
 
 def _is_ours(record: Record | None, change: Change) -> bool:
@@ -153,11 +277,16 @@ def _is_ours(record: Record | None, change: Change) -> bool:
     return record is not None and record.digest == change.digest and not record.drifted
 
 
-def _settle(change: Change, found: Record | None, exc: ApiError, note: str) -> Outcome | None:
+def _settle(change: Change, found: Record | None, exc: ApiError, note: str, lost: bool = True) -> Outcome | None:
     """After a write whose answer was an error or was lost: done if the registry already holds exactly what
-    the change would write, else None (the caller decides between failing and writing again)."""
+    the change would write, else None (the caller decides between failing and writing again). `lost`: an
+    earlier write of this run may have made it; else another writer did (a concurrent apply), not this run."""
     if _is_ours(found, change):
-        return Outcome(change, "ok", record=found, correlation_id=exc.correlation_id, note=note)
+        if not lost:
+            note = "already made by another writer (a concurrent apply?); this run wrote nothing"
+        return Outcome(
+            change, "ok", record=found, correlation_id=exc.correlation_id, note=note, written=None if lost else False
+        )
     return None
 
 
@@ -167,12 +296,13 @@ def _failed(change: Change, exc: ApiError, error: str) -> Outcome:
 
 def _create(change: Change, api: TargetClient) -> Outcome:
     assert change.after is not None
+    lost = False  # an answer of this run was lost: a write of ours may have landed
     for _ in range(MAX_ATTEMPTS):
         try:
             return _result(change, api.create(change.after))
         except ConflictError as exc:
             existing = api.find_by_name(change.name)
-            return _settle(change, existing, exc, "already created (an earlier answer was lost)") or _failed(
+            return _settle(change, existing, exc, "already created (an earlier answer was lost)", lost) or _failed(
                 change,
                 exc,
                 f"a different {api.form.noun} of this name appeared in the registry since the plan; plan again",
@@ -181,6 +311,7 @@ def _create(change: Change, api: TargetClient) -> Outcome:
             if not exc.maybe_committed:
                 raise
             # Never create blindly after a lost answer: look for the tool by name first.
+            lost = True
             existing = api.find_by_name(change.name)
             settled = _settle(change, existing, exc, "created; the answer was lost and the tool found by name")
             if settled:
@@ -194,6 +325,7 @@ def _create(change: Change, api: TargetClient) -> Outcome:
 
 def _update(change: Change, api: TargetClient) -> Outcome:
     assert change.after is not None and change.id is not None and change.live_version is not None
+    lost = False
     for _ in range(MAX_ATTEMPTS):
         try:
             return _result(change, api.update(change.id, change.after, change.live_version))
@@ -201,7 +333,7 @@ def _update(change: Change, api: TargetClient) -> Outcome:
             return _failed(change, exc, "deleted from the registry since the plan; plan again")
         except ConflictError as exc:
             current = api.get(change.id)
-            return _settle(change, current, exc, "already updated (an earlier answer was lost)") or _failed(
+            return _settle(change, current, exc, "already updated (an earlier answer was lost)", lost) or _failed(
                 change,
                 exc,
                 f"changed in the registry since the plan (version {current.version}, planned against "
@@ -210,6 +342,7 @@ def _update(change: Change, api: TargetClient) -> Outcome:
         except ApiError as exc:
             if not exc.maybe_committed:
                 raise
+            lost = True
             current = api.get(change.id)
             settled = _settle(change, current, exc, "updated; the answer was lost and the result read back")
             if settled:
@@ -221,13 +354,17 @@ def _update(change: Change, api: TargetClient) -> Outcome:
 
 def _delete(change: Change, api: TargetClient) -> Outcome:
     assert change.id is not None
+    lost = False
     for _ in range(MAX_ATTEMPTS):
         try:
             result = api.delete(change.id)
         except ApiError as exc:
             if not exc.maybe_committed:
                 raise
+            lost = True
             continue  # deleting twice is harmless: the second answers 404, which counts as done
-        note = "already gone" if result.status == 404 else None
-        return Outcome(change, "ok", correlation_id=result.correlation_id, note=note)
+        if result.status != 404:
+            return Outcome(change, "ok", correlation_id=result.correlation_id, written=True)
+        note = "already gone" if lost else "already gone (deleted by another writer); this run wrote nothing"
+        return Outcome(change, "ok", correlation_id=result.correlation_id, note=note, written=None if lost else False)
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to delete it")

@@ -1,4 +1,8 @@
-"""The audit log of an apply: one JSON line per change, appended as each one finishes."""
+"""The audit log of an apply: one JSON line per change, appended as each one finishes.
+
+`outcome` is ok, failed, not_attempted or unknown (in flight when the run was interrupted); `written` says
+whether this run's own write made the change (true), found it made by another writer, as a concurrent apply
+would (false), or cannot tell (null), so two runs at once do not both claim the same write."""
 
 from __future__ import annotations
 
@@ -61,6 +65,7 @@ class AuditLog:
             "version_after": outcome.version_after,
             "digest": change.digest,
             "outcome": outcome.status,
+            "written": outcome.written,
             "error": outcome.error,
             "note": outcome.note,
             "correlation_id": outcome.correlation_id,

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler.api import TargetClient
-from reconciler.apply import ApplyReport, Outcome, apply_plan
+from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output
@@ -112,6 +112,10 @@ def _execute(
 
     try:
         report = apply_plan(plan, client, parallelism=parallelism, on_outcome=on_outcome)
+    except ApplyInterrupted as interrupted:
+        progress.finish()
+        output.info(_summary(interrupted.report))
+        raise
     finally:
         progress.finish()
         if audit is not None:
@@ -125,8 +129,9 @@ def _summary(report: ApplyReport) -> str:
     return (
         f"Apply complete! Resources: {report.count('adopt')} adopted, {report.count('create')} added, "
         f"{report.count('update')} changed, {report.count('delete')} destroyed."
-        if not (report.failed or report.not_attempted)
-        else f"Apply incomplete: {len(report.failed)} failed, {len(report.not_attempted)} not attempted."
+        if not (report.failed or report.not_attempted or report.unknown)
+        else f"Apply incomplete: {len(report.failed)} failed, {len(report.unknown)} unknown, "
+        f"{len(report.not_attempted)} not attempted."
     )
 
 
@@ -146,8 +151,8 @@ class _Progress:
             text = f"{change.name}: {_PAST[change.action]}" + (f" (id {outcome.id})" if outcome.id else "")
             if outcome.note:
                 text += f"; {outcome.note}"
-        elif outcome.status == "failed":
-            text = f"{change.name}: {change.action} failed: {outcome.error}"
+        elif outcome.status in ("failed", "unknown"):
+            text = f"{change.name}: {change.action} {outcome.status}: {outcome.error}"
         else:
             text = f"{change.name}: {change.action} not attempted: {outcome.error}"
         if self.bar:

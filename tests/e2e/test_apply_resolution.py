@@ -124,7 +124,8 @@ def test_a_delete_of_a_tool_already_gone_is_done(emulator: RunningEmulator, clie
     plan = plan_for(client, [])
     emulator.registry.clear()
     outcome = outcome_of(plan, client)
-    assert (outcome.status, outcome.note) == ("ok", "already gone")
+    assert (outcome.status, outcome.written) == ("ok", False)  # another writer deleted it: this run claims nothing
+    assert outcome.note == "already gone (deleted by another writer); this run wrote nothing"
 
 
 def test_deletes_are_held_back_when_a_write_failed(emulator: RunningEmulator, client: ToolsClient) -> None:
