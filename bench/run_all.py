@@ -14,6 +14,7 @@ SCRIPTS = [
     "plan_requests.py",
     "apply_rate.py",
     "local_registry.py",
+    "conversation_turn.py",
 ]
 
 

@@ -91,6 +91,8 @@ class Conversation:
     system: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     turns: list[TurnResult] = field(default_factory=list)
+    functions: list[dict[str, Any]] = field(init=False)
+    """The tools as the model sees them (OpenAI function form, without context parameters)."""
 
     def __post_init__(self) -> None:
         if self.system and not self.messages:

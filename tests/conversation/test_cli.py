@@ -191,6 +191,14 @@ def test_chat_finds_the_gateway_like_plan_does_with_client_credentials(
     assert "wrong-secret" not in refused.output
 
 
+def test_a_state_file_that_is_not_a_mapping_is_named(project: Path, run: Any) -> None:
+    (project / "state.yaml").write_text("- USR-1\n", encoding="utf-8")
+    result = run("chat", "-m", "hi", "--state", "state.yaml")
+    assert result.code == 1
+    assert "state.yaml:1:1: error: the state file must hold one mapping, such as {user_id: USR-1}" in result.err
+    assert result.out == ""
+
+
 def test_chat_refuses_an_empty_message(project: Path, run: Any) -> None:
     result = run("chat", "--message", " ")
     assert result.code == 1
