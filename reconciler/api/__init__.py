@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from reconciler.api.adapter import TargetClient, ToolsTarget, WriteResult
 from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiClient, ApiResult, ToolsClient
+from reconciler.api.data_actions import DataActionsClient, DataActionsTarget, resolve_integration
 from reconciler.api.exchange import ClientStats
 from reconciler.api.pacing import Pacer
 from reconciler.api.regions import REGIONS, api_url, login_url, region_domain
@@ -24,6 +25,8 @@ __all__ = [
     "ApiResult",
     "ClientStats",
     "Credentials",
+    "DataActionsClient",
+    "DataActionsTarget",
     "Operation",
     "Pacer",
     "RetryPolicy",
@@ -35,5 +38,6 @@ __all__ = [
     "api_url",
     "login_url",
     "region_domain",
+    "resolve_integration",
     "resolve_target",
 ]

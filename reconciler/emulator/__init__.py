@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.emulator.actions import ActionStore
 from reconciler.emulator.config import EmulatorConfig, EmulatorStats, Paging
 from reconciler.emulator.faults import FaultKind, Faults
 from reconciler.emulator.registry import Registry
@@ -36,6 +37,11 @@ class RunningEmulator:
     @property
     def state_file(self) -> Path | None:
         return self.registry.path
+
+    @property
+    def actions(self) -> ActionStore:
+        """The Data Actions side: integrations, actions, drafts (seed with `add_integration`, `put_raw`)."""
+        return self.server.actions
 
     @property
     def openapi_url(self) -> str:
@@ -73,6 +79,7 @@ def run_emulator(config: EmulatorConfig | None = None) -> Iterator[RunningEmulat
 
 
 __all__ = [
+    "ActionStore",
     "EmulatorConfig",
     "EmulatorServer",
     "EmulatorStats",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal["429", "502", "503", "504", "drop_after_commit", "drop"]
-WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass

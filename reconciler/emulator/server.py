@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from reconciler.emulator.actions import ActionProblem, ActionStore
+from reconciler.emulator.actions_http import ACTION_QUERY, is_actions_path, route_actions
 from reconciler.emulator.capabilities import Problem, check_tool_input, normalize_tool_input
 from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE, EmulatorConfig, EmulatorStats
 from reconciler.emulator.faults import Faults
@@ -33,7 +35,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "collection": ("GET", "POST"),
     "item": ("GET", "PUT", "DELETE"),
     "gateway": ("POST",),
+    "actions": ("GET", "POST", "PATCH", "PUT", "DELETE"),  # each Data Actions path says what it serves
 }
+ACTION_PERMISSIONS = {"GET": "integrations:action:view", "POST": "integrations:action:add"}
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -44,6 +48,7 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, config: EmulatorConfig, registry: Registry, *, stats: EmulatorStats | None = None) -> None:
         self.config = config
         self.registry = registry
+        self.actions = ActionStore(registry.store)
         self.stats = stats if stats is not None else EmulatorStats()
         self.faults = Faults(
             p_429=config.fault_429,
@@ -79,6 +84,8 @@ def _route(path: str) -> tuple[str | None, str | None]:
         return "collection", None
     if path == GATEWAY_PATH:
         return "gateway", None
+    if is_actions_path(path):
+        return "actions", None
     prefix = f"{TOOLS_PATH}/"
     if path.startswith(prefix) and "/" not in path[len(prefix) :]:
         return "item", unquote(path[len(prefix) :])
@@ -86,6 +93,8 @@ def _route(path: str) -> tuple[str | None, str | None]:
 
 
 def _query_parameters(route: str, method: str, config: EmulatorConfig) -> tuple[str, ...]:
+    if route == "actions":  # each Data Actions path checks its own
+        return tuple(ACTION_QUERY)
     if route != "collection" or method != "GET":
         return ()
     paging = ("next_page_token",) if config.paging == "token" else ("pageSize", "pageNumber")
@@ -161,6 +170,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         needed = READ_SCOPE if self.command == "GET" else WRITE_SCOPE
         if route != "gateway" and needed not in server.config.scopes:  # the gateway needs no tool scope
+            if route == "actions":
+                needed = ACTION_PERMISSIONS.get(self.command, "integrations:action:edit")
             message = f"Unable to perform the requested action. You are missing the following permission: {needed}"
             self._error(403, "missing.permissions", message)
             return
@@ -185,6 +196,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if route == "gateway":
             self._complete(body)
+            return
+        if route == "actions":
+            self._actions(parts.path, query, body)
             return
         if route == "collection":
             if self.command == "GET":
@@ -381,6 +395,21 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._send(204, None)
+
+    def _actions(self, path: str, query: dict[str, str], body: bytes) -> None:
+        try:
+            answer = route_actions(self.server.actions, self.command, path, query, body)
+        except ActionProblem as problem:
+            problems = [Problem(problem.code, problem.field, "")] if problem.field else None
+            self._error(problem.status, problem.code, problem.message, problems=problems)
+            return
+        if answer.committed and self.server.faults.drop_after_commit(self.command):
+            self._drop()
+            return
+        if answer.status == 204:
+            self._send(204, None)
+        else:
+            self._json(answer.status, answer.payload)
 
     # -- answers --------------------------------------------------------------------------------------------------
 

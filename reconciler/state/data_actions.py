@@ -15,13 +15,13 @@ client's edge (something rewrote it), instead of being silently taken for unmana
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from reconciler.compile import canonical_json, sort_required
+from reconciler.compile.data_actions import action_input
 from reconciler.compile.payload import normalize
 from reconciler.model import Tool
 from reconciler.state.form import DesiredTool, broken_entity
@@ -130,40 +130,6 @@ def action_digest(payload: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
-def basic_action_input(tool: Tool, *, category: str, integration_id: str) -> dict[str, Any]:
-    """A PostActionInput for a tool: its inputs POSTed as a JSON object to its endpoint. Only for when the
-    compiler's `reconciler.compile.data_actions.action_input` is not there to build the full one."""
-    schema = {k: v for k, v in tool.schema.items() if k != "$schema"}
-    return {
-        "name": tool.name,
-        "category": category,
-        "integrationId": integration_id,
-        "secure": False,
-        "config": {
-            "request": {
-                "requestType": "POST",
-                "requestUrlTemplate": tool.endpoint,
-                "requestTemplate": "${input.rawRequest}",
-                "headers": {"Content-Type": "application/json"},
-            },
-            "response": {"successTemplate": "${rawResult}", "translationMap": {}},
-        },
-        "contract": {
-            "input": {"inputSchema": {**schema, "title": tool.name, "description": tool.description}},
-            "output": {"successSchema": {"type": "object", "additionalProperties": True}},
-        },
-    }
-
-
-def _compiler() -> ActionInput:
-    try:  # the compiler half of issue 15 lands separately; until then, the basic form
-        module = importlib.import_module("reconciler.compile.data_actions")
-    except ImportError:
-        return basic_action_input
-    compiled: ActionInput = module.action_input
-    return compiled
-
-
 class DataActionsForm:
     kind = "data-actions"
     noun = "action"
@@ -176,7 +142,7 @@ class DataActionsForm:
 
     def payload(self, tool: Tool) -> dict[str, Any]:
         """The tool as PostActionInput, without the marker."""
-        build = self._compile or _compiler()
+        build = self._compile or action_input
         return normalized_action(build(tool, category=self.category, integration_id=self.integration_id))
 
     def desired(self, item: DesiredTool, live: Record | None, managed_by: str) -> Record:
@@ -251,7 +217,6 @@ __all__ = [
     "DataActionsForm",
     "action_digest",
     "action_marker",
-    "basic_action_input",
     "normalized_action",
     "parse_marker",
 ]

@@ -17,6 +17,8 @@ def test_the_public_surface_does_not_drift() -> None:
         "ApiClient",
         "ApiResult",
         "ClientStats",
+        "DataActionsClient",
+        "DataActionsTarget",
         "Credentials",
         "Operation",
         "Pacer",
@@ -29,6 +31,7 @@ def test_the_public_surface_does_not_drift() -> None:
         "api_url",
         "login_url",
         "region_domain",
+        "resolve_integration",
         "resolve_target",
     }
     assert all(hasattr(api, name) for name in api.__all__)

@@ -1,0 +1,253 @@
+"""The Data Actions API (DESIGN §8) as a target: `/api/v2/integrations/actions` of one Web Services integration.
+
+Paths, query parameters and bodies are those of the official SDK's `IntegrationsApi` and models: lists page
+Genesys-style (`pageSize`, `pageNumber`, `nextUri`); an action is read with `expand=contract&includeConfig=true`
+(a listing carries neither its contract nor, unless asked, its config); a change of contract or config goes
+through a draft (create it from the action, PATCH it with its version, publish it with its version), so the
+action keeps its id and every flow and guide that calls it keeps working.
+
+Every write is safe under lost answers: before writing again the adapter looks (a draft that already exists is
+read and reused, a patch or publish whose answer was lost is read back), so an apply interrupted between the
+draft steps is finished by the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.api.adapter import WriteResult
+from reconciler.api.client import MAX_PAGES, ApiClient
+from reconciler.api.translate import DATA_ACTIONS_API, Kind, Operation, correlation_id
+from reconciler.errors import ApiError, ConfigurationError, ConflictError
+from reconciler.state import DataActionsForm, Form, Record
+from reconciler.state.data_actions import normalized_action
+
+ACTIONS_PATH = "/api/v2/integrations/actions"
+INTEGRATIONS_PATH = "/api/v2/integrations"
+WEB_SERVICES_TYPE = "custom-rest-actions"
+PAGE_SIZE = 100
+READ = {"expand": "contract", "includeConfig": "true"}
+DRAFT_ATTEMPTS = 3
+"""Patches or publishes of one draft when their answers are lost (each one after a look at the draft)."""
+
+
+def _op(kind: Kind, method: str, subject: str) -> Operation:
+    return Operation(kind, method, subject, api=DATA_ACTIONS_API)
+
+
+class DataActionsClient(ApiClient):
+    """The calls, in the API's own JSON."""
+
+    def pages(self, path: str, filters: Mapping[str, str], subject: str) -> Iterator[dict[str, Any]]:
+        operation = _op("list", "GET", subject)
+        url = self._url(path)
+        params: dict[str, Any] | None = {"pageSize": PAGE_SIZE, "pageNumber": 1, **filters}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            response = self._call(operation, url, params=params, expect=(200,))
+            body = self._json_object(response)
+            entities = body.get("entities")
+            if not isinstance(entities, list):
+                raise self._broken(response, f"a page of {subject} without an `entities` list")
+            yield from entities
+            next_uri = body.get("nextUri")
+            if not next_uri or not entities:
+                return
+            url, params = self._follow(str(next_uri), response), None
+            if url in seen:
+                raise self._broken(response, f"the same page twice ({url}); stopped instead of looping forever")
+            seen.add(url)
+        raise self._broken(None, f"more than {MAX_PAGES} pages of {subject}; stopped")
+
+    def integrations(self) -> list[dict[str, Any]]:
+        return list(self.pages(INTEGRATIONS_PATH, {}, "the integrations"))
+
+    def list_actions(self, name: str | None = None) -> list[dict[str, Any]]:
+        filters = {"includeConfig": "true", **({"name": name} if name else {})}
+        return list(self.pages(ACTIONS_PATH, filters, "the actions" + (f" (name {name!r})" if name else "")))
+
+    def list_drafts(self) -> list[dict[str, Any]]:
+        return list(self.pages(f"{ACTIONS_PATH}/drafts", {}, "the action drafts"))
+
+    def get_action(self, action_id: str) -> dict[str, Any]:
+        response = self._call(
+            _op("get", "GET", f"action {action_id}"), self._action(action_id), params=READ, expect=(200,)
+        )
+        return self._json_object(response)
+
+    def get_draft(self, action_id: str) -> dict[str, Any] | None:
+        operation = _op("get", "GET", f"the draft of action {action_id}")
+        response = self._call(operation, self._action(action_id, "/draft"), params=READ, expect=(200, 404))
+        return self._json_object(response) if response.status_code == 200 else None
+
+    def create_action(self, payload: Mapping[str, Any]) -> tuple[dict[str, Any], int, str | None]:
+        operation = _op("create", "POST", f"action {payload.get('name')!r}")
+        response = self._call(operation, self._url(ACTIONS_PATH), json=dict(payload), expect=(200, 201))
+        return self._json_object(response), response.status_code, correlation_id(response)
+
+    def create_draft(self, action_id: str) -> dict[str, Any]:
+        operation = _op("update", "POST", f"a draft of action {action_id}")
+        response = self._call(operation, self._action(action_id, "/draft"), expect=(200, 201))
+        return self._json_object(response)
+
+    def patch_draft(self, action_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        operation = _op("update", "PATCH", f"the draft of action {body.get('name')!r} ({action_id})")
+        response = self._call(operation, self._action(action_id, "/draft"), json=dict(body), expect=(200,))
+        return self._json_object(response)
+
+    def publish_draft(self, action_id: str, version: int) -> tuple[dict[str, Any], int, str | None]:
+        operation = _op("update", "POST", f"the draft of action {action_id} (publish)")
+        url = self._action(action_id, "/draft/publish")
+        response = self._call(operation, url, json={"version": version}, expect=(200, 201))
+        return self._json_object(response), response.status_code, correlation_id(response)
+
+    def delete_action(self, action_id: str) -> tuple[int, str | None]:
+        """A 404 means the action is already gone: returned, not raised."""
+        operation = _op("delete", "DELETE", f"action {action_id}")
+        response = self._call(operation, self._action(action_id), expect=(200, 202, 204, 404))
+        return response.status_code, correlation_id(response)
+
+    def _action(self, action_id: str, tail: str = "") -> str:
+        return self._url(f"{ACTIONS_PATH}/{quote(action_id, safe='')}{tail}")
+
+
+def resolve_integration(client: DataActionsClient, wanted: str) -> dict[str, Any]:
+    """The Web Services Data Actions integration named `wanted`, or whose id it is; ConfigurationError else."""
+    found = [i for i in client.integrations() if isinstance(i, Mapping) and wanted in (i.get("id"), i.get("name"))]
+    by_id = [i for i in found if i.get("id") == wanted]
+    chosen = by_id or found
+    if not chosen:
+        raise ConfigurationError(
+            f"reconciler.yaml: integration {wanted!r}: no integration of that name or id in this org; create a "
+            "Web Services Data Actions integration (docs/data-actions.md) or fix `integration:`"
+        )
+    if len(chosen) > 1:
+        raise ConfigurationError(
+            f"reconciler.yaml: integration {wanted!r}: {len(chosen)} integrations have that name; give its id instead"
+        )
+    integration = chosen[0]
+    kind = (integration.get("integrationType") or {}).get("id")
+    if kind != WEB_SERVICES_TYPE:
+        raise ConfigurationError(
+            f"reconciler.yaml: integration {wanted!r} is of type {kind!r}, not Web Services Data Actions "
+            f"({WEB_SERVICES_TYPE}); name one of that type"
+        )
+    return dict(integration)
+
+
+class DataActionsTarget:
+    """Data Actions as a target: the actions of one integration, as Records."""
+
+    def __init__(self, client: DataActionsClient, form: DataActionsForm, *, parallelism: int = 4) -> None:
+        self.client = client
+        self.stats = client.stats
+        self.form: Form = form
+        self._form = form
+        self._host = client.target.api_host
+        self._parallelism = max(1, parallelism)
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def _ours(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """This integration's actions; each listed entity is checked at the edge before anything is read."""
+        for raw in listed:
+            self._form.parse(raw, host=self._host)
+        return [raw for raw in listed if raw.get("integrationId") == self._form.integration_id]
+
+    def list(self) -> list[Record]:
+        """Every action of the integration, read whole (contract and config), and which of them has a draft."""
+        listed = self._ours(self.client.list_actions())
+        drafts = {str(d.get("id")) for d in self.client.list_drafts() if isinstance(d, Mapping)}
+        with ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="read") as pool:
+            full = list(pool.map(lambda raw: self.client.get_action(str(raw["id"])), listed))
+        return [self._form.parse(raw, host=self._host, draft=str(raw.get("id")) in drafts) for raw in full]
+
+    def get(self, record_id: str) -> Record:
+        return self._form.parse(self.client.get_action(record_id), host=self._host)
+
+    def find_by_name(self, name: str) -> Record | None:
+        for raw in self._ours(self.client.list_actions(name)):
+            if raw.get("name") == name:
+                return self.get(str(raw["id"]))
+        return None
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def create(self, payload: Mapping[str, Any]) -> WriteResult:
+        action, status, cid = self.client.create_action(payload)
+        return WriteResult(self._form.parse(action, host=self._host), status, cid)
+
+    def update(self, record_id: str, payload: Mapping[str, Any], version: int) -> WriteResult:
+        """In place, through a draft. Refused (409 version changed) when the action moved since the plan."""
+        current = self.client.get_action(record_id)
+        if current.get("version") != version:
+            raise ConflictError(
+                f"action {payload.get('name')!r} ({record_id}) changed on the server since it was read (version "
+                f"{current.get('version')}, planned against {version}); run plan again",
+                reason="version_changed",
+            )
+        wanted = normalized_action(payload)
+        draft = self._draft(record_id)
+        body = {key: value for key, value in payload.items() if key != "integrationId"}
+        for _ in range(DRAFT_ATTEMPTS):
+            if normalized_action(draft) == wanted:
+                break
+            try:
+                draft = self.client.patch_draft(record_id, {**body, "version": draft.get("version")})
+            except ApiError as exc:
+                if not (exc.maybe_committed or isinstance(exc, ConflictError)):
+                    raise
+                draft = self._existing_draft(record_id, exc)
+        return self._publish(record_id, draft, wanted)
+
+    def _draft(self, action_id: str) -> dict[str, Any]:
+        """The action's draft: a new one, or the one an interrupted apply (or a UI edit) left, which the patch
+        then overwrites."""
+        try:
+            return self.client.create_draft(action_id)
+        except ApiError as exc:
+            if not (exc.maybe_committed or isinstance(exc, ConflictError)):
+                raise
+            return self._existing_draft(action_id, exc)
+
+    def _existing_draft(self, action_id: str, exc: ApiError) -> dict[str, Any]:
+        draft = self.client.get_draft(action_id)
+        if draft is None:
+            raise exc
+        return draft
+
+    def _publish(self, action_id: str, draft: Mapping[str, Any], wanted: Mapping[str, Any]) -> WriteResult:
+        version = draft.get("version")
+        if not isinstance(version, int):
+            raise ApiError(f"{self._host} sent a draft of action {action_id} without a version; run apply again")
+        for _ in range(DRAFT_ATTEMPTS):
+            try:
+                action, status, cid = self.client.publish_draft(action_id, version)
+                return WriteResult(self._form.parse(action, host=self._host), status, cid)
+            except ApiError as exc:
+                if not exc.maybe_committed:
+                    raise
+                current = self.client.get_action(action_id)
+                if normalized_action(current) == wanted and self.client.get_draft(action_id) is None:
+                    return WriteResult(self._form.parse(current, host=self._host), 200, exc.correlation_id)
+        raise ApiError(f"no answer after {DRAFT_ATTEMPTS} attempts to publish the draft of action {action_id}")
+
+    def delete(self, record_id: str) -> WriteResult:
+        status, cid = self.client.delete_action(record_id)
+        return WriteResult(None, status, cid)
+
+    def __repr__(self) -> str:
+        return f"DataActionsTarget({self.client.target.description!r}, integration {self._form.integration_id!r})"
+
+
+__all__ = [
+    "ACTIONS_PATH",
+    "INTEGRATIONS_PATH",
+    "WEB_SERVICES_TYPE",
+    "DataActionsClient",
+    "DataActionsTarget",
+    "resolve_integration",
+]

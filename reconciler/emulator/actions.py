@@ -1,0 +1,331 @@
+"""The emulator's Data Actions (DESIGN §8): integrations, published actions and their drafts, with versions.
+
+Kept in the same store as the tools (kinds `integration`, `action`, `draft`; a draft's id is its action's).
+What the platform checks is checked here too (`check_action_input`), and a write that the platform would refuse
+raises `ActionProblem` with the status, code and field the HTTP side answers with. Execute and test live in
+their own module on top of this store.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.emulator.store import Store
+
+ACTIONS_PATH = "/api/v2/integrations/actions"
+INTEGRATIONS_PATH = "/api/v2/integrations"
+WEB_SERVICES_TYPE = "custom-rest-actions"
+"""The integration type of Web Services Data Actions."""
+ACTION, DRAFT, INTEGRATION = "action", "draft", "integration"
+
+POST_FIELDS = frozenset({"category", "name", "integrationId", "config", "contract", "secure"})
+DRAFT_FIELDS = frozenset({"category", "name", "config", "contract", "secure", "version"})
+PATCH_FIELDS = frozenset({"category", "name", "config", "version"})
+CONFIG_FIELDS = frozenset({"timeoutSeconds", "request", "response"})
+REQUEST_FIELDS = frozenset({"requestUrlTemplate", "requestTemplate", "requestTemplateUri", "requestType", "headers"})
+RESPONSE_FIELDS = frozenset({"translationMap", "translationMapDefaults", "successTemplate", "successTemplateUri"})
+REQUEST_TYPES = frozenset({"GET", "PUT", "POST", "PATCH", "DELETE"})
+MAX_NAME = 256
+MAX_DEPTH = 50
+
+
+@dataclass
+class ActionProblem(Exception):
+    """What the platform answers a write it refuses with."""
+
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, Mapping):
+        return 1 + max((_depth(inner) for inner in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(inner) for inner in value), default=0)
+    return 0
+
+
+def _invalid(message: str, field: str) -> ActionProblem:
+    return ActionProblem(400, "invalid.value", message, field)
+
+
+def _unknown(data: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ActionProblem(400, "bad.request", f"unknown field {where}{extra[0]!r}", f"{where}{extra[0]}")
+
+
+def _name(data: Mapping[str, Any], key: str, *, required: bool) -> None:
+    value = data.get(key)
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise _invalid(f"{key} must be a non-empty string of at most {MAX_NAME} characters", key)
+
+
+def _schema(value: Any, field: str) -> None:
+    if not isinstance(value, Mapping):
+        raise _invalid(f"{field} must be a JSON schema object", field)
+    if value.get("type") not in ("object", None) and field.endswith("inputSchema"):
+        raise _invalid(f"{field} must be an object schema", field)
+
+
+def check_action_input(data: Any, allowed: frozenset[str]) -> None:
+    """The platform's checks of a PostActionInput / UpdateDraftInput / UpdateActionInput body."""
+    if not isinstance(data, Mapping):
+        raise ActionProblem(400, "bad.request", "the body must be a JSON object")
+    _unknown(data, allowed, "")
+    _name(data, "name", required="integrationId" in allowed)
+    _name(data, "category", required="integrationId" in allowed)
+    if "integrationId" in allowed and not isinstance(data.get("integrationId"), str):
+        raise _invalid("integrationId is required", "integrationId")
+    if "secure" in data and not isinstance(data["secure"], bool):
+        raise _invalid("secure must be true or false", "secure")
+    if "version" in allowed and (not isinstance(data.get("version"), int) or isinstance(data.get("version"), bool)):
+        raise _invalid("version is required: the version read", "version")
+    if _depth(data) > MAX_DEPTH:
+        raise _invalid(f"the action nests deeper than {MAX_DEPTH} levels", "contract")
+    config = data.get("config")
+    if config is not None:
+        if not isinstance(config, Mapping):
+            raise _invalid("config must be an object", "config")
+        _unknown(config, CONFIG_FIELDS, "config.")
+        timeout = config.get("timeoutSeconds")
+        if timeout is not None and (
+            not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 60
+        ):
+            raise _invalid("config.timeoutSeconds must be a whole number from 1 to 60", "config.timeoutSeconds")
+        request = config.get("request")
+        if request is not None:
+            if not isinstance(request, Mapping):
+                raise _invalid("config.request must be an object", "config.request")
+            _unknown(request, REQUEST_FIELDS, "config.request.")
+            if request.get("requestType") not in REQUEST_TYPES:
+                raise _invalid(
+                    "config.request.requestType must be GET, PUT, POST, PATCH or DELETE", "config.request.requestType"
+                )
+            if not isinstance(request.get("requestUrlTemplate"), str) or not request["requestUrlTemplate"]:
+                raise _invalid("config.request.requestUrlTemplate is required", "config.request.requestUrlTemplate")
+            headers = request.get("headers")
+            if headers is not None and (
+                not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values())
+            ):
+                raise _invalid("config.request.headers must map names to strings", "config.request.headers")
+        response = config.get("response")
+        if response is not None:
+            if not isinstance(response, Mapping):
+                raise _invalid("config.response must be an object", "config.response")
+            _unknown(response, RESPONSE_FIELDS, "config.response.")
+    contract = data.get("contract")
+    if contract is None:
+        if "integrationId" in allowed:
+            raise _invalid("contract is required", "contract")
+        return
+    if not isinstance(contract, Mapping):
+        raise _invalid("contract must be an object", "contract")
+    _unknown(contract, frozenset({"input", "output"}), "contract.")
+    for part, key in (("input", "inputSchema"), ("output", "successSchema")):
+        inner = contract.get(part)
+        if inner is None:
+            raise _invalid(f"contract.{part}.{key} is required", f"contract.{part}")
+        if not isinstance(inner, Mapping):
+            raise _invalid(f"contract.{part} must be an object", f"contract.{part}")
+        _unknown(inner, frozenset({key}), f"contract.{part}.")
+        _schema(inner.get(key), f"contract.{part}.{key}")
+
+
+class ActionStore:
+    """Integrations, actions and drafts in `store`. Entities handed out are copies."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- integrations ------------------------------------------------------------------------------------------
+
+    def add_integration(
+        self, name: str, *, integration_type: str = WEB_SERVICES_TYPE, integration_id: str | None = None
+    ) -> dict[str, Any]:
+        """An integration of `name` (the existing one when there is one): tests and the local registry seed it."""
+        with self.store.writing():
+            found = self.store.named(INTEGRATION, name)
+            if found:
+                return copy.deepcopy(found[0])
+            new_id = integration_id or str(uuid.uuid4())
+            entity = {
+                "id": new_id,
+                "name": name,
+                "integrationType": {
+                    "id": integration_type,
+                    "selfUri": f"/api/v2/integrations/types/{integration_type}",
+                },
+                "intendedState": "ENABLED",
+                "reportedState": {"code": "ACTIVE"},
+                "selfUri": f"{INTEGRATIONS_PATH}/{new_id}",
+            }
+            self.store.put(INTEGRATION, entity)
+            return copy.deepcopy(entity)
+
+    def integrations(self) -> list[dict[str, Any]]:
+        return self.store.listing(INTEGRATION)
+
+    # -- reads -------------------------------------------------------------------------------------------------
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every published action, sorted by name (shared: copy before changing)."""
+        return self.store.listing(ACTION)
+
+    def drafts(self) -> list[dict[str, Any]]:
+        return self.store.listing(DRAFT)
+
+    def action(self, action_id: str) -> dict[str, Any] | None:
+        found = self.store.get(ACTION, action_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    def draft(self, action_id: str) -> dict[str, Any] | None:
+        found = self.store.get(DRAFT, action_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    # -- writes ------------------------------------------------------------------------------------------------
+
+    def create(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        check_action_input(data, POST_FIELDS)
+        with self.store.writing():
+            integration = self.store.get(INTEGRATION, str(data["integrationId"]))
+            if integration is None:
+                raise ActionProblem(
+                    400, "invalid.value", f"integration {data['integrationId']} does not exist", "integrationId"
+                )
+            self._check_name_free(str(data["name"]), str(data["integrationId"]), None)
+            action_id = str(uuid.uuid4())
+            action = {
+                **copy.deepcopy(dict(data)),
+                "id": action_id,
+                "version": 1,
+                "selfUri": f"{ACTIONS_PATH}/{action_id}",
+            }
+            action.setdefault("secure", False)
+            self.store.put(ACTION, action)
+            return copy.deepcopy(action)
+
+    def patch(self, action_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """UpdateActionInput: name, category, config; the contract changes only through a draft."""
+        check_action_input(data, PATCH_FIELDS)
+        with self.store.writing():
+            current = self._published(action_id)
+            self._check_version(data["version"], current, "action")
+            if "name" in data:
+                self._check_name_free(str(data["name"]), str(current["integrationId"]), action_id)
+            fields = {key: copy.deepcopy(value) for key, value in data.items() if key != "version"}
+            action = {**current, **fields, "version": int(current["version"]) + 1}
+            self.store.put(ACTION, action)
+            return copy.deepcopy(action)
+
+    def delete(self, action_id: str) -> None:
+        with self.store.writing():
+            if not self.store.delete(ACTION, action_id):
+                raise ActionProblem(404, "not.found", f"action {action_id} does not exist")
+            self.store.delete(DRAFT, action_id)
+
+    def create_draft(self, action_id: str) -> dict[str, Any]:
+        """A draft of the published action, at draft version 1; 409 when one exists already."""
+        with self.store.writing():
+            current = self._published(action_id)
+            if self.store.get(DRAFT, action_id) is not None:
+                raise ActionProblem(409, "draft.exists", f"action {action_id} already has a draft; update or delete it")
+            draft = {**copy.deepcopy(current), "version": 1, "selfUri": f"{ACTIONS_PATH}/{action_id}/draft"}
+            self.store.put(DRAFT, draft)
+            return copy.deepcopy(draft)
+
+    def patch_draft(self, action_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        check_action_input(data, DRAFT_FIELDS)
+        with self.store.writing():
+            draft = self._draft(action_id)
+            self._check_version(data["version"], draft, "draft")
+            if "name" in data:
+                self._check_name_free(str(data["name"]), str(draft["integrationId"]), action_id)
+            fields = {key: copy.deepcopy(value) for key, value in data.items() if key != "version"}
+            updated = {**draft, **fields, "version": int(draft["version"]) + 1}
+            self.store.put(DRAFT, updated)
+            return copy.deepcopy(updated)
+
+    def delete_draft(self, action_id: str) -> None:
+        with self.store.writing():
+            if not self.store.delete(DRAFT, action_id):
+                raise ActionProblem(404, "not.found", f"action {action_id} has no draft")
+
+    def publish(self, action_id: str, data: Any) -> dict[str, Any]:
+        """The draft becomes the action (version + 1, same id); the draft is gone."""
+        if not isinstance(data, Mapping):
+            raise ActionProblem(400, "bad.request", "the body must be a JSON object")
+        _unknown(data, frozenset({"version"}), "")
+        with self.store.writing():
+            draft = self._draft(action_id)
+            self._check_version(data.get("version"), draft, "draft")
+            current = self._published(action_id)
+            fields = {key: value for key, value in draft.items() if key in POST_FIELDS}
+            check_action_input(fields, POST_FIELDS)
+            action = {
+                **fields,
+                "id": action_id,
+                "version": int(current["version"]) + 1,
+                "selfUri": f"{ACTIONS_PATH}/{action_id}",
+            }
+            self.store.put(ACTION, action)
+            self.store.delete(DRAFT, action_id)
+            return copy.deepcopy(action)
+
+    def put_raw(self, action: Mapping[str, Any], *, draft: bool = False) -> dict[str, Any]:
+        """Seed an action (or a draft) as it is, unchecked (tests, drift); the id and version filled when missing."""
+        raw = copy.deepcopy(dict(action))
+        raw.setdefault("id", str(uuid.uuid4()))
+        raw.setdefault("version", 1)
+        self.store.put(DRAFT if draft else ACTION, raw)
+        return copy.deepcopy(raw)
+
+    # -- checks ------------------------------------------------------------------------------------------------
+
+    def _published(self, action_id: str) -> dict[str, Any]:
+        found = self.store.get(ACTION, action_id)
+        if found is None:
+            raise ActionProblem(404, "not.found", f"action {action_id} does not exist")
+        return copy.deepcopy(found)
+
+    def _draft(self, action_id: str) -> dict[str, Any]:
+        found = self.store.get(DRAFT, action_id)
+        if found is None:
+            raise ActionProblem(404, "not.found", f"action {action_id} has no draft; create one first")
+        return copy.deepcopy(found)
+
+    @staticmethod
+    def _check_version(sent: Any, current: Mapping[str, Any], what: str) -> None:
+        if sent != current["version"] or isinstance(sent, bool):
+            raise ActionProblem(
+                409,
+                "version.mismatch",
+                f"the {what} is at version {current['version']}, the request sent {sent}; read it again",
+                "version",
+            )
+
+    def _check_name_free(self, name: str, integration_id: str, action_id: str | None) -> None:
+        for other in self.store.named(ACTION, name):
+            if other.get("integrationId") == integration_id and other.get("id") != action_id:
+                raise ActionProblem(409, "action.name.exists", f"an action named {name!r} already exists", "name")
+
+
+__all__ = [
+    "ACTIONS_PATH",
+    "INTEGRATIONS_PATH",
+    "WEB_SERVICES_TYPE",
+    "ActionProblem",
+    "ActionStore",
+    "check_action_input",
+]
