@@ -41,6 +41,10 @@ class Config:
     sensitive_variables: tuple[str, ...] = ()
     file: str | None = None
     target: str = "tools"
+    integration: str | None = None
+    """Data Actions: the name or id of the Web Services Data Actions integration whose actions are managed."""
+    category: str | None = None
+    """Data Actions: the actions' category; None: the integration's name."""
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
@@ -76,6 +80,8 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "mass_delete_share": (int, float),
     "sensitive_variables": list,
     "target": str,
+    "integration": str,
+    "category": str,
 }
 _LIMIT_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_parameters": int,
@@ -163,8 +169,13 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
         parameter_types=tuple(limit_values.get("parameter_types", DEFAULT_PARAMETER_TYPES)),
         name_pattern=name_pattern,
     )
+    for key in ("integration", "category"):
+        if key in values and not values[key].strip():
+            diagnostics.append(Diagnostic("error", key_location(document.file, content, key), f"'{key}' is empty"))
     return Config(
         root=root,
+        integration=values.get("integration"),
+        category=values.get("category"),
         limits=limits,
         managed_by=values.get("managed_by", "reconciler"),
         prune=values.get("prune", True),

@@ -14,7 +14,7 @@ from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect, plan_for
-from reconciler.config import find_root
+from reconciler.config import find_root, load_config
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_mass_delete, load_plan, stale_changes
 from reconciler.plan.render import render_text
@@ -48,7 +48,7 @@ def apply_command(
         return _apply_saved(output, source, dry_run, parallelism, allow_mass_delete, audit_log)
     state = load_desired(source)
     config = state.config
-    with connect(output, config.root, parallelism=parallelism) as session:
+    with connect(output, config, parallelism=parallelism) as session:
         plan = plan_for(state, session, session.client.list(), prune=not no_prune, only=tools)
         output.data(render_text(plan, color=output.color, redact=state.sensitive_values()))
         if plan.is_empty:
@@ -68,7 +68,7 @@ def _apply_saved(
 ) -> int:
     plan, settings = load_plan(path, os.environ)
     root = find_root(Path.cwd())
-    with connect(output, root, parallelism=parallelism) as session:
+    with connect(output, load_config(root, os.environ), parallelism=parallelism) as session:
         if session.target != plan.target:
             raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
         stale = stale_changes(plan, session.client.list())

@@ -41,7 +41,7 @@ HEADER = "# Exported from {target} by `reconciler export`.\n"
 def export_command(output: Output, out: Path, include_unmanaged: bool, output_format: str, force: bool) -> int:
     """Write the live tools as tools.d files, to adopt an existing org."""
     config = project_config(out if out.is_dir() else Path.cwd())
-    with connect(output, config.root) as session:
+    with connect(output, config) as session:
         live = session.client.list()
         target = session.target
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}

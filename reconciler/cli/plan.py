@@ -36,7 +36,7 @@ def plan_command(
     """Compare tools.d with the registry and show the changes apply would make."""
     state = load_desired(directory)
     unknown = sorted(set(tools) - {tool.name for tool in state.tools})
-    with connect(output, state.config.root) as session:
+    with connect(output, state.config) as session:
         live = session.client.list()
         live_names = {record.name for record in live}
         missing = [name for name in unknown if name not in live_names]

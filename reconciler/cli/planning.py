@@ -6,13 +6,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from reconciler.api import TargetClient, ToolsTarget
+from reconciler.api import DataActionsTarget, TargetClient, ToolsTarget, resolve_integration
 from reconciler.cli.output import Output
+from reconciler.config import CONFIG_FILE, Config
 from reconciler.desired import DesiredState
+from reconciler.errors import ConfigurationError
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan
-from reconciler.state import Record
+from reconciler.state import DataActionsForm, Record
 
 
 @dataclass
@@ -23,11 +24,29 @@ class Session:
 
 
 @contextmanager
-def connect(output: Output, root: Path, *, parallelism: int = 4) -> Iterator[Session]:
-    """Open the Tools API client for this environment and say which target it is, first thing on stderr."""
-    from reconciler.cli.target import open_client
+def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator[Session]:
+    """Open the target `reconciler.yaml` names, for this environment, and say which it is, first thing on
+    stderr. Data Actions: the integration is looked up once, here."""
+    from reconciler.cli.target import open_client, open_data_actions
 
-    with open_client(os.environ, root, debug=output.debug, parallelism=parallelism) as (client, info):
+    if config.target == "data-actions":
+        if config.integration is None:
+            raise ConfigurationError(
+                f"{config.file or CONFIG_FILE}: target data-actions needs `integration:` too: the name or id of the "
+                "Web Services Data Actions integration whose actions this repository manages (docs/data-actions.md)"
+            )
+        with open_data_actions(
+            os.environ, config.root, integration=config.integration, debug=output.debug, parallelism=parallelism
+        ) as (client, info):
+            output.info(f"target: data actions on {info.description}")
+            integration = resolve_integration(client, config.integration)
+            category = config.category or str(integration["name"])
+            output.info(f"integration: {integration['name']} ({integration['id']}); category {category!r}")
+            form = DataActionsForm(integration_id=str(integration["id"]), category=category)
+            name = f"data actions of integration {integration['id']} on {info.description}"
+            yield Session(DataActionsTarget(client, form, parallelism=parallelism), name, info.is_local)
+        return
+    with open_client(os.environ, config.root, debug=output.debug, parallelism=parallelism) as (client, info):
         output.info(f"target: {info.description}")
         yield Session(ToolsTarget(client), info.description, info.is_local)
 

@@ -8,11 +8,12 @@ the box and two runs see each other's writes. `TargetInfo.description` says whic
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from reconciler.api import RetryPolicy, Target, ToolsClient, resolve_target
+from reconciler.api import DataActionsClient, RetryPolicy, Target, ToolsClient, resolve_target
 
 LOCAL_STATE = Path(".reconciler") / "registry.db"
 LEGACY_STATE = Path(".reconciler") / "registry.json"
@@ -34,6 +35,29 @@ def _prepare_state_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
+def _serving(
+    environ: Mapping[str, str], root: Path, *, debug: bool, seed: Callable[[Any], None] | None = None
+) -> Iterator[tuple[Target, TargetInfo]]:
+    """The configured org, or the embedded local registry (started here, `seed` run on it, stopped on exit)."""
+    target = resolve_target(environ)
+    if target is not None:
+        yield target, TargetInfo(target.description, is_local=False, api_url=target.api_url)
+        return
+
+    from reconciler.emulator import EmulatorConfig, run_emulator
+
+    state = root / LOCAL_STATE
+    _prepare_state_dir(state.parent)
+    description = f"local registry ({LOCAL_STATE.as_posix()})"
+    config = EmulatorConfig(state_file=state, legacy_state_file=root / LEGACY_STATE, log_requests=debug)
+    with run_emulator(config) as running:
+        if seed is not None:
+            seed(running)
+        local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
+        yield local, TargetInfo(description, is_local=True, api_url=running.url)
+
+
+@contextlib.contextmanager
 def open_client(
     environ: Mapping[str, str],
     root: Path,
@@ -47,22 +71,34 @@ def open_client(
     Raises ConfigurationError for a bad environment (unknown region, half-given client credentials).
     `debug` also logs the requests the embedded registry serves.
     """
-    target = resolve_target(environ)
-    if target is not None:
-        with ToolsClient(target, parallelism=parallelism, retry=retry) as client:
-            yield client, TargetInfo(target.description, is_local=False, api_url=target.api_url)
-        return
-
-    from reconciler.emulator import EmulatorConfig, run_emulator
-
-    state = root / LOCAL_STATE
-    _prepare_state_dir(state.parent)
-    description = f"local registry ({LOCAL_STATE.as_posix()})"
-    config = EmulatorConfig(state_file=state, legacy_state_file=root / LEGACY_STATE, log_requests=debug)
-    with run_emulator(config) as running:
-        local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
-        with ToolsClient(local, parallelism=parallelism, retry=retry) as client:
-            yield client, TargetInfo(description, is_local=True, api_url=running.url)
+    with (
+        _serving(environ, root, debug=debug) as (target, info),
+        ToolsClient(target, parallelism=parallelism, retry=retry) as client,
+    ):
+        yield client, info
 
 
-__all__ = ["LOCAL_STATE", "TargetInfo", "open_client"]
+@contextlib.contextmanager
+def open_data_actions(
+    environ: Mapping[str, str],
+    root: Path,
+    *,
+    integration: str,
+    debug: bool,
+    parallelism: int = 4,
+    retry: RetryPolicy | None = None,
+) -> Iterator[tuple[DataActionsClient, TargetInfo]]:
+    """As `open_client`, for the Data Actions API. The local registry holds the integration `reconciler.yaml`
+    names (created on first use, as a Web Services Data Actions integration), so the target works offline."""
+
+    def seed(running: Any) -> None:
+        running.actions.add_integration(integration)
+
+    with (
+        _serving(environ, root, debug=debug, seed=seed) as (target, info),
+        DataActionsClient(target, parallelism=parallelism, retry=retry) as client,
+    ):
+        yield client, info
+
+
+__all__ = ["LOCAL_STATE", "TargetInfo", "open_client", "open_data_actions"]

@@ -87,7 +87,7 @@ def normalized_action(payload: Mapping[str, Any]) -> dict[str, Any]:
         for part, keys in (("request", REQUEST_KEYS), ("response", RESPONSE_KEYS)):
             inner = config.get(part)
             if isinstance(inner, Mapping):
-                kept = {key: inner[key] for key in keys if inner.get(key) not in (None, {}, "")}
+                kept = {key: inner[key] for key in keys if inner.get(key) not in (None, {})}
                 if kept:
                     shaped[part] = kept
         if shaped:
