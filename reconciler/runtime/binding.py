@@ -29,7 +29,7 @@ from reconciler.runtime import styles
 from reconciler.runtime.invocation import ToolError
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"))
-_HEADER_SAFE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+_HEADER_SAFE = re.compile(r"[^\x00-\x1f\x7f]*")
 
 
 @dataclass
@@ -77,8 +77,10 @@ def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         elif location == "query":
             query += styles.query_pairs(name, value, place)
         elif location == "header":
+            if isinstance(value, (list, dict)) and not value:
+                continue
             text = styles.header_value(value, place)
-            if not _HEADER_SAFE.match(text) or text != text.strip(" \t"):
+            if not _HEADER_SAFE.fullmatch(text) or text != text.strip(" \t"):
                 raise ToolError(
                     "INVALID_ARGUMENTS",
                     f"argument {argument!r} of {tool.name} goes in a header, which cannot carry control "
@@ -98,8 +100,13 @@ def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     if cookies:
         headers.append(("Cookie", "; ".join(cookies)))
     request = UpstreamRequest(method, url, headers)
+    content_type = str(binding.get("content_type") or "application/json")
     if body or whole_body[0]:
-        _body(request, tool, str(binding.get("content_type") or "application/json"), body, whole_body)
+        _body(request, tool, content_type, body, whole_body)
+    elif "json" in content_type and any(p.get("in") == "body" and "name" in p for p in parameters.values()):
+        # A JSON body whose properties were all left out is still sent, as {}: an operation that requires a
+        # body refuses a request without one.
+        _body(request, tool, content_type, {}, (False, None))
     return request
 
 

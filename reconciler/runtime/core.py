@@ -172,6 +172,8 @@ class Runtime:
         key = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
         attempts = MAX_ATTEMPTS if request.idempotent else 1
         client = self._http()
+        # UTF-8, not httpx's ASCII: a header value may be any text a header can carry (binding.py refuses the rest)
+        headers = [(name.encode(), value.encode()) for name, value in request.headers]
         for attempt in range(1, attempts + 1):
             if not self.breakers.allow(key):
                 wait = self.breakers.retry_after(key)
@@ -180,7 +182,7 @@ class Runtime:
                 )
             try:
                 response = await client.request(
-                    request.method, url, headers=request.headers, content=request.content, timeout=timeout
+                    request.method, url, headers=headers, content=request.content, timeout=timeout
                 )
             except asyncio.CancelledError:
                 self.breakers.failed(key)  # the timeout ran out while the upstream kept us waiting

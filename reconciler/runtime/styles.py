@@ -89,6 +89,8 @@ def path_segment(name: str, value: Any, binding: dict[str, Any]) -> str:
 
 def query_pairs(name: str, value: Any, binding: dict[str, Any]) -> list[str]:
     """`key=value` pieces of the query string, each percent-encoded, in order."""
+    if isinstance(value, (list, dict)) and not value:
+        return []  # an empty list or object is undefined in RFC 6570: the parameter is left out
     style, explode = _style(binding, "query")
     key = encode(name)
     if style == "deepObject" and isinstance(value, dict):
@@ -117,6 +119,8 @@ def header_value(value: Any, binding: dict[str, Any]) -> str:
 
 def cookie_pairs(name: str, value: Any, binding: dict[str, Any]) -> list[str]:
     """`name=value` pieces of the Cookie header; values percent-encoded (a `;` or a space cannot end them)."""
+    if isinstance(value, (list, dict)) and not value:
+        return []
     _, explode = _style(binding, "cookie")
     if isinstance(value, list):
         if explode:

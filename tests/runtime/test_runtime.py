@@ -195,10 +195,14 @@ def test_an_openapi_tool_sends_every_location_under_its_original_names(tmp_path:
 
 def test_a_header_value_a_header_cannot_carry_is_refused(tmp_path: Path, upstream: Upstream) -> None:
     tools = openapi_tools(tmp_path, upstream.url)
-    outcome = call(Runtime(tools), "updateItem", {"id": "1", "note": "n", "X-Trace": "a\r\nInjected: 1"})
-    assert outcome.error_code == "INVALID_ARGUMENTS"
-    assert "Injected" not in (outcome.message or "")
+    for hostile in ("a\r\nInjected: 1", "ends in a newline\n", " padded", "nul\x00"):
+        outcome = call(Runtime(tools), "updateItem", {"id": "1", "note": "n", "X-Trace": hostile})
+        assert outcome.error_code == "INVALID_ARGUMENTS"
+        assert hostile.strip() not in (outcome.message or "")
     assert upstream.received == []
+    outcome = call(Runtime(tools), "updateItem", {"id": "1", "note": "n", "X-Trace": "caf\u00e9 \u4e2d x"})
+    assert outcome.status == "success", outcome
+    assert upstream.received[0].headers["X-Trace"].encode("latin-1").decode() == "caf\u00e9 \u4e2d x"  # UTF-8
 
 
 def test_form_and_multipart_bodies(tmp_path: Path, upstream: Upstream) -> None:
@@ -305,7 +309,8 @@ def test_a_hand_written_tool_with_a_request_binding_runs_through_it(
     monkeypatch.setenv("BASE", upstream.url)
     (repo / "tools.d" / "t.yaml").write_text(
         "name: tag\ndescription: Tags things.\nendpoint: ${BASE}/things/{thing}\n"
-        "parameters:\n  thing: {type: string, required: true}\n  tags: {type: array, items: {type: string}}\n"
+        "parameters:\n  thing: {type: string, required: true}\n"
+        "  tags: {type: array, items: {type: string, enum: [x, y]}}\n"  # YAML lists: the loader's own subclass
         "  text: {type: string}\n"
         "request:\n  method: POST\n  url: ${BASE}/things/{thing}\n  content_type: text/plain\n"
         "  parameters:\n    thing: {in: path, name: thing, style: matrix}\n"
@@ -317,3 +322,23 @@ def test_a_hand_written_tool_with_a_request_binding_runs_through_it(
     [received] = upstream.received
     assert received.path == "/things/;thing=a%20b?tag=x%7Cy"
     assert (received.headers["Content-Type"], received.body.decode()) == ("text/plain", HOSTILE)
+
+
+def test_empty_lists_are_left_out_and_a_json_body_without_properties_is_sent_as_an_empty_object(
+    tmp_path: Path,
+) -> None:
+    from reconciler.runtime import build_request
+
+    update = openapi_tools(tmp_path, "https://api.example.com")["updateItem"]
+    request = build_request(update, {"id": "1", "note": "n", "tags": [], "ids": [], "filter": {}})
+    assert request.url == "https://api.example.com/items/1"  # RFC 6570: an empty list is undefined
+
+    bare = Tool(**{**update.__dict__, "schema": {"type": "object", "properties": {"note": {"type": "string"}}}})
+    bare = Tool(
+        **{
+            **bare.__dict__,
+            "request": {**(update.request or {}), "parameters": {"note": {"in": "body", "name": "note"}}},
+        }
+    )
+    request = build_request(bare, {})
+    assert (request.method, request.content) == ("PUT", b"{}")

@@ -1,0 +1,358 @@
+"""Binding conformance: a compiled tool's arguments, sent by the Runtime, make a request that the original
+OpenAPI operation accepts (openapi-core), and that carries the argument values unchanged.
+
+Used by test_conformance.py over the shared corpus (`RECONCILER_CONFORMANCE_TOOLS=0 pytest -s
+tests/runtime/test_conformance.py` tries every tool and prints the counts per description).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import jsonschema_rs
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from reconciler.compile.openapi import compile_openapi
+from reconciler.compile.payload import normalize
+from reconciler.config import Limits
+from reconciler.load import read_documents
+from reconciler.model import Tool
+from reconciler.runtime import BreakerPolicy, Invocation, Runtime
+from tests.runtime.arguments_strategy import arguments
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "openapi"
+HOSTILE = "a/b?c=d&e#f %20 ;=\"'\\ \u00e9\u4e2d\U0001f600 {x} ../ $x\t<"
+SPECS = {
+    "twilio": "twilio/twilio_api_v2010.json",
+    "box": "box/openapi.json",
+    "openai": "openai/openapi.yaml",
+    "discord": "discord/openapi.json",
+    "digitalocean": "digitalocean/specification/DigitalOcean-public.v2.yaml",
+    "oai-examples-3.0-petstore": "oai-examples/v3.0/petstore-expanded.yaml",
+    "oai-examples-3.0-uspto": "oai-examples/v3.0/uspto.yaml",
+}
+
+
+@dataclass
+class Report:
+    spec: str
+    tools: int = 0
+    tried: int = 0
+    requests: int = 0
+    conform: int = 0
+    values_checked: int = 0
+    refused_header: int = 0
+    not_generable: int = 0
+    no_valid_example: int = 0
+    failures: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    known: Counter[str] = field(default_factory=Counter)
+
+    def line(self) -> str:
+        return (
+            f"{self.spec}: {self.tools} tools, {self.tried} tried, {self.requests} requests sent, {self.conform} "
+            f"accepted by openapi-core, {self.values_checked} values round-tripped, {self.refused_header} refused "
+            f"(a header cannot carry them), {self.not_generable + self.no_valid_example} tools without generated "
+            "arguments, "
+            f"{len(self.failures)} failures"
+        )
+
+
+class CapturedRequest:
+    """A request the upstream received, as openapi-core's Request protocol wants it."""
+
+    def __init__(
+        self,
+        host_url: str,
+        raw_path: str,
+        method: str,
+        query: str,
+        headers: Headers,
+        path: dict[str, Any],
+        body: bytes,
+        content_type: str,
+    ) -> None:
+        self.host_url = host_url
+        self.path = raw_path  # matched raw, so an encoded / stays inside its segment
+        self.method = method.lower()
+        cookies: list[tuple[str, str]] = []
+        for piece in (headers.get("Cookie") or "").split("; "):
+            if "=" in piece:
+                key, _, value = piece.partition("=")
+                cookies.append((key, unquote(value)))
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qsl(query, keep_blank_values=True)),
+            header=headers,
+            cookie=ImmutableMultiDict(cookies),
+            path=path,
+        )
+        self.body = body or None
+        self.content_type = content_type
+
+
+def spec_for(path: Path, base: str) -> tuple[dict[str, Any], str]:
+    """The description with its servers pointed at `base`, and the path its operations' URLs start with."""
+    text = path.read_text(encoding="utf-8")
+    spec = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    servers = spec.get("servers") or [{"url": "/"}]
+    url = servers[0].get("url", "/")
+    for name, variable in (servers[0].get("variables") or {}).items():
+        url = url.replace("{" + name + "}", str(variable.get("default", "")))
+    prefix = urlsplit(url).path.rstrip("/")
+    spec["servers"] = [{"url": base + prefix}]
+    for item in (spec.get("paths") or {}).values():  # operation and path-item servers would win over ours
+        if isinstance(item, dict):
+            item.pop("servers", None)
+            for operation in item.values():
+                if isinstance(operation, dict):
+                    operation.pop("servers", None)
+    return spec, prefix
+
+
+def examples(schema: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    validator = jsonschema_rs.validator_for(schema)
+
+    @settings(
+        max_examples=count * 3,
+        database=None,
+        derandomize=True,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(arguments(schema))
+    def collect(value: Any) -> None:
+        if validator.is_valid(value):
+            found.append(value)
+
+    collect()
+    unique = list({json.dumps(v, sort_keys=True): v for v in found}.values())
+    hostile = _hostile(schema, unique[-1] if unique else {})
+    return ([hostile] if hostile is not None else []) + unique[: count - 1]
+
+
+def _hostile(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any] | None:
+    """`example` with every string argument the schema lets be anything replaced by HOSTILE."""
+    validator = jsonschema_rs.validator_for(schema)
+    changed = dict(example)
+    for name, property_schema in (schema.get("properties") or {}).items():
+        if not isinstance(property_schema, dict) or property_schema.get("type") != "string":
+            continue
+        if "format" in property_schema or "pattern" in property_schema or "enum" in property_schema:
+            continue
+        trial = {**changed, name: HOSTILE}
+        if validator.is_valid(trial):
+            changed = trial
+    return changed if changed != example else None
+
+
+KNOWN_FORMATS = frozenset(
+    (
+        "date",
+        "date-time",
+        "uuid",
+        "email",
+        "uri",
+        "ipv4",
+        "ipv6",
+        "int32",
+        "int64",
+        "float",
+        "double",
+        "byte",
+        "binary",
+        "password",
+        "hostname",
+        "regex",
+        "uri-reference",
+        "time",
+        "duration",
+        "idn-email",
+        "iri",
+    )
+)
+KNOWN_LIMITS: list[tuple[Any, str]] = [
+    (
+        lambda cause: "EmptyQueryParameterValue" in cause,
+        "an empty string in a query parameter without allowEmptyValue",
+    ),
+    (
+        lambda cause: "is not of type 'string'" in cause and "ValidationError: \"b'" in cause,
+        "openapi-core reads a binary multipart part (3.1 contentMediaType) as bytes",
+    ),
+]
+
+
+def _json_media(data: bytes, **_: Any) -> Any:
+    return json.loads(data)
+
+
+def _formats_and_media(node: Any) -> tuple[set[str], set[str]]:
+    formats: set[str] = set()
+    media: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("format"), str):
+                formats.add(item["format"])
+            if isinstance(item.get("content"), dict):
+                media.update(str(key) for key in item["content"])
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return formats, media
+
+
+def _path_values(tool: Tool, upstream: str, raw_path: str) -> dict[str, Any]:
+    template = urlsplit(str((tool.request or {})["url"]).removeprefix(upstream)).path
+    names: list[str] = []
+
+    def group(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return f"(?P<g{len(names) - 1}>[^/]*)"
+
+    pattern = re.sub(r"\\\{([^{}]+)\\\}", group, re.escape(template))
+    matched = re.fullmatch(pattern, raw_path)
+    if matched is None:
+        return {}
+    return {name: unquote(matched.group(f"g{index}")) for index, name in enumerate(names)}
+
+
+def _same(expected: Any, actual: Any) -> bool | None:
+    """True/False when comparable; None when openapi-core turned the value into another type (formats)."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected == actual if isinstance(expected, bool) and isinstance(actual, bool) else None
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return expected == actual
+    if type(expected) is not type(actual):
+        return None
+    if isinstance(expected, list):
+        results = [_same(e, a) for e, a in zip(expected, actual, strict=False)]
+        return None if None in results else len(expected) == len(actual) and all(results)
+    if isinstance(expected, dict):
+        if set(expected) != set(actual):
+            return False
+        results = [_same(expected[k], actual[k]) for k in expected]
+        return None if None in results else all(results)
+    return bool(expected == actual)
+
+
+def _round_trip(tool: Tool, arguments: dict[str, Any], result: Any, report: Report) -> list[str]:
+    problems = []
+    bindings = (tool.request or {}).get("parameters") or {}
+    for argument, value in arguments.items():
+        place = bindings[argument]
+        location, name = place["in"], place.get("name")
+        if location == "body":
+            body = result.body
+            actual = body if name is None else (body.get(name) if isinstance(body, dict) else None)
+        else:
+            holder = getattr(result.parameters, location)
+            actual = holder.get(name) if holder is not None else None
+        if (
+            location in ("query", "path", "header", "cookie")
+            and isinstance(value, list)
+            and any(isinstance(item, str) and ("," in item or " " in item or "|" in item) for item in value)
+        ):
+            continue  # an element holding the style's delimiter: ambiguous by OpenAPI's own rules
+        same = _same(value, actual)
+        if same is None:
+            continue
+        report.values_checked += 1
+        if not same:
+            problems.append(f"{argument} ({location}) arrived changed: {value!r} -> {actual!r}"[:300])
+    return problems
+
+
+async def check_spec(name: str, relative: str, upstream: Any, max_tools: int, count: int) -> Report:
+    path = CORPUS / relative
+    report = Report(name)
+    spec, prefix = spec_for(path, upstream.url)
+    formats, media = _formats_and_media(spec)
+    config = Config(
+        spec_validator_cls=None,
+        # formats openapi-core does not know (Discord's `snowflake`) are annotations, as JSON Schema says
+        extra_format_validators={name: lambda value: True for name in formats - KNOWN_FORMATS},
+        extra_media_type_deserializers={
+            name: _json_media for name in media if "json" in name and name != "application/json"
+        },
+    )
+    openapi = OpenAPI.from_dict(spec, config=config, base_uri=path.resolve().as_uri())
+    result = compile_openapi(
+        read_documents(path)[0],
+        source={"endpoint_base": upstream.url + prefix},
+        source_document=None,
+        root=path.parent,
+        limits=Limits(max_parameters=10),
+    )
+    tools = [tool for tool in result.tools if tool.request is not None]
+    report.tools = len(tools)
+    step = max(1, len(tools) // max_tools) if max_tools else 1
+    chosen = tools[::step][: max_tools or None]
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    credentials = dict.fromkeys(schemes, "user-1:pass word")
+    runtime = Runtime(chosen, credentials=credentials, breaker=BreakerPolicy(threshold=10**9))
+    async with runtime:
+        for tool in chosen:
+            report.tried += 1
+            try:
+                cases = examples(normalize(tool.schema), count)
+            except Exception as exc:  # hypothesis-jsonschema cannot generate for this schema
+                report.not_generable += 1
+                report.reasons[type(exc).__name__] += 1
+                continue
+            if not cases:
+                report.no_valid_example += 1
+            for arguments in cases:
+                upstream.received.clear()
+                outcome = await runtime.invoke(Invocation(tool.name, arguments))
+                if outcome.error_code == "INVALID_ARGUMENTS" and "goes in a header" in (outcome.message or ""):
+                    report.refused_header += 1
+                    continue
+                if not outcome.ok or not upstream.received:
+                    report.failures.append(f"{tool.name}: {outcome.error_code} {outcome.message}")
+                    continue
+                report.requests += 1
+                received = upstream.received[-1]
+                raw_path, _, query = received.path.partition("?")
+                headers = Headers()
+                for key, value in received.headers.items():
+                    try:
+                        headers.add(key, value.encode("latin-1").decode("utf-8"))
+                    except UnicodeError:
+                        headers.add(key, value)
+                request = CapturedRequest(
+                    upstream.url,
+                    raw_path,
+                    received.method,
+                    query,
+                    headers,
+                    _path_values(tool, upstream.url, raw_path),
+                    received.body,
+                    headers.get("Content-Type", ""),
+                )
+                unmarshalled = openapi.unmarshal_request(request)
+                if unmarshalled.errors:
+                    causes = [repr(getattr(e, "__cause__", None) or e) for e in unmarshalled.errors]
+                    known = [text for test, text in KNOWN_LIMITS if all(test(cause) for cause in causes)]
+                    causes = [cause[:300] for cause in causes]
+                    if known:
+                        report.known[known[0]] += 1
+                    else:
+                        report.failures.append(f"{tool.name}: {'; '.join(causes)}")
+                    continue
+                report.conform += 1
+                report.failures += [f"{tool.name}: {p}" for p in _round_trip(tool, arguments, unmarshalled, report)]
+    return report
