@@ -191,6 +191,10 @@ KNOWN_LIMITS: list[tuple[Any, str]] = [
         lambda cause: "is not of type 'string'" in cause and "ValidationError: \"b'" in cause,
         "openapi-core reads a binary multipart part (3.1 contentMediaType) as bytes",
     ),
+    (
+        lambda cause: "reference '#/components/schemas/" in cause and "could not be resolved" in cause,
+        "a discriminator value without a mapping names no schema (the description's implicit mapping is broken)",
+    ),
 ]
 
 
