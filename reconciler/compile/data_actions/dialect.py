@@ -11,6 +11,7 @@ So:
   `exclusiveMaximum` → `minimum`/`maximum` with the boolean flag; `prefixItems` → `items` as a list (the
   2020-12 `items` then becomes `additionalItems`); `dependentRequired`/`dependentSchemas` → `dependencies`;
   boolean schemas → `{}` and `{"not": {}}`.
+- OpenAPI's `int32`/`int64` formats become the `minimum`/`maximum` they mean, where none is written.
 - Annotations that change nothing a validator accepts and that draft-04 lacks (`examples`, `deprecated`,
   `readOnly`, `writeOnly`, `$comment`, `content…`, `discriminator`, `xml`, `externalDocs`, `x-…`) are left out.
 - Keywords that constrain values and have no draft-04 form (`if`/`then`/`else`, `contains`, `propertyNames`,
@@ -66,6 +67,8 @@ _SCHEMA_MAPS = frozenset({"properties", "patternProperties"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
 _SCHEMA_ONE = frozenset({"not", "additionalProperties", "additionalItems"})
 _DEFS_PREFIX = "#/$defs/"
+_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+"""OpenAPI's integer formats are ranges: the contract states them (a draft-04 validator ignores `format`)."""
 _EXCLUSIVE = {"minimum": "exclusiveMinimum", "maximum": "exclusiveMaximum"}
 
 
@@ -134,6 +137,10 @@ def _convert(schema: Any, defs: Mapping[str, Any], path: tuple[str, ...], stack:
             continue  # decided with its exclusive bound, whichever comes first
         else:
             result[key] = value
+    bounds = _FORMAT_BOUNDS.get(result.get("format"))  # type: ignore[arg-type]
+    if bounds is not None:
+        result.setdefault("minimum", bounds[0])
+        result.setdefault("maximum", bounds[1])
     return result
 
 

@@ -32,6 +32,7 @@ from reconciler.compile.data_actions.velocity import (
     PRIMITIVES,
     Piece,
     closed,
+    escaped,
     given,
     join,
     json_value,
@@ -116,11 +117,12 @@ class RequestBuilder:
             if kind(items)[0] == "string":
                 self.properties[name]["items"] = _constrain(items, segment_rule)
             loop = "$foreach.hasNext"
-            return f"#foreach($v0 in ${self._ref(name)})$esc.uriEncode($v0)#if({loop}),#end#end"
+            # `#{end}`: the literal text after a segment may start with a letter (`{ids}abc`)
+            return f"#foreach($v0 in ${self._ref(name)}){escaped('uriEncode', 'v0')}#if({loop}),#end#{{end}}"
         self._primitive(self.properties[name], where)
         if value_kind == "string":
             self.properties[name] = _constrain(self.properties[name], segment_rule)
-        return f"$esc.uriEncode(${self._ref(name)})"
+        return escaped("uriEncode", self._ref(name))
 
     def _query(self, query: list[tuple[str, Mapping[str, Any]]], first: str) -> str:
         pieces = [piece for name, spec in query for piece in self._query_pieces(name, spec)]
@@ -134,16 +136,18 @@ class RequestBuilder:
         value_kind = self._kind(name, where)
         guard = None if name in self.required else given(ref)
         if value_kind in PRIMITIVES or scalar(self.properties[name]):
-            return [_piece(guard, lambda p, a: f"{p}{key}=$esc.url(${ref}){a}")]
+            if value_kind == "string":  # OpenAPI: no empty value unless allowEmptyValue (which bindings drop)
+                self.properties[name] = _constrain(self.properties[name], {"minLength": 1})
+            return [_piece(guard, lambda p, a: f"{p}{key}={escaped('url', ref)}{a}")]
         if value_kind == "array":
             self._primitive(self.properties[name].get("items"), (*where, "items"))
             if explode and style == "form":
                 loop = f"#foreach($v0 in ${ref})"
-                return [_piece(guard, lambda p, a: f"{loop}{p}{key}=$esc.url($v0){a}#end", always=False)]
+                return [_piece(guard, lambda p, a: f"{loop}{p}{key}={escaped('url', 'v0')}{a}#end", always=False)]
             if style not in _DELIMITERS:
                 raise Unexpressible(where, f"query style {style!r} for an array has no Data Action template")
             delimiter = _DELIMITERS[style]
-            values = f"#foreach($v0 in ${ref})$esc.url($v0)#if($foreach.hasNext){delimiter}#end#end"
+            values = f"#foreach($v0 in ${ref}){escaped('url', 'v0')}#if($foreach.hasNext){delimiter}#end#end"
             return [_piece(guard, lambda p, a: f"{p}{key}={values}{a}")]
         if value_kind == "object" and (style == "deepObject" or (style == "form" and explode)):
             schema = closed(self.properties[name])
@@ -155,7 +159,7 @@ class RequestBuilder:
                 pair_key = f"{key}%5B{quote(prop, safe='')}%5D" if style == "deepObject" else quote(prop, safe="")
                 guards = [g for g in (guard, None if prop in schema.get("required", ()) else given(child)) if g]
                 condition = " && ".join(f"({g})" for g in guards) or None
-                pieces.append(_piece(condition, lambda p, a, k=pair_key, c=child: f"{p}{k}=$esc.url(${c}){a}"))
+                pieces.append(_piece(condition, lambda p, a, k=pair_key, c=child: f"{p}{k}={escaped('url', c)}{a}"))
             return pieces
         shape = f"{value_kind or 'open'}, style {style}"
         raise Unexpressible(where, f"a query parameter of this shape ({shape}) has no Data Action template")
@@ -172,7 +176,7 @@ class RequestBuilder:
             self._primitive(items, (*where, "items"))
             if kind(items)[0] == "string":
                 self.properties[name]["items"] = _constrain(items, {"pattern": NO_LINE_BREAK})
-            text = f"#foreach($v0 in ${ref})$v0#if($foreach.hasNext),#end#end"
+            text = f"#foreach($v0 in ${ref})${{v0}}#if($foreach.hasNext),#end#end"
             return text if bang == "" else f"#if({given(ref)}){text}#end"
         self._primitive(self.properties[name], where)
         if value_kind == "string":
@@ -185,7 +189,7 @@ class RequestBuilder:
         ref = self._ref(name)
         key = quote(str(spec.get("name")), safe="")
         guard = None if name in self.required else given(ref)
-        return _piece(guard, lambda p, a: f"{p}{key}=$esc.uriEncode(${ref}){a}")
+        return _piece(guard, lambda p, a: f"{p}{key}={escaped('uriEncode', ref)}{a}")
 
     # -- the body
 
@@ -223,9 +227,9 @@ class RequestBuilder:
         if value_kind == "array":
             self._primitive(self.properties[name].get("items"), (*where, "items"))
             loop = f"#foreach($v0 in ${ref})"
-            return [_piece(guard, lambda p, a: f"{loop}{p}{key}=$esc.url($v0){a}#end", always=False)]
+            return [_piece(guard, lambda p, a: f"{loop}{p}{key}={escaped('url', 'v0')}{a}#end", always=False)]
         self._primitive(self.properties[name], where)
-        return [_piece(guard, lambda p, a: f"{p}{key}=$esc.url(${ref}){a}")]
+        return [_piece(guard, lambda p, a: f"{p}{key}={escaped('url', ref)}{a}")]
 
     def _is_raw_request(self, body: list[tuple[str, Mapping[str, Any]]]) -> bool:
         """Whether the body is exactly the action's input: every input is a body field of its own name."""

@@ -71,6 +71,12 @@ def formal(path: str) -> str:
     return "${" + path + "}"
 
 
+def escaped(method: str, path: str) -> str:
+    """`$esc.<method>` of the value at `path`, in formal notation: text after it (`.json`) must not read as a
+    property of its result."""
+    return "${esc." + method + "($" + path + ")}"
+
+
 def given(path: str) -> str:
     """A condition that holds when the value at `path` was given (see the module docstring)."""
     return '"$!{' + path + '}" != ""'
@@ -180,7 +186,7 @@ def json_value(path: str, schema: Any, where: tuple[str, ...], depth: int = 0) -
     """The template writing the value at `path` as JSON, by its schema."""
     value_kind, nullable = kind(schema)
     if value_kind == "string":
-        text = f'"$esc.jsonString(${path})"'
+        text = f'"{escaped("jsonString", path)}"'
     elif value_kind in ("number", "integer", "boolean"):
         text = formal(path)
     elif value_kind == "array":
@@ -238,6 +244,7 @@ __all__ = [
     "PRIMITIVES",
     "Piece",
     "closed",
+    "escaped",
     "formal",
     "given",
     "join",

@@ -124,9 +124,9 @@ def test_inputs_are_escaped_for_where_they_land(tmp_path: Path) -> None:
 
     assert listing["config"]["request"] == {
         "requestType": "GET",
-        "requestUrlTemplate": "https://api.example.com/v1/orders/$esc.uriEncode($input.order_id)/items"
-        "?tag=#foreach($v0 in $input.tag)$esc.url($v0)#if($foreach.hasNext),#end#end"
-        '#if("$!{input.q}" != "")&q=$esc.url($input.q)#end',
+        "requestUrlTemplate": "https://api.example.com/v1/orders/${esc.uriEncode($input.order_id)}/items"
+        "?tag=#foreach($v0 in $input.tag)${esc.url($v0)}#if($foreach.hasNext),#end#end"
+        '#if("$!{input.q}" != "")&q=${esc.url($input.q)}#end',
         "headers": {"X-Trace": "$!{input.get('X-Trace')}"},
         "requestTemplate": "",
     }
@@ -134,9 +134,9 @@ def test_inputs_are_escaped_for_where_they_land(tmp_path: Path) -> None:
     assert inputs["order_id"] == {"type": "string", "minLength": 1, "not": {"enum": [".", ".."]}}
     assert inputs["X-Trace"] == {"type": "string", "pattern": "^[^\\r\\n]*$"}
     assert adding["config"]["request"]["requestTemplate"] == (
-        '{"sku":"$esc.jsonString($input.sku)"'
+        '{"sku":"${esc.jsonString($input.sku)}"'
         '#if("$!{input.qty}" != ""),"qty":${input.qty}#end'
-        '#if("$!{input.get(\'_note\')}" != ""),"${esc.d}note":"$esc.jsonString($input.get(\'_note\'))"#end}'
+        '#if("$!{input.get(\'_note\')}" != ""),"${esc.d}note":"${esc.jsonString($input.get(\'_note\'))}"#end}'
     )
     assert adding["config"]["request"]["headers"] == {"Content-Type": "application/json"}
 
