@@ -10,7 +10,7 @@ import getpass
 import json
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
@@ -40,9 +40,19 @@ def current_commit(environ: Mapping[str, str], root: Path) -> str | None:
 
 
 class AuditLog:
-    """Appends one record per outcome; safe to call from the apply threads."""
+    """Appends one record per outcome; safe to call from the apply threads. Each line passes through `scrub`
+    (a server's error may echo the payload, secrets included)."""
 
-    def __init__(self, stream: TextIO, *, actor: str, commit: str | None, target: str) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        actor: str,
+        commit: str | None,
+        target: str,
+        scrub: Callable[[str], str] = lambda text: text,
+    ) -> None:
+        self.scrub = scrub
         self.stream = stream
         self.actor = actor
         self.commit = commit
@@ -50,9 +60,17 @@ class AuditLog:
         self.lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, *, actor: str, commit: str | None, target: str) -> AuditLog:
+    def open(
+        cls,
+        path: Path,
+        *,
+        actor: str,
+        commit: str | None,
+        target: str,
+        scrub: Callable[[str], str] = lambda text: text,
+    ) -> AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path.open("a", encoding="utf-8"), actor=actor, commit=commit, target=target)
+        return cls(path.open("a", encoding="utf-8"), actor=actor, commit=commit, target=target, scrub=scrub)
 
     def record(self, outcome: Outcome) -> None:
         change = outcome.change
@@ -73,7 +91,7 @@ class AuditLog:
             "commit": self.commit,
             "target": self.target,
         }
-        line = json.dumps(entry, sort_keys=True)
+        line = self.scrub(json.dumps(entry, sort_keys=True))
         with self.lock:
             self.stream.write(line + "\n")
             self.stream.flush()

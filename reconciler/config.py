@@ -14,6 +14,7 @@ import re2
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import Document, interpolate, key_location, read_documents
 from reconciler.model import SourceLocation
+from reconciler.redaction import named_like_secret
 
 CONFIG_FILE = "reconciler.yaml"
 TARGETS = ("tools", "data-actions")
@@ -48,10 +49,7 @@ class Config:
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
-        upper = variable.upper()
-        return variable in self.sensitive_variables or any(
-            word in upper for word in ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
-        )
+        return variable in self.sensitive_variables or named_like_secret(variable)
 
 
 def compile_pattern(pattern: str) -> Any:

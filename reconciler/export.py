@@ -6,14 +6,17 @@ A schema simple enough for the shorthand is written as `parameters`; anything ri
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.compile import OWNERSHIP_LABELS, PROTECTED_LABEL
+from reconciler.errors import ConfigurationError
 from reconciler.plan import live_input
 from reconciler.plan.render import secret_pattern
+from reconciler.redaction import credentials_in
 from reconciler.state import Record
 
 PARAMETER_KEYS = frozenset(
@@ -31,6 +34,8 @@ class ExportedTool:
     filename: str
     document: dict[str, Any]
     managed: bool
+    new_variables: tuple[str, ...] = ()
+    """Variables the file now uses for credentials that only the registry held: set them before `plan`."""
 
 
 def export_tools(
@@ -40,16 +45,26 @@ def export_tools(
     include_unmanaged: bool,
     sensitive: Mapping[str, str] = {},
 ) -> list[ExportedTool]:
-    """`sensitive` maps variable names to secret values: where a value occurs in a live tool, the file gets
-    `${NAME}` instead, so the secret stays out of git and loading the file puts it back."""
+    """`sensitive` maps variable names to secret values: wherever a value occurs in a live tool, however short,
+    the file gets `${NAME}` instead, so the secret stays out of git and loading the file puts it back exactly.
+    A credential the registry holds that no variable names (a URL password, a `key=` query value) gets a
+    variable of its own, `${TOOL_NAME_SECRET}`, named like a secret so that it is sensitive too."""
     exported: list[ExportedTool] = []
     used: set[str] = set()
     for record in sorted(live, key=lambda r: r.name):
         managed = record.owner == managed_by
         if not managed and not include_unmanaged:
             continue
-        document = tool_document(record.content, sensitive)
-        exported.append(ExportedTool(_filename(record.name, used), document, managed))
+        known = set(sensitive.values())
+        fresh: dict[str, str] = {}
+        stem = _UNSAFE.sub("_", record.name).upper() + "_SECRET"
+        for credential in sorted(credentials_in(record.content) - known, key=lambda v: (-len(v), v)):
+            name, counter = stem, 2
+            while name in sensitive or name in fresh:
+                name, counter = f"{stem}_{counter}", counter + 1
+            fresh[name] = credential
+        document = tool_document(record.content, {**sensitive, **fresh})
+        exported.append(ExportedTool(_filename(record.name, used), document, managed, tuple(sorted(fresh))))
     return exported
 
 
@@ -86,11 +101,45 @@ def tool_document(live: Mapping[str, Any], sensitive: Mapping[str, str] = {}) ->
         document["protected"] = True
     if payload.get("request"):
         document["request"] = payload["request"]
-    secrets = {value: name for name, value in sensitive.items() if len(value) >= MIN_SECRET_LENGTH}
+    secrets = {value: name for name, value in sensitive.items() if value}
+    _refuse_where_no_variable_fits(document, secrets)
     pattern = secret_pattern([*secrets, "${"])
     assert pattern is not None  # "${" is always in it
     written: dict[str, Any] = _map_strings(document, lambda text: _for_file(text, pattern, secrets))
     return written
+
+
+def _refuse_where_no_variable_fits(document: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
+    """`${NAME}` can stand for a secret only inside a string value: one that occurs in a name the tool
+    defines (a parameter, a label, a context key) or in a number would be written as it is, so it is refused."""
+    pattern = secret_pattern(list(secrets))
+    if pattern is None:
+        return
+    for where, text in _names_and_numbers(document):
+        found = pattern.search(text)
+        if found:
+            raise ConfigurationError(
+                f"tool '{document.get('name')}': the value of the sensitive variable {secrets[found[0]]} occurs in "
+                f"{where}, where ${{{secrets[found[0]]}}} cannot stand, so export would write the secret itself; "
+                "a value this common is no secret: give the variable its real value, or unset it for the export"
+            )
+
+
+def _names_and_numbers(value: Any, inside: str = "") -> list[tuple[str, str]]:
+    """(where, text) of every name the tool defines (keys of `properties`, `labels`, `context`, `parameters`)
+    and of every number, which no variable can replace. `where` never quotes the text: it may be the secret."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if inside in ("properties", "labels", "context", "parameters"):
+                found.append(("a name the tool defines (a parameter, label or context key)", str(key)))
+            found.extend(_names_and_numbers(inner, str(key)))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_names_and_numbers(item, inside))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        found.append(("a number", json.dumps(value)))
+    return found
 
 
 def shorthand_parameters(schema: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -118,10 +167,6 @@ def _filename(name: str, used: set[str]) -> str:
         candidate, counter = f"{stem}_{counter}", counter + 1
     used.add(candidate.lower())
     return f"{candidate}.yaml"
-
-
-MIN_SECRET_LENGTH = 6
-"""Shorter values would be replaced wherever those few characters happen to occur."""
 
 
 def _for_file(text: str, pattern: re.Pattern[str], secrets: Mapping[str, str]) -> str:

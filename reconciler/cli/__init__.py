@@ -8,6 +8,7 @@ Ctrl-C: see `funnel`).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ import click
 
 from reconciler.cli.funnel import guarded
 from reconciler.cli.output import Output
+from reconciler.redaction import Redactor
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,11 +26,12 @@ from reconciler.cli.output import Output
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     """Declarative GitOps reconciler for Genesys Cloud AI tool definitions."""
-    ctx.obj = Output(debug=debug, no_color=no_color)
+    redactor = ctx.obj if isinstance(ctx.obj, Redactor) else Redactor.from_environment(os.environ)
+    ctx.obj = Output(debug=debug, no_color=no_color, redactor=redactor)
     if debug:
         # Only our own loggers: they redact secrets; httpx's and httpcore's do not promise to.
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        handler.setFormatter(_ScrubbingFormatter(redactor, "debug: %(name)s: %(message)s"))
         logger = logging.getLogger("reconciler")
         previous = logger.level
         logger.addHandler(handler)
@@ -39,6 +42,17 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
             logger.setLevel(previous)
 
         ctx.call_on_close(restore)
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """A debug line is text like any other: the sensitive values known so far never reach it."""
+
+    def __init__(self, redactor: Redactor, fmt: str) -> None:
+        super().__init__(fmt)
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor.scrub(super().format(record))
 
 
 def _register() -> None:
@@ -52,9 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting, so tests can call it."""
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    # One redactor for the whole run: commands add the values they learn (reconciler.yaml's sensitive_variables,
+    # the live tools), and every message, errors included, passes through it.
+    redactor = Redactor.from_environment(os.environ)
     return guarded(
-        lambda: cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="reconciler"),
+        lambda: cli.main(
+            args=list(argv) if argv is not None else None,
+            standalone_mode=False,
+            prog_name="reconciler",
+            obj=redactor,
+        ),
         debug=debug,
+        redactor=redactor,
     )
 
 

@@ -11,10 +11,10 @@ import click
 from reconciler.api import TargetClient
 from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
-from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
+from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect, plan_for
-from reconciler.config import find_root, load_config
+from reconciler.config import find_root
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_mass_delete, load_plan, stale_changes
 from reconciler.plan.render import render_text
@@ -49,8 +49,10 @@ def apply_command(
     state = load_desired(source)
     config = state.config
     with connect(output, config, parallelism=parallelism) as session:
-        plan = plan_for(state, session, session.client.list(), prune=not no_prune, only=tools)
-        output.data(render_text(plan, color=output.color, redact=state.sensitive_values()))
+        live = session.client.list()
+        learn_live(live)
+        plan = plan_for(state, session, live, prune=not no_prune, only=tools)
+        output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
         if plan.is_empty:
             return 0
         check_mass_delete(plan, config.mass_delete_share, allow_mass_delete)
@@ -66,17 +68,21 @@ def apply_command(
 def _apply_saved(
     output: Output, path: Path, dry_run: bool, parallelism: int, allow_mass_delete: bool, audit_log: Path | None
 ) -> int:
-    plan, settings = load_plan(path, os.environ)
     root = find_root(Path.cwd())
-    with connect(output, load_config(root, os.environ), parallelism=parallelism) as session:
+    config = project_config(root)  # its sensitive_variables are secrets this run must not print
+    plan, settings = load_plan(path, os.environ)
+    output.redactor.add(*settings["sensitive_values"])
+    with connect(output, config, parallelism=parallelism) as session:
         if session.target != plan.target:
             raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
-        stale = stale_changes(plan, session.client.list())
+        live = session.client.list()
+        learn_live(live)
+        stale = stale_changes(plan, live)
         if stale:
             raise PlanError(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
             )
-        output.data(render_text(plan, color=output.color, redact=settings["sensitive_values"]))
+        output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
         if plan.is_empty:
             return 0
         check_mass_delete(plan, float(settings["mass_delete_share"]), allow_mass_delete)
@@ -100,7 +106,11 @@ def _execute(
     audit = None
     if audit_path is not None:
         audit = AuditLog.open(
-            audit_path, actor=current_actor(os.environ), commit=current_commit(os.environ, root), target=target
+            audit_path,
+            actor=current_actor(os.environ),
+            commit=current_commit(os.environ, root),
+            target=target,
+            scrub=output.redactor.scrub,
         )
     total = len(plan.actionable)
     progress = _Progress(output, total)
@@ -158,11 +168,11 @@ class _Progress:
         if self.bar:
             width = 30
             filled = width * self.done // self.total
-            click.echo(f"\r\x1b[2K{text}", err=True)
-            click.echo(f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}", err=True, nl=False)
+            self.output.info(f"\r\x1b[2K{text}")
+            self.output.info(f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}", nl=False)
         else:
-            click.echo(f"[{self.done}/{self.total}] {text}", err=True)
+            self.output.info(f"[{self.done}/{self.total}] {text}")
 
     def finish(self) -> None:
         if self.bar and self.done:
-            click.echo("", err=True)
+            self.output.info("")

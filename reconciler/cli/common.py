@@ -1,14 +1,18 @@
-"""What several commands share: finding the desired state from the command line's DIR."""
+"""What several commands share: finding the desired state from the command line's DIR, and telling the
+run's redactor every sensitive value the configuration and tools.d bring into play."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from reconciler.config import Config, find_root, load_config
 from reconciler.desired import DesiredState, build_desired_state
+from reconciler.redaction import Redactor, credentials_in
+from reconciler.state import Record
 
 DEFAULT_DIRECTORY = "tools.d"
 
@@ -21,6 +25,8 @@ def load_desired(directory: Path, *, strict: bool = False, check: bool = True) -
     """tools.d → a DesiredState; raises InputError when the input is invalid (and `check` is set)."""
     config = project_config(directory)
     state = build_desired_state(directory, config, os.environ)
+    # `${SECRET:-default}` puts a value in play that the environment does not hold
+    redactor().add(*state.sensitive_values())
     if check:
         state.raise_for_errors(strict=strict)
     return state
@@ -28,4 +34,18 @@ def load_desired(directory: Path, *, strict: bool = False, check: bool = True) -
 
 def project_config(directory: Path) -> Config:
     root = find_root(directory)
-    return load_config(root, os.environ)
+    config = load_config(root, os.environ)
+    redactor().add_environment(os.environ, config.sensitive_variables)
+    return config
+
+
+def learn_live(records: Iterable[Record]) -> None:
+    """Credentials the registry holds (a tool pruned from tools.d may carry a key no variable names now)."""
+    redactor().add(*credentials_in([[record.content, record.raw] for record in records]))
+
+
+def redactor() -> Redactor:
+    """The run's redactor (a throwaway one when called outside a command, as a library)."""
+    context = click.get_current_context(silent=True)
+    found = getattr(context.obj, "redactor", None) if context is not None else None
+    return found if isinstance(found, Redactor) else Redactor()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import yaml
 
-from reconciler.cli.common import DEFAULT_DIRECTORY, project_config
+from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, project_config
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect
 from reconciler.errors import ConfigurationError
@@ -43,6 +43,7 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
     config = project_config(out if out.is_dir() else Path.cwd())
     with connect(output, config) as session:
         live = session.client.list()
+        learn_live(live)
         target = session.target
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
     exported = export_tools(
@@ -75,5 +76,11 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
     for item in exported:
         text = yaml.safe_dump(item.document, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
         (out / item.filename).write_text(HEADER.format(target=target) + text, encoding="utf-8")
+    for item in exported:
+        for variable in item.new_variables:
+            output.info(
+                f"{item.filename}: a credential that only the registry holds is written as ${{{variable}}}; "
+                "export it before running plan"
+            )
     output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
     return 0

@@ -13,6 +13,7 @@ did not ask for one.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -20,16 +21,27 @@ from collections.abc import Callable
 
 import click
 
-from reconciler.cli.output import capped, echo_error
+from reconciler.cli.output import capped
+from reconciler.cli.output import echo_error as echo
 from reconciler.errors import InputError, ReconcilerError
+from reconciler.redaction import Redactor
 
 USER_ERROR = 1
 BUG = 3
 INTERRUPTED = 130
 
 
-def guarded(command: Callable[[], object], *, debug: bool) -> int:
-    """Run `command` (which returns an exit code or None) and turn whatever ends it into an exit code."""
+def guarded(command: Callable[[], object], *, debug: bool, redactor: Redactor | None = None) -> int:
+    """Run `command` (which returns an exit code or None) and turn whatever ends it into an exit code. Every
+    line, tracebacks included, passes through `redactor`: an error may quote a secret (a 422 echoing the payload)."""
+
+    def echo_error(message: str, *, prefix: bool = True) -> None:
+        echo(message, prefix=prefix, redactor=redactor)
+
+    def _traceback(debug: bool) -> None:
+        if debug:
+            echo(traceback.format_exc().rstrip("\n"), prefix=False, redactor=redactor)
+
     try:
         result = command()
     except (click.exceptions.Abort, KeyboardInterrupt):
@@ -38,7 +50,9 @@ def guarded(command: Callable[[], object], *, debug: bool) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)
+        echo_error(shown.getvalue().rstrip("\n"), prefix=False)
         return USER_ERROR if exc.exit_code == 2 else exc.exit_code
     except InputError as exc:
         for line in capped([str(diagnostic) for diagnostic in exc.diagnostics]):
@@ -79,11 +93,6 @@ def _where(exc: BaseException) -> str:
         if isinstance(module, str) and module.startswith("reconciler"):
             place = f"{module}:{line}"
     return place
-
-
-def _traceback(debug: bool) -> None:
-    if debug:
-        traceback.print_exc(file=sys.stderr)
 
 
 def _silence_stdout() -> None:

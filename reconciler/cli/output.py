@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
+
+from reconciler.redaction import Redactor
 
 
 @dataclass
 class Output:
+    """Every line passes through `redactor`, which learns the sensitive values as the command runs."""
+
     debug: bool = False
     no_color: bool = False
+    redactor: Redactor = field(default_factory=Redactor)
 
     @property
     def color(self) -> bool:
@@ -24,10 +29,10 @@ class Output:
         return not self.no_color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
 
     def data(self, text: str) -> None:
-        click.echo(text, color=self.color)
+        click.echo(self.redactor.scrub(text), color=self.color)
 
-    def info(self, text: str) -> None:
-        click.echo(text, err=True, color=self.color_stderr)
+    def info(self, text: str, *, nl: bool = True) -> None:
+        click.echo(self.redactor.scrub(text), err=True, color=self.color_stderr, nl=nl)
 
 
 MAX_PRINTED_DIAGNOSTICS = 100
@@ -42,5 +47,6 @@ def capped(lines: Sequence[str], limit: int = MAX_PRINTED_DIAGNOSTICS) -> list[s
     return [*lines[:limit], f"… and {rest} more; `reconciler validate --format json` lists every one"]
 
 
-def echo_error(message: str, *, prefix: bool = True) -> None:
-    click.echo(f"error: {message}" if prefix else message, err=True)
+def echo_error(message: str, *, prefix: bool = True, redactor: Redactor | None = None) -> None:
+    text = f"error: {message}" if prefix else message
+    click.echo(redactor.scrub(text) if redactor is not None else text, err=True)

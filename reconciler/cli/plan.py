@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.common import directory_argument, learn_live, load_desired
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect, plan_for
 from reconciler.errors import ConfigurationError
@@ -38,12 +39,13 @@ def plan_command(
     unknown = sorted(set(tools) - {tool.name for tool in state.tools})
     with connect(output, state.config) as session:
         live = session.client.list()
+        learn_live(live)
         live_names = {record.name for record in live}
         missing = [name for name in unknown if name not in live_names]
         if missing:
             raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
         plan = plan_for(state, session, live, prune=not no_prune, only=tools)
-    redact = state.sensitive_values()
+    redact = output.redactor.values()
     if output_format == "json":
         output.data(render_json(plan, redact=redact).rstrip("\n"))
     elif output_format == "markdown":
@@ -51,13 +53,14 @@ def plan_command(
     else:
         output.data(render_text(plan, color=output.color, redact=redact))
     if out is not None:
-        sensitive = {k: v for k, v in state.variables.items() if state.config.is_sensitive(k)}
+        sensitive = {k: v for k, v in {**os.environ, **state.variables}.items() if state.config.is_sensitive(k)}
         save_plan(
             out,
             plan,
             managed_by=state.config.managed_by,
             mass_delete_share=state.config.mass_delete_share,
             sensitive=sensitive,
+            unnamed=redact,
         )
         output.info(f"Saved the plan to {out}; apply it exactly with: reconciler apply {out}")
     return 2 if detailed_exitcode and not plan.is_empty else 0

@@ -48,7 +48,7 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
     for warning in state.warnings:
         output.info(str(warning))
     # The payload sent carries the value; what is printed never does.
-    shown = redact(payloads, state.sensitive_values())
+    shown = redact(payloads, output.redactor.values())
     output.data(json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False))
     return 0
 

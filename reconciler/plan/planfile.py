@@ -10,12 +10,13 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanError
 from reconciler.plan.model import FORMAT_VERSION, Change, FieldChange, Plan
+from reconciler.redaction import REDACTED, pattern_for, value_pattern
 from reconciler.state import Record
 
 PLAN_KIND = "reconciler-plan"
@@ -37,16 +38,39 @@ def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> d
 
 
 def save_plan(
-    path: Path, plan: Plan, *, managed_by: str, mass_delete_share: float, sensitive: Mapping[str, str] = {}
+    path: Path,
+    plan: Plan,
+    *,
+    managed_by: str,
+    mass_delete_share: float,
+    sensitive: Mapping[str, str] = {},
+    unnamed: Collection[str] = (),
 ) -> None:
-    """Write the plan atomically. Values of sensitive variables are saved as `((sensitive:NAME))` and read back
-    from the environment by `load_plan`: a plan file is an artifact that CI uploads, and must hold no secret."""
-    text = json.dumps(
-        plan_document(plan, managed_by=managed_by, mass_delete_share=mass_delete_share), indent=2, sort_keys=True
-    )
-    for name, value in sorted(sensitive.items(), key=lambda item: -len(item[1])):
-        if value:
-            text = text.replace(json.dumps(value)[1:-1], f"((sensitive:{name}))")
+    """Write the plan atomically. A plan file is an artifact that CI uploads, and must hold no secret: values of
+    sensitive variables (`sensitive`, name → value) are saved as `((sensitive:NAME))` and read back from the
+    environment by `load_plan`; secrets no variable names (`unnamed`: credentials found only in the registry)
+    are written as (sensitive) where the plan only shows them (`before`), and a plan that would have to send
+    one back is refused."""
+    document = plan_document(plan, managed_by=managed_by, mass_delete_share=mass_delete_share)
+    names = {value: name for name, value in sorted(sensitive.items()) if value}
+    unknown = pattern_for(secret for secret in unnamed if secret not in sensitive.values())
+    for change in document["changes"]:
+        if unknown is not None:
+            change["before"] = _map_strings(change["before"], lambda text: unknown.sub(REDACTED, text))
+            for field in change["fields"]:
+                field["before"] = _map_strings(field["before"], lambda text: unknown.sub(REDACTED, text))
+            if any(unknown.search(text) for text in _strings(change["after"])):
+                raise PlanError(
+                    f"{change['name']}: the plan would send back a credential that only the registry holds (a URL "
+                    "key or password no variable names); put it in a variable listed under sensitive_variables "
+                    "and use ${VARIABLE} in tools.d, so the plan file can name it instead of holding it"
+                )
+    placeholders = value_pattern(names)
+    if placeholders is not None:
+        document["changes"] = _map_strings(
+            document["changes"], lambda text: placeholders.sub(lambda m: f"((sensitive:{names[m[0]]}))", text)
+        )
+    text = json.dumps(document, indent=2, sort_keys=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -54,21 +78,41 @@ def save_plan(
     os.replace(temporary, path)
 
 
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` with `change` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {change(key): _map_strings(inner, change) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(inner, change) for inner in value]
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    found: list[str] = []
+    _map_strings(value, lambda text: found.append(text) or text)  # type: ignore[func-returns-value]
+    return found
+
+
 def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, Any]]:
     """The plan and its settings (managed_by, mass_delete_share, and the sensitive values it was filled with);
     PlanError for a file that is not one."""
     try:
         text = path.read_text(encoding="utf-8")
-        placeholders = set(_PLACEHOLDER.findall(text))
-        missing = sorted(name for name in placeholders if name not in environ)
-        if missing:
-            raise PlanError(
-                f"{path}: the plan needs the sensitive variables {', '.join(missing)}; set them and apply again"
-            )
-        text = _PLACEHOLDER.sub(lambda match: json.dumps(environ[match.group(1)])[1:-1], text)
         data = json.loads(text)
     except (OSError, ValueError) as exc:
         raise PlanError(f"{path}: cannot read the plan file: {exc}") from None
+    placeholders = set(_PLACEHOLDER.findall(text))
+    missing = sorted(name for name in placeholders if name not in environ)
+    if missing:
+        raise PlanError(
+            f"{path}: the plan needs the sensitive variables {', '.join(missing)}; set them and apply again"
+        )
+    if isinstance(data, dict) and placeholders:
+        data["changes"] = _map_strings(
+            data.get("changes"), lambda text: _PLACEHOLDER.sub(lambda match: environ[match.group(1)], text)
+        )
     if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
         raise PlanError(f"{path}: not a reconciler plan file (make one with `reconciler plan --out FILE`)")
     if data.get("format_version") != FORMAT_VERSION:

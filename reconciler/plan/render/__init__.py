@@ -7,10 +7,11 @@ anything. `redact` holds the values of sensitive variables: every occurrence in 
 
 from __future__ import annotations
 
-from reconciler.plan.render._redact import REDACTED, redact, secret_pattern
+from reconciler.plan.render._redact import redact, secret_pattern
 from reconciler.plan.render.json_format import plan_to_json, render_json
 from reconciler.plan.render.markdown import COMMENT_LIMIT, MARKER, render_markdown
 from reconciler.plan.render.text import render_text
+from reconciler.redaction import REDACTED
 
 __all__ = [
     "COMMENT_LIMIT",

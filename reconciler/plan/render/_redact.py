@@ -14,17 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.model import MISSING, Change, FieldChange, Plan
-
-REDACTED = "(sensitive)"
+from reconciler.redaction import REDACTED, value_pattern
 
 
 def secret_pattern(secrets: Sequence[str]) -> re.Pattern[str] | None:
     """One alternation, longest first, so a secret containing another is replaced whole, in a single pass that
-    never rewrites its own `(sensitive)` marker."""
-    unique = sorted({secret for secret in secrets if secret}, key=lambda s: (-len(s), s))
-    if not unique:
-        return None
-    return re.compile("|".join(re.escape(secret) for secret in unique))
+    never rewrites its own `(sensitive)` marker (a short value only where it stands alone: see
+    `reconciler.redaction.SHORT`)."""
+    return value_pattern(secrets)
 
 
 def scrub(text: str, pattern: re.Pattern[str] | None) -> str:

@@ -1,0 +1,191 @@
+"""Which values are secret, and how to keep them out of any text: one registry of every sensitive value in play.
+
+A value is sensitive when it is the value of a variable named like a secret (`*SECRET*`, `*TOKEN*`, …) or
+listed under `sensitive_variables`, or when the registry holds it where credentials go (URL user info, a query
+parameter named like a key). The CLI collects them all in one `Redactor` as it learns them (environment,
+reconciler.yaml, the variables tools.d read, the live tools) and passes every line it prints or writes
+through it, so a value caught nowhere else (a server's 422 echoing the payload, a diagnostic quoting an
+endpoint) is still caught at the last step. Scrubbing also matches the forms output formats escape a value
+into (JSON, HTML, percent-encoding, GitHub workflow commands), since a secret written as `a\\"b` is the same
+secret.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+REDACTED = "(sensitive)"
+SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
+"""A variable whose name holds one of these is sensitive without being listed."""
+
+_SECRET_PARAMETER_ENDINGS = ("key", "token", "secret", "password", "passwd", "pwd", "signature", "sig", "credential")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+
+
+def named_like_secret(variable: str) -> bool:
+    upper = variable.upper()
+    return any(word in upper for word in SECRET_WORDS)
+
+
+def secret_parameter(name: str) -> bool:
+    """A URL query parameter whose value is a credential (`key`, `api_key`, `access_token`, `sig`, …)."""
+    plain = re.sub(r"[^a-z]", "", name.lower())
+    return plain.endswith(_SECRET_PARAMETER_ENDINGS) or plain.endswith(
+        tuple(e + "s" for e in _SECRET_PARAMETER_ENDINGS)
+    )
+
+
+def credentials_in(value: Any) -> set[str]:
+    """Values held where credentials go, in any string of `value` (JSON data): the password of a URL's user
+    info, and the values of query parameters named like secrets. Used on live tools, whose secrets may come
+    from a variable this run does not know (a tool removed from tools.d, a key rotated since)."""
+    found: set[str] = set()
+    for text in _strings(value):
+        if "://" not in text:
+            continue
+        for url in _URL.findall(text):
+            found.update(_url_credentials(url))
+    return {secret for secret in found if secret and secret != REDACTED}
+
+
+def _url_credentials(url: str) -> Iterator[str]:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return
+    if password:
+        yield password
+    for name, value in parse_qsl(parts.query, keep_blank_values=False):
+        if secret_parameter(name):
+            yield value
+    raw = dict(pair.partition("=")[::2] for pair in parts.query.split("&"))
+    for name, value in raw.items():  # the undecoded form too: that is how it is written in the endpoint
+        if secret_parameter(name) and value:
+            yield value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield str(key)
+            yield from _strings(inner)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def encodings(secret: str) -> set[str]:
+    """`secret` as output formats may write it: raw, JSON-escaped (ASCII or not), HTML-escaped,
+    percent-encoded, and escaped for a GitHub workflow command."""
+    forms = {
+        secret,
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        secret.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"),
+    }
+    return {form for form in forms if form}
+
+
+SHORT = 6
+"""A value shorter than this is hidden where it stands alone, not inside a longer word or number: a
+three-letter value would otherwise blank out ordinary text, and `ab1` inside `tab12` is not that value."""
+
+UNLISTED_MINIMUM = 8
+"""A variable that is only *named* like a secret, and that nothing in the run reads, counts when its value has at
+least this many characters: `SOME_TOKEN_TTL=1` or `SECRET_SCANNING=true` are flags, not credentials, and
+hiding every `1` would make a plan unreadable. Listed and read variables count whatever their length."""
+
+
+def _alternative(form: str) -> str:
+    text = re.escape(form)
+    if len(form) >= SHORT:
+        return text
+    before = r"(?<!\w)" if re.match(r"\w", form[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", form[-1]) else ""
+    return before + text + after
+
+
+def _alternation(forms: Iterable[str]) -> re.Pattern[str] | None:
+    unique = sorted({form for form in forms if form}, key=lambda s: (-len(s), s))
+    return re.compile("|".join(_alternative(form) for form in unique)) if unique else None
+
+
+def value_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """The secrets as they are (for data, before any encoding), longest first, so a secret holding another is
+    replaced whole, in one pass that never rewrites its own marker."""
+    return _alternation(secrets)
+
+
+def pattern_for(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """The secrets in every form an output format may write them in (for finished text)."""
+    return _alternation(form for secret in secrets if secret for form in encodings(secret))
+
+
+class Redactor:
+    """The sensitive values known so far; thread-safe, values are only ever added."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*values)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], listed: Iterable[str] = ()) -> Redactor:
+        """The values of the variables `listed`, and of every variable named like a secret (see
+        `UNLISTED_MINIMUM`)."""
+        names = set(listed)
+        return cls(
+            value
+            for name, value in environ.items()
+            if name in names or (named_like_secret(name) and len(value) >= UNLISTED_MINIMUM)
+        )
+
+    def add(self, *values: str | None) -> None:
+        with self._lock:
+            new = {value for value in values if value} - self._values
+            if new:
+                self._values |= new
+                self._pattern = pattern_for(self._values)
+
+    def add_environment(self, environ: Mapping[str, str], names: Iterable[str]) -> None:
+        self.add(*(environ.get(name) for name in names))
+
+    def values(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._values))
+
+    def scrub(self, text: str) -> str:
+        with self._lock:
+            pattern = self._pattern
+        return text if pattern is None else pattern.sub(REDACTED, text)
+
+    def __repr__(self) -> str:
+        return f"Redactor(<{len(self._values)} values>)"
+
+
+__all__ = [
+    "REDACTED",
+    "SECRET_WORDS",
+    "Redactor",
+    "credentials_in",
+    "encodings",
+    "named_like_secret",
+    "pattern_for",
+    "secret_parameter",
+    "value_pattern",
+]
