@@ -13,10 +13,10 @@ from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config
 from reconciler.cli.output import Output
-from reconciler.cli.planning import connect, plan_for
+from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.config import find_root
 from reconciler.errors import ConfigurationError, PlanError
-from reconciler.plan import Plan, check_mass_delete, load_plan, stale_changes
+from reconciler.plan import Plan, check_against_registry, load_plan, stale_changes
 from reconciler.plan.render import render_text
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
@@ -45,17 +45,31 @@ def apply_command(
 ) -> int:
     """Apply the changes that make the registry match tools.d (or those of a saved plan)."""
     if source.is_file():  # a saved plan; load_plan says so when it is not one
+        planning_options = [name for name, given in (("--no-prune", no_prune), ("--tool", bool(tools))) if given]
+        if planning_options:
+            raise ConfigurationError(
+                f"{' and '.join(planning_options)} cannot be used with a saved plan, which is applied exactly as "
+                f"it was reviewed; make a new plan with them: reconciler plan {' '.join(planning_options)} ... "
+                f"--out {source}"
+            )
         return _apply_saved(output, source, dry_run, parallelism, allow_mass_delete, audit_log)
     state = load_desired(source)
     config = state.config
     with connect(output, config, parallelism=parallelism) as session:
         live = session.client.list()
         learn_live(live)
+        check_selection(state, live, tools)
         plan = plan_for(state, session, live, prune=not no_prune, only=tools)
         output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
         if plan.is_empty:
             return 0
-        check_mass_delete(plan, config.mass_delete_share, allow_mass_delete)
+        check_against_registry(
+            plan,
+            live,
+            managed_by=config.managed_by,
+            mass_delete_share=config.mass_delete_share,
+            allow_mass_delete=allow_mass_delete,
+        )
         if dry_run:
             output.info("Dry run: nothing was applied.")
             return 0
@@ -69,9 +83,15 @@ def _apply_saved(
     output: Output, path: Path, dry_run: bool, parallelism: int, allow_mass_delete: bool, audit_log: Path | None
 ) -> int:
     root = find_root(Path.cwd())
-    config = project_config(root)  # its sensitive_variables are secrets this run must not print
+    # the project's rules, not the plan file's: the guards are recomputed from them and the live state
+    config = project_config(root)
     plan, settings = load_plan(path, os.environ)
     output.redactor.add(*settings["sensitive_values"])
+    if settings["managed_by"] != config.managed_by:
+        raise PlanError(
+            f"the plan was made for managed_by '{settings['managed_by']}', but reconciler.yaml says "
+            f"'{config.managed_by}'; plan again"
+        )
     with connect(output, config, parallelism=parallelism) as session:
         if session.target != plan.target:
             raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
@@ -85,7 +105,13 @@ def _apply_saved(
         output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
         if plan.is_empty:
             return 0
-        check_mass_delete(plan, float(settings["mass_delete_share"]), allow_mass_delete)
+        check_against_registry(
+            plan,
+            live,
+            managed_by=config.managed_by,
+            mass_delete_share=config.mass_delete_share,
+            allow_mass_delete=allow_mass_delete,
+        )
         if dry_run:
             output.info("Dry run: nothing was applied.")
             return 0

@@ -9,8 +9,7 @@ import click
 
 from reconciler.cli.common import directory_argument, learn_live, load_desired
 from reconciler.cli.output import Output
-from reconciler.cli.planning import connect, plan_for
-from reconciler.errors import ConfigurationError
+from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.plan import save_plan
 from reconciler.plan.render import render_json, render_markdown, render_text
 
@@ -36,14 +35,10 @@ def plan_command(
 ) -> int:
     """Compare tools.d with the registry and show the changes apply would make."""
     state = load_desired(directory)
-    unknown = sorted(set(tools) - {tool.name for tool in state.tools})
     with connect(output, state.config) as session:
         live = session.client.list()
         learn_live(live)
-        live_names = {record.name for record in live}
-        missing = [name for name in unknown if name not in live_names]
-        if missing:
-            raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
+        check_selection(state, live, tools)
         plan = plan_for(state, session, live, prune=not no_prune, only=tools)
     redact = output.redactor.values()
     if output_format == "json":

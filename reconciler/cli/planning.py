@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from reconciler.cli.output import Output
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.desired import DesiredState
 from reconciler.errors import ConfigurationError
-from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan
+from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning
 from reconciler.state import DataActionsForm, Record
 
 
@@ -51,7 +52,18 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
         yield Session(ToolsTarget(client), info.description, info.is_local)
 
 
+def check_selection(state: DesiredState, live: list[Record], tools: tuple[str, ...]) -> None:
+    """`--tool NAME` must name a tool of tools.d or of the registry: a typo selects nothing, and says so."""
+    known = {tool.name for tool in state.tools} | {record.name for record in live}
+    missing = sorted(set(tools) - known)
+    if missing:
+        raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
+
+
 def plan_for(state: DesiredState, session: Session, live: list[Record], *, prune: bool, only: tuple[str, ...]) -> Plan:
+    """The plan, with a warning when apply will refuse it (the mass-delete guard speaks at plan time too)."""
     desired = [DesiredTool(tool, state.source_file(tool)) for tool in state.tools]
     options = PlanOptions(managed_by=state.config.managed_by, prune=prune and state.config.prune, only=frozenset(only))
-    return compute_plan(desired, live, options, target=session.target, form=session.client.form)
+    plan = compute_plan(desired, live, options, target=session.target, form=session.client.form)
+    warning = mass_delete_warning(plan, state.config.mass_delete_share)
+    return plan if warning is None else dataclasses.replace(plan, warnings=(*plan.warnings, warning))

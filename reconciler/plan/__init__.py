@@ -5,12 +5,12 @@ from __future__ import annotations
 from reconciler.plan.diff import (
     DesiredTool,
     PlanOptions,
-    check_mass_delete,
     compute_plan,
     desired_payload,
     has_drifted,
     live_input,
 )
+from reconciler.plan.guards import check_against_registry, check_mass_delete, mass_delete_warning
 from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, MISSING, Action, Change, FieldChange, Plan
 from reconciler.plan.planfile import load_plan, plan_document, save_plan, stale_changes
 
@@ -24,12 +24,14 @@ __all__ = [
     "FieldChange",
     "Plan",
     "PlanOptions",
+    "check_against_registry",
     "check_mass_delete",
     "compute_plan",
     "desired_payload",
     "has_drifted",
     "live_input",
     "load_plan",
+    "mass_delete_warning",
     "plan_document",
     "save_plan",
     "stale_changes",

@@ -141,24 +141,10 @@ def _removal(record: Record, prune: bool) -> Change:
     )
 
 
-def check_mass_delete(plan: Plan, share: float, allowed: bool) -> None:
-    """Refuse a plan that deletes more than `share` of the managed tools, or all of them."""
-    deletes = plan.count("delete")
-    if allowed or deletes == 0 or plan.managed == 0:
-        return
-    if deletes == plan.managed or deletes / plan.managed > share:
-        raise PlanError(
-            f"the plan deletes {deletes} of {plan.managed} managed tools (more than {share:.0%}"
-            f"{' — all of them' if deletes == plan.managed else ''}); if that is intended, run again with "
-            "--allow-mass-delete"
-        )
-
-
 __all__ = [
     "IGNORABLE_FIELDS",
     "DesiredTool",
     "PlanOptions",
-    "check_mass_delete",
     "compute_plan",
     "desired_payload",
     "has_drifted",

@@ -6,6 +6,7 @@ send; `apply PLANFILE` compares those with the registry before it writes anythin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -70,12 +71,21 @@ def save_plan(
         document["changes"] = _map_strings(
             document["changes"], lambda text: placeholders.sub(lambda m: f"((sensitive:{names[m[0]]}))", text)
         )
+    document["digest"] = content_digest(document)
     text = json.dumps(document, indent=2, sort_keys=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text + "\n")
     os.replace(temporary, path)
+
+
+def content_digest(document: Mapping[str, Any]) -> str:
+    """sha256 over the plan file's content (all but this digest), as saved: a plan edited by hand after review
+    is refused before anything is sent."""
+    content = {key: value for key, value in document.items() if key != "digest"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
@@ -103,22 +113,29 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
         data = json.loads(text)
     except (OSError, ValueError) as exc:
         raise PlanError(f"{path}: cannot read the plan file: {exc}") from None
-    placeholders = set(_PLACEHOLDER.findall(text))
-    missing = sorted(name for name in placeholders if name not in environ)
-    if missing:
-        raise PlanError(
-            f"{path}: the plan needs the sensitive variables {', '.join(missing)}; set them and apply again"
-        )
-    if isinstance(data, dict) and placeholders:
-        data["changes"] = _map_strings(
-            data.get("changes"), lambda text: _PLACEHOLDER.sub(lambda match: environ[match.group(1)], text)
-        )
     if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
         raise PlanError(f"{path}: not a reconciler plan file (make one with `reconciler plan --out FILE`)")
     if data.get("format_version") != FORMAT_VERSION:
         raise PlanError(
             f"{path}: plan format {data.get('format_version')} is not supported by this reconciler "
             f"(it reads format {FORMAT_VERSION}); plan again with this version"
+        )
+    if "digest" not in data:
+        raise PlanError(f"{path}: the plan file has no integrity digest (an older reconciler saved it); plan again")
+    if data["digest"] != content_digest(data):
+        raise PlanError(
+            f"{path}: the plan file was changed after it was saved (its digest does not match its content); "
+            "a plan is applied exactly as reviewed: plan again"
+        )
+    placeholders = set(_PLACEHOLDER.findall(text))
+    missing = sorted(name for name in placeholders if name not in environ)
+    if missing:
+        raise PlanError(
+            f"{path}: the plan needs the sensitive variables {', '.join(missing)}; set them and apply again"
+        )
+    if placeholders:
+        data["changes"] = _map_strings(
+            data.get("changes"), lambda text: _PLACEHOLDER.sub(lambda match: environ[match.group(1)], text)
         )
     try:
         plan = Plan(
@@ -186,4 +203,4 @@ def stale_changes(plan: Plan, live: Sequence[Record]) -> list[str]:
     return reasons
 
 
-__all__ = ["PLAN_KIND", "load_plan", "plan_document", "save_plan", "stale_changes"]
+__all__ = ["PLAN_KIND", "content_digest", "load_plan", "plan_document", "save_plan", "stale_changes"]

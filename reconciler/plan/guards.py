@@ -1,0 +1,95 @@
+"""The guards between a plan and the registry, recomputed at apply from the live state and the project's rules.
+
+A plan says what it will do; it is not trusted to say what it may do. Whether a tool is protected, whose it is,
+and how many managed tools there are come from the registry as read just before applying, and the allowed share
+of deletes from reconciler.yaml: a hand-edited plan file (a protected tool's change turned into a delete,
+`"managed": 0`) meets the same refusals as a plan computed on the spot. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reconciler.errors import PlanError
+from reconciler.plan.model import Plan
+from reconciler.state import Record
+
+ALLOW_MASS_DELETE = "--allow-mass-delete"
+
+
+def mass_delete_refusal(deletes: int, managed: int, share: float) -> str | None:
+    """Why deleting `deletes` of `managed` managed tools is refused (more than `share`, or all), else None."""
+    if deletes == 0 or managed == 0:
+        return None
+    if deletes < managed and deletes / managed <= share:
+        return None
+    everything = " — all of them" if deletes >= managed else ""
+    return f"the plan deletes {deletes} of {managed} managed tools (more than {share:.0%}{everything})"
+
+
+def mass_delete_warning(plan: Plan, share: float) -> str | None:
+    """What `plan` says before anyone applies it: that apply will refuse it, and how to allow it."""
+    refusal = mass_delete_refusal(plan.count("delete"), plan.managed, share)
+    if refusal is None:
+        return None
+    return (
+        f"applying this plan will be refused: {refusal}; if that is intended, apply it with {ALLOW_MASS_DELETE}, "
+        "or raise mass_delete_share in reconciler.yaml"
+    )
+
+
+def check_mass_delete(plan: Plan, share: float, allowed: bool) -> None:
+    """Refuse a plan that deletes more than `share` of the managed tools, or all of them (counts from the plan:
+    for a plan just computed from the registry)."""
+    refusal = None if allowed else mass_delete_refusal(plan.count("delete"), plan.managed, share)
+    if refusal is not None:
+        raise PlanError(f"{refusal}; if that is intended, run again with {ALLOW_MASS_DELETE}")
+
+
+def check_against_registry(
+    plan: Plan,
+    live: Iterable[Record],
+    *,
+    managed_by: str,
+    mass_delete_share: float,
+    allow_mass_delete: bool,
+) -> None:
+    """Every guard of `plan`, from the registry's current state: PlanError naming each change that may not run.
+
+    A change must touch the tool it names; only our managed tools are updated or deleted, only unmanaged ones
+    adopted, never a protected one deleted, and the share of deletes is counted against the managed tools the
+    registry holds now.
+    """
+    records = list(live)
+    by_id = {record.id: record for record in records if record.id is not None}
+    managed = sum(1 for record in records if record.owner == managed_by)
+    problems: list[str] = []
+    for change in plan.actionable:
+        if change.action == "create":
+            continue
+        record = by_id.get(str(change.id))
+        if record is None:
+            continue  # gone since the plan: the staleness check says so
+        if record.name != change.name:
+            problems.append(f"{change.name}: its id {change.id} is the registry's tool '{record.name}'")
+        elif change.action == "adopt" and record.owner is not None:
+            problems.append(f"{change.name}: cannot adopt a tool that '{record.owner}' manages")
+        elif change.action in ("update", "delete") and record.owner != managed_by:
+            whose = f"managed by '{record.owner}'" if record.owner is not None else "unmanaged"
+            problems.append(f"{change.name}: {change.action} of a tool that is {whose}, not managed by '{managed_by}'")
+        elif change.action == "delete" and record.protected:
+            problems.append(f"{change.name}: protected tools are never deleted")
+    if problems:
+        raise PlanError("the plan may not be applied; plan again:\n  " + "\n  ".join(problems))
+    refusal = None if allow_mass_delete else mass_delete_refusal(plan.count("delete"), managed, mass_delete_share)
+    if refusal is not None:
+        raise PlanError(f"{refusal}; if that is intended, run again with {ALLOW_MASS_DELETE}")
+
+
+__all__ = [
+    "ALLOW_MASS_DELETE",
+    "check_against_registry",
+    "check_mass_delete",
+    "mass_delete_refusal",
+    "mass_delete_warning",
+]
