@@ -50,15 +50,23 @@ def owned_tool_input(tool: Tool, managed_by: str, source_file: str) -> dict[str,
     return with_ownership(tool_input(tool), managed_by, source_file, protected=tool.protected)
 
 
-def with_ownership(payload: dict[str, Any], managed_by: str, source_file: str, *, protected: bool) -> dict[str, Any]:
+def with_ownership(
+    payload: dict[str, Any],
+    managed_by: str,
+    source_file: str,
+    *,
+    protected: bool,
+    content: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """`payload` stamped as ours: owner, source file, protection (a deleted definition can no longer say it) and
-    the digest of everything else, which later tells an edit made outside git."""
+    the digest of everything else (or of `content`, what the desired state sets of it), which later tells an
+    edit made outside git."""
     labels = {k: v for k, v in payload.get("labels", {}).items() if k not in OWNERSHIP_LABELS}
     labels[OWNER_LABEL] = managed_by
     labels[SOURCE_LABEL] = source_file
     if protected:
         labels[PROTECTED_LABEL] = "true"
-    labels[DIGEST_LABEL] = digest(payload)
+    labels[DIGEST_LABEL] = digest(payload if content is None else {**content, "labels": payload.get("labels", {})})
     return {**payload, "labels": dict(sorted(labels.items()))}
 
 

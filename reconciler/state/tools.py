@@ -39,16 +39,52 @@ def live_input(live: Mapping[str, Any]) -> dict[str, Any]:
     return {key: live[key] for key in TOOL_INPUT_FIELDS if live.get(key) not in (None, {}, [])}
 
 
+SERVER_FILLED: dict[str, tuple[str, ...]] = {"rateLimit": ("requestsPerMinute", "burstSize")}
+"""Fields (and their keys) a server fills with its default when a ToolInput leaves them out. The digest the
+reconciler writes covers what the desired state sets, so a default filled in afterwards is neither drift nor a
+change; the drift check tries the live tool without each default it may have filled."""
+
+
 def has_drifted(live: Mapping[str, Any]) -> bool:
     """True when a managed tool no longer matches the digest the reconciler wrote: it was edited outside git."""
     written = (live.get("labels") or {}).get(DIGEST_LABEL)
-    return written is not None and written != digest(live_input(live))
+    return written is not None and _drifted(live_input(live), written)
+
+
+def _drifted(content: Mapping[str, Any], written: str) -> bool:
+    return all(written != digest(candidate) for candidate in _without_server_defaults(content))
+
+
+def _without_server_defaults(content: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """`content`, and `content` without each default a server may have filled into it."""
+    candidates = [content]
+    for field, keys in SERVER_FILLED.items():
+        value = content.get(field)
+        if not isinstance(value, Mapping):
+            continue
+        candidates.append({k: v for k, v in content.items() if k != field})
+        for key in keys:
+            if key in value and len(value) > 1:
+                candidates.append({**content, field: {k: v for k, v in value.items() if k != key}})
+    return candidates
+
+
+def _as_set(merged: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """What the digest covers: `merged` without the server-filled fields (and keys) that `wanted` leaves unset."""
+    content = dict(merged)
+    for field in SERVER_FILLED:
+        if field not in wanted:
+            content.pop(field, None)
+        elif isinstance(content.get(field), Mapping) and isinstance(wanted[field], Mapping):
+            content[field] = {k: v for k, v in content[field].items() if k in wanted[field]}
+    return content
 
 
 def desired_payload(desired: DesiredTool, live: Mapping[str, Any] | None, managed_by: str) -> dict[str, Any]:
     """What will be sent. Fields the desired state leaves unset keep the live value (so a PUT does not reset
     them), and so do the fields named in `ignore_changes`."""
     wanted = tool_input(desired.tool)
+    written = wanted
     if live is not None:
         current = live_input(live)
         merged = {**current, **wanted}
@@ -64,7 +100,9 @@ def desired_payload(desired: DesiredTool, live: Mapping[str, Any] | None, manage
             else:
                 merged.pop(key, None)
         wanted = merged
-    return with_ownership(wanted, managed_by, desired.source, protected=desired.tool.protected)
+    return with_ownership(
+        wanted, managed_by, desired.source, protected=desired.tool.protected, content=_as_set(wanted, written)
+    )
 
 
 def tool_record(payload: Mapping[str, Any], *, raw: Mapping[str, Any] | None = None) -> Record:
@@ -83,7 +121,7 @@ def tool_record(payload: Mapping[str, Any], *, raw: Mapping[str, Any] | None = N
         source=optional_str(labels.get(SOURCE_LABEL)),
         digest=optional_str(written),
         protected=labels.get(PROTECTED_LABEL) == "true",
-        drifted=raw is not None and written is not None and written != digest(payload),
+        drifted=raw is not None and written is not None and _drifted(payload, str(written)),
         raw=live,
     )
 
@@ -116,9 +154,11 @@ class ToolsForm:
         return tool_record(live_input(raw), raw=raw)
 
     def only_source_moved(self, paths: Sequence[str], before: Record, after: Record) -> bool:
-        # Moving a definition to another file changes nothing the gateway sees; the label catches up with the
+        # Moving a definition to another file changes nothing the gateway sees, nor does a digest written over a
+        # server's default by an earlier version (the content still matches it); the labels catch up with the
         # next real change.
-        return all(path == f"labels.{SOURCE_LABEL}" for path in paths)
+        bookkeeping = (f"labels.{SOURCE_LABEL}", f"labels.{DIGEST_LABEL}")
+        return all(path in bookkeeping for path in paths) and not before.drifted
 
 
 TOOLS_FORM = ToolsForm()
@@ -126,6 +166,7 @@ TOOLS_FORM = ToolsForm()
 __all__ = [
     "AUTHORITATIVE_FIELDS",
     "IGNORABLE_FIELDS",
+    "SERVER_FILLED",
     "TOOLS_FORM",
     "ToolsForm",
     "desired_payload",
