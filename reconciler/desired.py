@@ -78,7 +78,7 @@ def build_desired_state(directory: Path, config: Config, environ: Mapping[str, s
 
 
 def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> DesiredState:
-    loaded = load_directory(directory, environ)
+    loaded = load_directory(directory, environ, root=config.root)
     diagnostics = list(loaded.diagnostics)
     tools: list[Tool] = []
     skipped: list[SkippedOperation] = []

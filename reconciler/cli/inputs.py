@@ -42,7 +42,7 @@ def input_paths(directory: Path, root: Path) -> list[str]:
     """The folder (`tools.d/`), `reconciler.yaml` and the descriptions sources name, relative to `root`."""
     root = root.resolve()
     paths = {_relative(directory.resolve(), root) + "/", CONFIG_FILE}
-    loaded = load_directory(directory, os.environ)
+    loaded = load_directory(directory, os.environ, root=root)
     for document in loaded.documents:
         if document.kind != "source":
             continue

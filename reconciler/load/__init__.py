@@ -42,7 +42,8 @@ class LoadedState:
     variables: dict[str, str] = field(default_factory=dict)
 
 
-def load_directory(directory: Path, environ: Mapping[str, str]) -> LoadedState:
+def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | None = None) -> LoadedState:
+    """Every document below `directory`; links are followed while they stay inside `root` (the repository)."""
     state = LoadedState()
     if not directory.is_dir():
         raise InputError.at(
@@ -53,7 +54,7 @@ def load_directory(directory: Path, environ: Mapping[str, str]) -> LoadedState:
     # the folder as the user would type it, once; each file is then named by its place inside the folder
     shown = display_path(directory)
     prefix = "" if shown == os.curdir else shown  # `validate .` names files `a.yaml`, not `./a.yaml`
-    for path in discover(directory):
+    for path in discover(directory, root=root, problems=state.diagnostics):
         try:
             documents = read_documents(path, os.path.join(prefix, os.path.relpath(path, directory)))
         except InputError as exc:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from reconciler.errors import InputError
+from reconciler.errors import Diagnostic, InputError
 from reconciler.load.json_positions import JsonPositions
 from reconciler.load.located import LocatedDict, locate
 from reconciler.load.yaml_loader import decode, parse_json, parse_yaml
@@ -95,14 +95,63 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def discover(directory: Path) -> list[Path]:
-    """Every document file below `directory`, recursively, in sorted order (hidden entries skipped)."""
+def discover(directory: Path, *, root: Path | None = None, problems: list[Diagnostic] | None = None) -> list[Path]:
+    """Every document file below `directory`, recursively, in sorted order (hidden entries skipped).
+
+    Symbolic links are followed when they stay inside `root` (the repository; by default `directory`). A link
+    that leads outside it, to nothing, or back into a folder being read is an error at the link's place,
+    appended to `problems` (raised when none is given): a folder skipped in silence would have its tools
+    pruned by the next apply.
+    """
+    boundary = (root or directory).resolve()
     found: list[Path] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(
-            Path(root, name) for name in files if name.endswith(DOCUMENT_SUFFIXES) and not name.startswith(".")
-        )
+    errors: list[Diagnostic] = []
+
+    def refuse(path: Path, message: str) -> None:
+        errors.append(Diagnostic("error", SourceLocation(display_path(path)), message, "link"))
+
+    def walk(folder: Path, chain: frozenset[Path]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            refuse(folder, f"cannot read the folder: {exc.strerror}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            is_document = entry.name.endswith(DOCUMENT_SUFFIXES)
+            if entry.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.exists():
+                    refuse(path, f"a link to {os.readlink(path)}, which does not exist; fix or remove the link")
+                    continue
+                if not target.is_dir() and not is_document:
+                    continue
+                if not target.is_relative_to(boundary):
+                    refuse(
+                        path,
+                        f"a link to {target}, outside the repository ({boundary}); the reconciler reads only the "
+                        "repository: move the files into it, or link to a place inside it",
+                    )
+                    continue
+                if target.is_dir():
+                    if target in chain:
+                        refuse(path, f"a link back to {display_path(target)}, which is being read: a loop")
+                    else:
+                        walk(path, chain | {target})
+                    continue
+                found.append(path)
+            elif entry.is_dir():
+                walk(path, chain | {Path(os.path.realpath(path))})
+            elif is_document:
+                found.append(path)
+
+    walk(directory, frozenset({Path(os.path.realpath(directory))}))
+    if problems is not None:
+        problems.extend(errors)
+    elif errors:
+        raise InputError(errors)
     return sorted(found, key=lambda p: p.relative_to(directory).parts)
 
 

@@ -72,8 +72,8 @@ def test_render_is_byte_identical_across_file_orders(
     assert run("render").out == baseline
     original = load.discover
 
-    def shuffled(directory: Path) -> list[Path]:
-        files = original(directory)
+    def shuffled(directory: Path, **options: Any) -> list[Path]:
+        files = original(directory, **options)
         random.Random(seed).shuffle(files)
         return files
 

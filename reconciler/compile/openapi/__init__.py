@@ -105,6 +105,8 @@ def compile_openapi(
                 )
             )
     plans = _plans(listing.operations, settings, source_document, description, result)
+    if source_document is not None:
+        _unmatched_selection(settings, [facts for _, _, facts in plans], source_document, description, result)
     missing_base = settings.endpoint_base is None and base_url(content) is None
     for operation, plan, facts in plans:
         reason = settings.left_out(facts)
@@ -188,6 +190,45 @@ def _plans(
                     locations[field_name] = _where(source_document, description, "source", "overrides", key, field_name)
         plans.append((operation, ToolPlan(operation, name, join(base, operation.path), chosen, locations), facts))
     return plans
+
+
+def _unmatched_selection(
+    settings: Settings,
+    operations: list[OperationFacts],
+    source_document: Document,
+    description: Document,
+    result: OpenApiResult,
+) -> None:
+    """A warning (an error under --strict) for every include or exclude criterion that matches no operation."""
+    keys = [operation.key for operation in operations]
+    for part, selection in (("include", settings.include), ("exclude", settings.exclude)):
+        if selection is None:
+            continue
+        for criterion, index, value in selection.unmatched(operations):
+            hint = ""
+            if criterion == "operations":
+                close = difflib.get_close_matches(value, keys, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+            effect = "selects" if part == "include" else "excludes"
+            result.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    source_document.locate("source", part, criterion, index),
+                    f"source.{part}.{criterion} {value!r} matches no operation of {description.file}, so it "
+                    f"{effect} nothing{hint}",
+                    "unmatched-selection",
+                )
+            )
+    include_only = Settings(include=settings.include)
+    if settings.include is not None and operations and all(include_only.left_out(op) for op in operations):
+        result.diagnostics.append(
+            Diagnostic(
+                "warning",
+                source_document.locate("source", "include"),
+                f"source.include selects no operation of {description.file}: it gives no tools",
+                "unmatched-selection",
+            )
+        )
 
 
 def _where(source_document: Document | None, description: Document, *path: str) -> SourceLocation:

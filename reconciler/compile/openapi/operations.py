@@ -58,16 +58,53 @@ class Listing:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+def _structure_error(listing: Listing, where: SourceLocation, message: str) -> None:
+    """A description whose structure is broken gives no tools: an error, or apply would prune the tools it gave
+    before (a `paths` list compiled to 0 tools and 0 errors)."""
+    listing.diagnostics.append(Diagnostic("error", where, message, "openapi-structure"))
+
+
+def _check_version(listing: Listing, main: SourceFile) -> None:
+    content = main.content
+    key = "swagger" if "swagger" in content and "openapi" not in content else "openapi"
+    version = content.get(key)
+    supported = ("2.0",) if key == "swagger" else ("3.0", "3.1")
+    text = str(version) if isinstance(version, (str, int, float)) and not isinstance(version, bool) else ""
+    if not any(text == major or text.startswith(major + ".") for major in supported):
+        example = "'2.0'" if key == "swagger" else "'3.0.3' or '3.1.0'"
+        _structure_error(
+            listing,
+            main.locate((key,)),
+            f"{key}: {version!r} is not a version this reconciler reads; write the version as a string, e.g. {example}",
+        )
+
+
 def list_operations(files: Files) -> Listing:
     listing = Listing()
     main = files.main
-    paths = main.content.get("paths") if isinstance(main.content, dict) else None
+    if not isinstance(main.content, dict):
+        return listing
+    _check_version(listing, main)
+    if "paths" not in main.content:
+        if "webhooks" not in main.content and "components" not in main.content:
+            _structure_error(listing, main.document.location, "the description has no `paths`: it has no operations")
+        return listing
+    paths = main.content["paths"]
     if not isinstance(paths, dict):
+        kind = "a list" if isinstance(paths, list) else repr(paths)
+        _structure_error(
+            listing, main.locate(("paths",)), f"`paths` must be a mapping of paths to path items, not {kind}"
+        )
         return listing
     written: list[tuple[str, str]] = []  # the method keys of the inline path items, in the order written
     for path, raw_item in paths.items():
         item = raw_item
-        if not isinstance(path, str) or path.startswith("x-"):
+        if isinstance(path, str) and path.startswith("x-"):
+            continue
+        if not isinstance(path, str) or not path.startswith("/"):
+            _structure_error(
+                listing, main.locate(("paths", path)), f"path {path!r} must be a string that starts with '/'"
+            )
             continue
         pointer: Pointer = ("paths", path)
         source = main
@@ -84,6 +121,9 @@ def list_operations(files: Files) -> Listing:
             item = {**target.node, **local} if isinstance(target.node, dict) else local
             source, pointer = target.source, target.pointer
         if not isinstance(item, dict):
+            if item is not None:  # `/x:` with nothing under it is an empty path item
+                kind = "a list" if isinstance(item, list) else repr(item)
+                _structure_error(listing, source.locate(pointer), f"path item {path!r} must be a mapping, not {kind}")
             continue
         if source is main:
             written += [(path, method) for method in item if method in METHODS]
@@ -107,7 +147,10 @@ def list_operations(files: Files) -> Listing:
                 node = target.node
                 operation.source, operation.pointer = target.source, target.pointer
             if not isinstance(node, dict):
-                listing.skipped.append(SkippedOperation(operation.label, operation.locate(), "not an operation object"))
+                kind = "a list" if isinstance(node, list) else repr(node)
+                reason = f"an operation must be a mapping, not {kind}"
+                listing.skipped.append(SkippedOperation(operation.label, operation.locate(), reason))
+                _structure_error(listing, operation.locate(), f"{operation.label}: {reason}")
                 continue
             operation.node = node
             listing.operations.append(operation)

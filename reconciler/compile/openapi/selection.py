@@ -55,6 +55,21 @@ class Selection:
             matched.append("deprecated")
         return matched
 
+    def unmatched(self, operations: list[OperationFacts]) -> list[tuple[str, int, str]]:
+        """(criterion, index, value) of each tag, glob and method that no operation of `operations` matches: a
+        typo (`gte*` for `get*`) that would select nothing, or exclude nothing, in silence."""
+        found: list[tuple[str, int, str]] = []
+        for index, tag in enumerate(self.tags or ()):
+            if not any(tag in operation.tags for operation in operations):
+                found.append(("tags", index, tag))
+        for index, glob in enumerate(self.operations or ()):
+            if not any(fnmatchcase(operation.key, glob) for operation in operations):
+                found.append(("operations", index, glob))
+        for index, method in enumerate(self.methods or ()):
+            if not any(operation.method == method for operation in operations):
+                found.append(("methods", index, method))
+        return found
+
     @property
     def criteria(self) -> list[str]:
         return [name for name in ("tags", "operations", "methods", "deprecated") if getattr(self, name) is not None]

@@ -1,0 +1,65 @@
+"""Symbolic links in tools.d: followed while they stay inside the repository, refused with their place
+otherwise; never skipped in silence (apply would then prune the tools behind them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.emulator import RunningEmulator
+
+from .conftest import write_tools
+
+Run = Callable[..., Any]
+
+
+def test_a_linked_folder_inside_the_repository_is_read(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    write_tools(repo / "shared" / "tools", 2, prefix="shared")
+    write_tools(repo / "tools.d", 1)
+    (repo / "tools.d" / "shared").symlink_to(repo / "shared" / "tools", target_is_directory=True)
+    (repo / "tools.d" / "one.yaml").symlink_to(repo / "shared" / "tools" / "shared_000.yaml")
+
+    result = run("validate")
+
+    assert result.code == 1  # the same tool twice, through the link and the linked file: both places named
+    assert "duplicate tool name 'shared_000'" in result.output
+    (repo / "tools.d" / "one.yaml").unlink()
+    assert run("validate").code == 0
+    assert run("apply", "--auto-approve").code == 0
+    assert sorted(t["name"] for t in emulator.registry.all_tools()) == ["shared_000", "shared_001", "tool_000"]
+    assert (repo / "tools.d" / "shared" / "shared_001.yaml").exists()
+
+
+@pytest.mark.parametrize("kind", ["folder-outside", "file-outside", "dangling", "loop"])
+def test_a_link_that_cannot_be_followed_is_an_error_at_its_place_and_nothing_is_pruned(
+    repo: Path, run: Run, emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    write_tools(elsewhere, 2, prefix="ext")
+    write_tools(repo / "tools.d" / "team", 2)
+    assert run("apply", "--auto-approve").code == 0
+    link = repo / "tools.d" / "team" / "ext"
+    if kind == "folder-outside":
+        link.symlink_to(elsewhere, target_is_directory=True)
+    elif kind == "file-outside":
+        link = link.with_suffix(".yaml")
+        link.symlink_to(elsewhere / "ext_000.yaml")
+    elif kind == "dangling":
+        link.symlink_to(repo / "gone")
+    else:
+        link.symlink_to(repo / "tools.d", target_is_directory=True)
+    before = emulator.registry.all_tools()
+
+    results = [run("validate"), run("plan"), run("apply", "--auto-approve")]
+
+    words = {"folder-outside": "outside the repository", "file-outside": "outside the repository",
+             "dangling": "which does not exist", "loop": "a loop"}[kind]  # fmt: skip
+    for result in results:
+        assert result.code == 1
+        assert f"{os.path.join('tools.d', 'team', link.name)}:1:1: error: a link" in result.output
+        assert words in result.output
+    assert emulator.registry.all_tools() == before
