@@ -29,6 +29,8 @@ class DesiredState:
     diagnostics: list[Diagnostic]
     config: Config
     variables: dict[str, str] = field(default_factory=dict)
+    contested: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Tool names an OpenAPI description gave out of a collision, with their group (see `NameBook.contested`)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -84,6 +86,7 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> Desir
     skipped: list[SkippedOperation] = []
     sources: list[Document] = []
     descriptions: list[Document] = []
+    contested: dict[str, tuple[str, ...]] = {}
     for document in loaded.documents:
         problems = check_document(document)
         if problems:
@@ -95,13 +98,13 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> Desir
         else:
             descriptions.append(document)
     if sources or descriptions:
-        _compile_openapi(sources, descriptions, config, environ, tools, skipped, diagnostics)
+        _compile_openapi(sources, descriptions, config, environ, tools, skipped, diagnostics, contested)
     diagnostics.extend(check_tools(tools, config.limits))
     if config.target == "data-actions":
         diagnostics.extend(check_profile(tools))
     tools.sort(key=lambda tool: (tool.name, tool.location))
     skipped.sort(key=lambda op: (op.location, op.operation))
-    return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables)
+    return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables, contested)
 
 
 def _compile_openapi(
@@ -112,6 +115,7 @@ def _compile_openapi(
     tools: list[Tool],
     skipped: list[SkippedOperation],
     diagnostics: list[Diagnostic],
+    contested: dict[str, tuple[str, ...]],
 ) -> None:
     named: set[Path] = set()
     loaded: dict[Path, Document] = {document.path.resolve(): document for document in descriptions}
@@ -143,6 +147,7 @@ def _compile_openapi(
             tools,
             skipped,
             diagnostics,
+            contested,
         )
     for description in descriptions:
         if description.path.resolve() in named:
@@ -154,12 +159,18 @@ def _compile_openapi(
             tools,
             skipped,
             diagnostics,
+            contested,
         )
 
 
 def _collect(
-    result: OpenApiResult, tools: list[Tool], skipped: list[SkippedOperation], diagnostics: list[Diagnostic]
+    result: OpenApiResult,
+    tools: list[Tool],
+    skipped: list[SkippedOperation],
+    diagnostics: list[Diagnostic],
+    contested: dict[str, tuple[str, ...]],
 ) -> None:
+    contested.update(result.contested)
     tools.extend(result.tools)
     skipped.extend(result.skipped)
     diagnostics.extend(result.diagnostics)

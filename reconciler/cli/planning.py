@@ -12,8 +12,8 @@ from reconciler.api import DataActionsTarget, TargetClient, ToolsTarget, resolve
 from reconciler.cli.output import Output
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.desired import DesiredState
-from reconciler.errors import ConfigurationError
-from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning
+from reconciler.errors import ConfigurationError, PlanError
+from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning, names_moved
 from reconciler.state import DataActionsForm, Record
 
 
@@ -61,7 +61,11 @@ def check_selection(state: DesiredState, live: list[Record], tools: tuple[str, .
 
 
 def plan_for(state: DesiredState, session: Session, live: list[Record], *, prune: bool, only: tuple[str, ...]) -> Plan:
-    """The plan, with a warning when apply will refuse it (the mass-delete guard speaks at plan time too)."""
+    """The plan, with a warning when apply will refuse it (the mass-delete guard speaks at plan time too).
+    PlanError when a tool name given out of a collision would move to another operation than it calls."""
+    moved = names_moved(state.tools, state.contested, live, managed_by=state.config.managed_by)
+    if moved:
+        raise PlanError("\n".join(moved))
     desired = [DesiredTool(tool, state.source_file(tool)) for tool in state.tools]
     options = PlanOptions(managed_by=state.config.managed_by, prune=prune and state.config.prune, only=frozenset(only))
     plan = compute_plan(desired, live, options, target=session.target, form=session.client.form)

@@ -8,9 +8,11 @@ of deletes from reconciler.yaml: a hand-edited plan file (a protected tool's cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from reconciler.errors import PlanError
+from reconciler.model import Tool
 from reconciler.plan.model import Plan
 from reconciler.state import Record
 
@@ -86,10 +88,43 @@ def check_against_registry(
         raise PlanError(f"{refusal}; if that is intended, run again with {ALLOW_MASS_DELETE}")
 
 
+def names_moved(
+    desired: Iterable[Tool], contested: Mapping[str, tuple[str, ...]], live: Iterable[Record], *, managed_by: str
+) -> list[str]:
+    """Why each tool name given out of a collision would move to another operation than the one it calls in the
+    registry (empty when none would). Which of two operations wanting one name gets it depends on the order
+    they are written in: a new operation written first must not take over a name in use (a "get" became
+    "cancel all"). The remedy is to pin the names with `source.overrides`."""
+    records = {record.name: record for record in live if record.owner == managed_by}
+    problems = []
+    for tool in desired:
+        record = records.get(tool.name)
+        if tool.name not in contested or record is None or tool.request is None:
+            continue
+        calls = _call(record.content.get("request"))
+        wanted = _call(tool.request)
+        if calls is not None and wanted is not None and calls != wanted:
+            others = ", ".join(name for name in contested[tool.name] if name != tool.name)
+            problems.append(
+                f"{tool.location}: tool '{tool.name}' calls {' '.join(calls)} in the registry, but tools.d now gives "
+                f"its name to {' '.join(wanted)} (several operations want it, with {others}); a name in use never "
+                "moves to another operation: pin each name with source.overrides "
+                "({operationId: {name: ...}}), keeping this one on the operation that has it"
+            )
+    return problems
+
+
+def _call(request: Any) -> tuple[str, str] | None:
+    if not isinstance(request, Mapping) or not isinstance(request.get("url"), str):
+        return None
+    return (str(request.get("method", "")).upper(), str(request["url"]))
+
+
 __all__ = [
     "ALLOW_MASS_DELETE",
     "check_against_registry",
     "check_mass_delete",
     "mass_delete_refusal",
     "mass_delete_warning",
+    "names_moved",
 ]

@@ -39,6 +39,8 @@ class OpenApiResult:
     tools: list[Tool] = field(default_factory=list)
     skipped: list[SkippedOperation] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    contested: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Names given out of a collision, each with the names of its group (see `NameBook.contested`)."""
 
 
 def description_path(source_document: Document, root: Path) -> Path:
@@ -189,6 +191,7 @@ def _plans(
                 if field_name in override:
                     locations[field_name] = _where(source_document, description, "source", "overrides", key, field_name)
         plans.append((operation, ToolPlan(operation, name, join(base, operation.path), chosen, locations), facts))
+    result.contested.update(book.contested())
     return plans
 
 

@@ -41,6 +41,7 @@ class NameBook:
 
     def __init__(self, reserved: set[str]) -> None:
         self._taken = set(reserved)
+        self._asked: dict[str, list[str]] = {}
 
     def give(self, wanted: str) -> str:
         name = fit(wanted)
@@ -50,7 +51,20 @@ class NameBook:
             name = fit(wanted, MAX_NAME - len(suffix)) + suffix
             number += 1
         self._taken.add(name)
+        self._asked.setdefault(fit(wanted), []).append(name)
         return name
+
+    def contested(self) -> dict[str, tuple[str, ...]]:
+        """Each name given out of a collision (several operations wanted one name, or an override held it), and
+        every name of its group: which operation gets which depends on the order they are written in, so a plan
+        checks that none moves away from the operation it calls in the registry."""
+        groups: dict[str, tuple[str, ...]] = {}
+        for wanted, names in self._asked.items():
+            if len(names) > 1 or names[0] != wanted:
+                group = tuple(dict.fromkeys([wanted, *names]))
+                for name in group:
+                    groups[name] = group
+        return groups
 
 
 def shorten(text: str, limit: int) -> str:
