@@ -203,4 +203,5 @@ def test_the_public_names_do_not_drift() -> None:
     import reconciler.compile.openapi as package
 
     assert package.__all__ == ["OpenApiResult", "compile_openapi", "description_path"]
-    assert [f.name for f in package.OpenApiResult.__dataclass_fields__.values()] == ["tools", "skipped", "diagnostics"]
+    fields = [f.name for f in package.OpenApiResult.__dataclass_fields__.values()]
+    assert fields == ["tools", "skipped", "diagnostics", "contested"]
