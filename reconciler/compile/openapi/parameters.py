@@ -9,7 +9,9 @@ as a request body, and its `formData` parameters as the properties of a form bod
 is a file or the operation consumes only multipart).
 
 Names of tool parameters (`unique_names`): a parameter keeps its name, with every character outside
-`[A-Za-z0-9_.-]` replaced by `_` (at most 64 characters), when no earlier parameter took it; the order is path,
+`[A-Za-z0-9_.-]` replaced by `_` (at most 64 characters), when no earlier parameter took it; a comparison
+at its end becomes a word (`DateCreated<` → `DateCreated_before`, `>` `_after`, `<=` `_max`, `>=` `_min`),
+and the description says it is a bound; the order is path,
 query, header, cookie, then body, each in the order written. A later parameter whose name is taken gets its
 location as a prefix (`query_id`, `body_AccountSid`), then a number (`query_id_2`). The original name and
 location stay in the tool's request binding.
@@ -57,6 +59,9 @@ class Input:
     deprecated: bool = False
     binding: dict[str, Any] = field(default_factory=dict)
     whole_body: bool = False
+    examples: list[Any] = field(default_factory=list)
+    """The parameter's own `example`/`examples` (OpenAPI 3) or `x-example` (Swagger 2.0): a model fills a
+    parameter better for seeing one."""
 
 
 @dataclass
@@ -162,16 +167,50 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
         # Swagger 2.0's default, written out: the binding alone cannot tell a 2.0 array from a 3.x one
         binding["collectionFormat"] = "csv"
     description = parameter.get("description")
+    text = description if isinstance(description, str) else None
+    bound = _bound(parameter["name"]) if isinstance(parameter["name"], str) else None
+    if bound is not None:  # `DateCreated<` and `DateCreated>` must not read the same to a model
+        text = f"{bound[2]} (sent as `{parameter['name']}`)." + (f" {text}" if text else "")
     return Input(
         "body" if place == "formData" else place,
         parameter["name"],
         schema,
         source,
         required=place == "path" or parameter.get("required") is True,
-        description=description if isinstance(description, str) else None,
+        description=text,
         deprecated=parameter.get("deprecated") is True,
         binding=binding,
+        examples=_examples(parameter),
     )
+
+
+def _examples(parameter: dict[str, Any]) -> list[Any]:
+    if "example" in parameter:
+        return [parameter["example"]]
+    if "x-example" in parameter:
+        return [parameter["x-example"]]
+    found = parameter.get("examples")
+    if isinstance(found, dict):  # Example Objects by name; a `$ref`'d or external one has no value to keep
+        return [item["value"] for item in found.values() if isinstance(item, dict) and "value" in item]
+    return []
+
+
+_BOUNDS = (
+    ("<=", "_max", "Upper bound, inclusive"),
+    (">=", "_min", "Lower bound, inclusive"),
+    ("!=", "_not", "A value to leave out"),
+    ("<", "_before", "Upper bound"),
+    (">", "_after", "Lower bound"),
+)
+
+
+def _bound(name: str) -> tuple[str, str, str] | None:
+    """(the comparison, the word for the name, the words for the description) of a name ending in a comparison
+    (`DateCreated<`), or None."""
+    for operator, word, meaning in _BOUNDS:
+        if name.endswith(operator) and name[: -len(operator)].strip():
+            return operator, word, meaning
+    return None
 
 
 def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter) -> Inputs | None:
@@ -276,6 +315,10 @@ __all__ = ["LOCATIONS", "Input", "Inputs", "OperationProblem", "collect", "uniqu
 
 @functools.lru_cache(maxsize=4096)
 def _parameter_name(name: str) -> str:
+    bound = _bound(name)
+    if bound is not None:  # the comparison keeps its meaning in the name: DateCreated< → DateCreated_before
+        operator, word, _ = bound
+        return _parameter_name(name[: -len(operator)])[: 64 - len(word)] + word
     cleaned = _NOT_PARAMETER.sub("_", name)
     if cleaned != name:
         cleaned = cleaned.rstrip("_") or "_"

@@ -173,6 +173,8 @@ class ToolBuilder:
             extra["description"] = item.description
         if item.deprecated:
             extra["deprecated"] = True
+        if item.examples and "examples" not in schema:
+            extra["examples"] = item.examples
         kind = schema.get("type")
         if isinstance(kind, list):
             allowed = [t for t in kind if t in self.limits.parameter_types]
@@ -193,14 +195,18 @@ class ToolBuilder:
         operation = plan.operation
         limit = self.limits.max_description_length
         node = operation.node
+        # A deprecated operation says so first, where a model reads it: it should prefer another way.
+        mark = DEPRECATED if node.get("deprecated") is True else ""
+        room = limit - len(mark)
         if plan.settings.description is not None:
             text = names.clean(plan.settings.description)
-            shortened = len(text) > limit
-            text = names.shorten(text, limit)
+            shortened = len(text) > room
+            text = names.shorten(text, room)
         else:
             text, shortened = names.describe(
-                node.get("summary"), node.get("description"), operation.method, operation.path, limit
+                node.get("summary"), node.get("description"), operation.method, operation.path, room
             )
+        text = mark + text
         if shortened:
             if "description" in plan.field_locations:
                 where = plan.field_locations["description"]
@@ -217,4 +223,7 @@ class ToolBuilder:
         return text
 
 
-__all__ = ["ToolBuilder", "ToolPlan"]
+DEPRECATED = "Deprecated: "
+"""What the description of a tool made from a deprecated operation starts with."""
+
+__all__ = ["DEPRECATED", "ToolBuilder", "ToolPlan"]
