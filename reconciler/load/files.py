@@ -128,6 +128,9 @@ def discover(directory: Path, *, root: Path | None = None, problems: list[Diagno
                     continue
                 if not target.is_dir() and not is_document:
                     continue
+                if not target.is_dir() and not target.is_file():
+                    found.append(path)  # a device or FIFO: reading refuses it as not a regular file
+                    continue
                 if not target.is_relative_to(boundary):
                     refuse(
                         path,
