@@ -3,7 +3,8 @@
 `route_actions` answers one request from the store, or raises `ActionProblem` for the platform's error body;
 the server around it does auth, scopes, the rate limit, the injected faults and the headers. Lists page
 Genesys-style (`pageSize`, `pageNumber`, `nextUri`); a listed action carries its `config` only with
-`includeConfig=true` and never its contract, which `GET .../{id}?expand=contract` gives.
+`includeConfig=true` and never its contract, which `GET .../{id}?expand=contract` gives. `POST .../execute`,
+`/test` and `/draft/test` run the stored action (`execute.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from reconciler.emulator.actions import ACTIONS_PATH, INTEGRATIONS_PATH, ActionProblem, ActionStore
+from reconciler.emulator.execute import execute, execute_test
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 25
@@ -172,6 +174,17 @@ def route_actions(store: ActionStore, method: str, path: str, query: Mapping[str
             store.delete_draft(action_id)
             return Answer(204, committed=True)
         raise _not_allowed(method, "GET, POST, PATCH, DELETE")
+    if parts[2:] in (["execute"], ["test"], ["draft", "test"]):
+        if method != "POST":
+            raise _not_allowed(method, "POST")
+        of_draft = parts[2] == "draft"
+        stored = store.draft(action_id) if of_draft else store.action(action_id)
+        if stored is None:
+            missing = "has no draft" if of_draft else "does not exist"
+            raise ActionProblem(404, "not.found", f"action {action_id} {missing}")
+        run = execute if parts[2] == "execute" else execute_test
+        status, payload = run(stored, _body(raw))
+        return Answer(status, payload)
     if parts[2:] == ["draft", "publish"]:
         if method != "POST":
             raise _not_allowed(method, "POST")
