@@ -1,0 +1,109 @@
+"""The real CLI with `target: data-actions`, against a loopback emulator named by GENESYS_CLOUD_API_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.emulator import RunningEmulator
+
+from .conftest import INTEGRATION
+
+TOOL = """name: check_inventory
+description: {description}
+endpoint: https://tools.example.com/inventory
+parameters:
+  sku: {{type: string, description: SKU, required: true}}
+"""
+
+
+@pytest.fixture
+def org(repo: Path, start: Callable[..., RunningEmulator], monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    emulator = start()
+    emulator.actions.add_integration(INTEGRATION)
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", emulator.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "cli-token")
+    (repo / "reconciler.yaml").write_text(f"target: data-actions\nintegration: {INTEGRATION}\n", encoding="utf-8")
+    write(repo, "Checks stock.")
+    return emulator
+
+
+def write(repo: Path, description: str) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(TOOL.format(description=description), encoding="utf-8")
+
+
+def test_plan_apply_plan_through_the_cli(org: RunningEmulator, repo: Path, run: Callable[..., Any]) -> None:
+    result = run("plan", "--detailed-exitcode")
+    assert result.code == 2, result.output
+    assert result.err.splitlines()[0] == f"target: data actions on {org.url}"
+    assert f"integration: {INTEGRATION} (" in result.err.splitlines()[1]
+    assert "contract.input.inputSchema.title" in result.out
+    applied = run("apply", "--auto-approve", "--audit-log", "audit.jsonl")
+    assert applied.code == 0, applied.output
+    [entry] = [json.loads(line) for line in (repo / "audit.jsonl").read_text().splitlines()]
+    assert (entry["action"], entry["outcome"], entry["version_after"]) == ("create", "ok", 1)
+    assert entry["target"].startswith("data actions of integration ")
+    assert run("plan", "--detailed-exitcode").code == 0
+
+    write(repo, "Checks stock levels.")
+    plan = json.loads(run("plan", "--format", "json").out)
+    [change] = plan["changes"]
+    assert change["action"] == "update" and not change["drift"]
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    assert action["version"] == 2 and org.actions.drafts() == []
+
+
+def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    assert run("apply", "--auto-approve").code == 0
+    write(repo, "Checks stock levels.")
+    assert run("plan", "--out", "plan.json").code == 0
+    [action] = org.actions.actions()
+    org.actions.put_raw({**action, "version": action["version"] + 1, "category": "moved in the UI"})
+    refused = run("apply", "plan.json")
+    assert refused.code == 1
+    assert (
+        "plan is stale" in refused.err and "check_inventory: version 2 in the registry, 1 when planned" in refused.err
+    )
+
+    assert run("plan", "--out", "plan.json").code == 0
+    assert run("apply", "plan.json").code == 0
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_integration_that_is_not_there_is_an_error_that_says_so(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    (repo / "reconciler.yaml").write_text("target: data-actions\nintegration: Nowhere\n", encoding="utf-8")
+    result = run("plan")
+    assert result.code == 1
+    assert "integration 'Nowhere': no integration of that name or id in this org" in result.err
+    assert "Traceback" not in result.output
+    (repo / "reconciler.yaml").write_text("target: data-actions\n", encoding="utf-8")
+    result = run("plan")
+    assert result.code == 1 and "target data-actions needs `integration:` too" in result.err
+
+
+def test_the_cli_process_works_offline_against_the_local_registry(repo: Path) -> None:
+    """No credentials: the embedded local registry, which holds the integration reconciler.yaml names."""
+    (repo / "reconciler.yaml").write_text(f"target: data-actions\nintegration: {INTEGRATION}\n", encoding="utf-8")
+    write(repo, "Checks stock.")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "GENESYSCLOUD"))}
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "reconciler", *argv]
+        return subprocess.run(command, cwd=repo, env=environ, capture_output=True, text=True, timeout=120, check=False)
+
+    applied = cli("apply", "--auto-approve")
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stderr.splitlines()[0] == "target: data actions on local registry (.reconciler/registry.db)"
+    assert cli("plan", "--detailed-exitcode").returncode == 0
