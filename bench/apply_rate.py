@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import table
 
-from reconciler.api import ToolsClient, resolve_target
+from reconciler.api import ToolsClient, ToolsTarget, resolve_target
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, run_emulator
 from reconciler.model import SourceLocation, Tool
@@ -52,7 +52,10 @@ def paced_apply(count: int, rate: int, parallelism: int) -> dict[str, Any]:
             stamps: list[float] = []
             started = time.perf_counter()
             report = apply_plan(
-                plan, client, parallelism=parallelism, on_outcome=lambda _: stamps.append(time.perf_counter())
+                plan,
+                ToolsTarget(client),
+                parallelism=parallelism,
+                on_outcome=lambda _: stamps.append(time.perf_counter()),
             )
             wall = time.perf_counter() - started
         assert not report.failed, report.failed[:3]

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import table
 
-from reconciler.api import ToolsClient, resolve_target
+from reconciler.api import ToolsClient, ToolsTarget, resolve_target
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, run_emulator
 from reconciler.model import SourceLocation, Tool
@@ -51,7 +51,7 @@ def apply_creates(count: int, state: Path | None) -> float:
         assert target is not None
         with ToolsClient(target) as client:
             started = time.perf_counter()
-            report = apply_plan(plan, client)
+            report = apply_plan(plan, ToolsTarget(client))
             wall = time.perf_counter() - started
         assert not report.failed, report.failed[:3]
         assert len(emulator.registry) == count
