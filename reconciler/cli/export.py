@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -14,6 +16,7 @@ from reconciler.cli.output import Output
 from reconciler.cli.planning import connect
 from reconciler.errors import ConfigurationError
 from reconciler.export import export_tools
+from reconciler.export_actions import export_actions
 
 HEADER = "# Exported from {target} by `reconciler export`.\n"
 
@@ -46,12 +49,16 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         learn_live(live)
         target = session.target
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
-    exported = export_tools(
-        live,
-        managed_by=config.managed_by,
-        include_unmanaged=include_unmanaged or output_format == "json",
-        sensitive=sensitive,
-    )
+    everything = include_unmanaged or output_format == "json"
+    not_exported: list[str] = []
+    if config.target == "data-actions":
+        exported, not_exported = export_actions(
+            live, managed_by=config.managed_by, include_unmanaged=everything, sensitive=sensitive
+        )
+        shown = {item.document["name"] for item in exported}
+        live = [record for record in live if record.name in shown]
+    else:
+        exported = export_tools(live, managed_by=config.managed_by, include_unmanaged=everything, sensitive=sensitive)
     if output_format == "json":
         summary = [
             {
@@ -60,7 +67,7 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
                 "version": record.version,
                 "status": record.raw.get("status"),
                 "managed": item.managed,
-                "parameters": sorted((record.content.get("schema") or {}).get("properties") or {}),
+                "parameters": _parameters(record.content),
             }
             for item, record in zip(exported, sorted(live, key=lambda r: r.name), strict=True)
         ]
@@ -82,5 +89,16 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
                 f"{item.filename}: a credential that only the registry holds is written as ${{{variable}}}; "
                 "export it before running plan"
             )
+    if not_exported:
+        output.info(
+            f"Not exported: {len(not_exported)} actions whose request or contract no tool definition can express "
+            f"(only a POST of the inputs as JSON to an endpoint can be): {', '.join(not_exported)}"
+        )
     output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
     return 0
+
+
+def _parameters(content: Mapping[str, Any]) -> list[str]:
+    """The input names of a live tool (its `schema`) or action (its input contract)."""
+    schema = content.get("schema") or ((content.get("contract") or {}).get("input") or {}).get("inputSchema") or {}
+    return sorted(schema.get("properties") or {})

@@ -107,3 +107,37 @@ def test_the_cli_process_works_offline_against_the_local_registry(repo: Path) ->
     assert applied.returncode == 0, applied.stderr
     assert applied.stderr.splitlines()[0] == "target: data actions on local registry (.reconciler/registry.db)"
     assert cli("plan", "--detailed-exitcode").returncode == 0
+
+
+def test_export_writes_definitions_that_plan_finds_unchanged(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    (repo / "tools.d" / "b.yaml").write_text(
+        "name: track_order\ndescription: Tracks an order.\nendpoint: https://tools.example.com/track\n"
+        "parameters:\n  order_id: {type: string, description: Order, required: true}\n"
+        "context:\n  user_id: conversation.user_id\ntimeout: 12\nsecure: true\nprotected: true\n",
+        encoding="utf-8",
+    )
+    assert run("apply", "--auto-approve").code == 0
+    handmade = {
+        "name": "handmade",
+        "category": INTEGRATION,
+        "integrationId": org.actions.integrations()[0]["id"],
+        "contract": {"input": {"inputSchema": {"type": "object"}}, "output": {"successSchema": {"type": "object"}}},
+        "config": {"request": {"requestType": "GET", "requestUrlTemplate": "https://x.example.com/${input.q}"}},
+    }
+    org.actions.put_raw(handmade)
+
+    result = run("export", "--all", "--out", "exported")
+    assert result.code == 0, result.output
+    assert "Not exported: 1 actions whose request or contract no tool definition can express" in result.err
+    assert "handmade" in result.err
+    assert sorted(p.name for p in (repo / "exported").iterdir()) == ["check_inventory.yaml", "track_order.yaml"]
+    exported = (repo / "exported" / "track_order.yaml").read_text()
+    assert "timeout: 12" in exported and "secure: true" in exported and "protected: true" in exported
+    assert "user_id: conversation.user_id" in exported
+    for path in (repo / "tools.d").iterdir():
+        path.unlink()
+    for path in (repo / "exported").iterdir():
+        path.rename(repo / "tools.d" / path.name)
+    assert run("plan", "--detailed-exitcode").code == 0
