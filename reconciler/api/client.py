@@ -22,6 +22,7 @@ from reconciler.api.redact import Secrets
 from reconciler.api.retry import RefreshToken, RetryPolicy, call_with_retries
 from reconciler.api.target import API_URL_VARIABLE, Target
 from reconciler.api.translate import Operation, correlation_id, error_for_response
+from reconciler.api.waiting import SlowRequests, announcing
 from reconciler.errors import AuthenticationError, ServerError
 
 TOOLS_PATH = "/api/v2/ai/assistant/tools"
@@ -65,8 +66,9 @@ class ApiClient:
     ) -> None:
         self.target = target
         self.stats = ClientStats()
-        self.pacer = pacer if pacer is not None else Pacer()
         self._retry = retry if retry is not None else RetryPolicy()
+        notice = self._retry.notice
+        self.pacer = pacer if pacer is not None else Pacer(sleep=announcing(time.sleep, notice, "the API's rate limit"))
         self._secrets = Secrets()
         connections = max(parallelism, 1) + 2
         self._http = httpx.Client(
@@ -82,6 +84,8 @@ class ApiClient:
             secrets=self._secrets,
             pacer=self.pacer,
             max_retry_after=self._retry.max_retry_after,
+            deadline=self._retry.deadline,
+            slow=SlowRequests(notice) if notice is not None else None,
         )
         self._auth = make_auth(target, post=self._post_token, secrets=self._secrets, clock=clock)
         where = f"GENESYS_CLOUD_REGION ({target.region})" if target.region else f"{API_URL_VARIABLE} ({target.api_url})"
@@ -190,16 +194,23 @@ class ApiClient:
 
         def attempt() -> httpx.Response:
             nonlocal refreshed
-            header = self._auth.header()
+            sent_with: list[str | None] = []
+
+            def authorize() -> str | None:  # asked after the pacer's wait: the token is fresh when it is sent
+                sent_with.append(self._auth.header())
+                return sent_with[-1]
+
             response = self._exchange.send(
                 operation,
                 url,
                 host=self.target.api_host,
                 advice=self._network_advice,
-                headers={**(headers or {}), **({"Authorization": header} if header else {})},
+                headers=headers or {},
                 params=params,
                 json=json,
+                authorize=authorize,
             )
+            header = sent_with[-1] if sent_with else None
             if response.status_code in expect:
                 return response
             error = error_for_response(

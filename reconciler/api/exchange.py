@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -13,9 +14,13 @@ import httpx
 from reconciler.api.pacing import Pacer
 from reconciler.api.redact import REDACTED, Secrets, redact_headers, redact_url
 from reconciler.api.translate import Operation, correlation_id, network_error, retry_after
+from reconciler.api.waiting import SlowRequests
 
 log = logging.getLogger("reconciler.api.http")
 BODY_EXCERPT = 500
+MAX_BODY = 64 * 1024 * 1024
+"""Bytes of one answer we read; a larger one is a broken or hostile server (a page of 100 tools is ~1 MB)."""
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class ClientStats:
@@ -71,12 +76,18 @@ class Exchanger:
         secrets: Secrets,
         pacer: Pacer,
         max_retry_after: float = 60.0,
+        deadline: float = 60.0,
+        slow: SlowRequests | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._max_retry_after = max_retry_after
         self._http = http
         self._stats = stats
         self._secrets = secrets
         self._pacer = pacer
+        self._deadline = deadline
+        self._slow = slow
+        self._clock = clock
 
     def send(
         self,
@@ -90,16 +101,26 @@ class Exchanger:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Mapping[str, str] | None = None,
+        authorize: Callable[[], str | None] | None = None,
     ) -> httpx.Response:
-        """One request. Transport failures become NetworkError; HTTP statuses are returned as they are."""
+        """One request. Transport failures become NetworkError; HTTP statuses are returned as they are.
+
+        `authorize` gives the Authorization header; it is asked after the pacer's wait, just before sending, so
+        a short-lived token cannot expire while the request waits its turn."""
         secret_body = data is not None
         if paced:
             self._pacer.acquire()
         started = time.perf_counter()
         try:
-            response = self._http.request(
+            header = authorize() if authorize is not None else None
+            if header:
+                headers = {**headers, "Authorization": header}
+            request = self._http.build_request(
                 operation.method, url, headers=dict(headers), params=params, json=json, data=data
             )
+            watching = self._slow.watch(f"{operation.method} {operation.subject} from {host}") if self._slow else None
+            with watching or contextlib.nullcontext():
+                response = self._receive(request)
         except httpx.TransportError as exc:
             if paced:
                 self._pacer.release(None)
@@ -141,6 +162,31 @@ class Exchanger:
             text = REDACTED if operation.kind == "token" else self._secrets.scrub(response.text[:BODY_EXCERPT])
             log.debug("error body: %s", text)
         return response
+
+    def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read its answer whole, within the overall deadline and MAX_BODY bytes: each read
+        has the client's timeout, but a server that drip-feeds its body would pass every one of them."""
+        ends = self._clock() + self._deadline
+        response = self._http.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise httpx.ReadError(
+                        f"the answer is larger than {MAX_BODY} bytes; stopped reading", request=request
+                    )
+                if self._clock() > ends:
+                    raise httpx.ReadTimeout(
+                        f"the whole answer took longer than {self._deadline:g} s; stopped reading", request=request
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+        # the body is decoded already: the headers that described its encoding on the wire no longer apply
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
 
     def _shown(self, url: str, params: Mapping[str, Any] | None) -> str:
         if params:

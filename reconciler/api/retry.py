@@ -37,10 +37,20 @@ class RetryPolicy:
     """429 answers waited out per call; one more fails the call."""
     max_retry_after: float = 60.0
     """The longest `Retry-After` honoured; a longer one is cut to this."""
+    max_total_wait: float = 120.0
+    """Seconds one call may spend waiting between its attempts, all waits together; the last wait is cut to what
+    is left, and the call then fails with its last error (`Retry-After: 100000` does not hold a run for hours)."""
     backoff_initial: float = 0.5
     backoff_max: float = 10.0
     jitter: float = 0.5
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    notice: Callable[[str], None] | None = field(default=None, repr=False)
+    """Where to say (the CLI: stderr) that a call waits longer than `notice_after` seconds, so a run is never
+    silent for long; the same callback hears of requests slow to answer (`exchange`)."""
+    notice_after: float = 3.0
+    deadline: float = 60.0
+    """Seconds one request may take from sending to the last byte of its answer (a server that drip-feeds its
+    body is cut off); each read also has the client's own timeout."""
 
 
 class RefreshToken(Exception):
@@ -82,9 +92,13 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
 
     def stop(state: tenacity.RetryCallState) -> bool:
         failed, limited = tally(state)
-        return failed >= policy.max_attempts or limited > policy.max_rate_limited
+        spent = state.idle_for >= policy.max_total_wait
+        return failed >= policy.max_attempts or limited > policy.max_rate_limited or spent
 
     def wait(state: tenacity.RetryCallState) -> float:
+        return min(delay(state), max(0.0, policy.max_total_wait - state.idle_for))
+
+    def delay(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, RefreshToken):
             return 0.0
@@ -105,6 +119,11 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
             state.attempt_number + 1,
             delay,
         )
+        if policy.notice is not None and delay >= policy.notice_after:
+            asked = ""
+            if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+                asked = f", Retry-After {exc.retry_after:.0f} s" if exc.retry_after > delay + 0.5 else ""
+            policy.notice(f"waiting {delay:.0f} s before trying {describe} again ({_reason(exc)}{asked})")
 
     retrying = tenacity.Retrying(
         stop=stop,
@@ -125,6 +144,8 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy, *, describe
             log.debug("retry: %s not retried: %s is final", describe, _reason(exc))
         else:
             log.debug("retry: %s gave up after %d attempts (%s)", describe, len(kinds), _reason(exc))
+            if policy.notice is not None and exc.status == 429:
+                policy.notice(f"gave up on {describe}: the API kept answering 429 (too many requests)")
         raise
 
 

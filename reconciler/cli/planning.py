@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from reconciler.api import DataActionsTarget, TargetClient, ToolsTarget, resolve_integration
+from reconciler.api import DataActionsTarget, RetryPolicy, TargetClient, ToolsTarget, resolve_integration
 from reconciler.cli.output import Output
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.desired import DesiredState
@@ -30,6 +30,7 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
     stderr. Data Actions: the integration is looked up once, here."""
     from reconciler.cli.target import open_client, open_data_actions
 
+    retry = RetryPolicy(notice=output.info)  # a wait of more than a few seconds is said on stderr
     if config.target == "data-actions":
         if config.integration is None:
             raise ConfigurationError(
@@ -37,7 +38,12 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
                 "Web Services Data Actions integration whose actions this repository manages (docs/data-actions.md)"
             )
         with open_data_actions(
-            os.environ, config.root, integration=config.integration, debug=output.debug, parallelism=parallelism
+            os.environ,
+            config.root,
+            integration=config.integration,
+            debug=output.debug,
+            parallelism=parallelism,
+            retry=retry,
         ) as (client, info):
             output.info(f"target: data actions on {info.description}")
             integration = resolve_integration(client, config.integration)
@@ -47,7 +53,10 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
             name = f"data actions of integration {integration['id']} on {info.description}"
             yield Session(DataActionsTarget(client, form, parallelism=parallelism), name, info.is_local)
         return
-    with open_client(os.environ, config.root, debug=output.debug, parallelism=parallelism) as (client, info):
+    with open_client(os.environ, config.root, debug=output.debug, parallelism=parallelism, retry=retry) as (
+        client,
+        info,
+    ):
         output.info(f"target: {info.description}")
         yield Session(ToolsTarget(client), info.description, info.is_local)
 
