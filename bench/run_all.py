@@ -15,6 +15,7 @@ SCRIPTS = [
     "apply_rate.py",
     "local_registry.py",
     "conversation_turn.py",
+    "serve_invoke.py",
 ]
 
 

@@ -43,7 +43,9 @@ class _Server(uvicorn.Server):
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port; OSError when it cannot be had."""
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
+    # The protocol must say TCP: asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP (accepted
+    # sockets inherit it), and without it every answer written in two parts waits 40 ms for a delayed ACK.
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)

@@ -116,3 +116,17 @@ def test_what_would_fail_at_run_time_stops_the_start(
     assert result.code == 1
     assert expected in result.err
     assert "Traceback" not in result.err
+
+
+def test_without_the_serve_extra_it_says_how_to_install_it(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(TOOL.replace("${UPSTREAM}", "http://127.0.0.1:9"))
+    for name in [name for name in sys.modules if name.startswith("reconciler.serve")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn now raises ImportError
+    result = run("serve", "--port", "0")
+    assert result.code == 1
+    assert result.err.strip() == (
+        "error: reconciler serve needs the serve extra: pip install 'reconciler[serve]' (uvicorn is missing)"
+    )
