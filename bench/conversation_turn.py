@@ -14,7 +14,7 @@ from typing import Any
 
 from _common import table
 
-from reconciler.api import Target, ToolsClient
+from reconciler.api import ApiClient, Target
 from reconciler.conversation import Conversation, GatewayClient, Invocation, Outcome, run_turn
 from reconciler.emulator import EmulatorConfig, run_emulator
 from reconciler.model import SourceLocation, Tool
@@ -66,7 +66,7 @@ def main(calls: int = 4, latency_ms: float = 100.0) -> int:
     script: list[dict[str, Any]] = [{"tool_calls": [{"name": "t", "arguments": {}}] * calls}, {"content": "done"}]
     with run_emulator(EmulatorConfig(log_requests=False)) as running:
         target = Target(api_url=running.url, login_url=running.url, description="bench", credentials=None)
-        with ToolsClient(target) as client:
+        with ApiClient(target) as client:
             gateway = GatewayClient(client)
 
             async def rounds() -> tuple[list[float], list[float], list[float]]:

@@ -8,7 +8,7 @@ Errors are the `ApiError` family of `reconciler.errors`. Logging goes to loggers
 from __future__ import annotations
 
 from reconciler.api.adapter import TargetClient, ToolsTarget, WriteResult
-from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiClient, ApiResult, ToolsClient
+from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiClient, ApiResult, ToolsClient, is_loopback
 from reconciler.api.data_actions import DataActionsClient, DataActionsTarget, resolve_integration
 from reconciler.api.exchange import ClientStats
 from reconciler.api.pacing import Pacer
@@ -36,6 +36,7 @@ __all__ = [
     "ToolsTarget",
     "WriteResult",
     "api_url",
+    "is_loopback",
     "login_url",
     "region_domain",
     "resolve_integration",

@@ -40,7 +40,8 @@ class ApiResult:
     correlation_id: str | None
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (localhost or a loopback address): a local emulator, never an org."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -76,7 +77,7 @@ class ApiClient:
             timeout=timeout,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             headers={"Accept": "application/json", "User-Agent": "reconciler"},
-            trust_env=not _is_loopback(target.api_url),
+            trust_env=not is_loopback(target.api_url),
         )
         self._exchange = Exchanger(
             self._http,

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from reconciler.api import Target, ToolsClient, resolve_target
+from reconciler.api import ApiClient, Target, resolve_target
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
 from reconciler.conversation import (
@@ -57,7 +57,7 @@ def open_gateway(environ: Mapping[str, str], *, model: str, debug: bool) -> Iter
     """The gateway of the configured org, or of an embedded emulator (in memory), and a line saying which."""
     target = resolve_target(environ)
     if target is not None:
-        with ToolsClient(target, timeout=GATEWAY_TIMEOUT) as client:
+        with ApiClient(target, timeout=GATEWAY_TIMEOUT) as client:
             yield GatewayClient(client, model=model), f"gateway: {target.description}"
         return
 
@@ -66,7 +66,7 @@ def open_gateway(environ: Mapping[str, str], *, model: str, debug: bool) -> Iter
     with run_emulator(EmulatorConfig(log_requests=debug)) as running:
         description = "the embedded emulator (scripted model; no credentials set)"
         local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
-        with ToolsClient(local, timeout=GATEWAY_TIMEOUT) as client:
+        with ApiClient(local, timeout=GATEWAY_TIMEOUT) as client:
             yield GatewayClient(client, model=model), f"gateway: {description}"
 
 

@@ -1,9 +1,9 @@
 """The LLM gateway client: `POST /api/v2/ai/llm/gateway/chat/completions` (OpenAI-compatible).
 
-It rides on the Tools API client (`ToolsClient.request_json`), so it has the same credentials, token refresh,
-pacing, 429 `Retry-After` waits, 5xx backoff, per-request deadline and typed errors, and shares the one
-token's rate limit with every other call the process makes. The answer is parsed here, at the edge, into a
-`Completion`; a gateway that answers something else is a `ServerError` that says what was wrong.
+It rides on the API client (`ApiClient.request_json`, the base of every target's client), so it has the same
+credentials, token refresh, pacing, 429 `Retry-After` waits, 5xx backoff, request timeout and typed errors, and
+shares the one token's rate limit with every other call the process makes. The answer is parsed here, at the
+edge, into a `Completion`; a gateway that answers something else is a `ServerError` that says what was wrong.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.api import Operation, ToolsClient
+from reconciler.api import ApiClient, Operation, is_loopback
 from reconciler.errors import ServerError
 
 GATEWAY_PATH = "/api/v2/ai/llm/gateway/chat/completions"
 SCRIPT_HEADER = "X-Reconciler-Script"
-"""The emulated gateway's scripted model reads its answers from this header; a real gateway ignores it."""
+"""The emulated gateway's scripted model reads its answers from this header. It is sent only to a gateway on
+loopback (the emulator): an org's gateway never sees a test's script."""
 DEFAULT_MODEL = "default"
 
 
@@ -51,10 +52,10 @@ class Completion:
 class GatewayClient:
     """Sends one chat completion request at a time; safe to share between threads (the API client is)."""
 
-    def __init__(self, api: ToolsClient, *, model: str = DEFAULT_MODEL, send_script: bool = True) -> None:
+    def __init__(self, api: ApiClient, *, model: str = DEFAULT_MODEL, send_script: bool | None = None) -> None:
         self.api = api
         self.model = model
-        self._send_script = send_script
+        self.send_script = is_loopback(api.target.api_url) if send_script is None else send_script
 
     def complete(
         self,
@@ -68,7 +69,7 @@ class GatewayClient:
             body["tools"] = list(tools)
             body["tool_choice"] = "auto"
         headers = {}
-        if script is not None and self._send_script:
+        if script is not None and self.send_script:
             headers[SCRIPT_HEADER] = json.dumps(list(script), separators=(",", ":"), ensure_ascii=True)
         operation = Operation("completion", "POST", f"a chat completion (model {self.model!r})")
         answer = self.api.request_json(operation, GATEWAY_PATH, json=body, headers=headers)

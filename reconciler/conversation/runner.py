@@ -1,11 +1,11 @@
 """Conversation tests: run each conversation file through the loop and check its expectations.
 
-Each turn sends its `script` along (the emulated gateway's model answers from it; a real gateway ignores it).
-Tool calls run through the tool service's code, with `stubs` standing in for the tools they name. After each
-turn the expectations are checked: every expected call must have been made (in order, arguments matched as a
-subset, and it must have succeeded unless `status: error` says otherwise), and the reply must contain each
-`reply_contains` text (case-insensitive). A turn stopped by the bound fails its file at the turn's line and
-ends that file; the other files still run.
+Each turn's `script` goes along to a gateway on loopback (the emulator's model answers from it); an org's gateway
+never gets it, and its real model answers instead. Tool calls run through the tool service's code, with `stubs`
+standing in for the tools they name. After each turn the expectations are checked: every expected call must have
+been made (in order, arguments matched as a subset, and it must have succeeded unless `status: error` says
+otherwise), and the reply must contain each `reply_contains` text (case-insensitive). A turn stopped by the bound
+fails its file at the turn's line and ends that file; the other files still run.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The emulated LLM gateway: `POST /api/v2/ai/llm/gateway/chat/completions`, OpenAI-compatible, with a
 deterministic scripted model, so conversations run offline and in CI.
 
-The script travels with each request, in the `X-Reconciler-Script` header (compact JSON), so the emulator keeps
-no conversation state and any OpenAI-compatible client can send one (`extra_headers=`); a real gateway ignores
-the header. A script is a list of the model's answers to one user message:
+The script travels with each request, in the `X-Reconciler-Script` header (compact JSON), so the emulator keeps no
+conversation state and any OpenAI-compatible client can send one (`extra_headers=`); reconciler's own client sends
+it only to a gateway on loopback, so an org's gateway never sees it. A script is a list of the model's answers to
+one user message:
 
     [{"tool_calls": [{"name": "get_order_status", "arguments": {"order_id": "123"}}]},
      {"content": "Your order is {{tool:get_order_status}}."}]

@@ -29,6 +29,7 @@ def test_the_public_surface_does_not_drift() -> None:
         "ToolsTarget",
         "WriteResult",
         "api_url",
+        "is_loopback",
         "login_url",
         "region_domain",
         "resolve_integration",

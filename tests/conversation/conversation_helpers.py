@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from reconciler.api import Credentials, Pacer, RetryPolicy, Target, ToolsClient
+from reconciler.api import ApiClient, Credentials, Pacer, RetryPolicy, Target
 from reconciler.conversation import GatewayClient
 from reconciler.emulator import RunningEmulator
 from reconciler.model import SourceLocation, Tool
@@ -49,7 +49,7 @@ def gateway_for(
     """A gateway client on the emulator, through the Tools API client (closed with `gateway.api.close()`)."""
     time = time if time is not None else FakeTime()
     target = Target(api_url=running.url, login_url=running.url, description=running.url, credentials=credentials)
-    api = ToolsClient(target, retry=time.retry(), pacer=time.pacer(), timeout=timeout, clock=time.clock)
+    api = ApiClient(target, retry=time.retry(), pacer=time.pacer(), timeout=timeout, clock=time.clock)
     return GatewayClient(api, model="emulated")
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+import httpx
 import pytest
 from conversation_helpers import FakeTime
 
-from reconciler.api import Credentials
-from reconciler.conversation import GatewayClient
+from reconciler.api import ApiClient, Credentials, Target
+from reconciler.conversation import GATEWAY_PATH, SCRIPT_HEADER, GatewayClient
 from reconciler.emulator import RunningEmulator
 from reconciler.errors import AuthenticationError, InvalidInputError
 
@@ -71,3 +73,24 @@ def test_a_refused_request_says_the_gateway_refused_it(start: Start, gateway_on:
         gateway.complete([{"role": "tool", "tool_call_id": "x", "content": "{}"}], [])
     assert "the LLM gateway refused" in str(caught.value)
     assert "answers no earlier tool call" in str(caught.value)
+
+
+def test_the_script_goes_only_to_a_gateway_on_loopback() -> None:
+    """An org's gateway never sees a test's script: it is for the emulator, which runs on this machine."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"choices": [{"message": {"role": "assistant", "content": "hi"}}]})
+
+    for url, sent in [
+        ("https://api.mypurecloud.de", False),
+        ("http://127.0.0.1:9", True),
+        ("http://localhost:9", True),
+    ]:
+        target = Target(api_url=url, login_url=url, description=url, credentials=Credentials(access_token="t0k3n"))
+        with ApiClient(target, transport=httpx.MockTransport(answer)) as api:
+            assert GatewayClient(api).complete(USER, [], script=[{"content": "x"}]).content == "hi"
+        assert (SCRIPT_HEADER.lower() in seen[-1].headers) is sent
+        assert seen[-1].url.path == GATEWAY_PATH
+        assert json.loads(seen[-1].content)["model"] == "default"
