@@ -13,6 +13,7 @@ SCRIPTS = [
     "compile_instructions.py",
     "plan_requests.py",
     "apply_rate.py",
+    "apply_paced.py",
     "local_registry.py",
     "conversation_turn.py",
     "serve_invoke.py",

@@ -41,10 +41,11 @@ def test_the_window_is_spent_then_waited_out() -> None:
 def test_our_own_requests_in_flight_count_before_the_server_sees_them() -> None:
     fake = FakeTime()
     pacer = fake.pacer()
+    for count in (1, 2):  # two answers: slow start lets three requests be in flight
+        pacer.acquire()
+        pacer.release(limits(4, count, "0.500"))
     pacer.acquire()
-    pacer.release(limits(3, 1, "0.500"))
-    pacer.acquire()
-    pacer.acquire()  # two in flight, the server has counted one so far
+    pacer.acquire()  # two in flight, the server has counted two so far
     assert fake.sleeps == []
     pacer.acquire()
     assert fake.sleeps == pytest.approx([0.5])
@@ -113,4 +114,65 @@ def test_the_first_request_goes_alone_until_the_limits_are_known() -> None:
     assert not second_admitted.wait(0.2)
     pacer.release(limits(100, 1, "1.000"))
     assert second_admitted.wait(2)
+    thread.join()
+
+
+class StricterThanAnnounced:
+    """A fixed window of 5 requests a second, behind headers announcing 300 a minute (as the platform was seen)."""
+
+    def __init__(self) -> None:
+        self.opened = float("-inf")
+        self.count = 0
+        self.limited = 0
+
+    def answer(self, now: float) -> tuple[dict[str, str], int, float | None]:
+        if now >= self.opened + 1.0:
+            self.opened, self.count = now, 0
+        headers = limits(300, 1, "59.000")
+        if self.count >= 5:
+            self.limited += 1
+            return headers, 429, self.opened + 1.0 - now
+        self.count += 1
+        return headers, 200, None
+
+
+def test_a_server_granting_less_than_it_announces_is_measured_and_followed() -> None:
+    fake, server = FakeTime(), StricterThanAnnounced()
+    pacer = fake.pacer()
+    started, done = fake.now, 0
+    while done < 300:
+        pacer.acquire()
+        fake.now += 0.02  # on the way there; the answer takes as long again
+        headers, status, retry_after = server.answer(fake.now)
+        fake.now += 0.02
+        pacer.release(headers, status, retry_after)
+        if status == 429:
+            fake.sleep(retry_after or 0.0)  # as the retry loop does
+        else:
+            done += 1
+    rate = pacer.rate
+    assert rate is not None
+    assert 4.5 <= rate <= 5.05
+    assert server.limited < 0.05 * 300
+    assert fake.now - started <= 1.1 * 300 / 5
+
+
+def test_after_the_first_answer_one_more_request_a_round_trip_may_be_in_flight() -> None:
+    fake = FakeTime()
+    pacer = fake.pacer()
+    pacer.acquire()
+    pacer.release(limits(300, 1, "59.000"))
+    pacer.acquire()
+    pacer.acquire()  # the first answer allows two in flight
+    third_admitted = threading.Event()
+
+    def third() -> None:
+        pacer.acquire()
+        third_admitted.set()
+
+    thread = threading.Thread(target=third)
+    thread.start()
+    assert not third_admitted.wait(0.2)
+    pacer.release(limits(300, 2, "58.000"))
+    assert third_admitted.wait(2)
     thread.join()
