@@ -69,6 +69,7 @@ def apply_command(
             managed_by=config.managed_by,
             mass_delete_share=config.mass_delete_share,
             allow_mass_delete=allow_mass_delete,
+            prune=config.prune,
         )
         if dry_run:
             output.info("Dry run: nothing was applied.")
@@ -111,6 +112,7 @@ def _apply_saved(
             managed_by=config.managed_by,
             mass_delete_share=config.mass_delete_share,
             allow_mass_delete=allow_mass_delete,
+            prune=config.prune,
         )
         if dry_run:
             output.info("Dry run: nothing was applied.")

@@ -56,7 +56,7 @@ def show_command(output: Output, plan_file: Path, output_format: str) -> int:
     if not plan_file.is_file():
         raise PlanError(f"no such plan file: {plan_file} (make one with `reconciler plan --out {plan_file}`)")
     plan, settings = load_plan(plan_file, _Shown())
-    redact = settings["sensitive_values"]
+    redact = [*settings["sensitive_values"], *output.redactor.values()]
     if output_format == "json":
         output.data(render_json(plan, redact=redact).rstrip("\n"))
     elif output_format == "markdown":

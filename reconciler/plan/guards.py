@@ -55,6 +55,7 @@ def check_against_registry(
     managed_by: str,
     mass_delete_share: float,
     allow_mass_delete: bool,
+    prune: bool = True,
 ) -> None:
     """Every guard of `plan`, from the registry's current state: PlanError naming each change that may not run.
 
@@ -81,6 +82,8 @@ def check_against_registry(
             problems.append(f"{change.name}: {change.action} of a tool that is {whose}, not managed by '{managed_by}'")
         elif change.action == "delete" and record.protected:
             problems.append(f"{change.name}: protected tools are never deleted")
+        elif change.action == "delete" and not prune:
+            problems.append(f"{change.name}: reconciler.yaml sets prune: false, so no tool is deleted")
     if problems:
         raise PlanError("the plan may not be applied; plan again:\n  " + "\n  ".join(problems))
     refusal = None if allow_mass_delete else mass_delete_refusal(plan.count("delete"), managed, mass_delete_share)

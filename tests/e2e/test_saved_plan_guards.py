@@ -169,3 +169,19 @@ def test_the_mass_delete_guard_speaks_at_plan_time_in_every_format(
     assert run("plan", "--out", "plan.json").code == 0
     assert "deletes 3 of 4" in run("apply", "plan.json").err
     assert run("apply", "plan.json", "--allow-mass-delete").code == 0
+
+
+def test_a_saved_plan_deletes_nothing_once_reconciler_yaml_turns_pruning_off(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    _applied(repo, run)
+    (repo / "tools.d" / "tool_003.yaml").unlink()
+    assert run("plan", "--out", "plan.json").code == 0
+    (repo / "reconciler.yaml").write_text("prune: false\n")
+    before = emulator.registry.all_tools()
+
+    result = run("apply", "plan.json")
+
+    assert result.code == 1
+    assert "tool_003: reconciler.yaml sets prune: false, so no tool is deleted" in result.err
+    assert emulator.registry.all_tools() == before
