@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 REDACTED = "(sensitive)"
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
@@ -62,6 +62,7 @@ def _url_credentials(url: str) -> Iterator[str]:
         return
     if password:
         yield password
+        yield unquote(password)
     for name, value in parse_qsl(parts.query, keep_blank_values=False):
         if secret_parameter(name):
             yield value

@@ -1,0 +1,59 @@
+"""The redaction law, over random secrets and texts: whatever a format does to a secret (JSON, HTML, URL or
+GitHub-command escaping), the scrubbed text holds none of its forms; and a short value is hidden only where it
+stands alone."""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.redaction import REDACTED, Redactor, credentials_in, encodings
+
+SECRETS = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="()"), min_size=6, max_size=30
+)
+"""Without the marker's parentheses, no form of a secret can be made of the marker and the text around it."""
+TEXT = st.text(max_size=40)
+
+
+@given(secret=SECRETS, before=TEXT, after=TEXT)
+def test_no_form_of_a_secret_survives_scrubbing(secret: str, before: str, after: str) -> None:
+    redactor = Redactor([secret])
+    for encode in (
+        str,
+        json.dumps,
+        lambda t: json.dumps(t, ensure_ascii=False),
+        html.escape,
+        lambda t: quote(t, safe=""),
+        lambda t: t.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"),
+    ):
+        form = encode(secret).strip('"')
+        assert form not in redactor.scrub(encode(before + secret + after))
+
+
+@given(value=st.text(alphabet="abcxyz0123", min_size=1, max_size=5), word=st.text(alphabet="abcxyz0123", min_size=1))
+def test_a_short_value_is_hidden_where_it_stands_alone_not_inside_a_word(value: str, word: str) -> None:
+    redactor = Redactor([value])
+    assert redactor.scrub(f"key={value}&") == f"key={REDACTED}&"
+    assert redactor.scrub(f"{word}{value}{word}") == f"{word}{value}{word}"
+
+
+def test_credentials_are_found_where_urls_keep_them() -> None:
+    live = {
+        "executionEndpoint": "https://user:p%40ss@api.example.com/x?api_key=K1&page=2&sig=S2",
+        "description": "Calls https://h.example.com/?access_token=T3 and nothing else",
+        "labels": {"team": "key=notaurl"},
+    }
+    assert credentials_in(live) == {"p@ss", "p%40ss", "K1", "S2", "T3"}
+
+
+def test_a_variable_only_named_like_a_secret_counts_from_eight_characters() -> None:
+    redactor = Redactor.from_environment(
+        {"X_TOKEN_TTL": "1", "GITHUB_TOKEN": "ghp_longenough", "PARTNER": "ab", "HOME": "/root"}, listed=["PARTNER"]
+    )
+    assert redactor.values() == ("ab", "ghp_longenough")
+    assert encodings('a"b<c') >= {'a\\"b<c', "a&quot;b&lt;c", "a%22b%3Cc"}
