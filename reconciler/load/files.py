@@ -149,11 +149,23 @@ def discover(directory: Path, *, root: Path | None = None, problems: list[Diagno
                 walk(path, chain | {Path(os.path.realpath(path))})
             elif is_document:
                 found.append(path)
+            elif entry.name.lower().endswith(DOCUMENT_SUFFIXES) and entry.is_file():
+                # `orders.YAML` is not read: say so, or its tools would be pruned without a word
+                suffix = entry.name[entry.name.rindex(".") :]
+                errors.append(
+                    Diagnostic(
+                        "warning",
+                        SourceLocation(display_path(path)),
+                        f"not read: only {', '.join(DOCUMENT_SUFFIXES)} files count (not {suffix}); rename it to "
+                        f"{entry.name[: -len(suffix)]}{suffix.lower()}",
+                        "suffix",
+                    )
+                )
 
     walk(directory, frozenset({Path(os.path.realpath(directory))}))
     if problems is not None:
         problems.extend(errors)
-    elif errors:
+    elif any(error.severity == "error" for error in errors):
         raise InputError(errors)
     return sorted(found, key=lambda p: p.relative_to(directory).parts)
 

@@ -63,3 +63,18 @@ def test_a_link_that_cannot_be_followed_is_an_error_at_its_place_and_nothing_is_
         assert f"{os.path.join('tools.d', 'team', link.name)}:1:1: error: a link" in result.output
         assert words in result.output
     assert emulator.registry.all_tools() == before
+
+
+def test_a_file_whose_suffix_is_not_lower_case_is_named_not_skipped(repo: Path, run: Run) -> None:
+    write_tools(repo / "tools.d", 1)
+    (repo / "tools.d" / "tool_000.yaml").rename(repo / "tools.d" / "orders.YAML")
+
+    relaxed, strict = run("validate"), run("validate", "--strict")
+
+    assert relaxed.code == 0
+    assert strict.code == 1
+    for result in (relaxed, strict):
+        assert "tools.d/orders.YAML:1:1: warning: not read: only .yaml, .yml, .json files count (not .YAML)" in (
+            result.output
+        )
+        assert "rename it to orders.yaml" in result.output
