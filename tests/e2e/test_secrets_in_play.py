@@ -294,3 +294,23 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def test_a_plan_that_would_send_back_a_registry_only_credential_is_not_saved(
+    partner_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("apply", "--auto-approve").code == 0
+    monkeypatch.delenv("PARTNER_KEY")
+    (partner_repo / "tools.d" / "partner.yaml").write_text(
+        "name: partner\ndescription: Looks up a partner, now better.\nendpoint: https://partner.example.com/lookup\n"
+        "ignore_changes: [endpoint]\n"  # the live endpoint, key and all, is what the update sends back
+    )
+
+    shown, saved = run("plan", "--format", "json"), run("plan", "--out", "plan.json")
+
+    assert shown.code == 0
+    assert "key=(sensitive)" in shown.out
+    assert saved.code == 1
+    assert "partner: the plan would send back a credential that only the registry holds" in saved.err
+    assert not (partner_repo / "plan.json").exists()
+    _assert_hidden(KEY, shown.output, saved.output)
