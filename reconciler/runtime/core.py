@@ -7,7 +7,7 @@
       └─ within the tool's timeout (retries included)        TOOL_EXECUTION_TIMEOUT
            ├─ a registered handler                           EXECUTION_FAILURE when it raises
            ├─ else the request binding (OpenAPI-derived)  ┐
-           └─ else a POST of the arguments to `endpoint`  ┴─ CIRCUIT_OPEN, UPSTREAM_ERROR (5xx, 4xx, unreachable)
+           └─ else a POST of the arguments to `endpoint`  ┴─ CIRCUIT_OPEN, UPSTREAM_ERROR (3xx-5xx, unreachable)
 
 Retries only where repeating is safe: idempotent HTTP methods (on connection errors, 502, 503 and 504), and
 handlers that say so with an `idempotent = True` attribute; with exponential backoff, inside the timeout.
@@ -201,7 +201,7 @@ class Runtime:
                     continue
             else:
                 self.breakers.succeeded(key)
-            if response.status_code >= 400:
+            if response.status_code >= 300:  # redirects are not followed: they could carry credentials elsewhere
                 raise ToolError(
                     "UPSTREAM_ERROR",
                     f"the upstream of {tool.name} answered {response.status_code}",

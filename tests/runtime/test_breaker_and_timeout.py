@@ -128,3 +128,39 @@ def test_an_open_breaker_answers_circuit_open_without_calling_the_upstream(
             assert len(upstream.received) == 8
 
     asyncio.run(go())
+
+
+def test_a_handler_is_retried_only_when_it_says_it_is_idempotent(clock: FakeClock) -> None:
+    calls: list[str] = []
+
+    def flaky(arguments: dict[str, Any]) -> Any:
+        calls.append("call")
+        if len(calls) % 3:
+            raise ConnectionError("database unavailable")
+        return {"ok": True}
+
+    def once(arguments: dict[str, Any]) -> Any:
+        return flaky(arguments)
+
+    flaky.idempotent = True  # type: ignore[attr-defined]
+
+    async def go() -> None:
+        tools = [tool("safe", "http://127.0.0.1:9"), tool("unsafe", "http://127.0.0.1:9")]
+        runtime = Runtime(tools, handlers={"safe": flaky, "unsafe": once}, clock=clock)
+        call = asyncio.ensure_future(runtime.invoke(Invocation("safe")))
+        await clock.until_waiting(2)
+        assert clock.waiting == pytest.approx([0.05, 5.0])  # the backoff, and the timeout
+        clock.advance(0.05)
+        await clock.until_waiting(2)
+        clock.advance(0.1)
+        outcome = await call
+        assert (outcome.status, outcome.output, len(calls)) == ("success", {"ok": True}, 3)
+        calls.clear()
+        outcome = await runtime.invoke(Invocation("unsafe"))
+        assert (outcome.error_code, outcome.message, len(calls)) == (
+            "EXECUTION_FAILURE",
+            "unsafe failed (ConnectionError)",
+            1,
+        )
+
+    asyncio.run(go())

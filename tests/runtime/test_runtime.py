@@ -270,6 +270,10 @@ def test_an_upstream_error_is_reported_by_status_and_a_5xx_retried_only_when_ide
     outcome = call(Runtime(tools), "getUser", {"user": "u"})
     assert (outcome.error_code, outcome.upstream_status) == ("UPSTREAM_ERROR", 404)
 
+    upstream.answers = [(302, {})]  # not followed: a redirect could take the credentials to another host
+    outcome = call(Runtime(tools), "getUser", {"user": "u"})
+    assert (outcome.error_code, outcome.upstream_status) == ("UPSTREAM_ERROR", 302)
+
 
 def test_an_unreachable_upstream_is_an_upstream_error_naming_only_the_host() -> None:
     tool = hand_written("check", "http://127.0.0.1:9/x?token=abc")
