@@ -8,6 +8,7 @@ passes, 1 otherwise; a broken file is reported with file:line before anything ru
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
@@ -25,9 +26,11 @@ from reconciler.conversation import (
     load_conversations,
     run_conversation,
     runtimes,
+    transcript,
 )
 from reconciler.conversation.report import passing_line, render_json, render_text, summary
 from reconciler.errors import Diagnostic, InputError
+from reconciler.load import display_path
 from reconciler.model import Tool
 
 
@@ -51,11 +54,23 @@ from reconciler.model import Tool
     show_default=True,
     help="text for people, github for workflow annotations on the conversation files, json for machines.",
 )
+@click.option(
+    "--transcripts",
+    "transcripts_directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each conversation's JSON transcript here (the file's path, .json), sensitive values redacted.",
+)
 @max_turns_option
 @model_option
 @click.pass_obj
 def test_command(
-    output: Output, directory: Path, tools_directory: Path, output_format: str, max_turns: int, model: str
+    output: Output,
+    directory: Path,
+    tools_directory: Path,
+    output_format: str,
+    transcripts_directory: Path | None,
+    max_turns: int,
+    model: str,
 ) -> int:
     """Run the conversation tests in DIRECTORY (default conversations.d)."""
     desired = load_desired(tools_directory)
@@ -70,6 +85,16 @@ def test_command(
     with open_gateway(os.environ, model=model, debug=output.debug) as (gateway, description):
         output.info(description)
         results = asyncio.run(_run_all(loaded.conversations, desired.tools, gateway, max_turns))
+    if transcripts_directory is not None:
+        secrets = desired.sensitive_values() + [
+            value for name, value in loaded.variables.items() if value and desired.config.is_sensitive(name)
+        ]
+        for result in results:
+            where = transcripts_directory / Path(os.path.relpath(result.spec.file, display_path(directory)))
+            where = where.with_suffix(".json")
+            where.parent.mkdir(parents=True, exist_ok=True)
+            data = transcript(result.conversation, secrets=secrets, is_sensitive=desired.config.is_sensitive)
+            where.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if output_format == "json":
         output.data(render_json(results))
         return 0 if all(result.passed for result in results) else 1

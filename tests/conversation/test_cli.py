@@ -114,6 +114,29 @@ def test_failures_name_file_and_line_the_bound_fails_its_file_and_the_run_goes_o
     assert "2 of 4 conversations failed" in result.err
 
 
+def test_transcripts_are_written_per_file_with_secrets_redacted(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDER_SESSION_TOKEN", "tok_from_env_77")
+    nested = project / "conversations.d" / "nested"
+    nested.mkdir()
+    text = ORDER.replace("session_token: tok_1", "session_token: '${ORDER_SESSION_TOKEN}'")
+    (nested / "env.yaml").write_text(
+        text.replace("user: Where is 123?", "user: 'Where is 123? ${ORDER_SESSION_TOKEN}'")
+    )
+    result = run("test", "--transcripts", "out")
+    assert result.code == 0, result.output
+    written = sorted(p.relative_to(project / "out").as_posix() for p in (project / "out").rglob("*.json"))
+    assert written == ["nested/env.json", "order_status.json"]
+    text = (project / "out" / "nested" / "env.json").read_text(encoding="utf-8")
+    assert "tok_from_env_77" not in text
+    assert json.loads(text)["turns"][0]["user"] == "Where is 123? (sensitive)"
+    calls = json.loads(text)["turns"][0]["tool_calls"]
+    assert [(c["tool"], c["arguments"], c["status"]) for c in calls] == [
+        ("get_order_status", {"order_id": "123"}, "success")
+    ]
+
+
 def test_github_format_annotates_the_conversation_file(project: Path, run: Any) -> None:
     (project / "conversations.d" / "wrong.yaml").write_text(WRONG, encoding="utf-8")
     result = run("test", "--format", "github")

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from conversation_helpers import ToolEndpoint, tool
+from conversation_helpers import FakeTime, ToolEndpoint, tool
 
 from reconciler.conversation import (
     Completion,
@@ -206,3 +206,19 @@ def test_the_transcript_redacts_sensitive_arguments_and_keeps_outcomes(start: St
     assert answered["status"] == "success"
     assert isinstance(answered["latency_ms"], float)
     assert data["turns"][0]["stop_reason"] == "answered"
+
+
+def test_a_429_from_the_gateway_is_waited_out_for_its_retry_after_and_the_turn_goes_on(
+    start: Start, gateway_on: GatewayOn
+) -> None:
+    running = start()
+    time = FakeTime()
+    gateway = gateway_on(running, time=time)
+    running.faults.inject("429", times=1, methods=("POST",))  # the first model call of the turn
+    conversation = Conversation([tool("a")])
+    script = [{"tool_calls": [{"name": "a", "arguments": {}}]}, {"content": "done"}]
+    result = turn(conversation, "go", gateway, script, handlers={"a": stub_handler({})})
+    assert result.reply == "done"
+    assert result.model_calls == 2
+    assert running.stats.responses_429 == 1
+    assert time.sleeps == [1.0]  # the emulator's Retry-After, on the injected clock: nothing really slept
