@@ -7,6 +7,7 @@ tests/runtime/test_conformance.py` tries every tool and prints the counts per de
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.wrappers import Request
 
 from reconciler.compile.openapi import compile_openapi
 from reconciler.compile.payload import normalize
@@ -28,6 +30,7 @@ from reconciler.config import Limits
 from reconciler.load import read_documents
 from reconciler.model import Tool
 from reconciler.runtime import BreakerPolicy, Invocation, Runtime
+from reconciler.runtime.styles import scalar
 from tests.runtime.arguments_strategy import arguments
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "openapi"
@@ -41,6 +44,12 @@ SPECS = {
     "oai-examples-3.0-petstore": "oai-examples/v3.0/petstore-expanded.yaml",
     "oai-examples-3.0-uspto": "oai-examples/v3.0/uspto.yaml",
 }
+SWAGGER = {
+    "netlify": "netlify/swagger.yml",
+    "oai-examples-2.0-petstore": "oai-examples/v2.0/yaml/petstore-expanded.yaml",
+    "oai-examples-2.0-uber": "oai-examples/v2.0/yaml/uber.yaml",
+}
+_DELIMITERS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 
 
 @dataclass
@@ -359,4 +368,104 @@ async def check_spec(name: str, relative: str, upstream: Any, max_tools: int, co
                     continue
                 report.conform += 1
                 report.failures += [f"{tool.name}: {p}" for p in _round_trip(tool, arguments, unmarshalled, report)]
+    return report
+
+
+def _werkzeug(received: Any) -> Request:
+    """The request as a WSGI server's parser (werkzeug) reads it: an independent decoding of what was sent."""
+    raw_path, _, query = received.path.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": received.method,
+        "PATH_INFO": unquote(raw_path, encoding="latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(received.body),
+        "CONTENT_LENGTH": str(len(received.body)),
+        "CONTENT_TYPE": received.headers.get("Content-Type", ""),
+    }
+    for key, value in received.headers.items():
+        environ["HTTP_" + key.upper().replace("-", "_")] = value
+    return Request(environ)
+
+
+def _swagger_values(tool: Tool, arguments: dict[str, Any], received: Any, upstream: str, report: Report) -> list[str]:
+    request = _werkzeug(received)
+    bindings = (tool.request or {}).get("parameters") or {}
+    path_values = _path_values(tool, upstream, received.path.partition("?")[0])
+    problems: list[str] = []
+    for argument, value in arguments.items():
+        place = bindings[argument]
+        location, name = place["in"], place.get("name")
+        texts = [scalar(item) for item in value] if isinstance(value, list) else None
+        if location == "path":
+            actual, expected = path_values.get(name), scalar(value)
+        elif location == "query":
+            fmt = place.get("collectionFormat", "csv")
+            if texts is None:
+                actual, expected = request.args.getlist(name), [scalar(value)]
+            elif fmt == "multi":
+                actual, expected = request.args.getlist(name), texts
+            elif any(_DELIMITERS.get(fmt, ",") in text for text in texts) or not texts:
+                continue  # an element holding the delimiter: ambiguous by the format's own rules
+            else:
+                actual, expected = request.args.get(name, "").split(_DELIMITERS.get(fmt, ",")), texts
+        elif location == "header":
+            raw = request.headers.get(name)
+            actual = raw.encode("latin-1").decode("utf-8") if raw is not None else None
+            expected = ",".join(texts) if texts is not None else scalar(value)
+        elif location == "body" and "json" in request.content_type:
+            body = json.loads(received.body)
+            actual, expected = (body if name is None else body.get(name)), value
+        elif location == "body" and name in request.files:
+            actual, expected = request.files[name].read().decode(), value
+        elif location == "body":
+            actual, expected = request.form.getlist(name), texts if texts is not None else [scalar(value)]
+        else:
+            continue
+        report.values_checked += 1
+        if actual != expected:
+            problems.append(f"{argument} ({location}) arrived changed: {expected!r} -> {actual!r}"[:300])
+    return problems
+
+
+async def check_swagger(name: str, relative: str, upstream: Any, max_tools: int, count: int) -> Report:
+    """Swagger 2.0 descriptions, which openapi-core does not read: the values must arrive unchanged, as an
+    independent parser (werkzeug's) reads the request."""
+    path = CORPUS / relative
+    report = Report(name)
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    base = str(content.get("basePath") or "").rstrip("/")
+    result = compile_openapi(
+        read_documents(path)[0],
+        source={"endpoint_base": upstream.url + base},
+        source_document=None,
+        root=path.parent,
+        limits=Limits(max_parameters=10),
+    )
+    tools = [tool for tool in result.tools if tool.request is not None]
+    report.tools = len(tools)
+    step = max(1, len(tools) // max_tools) if max_tools else 1
+    chosen = tools[::step][: max_tools or None]
+    credentials = dict.fromkeys(content.get("securityDefinitions") or {}, "user-1:pass word")
+    async with Runtime(chosen, credentials=credentials, breaker=BreakerPolicy(threshold=10**9)) as runtime:
+        for tool in chosen:
+            report.tried += 1
+            cases = examples(normalize(tool.schema), count)
+            if not cases:
+                report.no_valid_example += 1
+            for arguments in cases:
+                upstream.received.clear()
+                outcome = await runtime.invoke(Invocation(tool.name, arguments))
+                if outcome.error_code == "INVALID_ARGUMENTS" and "goes in a header" in (outcome.message or ""):
+                    report.refused_header += 1
+                    continue
+                if not outcome.ok or not upstream.received:
+                    report.failures.append(f"{tool.name}: {outcome.error_code} {outcome.message}")
+                    continue
+                report.requests += 1
+                report.conform += 1
+                found = _swagger_values(tool, arguments, upstream.received[-1], upstream.url, report)
+                report.failures += [f"{tool.name}: {problem}" for problem in found]
     return report
