@@ -84,9 +84,15 @@ def create_app(service: Service) -> Starlette:
             _account(service, name, _ids(payload), parameters, outcome)
             return _answer(outcome)
         outcome = await service.runtime.invoke(invocation)
+        body = _encoded(outcome)
+        if body is None:  # a handler's output that JSON cannot hold (a set, a date, …)
+            outcome = Outcome(
+                "error", None, "EXECUTION_FAILURE", f"{name} returned an output that is not JSON", outcome.latency_ms
+            )
+            body = _encoded(outcome)
         ids = (invocation.conversation_id, invocation.user_id)
         _account(service, name, ids, invocation.parameters, outcome)
-        return _answer(outcome)
+        return Response(body, _status(outcome), media_type="application/json")
 
     async def tools(request: Request) -> Response:
         return _Json(registry)
@@ -142,7 +148,24 @@ def _ids(payload: Any) -> tuple[str | None, str | None]:
 
 
 def _answer(outcome: Outcome) -> Response:
-    return _Json(outcome.answer(), STATUS.get(outcome.error_code or "", 200) if not outcome.ok else 200)
+    return _Json(outcome.answer(), _status(outcome))
+
+
+def _status(outcome: Outcome) -> int:
+    return 200 if outcome.ok else STATUS.get(outcome.error_code or "", 500)
+
+
+def _encoded(outcome: Outcome) -> bytes | None:
+    """The answer as JSON bytes; orjson first (fast), the standard library for integers past 64 bits."""
+    answer = outcome.answer()
+    try:
+        return orjson.dumps(answer)
+    except TypeError:
+        pass
+    try:
+        return json.dumps(answer, ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        return None
 
 
 async def _read(request: Request) -> bytes | None:

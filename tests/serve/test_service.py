@@ -151,3 +151,19 @@ def test_the_audit_log_has_a_line_per_parseable_invocation_and_no_values(
     assert first["upstream_status"] == 200 and first["latency_ms"] >= 0 and "T" in first["time"]
     assert (second["tool"], second["conversation_id"], second["error_code"]) == ("unknown_tool", "C-2", "UNKNOWN_TOOL")
     assert SECRET_VALUE not in audit.read_text()
+
+
+def test_a_handler_output_is_answered_as_json_or_refused_when_json_cannot_hold_it(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    tools = [Tool(name, "d", upstream.url, {"type": "object"}, SourceLocation("t.yaml")) for name in ("big", "odd")]
+    service = serving(tools, handlers={"big": lambda arguments: {"n": 2**70}, "odd": lambda arguments: {1, 2}})
+    big = post(service.url, "big", {"parameters": {}})
+    assert (big.status_code, big.json()["output"]) == (200, {"n": 2**70})
+    odd = post(service.url, "odd", {"parameters": {}})
+    assert odd.status_code == 500
+    assert odd.json() == {
+        "status": "error",
+        "error_code": "EXECUTION_FAILURE",
+        "message": "odd returned an output that is not JSON",
+    }
