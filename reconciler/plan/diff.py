@@ -67,9 +67,16 @@ def compute_plan(
             continue
         changes.append(_removal(record, options.prune))
     changes.sort(key=lambda c: (ACTION_ORDER[c.action], c.name))
+    drafts = tuple(
+        f"{form.noun} '{name}' has an unpublished draft (an apply that was interrupted, or an edit in the UI); "
+        + ("this apply replaces it" if name in {c.name for c in changes} else "the published one matches tools.d")
+        for name, record in sorted(managed.items())
+        if record.draft and selected(name)
+    )
     return Plan(
         changes=tuple(changes),
         target=target,
+        warnings=drafts,
         unchanged=unchanged,
         unmanaged=len(unmanaged) - sum(1 for c in changes if c.action == "adopt"),
         managed=len(managed),

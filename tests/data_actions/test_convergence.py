@@ -76,11 +76,16 @@ def test_an_update_interrupted_between_the_draft_steps_is_finished_next_run(org:
 
     plan = plan_of(org, [changed])
     assert [c.action for c in plan.changes] == ["update"]
+    assert plan.warnings == (
+        "action 'check_inventory' has an unpublished draft (an apply that was interrupted, or an edit in the UI); "
+        "this apply replaces it",
+    )
     assert not apply_plan(plan, org.target).failed
     assert org.emulator.actions.drafts() == []
     [after] = org.emulator.actions.actions()
     assert (after["id"], after["version"]) == (action["id"], action["version"] + 1)
     assert plan_of(org, [changed]).is_empty
+    assert plan_of(org, [changed]).warnings == ()
 
 
 @pytest.mark.parametrize("lost", ["draft", "patch", "publish"])
