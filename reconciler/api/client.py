@@ -123,37 +123,6 @@ class ApiClient:
     def _url(self, path: str) -> str:
         return f"{self.target.api_url}{path}"
 
-    def _tool_url(self, tool_id: str) -> str:
-        return self._url(f"{TOOLS_PATH}/{quote(tool_id, safe='')}")
-
-    def _pages(self, filters: Mapping[str, str], subject: str) -> Iterator[dict[str, Any]]:
-        operation = Operation("list", "GET", subject)
-        url = self._url(TOOLS_PATH)
-        params: dict[str, Any] | None = {"page_size": PAGE_SIZE, **filters}
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            response = self._call(operation, url, params=params, expect=(200,))
-            body = self._json_object(response)
-            entities = body.get("entities")
-            if not isinstance(entities, list) or not all(isinstance(item, dict) for item in entities):
-                raise self._broken(response, "a list page without an `entities` list of tools")
-            yield from entities
-            token = body.get("next_page_token")
-            next_uri = body.get("nextUri")
-            if token:
-                key = f"token {token}"
-                params = {"page_size": PAGE_SIZE, **filters, "next_page_token": str(token)}
-            elif next_uri:
-                url = self._follow(str(next_uri), response)
-                key = f"nextUri {url}"
-                params = None
-            else:
-                return
-            if key in seen:
-                raise self._broken(response, f"the same page twice ({key}); stopped instead of looping forever")
-            seen.add(key)
-        raise self._broken(None, f"more than {MAX_PAGES} pages of tools; stopped")
-
     def _follow(self, next_uri: str, response: httpx.Response) -> str:
         url = urljoin(f"{self.target.api_url}/", next_uri)
         base, there = urlsplit(self.target.api_url), urlsplit(url)
@@ -273,6 +242,39 @@ class ToolsClient(ApiClient):
         operation = Operation("delete", "DELETE", f"tool {tool_id}")
         response = self._call(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
         return ApiResult(None, response.status_code, correlation_id(response))
+
+    # -- plumbing of this API --------------------------------------------------------------------------------
+
+    def _tool_url(self, tool_id: str) -> str:
+        return self._url(f"{TOOLS_PATH}/{quote(tool_id, safe='')}")
+
+    def _pages(self, filters: Mapping[str, str], subject: str) -> Iterator[dict[str, Any]]:
+        operation = Operation("list", "GET", subject)
+        url = self._url(TOOLS_PATH)
+        params: dict[str, Any] | None = {"page_size": PAGE_SIZE, **filters}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            response = self._call(operation, url, params=params, expect=(200,))
+            body = self._json_object(response)
+            entities = body.get("entities")
+            if not isinstance(entities, list) or not all(isinstance(item, dict) for item in entities):
+                raise self._broken(response, "a list page without an `entities` list of tools")
+            yield from entities
+            token = body.get("next_page_token")
+            next_uri = body.get("nextUri")
+            if token:
+                key = f"token {token}"
+                params = {"page_size": PAGE_SIZE, **filters, "next_page_token": str(token)}
+            elif next_uri:
+                url = self._follow(str(next_uri), response)
+                key = f"nextUri {url}"
+                params = None
+            else:
+                return
+            if key in seen:
+                raise self._broken(response, f"the same page twice ({key}); stopped instead of looping forever")
+            seen.add(key)
+        raise self._broken(None, f"more than {MAX_PAGES} pages of tools; stopped")
 
 
 __all__ = ["PAGE_SIZE", "TOOLS_PATH", "ApiClient", "ApiResult", "ToolsClient"]
