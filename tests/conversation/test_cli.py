@@ -271,3 +271,16 @@ def test_chat_on_a_terminal_takes_one_message_after_another_until_an_empty_line(
     assert err.count("you> ") == 3
     turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
     assert [t["user"] for t in turns] == ["first", "second"]
+
+
+def test_a_separate_emulator_named_by_the_api_url_gets_the_scripts(
+    project: Path, run: Any, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = start(client_id="ci-client", client_secret="ci-s3cret")
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_ID", "ci-client")
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_SECRET", "ci-s3cret")
+    result = run("test")
+    assert result.code == 0, result.output
+    assert f"gateway: {running.url}" in result.err
+    assert running.stats.by_method["POST"] == 1 + 6  # one token, six model calls (three turns of two)
