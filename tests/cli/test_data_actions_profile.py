@@ -83,9 +83,8 @@ def test_validate_refuses_what_an_action_cannot_be_at_its_line(repo: Path, run: 
     result = run("validate", "tools.d")
 
     assert result.code == 1
-    assert "tools.d/tree.yaml:4:1: error: timeout of 'tree' is 2.5; a Data Action takes whole seconds from 1 to 60" in (
-        result.out
-    )
+    timeout = "tools.d/tree.yaml:4:1: error: 'tree' cannot become a Data Action: timeout: 2.5 s; a Data Action takes"
+    assert f"{timeout} whole seconds, 1 to 60" in result.out
     assert "tools.d/tree.yaml:8:" in result.out
     assert "'tree' cannot become a Data Action: parameter 'root'" in result.out
     assert "refers to itself" in result.out

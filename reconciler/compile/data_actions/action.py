@@ -43,12 +43,18 @@ def action_input(tool: Tool, *, category: str, integration_id: str) -> dict[str,
 
 
 def compile_action(tool: Tool, *, category: str, integration_id: str) -> CompiledAction:
+    errors = []
+    if tool.timeout is not None and not (float(tool.timeout).is_integer() and 1 <= tool.timeout <= 60):
+        wrong = Unexpressible(("timeout",), f"{tool.timeout:g} s; a Data Action takes whole seconds, 1 to 60")
+        errors.append(_error(tool, wrong))
     try:
         properties, required = _inputs(tool)
         builder = RequestBuilder(properties, required)
         request = builder.for_endpoint(tool.endpoint) if tool.request is None else builder.for_binding(tool.request)
     except Unexpressible as exc:
-        return CompiledAction(None, [_error(tool, exc)])
+        errors.append(_error(tool, exc))
+    if errors:
+        return CompiledAction(None, errors)
     input_schema: dict[str, Any] = {
         "$schema": DRAFT_04,
         "title": tool.name,

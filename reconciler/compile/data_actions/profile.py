@@ -1,9 +1,9 @@
 """The Data Actions profile of the capability matrix: what `validate` checks, offline, for `target: data-actions`.
 
-Errors: what keeps a tool from becoming an action (`compile_action`), a name or category over 256 characters,
-a timeout that is not 1-60 whole seconds, JSON nested deeper than 50 levels in a contract. Warnings: fields an
-action has no place for (`rate_limit`, `labels`: not sent), and what AI Guides cannot use (a secure action; more
-than four inputs).
+Errors: what keeps a tool from becoming an action (`compile_action`: what the contract or the templates cannot
+express, a timeout that is not 1-60 whole seconds), a name or category over 256 characters, JSON nested deeper
+than 50 levels in a contract. Warnings: fields an action has no place for (`rate_limit`, `labels`: not sent),
+and what AI Guides cannot use (a secure action; more than four inputs).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ MAX_NAME = 256
 MAX_CATEGORY = 256
 MAX_NESTING = 50
 GUIDE_INPUTS = 4
-MIN_TIMEOUT, MAX_TIMEOUT = 1, 60
 
 
 def check_profile(tools: Iterable[Tool], *, category: str = "") -> list[Diagnostic]:
@@ -39,15 +38,6 @@ def _check(tool: Tool, category: str) -> Iterator[Diagnostic]:
 
     if len(tool.name) > MAX_NAME:
         yield found("error", "name", f"'{tool.name[:40]}…' is longer than {MAX_NAME} characters, a Data Action's limit")
-    if tool.timeout is not None and not (
-        float(tool.timeout).is_integer() and MIN_TIMEOUT <= tool.timeout <= MAX_TIMEOUT
-    ):
-        yield found(
-            "error",
-            "timeout",
-            f"timeout of '{tool.name}' is {tool.timeout:g}; a Data Action takes whole seconds from "
-            f"{MIN_TIMEOUT} to {MAX_TIMEOUT}",
-        )
     if tool.rate_limit is not None:
         yield found(
             "warning",
