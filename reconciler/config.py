@@ -18,6 +18,7 @@ from reconciler.redaction import named_like_secret
 
 CONFIG_FILE = "reconciler.yaml"
 TARGETS = ("tools", "data-actions")
+MAX_CATEGORY = 256
 """`target:` in reconciler.yaml: the seed Tools API (DESIGN §4) or Genesys Cloud Data Actions (§8)."""
 DEFAULT_PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 
@@ -170,6 +171,9 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
     for key in ("integration", "category"):
         if key in values and not values[key].strip():
             diagnostics.append(Diagnostic("error", key_location(document.file, content, key), f"'{key}' is empty"))
+    if len(values.get("category") or "") > MAX_CATEGORY:
+        message = f"'category' is {len(values['category'])} characters; a Data Action's category holds {MAX_CATEGORY}"
+        diagnostics.append(Diagnostic("error", key_location(document.file, content, "category"), message))
     return Config(
         root=root,
         integration=values.get("integration"),

@@ -101,7 +101,7 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> Desir
         _compile_openapi(sources, descriptions, config, environ, tools, skipped, diagnostics, contested)
     diagnostics.extend(check_tools(tools, config.limits))
     if config.target == "data-actions":
-        diagnostics.extend(check_profile(tools))
+        diagnostics.extend(check_profile(tools, category=config.category or config.integration or ""))
     tools.sort(key=lambda tool: (tool.name, tool.location))
     skipped.sort(key=lambda op: (op.location, op.operation))
     return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables, contested)

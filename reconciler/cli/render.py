@@ -59,11 +59,8 @@ def _action_bodies(state: DesiredState) -> list[dict[str, Any]]:
     The integration's id is looked up in the org by plan and apply; offline it shows as a placeholder. The category
     defaults to the integration's name (reconciler.yaml `category:` / `integration:` when set)."""
     config = state.config
-    integration = getattr(config, "integration", None)
-    category = getattr(config, "category", None) or integration or "(integration name)"
-    compiled = [
-        compile_action(tool, category=str(category), integration_id=INTEGRATION_PLACEHOLDER) for tool in state.tools
-    ]
+    category = config.category or config.integration or "(integration name)"
+    compiled = [compile_action(tool, category=category, integration_id=INTEGRATION_PLACEHOLDER) for tool in state.tools]
     errors = [d for action in compiled for d in action.diagnostics if d.severity == "error"]
     if errors:
         raise InputError(errors)

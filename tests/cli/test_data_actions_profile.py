@@ -99,6 +99,18 @@ def test_an_unknown_target_is_an_error_in_reconciler_yaml(repo: Path, run: Calla
     assert "reconciler.yaml:1:1: error: target 'actions' is not one of: tools, data-actions" in result.output
 
 
+def test_a_category_over_256_characters_is_an_error(repo: Path, run: Callable[..., Any]) -> None:
+    write(repo, {"search.yaml": SEARCH})
+    (repo / "reconciler.yaml").write_text(f"target: data-actions\ncategory: {'c' * 257}\n", encoding="utf-8")
+
+    result = run("validate", "tools.d")
+
+    assert result.code == 1
+    assert "reconciler.yaml:2:1: error: 'category' is 257 characters; a Data Action's category holds 256" in (
+        result.output
+    )
+
+
 def test_render_shows_the_post_action_input_bodies(repo: Path, run: Callable[..., Any]) -> None:
     write(repo, {"search.yaml": SEARCH})
 

@@ -20,7 +20,6 @@ from reconciler.compile.data_actions.profile import (
     MAX_CATEGORY,
     MAX_NAME,
     MAX_NESTING,
-    check_category,
     check_profile,
     nesting,
 )
@@ -34,7 +33,6 @@ __all__ = [
     "CompiledAction",
     "Unexpressible",
     "action_input",
-    "check_category",
     "check_profile",
     "compile_action",
     "nesting",

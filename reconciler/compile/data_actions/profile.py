@@ -12,24 +12,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from reconciler.compile.data_actions.action import compile_action
+from reconciler.config import MAX_CATEGORY
 from reconciler.errors import Diagnostic, Severity
-from reconciler.model import SourceLocation, Tool
+from reconciler.model import Tool
 
 MAX_NAME = 256
-MAX_CATEGORY = 256
 MAX_NESTING = 50
 GUIDE_INPUTS = 4
 
 
 def check_profile(tools: Iterable[Tool], *, category: str = "") -> list[Diagnostic]:
     return [diagnostic for tool in tools for diagnostic in _check(tool, category)]
-
-
-def check_category(category: str, location: SourceLocation) -> list[Diagnostic]:
-    if len(category) <= MAX_CATEGORY:
-        return []
-    message = f"category is {len(category)} characters; a Data Action's category holds at most {MAX_CATEGORY}"
-    return [Diagnostic("error", location, message, "data-action")]
 
 
 def _check(tool: Tool, category: str) -> Iterator[Diagnostic]:
@@ -92,4 +85,4 @@ def nesting(schema: Any) -> int:
     return max(own, deepest)
 
 
-__all__ = ["GUIDE_INPUTS", "MAX_CATEGORY", "MAX_NAME", "MAX_NESTING", "check_category", "check_profile", "nesting"]
+__all__ = ["GUIDE_INPUTS", "MAX_CATEGORY", "MAX_NAME", "MAX_NESTING", "check_profile", "nesting"]
