@@ -9,6 +9,7 @@ the caller filters with a validator.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -53,10 +54,12 @@ def _strategy(node: Any, depth: int) -> st.SearchStrategy[Any]:
         return st.integers(_bound(node, "minimum", 1), _bound(node, "maximum", -1))
     if kind == "number":
         low, high = node.get("minimum"), node.get("maximum")
-        return st.floats(low, high, allow_nan=False, allow_infinity=False) | st.integers(
-            int(low) + 1 if isinstance(low, (int, float)) else None,
-            int(high) - 1 if isinstance(high, (int, float)) else None,
-        )
+        floats = st.floats(low, high, allow_nan=False, allow_infinity=False)
+        whole_low = math.ceil(low) if isinstance(low, (int, float)) else None
+        whole_high = math.floor(high) if isinstance(high, (int, float)) else None
+        if whole_low is not None and whole_high is not None and whole_low > whole_high:
+            return floats
+        return floats | st.integers(whole_low, whole_high)
     if kind == "boolean":
         return st.booleans()
     if kind == "null":

@@ -8,7 +8,8 @@ Where each input lands, and how it is written there (`velocity.py` holds the sha
 - query: `$esc.url(...)`; optional parameters inside `#if`; arrays and objects by `style`/`explode` (or
   Swagger's `collectionFormat`): `form` repeated or comma-joined, `spaceDelimited`, `pipeDelimited`,
   `tabDelimited`, `deepObject`.
-- header: the value as given; the contract refuses line breaks in it, so no input can add a header.
+- header: the value as given; the contract refuses line breaks in it, so no input can add a header (and an
+  empty value for a required one). A header whose value renders empty is not sent.
 - cookie: one `Cookie` header, each value `$esc.uriEncode`d.
 - JSON body: `${input.rawRequest}` when the body is exactly the inputs; otherwise built field by field
   (`velocity.json_value`).
@@ -147,8 +148,15 @@ class RequestBuilder:
             if style not in _DELIMITERS:
                 raise Unexpressible(where, f"query style {style!r} for an array has no Data Action template")
             delimiter = _DELIMITERS[style]
-            values = f"#foreach($v0 in ${ref}){escaped('url', 'v0')}#if($foreach.hasNext){delimiter}#end#end"
-            return [_piece(guard, lambda p, a: f"{p}{key}={values}{a}")]
+            # written only when the array has an element: `name=` alone would be one empty value
+            value = f"{escaped('url', 'v0')}#if($foreach.hasNext){delimiter}#end"
+            return [
+                _piece(
+                    guard,
+                    lambda p, a: f"#foreach($v0 in ${ref})#if($foreach.first){p}{key}={a}#end{value}#end",
+                    always=False,
+                )
+            ]
         if value_kind == "object" and (style == "deepObject" or (style == "form" and explode)):
             schema = closed(self.properties[name])
             self.properties[name] = schema
@@ -180,7 +188,9 @@ class RequestBuilder:
             return text if bang == "" else f"#if({given(ref)}){text}#end"
         self._primitive(self.properties[name], where)
         if value_kind == "string":
-            self.properties[name] = _constrain(self.properties[name], {"pattern": NO_LINE_BREAK})
+            # an empty value is no header at all: a required one must hold something
+            rules = {"pattern": NO_LINE_BREAK, "minLength": 1} if bang == "" else {"pattern": NO_LINE_BREAK}
+            self.properties[name] = _constrain(self.properties[name], rules)
         return f"${bang}{{{ref}}}"
 
     def _cookie(self, name: str, spec: Mapping[str, Any]) -> Piece:

@@ -125,14 +125,17 @@ def test_inputs_are_escaped_for_where_they_land(tmp_path: Path) -> None:
     assert listing["config"]["request"] == {
         "requestType": "GET",
         "requestUrlTemplate": "https://api.example.com/v1/orders/${esc.uriEncode($input.order_id)}/items"
-        "?tag=#foreach($v0 in $input.tag)${esc.url($v0)}#if($foreach.hasNext),#end#end"
-        '#if("$!{input.q}" != "")&q=${esc.url($input.q)}#end',
+        '#set($q0 = "?")'
+        '#foreach($v0 in $input.tag)#if($foreach.first)${q0}tag=#set($q0 = "&")#end'
+        "${esc.url($v0)}#if($foreach.hasNext),#end#end"
+        '#if("$!{input.q}" != "")${q0}q=${esc.url($input.q)}#set($q0 = "&")#end',
         "headers": {"X-Trace": "$!{input.get('X-Trace')}"},
         "requestTemplate": "",
     }
     inputs = listing["contract"]["input"]["inputSchema"]["properties"]
     assert inputs["order_id"] == {"type": "string", "minLength": 1, "not": {"enum": [".", ".."]}}
     assert inputs["X-Trace"] == {"type": "string", "pattern": "^[^\\r\\n]*$"}
+    assert inputs["q"] == {"type": "string", "minLength": 1}
     assert adding["config"]["request"]["requestTemplate"] == (
         '{"sku":"${esc.jsonString($input.sku)}"'
         '#if("$!{input.qty}" != ""),"qty":${input.qty}#end'
