@@ -6,11 +6,7 @@ and `emulator` stands in for it locally. The command line is `reconciler.cli.mai
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("reconciler")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
+"""The one place the version is written: pyproject.toml reads it from here, CHANGELOG.md has an entry for it."""
 
 __all__ = ["__version__"]

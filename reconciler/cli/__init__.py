@@ -14,15 +14,20 @@ from collections.abc import Sequence
 
 import click
 
+from reconciler import __version__
+from reconciler.cli.conventions import GROUP_EPILOG, NO_COLOR_HELP, apply_conventions
 from reconciler.cli.funnel import guarded
 from reconciler.cli.output import Output
 from reconciler.redaction import Redactor
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=GROUP_EPILOG,
+)
 @click.option("--debug", is_flag=True, help="Log every HTTP exchange (secrets redacted) and show tracebacks.")
-@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
-@click.version_option(package_name="reconciler")
+@click.option("--no-color", is_flag=True, help=NO_COLOR_HELP)
+@click.version_option(__version__, "-V", "--version", prog_name="reconciler", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     """Declarative GitOps reconciler for Genesys Cloud AI tool definitions."""
@@ -59,6 +64,7 @@ def _register() -> None:
     from reconciler.cli import commands
 
     for command in commands.ALL:
+        apply_conventions(command)
         cli.add_command(command)
 
 

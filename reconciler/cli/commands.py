@@ -6,6 +6,7 @@ import click
 
 from reconciler.cli.apply import apply_command
 from reconciler.cli.chat import chat_command
+from reconciler.cli.completion import completion_command, version_command
 from reconciler.cli.conversations import test_command
 from reconciler.cli.emulator import emulator
 from reconciler.cli.export import export_command
@@ -28,4 +29,6 @@ ALL: list[click.Command] = [
     test_command,
     emulator,
     serve_command,
+    completion_command,
+    version_command,
 ]

@@ -40,7 +40,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     default=0.0,
     help="Probability that a write is committed and its answer lost (connection closed).",
 )
-@click.option("--paging", type=click.Choice(["token", "nexturi"]), default="token", show_default=True)
+@click.option(
+    "--paging",
+    type=click.Choice(["token", "nexturi"]),
+    default="token",
+    show_default=True,
+    help="How list pages link on: a next_page_token, or a nextUri with pageNumber (both are in the wild).",
+)
 @click.option("--client-id", default=None, help="Require this OAuth client at /oauth/token.")
 @click.option(
     "--client-secret",

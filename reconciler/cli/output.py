@@ -1,4 +1,8 @@
-"""Where output goes: data on stdout, messages and progress on stderr, colour only on a terminal."""
+"""Where output goes: data on stdout, messages and progress on stderr, colour only on a terminal.
+
+Colour follows no-color.org and Terraform: off with `--no-color` (before or after the command name), with
+`NO_COLOR` set to anything but the empty string, with `TERM=dumb`, and whenever the stream is not a terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 import click
 
 from reconciler.redaction import Redactor
+
+NO_COLOR_HELP = "No colour, even on a terminal (also NO_COLOR=1 or TERM=dumb)."
 
 
 @dataclass
@@ -20,13 +27,18 @@ class Output:
     no_color: bool = False
     redactor: Redactor = field(default_factory=Redactor)
 
+    def _color_for(self, stream: TextIO) -> bool:
+        if self.no_color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+            return False
+        return stream.isatty()
+
     @property
     def color(self) -> bool:
-        return not self.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        return self._color_for(sys.stdout)
 
     @property
     def color_stderr(self) -> bool:
-        return not self.no_color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
+        return self._color_for(sys.stderr)
 
     def data(self, text: str) -> None:
         click.echo(self.redactor.scrub(text), color=self.color)
@@ -45,6 +57,19 @@ def capped(lines: Sequence[str], limit: int = MAX_PRINTED_DIAGNOSTICS) -> list[s
         return list(lines)
     rest = len(lines) - limit
     return [*lines[:limit], f"… and {rest} more; `reconciler validate --format json` lists every one"]
+
+
+def _no_color(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and isinstance(ctx.obj, Output):
+        ctx.obj.no_color = True
+
+
+def no_color_option(command: Any) -> Any:
+    """`--no-color` on a command, as Terraform takes it: `reconciler plan --no-color` is the same as
+    `reconciler --no-color plan`."""
+    return click.option(
+        "--no-color", is_flag=True, expose_value=False, is_eager=True, callback=_no_color, help=NO_COLOR_HELP
+    )(command)
 
 
 def echo_error(message: str, *, prefix: bool = True, redactor: Redactor | None = None) -> None:

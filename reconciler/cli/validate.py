@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
-from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output, capped
 from reconciler.desired import DesiredState
 from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
@@ -17,7 +18,9 @@ GITHUB_ANNOTATION_LIMIT = 10
 
 
 @click.command("validate")
-@directory_argument
+@click.argument(
+    "directory", metavar="[DIR | FILE]", required=False, default=DEFAULT_DIRECTORY, type=click.Path(path_type=Path)
+)
 @click.option(
     "--format",
     "output_format",
@@ -30,7 +33,14 @@ GITHUB_ANNOTATION_LIMIT = 10
 @click.option("--serve", "for_serve", is_flag=True, help="Also check what `reconciler serve` needs (credentials).")
 @click.pass_obj
 def validate_command(output: Output, directory: Path, output_format: str, strict: bool, for_serve: bool) -> int:
-    """Check tools.d/ offline: format, names, schemas, the capability matrix, lint."""
+    """Check tools.d/ (or one file of it) offline: format, names, schemas, the capability matrix, lint.
+
+    \b
+    Examples:
+      reconciler validate
+      reconciler validate tools.d/orders.yaml --strict
+      reconciler validate --format github      # annotations in a GitHub Actions log
+    """
     state: DesiredState | None = None
     try:
         state = load_desired(directory, check=False)
@@ -69,10 +79,13 @@ def github_annotations(diagnostics: list[Diagnostic]) -> list[str]:
     lines = []
     for diagnostic in diagnostics[:GITHUB_ANNOTATION_LIMIT]:
         where = diagnostic.location
-        properties = ",".join(
-            [f"file={_escape_property(where.file)}", f"line={where.line}", f"col={where.column}", "title=reconciler"]
-        )
-        lines.append(f"::{diagnostic.severity} {properties}::{_escape_data(diagnostic.message)}")
+        if os.path.isfile(where.file):
+            place = [f"file={_escape_property(where.file)}", f"line={where.line}", f"col={where.column}"]
+            message = diagnostic.message
+        else:  # a missing folder or file: an annotation on it would point nowhere, so the log line names it
+            place, message = [], f"{where.file}: {diagnostic.message}"
+        properties = ",".join([*place, "title=reconciler"])
+        lines.append(f"::{diagnostic.severity} {properties}::{_escape_data(message)}")
     if len(diagnostics) > GITHUB_ANNOTATION_LIMIT:
         rest = len(diagnostics) - GITHUB_ANNOTATION_LIMIT
         lines.append(f"::notice title=reconciler::{rest} more findings not annotated; run reconciler validate locally")

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,18 +45,9 @@ class LoadedState:
 def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | None = None) -> LoadedState:
     """Every document below `directory`; links are followed while they stay inside `root` (the repository)."""
     state = LoadedState()
-    if not directory.is_dir():
-        raise InputError.at(
-            SourceLocation(display_path(directory)),
-            "no such directory; pass the folder that holds your tool definitions (default: tools.d)",
-            "io",
-        )
-    # the folder as the user would type it, once; each file is then named by its place inside the folder
-    shown = display_path(directory)
-    prefix = "" if shown == os.curdir else shown  # `validate .` names files `a.yaml`, not `./a.yaml`
-    for path in discover(directory, root=root, problems=state.diagnostics):
+    for path, file in _named_files(directory, root=root, problems=state.diagnostics):
         try:
-            documents = read_documents(path, os.path.join(prefix, os.path.relpath(path, directory)))
+            documents = read_documents(path, file)
         except InputError as exc:
             state.diagnostics.extend(exc.diagnostics)
             continue
@@ -77,6 +68,26 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
                 interpolate(document.content, document.file, environ, state.diagnostics, state.variables)
             state.documents.append(document)
     return state
+
+
+def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnostic]) -> Iterator[tuple[Path, str]]:
+    """The files to read, each with the name diagnostics give it. `directory` may be one file
+    (`validate tools.d/orders.yaml`); a folder's links are followed as `discover` says."""
+    if directory.is_file():
+        yield directory, display_path(directory)
+        return
+    if not directory.is_dir():
+        missing = (
+            "no such file"
+            if directory.suffix in DOCUMENT_SUFFIXES
+            else "no such directory; pass the folder that holds your tool definitions (default: tools.d)"
+        )
+        raise InputError.at(SourceLocation(display_path(directory)), missing, "io")
+    # the folder as the user would type it, once; each file is then named by its place inside the folder
+    shown = display_path(directory)
+    prefix = "" if shown == os.curdir else shown  # `validate .` names files `a.yaml`, not `./a.yaml`
+    for path in discover(directory, root=root, problems=problems):
+        yield path, os.path.join(prefix, os.path.relpath(path, directory))
 
 
 __all__ = [

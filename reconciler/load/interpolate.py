@@ -1,4 +1,7 @@
-"""`${VAR}` and `${VAR:-default}` in string values, replaced from the environment.
+"""`${VAR}`, `${VAR:-default}` and `${VAR-default}` in string values, replaced from the environment.
+
+As in the shell: `${VAR:-default}` takes the default when VAR is unset or empty (GitHub's `${{ vars.X }}` is
+empty, not unset, for a variable that does not exist), `${VAR-default}` only when VAR is unset.
 
 `$${` writes a literal `${`. Only tool definitions, OpenAPI sources and reconciler.yaml are interpolated:
 published OpenAPI descriptions use `${…}` in their prose (DigitalOcean's does) and are taken as written.
@@ -15,6 +18,7 @@ from reconciler.load.located import LocatedList, key_location, location
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WITH_DEFAULT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(:?-)(.*)", re.DOTALL)
 
 
 def interpolate(
@@ -39,16 +43,18 @@ def interpolate(
             if inner is None:
                 diagnostics.append(Diagnostic("error", where(), "unclosed '${'; write '$${' for a literal", "variable"))
                 return text
-            name, sep, default = inner.partition(":-")
+            with_default = _WITH_DEFAULT.fullmatch(inner)
+            name, operator, default = with_default.groups() if with_default else (inner, "", "")
             if not _NAME.fullmatch(name):
                 diagnostics.append(
                     Diagnostic("error", where(), f"malformed variable reference '${{{inner}}}'", "variable")
                 )
                 return text
-            if name in environ:
-                used[name] = environ[name]
-                return environ[name]
-            if sep:
+            value = environ.get(name)
+            if value is not None and (value or operator != ":-"):
+                used[name] = value
+                return value
+            if operator:
                 return default
             diagnostics.append(
                 Diagnostic(

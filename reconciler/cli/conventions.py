@@ -1,0 +1,50 @@
+"""What every command shares beyond its own options: `--no-color` after the command name, and the help text
+that says how to run it (examples, the environment it reads, the exit codes)."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.output import NO_COLOR_HELP, no_color_option
+
+EXIT_CODES = """\b
+Exit codes:
+  0    success (with --detailed-exitcode: no changes)
+  1    error: invalid input (nothing is sent), a refused request, a failed change
+  2    success with changes (plan --detailed-exitcode)
+  3    a bug in reconciler (rerun with --debug for the traceback)
+  130  interrupted (Ctrl-C)"""
+
+ENVIRONMENT = """\b
+Environment variables read:
+  GENESYS_CLOUD_CLIENT_ID, GENESYS_CLOUD_CLIENT_SECRET   client credentials (or GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET)
+  GENESYS_CLOUD_REGION             the org's region, e.g. eu-central-1 (or GENESYSCLOUD_REGION)
+  GENESYS_CLOUD_ACCESS_TOKEN       a bearer token instead of client credentials
+  GENESYS_CLOUD_API_URL            another Tools API, e.g. `reconciler emulator`'s URL
+  GENESYS_CLOUD_LOGIN_URL          its OAuth server (default: the API URL)
+  NO_COLOR, TERM=dumb              no colour
+  any ${VAR} that tools.d or reconciler.yaml names
+  With no credentials and no URL, plan/apply/export use the local registry (.reconciler/ at the
+  repository root of the current directory)."""
+
+EXAMPLES = """\b
+Examples:
+  reconciler validate                       check tools.d/ offline
+  reconciler validate tools.d/orders.yaml   check one file
+  reconciler plan --out plan.json           show the changes and save them
+  reconciler apply plan.json                apply exactly the saved plan
+  reconciler export --all --out tools.d     adopt an existing org
+  reconciler completion bash > ~/.local/share/bash-completion/completions/reconciler"""
+
+GROUP_EPILOG = "\n\n".join([EXAMPLES, ENVIRONMENT, EXIT_CODES])
+
+
+def apply_conventions(command: click.Command) -> None:
+    """Give a registered command `--no-color` (unless it has one) and the exit codes in its help."""
+    if not any("--no-color" in getattr(param, "opts", ()) for param in command.params):
+        no_color_option(command)
+    if command.epilog is None:
+        command.epilog = EXIT_CODES
+
+
+__all__ = ["GROUP_EPILOG", "NO_COLOR_HELP", "apply_conventions"]
