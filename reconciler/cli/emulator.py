@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import sys
 import threading
@@ -10,10 +11,20 @@ from types import FrameType
 
 import click
 
+from reconciler.api.target import ACCESS_TOKEN_VARIABLES, API_URL_VARIABLE
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError
 
 PROBABILITY = click.FloatRange(0.0, 1.0)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -21,7 +32,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @click.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; loopback unless --allow-remote."
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host that is not loopback: the emulator has no TLS, and other machines could reach it.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option(
     "--state",
@@ -65,6 +83,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def emulator(
     output: Output,
     host: str,
+    allow_remote: bool,
     port: int,
     state: Path | None,
     rate_limit: int | None,
@@ -85,6 +104,11 @@ def emulator(
 
     if (client_id is None) != (client_secret is None):
         raise click.UsageError("--client-id and --client-secret go together")
+    if not allow_remote and not is_loopback(host):
+        raise click.UsageError(
+            f"--host {host} is not a loopback address; pass --allow-remote to listen where other machines can "
+            "reach it (no TLS), or use --host 127.0.0.1"
+        )
     config = EmulatorConfig(
         host=host,
         port=port,
@@ -97,6 +121,7 @@ def emulator(
         paging="nexturi" if paging == "nexturi" else "token",
         client_id=client_id,
         client_secret=client_secret,
+        require_token=True,
         token_lifetime=token_lifetime,
         scopes=(READ_SCOPE,) if read_only else (READ_SCOPE, WRITE_SCOPE),
         seed=seed,
@@ -110,9 +135,15 @@ def emulator(
     click.echo(f"reconciler emulator listening on {server.url}")
     sys.stdout.flush()
     where = f"state {state}" if state else "state in memory"
-    auth = "client credentials required" if config.strict_auth else "any token accepted"
+    if config.strict_auth:
+        auth = "client credentials required"
+        use = f"{API_URL_VARIABLE}={server.url} GENESYS_CLOUD_CLIENT_ID={client_id} GENESYS_CLOUD_CLIENT_SECRET=…"
+    else:
+        auth = "any bearer token accepted"
+        use = f"{API_URL_VARIABLE}={server.url} {ACCESS_TOKEN_VARIABLES[0]}=local"
     if read_only:
         auth += ", read only"
+    output.info(f"point the CLI at it: {use} reconciler plan")
     output.info(f"{where}; {auth}; Ctrl-C stops")
     previous = None
     if threading.current_thread() is threading.main_thread():

@@ -11,10 +11,10 @@ from typing import Any
 import click
 import yaml
 
-from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, project_config
+from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect
-from reconciler.errors import ConfigurationError
+from reconciler.errors import ConfigurationError, InputError
 from reconciler.export import export_tools
 from reconciler.export_actions import export_actions
 
@@ -73,6 +73,11 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         ]
         output.data(json.dumps(summary, indent=2, sort_keys=True))
         return 0
+    # Beside existing files, write only the tools not defined there yet: a second definition of a name is one
+    # that validate refuses.
+    defined = _defined_names(out)
+    kept = [item.document["name"] for item in exported if item.document["name"] in defined]
+    exported = [item for item in exported if item.document["name"] not in defined]
     clashes = [item.filename for item in exported if (out / item.filename).exists()]
     if clashes and not force:
         raise ConfigurationError(
@@ -95,6 +100,9 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
             f"(only a POST of the inputs as JSON to an endpoint can be): {', '.join(not_exported)}"
         )
     output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
+    if kept:
+        names = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
+        output.info(f"Left {len(kept)} tools already defined in {out}/ as they are: {names}.")
     return 0
 
 
@@ -102,3 +110,14 @@ def _parameters(content: Mapping[str, Any]) -> list[str]:
     """The input names of a live tool (its `schema`) or action (its input contract)."""
     schema = content.get("schema") or ((content.get("contract") or {}).get("input") or {}).get("inputSchema") or {}
     return sorted(schema.get("properties") or {})
+
+
+def _defined_names(out: Path) -> set[str]:
+    """The names of the tools `out` already defines (none when it does not exist yet)."""
+    if not out.is_dir():
+        return set()
+    try:
+        state = load_desired(out, check=False)
+    except InputError:  # a broken reconciler.yaml: validate says what; the files are still compared by name
+        return set()
+    return {tool.name for tool in state.tools}

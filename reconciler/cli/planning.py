@@ -7,10 +7,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.api import DataActionsTarget, RetryPolicy, TargetClient, ToolsTarget, resolve_integration
 from reconciler.cli.output import Output
-from reconciler.config import CONFIG_FILE, Config
+from reconciler.config import CONFIG_FILE, Config, find_root
 from reconciler.desired import DesiredState
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning, names_moved
@@ -27,10 +28,15 @@ class Session:
 @contextmanager
 def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator[Session]:
     """Open the target `reconciler.yaml` names, for this environment, and say which it is, first thing on
-    stderr. Data Actions: the integration is looked up once, here."""
+    stderr. Data Actions: the integration is looked up once, here.
+
+    The local registry (used when no org is configured) lives under the repository root of the current
+    directory, whatever DIR or `--out` a command is given: every command run in one repository sees one
+    registry, and `export --out /elsewhere` does not start an empty one there."""
     from reconciler.cli.target import open_client, open_data_actions
 
     retry = RetryPolicy(notice=output.info)  # a wait of more than a few seconds is said on stderr
+    local_root = find_root(Path.cwd())
     if config.target == "data-actions":
         if config.integration is None:
             raise ConfigurationError(
@@ -39,7 +45,7 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
             )
         with open_data_actions(
             os.environ,
-            config.root,
+            local_root,
             integration=config.integration,
             debug=output.debug,
             parallelism=parallelism,
@@ -53,7 +59,7 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
             name = f"data actions of integration {integration['id']} on {info.description}"
             yield Session(DataActionsTarget(client, form, parallelism=parallelism), name, info.is_local)
         return
-    with open_client(os.environ, config.root, debug=output.debug, parallelism=parallelism, retry=retry) as (
+    with open_client(os.environ, local_root, debug=output.debug, parallelism=parallelism, retry=retry) as (
         client,
         info,
     ):

@@ -39,6 +39,9 @@ class EmulatorConfig:
     """With a client id and secret the token endpoint requires them and only tokens it issued are accepted;
     without, any credentials get a token and any bearer token (or none) is accepted."""
     client_secret: str | None = field(default=None, repr=False)
+    require_token: bool = False
+    """Without client credentials, still answer a request with no bearer token 401 (as `reconciler emulator`
+    does: a client that forgot its token must fail here as it would against an org)."""
     token_lifetime: float = 86400.0
     default_page_size: int = 25
     max_parameters: int = 10

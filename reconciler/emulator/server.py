@@ -57,7 +57,10 @@ class EmulatorServer(ThreadingHTTPServer):
             seed=config.seed,
         )
         self.tokens = TokenStore(
-            client_id=config.client_id, client_secret=config.client_secret, lifetime=config.token_lifetime
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            lifetime=config.token_lifetime,
+            require_token=config.require_token,
         )
         self.window = RateWindow(config.rate_limit, config.rate_window)
         super().__init__((config.host, config.port), Handler)

@@ -22,8 +22,10 @@ class TokenStore:
         client_secret: str | None,
         lifetime: float,
         clock: Callable[[], float] = time.monotonic,
+        require_token: bool = False,
     ) -> None:
         self._client_id = client_id
+        self.require_token = require_token
         self._client_secret = client_secret
         self.lifetime = lifetime
         self.clock = clock
@@ -75,7 +77,7 @@ class TokenStore:
     def accepts(self, authorization: str | None) -> tuple[bool, str]:
         """Whether an API request's Authorization is good enough, and why not."""
         if authorization is None:
-            return (not self.strict, "an Authorization: Bearer token is required")
+            return (not (self.strict or self.require_token), "an Authorization: Bearer token is required")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

@@ -77,6 +77,8 @@ def emulator_process(tmp_path: Path) -> Iterator[list[EmulatorProcess]]:
 
 
 def local(url: str, credentials: Credentials | None = None) -> ToolsClient:
+    """A client of an emulator; `reconciler emulator` wants a bearer token even without --client-id."""
+    credentials = credentials or Credentials(access_token="local")
     return ToolsClient(Target(url, url, url, credentials), retry=RetryPolicy(max_attempts=2, backoff_initial=0.01))
 
 
@@ -277,3 +279,57 @@ def test_an_unknown_region_lists_the_regions(run: Any, monkeypatch: pytest.Monke
         "error: GENESYS_CLOUD_REGION='mars-north-1' is not a Genesys Cloud region; use one of: "
     )
     assert "eu-central-1" in result.err
+
+
+def test_the_emulator_says_how_to_point_the_cli_at_it(tmp_path: Path, emulator_process: list[EmulatorProcess]) -> None:
+    running = EmulatorProcess(tmp_path)
+    emulator_process.append(running)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "tools.d").mkdir()
+    (tmp_path / "tools.d" / "a.yaml").write_text(
+        "name: a\ndescription: Does a.\nendpoint: https://tools.example.com/a\n", encoding="utf-8"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "NO_COLOR"))}
+    # what the banner says to set, set
+    environment.update(GENESYS_CLOUD_API_URL=running.url, GENESYS_CLOUD_ACCESS_TOKEN="local")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "--detailed-exitcode"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"target: {running.url}")
+    code, err = running.stop()
+    assert code == 0
+    assert (
+        f"point the CLI at it: GENESYS_CLOUD_API_URL={running.url} GENESYS_CLOUD_ACCESS_TOKEN=local reconciler plan"
+        in err
+    )
+    assert "any bearer token accepted" in err
+
+
+def test_without_client_id_the_emulator_still_wants_a_token(
+    tmp_path: Path, emulator_process: list[EmulatorProcess]
+) -> None:
+    running = EmulatorProcess(tmp_path)
+    emulator_process.append(running)
+    with local(running.url, Credentials(access_token="anything")) as client:
+        assert client.list_tools() == []
+    with (
+        ToolsClient(Target(running.url, running.url, running.url, None)) as client,
+        pytest.raises(AuthenticationError, match="Bearer token is required"),
+    ):
+        client.list_tools()
+    assert running.stop()[0] == 0
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "tools.example.com"])
+def test_a_host_other_than_loopback_needs_allow_remote(run: Any, host: str) -> None:
+    result = run("emulator", "--host", host)
+    assert result.code == 1
+    assert f"--host {host} is not a loopback address; pass --allow-remote" in result.err
+    assert "listening" not in result.out

@@ -118,7 +118,9 @@ def test_export_refuses_to_overwrite_and_json_lists_the_registry(
             "schema": {"type": "object", "properties": {"a": {"type": "string"}}},
         }
     )
-    refused = run("export", "--out", "tools.d")
+    (repo / "clash").mkdir()
+    (repo / "clash" / "lookup.yaml").write_text(SHORTHAND.replace("name: lookup", "name: other"))
+    refused = run("export", "--out", "clash")
     assert refused.code == 1
     assert "already exist" in refused.err and "--force" in refused.err
     listing = run("export", "--format", "json")
@@ -164,3 +166,36 @@ def test_exported_files_hold_no_secret_and_load_back_to_the_live_values(sensitiv
     loaded = interpolate(yaml.safe_load(written), "partner.yaml", sensitive, diagnostics, {})
     assert diagnostics == []
     assert (loaded["description"], loaded["endpoint"]) == (live["description"], live["executionEndpoint"])
+
+
+def test_export_beside_existing_files_writes_only_what_is_missing(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    (repo / "tools.d" / "everything.yaml").write_text(SHORTHAND)  # `lookup`, in a file of another name
+    assert run("apply", "--auto-approve").code == 0
+    emulator.registry.put_raw(
+        {"name": "by_hand", "description": "d", "executionEndpoint": "https://x.example.com", "schema": {}}
+    )
+    exported = run("export", "--all", "--out", "tools.d")
+    assert exported.code == 0, exported.err
+    assert sorted(p.name for p in (repo / "tools.d").iterdir()) == ["by_hand.yaml", "everything.yaml"]
+    assert "Left 1 tools already defined in tools.d/ as they are: lookup." in exported.err
+    assert (repo / "tools.d" / "everything.yaml").read_text() == SHORTHAND
+    validated = run("validate")
+    assert validated.code == 0, validated.output  # no duplicate names
+    assert json.loads(run("plan", "--format", "json").out)["summary"]["adopt"] == 1
+
+
+def test_the_local_registry_is_the_repositorys_whatever_out_says(
+    repo: Path, run: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No org configured: export reads the registry that plan and apply wrote, not a new one beside --out."""
+    (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND)
+    assert run("apply", "--auto-approve").code == 0
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "adopted"
+    exported = run("export", "--out", str(elsewhere))
+    assert exported.code == 0, exported.err
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["lookup.yaml"]
+    assert not (elsewhere / ".reconciler").exists() and not (elsewhere.parent / ".reconciler").exists()
+    planned = run("plan", str(elsewhere), "--detailed-exitcode")
+    assert planned.code == 0, planned.output  # the same registry: nothing to change
