@@ -30,6 +30,7 @@ from reconciler.load.located import (
     location,
     node_location,
 )
+from reconciler.load.lookalikes import ignored_lookalikes
 from reconciler.model import SourceLocation
 
 
@@ -45,6 +46,8 @@ class LoadedState:
 def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | None = None) -> LoadedState:
     """Every document below `directory`; links are followed while they stay inside `root` (the repository)."""
     state = LoadedState()
+    if directory.is_dir():
+        state.diagnostics.extend(ignored_lookalikes(directory))
     for path, file in _named_files(directory, root=root, problems=state.diagnostics):
         try:
             documents = read_documents(path, file)

@@ -6,6 +6,7 @@ errors are turned into messages a person can act on: the place, the key, and wha
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Iterator
@@ -38,16 +39,37 @@ def file_format_schema() -> dict[str, Any]:
     return schema
 
 
+# The editor schema also carries the capability matrix's defaults (name pattern, description length, parameter
+# count, https endpoint, parameter types), so an editor shows them while typing. The format check leaves them
+# out: the tool rules enforce them from reconciler.yaml's `limits` (which may differ), with their own messages.
+_LIMITS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("tool", "name"): ("pattern",),
+    ("tool", "description"): ("minLength", "maxLength"),
+    ("tool", "endpoint"): ("pattern",),
+    ("tool", "parameters"): ("maxProperties",),
+    ("override", "name"): ("pattern",),
+    ("override", "description"): ("minLength", "maxLength"),
+}
+
+
+@cache
+def _format_definitions() -> dict[str, Any]:
+    definitions: dict[str, Any] = copy.deepcopy(file_format_schema()["$defs"])
+    for (kind, key), keywords in _LIMITS.items():
+        for keyword in keywords:
+            definitions[kind]["properties"][key].pop(keyword, None)
+    definitions["parameter"]["properties"]["type"] = {"type": "string"}  # limits.parameter_types decides
+    return definitions
+
+
 @cache
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
-    schema = file_format_schema()
-    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": _format_definitions()})
 
 
 @cache
 def _fast_validator(kind: str) -> Any:
-    schema = file_format_schema()
-    return jsonschema_rs.validator_for({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+    return jsonschema_rs.validator_for({"$ref": f"#/$defs/{kind}", "$defs": _format_definitions()})
 
 
 def check_document(document: Document) -> list[Diagnostic]:
@@ -109,11 +131,25 @@ def _translate(document: Document, top: ValidationError) -> Iterator[Diagnostic]
         elif error.validator == "enum":
             options = ", ".join(str(v) for v in rule)
             yield Diagnostic(
-                "error", document.locate(*path), f"'{where}' is {error.instance!r}; use one of: {options}", "enum"
+                "error",
+                document.locate(*path),
+                f"'{where}' is {error.instance!r}; {did_you_mean(error.instance, rule)}use one of: {options}",
+                "enum",
             )
         else:
             message = f"'{where}': {error.message}"
             yield Diagnostic("error", document.locate(*path), message, str(error.validator or "invalid"))
+
+
+def did_you_mean(value: Any, options: Any) -> str:
+    """`did you mean 'integer'? ` when `value` is a near miss (a typo, another case) of one of `options`."""
+    if not isinstance(value, str):
+        return ""
+    choices = [option for option in options if isinstance(option, str)]
+    lowered = {option.lower(): option for option in choices}
+    close = [lowered[value.lower()]] if value.lower() in lowered else []
+    close = close or difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def _describe(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,10 +15,34 @@ import jsonschema_rs
 from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic
 from reconciler.model import JSON_SCHEMA_DIALECT, Tool
+from reconciler.validate.document_format import did_you_mean
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CONTEXT_PATH = re.compile(r"^conversation(\.[A-Za-z0-9_-]+)+$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+TYPE_ALIASES = {
+    "int": "integer",
+    "long": "integer",
+    "str": "string",
+    "text": "string",
+    "bool": "boolean",
+    "float": "number",
+    "double": "number",
+    "decimal": "number",
+    "dict": "object",
+    "map": "object",
+    "list": "array",
+}
+"""What other languages call JSON Schema's types: `type: int` gets "did you mean 'integer'?"."""
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
 
 
 def check_tools(tools: Iterable[Tool], limits: Limits) -> list[Diagnostic]:
@@ -71,6 +95,11 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
     yield from _check_endpoint(tool, tool.endpoint, "endpoint")
     if tool.schema_is_user_written:
         yield from _check_user_schema(tool)
+        yield from _check_required(tool)
+    elif tool.origin == "definition":
+        yield from _check_shorthand_schema(tool)
+    if tool.origin == "definition":
+        yield from _check_values(tool)
     yield from _check_parameters(tool, limits)
     yield from _check_context(tool)
     rate = tool.rate_limit
@@ -172,6 +201,83 @@ def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
         )
 
 
+def _check_shorthand_schema(tool: Tool) -> Iterator[Diagnostic]:
+    """The schema shorthand parameters compile to is held to JSON Schema as the API holds it (a `pattern` must
+    be a valid regular expression): validate must not pass what the API answers 422."""
+    schema = dict(tool.schema)
+    if jsonschema_rs.meta.is_valid({"$schema": JSON_SCHEMA_DIALECT, **schema}) and not _has_bad_pattern(schema):
+        return
+    for error in _meta_validator().iter_errors(schema):
+        path = list(error.absolute_path)
+        if path[-1:] == ["type"]:
+            continue  # an unsupported type has its own message, with a hint
+        name = str(path[1]) if len(path) > 1 and path[0] == "properties" else None
+        inner = ".".join(str(p) for p in path[2:])
+        field = f"parameters.{name}" + (f".{path[2]}" if len(path) > 2 else "") if name else "parameters"
+        where = f"parameter '{name}'" + (f" ('{inner}')" if inner else "") if name else "parameters"
+        problem = error.message
+        if error.validator == "format" and error.validator_value == "regex":
+            problem = f"{error.instance!r} is not a valid regular expression"
+        yield Diagnostic(
+            "error", tool.location_of(field), f"{where} of '{tool.name}' is not valid JSON Schema: {problem}", "schema"
+        )
+
+
+@functools.cache
+def _meta_validator() -> jsonschema.Draft202012Validator:
+    """What `check_schema` uses (formats checked, so a `pattern` must compile), giving every error."""
+    meta = jsonschema.Draft202012Validator
+    return meta(meta.META_SCHEMA, format_checker=meta.FORMAT_CHECKER)
+
+
+def _check_required(tool: Tool) -> Iterator[Diagnostic]:
+    """A full schema's `required` may name only its own properties: the API would accept a tool no call can
+    satisfy."""
+    required = tool.schema.get("required")
+    properties = _parameters(tool)
+    if not isinstance(required, list):
+        return
+    for name in required:
+        if isinstance(name, str) and name not in properties:
+            known = ", ".join(properties) or "none"
+            yield Diagnostic(
+                "error",
+                tool.location_of("schema.required"),
+                f"'required' of '{tool.name}' names {name!r}, which is not one of its properties; "
+                f"{did_you_mean(name, list(properties))}properties: {known}",
+                "schema",
+            )
+
+
+def _check_values(tool: Tool) -> Iterator[Diagnostic]:
+    """`enum` and `default` values of a hand-written parameter must be of the parameter's type."""
+    for name, spec in _parameters(tool).items():
+        if not isinstance(spec, dict) or "type" not in spec:
+            continue
+        declared = spec["type"]
+        types = [t for t in (declared if isinstance(declared, list) else [declared]) if isinstance(t, str)]
+        if not types or any(t not in _JSON_TYPES for t in types):
+            continue  # an unknown type is reported on its own
+        wanted = " or ".join(types)
+        enum = spec.get("enum")
+        values = enum if isinstance(enum, list) else []
+        for value in values:
+            if not any(_JSON_TYPES[t](value) for t in types):
+                yield Diagnostic(
+                    "error",
+                    tool.location_of(f"parameters.{name}.enum"),
+                    f"enum value {value!r} of parameter '{name}' of '{tool.name}' is not of its type ({wanted})",
+                    "type",
+                )
+        if "default" in spec and not any(_JSON_TYPES[t](spec["default"]) for t in types):
+            yield Diagnostic(
+                "error",
+                tool.location_of(f"parameters.{name}.default"),
+                f"default {spec['default']!r} of parameter '{name}' of '{tool.name}' is not of its type ({wanted})",
+                "type",
+            )
+
+
 def _parameters(tool: Tool) -> dict[str, Any]:
     properties = tool.schema.get("properties")
     return properties if isinstance(properties, dict) else {}
@@ -199,7 +305,7 @@ def _check_parameters(tool: Tool, limits: Limits) -> Iterator[Diagnostic]:
         types = declared if isinstance(declared, list) else [declared] if declared is not None else []
         for kind in types:
             if kind not in limits.parameter_types and kind != "null":
-                hint = "; for dates use type: string with format: date-time" if "date" in str(kind) else ""
+                hint = _type_hint(kind, limits.parameter_types)
                 yield Diagnostic(
                     "error",
                     tool.location_of(field),
@@ -214,6 +320,17 @@ def _check_parameters(tool: Tool, limits: Limits) -> Iterator[Diagnostic]:
                 f"parameter '{name}' of '{tool.name}' has no description; the model fills it better with one",
                 "lint",
             )
+
+
+def _type_hint(kind: Any, supported: tuple[str, ...]) -> str:
+    """`; did you mean 'integer'?` for `int`, `Integer`, `intger`; a word on dates, which are strings."""
+    alias = TYPE_ALIASES.get(str(kind).lower())
+    if alias in supported:
+        return f"; did you mean '{alias}'?"
+    close = did_you_mean(kind, supported).strip()
+    if close:
+        return f"; {close}"
+    return "; for dates use type: string with format: date-time" if "date" in str(kind) else ""
 
 
 def _check_context(tool: Tool) -> Iterator[Diagnostic]:

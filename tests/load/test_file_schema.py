@@ -49,3 +49,33 @@ def test_the_readme_examples_meet_it() -> None:
 )
 def test_what_validate_refuses_it_marks_too(broken: dict[str, Any]) -> None:
     assert list(VALIDATOR.iter_errors(broken)) != []
+
+
+GOOD = {"name": "check_stock", "description": "Checks stock.", "endpoint": "https://tools.example.com/x"}
+
+
+@pytest.mark.parametrize(
+    ("change", "keyword"),
+    [
+        ({"name": "check stock"}, "pattern"),
+        ({"name": "x" * 65}, "pattern"),
+        ({"description": "d" * 256}, "maxLength"),
+        ({"description": ""}, "minLength"),
+        ({"endpoint": "http://tools.example.com/x"}, "pattern"),
+        ({"parameters": {f"p{i}": {"type": "string"} for i in range(11)}}, "maxProperties"),
+        ({"parameters": {"p": {"type": "int"}}}, "enum"),
+    ],
+)
+def test_the_editor_sees_the_limits_validate_enforces(change: dict[str, Any], keyword: str) -> None:
+    """What `validate` refuses by the capability matrix's defaults, an editor marks while typing."""
+    tool = jsonschema.Draft202012Validator({"$ref": "#/$defs/tool", "$defs": SCHEMA["$defs"]})
+    assert [error.validator for error in tool.iter_errors({**GOOD, **change})] == [keyword]
+    assert list(VALIDATOR.iter_errors({**GOOD, **change})) != []
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://x.example.com", "http://localhost:8080/x", "http://127.0.0.1/x", "http://[::1]/x", "${BASE_URL}/x"],
+)
+def test_endpoints_validate_accepts_pass_in_the_editor(endpoint: str) -> None:
+    assert list(VALIDATOR.iter_errors({**GOOD, "endpoint": endpoint})) == []

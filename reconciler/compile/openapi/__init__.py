@@ -85,6 +85,10 @@ def compile_openapi(
     if not isinstance(content, dict):
         result.diagnostics.append(Diagnostic("error", description.location, "an OpenAPI description is a mapping"))
         return result
+    if not content.get("paths"):  # valid OpenAPI (3.1 allows it), and easy to mistake for a file that counts
+        result.diagnostics.append(
+            Diagnostic("warning", description.location, "this OpenAPI description has no paths: no tool comes from it")
+        )
     settings = Settings.read(source)
     files = Files(description, root)
     converter = SchemaConverter(files)
