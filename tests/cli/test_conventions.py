@@ -215,3 +215,14 @@ def test_an_empty_repository_variable_takes_the_files_default(repo: Path, run: A
     result = run("render")
     assert result.code == 0, result.output
     assert '"executionEndpoint": "https://tools.example.com/x"' in result.out
+
+
+def test_the_changelog_has_an_entry_for_this_version_and_the_docs_pin_nothing_that_does_not_exist() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    versions = [line.split()[1] for line in changelog.splitlines() if line.startswith("## ") and line[3].isdigit()]
+    assert versions and versions[0] == __version__
+    # no tag has been pushed: the docs must not tell anyone to use one as if it existed
+    for name in ("README.md", "docs/gitops.md", "action.yml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert "@v0.1.0" not in text.replace("`@v0.1.0` does not resolve", "")
+        assert "rev: v0" not in text
