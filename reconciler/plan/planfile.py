@@ -35,6 +35,7 @@ def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> d
         "unmanaged": plan.unmanaged,
         "managed": plan.managed,
         "changes": [_change_data(change) for change in plan.changes],
+        "warnings": list(plan.warnings),  # `reconciler show` renders them as plan did
     }
 
 
@@ -144,6 +145,7 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
             unchanged=int(data.get("unchanged", 0)),
             unmanaged=int(data.get("unmanaged", 0)),
             managed=int(data.get("managed", 0)),
+            warnings=tuple(str(warning) for warning in data.get("warnings", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{path}: the plan file is damaged ({exc}); plan again") from None

@@ -68,3 +68,17 @@ def test_show_a_missing_plan_file_says_so(repo: Path, run: Any) -> None:
     result = run("show", "nope.json")
     assert result.code == 1
     assert "error: no such plan file: nope.json" in result.err
+
+
+def test_show_keeps_the_plans_warnings(repo: Path, run: Any) -> None:
+    """The mass-delete warning plan gives reaches the pull-request comment rendered from the saved plan."""
+    for name in ("a", "b", "c", "d"):
+        (repo / "tools.d" / f"{name}.yaml").write_text(TOOL.replace("check_inventory", name), encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    for name in ("b", "c", "d"):
+        (repo / "tools.d" / f"{name}.yaml").unlink()
+    planned = run("plan", "--out", "saved.json", "--format", "markdown")
+    assert planned.code == 0, planned.err
+    assert "applying this plan will be refused" in planned.out
+    shown = run("show", "saved.json", "--format", "markdown")
+    assert shown.out == planned.out
