@@ -11,6 +11,7 @@ import math
 import threading
 import time
 import uuid
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,11 +25,11 @@ from reconciler.emulator.gateway import GATEWAY_PATH, SCRIPT_HEADER, GatewayRequ
 from reconciler.emulator.limits import RateWindow, WindowState
 from reconciler.emulator.openapi import openapi_document
 from reconciler.emulator.paging import numbered_page, token_page
+from reconciler.emulator.poison import MAX_BODY, BadBody, read_chunked, refusal
 from reconciler.emulator.registry import TOOLS_PATH, NameExists, Registry, VersionChanged
 from reconciler.emulator.tokens import TokenStore
 
 log = logging.getLogger("reconciler.emulator")
-MAX_BODY = 1 << 20
 ROUTES: dict[str, tuple[str, ...]] = {
     "token": ("POST",),
     "openapi": ("GET",),
@@ -64,6 +65,11 @@ class EmulatorServer(ThreadingHTTPServer):
         )
         self.window = RateWindow(config.rate_limit, config.rate_window)
         super().__init__((config.host, config.port), Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """socketserver prints a traceback on stderr for any error of a connection; a client that hangs up
+        (BrokenPipe, reset) is not one, and the rest go to the debug log."""
+        log.debug("emulator: connection from %s failed", client_address, exc_info=True)
 
     def server_close(self) -> None:
         super().server_close()
@@ -116,6 +122,17 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.config.log_requests:
             log.debug("emulator: %s", format % args)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers or version) in the platform's JSON
+        shape, and always with a status line: a request that looks like HTTP/0.9 is not answered as one."""
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self._cid = getattr(self, "_cid", None) or str(uuid.uuid4())
+        self._window: WindowState | None = None
+        reason = message or HTTPStatus(code).phrase
+        self._error(code, "bad.request" if code < 500 else "server.error", reason.encode("ascii", "replace").decode())
+
     def __getattr__(self, name: str) -> Any:
         """Every method (`do_GET`, `do_PATCH`, `do_QUERY`, …) goes through one dispatcher, so a method a path
         does not serve is a 405 with `Allow`, never http.server's 501 page."""
@@ -126,9 +143,21 @@ class Handler(BaseHTTPRequestHandler):
     # -- the request ---------------------------------------------------------------------------------------------
 
     def _handle(self) -> None:
-        server = self.server
         self._cid = self.headers.get("inin-correlation-id") or str(uuid.uuid4())
-        self._window: WindowState | None = None
+        self._window = None
+        self._responded = False
+        try:
+            self._dispatch()
+        except ConnectionError:  # the client went away (BrokenPipe, reset): nobody to answer
+            self.close_connection = True
+        except Exception:  # a bug of ours: a 500 in the platform's shape, the traceback only in the debug log
+            log.debug("emulator: %s %s failed", self.command, self.path, exc_info=True)
+            self.close_connection = True
+            if not self._responded:
+                self._error(500, "internal.server.error", "the emulator failed on this request; see its debug log")
+
+    def _dispatch(self) -> None:
+        server = self.server
         server.stats.request(self.command)
         body = self._read_body()
         if body is None:
@@ -162,7 +191,8 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "bad.request", f"query parameter {repeated[0]!r} given more than once", problems=problems)
             return
         if route == "openapi":
-            self._json(200, openapi_document(server.config, self._base_url()))
+            # the server's own URL, never the request's Host header: what a client sends is not echoed back
+            self._json(200, openapi_document(server.config, server.url))
             return
         if route == "token":
             self._token(body)
@@ -223,15 +253,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes | None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            try:
+                body = read_chunked(self.rfile)
+            except BadBody as exc:
+                self.close_connection = True  # the rest of the stream cannot be trusted to be a next request
+                self._error(exc.status, "bad.request", str(exc))
+                return None
+            return self._unpoisoned(body)
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -240,11 +268,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(413 if length > 0 else 400, "bad.request", "the body is too large or its length is invalid")
             return None
-        return self.rfile.read(length) if length else b""
+        return self._unpoisoned(self.rfile.read(length) if length else b"")
 
-    def _base_url(self) -> str:
-        host = self.headers.get("Host")
-        return f"http://{host}" if host else self.server.url
+    def _unpoisoned(self, body: bytes) -> bytes | None:
+        why = refusal(body)
+        if why is None:
+            return body
+        self._error(400, "bad.request", why)
+        return None
 
     # -- the API ------------------------------------------------------------------------------------------------
 
@@ -451,6 +482,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, data: bytes | None, *, headers: dict[str, str] | None = None) -> None:
         window = self._window or self.server.window.peek()
+        self._responded = True
         self.send_response(status)
         if data is not None:
             self.send_header("Content-Type", "application/json")
