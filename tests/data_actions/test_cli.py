@@ -141,3 +141,26 @@ def test_export_writes_definitions_that_plan_finds_unchanged(
     for path in (repo / "exported").iterdir():
         path.rename(repo / "tools.d" / path.name)
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_the_guards_hold_on_this_target(org: RunningEmulator, repo: Path, run: Callable[..., Any]) -> None:
+    """protected actions are kept, a plan deleting every managed action is refused, `--tool` plans one name."""
+    (repo / "tools.d" / "b.yaml").write_text(
+        TOOL.format(description="Tracks.").replace("check_inventory", "track_order") + "protected: true\n",
+        encoding="utf-8",
+    )
+    assert run("apply", "--auto-approve").code == 0
+    write(repo, "Checks stock levels.")
+    only = json.loads(run("plan", "--format", "json", "--tool", "track_order").out)
+    assert only["changes"] == []
+    (repo / "tools.d" / "a.yaml").unlink()
+    (repo / "tools.d" / "b.yaml").unlink()
+    refused = run("apply", "--auto-approve")
+    assert refused.code == 1 and "deletes 1 of 2 managed tools" in refused.err
+    kept = json.loads(run("plan", "--format", "json").out)
+    assert sorted((c["name"], c["action"]) for c in kept["changes"]) == [
+        ("check_inventory", "delete"),
+        ("track_order", "keep"),
+    ]
+    assert run("apply", "--auto-approve", "--allow-mass-delete").code == 0
+    assert [a["name"] for a in org.actions.actions()] == ["track_order"]
