@@ -267,6 +267,8 @@ def test_no_sensitive_value_reaches_any_output(
                 ["plan", "--format", "json"],
                 ["plan", "--format", "markdown"],
                 ["--debug", "plan", "--out", "plan.json"],
+                ["show", "plan.json"],
+                ["show", "plan.json", "--format", "json"],
                 ["--debug", "apply", "plan.json", "--audit-log", "audit.jsonl", "--allow-mass-delete"],
                 ["export", "--out", "exported"],
                 ["export", "--format", "json"],
