@@ -26,6 +26,8 @@ SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "P
 
 _SECRET_PARAMETER_ENDINGS = ("key", "token", "secret", "password", "passwd", "pwd", "signature", "sig", "credential")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+_TEMPLATE = re.compile(r"\{[^{}]*\}|^\$")
+"""A value that is a template (`{key}`, `${input.key}`, `$input.key`) stands for a credential; it is not one."""
 
 
 def named_like_secret(variable: str) -> bool:
@@ -51,7 +53,7 @@ def credentials_in(value: Any) -> set[str]:
             continue
         for url in _URL.findall(text):
             found.update(_url_credentials(url))
-    return {secret for secret in found if secret and secret != REDACTED}
+    return {secret for secret in found if secret and secret != REDACTED and not _TEMPLATE.search(secret)}
 
 
 def _url_credentials(url: str) -> Iterator[str]:

@@ -47,6 +47,7 @@ def test_credentials_are_found_where_urls_keep_them() -> None:
         "executionEndpoint": "https://user:p%40ss@api.example.com/x?api_key=K1&page=2&sig=S2",
         "description": "Calls https://h.example.com/?access_token=T3 and nothing else",
         "labels": {"team": "key=notaurl"},
+        "request": {"url": "https://h.example.com/x?token={token}&key=$input.key&sig=${input.sig}"},
     }
     assert credentials_in(live) == {"p@ss", "p%40ss", "K1", "S2", "T3"}
 
