@@ -117,9 +117,13 @@ def _alternative(form: str) -> str:
     text = re.escape(form)
     if len(form) >= SHORT:
         return text
-    before = r"(?<!\w)" if re.match(r"\w", form[0]) else ""
     after = r"(?!\w)" if re.match(r"\w", form[-1]) else ""
-    return before + text + after
+    if not re.match(r"\w", form[0]):
+        return text + after
+    # "not after a word character", written after the first character so that every alternative still starts
+    # with a literal and the engine can skip ahead to candidates (10x faster on long outputs)
+    first = re.escape(form[0])
+    return first + rf"(?<!\w{first})" + re.escape(form[1:]) + after
 
 
 def _alternation(forms: Iterable[str]) -> re.Pattern[str] | None:
