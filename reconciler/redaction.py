@@ -53,6 +53,7 @@ def credentials_in(value: Any) -> set[str]:
             continue
         for url in _URL.findall(text):
             found.update(_url_credentials(url))
+    found.update(_header_credentials(value))
     return {secret for secret in found if secret and secret != REDACTED and not _TEMPLATE.search(secret)}
 
 
@@ -72,6 +73,28 @@ def _url_credentials(url: str) -> Iterator[str]:
     for name, value in raw.items():  # the undecoded form too: that is how it is written in the endpoint
         if secret_parameter(name) and value:
             yield value
+
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token"})
+
+
+def _header_credentials(value: Any) -> Iterator[str]:
+    """Values of credential headers in any `headers` map (a Data Action's `config.request.headers` may carry
+    `Authorization: Bearer …` as written in the UI), and the token after its scheme."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if key == "headers" and isinstance(inner, Mapping):
+                for name, text in inner.items():
+                    if isinstance(text, str) and (str(name).lower() in _SECRET_HEADERS or secret_parameter(str(name))):
+                        yield text
+                        scheme, _, token = text.partition(" ")
+                        if token and scheme.isalpha():
+                            yield token.strip()
+            else:
+                yield from _header_credentials(inner)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _header_credentials(item)
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -58,3 +58,20 @@ def test_a_variable_only_named_like_a_secret_counts_from_eight_characters() -> N
     )
     assert redactor.values() == ("ab", "ghp_longenough")
     assert encodings('a"b<c') >= {'a\\"b<c', "a&quot;b&lt;c", "a%22b%3Cc"}
+
+
+def test_credential_headers_are_found_and_templates_are_not() -> None:
+    action = {
+        "config": {
+            "request": {
+                "headers": {
+                    "Authorization": "Bearer abc.def.ghi",
+                    "X-Api-Key": "k-123456",
+                    "X-Trace": "not-a-secret",
+                    "Cookie": "${input.cookie}",
+                }
+            }
+        },
+        "context": {"session_token": "conversation.session_token"},
+    }
+    assert credentials_in(action) == {"Bearer abc.def.ghi", "abc.def.ghi", "k-123456"}
