@@ -47,7 +47,8 @@ FIRST_BACKOFF = 0.05
 
 class Runtime:
     """Runs invocations of `tools`. Use it as an async context manager, or call `aclose()`, to release the
-    upstream connections. Stateless apart from its breakers, so replicas need share nothing."""
+    upstream connections; it pools them in the event loop of its first call, so it lives in one loop. Stateless
+    apart from its breakers, so replicas need share nothing."""
 
     def __init__(
         self,

@@ -83,6 +83,19 @@ def test_validate_serve_names_each_operation_whose_credentials_are_missing(
     assert "k-123" not in result.output
 
 
+def test_an_empty_credential_is_none_so_plan_runs_where_only_serve_has_the_key(
+    repo: Path, run: Callable[..., Any]
+) -> None:
+    (repo / "spec.yaml").write_text(SPEC)
+    (repo / "tools.d" / "src.yaml").write_text(
+        "source:\n  openapi: ../spec.yaml\n  include: {operations: [getA]}\n  credentials: {key: '${PARTNER_KEY:-}'}\n"
+    )
+    assert run("validate").code == 0
+    result = run("validate", "--serve")
+    assert result.code == 1
+    assert "getA needs credentials for security scheme 'key'" in result.out
+
+
 def test_swagger_arrays_get_their_default_collection_format_written_out(repo: Path) -> None:
     (repo / "tools.d" / "s.yaml").write_text(
         "swagger: '2.0'\ninfo: {title: t, version: '1'}\nhost: api.example.com\n"

@@ -10,7 +10,8 @@ its schemes together), `{}` an alternative that needs nothing. Schemes come from
     anything else (mutualTLS, digest, …)  unsupported: an operation needing it cannot be served
 
 The credentials are the source's `credentials: {SCHEME: ${VAR}}` values, kept as `Secret`s: they never reach
-a payload, a digest or a plan.
+a payload, a digest or a plan. An empty value counts as none, so `${VAR:-}` keeps `plan` and `apply` working
+where only `serve` has the variable.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class SecurityReader:
                         resolved = None
                 self.schemes[str(name)] = _scheme(str(name), resolved)
         self.default = content.get("security")
-        self.credentials = {name: Secret(value) for name, value in credentials.items()}
+        # An empty value is no credential: `${KEY:-}` lets plan and apply run where the key is not set
+        self.credentials = {name: Secret(value) for name, value in credentials.items() if value}
 
     def requirement(self, operation: Operation) -> Security | None:
         own = operation.node.get("security")
