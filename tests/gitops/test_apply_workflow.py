@@ -178,3 +178,31 @@ def test_the_summary_shows_what_was_applied_and_the_plan(run_step: Any, tmp_path
     assert "<details><summary>The plan applied</summary>" in summary and "### reconciler plan for `org`" in summary
     assert summary.count("<details>") == summary.count("</details>") == 1
     assert summary.count("````") == 2
+
+
+def test_plan_then_apply_end_to_end_with_the_real_cli(run_step: Any, tmp_path: Path, start: Any) -> None:
+    """The two jobs' scripts in order, with the real CLI against an emulated org reached through its URL: the
+    plan job saves a plan with changes, the apply job applies exactly it, the summary shows what happened, and
+    the next plan has nothing to apply."""
+    org = start()
+    work = tmp_path / "work"
+    (work / "tools.d").mkdir(parents=True)
+    (work / ".git").mkdir()
+    (work / "tools.d" / "a.yaml").write_text(
+        "name: check_stock\ndescription: Checks stock.\nendpoint: https://tools.example.com/stock\n", encoding="utf-8"
+    )
+    env = {**CREDENTIALS, "GENESYS_CLOUD_API_URL": org.url}
+    planned = run_step(step(APPLY, "Plan")["run"], env, real_cli=True)
+    assert planned.code == 0, planned.stdout + planned.stderr
+    assert planned.outputs["has-changes"] == "true"
+    assert "check_stock" in (work / "plan.md").read_text(encoding="utf-8")
+    applied = run_step(step(APPLY, "Apply")["run"], {**env, "ALLOW_MASS_DELETE": "false"}, real_cli=True)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert [tool["name"] for tool in org.registry.all_tools()] == ["check_stock"]
+    summary = run_step(step(APPLY, "Job summary")["run"], {"OUTCOME": "success"}, real_cli=True).summary
+    assert "[1/1] check_stock: created" in summary
+    assert "Apply complete! Resources: 0 adopted, 1 added, 0 changed, 0 destroyed." in summary
+    assert "1 changes recorded in the audit log" in summary
+    again = run_step(step(APPLY, "Plan")["run"], env, real_cli=True)
+    assert again.outputs["has-changes"] == "false"
+    assert "nothing to apply" in again.summary

@@ -138,3 +138,43 @@ def test_a_plan_too_big_for_one_comment_fits_the_issue_whole(run_github_script: 
     assert len(created["body"]) <= 65_536
     assert created["body"].endswith(big_plan["plan.md"].strip())  # not cut again: the note is kept
     assert "more changes not shown" in created["body"]
+
+
+def test_drift_end_to_end_with_the_real_cli(run_step: Any, run_github_script: Any, tmp_path: Path, start: Any) -> None:
+    """A managed tool edited outside git: the real plan step finds drift (exit 2), the issue script opens one
+    issue with that plan; the next run, same drift, edits it without a 'drift changed' comment; once the org
+    matches git again, the issue is closed."""
+    org = start()
+    work = tmp_path / "work"
+    (work / "tools.d").mkdir(parents=True)
+    (work / ".git").mkdir()
+    (work / "tools.d" / "a.yaml").write_text(
+        "name: check_stock\ndescription: Checks stock.\nendpoint: https://tools.example.com/stock\n", encoding="utf-8"
+    )
+    env = {**CREDENTIALS, "GENESYS_CLOUD_API_URL": org.url}
+    assert run_step("reconciler apply --auto-approve", env, real_cli=True).code == 0
+    (tool,) = org.registry.all_tools()
+    org.registry.update(tool["id"], {**tool, "description": "Edited in the console."}, tool["version"])
+
+    def detect_and_report(state: dict[str, Any], run_id: int) -> Any:
+        detected = run_step(step("Plan")["run"], env, real_cli=True)
+        assert detected.code == 0, detected.stdout + detected.stderr
+        files = {name: (work / name).read_text(encoding="utf-8") for name in ("plan.md", "plan.json")}
+        code = detected.outputs["exit-code"]
+        script = step("Open, update or close the drift issue")["with"]["script"]
+        report = run_github_script(
+            script, state=state, env={"PLAN_EXIT_CODE": code}, files=files, context={"runId": run_id}
+        )
+        assert report.error is None, report.error
+        return code, report
+
+    code, opened = detect_and_report({"labels": ["drift"]}, 1)
+    assert code == "2"
+    (created,) = opened.called("issues.create")
+    assert "Edited in the console." in created["body"] and "check_stock" in created["body"]
+    code, again = detect_and_report(opened.state, 2)
+    assert code == "2" and again.called("issues.createComment") == []
+    assert run_step("reconciler apply --auto-approve", env, real_cli=True).code == 0
+    code, closed = detect_and_report(again.state, 3)
+    assert code == "0"
+    assert closed.state["issues"][0]["state"] == "closed"
