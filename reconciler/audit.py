@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import stat
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.apply import Outcome
+from reconciler.errors import ConfigurationError
 
 
 def current_actor(environ: Mapping[str, str]) -> str:
@@ -70,7 +73,13 @@ class AuditLog:
         scrub: Callable[[str], str] = lambda text: text,
     ) -> AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path.open("a", encoding="utf-8"), actor=actor, commit=commit, target=target, scrub=scrub)
+        # without blocking, and only a regular file: opening a FIFO to append would wait for a reader forever
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise ConfigurationError(f"--audit-log {path}: not a regular file; name a file to append to")
+        stream = os.fdopen(descriptor, "a", encoding="utf-8")
+        return cls(stream, actor=actor, commit=commit, target=target, scrub=scrub)
 
     def record(self, outcome: Outcome) -> None:
         change = outcome.change

@@ -51,6 +51,14 @@ def interpolate(
                 )
                 return text
             value = environ.get(name)
+            if value is not None and not _is_text(value):
+                # os.environ keeps bytes that are not UTF-8 as lone surrogates: no API, file or log can take them
+                diagnostics.append(
+                    Diagnostic(
+                        "error", where(), f"environment variable {name} holds bytes that are not UTF-8", "variable"
+                    )
+                )
+                return text
             if value is not None and (value or operator != ":-"):
                 used[name] = value
                 return value
@@ -69,6 +77,14 @@ def interpolate(
         return _REFERENCE.sub(substitute, value)
 
     return _walk(content, file, replace_in)
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _walk(node: Any, file: str, replace_in: Callable[[str, Callable[[], Any]], str]) -> Any:

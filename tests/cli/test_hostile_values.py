@@ -175,3 +175,33 @@ def test_plan_caps_the_errors_it_prints_too(repo: Path, run: Callable[..., objec
     assert result.code == 1
     assert "… and 50 more" in result.err
     assert result.err.count(": error: ") == 100
+
+
+def test_an_environment_variable_that_is_not_utf8_is_refused_where_it_is_used(
+    repo: Path, run: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "TOOLS_BASE_URL", "https://tools.example\udcff.com"
+    )  # b"\xff", as os.environ keeps it
+    (repo / "tools.d" / "a.yaml").write_text(HEAD.replace("https://tools.example.com", "${TOOLS_BASE_URL}"), "utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert "tools.d/a.yaml:3:1: error: environment variable TOOLS_BASE_URL holds bytes that are not UTF-8" in result.out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX special files")
+def test_an_audit_log_that_is_a_fifo_does_not_hang_apply(repo: Path) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(HEAD, encoding="utf-8")
+    os.mkfifo(repo / "audit.jsonl")  # no reader: a blocking open for writing would wait forever
+    completed = subprocess.run(
+        [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--audit-log", "audit.jsonl"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "error: cannot write or read audit.jsonl" in completed.stderr
+    assert "created" not in completed.stderr  # refused before the first write
