@@ -180,9 +180,7 @@ def test_plan_caps_the_errors_it_prints_too(repo: Path, run: Callable[..., objec
 def test_an_environment_variable_that_is_not_utf8_is_refused_where_it_is_used(
     repo: Path, run: Callable[..., object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(
-        "TOOLS_BASE_URL", "https://tools.example\udcff.com"
-    )  # b"\xff", as os.environ keeps it
+    monkeypatch.setenv("TOOLS_BASE_URL", "https://tools.example\udcff.com")  # b"\xff", as os.environ keeps it
     (repo / "tools.d" / "a.yaml").write_text(HEAD.replace("https://tools.example.com", "${TOOLS_BASE_URL}"), "utf-8")
     result = run("validate")
     assert result.code == 1
