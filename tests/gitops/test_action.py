@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,30 @@ def test_validate_through_the_action_with_the_real_cli(tmp_path: Path, run_step:
     assert outputs["exit-code"] == "0"
     assert Path(outputs["output-file"]) == tmp_path / "reconciler-validate.txt"
     assert (tmp_path / "reconciler-validate.txt").is_file()
+
+
+def test_plan_through_the_action_with_the_real_cli_passes_cis_own_check(tmp_path: Path, run_step: Any) -> None:
+    """What ci.yml's `action` job does, locally: the action plans this repository's tools.d against the local
+    registry (no credentials), then the job's check step reads its outputs."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".git").mkdir()
+    shutil.copytree(ROOT / "tools.d", work / "tools.d")
+    env = {"RECONCILER_PYTHON": sys.executable, "COMMAND": "plan", "DIRECTORY": "tools.d", "FORMAT": "markdown"}
+    planned = run_step(action_step("run")["run"], {**env, "ARGS": ""}, real_cli=True)
+    assert planned.code == 0, planned.stdout + planned.stderr
+    assert Path(planned.outputs["saved-plan"]).is_file()
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    (check,) = [s for s in workflow["jobs"]["action"]["steps"] if s.get("name") == "Check the action's outputs"]
+    outputs = planned.outputs
+    checked = run_step(
+        check["run"],
+        {
+            "EXIT_CODE": outputs["exit-code"],
+            "HAS_CHANGES": outputs["has-changes"],
+            "PLAN_SUMMARY": outputs["plan-summary"],
+            "OUTPUT_FILE": outputs["output-file"],
+        },
+        real_cli=True,
+    )
+    assert checked.code == 0, checked.stdout + checked.stderr
