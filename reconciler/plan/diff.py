@@ -77,6 +77,7 @@ def compute_plan(
         changes=tuple(changes),
         target=target,
         warnings=drafts,
+        noun=form.noun,
         unchanged=unchanged,
         unmanaged=len(unmanaged) - sum(1 for c in changes if c.action == "adopt"),
         managed=len(managed),

@@ -124,6 +124,8 @@ class Plan:
     managed: int = 0
     format_version: int = FORMAT_VERSION
     warnings: tuple[str, ...] = field(default=())
+    noun: str = "tool"
+    """What one entity of the target is called: `tool`, or `action` (Data Actions)."""
 
     @property
     def actionable(self) -> tuple[Change, ...]:

@@ -29,6 +29,7 @@ def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> d
         "kind": PLAN_KIND,
         "format_version": FORMAT_VERSION,
         "target": plan.target,
+        "noun": plan.noun,
         "managed_by": managed_by,
         "mass_delete_share": mass_delete_share,
         "unchanged": plan.unchanged,
@@ -146,6 +147,7 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
             unmanaged=int(data.get("unmanaged", 0)),
             managed=int(data.get("managed", 0)),
             warnings=tuple(str(warning) for warning in data.get("warnings", ())),
+            noun=str(data.get("noun", "tool")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{path}: the plan file is damaged ({exc}); plan again") from None

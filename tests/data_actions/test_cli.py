@@ -45,6 +45,7 @@ def test_plan_apply_plan_through_the_cli(org: RunningEmulator, repo: Path, run: 
     assert result.err.splitlines()[0] == f"target: data actions on {org.url}"
     assert f"integration: {INTEGRATION} (" in result.err.splitlines()[1]
     assert "contract.input.inputSchema.title" in result.out
+    assert '+ action "check_inventory" {' in result.out
     applied = run("apply", "--auto-approve", "--audit-log", "audit.jsonl")
     assert applied.code == 0, applied.output
     [entry] = [json.loads(line) for line in (repo / "audit.jsonl").read_text().splitlines()]

@@ -48,7 +48,7 @@ def render_markdown(plan: Plan, *, redact: Sequence[str] = (), limit: int = COMM
     plan = redact_plan(plan, redact)
     # Scrubbed piece by piece so the sizes measured below are the sizes sent.
     head = scrub(_head(plan), pattern)
-    blocks = [scrub(_details(change), pattern) for change in plan.changes]
+    blocks = [scrub(_details(change, plan.noun), pattern) for change in plan.changes]
     return fit(head, blocks, limit)
 
 
@@ -112,21 +112,21 @@ def _names(changes: Sequence[Change]) -> str:
     return f"{names} and {rest} more" if rest > 0 else names
 
 
-def _details(change: Change) -> str:
+def _details(change: Change, noun: str = "tool") -> str:
     title = f"<code>{_inline(change.name)}</code> {HEADERS[change.action]}"
     if change.action == "keep" and change.reason:
         title += f": {_inline(change.reason)}"
     notes = comments(change)
     if notes:
         title += f" ({html.escape('; '.join(notes))})"
-    body = _diff(change)
+    body = _diff(change, noun)
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     return f"<details><summary>{title}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
 
 
-def _diff(change: Change) -> str:
+def _diff(change: Change, noun: str = "tool") -> str:
     """Terraform's block, with each sign moved to the first column where GitHub's highlighter looks for it."""
-    lines = [f"{TOOL_SIGNS[change.action]} tool {encode(change.name)} {{"]
+    lines = [f"{TOOL_SIGNS[change.action]} {noun} {encode(change.name)} {{"]
     rows, hidden = attribute_rows(change)
     width = max((len(row.path) for row in rows), default=0)
     lines.extend(_diff_row(row, width) for row in rows)

@@ -35,11 +35,11 @@ def render_text(plan: Plan, *, color: bool = False, redact: Sequence[str] = ()) 
         sections.append(_drift_section(plan, paint))
     if plan.is_empty:
         # Nothing to do, but a held delete is still worth a line: someone may expect it gone.
-        sections.extend(_block(change, paint) for change in plan.kept)
+        sections.extend(_block(change, paint, plan.noun) for change in plan.kept)
     else:
         sections.append(_legend(plan, paint))
         sections.append("Reconciler will perform the following actions:")
-        sections.extend(_block(change, paint) for change in plan.changes)
+        sections.extend(_block(change, paint, plan.noun) for change in plan.changes)
     sections.append("\n".join([paint(summary_line(plan), bold=True), *footnotes(plan)]))
     if plan.warnings:
         sections.append("\n".join(f"{paint('Warning:', fg='yellow', bold=True)} {printable(w)}" for w in plan.warnings))
@@ -80,12 +80,12 @@ def _drift_section(plan: Plan, paint: Paint) -> str:
     )
 
 
-def _block(change: Change, paint: Paint) -> str:
+def _block(change: Change, paint: Paint, noun: str = "tool") -> str:
     lines = [paint(f"  # {header(change)}", bold=True)]
     lines.extend(f"  # ({note})" for note in comments(change))
     if change.action == "keep":
         return "\n".join(lines)
-    lines.append(f"  {_sign(SYMBOLS[change.action], paint)} tool {encode(change.name)} {{")
+    lines.append(f"  {_sign(SYMBOLS[change.action], paint)} {noun} {encode(change.name)} {{")
     rows, hidden = attribute_rows(change)
     width = max((len(row.path) for row in rows), default=0)
     lines.extend(_row(row, width, paint) for row in rows)
