@@ -201,6 +201,10 @@ KNOWN_LIMITS: list[tuple[Any, str]] = [
         "openapi-core reads a binary multipart part (3.1 contentMediaType) as bytes",
     ),
     (
+        lambda cause: "value=None" in cause and "None is not of type" in cause,
+        "null for a property marked `nullable`, a 3.0 keyword the description's 3.1 dialect ignores",
+    ),
+    (
         lambda cause: "reference '#/components/schemas/" in cause and "could not be resolved" in cause,
         "a discriminator value without a mapping names no schema (the description's implicit mapping is broken)",
     ),
@@ -255,7 +259,7 @@ def _same(expected: Any, actual: Any) -> bool | None:
         results = [_same(e, a) for e, a in zip(expected, actual, strict=False)]
         return None if None in results else len(expected) == len(actual) and all(results)
     if isinstance(expected, dict):
-        if set(expected) != set(actual):
+        if not set(expected) <= set(actual):  # openapi-core adds the schema's defaults
             return False
         results = [_same(expected[k], actual[k]) for k in expected]
         return None if None in results else all(results)
@@ -356,10 +360,17 @@ async def check_spec(name: str, relative: str, upstream: Any, max_tools: int, co
                     received.body,
                     headers.get("Content-Type", ""),
                 )
-                unmarshalled = openapi.unmarshal_request(request)
+                try:
+                    unmarshalled = openapi.unmarshal_request(request)
+                except Exception as exc:  # openapi-core itself fails on parts of a description
+                    report.known[f"openapi-core fails on this part of the description ({type(exc).__name__})"] += 1
+                    continue
                 if unmarshalled.errors:
                     causes = [repr(getattr(e, "__cause__", None) or e) for e in unmarshalled.errors]
                     known = [text for test, text in KNOWN_LIMITS if all(test(cause) for cause in causes)]
+                    undefined = {m for c in causes for m in re.findall(r"'([^']+)' is a required property", c)}
+                    if undefined and not undefined & set(tool.request["parameters"]) and not known:
+                        known = ["the description requires a property it does not define"]
                     causes = [cause[:300] for cause in causes]
                     if known:
                         report.known[known[0]] += 1
@@ -391,7 +402,13 @@ def _werkzeug(received: Any) -> Request:
 
 
 def _swagger_values(tool: Tool, arguments: dict[str, Any], received: Any, upstream: str, report: Report) -> list[str]:
-    request = _werkzeug(received)
+    with _werkzeug(received) as request:  # closes the files a multipart body was spooled to
+        return _compare_swagger(tool, arguments, received, request, upstream, report)
+
+
+def _compare_swagger(
+    tool: Tool, arguments: dict[str, Any], received: Any, request: Request, upstream: str, report: Report
+) -> list[str]:
     bindings = (tool.request or {}).get("parameters") or {}
     path_values = _path_values(tool, upstream, received.path.partition("?")[0])
     problems: list[str] = []
@@ -415,6 +432,10 @@ def _swagger_values(tool: Tool, arguments: dict[str, Any], received: Any, upstre
             raw = request.headers.get(name)
             actual = raw.encode("latin-1").decode("utf-8") if raw is not None else None
             expected = ",".join(texts) if texts is not None else scalar(value)
+        elif location == "body" and name is None and "json" not in request.content_type:
+            actual, expected = received.body, value.encode() if isinstance(value, str) else json.dumps(value)
+            if not isinstance(value, str):
+                actual, expected = json.loads(received.body), value
         elif location == "body" and "json" in request.content_type:
             body = json.loads(received.body)
             actual, expected = (body if name is None else body.get(name)), value
