@@ -12,6 +12,7 @@ SCRIPTS = [
     "compile_corpus.py",
     "compile_instructions.py",
     "plan_requests.py",
+    "plan_changes.py",
     "apply_rate.py",
     "apply_paced.py",
     "local_registry.py",

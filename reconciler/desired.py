@@ -31,6 +31,8 @@ class DesiredState:
     variables: dict[str, str] = field(default_factory=dict)
     contested: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Tool names an OpenAPI description gave out of a collision, with their group (see `NameBook.contested`)."""
+    _sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _root: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -49,12 +51,19 @@ class DesiredState:
             raise InputError(self.diagnostics)
 
     def source_file(self, tool: Tool) -> str:
-        """The file a tool came from, relative to the repository root (for the ownership label)."""
-        path = Path(tool.location.file).resolve()
-        try:
-            return path.relative_to(self.config.root.resolve()).as_posix()
-        except ValueError:
-            return Path(tool.location.file).as_posix()
+        """The file a tool came from, relative to the repository root (for the ownership label). Each file is
+        resolved once (an OpenAPI description gives many tools), and the root once for all."""
+        file = tool.location.file
+        known = self._sources.get(file)
+        if known is None:
+            if self._root is None:
+                self._root = self.config.root.resolve()
+            try:
+                known = Path(file).resolve().relative_to(self._root).as_posix()
+            except ValueError:
+                known = Path(file).as_posix()
+            self._sources[file] = known
+        return known
 
 
 @contextmanager

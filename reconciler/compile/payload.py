@@ -78,8 +78,13 @@ def openai_function(tool: Tool) -> dict[str, Any]:
     return normalized
 
 
+_SCALARS = (str, int, float, type(None))
+
+
 def normalize(value: Any) -> Any:
     """Mappings with sorted keys (plain dicts), lists kept in order: one canonical shape for any JSON value."""
+    if isinstance(value, _SCALARS):  # most values: answered before the (slower) abstract Mapping check
+        return value
     if isinstance(value, Mapping):
         return {key: normalize(value[key]) for key in sorted(value)}
     if isinstance(value, (list, tuple)):
@@ -115,6 +120,8 @@ def sort_required(schema: Any, *, in_map: bool = False) -> Any:
 
     `in_map` marks a mapping of names to schemas (`properties`, `$defs`), where a key named `required` is a
     property, not the keyword."""
+    if isinstance(schema, _SCALARS):
+        return schema
     if isinstance(schema, Mapping):
         result = {}
         for key, value in schema.items():
