@@ -79,6 +79,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 )
 @click.option("--token-lifetime", type=click.FloatRange(min=1), default=86400.0, show_default=True, help="Seconds.")
 @click.option("--seed", type=int, default=None, help="Seed for the fault dice.")
+@click.option(
+    "--integration",
+    "integrations",
+    multiple=True,
+    metavar="NAME",
+    help="A Web Services Data Actions integration to serve (repeatable), for `target: data-actions`.",
+)
 @click.pass_obj
 def emulator(
     output: Output,
@@ -97,6 +104,7 @@ def emulator(
     read_only: bool,
     token_lifetime: float,
     seed: int | None,
+    integrations: tuple[str, ...],
 ) -> int:
     """Serve the Tools API contract locally: auth, paging, errors, rate limits and injected faults."""
     from reconciler.emulator import EmulatorConfig, create_server
@@ -132,6 +140,8 @@ def emulator(
         raise ConfigurationError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
         ) from exc
+    for name in integrations:
+        server.actions.add_integration(name)
     click.echo(f"reconciler emulator listening on {server.url}")
     sys.stdout.flush()
     where = f"state {state}" if state else "state in memory"

@@ -165,3 +165,26 @@ def test_the_guards_hold_on_this_target(org: RunningEmulator, repo: Path, run: C
     ]
     assert run("apply", "--auto-approve", "--allow-mass-delete").code == 0
     assert [a["name"] for a in org.actions.actions()] == ["track_order"]
+
+
+def test_the_emulator_process_serves_a_named_integration(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`reconciler emulator --integration NAME`, then plan and apply against it as against an org."""
+    command = [sys.executable, "-m", "reconciler", "emulator", "--integration", INTEGRATION]
+    process = subprocess.Popen(
+        command, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:"), url
+        monkeypatch.setenv("GENESYS_CLOUD_API_URL", url)
+        monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+        (repo / "reconciler.yaml").write_text(f"target: data-actions\nintegration: {INTEGRATION}\n", encoding="utf-8")
+        write(repo, "Checks stock.")
+        assert run("apply", "--auto-approve").code == 0
+        assert run("plan", "--detailed-exitcode").code == 0
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
