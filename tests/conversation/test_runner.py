@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conversation_helpers import ToolEndpoint, tool
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.conversation import (
@@ -149,6 +149,7 @@ JSON = st.recursive(
 OBJECTS = st.dictionaries(st.text(max_size=3), JSON, max_size=4)
 
 
+@settings(deadline=None)  # a loaded CI machine is not a slow test
 @given(OBJECTS, st.data())
 def test_any_part_of_the_arguments_matches_them_and_an_extra_key_never_does(
     actual: dict[str, Any], data: st.DataObject
