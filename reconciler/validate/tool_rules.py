@@ -169,7 +169,7 @@ def _has_bad_pattern(schema: Any) -> bool:
 def _compiles(pattern: str) -> bool:
     try:
         re.compile(pattern)
-    except re.error:
+    except (re.error, RecursionError, OverflowError):  # `a{99999999999}`, or `(` nested thousands deep
         return False
     return True
 
@@ -181,6 +181,15 @@ def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
         # fails it pays for jsonschema's error, whose path we can point at.
         if not jsonschema_rs.meta.is_valid({"$schema": JSON_SCHEMA_DIALECT, **schema}) or _has_bad_pattern(schema):
             jsonschema.Draft202012Validator.check_schema(schema)
+    except (RecursionError, OverflowError):  # jsonschema's regex check lets these out of re.compile
+        yield Diagnostic(
+            "error",
+            tool.location_of("schema"),
+            f"schema of '{tool.name}' has a pattern that cannot be compiled (a repetition count too large, or "
+            "groups nested too deep); simplify it",
+            "schema",
+        )
+        return
     except jsonschema.SchemaError as exc:
         path = ".".join(str(p) for p in exc.absolute_path)
         where = f" at '{path}'" if path else ""

@@ -156,3 +156,23 @@ def test_a_catastrophic_name_pattern_cannot_hang_validate(tool: Path, run: Calla
     assert time.monotonic() - started < 10  # a backtracking engine takes longer than the universe has
     assert result.code == 1
     assert "tools.d/a.yaml:1:1: error: invalid tool name" in result.out
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["'a{99999999999}'", "'" + "(" * 2000 + ")" * 2000 + "'"],
+    ids=["repetition-past-the-limit", "groups-nested-2000-deep"],
+)
+@pytest.mark.parametrize("where", ["pattern", "patternProperties"])
+def test_a_schema_pattern_python_cannot_compile_is_an_error_not_a_crash(
+    tool: Path, run: Callable[..., object], pattern: str, where: str
+) -> None:
+    schema = (
+        f"  properties:\n    q: {{type: string, description: d, pattern: {pattern}}}\n"
+        if where == "pattern"
+        else f"  patternProperties:\n    ? {pattern}\n    : {{type: string}}\n"  # explicit: a long key
+    )
+    (tool / "tools.d" / "a.yaml").write_text(GOOD + "schema:\n  type: object\n" + schema, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert "tools.d/a.yaml:4:1: error: schema of 'ok_tool' has a pattern that cannot be compiled" in result.out

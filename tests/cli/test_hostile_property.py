@@ -24,6 +24,8 @@ FRAGMENTS = [
     '"\\ud800"', '"\\udfff"', '"\\U0010FFFF"', "'\\ud800'", "&a [*a, *a]", "*undefined", "<<: 5", "[" * 300, "{" * 300,
     "? [a]\n: b", "\t- x", "%TAG ! tag:x,2000:", "...", "---", "\x00", "\x1b[31m", "\ufeff", "~", "null", "",
     "${UNSET_VARIABLE_X}", "$${literal}", "[1, 2", "{a: 1, a: 2}", "'unclosed", '"unclosed', "|\n  text", ">-\n  t",
+    "{type: object, properties: {q: {type: string, pattern: 'a{99999999999}'}}}",
+    "{type: object, patternProperties: {'((((((((((': {}}}", "{type: object, properties: {q: {type: nan}}}",
     "2001-12-14t21:59:43.10-05:00", "0o777", "1_000", "1:20:30", "yes", "off", "=", "<<", "? ", "- - - -",
 ]  # fmt: skip
 JSON_FRAGMENTS = [
