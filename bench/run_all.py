@@ -9,6 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     "validate_files.py",
+    "hostile_documents.py",
     "compile_corpus.py",
     "compile_instructions.py",
     "plan_requests.py",
