@@ -11,7 +11,7 @@ import click
 from reconciler.api import TargetClient
 from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
-from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config
+from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config, show_warnings
 from reconciler.cli.output import Output
 from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.config import find_root
@@ -60,6 +60,7 @@ def apply_command(
     with connect(output, config, parallelism=parallelism) as session:
         live = session.client.list()
         learn_live(live)
+        show_warnings(output, state)
         check_selection(state, live, tools)
         plan = plan_for(state, session, live, prune=not no_prune, only=tools)
         output.data(render_text(plan, color=output.color, redact=output.redactor.values()))

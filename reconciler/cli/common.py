@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.output import Output, capped
 from reconciler.config import Config, find_root, load_config
 from reconciler.desired import DesiredState, build_desired_state
 from reconciler.redaction import Redactor, credentials_in
@@ -37,6 +38,13 @@ def project_config(directory: Path) -> Config:
     config = load_config(root, os.environ)
     redactor().add_environment(os.environ, config.sensitive_variables)
     return config
+
+
+def show_warnings(output: Output, state: DesiredState) -> None:
+    """validate's warnings, on stderr where plan and apply run too: an `include` that selects nothing explains
+    the deletes the plan shows."""
+    for line in capped([str(warning) for warning in state.warnings]):
+        output.info(line)
 
 
 def learn_live(records: Iterable[Record]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import directory_argument, learn_live, load_desired
+from reconciler.cli.common import directory_argument, learn_live, load_desired, show_warnings
 from reconciler.cli.output import Output
 from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.plan import save_plan
@@ -43,6 +43,7 @@ def plan_command(
     with connect(output, state.config) as session:
         live = session.client.list()
         learn_live(live)
+        show_warnings(output, state)
         check_selection(state, live, tools)
         plan = plan_for(state, session, live, prune=not no_prune, only=tools)
     redact = output.redactor.values()

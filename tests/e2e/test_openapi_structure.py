@@ -116,3 +116,23 @@ def test_an_exclude_that_matches_nothing_warns_and_a_matching_one_does_not(repo:
     assert "source.exclude.operations 'deleteOrder' matches no operation" in result.output
     assert "excludes nothing" in result.output
     assert "'list*'" not in result.output and "'createOrder' matches" not in result.output
+
+
+def test_plan_and_apply_say_why_an_include_typo_deletes_every_tool(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    (repo / "specs").mkdir()
+    (repo / "specs" / "orders.yaml").write_text(GOOD)
+    (repo / "tools.d" / "orders.yaml").write_text(SOURCE.replace("{INCLUDE}", "{operations: ['list*']}"))
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "tools.d" / "orders.yaml").write_text(SOURCE.replace("{INCLUDE}", "{operations: ['lsit*']}"))
+
+    planned, applied = run("plan"), run("apply", "--auto-approve")
+
+    for result in (planned, applied):
+        assert result.err.startswith("target: ")
+        assert "tools.d/orders.yaml:3:" in result.err
+        assert "source.include.operations 'lsit*' matches no operation" in result.err
+    assert "applying this plan will be refused" in planned.out
+    assert applied.code == 1
+    assert [t["name"] for t in emulator.registry.all_tools()] == ["listOrders"]
