@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-NAMES = ("ci.yml", "plan.yml", "apply.yml", "drift.yml")
+NAMES = ("ci.yml", "plan.yml", "apply.yml", "drift.yml", "deps.yml")
 SECRET_NAMES = {"GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYSCLOUD_REGION"}
 CREDENTIALS = {
     "GENESYSCLOUD_OAUTHCLIENT_ID": "client-id",
@@ -39,6 +39,7 @@ WRITE_SCOPES = {
     ("apply.yml", "apply"): set(),
     ("drift.yml", "detect"): set(),
     ("drift.yml", "issue"): {"issues"},
+    ("deps.yml", "test"): {"issues"},
 }
 MARKER = "<!-- reconciler-plan -->"
 
@@ -131,7 +132,9 @@ def test_setup_python_caches_pip(name: str) -> None:
     assert setups
     for setup in setups:
         assert setup["with"]["cache"] == "pip"
-        assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
+        # the cache follows what decides the installed versions: the lock for the project's own CI
+        expected = ".ci/requirements.lock" if name == "ci.yml" else "pyproject.toml"
+        assert setup["with"]["cache-dependency-path"] == expected
 
 
 @pytest.mark.parametrize("name", NAMES)
