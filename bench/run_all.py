@@ -17,6 +17,7 @@ SCRIPTS = [
     "apply_rate.py",
     "apply_paced.py",
     "local_registry.py",
+    "startup.py",
     "conversation_turn.py",
     "serve_invoke.py",
 ]

@@ -7,7 +7,6 @@ Ctrl-C: see `funnel`).
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -21,7 +20,56 @@ from reconciler.cli.output import Output
 from reconciler.redaction import Redactor
 
 
+class LazyGroup(click.Group):
+    """Commands imported when they run (or their own help is asked for), not when the CLI starts: `--help`
+    lists them from the table in `commands`, and `validate` imports neither httpx nor the emulator."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from reconciler.cli.commands import COMMANDS
+
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            _load(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from reconciler.cli.commands import COMMANDS
+
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is not None:
+                if not loaded.hidden:
+                    rows.append((name, loaded.get_short_help_str(limit)))
+            else:
+                # a stand-in with the same first paragraph shortens it exactly as the command would
+                rows.append((name, click.Command(name, help=COMMANDS[name].summary).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _load(name: str) -> None:
+    """Import one command of the table and register it (with the conventions every command shares)."""
+    import importlib
+
+    from reconciler.cli.commands import COMMANDS
+
+    entry = COMMANDS.get(name)
+    if entry is None:
+        return
+    command = getattr(importlib.import_module(entry.module), entry.attribute)
+    apply_conventions(command)
+    cli.add_command(command, name)
+
+
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=GROUP_EPILOG,
 )
@@ -34,43 +82,22 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     redactor = ctx.obj if isinstance(ctx.obj, Redactor) else Redactor.from_environment(os.environ)
     ctx.obj = Output(debug=debug, no_color=no_color, redactor=redactor)
     if debug:
-        # Only our own loggers: they redact secrets; httpx's and httpcore's do not promise to.
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_ScrubbingFormatter(redactor, "debug: %(name)s: %(message)s"))
-        logger = logging.getLogger("reconciler")
-        previous = logger.level
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+        from reconciler.cli.debug_log import start_debug_log
 
-        def restore() -> None:  # `main` may run again in this process (tests do): leave no handler behind
-            logger.removeHandler(handler)
-            logger.setLevel(previous)
-
-        ctx.call_on_close(restore)
-
-
-class _ScrubbingFormatter(logging.Formatter):
-    """A debug line is text like any other: the sensitive values known so far never reach it."""
-
-    def __init__(self, redactor: Redactor, fmt: str) -> None:
-        super().__init__(fmt)
-        self.redactor = redactor
-
-    def format(self, record: logging.LogRecord) -> str:
-        return self.redactor.scrub(super().format(record))
+        start_debug_log(ctx, redactor)
 
 
 def _register() -> None:
-    from reconciler.cli import commands
+    """Import and register every command (tests, and whatever needs them all at once)."""
+    from reconciler.cli.commands import COMMANDS
 
-    for command in commands.ALL:
-        apply_conventions(command)
-        cli.add_command(command)
+    for name in COMMANDS:
+        if name not in cli.commands:
+            _load(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting, so tests can call it."""
-    _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     # One redactor for the whole run: commands add the values they learn (reconciler.yaml's sensitive_variables,
     # the live tools), and every message, errors included, passes through it.

@@ -11,15 +11,16 @@ import difflib
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Diagnostic
 from reconciler.load import Document
+
+if TYPE_CHECKING:  # jsonschema itself is imported only when a document is invalid (start-up time)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -34,6 +35,8 @@ _TYPE_NAMES = {
 
 @cache
 def file_format_schema() -> dict[str, Any]:
+    from importlib import resources  # here, not at start-up: only a run that checks a document needs it
+
     text = resources.files("reconciler.schema").joinpath("tools-file.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
@@ -64,6 +67,8 @@ def _format_definitions() -> dict[str, Any]:
 
 @cache
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": _format_definitions()})
 
 
@@ -88,7 +93,9 @@ def check_document(document: Document) -> list[Diagnostic]:
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     """The errors under a `$ref`/`anyOf` that say something specific."""
     if error.context and error.validator in ("anyOf", "oneOf"):
-        best = jsonschema.exceptions.best_match(error.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
         if best is not None:
             yield from _leaves(best)
             return

@@ -6,16 +6,18 @@ import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import jsonschema
 import jsonschema_rs
 
 from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic
 from reconciler.model import JSON_SCHEMA_DIALECT, Tool
 from reconciler.validate.document_format import did_you_mean
+
+if TYPE_CHECKING:  # jsonschema itself is imported only for a schema that fails the fast check (start-up time)
+    import jsonschema
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CONTEXT_PATH = re.compile(r"^conversation(\.[A-Za-z0-9_-]+)+$")
@@ -176,31 +178,33 @@ def _compiles(pattern: str) -> bool:
 
 def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
     schema = dict(tool.schema)
-    try:
-        # jsonschema's check_schema costs ~3 ms a schema; jsonschema-rs's meta-check ~3 µs. Only a schema that
-        # fails it pays for jsonschema's error, whose path we can point at.
-        if not jsonschema_rs.meta.is_valid({"$schema": JSON_SCHEMA_DIALECT, **schema}) or _has_bad_pattern(schema):
+    # jsonschema's check_schema costs ~3 ms a schema; jsonschema-rs's meta-check ~3 µs. Only a schema that
+    # fails it pays for jsonschema (imported here, not at start-up) and its error, whose path we can point at.
+    if not jsonschema_rs.meta.is_valid({"$schema": JSON_SCHEMA_DIALECT, **schema}) or _has_bad_pattern(schema):
+        import jsonschema
+
+        try:
             jsonschema.Draft202012Validator.check_schema(schema)
-    except (RecursionError, OverflowError):  # jsonschema's regex check lets these out of re.compile
-        yield Diagnostic(
-            "error",
-            tool.location_of("schema"),
-            f"schema of '{tool.name}' has a pattern that cannot be compiled (a repetition count too large, or "
-            "groups nested too deep); simplify it",
-            "schema",
-        )
-        return
-    except jsonschema.SchemaError as exc:
-        path = ".".join(str(p) for p in exc.absolute_path)
-        where = f" at '{path}'" if path else ""
-        field = "schema" + "".join(f".{p}" for p in list(exc.absolute_path)[:2])
-        yield Diagnostic(
-            "error",
-            tool.location_of(field),
-            f"schema of '{tool.name}' is not valid JSON Schema (draft 2020-12){where}: {exc.message}",
-            "schema",
-        )
-        return
+        except (RecursionError, OverflowError):  # jsonschema's regex check lets these out of re.compile
+            yield Diagnostic(
+                "error",
+                tool.location_of("schema"),
+                f"schema of '{tool.name}' has a pattern that cannot be compiled (a repetition count too large, or "
+                "groups nested too deep); simplify it",
+                "schema",
+            )
+            return
+        except jsonschema.SchemaError as exc:
+            path = ".".join(str(p) for p in exc.absolute_path)
+            where = f" at '{path}'" if path else ""
+            field = "schema" + "".join(f".{p}" for p in list(exc.absolute_path)[:2])
+            yield Diagnostic(
+                "error",
+                tool.location_of(field),
+                f"schema of '{tool.name}' is not valid JSON Schema (draft 2020-12){where}: {exc.message}",
+                "schema",
+            )
+            return
     if schema.get("type") != "object":
         yield Diagnostic(
             "error",
@@ -235,6 +239,8 @@ def _check_shorthand_schema(tool: Tool) -> Iterator[Diagnostic]:
 @functools.cache
 def _meta_validator() -> jsonschema.Draft202012Validator:
     """What `check_schema` uses (formats checked, so a `pattern` must compile), giving every error."""
+    import jsonschema
+
     meta = jsonschema.Draft202012Validator
     return meta(meta.META_SCHEMA, format_checker=meta.FORMAT_CHECKER)
 
