@@ -200,6 +200,7 @@ def send_over_loopback(prepared: Prepared, timeout: float) -> httpx.Response:
     # Header values go as UTF-8 bytes: the contract refused line breaks, and httpx would refuse non-ASCII text.
     headers = [(name.encode("ascii", "replace"), value.encode()) for name, value in prepared.headers.items()]
     with httpx.Client(timeout=timeout, trust_env=False) as client:
+        del client.headers["Accept"]  # only what the templates say, besides the transport's own headers
         return client.request(prepared.method, prepared.url, headers=headers, content=prepared.body)
 
 

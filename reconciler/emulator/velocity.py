@@ -48,6 +48,13 @@ class JavaBoolean:
         return hash(self.value)
 
 
+class JavaString(str):
+    """A string with Java's `length()` (templates test `"$!{x.length()}"` to tell `""` from null)."""
+
+    def length(self) -> int:
+        return len(self)
+
+
 class JavaList(list[Any]):
     def __str__(self) -> str:
         return "[" + ", ".join(_text(item) for item in self) + "]"
@@ -70,6 +77,8 @@ def wrap(value: Any) -> Any:
         return JavaMap({str(key): wrap(item) for key, item in value.items()})
     if isinstance(value, list):
         return JavaList(wrap(item) for item in value)
+    if isinstance(value, str):
+        return JavaString(value)
     return value
 
 
@@ -118,4 +127,14 @@ def render(template: str, namespace: Mapping[str, Any]) -> str:
     return str(result)
 
 
-__all__ = ["EscapeTool", "JavaBoolean", "JavaList", "JavaMap", "TemplateError", "input_map", "render", "wrap"]
+__all__ = [
+    "EscapeTool",
+    "JavaBoolean",
+    "JavaList",
+    "JavaMap",
+    "JavaString",
+    "TemplateError",
+    "input_map",
+    "render",
+    "wrap",
+]

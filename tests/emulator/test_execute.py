@@ -41,6 +41,7 @@ ORDERS = """\
                     sku: {type: string}
                     qty: {type: integer}
                     gift: {type: boolean}
+                    label: {type: string}
                     notes: {type: array, items: {type: string}}
           responses:
             "200":
@@ -91,6 +92,16 @@ def test_an_input_that_breaks_the_contract_is_refused_and_nothing_is_sent(tmp_pa
         assert status == 400
         assert error["code"] == "invalid.schema"
     assert upstream.received == []
+
+
+def test_an_empty_string_in_a_json_body_is_a_value(tmp_path: Path, upstream: Upstream) -> None:
+    body = action(compiled(tmp_path, upstream)["addItem"])
+    upstream.answer = []
+
+    status, _ = execute(body, {"order_id": "7", "tag": ["t"], "sku": "", "label": ""})
+
+    assert status == 200
+    assert upstream.received[0].body == b'{"sku":"","label":""}'
 
 
 def test_an_upstream_failure_fails_the_action(tmp_path: Path, upstream: Upstream) -> None:

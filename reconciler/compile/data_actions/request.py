@@ -40,6 +40,7 @@ from reconciler.compile.data_actions.velocity import (
     kind,
     literal,
     member,
+    present,
     scalar,
 )
 
@@ -115,14 +116,13 @@ class RequestBuilder:
             items = self.properties[name].get("items")
             self._primitive(items, (*where, "items"))
             self.properties[name] = _constrain(self.properties[name], {"minItems": 1})
-            if kind(items)[0] == "string":
-                self.properties[name]["items"] = _constrain(items, segment_rule)
+            self.properties[name]["items"] = _constrain(items, segment_rule)
             loop = "$foreach.hasNext"
             # `#{end}`: the literal text after a segment may start with a letter (`{ids}abc`)
             return f"#foreach($v0 in ${self._ref(name)}){escaped('uriEncode', 'v0')}#if({loop}),#end#{{end}}"
         self._primitive(self.properties[name], where)
-        if value_kind == "string":
-            self.properties[name] = _constrain(self.properties[name], segment_rule)
+        # whatever else the value may be, it must not be empty, `.` or `..` (`minLength` binds strings only)
+        self.properties[name] = _constrain(self.properties[name], segment_rule)
         return escaped("uriEncode", self._ref(name))
 
     def _query(self, query: list[tuple[str, Mapping[str, Any]]], first: str) -> str:
@@ -187,10 +187,9 @@ class RequestBuilder:
             text = f"#foreach($v0 in ${ref})${{v0}}#if($foreach.hasNext),#end#end"
             return text if bang == "" else f"#if({given(ref)}){text}#end"
         self._primitive(self.properties[name], where)
-        if value_kind == "string":
-            # an empty value is no header at all: a required one must hold something
-            rules = {"pattern": NO_LINE_BREAK, "minLength": 1} if bang == "" else {"pattern": NO_LINE_BREAK}
-            self.properties[name] = _constrain(self.properties[name], rules)
+        # `pattern` and `minLength` bind strings only; an empty value is no header: a required one holds something
+        rules = {"pattern": NO_LINE_BREAK, "minLength": 1} if bang == "" else {"pattern": NO_LINE_BREAK}
+        self.properties[name] = _constrain(self.properties[name], rules)
         return f"${bang}{{{ref}}}"
 
     def _cookie(self, name: str, spec: Mapping[str, Any]) -> Piece:
@@ -219,7 +218,7 @@ class RequestBuilder:
                 key = literal(_json_key(str(spec["name"]))) + ":"
                 value = json_value(self._ref(name), self.properties[name], ("parameters", name))
                 ref = self._ref(name)
-                guard = None if name in self.required else given(ref)
+                guard = None if name in self.required else present(ref, self.properties[name])
                 pieces.append(_piece(guard, lambda p, a, k=key, v=value: f"{p}{k}{v}{a}"))
             return "{" + join(pieces, first="", separator=",", variable="b0") + "}"
         if media == "application/x-www-form-urlencoded" and not whole:

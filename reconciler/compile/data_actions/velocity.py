@@ -6,7 +6,9 @@ The rules every template here keeps, so that no input can change the shape of wh
 - An input is reached as `$input.name`, or as `$input.get('name')` when its name is not a plain identifier or
   is one a map answers itself (`class`, `empty`, `keys`, …): a property lookup on a map may call a method.
 - "Given" means `"$!{ref}" != ""`: unlike `#if($ref)`, it holds for `false` and `0` in every Velocity version.
-  So an optional input given as the empty string counts as not given (documented).
+  So an optional input given as the empty string counts as not given in a URL, a header or a form, where
+  OpenAPI allows no empty value anyway; in a JSON body a string's `"$!{ref.length()}" != ""` keeps `""`. A null
+  counts as not given everywhere (Velocity cannot tell null from absent).
 - A value is written for where it lands: JSON strings through `$esc.jsonString`, numbers and booleans as they
   render (the platform checked their type against the contract before the template runs), arrays and objects
   by walking their schema (`#foreach`, and one entry per declared property); a value whose shape the schema
@@ -80,6 +82,14 @@ def escaped(method: str, path: str) -> str:
 def given(path: str) -> str:
     """A condition that holds when the value at `path` was given (see the module docstring)."""
     return '"$!{' + path + '}" != ""'
+
+
+def present(path: str, schema: Any) -> str:
+    """`given`, except that an empty string counts as given where the schema says the value is a string (in a
+    JSON body `""` is a value): its `length()` prints `0`, and nothing when the value is null."""
+    if kind(schema)[0] == "string":
+        return '"$!{' + path + '.length()}" != ""'
+    return given(path)
 
 
 def kind(schema: Any) -> tuple[str | None, bool]:
@@ -201,7 +211,7 @@ def json_value(path: str, schema: Any, where: tuple[str, ...], depth: int = 0) -
     else:
         raise Unexpressible(where, "a value whose type the schema leaves open cannot be written into a request")
     if nullable:
-        return f"#if({given(path)}){text}#{{else}}null#end"
+        return f"#if({present(path, schema)}){text}#{{else}}null#end"
     return text
 
 
@@ -216,14 +226,14 @@ def json_object(path: str, schema: Mapping[str, Any], where: tuple[str, ...], de
         child = member(path, name, here)
         key = literal(json.dumps(name, ensure_ascii=False)) + ":"
         value = json_value(child, sub, here, depth + 1)
-        pieces.append(_entry(child, key, value, always=name in required))
+        pieces.append(_entry(present(child, sub), key, value, always=name in required))
     return "{" + join(pieces, first="", separator=",", variable=f"c{depth}") + "}"
 
 
-def _entry(child: str, key: str, value: str, *, always: bool) -> Piece:
+def _entry(condition: str, key: str, value: str, *, always: bool) -> Piece:
     if always:
         return Piece(True, lambda prefix, after: f"{prefix}{key}{value}{after}")
-    return Piece(False, lambda prefix, after: f"#if({given(child)}){prefix}{key}{value}{after}#end")
+    return Piece(False, lambda prefix, after: f"#if({condition}){prefix}{key}{value}{after}#end")
 
 
 def closed(schema: Any) -> Any:
@@ -252,5 +262,6 @@ __all__ = [
     "kind",
     "literal",
     "member",
+    "present",
     "scalar",
 ]

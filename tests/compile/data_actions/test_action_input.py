@@ -139,7 +139,7 @@ def test_inputs_are_escaped_for_where_they_land(tmp_path: Path) -> None:
     assert adding["config"]["request"]["requestTemplate"] == (
         '{"sku":"${esc.jsonString($input.sku)}"'
         '#if("$!{input.qty}" != ""),"qty":${input.qty}#end'
-        '#if("$!{input.get(\'_note\')}" != ""),"${esc.d}note":"${esc.jsonString($input.get(\'_note\'))}"#end}'
+        '#if("$!{input.get(\'_note\').length()}" != ""),"${esc.d}note":"${esc.jsonString($input.get(\'_note\'))}"#end}'
     )
     assert adding["config"]["request"]["headers"] == {"Content-Type": "application/json"}
 
