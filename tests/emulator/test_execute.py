@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from PureCloudPlatformClientV2.api_client import ApiClient
 from upstream_helpers import Upstream
 
 from reconciler.compile.data_actions import action_input
 from reconciler.config import Config
 from reconciler.desired import build_desired_state
+from reconciler.emulator import RunningEmulator
 from reconciler.emulator.execute import execute, execute_test
 from reconciler.model import Tool
 
@@ -146,3 +149,27 @@ def test_the_emulator_sends_only_to_loopback(tmp_path: Path, upstream: Upstream)
     assert result["success"] is False
     assert "only to loopback" in result["error"]["message"]
     assert upstream.received == []
+
+
+def test_a_stored_action_executes_through_the_emulators_http_api(
+    tmp_path: Path, upstream: Upstream, start: Callable[..., RunningEmulator]
+) -> None:
+    emulator = start(rate_limit=1000)
+    integration = emulator.actions.add_integration("Orders")
+    body = action_input(compiled(tmp_path, upstream)["addItem"], category="Orders", integration_id=integration["id"])
+    upstream.answer = [{"sku": "A-1"}]
+    with httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer t"}) as client:
+        created = client.post("/api/v2/integrations/actions", json=body).json()
+        base = f"/api/v2/integrations/actions/{created['id']}"
+
+        executed = client.post(f"{base}/execute", json={"order_id": HOSTILE, "tag": ["a b"], "sku": HOSTILE})
+        tested = client.post(f"{base}/test", json={"order_id": "7", "tag": ["t"], "sku": "s"})
+        refused = client.post(f"{base}/execute", json={"order_id": "..", "tag": [], "sku": "s"})
+
+    assert (executed.status_code, executed.json()) == (200, {"result": [{"sku": "A-1"}]})
+    assert tested.status_code == 200 and tested.json()["success"] is True
+    assert refused.status_code == 400
+    assert [sent.target.split("?")[0].rsplit("/", 2)[1] for sent in upstream.received] == [
+        "a%2Fb%20%3F%26%23%22%5C%27%24%7Bx%7D%20%C3%BC%E2%82%AC",
+        "7",
+    ]
