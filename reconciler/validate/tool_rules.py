@@ -78,12 +78,13 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
         return Diagnostic("error", tool.location_of(field), message, code)
 
     if not name_pattern.fullmatch(tool.name):
-        yield error(
-            "name",
-            f"invalid tool name {tool.name!r}: use letters, digits, '_' and '-', 1 to 64 characters "
-            f"({limits.name_pattern})",
-            "name",
+        shown = repr(tool.name) if len(tool.name) <= 80 else f"{tool.name[:60]!r}… ({len(tool.name)} characters)"
+        rule = (
+            "use letters, digits, '_' and '-', 1 to 64 characters"
+            if limits.name_pattern == Limits.name_pattern
+            else "it does not match limits.name_pattern of reconciler.yaml"
         )
+        yield error("name", f"invalid tool name {shown}: {rule} ({limits.name_pattern})", "name")
     description = tool.description.strip()
     if not description:
         yield error("description", f"tool '{tool.name}' needs a description: the model reads it to pick the tool")

@@ -155,7 +155,8 @@ def test_a_catastrophic_name_pattern_cannot_hang_validate(tool: Path, run: Calla
     result = run("validate")
     assert time.monotonic() - started < 10  # a backtracking engine takes longer than the universe has
     assert result.code == 1
-    assert "tools.d/a.yaml:1:1: error: invalid tool name" in result.out
+    assert "tools.d/a.yaml:1:1: error: invalid tool name 'aaaa" in result.out
+    assert "… (5001 characters): it does not match limits.name_pattern of reconciler.yaml" in result.out
 
 
 @pytest.mark.parametrize(
