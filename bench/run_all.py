@@ -18,6 +18,7 @@ SCRIPTS = [
     "apply_paced.py",
     "local_registry.py",
     "startup.py",
+    "render_encoder.py",
     "conversation_turn.py",
     "serve_invoke.py",
 ]
