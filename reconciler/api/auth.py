@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import httpx
+import orjson
 
 from reconciler.api.redact import Secrets
 from reconciler.api.target import ACCESS_TOKEN_VARIABLES, CLIENT_ID_VARIABLES, CLIENT_SECRET_VARIABLES, Target
@@ -126,7 +127,7 @@ class ClientCredentialsAuth:
             {"grant_type": "client_credentials"},
         )
         try:
-            body = response.json()
+            body = orjson.loads(response.content)  # no NaN or lone surrogate reaches a header
             token = str(body["access_token"])
             lifetime = float(body.get("expires_in") or DEFAULT_LIFETIME)
         except (ValueError, KeyError, TypeError):

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
+import orjson
 
 from reconciler.api.auth import make_auth
 from reconciler.api.exchange import ClientStats, Exchanger
@@ -138,13 +139,16 @@ class ApiClient:
         )
 
     def _json_object(self, response: httpx.Response) -> dict[str, Any]:
+        # orjson, not the stdlib: it refuses what no JSON text holds (NaN, Infinity, half a surrogate pair), which
+        # json.loads lets through into the live state, to crash the plan's rendering far from here
+        why = ""
         try:
-            body = response.json()
-        except ValueError:
-            body = None
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            body, why = None, f" ({exc})"
         if not isinstance(body, dict):
             raise ServerError(
-                f"{self.target.api_host} answered {response.status_code} with a body that is not a JSON object",
+                f"{self.target.api_host} answered {response.status_code} with a body that is not a JSON object{why}",
                 status=response.status_code,
                 correlation_id=correlation_id(response),
             )

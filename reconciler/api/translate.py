@@ -7,12 +7,12 @@ Every message says what happened and what to do, names the host for network fail
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+import orjson
 
 from reconciler.api.redact import Secrets
 from reconciler.errors import (
@@ -78,7 +78,7 @@ def correlation_id(response: httpx.Response) -> str | None:
 
 def response_body(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = json.loads(response.content or b"null")
+        body = orjson.loads(response.content or b"null")  # refuses NaN and lone surrogates, as the client does
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
