@@ -343,6 +343,7 @@ def round_trip(tool: Tool, value: dict[str, Any], parameters: Any, body: Any, re
             if given_value is None:
                 continue
             actual = body if original is None else (body.get(original) if isinstance(body, dict) else None)
+            actual = without_nulls(actual)  # ${input.rawRequest} keeps them; a field-by-field body leaves them out
         elif location in ("path", "query", "header", "cookie"):
             if isinstance(given_value, list) and any(
                 isinstance(item, str) and any(c in item for c in ", |\t") for item in given_value
