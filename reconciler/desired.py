@@ -83,12 +83,16 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_desired_state(directory: Path, config: Config, environ: Mapping[str, str]) -> DesiredState:
+def build_desired_state(
+    directory: Path, config: Config, environ: Mapping[str, str], *, output_schemas: bool = True
+) -> DesiredState:
+    """`output_schemas`: convert OpenAPI success answers too (`Tool.output_schema`), which only a Data Action has
+    a place for; the CLI leaves them out for the tools target (two fifths of a large description's compile)."""
     with _cyclic_gc_paused():
-        return _build(directory, config, environ)
+        return _build(directory, config, environ, output_schemas)
 
 
-def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> DesiredState:
+def _build(directory: Path, config: Config, environ: Mapping[str, str], output_schemas: bool) -> DesiredState:
     loaded = load_directory(directory, environ, root=config.root)
     diagnostics = list(loaded.diagnostics)
     tools: list[Tool] = []
@@ -107,7 +111,8 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str]) -> Desir
         else:
             descriptions.append(document)
     if sources or descriptions:
-        _compile_openapi(sources, descriptions, config, environ, tools, skipped, diagnostics, contested)
+        found = (tools, skipped, diagnostics, contested)
+        _compile_openapi(sources, descriptions, config, environ, found, output_schemas=output_schemas)
     diagnostics.extend(check_tools(tools, config.limits))
     if config.target == "data-actions":
         diagnostics.extend(check_profile(tools, category=config.category or config.integration or ""))
@@ -121,11 +126,11 @@ def _compile_openapi(
     descriptions: list[Document],
     config: Config,
     environ: Mapping[str, str],
-    tools: list[Tool],
-    skipped: list[SkippedOperation],
-    diagnostics: list[Diagnostic],
-    contested: dict[str, tuple[str, ...]],
+    found: tuple[list[Tool], list[SkippedOperation], list[Diagnostic], dict[str, tuple[str, ...]]],
+    *,
+    output_schemas: bool,
 ) -> None:
+    tools, skipped, diagnostics, contested = found
     named: set[Path] = set()
     loaded: dict[Path, Document] = {document.path.resolve(): document for document in descriptions}
     for source_document in sources:
@@ -152,6 +157,7 @@ def _compile_openapi(
                 root=config.root,
                 limits=config.limits,
                 environ=environ,
+                output_schemas=output_schemas,
             ),
             tools,
             skipped,
@@ -163,7 +169,13 @@ def _compile_openapi(
             continue
         _collect(
             compile_openapi(
-                description, source=None, source_document=None, root=config.root, limits=config.limits, environ=environ
+                description,
+                source=None,
+                source_document=None,
+                root=config.root,
+                limits=config.limits,
+                environ=environ,
+                output_schemas=output_schemas,
             ),
             tools,
             skipped,

@@ -22,10 +22,14 @@ directory_argument = click.argument(
 )
 
 
-def load_desired(directory: Path, *, strict: bool = False, check: bool = True) -> DesiredState:
-    """tools.d → a DesiredState; raises InputError when the input is invalid (and `check` is set)."""
+def load_desired(
+    directory: Path, *, strict: bool = False, check: bool = True, output_schemas: bool | None = None
+) -> DesiredState:
+    """tools.d → a DesiredState; raises InputError when the input is invalid (and `check` is set).
+    `output_schemas`: see `build_desired_state`; None: only when the configured target is data-actions."""
     config = project_config(directory)
-    state = build_desired_state(directory, config, os.environ)
+    wanted = config.target == "data-actions" if output_schemas is None else output_schemas
+    state = build_desired_state(directory, config, os.environ, output_schemas=wanted)
     # `${SECRET:-default}` puts a value in play that the environment does not hold
     redactor().add(*state.sensitive_values())
     if check:

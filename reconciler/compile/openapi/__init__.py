@@ -76,9 +76,12 @@ def compile_openapi(
     root: Path,
     limits: Limits,
     environ: Mapping[str, str] | None = None,
+    output_schemas: bool = True,
 ) -> OpenApiResult:
     """Every operation of `description` as a tool or a skipped operation. `environ` is accepted for symmetry
     with the other compilers: the `source:` mapping arrives interpolated, and descriptions are taken as written.
+    `output_schemas`: also convert each operation's success answer (`Tool.output_schema`); only a Data Action
+    has a place for it, and it is two fifths of the compile of a large description.
     """
     result = OpenApiResult()
     content = description.content
@@ -97,7 +100,15 @@ def compile_openapi(
     result.diagnostics += listing.diagnostics
     consumes = [m for m in content.get("consumes", ()) if isinstance(m, str)] if "swagger" in content else []
     security = SecurityReader(files, settings.credentials)
-    builder = ToolBuilder(converter, settings, limits, consumes, swagger="swagger" in content, security=security)
+    builder = ToolBuilder(
+        converter,
+        settings,
+        limits,
+        consumes,
+        swagger="swagger" in content,
+        security=security,
+        output_schemas=output_schemas,
+    )
     for name in settings.credentials:
         if name not in security.schemes:
             close = difflib.get_close_matches(name, list(security.schemes), n=1)

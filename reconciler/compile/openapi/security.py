@@ -21,7 +21,7 @@ from typing import Any
 
 from reconciler.compile.openapi.operations import Operation
 from reconciler.compile.openapi.refs import Files
-from reconciler.model import Secret, Security, SecurityScheme
+from reconciler.model import Secret, Security, SecurityScheme, SourceLocation
 
 _PLACES = ("header", "query", "cookie")
 
@@ -47,6 +47,7 @@ class SecurityReader:
                         resolved = None
                 self.schemes[str(name)] = _scheme(str(name), resolved)
         self.default = content.get("security")
+        self._default_where: SourceLocation | None = None
         # An empty value is no credential: `${KEY:-}` lets plan and apply run where the key is not set
         self.credentials = {name: Secret(value) for name, value in credentials.items() if value}
 
@@ -55,7 +56,9 @@ class SecurityReader:
         if isinstance(own, list):
             written, where = own, operation.locate("security")
         elif isinstance(self.default, list):
-            written, where = self.default, self.main.locate(("security",))
+            if self._default_where is None:  # one place for every operation: found once, not per operation
+                self._default_where = self.main.locate(("security",))
+            written, where = self.default, self._default_where
         else:
             return None
         alternatives: list[tuple[SecurityScheme, ...]] = []

@@ -58,7 +58,9 @@ class ToolBuilder:
         *,
         swagger: bool = False,
         security: SecurityReader | None = None,
+        output_schemas: bool = True,
     ) -> None:
+        self.output_schemas = output_schemas
         self.converter = converter
         self.swagger = swagger
         self.security = security
@@ -128,7 +130,11 @@ class ToolBuilder:
             field_locations=plan.field_locations,
             timeout=plan.settings.timeout,
             secure=plan.settings.secure,
-            output_schema=success_schema(operation.node, operation.source, self.converter, self.swagger),
+            output_schema=(
+                success_schema(operation.node, operation.source, self.converter, self.swagger)
+                if self.output_schemas
+                else None
+            ),
             security=self.security.requirement(operation) if self.security is not None else None,
         )
 
