@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-NOTICE_AFTER = 5.0
+NOTICE_AFTER = 3.0
 """Seconds a request waits for its answer before the first notice; then one every NOTICE_EVERY."""
 NOTICE_EVERY = 10.0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import _thread
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -190,3 +191,17 @@ def test_two_applies_at_once_each_log_only_what_they_wrote(repo: Path, start: Ca
         for entry in log:
             if entry["written"] is False:
                 assert "another writer" in entry["note"]
+
+
+def test_a_wait_for_the_rate_limit_is_said_on_stderr(
+    repo: Path, start: Callable[..., RunningEmulator], run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = start(rate_limit=1, rate_window=4.0)  # the list spends the window: the create waits for the next
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", emulator.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "t")
+    write_tools(repo / "tools.d", 1)
+    result = run("apply", "--auto-approve")
+    assert result.code == 0, result.err
+    waits = [line for line in result.err.splitlines() if line.startswith("waiting ")]
+    assert waits, result.err
+    assert re.fullmatch(r"waiting \d+ s (for the API's rate limit|before trying .+ again \(429.*\))", waits[0])
