@@ -3,7 +3,6 @@ SIGTERM or Ctrl-C stop accepting, let in-flight invocations finish, then close t
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import socket
 from collections.abc import Callable
@@ -77,8 +76,9 @@ def make_server(service: Service, sock: socket.socket, announce: Callable[[str],
 
 def serve(service: Service, sock: socket.socket, announce: Callable[[str], None]) -> None:
     """Serve until SIGTERM or Ctrl-C; returns once in-flight invocations have finished."""
-    server = make_server(service, sock, announce)
-    asyncio.run(server.serve(sockets=[sock]))
+    # uvicorn's own runner: its event loop factory takes uvloop when installed (the `serve` extra), as its
+    # protocol choice takes httptools; asyncio.run would always take the pure-Python loop.
+    make_server(service, sock, announce).run(sockets=[sock])
 
 
 __all__ = ["GRACE_SECONDS", "bind", "make_server", "serve", "url_of"]

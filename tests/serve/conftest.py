@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ def _run(service: Service) -> Iterator[Serving]:
     sock = bind("127.0.0.1", 0)
     announced: list[str] = []
     server = make_server(service, sock, announced.append)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)  # as `serve` runs it
     thread.start()
     try:
         for _ in range(5000):
