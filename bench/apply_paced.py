@@ -27,6 +27,7 @@ from reconciler.emulator import EmulatorConfig, run_emulator
 from reconciler.emulator.limits import WindowState
 from reconciler.model import SourceLocation, Tool
 from reconciler.plan import DesiredTool, PlanOptions, compute_plan, desired_payload
+from reconciler.state import TOOLS_FORM
 
 ENFORCED = 5  # requests per (1 s / scale)
 ANNOUNCED = 300  # requests per (60 s / scale)
@@ -97,7 +98,7 @@ def run(kind: str, count: int, parallelism: int, scale: float) -> dict[str, Any]
         seeded = desired(count, "Old tool") if kind != "create" else []
         for item in seeded:
             emulator.registry.put_raw(desired_payload(item, None, "reconciler"))
-        live = emulator.registry.all_tools()
+        live = [TOOLS_FORM.parse(raw, host="bench") for raw in emulator.registry.all_tools()]
         wanted = {"create": desired(count, "Tool"), "update": desired(count, "New tool"), "delete": []}[kind]
         plan = compute_plan(wanted, live, PlanOptions(), target="bench")
         assert len(plan.actionable) == count, (kind, len(plan.actionable))
