@@ -1,7 +1,7 @@
 """The referenced schemas of one compile, and which of them take part in a cycle of references.
 
 `ReferenceGraph` resolves each referenced schema once (and answers `read_only` for a property through its
-`$ref`). `CycleFinder` tells which referenced schemas are on a cycle.
+`allOf` and `$ref`s). `CycleFinder` tells which referenced schemas are on a cycle.
 
 A schema that can reach itself through `$ref`s (or `$recursiveRef`) must stay a named definition that refers
 to itself; any other referenced schema may be inlined or merged. Deciding this from the graph of references,
@@ -24,6 +24,9 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
+
+_READ_ONLY_DEPTH = 48
+"""How deep `read_only` looks through `allOf` parts and `$ref`s (the converter's own MAX_DEPTH)."""
 
 
 class CycleFinder:
@@ -116,17 +119,30 @@ class ReferenceGraph:
         return resolved
 
     def read_only(self, schema: Any, source: SourceFile) -> bool:
-        """True for a schema marked `readOnly` (itself, or the schema its `$ref` names)."""
-        if not isinstance(schema, dict):
+        """True for a property schema marked `readOnly`: itself, a part of its `allOf` (`allOf: [{$ref: X},
+        {readOnly: true}]`, a common way to mark a shared schema read-only where it is used), or the schema its
+        `$ref` names, through chains of references. `readOnly: false` written on the schema itself wins over
+        what it refers to. `oneOf`/`anyOf` are not followed: one writable branch makes the property writable."""
+        return self._read_only(schema, source, set(), 0)
+
+    def _read_only(self, schema: Any, source: SourceFile, seen: set[NodeKey], depth: int) -> bool:
+        if not isinstance(schema, dict) or depth > _READ_ONLY_DEPTH:  # hostile nesting: not read-only
             return False
-        if schema.get("readOnly") is True:
+        marked = schema.get("readOnly")
+        if marked is not None:
+            return marked is True
+        parts = schema.get("allOf")
+        if isinstance(parts, list) and any(self._read_only(part, source, seen, depth + 1) for part in parts):
             return True
-        if isinstance(schema.get("$ref"), str) and "readOnly" not in schema:
+        if isinstance(schema.get("$ref"), str):
             try:
-                target = self.resolve(schema, source).node
+                target = self.resolve(schema, source)
             except RefError:
                 return False
-            return isinstance(target, dict) and target.get("readOnly") is True
+            if target.key in seen:  # a cycle of references: nothing on it said readOnly
+                return False
+            seen.add(target.key)
+            return self._read_only(target.node, target.source, seen, depth + 1)
         return False
 
     def node(self, key: NodeKey) -> Resolved:

@@ -269,7 +269,7 @@ def _object_properties(schema: Any, source: SourceFile, converter: SchemaConvert
                 if name in found and found[name].schema is not item:
                     return None
                 if (
-                    item.__class__ is dict and "readOnly" not in item and "$ref" not in item
+                    item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item
                 ) or not converter.read_only(item, where):
                     found[name] = Input("body", name, item, where)
         parts = node.get("allOf")

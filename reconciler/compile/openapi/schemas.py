@@ -11,7 +11,8 @@
   already say everything it says to a validator).
 - 3.0 `nullable` (and Swagger's `x-nullable`) become type arrays (`["string", "null"]`, `null` added to an
   `enum`), or `anyOf [schema, {type: null}]` when there is no type; `readOnly` properties are left out, since a
-  tool's schema describes what is sent; `example` becomes `examples`; `type: file` a binary string.
+  tool's schema describes what is sent (marked on the property, on a part of its `allOf`, or on what its
+  `$ref`s name: `ReferenceGraph.read_only`); `example` becomes `examples`; `type: file` a binary string.
 - Keywords are checked by `keywords.py`; a schema nested deeper than MAX_DEPTH is cut there with a note.
 
 Conversions are memoized for the whole compile (per referenced node, per `$ref` written alone, and per schema
@@ -279,7 +280,7 @@ class SchemaConverter:
         read_only = self.read_only
         schema = self._schema
         for name, item in properties.items():
-            if item.__class__ is dict and "readOnly" not in item and "$ref" not in item:
+            if item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item:
                 result[name] = schema(item, source, context, depth)  # the common case: no call to read_only
             elif not read_only(item, source):
                 result[name] = schema(item, source, context, depth)

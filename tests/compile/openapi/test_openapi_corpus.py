@@ -134,3 +134,12 @@ def test_digitalocean_operations_live_in_their_own_files() -> None:
     files = {Path(tool.location.file).name for tool in result.tools}
     assert "oneClicks_list.yml" in files
     assert len(files) > 100
+
+
+def test_digitalocean_read_only_properties_marked_through_all_of_are_not_parameters() -> None:
+    """DigitalOcean marks a pool's connections `allOf: [{$ref: database_connection.yml}, {readOnly: true}]`:
+    a request that sends them does not validate against the description."""
+    result = compile_corpus("digitalocean/specification/DigitalOcean-public.v2.yaml")
+    tool = next(tool for tool in result.tools if tool.name == "databases_add_connectionPool")
+    assert set(tool.schema["properties"]) == {"database_cluster_uuid", "name", "mode", "size", "db", "user"}
+    assert set(tool.request["parameters"]) == set(tool.schema["properties"])

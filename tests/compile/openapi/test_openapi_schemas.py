@@ -248,3 +248,77 @@ def test_schemas_fixture(oa: Any) -> None:
     assert search["properties"]["mode"] == {"type": "string", "enum": ["fast", "exact"]}
     assert search["properties"]["filter"] == {"type": "object", "properties": {"field": {"type": "string"}}}
     assert oa.tool(result, "replacePet").schema["properties"]["petId"] == {"type": "integer", "exclusiveMinimum": 1}
+
+
+_CONNECTION = {"type": "object", "properties": {"uri": {"type": "string"}, "port": {"type": "integer"}}}
+_READ_ONLY_FORMS = {
+    "allOf sibling": {"allOf": [{"$ref": "#/components/schemas/Connection"}, {"readOnly": True}]},
+    "allOf sibling, no $ref": {"allOf": [{"type": "string"}, {"readOnly": True, "description": "Set by the server."}]},
+    "allOf nested": {"allOf": [{"allOf": [{"$ref": "#/components/schemas/Connection"}, {"readOnly": True}]}]},
+    "$ref chain": {"$ref": "#/components/schemas/Alias"},
+    "$ref to an allOf": {"$ref": "#/components/schemas/ReadOnlyConnection"},
+}
+_COMPONENTS = {
+    "Connection": _CONNECTION,
+    "ReadOnlyConnection": {"allOf": [{"$ref": "#/components/schemas/Connection"}, {"readOnly": True}]},
+    "Alias": {"$ref": "#/components/schemas/Stamp"},
+    "Stamp": {"type": "string", "format": "date-time", "readOnly": True},
+}
+
+
+@pytest.mark.parametrize("form", list(_READ_ONLY_FORMS))
+def test_read_only_properties_are_left_out_however_read_only_is_written(tmp_path: Path, form: str) -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "given": _READ_ONLY_FORMS[form]}}
+    inner, _ = convert(tmp_path, schema, components=_COMPONENTS)
+    assert inner == {"type": "object", "properties": {"name": {"type": "string"}}}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"allOf": [{"$ref": "#/components/schemas/ReadOnlyConnection"}], "readOnly": False},
+        {"allOf": [{"$ref": "#/components/schemas/Connection"}, {"description": "Where to connect."}]},
+        {"oneOf": [{"$ref": "#/components/schemas/Stamp"}, {"type": "integer"}]},
+        {"$ref": "#/components/schemas/Loop"},
+    ],
+    ids=["readOnly false written here wins", "allOf without readOnly", "a writable oneOf branch", "a $ref cycle"],
+)
+def test_properties_that_are_not_read_only_stay(tmp_path: Path, schema: Any) -> None:
+    components = {
+        **_COMPONENTS,
+        "Loop": {"$ref": "#/components/schemas/Loop2"},
+        "Loop2": {"allOf": [{"$ref": "#/components/schemas/Loop"}]},
+    }
+    inner, _ = convert(tmp_path, {"type": "object", "properties": {"given": schema}}, components=components)
+    assert "given" in inner["properties"]
+
+
+def test_read_only_body_properties_written_through_all_of_are_not_tool_parameters(tmp_path: Path) -> None:
+    """A request body's own properties become the tool's parameters: the same rule applies to them."""
+    body = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "connection": _READ_ONLY_FORMS["allOf sibling"],
+            "created": _READ_ONLY_FORMS["$ref chain"],
+            "id": {"type": "string", "readOnly": True},
+        },
+    }
+    description = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/pools": {
+                "post": {"operationId": "add", "requestBody": {"content": {"application/json": {"schema": body}}}}
+            }
+        },
+        "components": {"schemas": _COMPONENTS},
+    }
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(description))
+    result = compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
+    (tool,) = result.tools
+    assert tool.schema["properties"] == {"name": {"type": "string"}}
+    assert set(tool.request["parameters"]) == {"name"}
