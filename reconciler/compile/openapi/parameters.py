@@ -1,5 +1,8 @@
 """An operation's inputs: its path, query, header and cookie parameters and its request body.
 
+Header parameters the HTTP client writes itself (`CLIENT_HEADERS`: `Content-Type`, `Content-Length`, `Host`,
+`Transfer-Encoding`, `Connection`, in any case) are not inputs; the tool builder warns about each.
+
 Collecting them is cheap and converts no schema, so that an operation with too many parameters can be
 skipped before any work is spent on it. The request body is read in the first media type of: JSON
 (`application/json`, then any `…json…`), `application/x-www-form-urlencoded`, `multipart/form-data`, then
@@ -30,7 +33,15 @@ from reconciler.compile.openapi.schemas import SchemaConverter
 LOCATIONS = ("path", "query", "header", "cookie", "body")
 _ORDER = {location: number for number, location in enumerate(LOCATIONS)}
 _PLACES = frozenset((*LOCATIONS, "formData"))
-IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
+IGNORED_HEADERS = frozenset(("accept", "authorization"))
+"""OpenAPI 3 says these header parameters SHALL be ignored (the response media type, the security scheme)."""
+CLIENT_HEADERS = frozenset(("content-type", "content-length", "host", "transfer-encoding", "connection"))
+"""Headers the HTTP client writes from the request it sends (its body's media type and framing, the URL's host,
+the connection): a model-facing parameter for one would let a model make the request lie about itself. They
+are left out with a warning (`Inputs.dropped_headers`). That includes `Content-Type`, even with an `enum`
+(DigitalOcean's apps offer JSON or YAML): the binding sends the body in the one media type it chose from the
+description's `content` (or `consumes`), and the header says that type; a model choosing another would
+mislabel the body. (OpenAPI 3 also says a `Content-Type` header parameter SHALL be ignored.)"""
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 _NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
 _SWAGGER_NOT_SCHEMA = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
@@ -68,6 +79,8 @@ class Input:
 class Inputs:
     items: list[Input]
     content_type: str | None = None
+    dropped_headers: list[tuple[dict[str, Any], SourceFile]] = field(default_factory=list)
+    """Header parameters in CLIENT_HEADERS, as written (and where), for the warning that says they are left out."""
 
 
 def collect(
@@ -82,6 +95,7 @@ def collect(
     by_place: dict[tuple[str, str], Input] = {}
     body: Inputs | None = None
     form: list[Input] = []
+    dropped: list[tuple[dict[str, Any], SourceFile]] = []
     own = operation.get("parameters")
     listed = shared + [(p, operation_source) for p in own] if isinstance(own, list) else shared
     for raw, written_in in listed:
@@ -93,6 +107,9 @@ def collect(
         if not isinstance(name, str) or place not in _PLACES:
             continue
         if place == "header" and name.lower() in IGNORED_HEADERS:
+            continue
+        if place == "header" and name.lower() in CLIENT_HEADERS:
+            dropped = [(p, w) for p, w in dropped if p["name"].lower() != name.lower()] + [(parameter, source)]
             continue
         if place == "body":
             body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
@@ -112,12 +129,13 @@ def collect(
         multipart = any(_is_file(item.schema) for item in form) or _media(_consumes(operation, consumes)) == (
             "multipart/form-data"
         )
-        return Inputs(items + form, "multipart/form-data" if multipart else "application/x-www-form-urlencoded")
+        media = "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
+        return Inputs(items + form, media, dropped)
     if body is None and "requestBody" in operation:
         body = _request_body(operation["requestBody"], operation_source, converter)
     if body is None:
-        return Inputs(items)
-    return Inputs(items + body.items, body.content_type)
+        return Inputs(items, dropped_headers=dropped)
+    return Inputs(items + body.items, body.content_type, dropped)
 
 
 def unique_names(inputs: list[Input]) -> list[str]:

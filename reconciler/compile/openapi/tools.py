@@ -27,13 +27,14 @@ from typing import Any
 from reconciler.compile.openapi import names
 from reconciler.compile.openapi.operations import Operation
 from reconciler.compile.openapi.parameters import Input, OperationProblem, collect, unique_names
-from reconciler.compile.openapi.refs import NodeKey
+from reconciler.compile.openapi.refs import NodeKey, SourceFile
 from reconciler.compile.openapi.responses import success_schema
 from reconciler.compile.openapi.schemas import SchemaConverter
 from reconciler.compile.openapi.security import SecurityReader
 from reconciler.compile.openapi.selection import Settings, ToolSettings
 from reconciler.config import Limits
 from reconciler.errors import Diagnostic
+from reconciler.load import LocatedDict, key_location
 from reconciler.model import SourceLocation, Tool
 
 
@@ -75,6 +76,16 @@ class ToolBuilder:
         inputs = collect(
             operation.node, operation.source, operation.shared, operation.path, self.converter, self.consumes
         )
+        for parameter, written_in in inputs.dropped_headers:
+            name = parameter["name"]
+            sent = (
+                f" (the body goes as {inputs.content_type})"
+                if name.lower() == "content-type" and inputs.content_type
+                else ""
+            )
+            message = f"{operation.label}: header parameter {name!r} is left out of the tool: the HTTP client sets it"
+            where = _parameter_location(operation, parameter, written_in)
+            self.diagnostics.append(Diagnostic("warning", where, message + sent, "client-header"))
         tool_names = unique_names(inputs.items)
         context = plan.settings.context
         for key in plan.settings.override_context:
@@ -231,5 +242,18 @@ class ToolBuilder:
 
 DEPRECATED = "Deprecated: "
 """What the description of a tool made from a deprecated operation starts with."""
+
+
+def _parameter_location(operation: Operation, parameter: dict[str, Any], written_in: SourceFile) -> SourceLocation:
+    """Where a parameter's name was written: exactly in YAML; in JSON, when the operation itself lists it."""
+    if isinstance(parameter, LocatedDict):
+        return key_location(written_in.file, parameter, "name")
+    listed = operation.node.get("parameters")
+    if isinstance(listed, list):
+        for index, item in enumerate(listed):
+            if item is parameter:
+                return operation.locate("parameters", str(index), "name")
+    return operation.locate()
+
 
 __all__ = ["DEPRECATED", "ToolBuilder", "ToolPlan"]

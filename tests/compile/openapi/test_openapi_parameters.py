@@ -167,3 +167,75 @@ def test_a_parameter_type_outside_the_capability_matrix_skips_the_operation(oa: 
     assert skipped.reason == "parameter 'limit' has type 'integer', not one of ['string', 'boolean']"
     (warning,) = result.diagnostics
     assert warning.message == f"skipped GET /orders (listOrders): {skipped.reason}"
+
+
+_CLIENT_HEADERS_YAML = """\
+openapi: 3.0.3
+info: {title: t, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+components:
+  parameters:
+    host: {name: HOST, in: header, schema: {type: string}}
+paths:
+  /apps:
+    parameters:
+      - {name: Connection, in: header, schema: {type: string}}
+    post:
+      operationId: createApp
+      parameters:
+        - {name: X-Trace, in: header, schema: {type: string}}
+        - {name: content-length, in: header, required: true, schema: {type: integer}}
+        - {name: Transfer-Encoding, in: header, schema: {type: string}}
+        - {name: Content-Type, in: header, schema: {type: string, enum: [application/json, application/yaml]}}
+        - $ref: '#/components/parameters/host'
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {spec: {type: string}}}
+          application/yaml:
+            schema: {type: object, properties: {spec: {type: string}}}
+"""
+
+
+def test_headers_the_http_client_sets_are_left_out_with_a_warning_at_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "api.yaml"
+    path.write_text(_CLIENT_HEADERS_YAML)
+    result = compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
+    (tool,) = result.tools
+    assert tool.request["parameters"] == {
+        "X-Trace": {"in": "header", "name": "X-Trace"},
+        "spec": {"in": "body", "name": "spec"},
+    }
+    assert set(tool.schema["properties"]) == {"X-Trace", "spec"}
+    assert "required" not in tool.schema  # a required Content-Length does not make the tool require anything
+    assert tool.request["content_type"] == "application/json"
+    warnings = {d.location.line: d.message for d in result.diagnostics if d.code == "client-header"}
+    lines = _CLIENT_HEADERS_YAML.splitlines()
+    assert {number: lines[number - 1].strip() for number in warnings} == {
+        6: "host: {name: HOST, in: header, schema: {type: string}}",
+        10: "- {name: Connection, in: header, schema: {type: string}}",
+        15: "- {name: content-length, in: header, required: true, schema: {type: integer}}",
+        16: "- {name: Transfer-Encoding, in: header, schema: {type: string}}",
+        17: "- {name: Content-Type, in: header, schema: {type: string, enum: [application/json, application/yaml]}}",
+    }
+    assert all(d.severity == "warning" and d.location.file.endswith("api.yaml") for d in result.diagnostics)
+    assert "'Content-Type' is left out of the tool" in warnings[17]
+    assert "(the body goes as application/json)" in warnings[17]
+    assert "'HOST'" in warnings[6]
+
+
+def test_a_client_header_in_json_is_located_on_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "api.json"
+    path.write_text(
+        '{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},\n'
+        ' "servers": [{"url": "https://api.example.com"}],\n'
+        ' "paths": {"/x": {"get": {"operationId": "getX", "parameters": [\n'
+        '   {"name": "q", "in": "query", "schema": {"type": "string"}},\n'
+        '   {"name": "Host", "in": "header", "schema": {"type": "string"}}\n'
+        " ]}}}}\n"
+    )
+    result = compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
+    (tool,) = result.tools
+    assert set(tool.schema["properties"]) == {"q"}
+    (warning,) = result.diagnostics
+    assert (warning.severity, warning.code, warning.location.line) == ("warning", "client-header", 5)
