@@ -23,6 +23,7 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -43,6 +44,7 @@ log = logging.getLogger("reconciler.runtime")
 RETRIED_STATUSES = frozenset((502, 503, 504))
 MAX_ATTEMPTS = 3
 FIRST_BACKOFF = 0.05
+POOLS = 4
 
 
 class Runtime:
@@ -67,7 +69,8 @@ class Runtime:
         self.breakers = Breakers(self.clock, breaker)
         self._checkers: dict[str, ArgumentChecker] = {}
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._turn = 0
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -76,9 +79,9 @@ class Runtime:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.aclose()
 
     async def invoke(self, invocation: Invocation) -> Outcome:
         start = self.clock.now()
@@ -160,13 +163,23 @@ class Runtime:
         raise AssertionError("unreachable")
 
     def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._transport,
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-                follow_redirects=False,
-            )
-        return self._client
+        """The next of POOLS clients, in turn. httpcore's pool scans all its connections, and for each idle one
+        all of them again, twice per request: at 32 calls in flight that scan was a third of the service's CPU.
+        Smaller pools taken in turn keep the same limits in total at a fraction of that cost."""
+        if not self._clients:
+            pools = 1 if self._transport is not None else POOLS  # an injected transport is one pool already
+            self._clients = [
+                httpx.AsyncClient(
+                    transport=self._transport,
+                    limits=httpx.Limits(max_connections=256 // pools, max_keepalive_connections=64 // pools),
+                    follow_redirects=False,
+                    # a jar that keeps nothing: one caller's session cookie must never ride with another's call
+                    cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
+                )
+                for _ in range(pools)
+            ]
+        self._turn += 1
+        return self._clients[self._turn % len(self._clients)]
 
     async def _send(self, tool: Tool, request: UpstreamRequest, upstream: list[int], timeout: float) -> Any:
         url = httpx.URL(request.url)

@@ -42,6 +42,8 @@ class Upstream:
     hang: threading.Event | None = None
     """When set to an Event, every request waits for it before answering."""
     released: threading.Event = field(default_factory=threading.Event)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    """Extra headers sent with every answer."""
 
 
 @pytest.fixture
@@ -62,6 +64,8 @@ def upstream() -> Iterator[Upstream]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in state.headers:
+                self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)

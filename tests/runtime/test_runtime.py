@@ -117,6 +117,20 @@ def test_a_hand_written_tool_gets_its_arguments_and_context_as_json(upstream: Up
     assert received.json == {"sku": HOSTILE, "user_id": "USR-4492", "conv": "C-1", "tier": "gold"}
 
 
+def test_a_cookie_one_invocation_received_is_never_sent_with_another(upstream: Upstream) -> None:
+    # Invocations are independent (different users, conversations): an upstream's session cookie must not ride
+    # along with the next caller's request, whichever pooled connection carries it.
+    upstream.headers.append(("Set-Cookie", "session=USR-1-secret; Path=/"))
+    runtime = Runtime([hand_written("check", upstream.url + "/api/v1/tools/check")])
+
+    async def go() -> list[Outcome]:
+        async with runtime:
+            return [await runtime.invoke(Invocation("check", {"sku": "A"}, user_id=f"U-{n}")) for n in range(6)]
+
+    assert [outcome.status for outcome in asyncio.run(go())] == ["success"] * 6
+    assert [received.headers.get("Cookie") for received in upstream.received] == [None] * 6
+
+
 def test_a_model_supplied_context_value_is_refused_and_nothing_is_sent(upstream: Upstream) -> None:
     tool = hand_written("check", upstream.url, context={"user_id": "conversation.user_id"})
     outcome = call(Runtime([tool]), "check", {"sku": "x", "user_id": "USR-ADMIN"}, user_id="USR-1")
