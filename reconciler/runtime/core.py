@@ -44,7 +44,7 @@ log = logging.getLogger("reconciler.runtime")
 RETRIED_STATUSES = frozenset((502, 503, 504))
 MAX_ATTEMPTS = 3
 FIRST_BACKOFF = 0.05
-POOLS = 4
+POOLS = 8
 
 
 class Runtime:
