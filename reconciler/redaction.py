@@ -78,21 +78,28 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 
 def _header_credentials(value: Any) -> Iterator[str]:
     """Values of credential headers in any `headers` map (a Data Action's `config.request.headers` may carry
-    `Authorization: Bearer …` as written in the UI), and the token after its scheme."""
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            if key == "headers" and isinstance(inner, Mapping):
-                for name, text in inner.items():
-                    if isinstance(text, str) and (str(name).lower() in _SECRET_HEADERS or secret_parameter(str(name))):
-                        yield text
-                        scheme, _, token = text.partition(" ")
-                        if token and scheme.isalpha():
-                            yield token.strip()
-            else:
-                yield from _header_credentials(inner)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _header_credentials(item)
+    `Authorization: Bearer …` as written in the UI), and the token after its scheme. Walked with a stack: a
+    plan reads every live tool through it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            continue
+        if isinstance(item, dict) or isinstance(item, Mapping):  # noqa: SIM101 - dict first: the fast check
+            for key, inner in item.items():
+                if key == "headers" and isinstance(inner, Mapping):
+                    for name, text in inner.items():
+                        if isinstance(text, str) and (
+                            str(name).lower() in _SECRET_HEADERS or secret_parameter(str(name))
+                        ):
+                            yield text
+                            scheme, _, token = text.partition(" ")
+                            if token and scheme.isalpha():
+                                yield token.strip()
+                else:
+                    stack.append(inner)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 def _strings(value: Any) -> list[str]:

@@ -29,6 +29,8 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
 def _changed_paths(left: Any, right: Any, path: Path, *, schema: bool, in_map: bool) -> Iterator[Path]:
     """`schema`: inside the payload's `schema`; `in_map`: `left`/`right` map names to schemas."""
     if isinstance(left, Mapping) and isinstance(right, Mapping):
+        if left == right and _same(left, right):  # most of a payload is unchanged: not walked key by key
+            return
         for key in left.keys() | right.keys():
             inner = (*path, str(key))
             if key not in left or key not in right:
