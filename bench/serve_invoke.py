@@ -6,12 +6,15 @@ The load generator must not be the bottleneck, or both paths measure the client:
 keep-alive sockets with an asyncio protocol (requests prebuilt, a response is its head + Content-Length bytes),
 about ten times cheaper per call than httpx; `--httpx` uses httpx instead, to compare. The client's own CPU per
 call is printed beside the service's. At 32 clients in a closed loop the busiest process sets the pace, so the
-latency overhead there is mostly queueing: about 32 x the service's CPU per call over the upstream's.
-Run: .venv/bin/python bench/serve_invoke.py [REQUESTS_PER_ROUND] [--httpx]
+latency overhead there is mostly queueing: about 32 x the service's CPU per call over the upstream's. So a third
+load is measured too: 32 clients that together offer RATE calls/s (default 200; each waits for its turn, as
+callers with think time do), where the overhead is the service's own latency rather than its queue.
+Run: .venv/bin/python bench/serve_invoke.py [REQUESTS_PER_ROUND] [--rate R] [--httpx]
 (target: p99 overhead < 5 ms at 32 clients)"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -111,9 +114,11 @@ class _Connection(asyncio.Protocol):
         return await self.waiter
 
 
-async def load(url: str, body: bytes, clients: int, total: int, lean: bool) -> tuple[float, list[float], float]:
-    """`total` POSTs from `clients` concurrent clients: (calls per second, each call's latency in ms, this
-    process's CPU seconds per call)."""
+async def load(
+    url: str, body: bytes, clients: int, total: int, lean: bool, rate: float | None = None
+) -> tuple[float, list[float], float]:
+    """`total` POSTs from `clients` concurrent clients, back to back or (`rate`) together offering `rate` calls
+    per second: (calls per second, each call's latency in ms, this process's CPU seconds per call)."""
     latencies: list[float] = []
     parsed = httpx.URL(url)
     request = (
@@ -124,11 +129,16 @@ async def load(url: str, body: bytes, clients: int, total: int, lean: bool) -> t
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
         loop = asyncio.get_running_loop()
 
-        async def worker(count: int) -> None:
+        async def worker(count: int, offset: float) -> None:
             connection: _Connection | None = None
             if lean:
                 _, connection = await loop.create_connection(_Connection, parsed.host, parsed.port)
+            interval = clients / rate if rate else 0.0
+            due = time.perf_counter() + offset * interval
             for _ in range(count):
+                if rate:  # a late call goes at once; its latency is counted from when it was sent
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    due += interval
                 started = time.perf_counter()
                 if connection is not None:
                     status, text = await connection.send(request)
@@ -142,7 +152,7 @@ async def load(url: str, body: bytes, clients: int, total: int, lean: bool) -> t
 
         cpu = time.process_time()
         began = time.perf_counter()
-        await asyncio.gather(*(worker(total // clients) for _ in range(clients)))
+        await asyncio.gather(*(worker(total // clients, n / clients) for n in range(clients)))
         elapsed = time.perf_counter() - began
         cpu = time.process_time() - cpu
     return len(latencies) / elapsed, latencies, cpu / len(latencies)
@@ -162,7 +172,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main(per_round: int, lean: bool) -> None:
+def main(per_round: int, lean: bool, offered: float) -> None:
     upstream, upstream_url = start_upstream()
     with tempfile.TemporaryDirectory() as folder:
         service, service_url = start_service(Path(folder), upstream_url)
@@ -175,18 +185,19 @@ def main(per_round: int, lean: bool) -> None:
             )
             rows = []
             summary = []
-            for clients in (1, 32):
-                total = per_round if clients == 1 else per_round * 4
+            for clients, pace in ((1, None), (32, None), (32, offered)):
+                total = per_round if clients == 1 else per_round * (2 if pace else 4)
+                label = f"{clients} clients" + (f", {pace:g}/s offered" if pace else "") if clients > 1 else "1 client"
                 for url, body in (direct, served):  # warm up connections, caches, the breaker's dict
                     asyncio.run(load(url, body, clients, min(total, 200), lean))
                 results: dict[str, list[tuple[float, list[float], float]]] = {"direct": [], "serve": []}
                 cpu = {"service": 0.0, "upstream (direct)": 0.0}
                 for _ in range(ROUNDS):  # the two sides take turns: the machine's noise hits both
                     before = cpu_seconds(upstream.pid)
-                    results["direct"].append(asyncio.run(load(*direct, clients, total, lean)))
+                    results["direct"].append(asyncio.run(load(*direct, clients, total, lean, pace)))
                     cpu["upstream (direct)"] += _spent(before, cpu_seconds(upstream.pid))
                     before = cpu_seconds(service.pid)
-                    results["serve"].append(asyncio.run(load(*served, clients, total, lean)))
+                    results["serve"].append(asyncio.run(load(*served, clients, total, lean, pace)))
                     cpu["service"] += _spent(before, cpu_seconds(service.pid))
                 figures = {}
                 for mode, runs in results.items():
@@ -194,11 +205,11 @@ def main(per_round: int, lean: bool) -> None:
                     latencies = [latency for _, run, _ in runs for latency in run]
                     client_cpu = statistics.median(spent for _, _, spent in runs) * 1000
                     figures[mode] = (rate, percentile(latencies, 0.5), percentile(latencies, 0.99))
-                    rows.append([mode, clients, len(latencies), *figures[mode], client_cpu])
+                    rows.append([mode, label, len(latencies), *figures[mode], client_cpu])
                 calls = ROUNDS * total
                 summary.append(
                     (
-                        clients,
+                        label,
                         figures["serve"][1] - figures["direct"][1],
                         figures["serve"][2] - figures["direct"][2],
                         {process: spent / calls * 1000 for process, spent in cpu.items()},
@@ -207,10 +218,12 @@ def main(per_round: int, lean: bool) -> None:
             client = "lean asyncio client" if lean else "httpx client"
             print(table(["path", "clients", "calls", "calls/s", "p50 ms", "p99 ms", f"{client} CPU ms/call"], rows))
             print()
-            for clients, p50, p99, cpu_ms in summary:
-                verdict = "" if clients != 32 else f"  (target p99 overhead < 5 ms: {'met' if p99 < 5 else 'NOT met'})"
+            for label, p50, p99, cpu_ms in summary:
+                verdict = (
+                    "" if label == "1 client" else f"  (target p99 overhead < 5 ms: {'met' if p99 < 5 else 'NOT met'})"
+                )
                 spent = ", ".join(f"{process} {ms:.2f}" for process, ms in cpu_ms.items())
-                print(f"overhead of serve at {clients} client(s): p50 {p50:+.2f} ms, p99 {p99:+.2f} ms{verdict}")
+                print(f"overhead of serve, {label}: p50 {p50:+.2f} ms, p99 {p99:+.2f} ms{verdict}")
                 print(f"  CPU ms per call: {spent}")
             print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         finally:
@@ -225,5 +238,9 @@ def _spent(before: float | None, after: float | None) -> float:
 
 
 if __name__ == "__main__":
-    arguments = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
-    main(int(arguments[0]) if arguments else 300, lean="--httpx" not in sys.argv[1:])
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("per_round", nargs="?", type=int, default=300, help="calls per round at 1 client")
+    options.add_argument("--rate", type=float, default=200.0, help="calls/s the 32 paced clients offer together")
+    options.add_argument("--httpx", action="store_true", help="load with httpx instead of the lean client")
+    parsed = options.parse_args()
+    main(parsed.per_round, lean=not parsed.httpx, offered=parsed.rate)
