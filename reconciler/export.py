@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.compile import OWNERSHIP_LABELS, PROTECTED_LABEL
+from reconciler.compile import OWNERSHIP_LABELS, PERMISSIVE_OUTPUT, PROTECTED_LABEL
 from reconciler.errors import ConfigurationError
 from reconciler.plan import live_input
 from reconciler.plan.render import secret_pattern
@@ -85,6 +85,9 @@ def tool_document(live: Mapping[str, Any], sensitive: Mapping[str, str] = {}) ->
             document["parameters"] = parameters
     else:
         document["schema"] = schema
+    output = {k: v for k, v in (payload.get("outputSchema") or PERMISSIVE_OUTPUT).items() if k != "$schema"}
+    if output != PERMISSIVE_OUTPUT:  # the default is left unwritten, as tools.d leaves it
+        document["output_schema"] = output
     if payload.get("context"):
         document["context"] = dict(payload["context"])
     rate = payload.get("rateLimit") or {}

@@ -1,5 +1,7 @@
 """Tool → the payloads that leave the process: the registry's ToolInput, the OpenAI function form, a digest.
 
+The OpenAI form has no place for an output schema; the ToolInput always carries one (`outputSchema`).
+
 Everything here is deterministic: the same Tool gives the same bytes, whatever order its input was read in,
 because the digest that marks a managed tool rests on it.
 """
@@ -28,6 +30,7 @@ def tool_input(tool: Tool) -> dict[str, Any]:
         "schema": {"$schema": JSON_SCHEMA_DIALECT, **tool.schema},
         "executionEndpoint": tool.endpoint,
     }
+    payload["outputSchema"] = output_schema(tool)
     if tool.request is not None:
         payload["request"] = tool.request
     if tool.context:
@@ -43,6 +46,17 @@ def tool_input(tool: Tool) -> dict[str, Any]:
         payload["labels"] = dict(tool.labels)
     normalized: dict[str, Any] = normalize(payload)
     return normalized
+
+
+PERMISSIVE_OUTPUT: dict[str, Any] = {"type": "object"}
+"""The output schema of a tool whose answer is not described (hand-written, or no JSON success response): any
+object. Sent all the same, so every tool states its output the same way (issue 15)."""
+
+
+def output_schema(tool: Tool) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the tool's successful answer, in the dialect `schema` declares."""
+    described = tool.output_schema if tool.output_schema is not None else PERMISSIVE_OUTPUT
+    return {"$schema": JSON_SCHEMA_DIALECT, **{k: v for k, v in described.items() if k != "$schema"}}
 
 
 def owned_tool_input(tool: Tool, managed_by: str, source_file: str) -> dict[str, Any]:
@@ -104,13 +118,27 @@ def digest(payload: Mapping[str, Any]) -> str:
     content = {key: value for key, value in content.items() if value not in (None, {}, [])}
     if labels:
         content["labels"] = labels
-    if isinstance(content.get("schema"), Mapping):
-        content["schema"] = sort_required(content["schema"])
+    for key in SCHEMA_FIELDS:
+        if isinstance(content.get(key), Mapping):
+            content[key] = sort_required(content[key])
     return "sha256:" + hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
-TOOL_INPUT_FIELDS = ("name", "description", "schema", "executionEndpoint", "request", "context", "rateLimit", "labels")
+TOOL_INPUT_FIELDS = (
+    "name",
+    "description",
+    "schema",
+    "outputSchema",
+    "executionEndpoint",
+    "request",
+    "context",
+    "rateLimit",
+    "labels",
+)
 """The fields of a Tool that a client writes (DESIGN §4); the rest belong to the server."""
+
+SCHEMA_FIELDS = ("schema", "outputSchema")
+"""The ToolInput fields that hold a JSON Schema: compared as JSON Schema reads them (`required` in any order)."""
 
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
@@ -139,13 +167,16 @@ __all__ = [
     "DIGEST_LABEL",
     "OWNERSHIP_LABELS",
     "OWNER_LABEL",
+    "PERMISSIVE_OUTPUT",
     "PROTECTED_LABEL",
+    "SCHEMA_FIELDS",
     "SOURCE_LABEL",
     "TOOL_INPUT_FIELDS",
     "canonical_json",
     "digest",
     "normalize",
     "openai_function",
+    "output_schema",
     "owned_tool_input",
     "sort_required",
     "tool_input",

@@ -40,7 +40,13 @@ def compile_tool_definition(document: Document) -> Tool:
         field_locations=DocumentPlaces(document),
         timeout=float(content["timeout"]) if "timeout" in content else None,
         secure=content.get("secure") is True,
+        output_schema=_output_schema(content.get("output_schema")),
     )
+
+
+def _output_schema(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A written `output_schema` without its `$schema` (the payload states the dialect, as for `schema`)."""
+    return None if value is None else {key: item for key, item in value.items() if key != "$schema"}
 
 
 def parameters_schema(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,17 @@ from jsonschema.exceptions import SchemaError
 
 from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
 
-INPUT_FIELDS = ("name", "description", "schema", "executionEndpoint", "request", "context", "rateLimit", "labels")
+INPUT_FIELDS = (
+    "name",
+    "description",
+    "schema",
+    "outputSchema",
+    "executionEndpoint",
+    "request",
+    "context",
+    "rateLimit",
+    "labels",
+)
 PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 ENDPOINT_PATTERN = r"^https?://[^\x00-\x20/?#]+([/?#][^\x00-\x20]*)?$"
 """An absolute http(s) URL without spaces or control characters; the OpenAPI description publishes the same
@@ -84,6 +94,8 @@ def check_tool_input(
         problems.append(Problem("endpoint.invalid", "executionEndpoint", "executionEndpoint must be an http(s) URL"))
     if "schema" in body:
         problems += _check_schema(body["schema"], max_parameters)
+    if "outputSchema" in body:
+        problems += _check_dialect(body["outputSchema"], "outputSchema")
     if "request" in body and not isinstance(body["request"], dict):
         problems.append(Problem("request.invalid", "request", "request must be an object"))
     if "context" in body and not _string_map(body["context"]):
@@ -113,19 +125,27 @@ def _check_rate_limit(value: Any) -> list[Problem]:
     return problems
 
 
-def _check_schema(schema: Any, max_parameters: int) -> list[Problem]:
+def _check_dialect(schema: Any, name: str) -> list[Problem]:
+    """`schema` (the field `name`) is a JSON Schema 2020-12 object: any schema, as far as its shape goes."""
     if not isinstance(schema, dict):
-        return [Problem("schema.invalid", "schema", "schema must be a JSON Schema object")]
+        return [Problem(f"{name}.invalid", name, f"{name} must be a JSON Schema object")]
     if "$schema" in schema and schema["$schema"] != JSON_SCHEMA_DIALECT:
-        return [Problem("schema.dialect", "schema.$schema", f"schema must use {JSON_SCHEMA_DIALECT}")]
+        return [Problem(f"{name}.dialect", f"{name}.$schema", f"{name} must use {JSON_SCHEMA_DIALECT}")]
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         where = ".".join(str(part) for part in exc.path)
-        field = f"schema.{where}" if where else "schema"
-        return [Problem("schema.invalid", field, f"schema is not valid JSON Schema 2020-12: {exc.message[:200]}")]
+        field = f"{name}.{where}" if where else name
+        return [Problem(f"{name}.invalid", field, f"{name} is not valid JSON Schema 2020-12: {exc.message[:200]}")]
     except (RecursionError, ValueError) as exc:
-        return [Problem("schema.invalid", "schema", f"schema is not valid JSON Schema 2020-12: {exc}"[:240])]
+        return [Problem(f"{name}.invalid", name, f"{name} is not valid JSON Schema 2020-12: {exc}"[:240])]
+    return []
+
+
+def _check_schema(schema: Any, max_parameters: int) -> list[Problem]:
+    shape = _check_dialect(schema, "schema")
+    if shape:
+        return shape
     problems = []
     if schema.get("type") != "object":
         message = 'schema must be an object schema ("type": "object")'

@@ -65,6 +65,7 @@ def _tool_input_properties(config: EmulatorConfig) -> dict[str, Any]:
         "name": {"type": "string", "pattern": NAME_PATTERN, "minLength": 1, "maxLength": 64},
         "description": {"type": "string", "minLength": 1, "maxLength": config.max_description_length},
         "schema": _ref("schemas", "ToolSchema"),
+        "outputSchema": {"type": "object", "description": "JSON Schema (2020-12) of the tool's successful answer."},
         "executionEndpoint": {"type": "string", "pattern": ENDPOINT_PATTERN},
         "request": {"type": "object", "description": "HTTP binding of an OpenAPI-derived tool."},
         "context": string_map,

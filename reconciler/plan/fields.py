@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.compile import canonical_json, sort_required
+from reconciler.compile import SCHEMA_FIELDS, canonical_json, sort_required
 from reconciler.plan.model import MISSING, FieldChange
 
 Path = tuple[str, ...]
@@ -27,7 +27,7 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
 
 
 def _changed_paths(left: Any, right: Any, path: Path, *, schema: bool, in_map: bool) -> Iterator[Path]:
-    """`schema`: inside the payload's `schema`; `in_map`: `left`/`right` map names to schemas."""
+    """`schema`: inside the payload's `schema` or `outputSchema`; `in_map`: `left`/`right` map names to schemas."""
     if isinstance(left, Mapping) and isinstance(right, Mapping):
         if left == right and _same(left, right):  # most of a payload is unchanged: not walked key by key
             return
@@ -39,7 +39,7 @@ def _changed_paths(left: Any, right: Any, path: Path, *, schema: bool, in_map: b
                 if sorted(left[key]) != sorted(right[key]):  # the order of `required` means nothing
                     yield inner
             else:
-                inside = schema or (not path and key == "schema")
+                inside = schema or (not path and key in SCHEMA_FIELDS)
                 yield from _changed_paths(
                     left[key], right[key], inner, schema=inside, in_map=inside and key in SCHEMA_MAPS and not in_map
                 )

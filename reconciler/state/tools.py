@@ -23,6 +23,7 @@ IGNORABLE_FIELDS: dict[str, str] = {
     "endpoint": "executionEndpoint",
     "schema": "schema",
     "parameters": "schema",
+    "output_schema": "outputSchema",
     "context": "context",
     "rate_limit": "rateLimit",
     "labels": "labels",

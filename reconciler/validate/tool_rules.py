@@ -103,6 +103,7 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
         yield from _check_shorthand_schema(tool)
     if tool.origin == "definition":
         yield from _check_values(tool)
+        yield from _check_output_schema(tool)
     yield from _check_parameters(tool, limits)
     yield from _check_context(tool)
     rate = tool.rate_limit
@@ -211,6 +212,33 @@ def _check_user_schema(tool: Tool) -> Iterator[Diagnostic]:
             "error",
             tool.location_of("schema"),
             f"schema of '{tool.name}' must be an object schema (type: object) whose properties are the parameters",
+            "schema",
+        )
+
+
+def _check_output_schema(tool: Tool) -> Iterator[Diagnostic]:
+    """A written `output_schema` is sent as `outputSchema`, which the API holds to JSON Schema 2020-12 (422)."""
+    if tool.output_schema is None:
+        return
+    schema = dict(tool.output_schema)
+    if jsonschema_rs.meta.is_valid({"$schema": JSON_SCHEMA_DIALECT, **schema}) and not _has_bad_pattern(schema):
+        return
+    import jsonschema
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except (RecursionError, OverflowError):
+        message = "has a pattern that cannot be compiled; simplify it"
+        yield Diagnostic(
+            "error", tool.location_of("output_schema"), f"output_schema of '{tool.name}' {message}", "schema"
+        )
+    except jsonschema.SchemaError as exc:
+        path = ".".join(str(p) for p in exc.absolute_path)
+        where = f" at '{path}'" if path else ""
+        yield Diagnostic(
+            "error",
+            tool.location_of("output_schema" + "".join(f".{p}" for p in list(exc.absolute_path)[:1])),
+            f"output_schema of '{tool.name}' is not valid JSON Schema (draft 2020-12){where}: {exc.message}",
             "schema",
         )
 

@@ -232,3 +232,21 @@ def test_a_call_needing_a_scope_not_granted_is_answered_403(start: Start, grante
 def test_an_unknown_scope_is_refused_at_configuration() -> None:
     with pytest.raises(ValueError, match="unknown scope 'ai:tool:admin'"):
         EmulatorConfig(scopes=("ai:tool:admin",))
+
+
+def test_output_schema_is_stored_as_sent_and_held_to_json_schema(start: Start) -> None:
+    running = start()
+    answer = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    with httpx.Client(base_url=running.url) as http:
+        created = http.post(TOOLS, json={**tool_input("with_output"), "outputSchema": answer})
+        assert created.status_code == 201, created.text
+        assert http.get(f"{TOOLS}/{created.json()['id']}").json()["outputSchema"] == answer
+        refused = [
+            http.post(TOOLS, json={**tool_input("bad"), "outputSchema": value}).json()["details"]
+            for value in ("an object", {"type": "nothing"}, {"$schema": "http://json-schema.org/draft-04/schema#"})
+        ]
+    assert refused == [
+        [{"errorCode": "outputSchema.invalid", "fieldName": "outputSchema"}],
+        [{"errorCode": "outputSchema.invalid", "fieldName": "outputSchema.type"}],
+        [{"errorCode": "outputSchema.dialect", "fieldName": "outputSchema.$schema"}],
+    ]
