@@ -86,8 +86,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def build_desired_state(
     directory: Path, config: Config, environ: Mapping[str, str], *, output_schemas: bool = True
 ) -> DesiredState:
-    """`output_schemas`: convert OpenAPI success answers too (`Tool.output_schema`), which only a Data Action has
-    a place for; the CLI leaves them out for the tools target (two fifths of a large description's compile)."""
+    """`output_schemas`: convert OpenAPI success answers too (`Tool.output_schema`: a Data Action's successSchema,
+    a Tool's outputSchema); the CLI leaves them out only for `render --format openai` (two fifths of a large
+    description's compile)."""
     with _cyclic_gc_paused():
         return _build(directory, config, environ, output_schemas)
 

@@ -23,13 +23,13 @@ directory_argument = click.argument(
 
 
 def load_desired(
-    directory: Path, *, strict: bool = False, check: bool = True, output_schemas: bool | None = None
+    directory: Path, *, strict: bool = False, check: bool = True, output_schemas: bool = True
 ) -> DesiredState:
     """tools.d → a DesiredState; raises InputError when the input is invalid (and `check` is set).
-    `output_schemas`: see `build_desired_state`; None: only when the configured target is data-actions."""
+    `output_schemas`: see `build_desired_state`; both targets send them (`outputSchema`, `successSchema`), so
+    only a caller that sends neither (the OpenAI function form) leaves them out."""
     config = project_config(directory)
-    wanted = config.target == "data-actions" if output_schemas is None else output_schemas
-    state = build_desired_state(directory, config, os.environ, output_schemas=wanted)
+    state = build_desired_state(directory, config, os.environ, output_schemas=output_schemas)
     # `${SECRET:-default}` puts a value in play that the environment does not hold
     redactor().add(*state.sensitive_values())
     if check:

@@ -36,7 +36,7 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
     """Print the compiled tools as a JSON array (byte-identical for the same input).
 
     Values of sensitive variables are shown as (sensitive)."""
-    state = load_desired(directory, output_schemas=True if output_format == "data-actions" else None)
+    state = load_desired(directory, output_schemas=output_format != "openai")  # the function form has no output
     if output_format == "openai":
         payloads = [openai_function(tool) for tool in state.tools]
     elif output_format == "data-actions":

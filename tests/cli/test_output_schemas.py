@@ -1,5 +1,5 @@
-"""An OpenAPI operation's success answer is converted only where it has a place: a Data Action's output
-contract. The tools target (the default) skips that work; `render --format data-actions` still shows it."""
+"""An OpenAPI operation's success answer is converted where it has a place: a Data Action's output contract and
+the tools target's `outputSchema`. Only the OpenAI function form, which has no output, skips that work."""
 
 from __future__ import annotations
 
@@ -26,12 +26,15 @@ paths:
 """
 
 
-def test_the_tools_target_skips_the_answer_schema_and_render_data_actions_shows_it(repo: Path, run: Any) -> None:
+def test_both_targets_convert_the_answer_schema_and_the_openai_form_skips_it(repo: Path, run: Any) -> None:
     (repo / "tools.d" / "orders.yaml").write_text(SPEC, encoding="utf-8")
+    [without] = load_desired(repo / "tools.d", output_schemas=False).tools
+    assert without.output_schema is None
     [tool] = load_desired(repo / "tools.d").tools
-    assert tool.output_schema is None
-    [with_answer] = load_desired(repo / "tools.d", output_schemas=True).tools
-    assert with_answer.output_schema is not None
+    assert tool.output_schema is not None
+    registry = run("render")
+    assert registry.code == 0, registry.err
+    assert json.loads(registry.out)[0]["outputSchema"]["properties"]["status"]["enum"] == ["open", "shipped"]
     result = run("render", "--format", "data-actions")
     assert result.code == 0, result.err
     [action] = json.loads(result.out)

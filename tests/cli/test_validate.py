@@ -56,8 +56,8 @@ def test_json_report_for_machines(repo: Path, run: Callable[..., Any]) -> None:
             "line": 6,
             "column": 1,
             "code": "unknown-key",
-            "message": "unknown key 'colour'; known keys: name, description, endpoint, parameters, schema, context, "
-            "rate_limit, labels, protected, ignore_changes, request, timeout, secure",
+            "message": "unknown key 'colour'; known keys: name, description, endpoint, parameters, schema, "
+            "output_schema, context, rate_limit, labels, protected, ignore_changes, request, timeout, secure",
         }
     ]
 

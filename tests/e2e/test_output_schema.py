@@ -182,3 +182,13 @@ def test_a_written_output_schema_is_sent_and_a_broken_one_is_an_error_at_its_lin
     assert result.code == 1
     assert "tools.d/lookup.yaml:8:" in result.out and "output_schema of 'lookup' is not valid JSON Schema" in result.out
     assert run("apply", "--auto-approve").code == 1  # nothing sent
+
+
+def test_ignore_changes_keeps_the_live_output_schema(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    _write(repo)
+    assert run("apply", "--auto-approve").code == 0
+    source = SOURCE + "  overrides: {getOrder: {ignore_changes: [output_schema]}}\n"
+    (repo / "tools.d" / "orders.yaml").write_text(source, encoding="utf-8")
+    (repo / "specs" / "orders.yaml").write_text(SPEC.replace("total: {type: number}", "total: {type: string}"))
+    plan = run("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err
