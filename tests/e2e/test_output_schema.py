@@ -4,10 +4,12 @@ OpenAPI description, the upgrade from a registry written without it, and export 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from reconciler.compile import DIGEST_LABEL, digest
@@ -192,3 +194,27 @@ def test_ignore_changes_keeps_the_live_output_schema(repo: Path, run: Run, emula
     (repo / "specs" / "orders.yaml").write_text(SPEC.replace("total: {type: number}", "total: {type: string}"))
     plan = run("plan", "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err
+
+
+PETSTORE = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "openapi" / "oai-examples" / "v3.0"
+
+
+@pytest.mark.skipif(not (PETSTORE / "petstore.yaml").is_file(), reason="no corpus")
+def test_the_corpus_petstore_renders_its_answers_and_converges_against_the_local_registry(repo: Path, run: Run) -> None:
+    (repo / "specs").mkdir()
+    shutil.copy(PETSTORE / "petstore.yaml", repo / "specs" / "orders.yaml")
+    (repo / "tools.d" / "orders.yaml").write_text(SOURCE, encoding="utf-8")
+    rendered = run("render")
+    assert rendered.code == 0, rendered.err
+    by_name = {payload["name"]: payload["outputSchema"] for payload in json.loads(rendered.out)}
+    pet = by_name["showPetById"]
+    assert (pet["type"], sorted(pet["required"]), sorted(pet["properties"])) == (
+        "object",
+        ["id", "name"],
+        ["id", "name", "tag"],
+    )
+    pets = by_name["listPets"]
+    assert (pets["type"], pets["maxItems"]) == ("array", 100)
+    assert by_name["createPets"] == ANY_OBJECT  # 201 without a body
+    assert run("apply", "--auto-approve").code == 0
+    assert run("plan", "--detailed-exitcode").code == 0
