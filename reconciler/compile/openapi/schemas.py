@@ -12,7 +12,8 @@
 - 3.0 `nullable` (and Swagger's `x-nullable`) become type arrays (`["string", "null"]`, `null` added to an
   `enum`), or `anyOf [schema, {type: null}]` when there is no type; `readOnly` properties are left out, since a
   tool's schema describes what is sent (marked on the property, on a part of its `allOf`, or on what its
-  `$ref`s name: `ReferenceGraph.read_only`); `example` becomes `examples`; `type: file` a binary string.
+  `$ref`s name: `ReferenceGraph.read_only`), and so are their names from the `required` beside them;
+  `example` becomes `examples`; `type: file` a binary string.
 - Keywords are checked by `keywords.py`; a schema nested deeper than MAX_DEPTH is cut there with a note.
 
 Conversions are memoized for the whole compile (per referenced node, per `$ref` written alone, and per schema
@@ -195,6 +196,7 @@ class SchemaConverter:
         """`node` converted: `result` holds its keywords before `items`, the rest of them."""
         special = False
         all_of: list[tuple[Any, _Context]] = []
+        read_only: Any = ()
         for key, value in items:
             kind = _KINDS_GET(key)
             if kind is None:
@@ -210,7 +212,9 @@ class SchemaConverter:
                         result["format"] = "binary"
             elif kind == _PROPERTIES:
                 if isinstance(value, dict):
-                    result[key] = self._properties(value, source, context, depth)
+                    kept = result[key] = self._properties(value, source, context, depth)
+                    if len(kept) < len(value):
+                        read_only = value.keys() - kept.keys()
             elif kind == _ONE:
                 if isinstance(value, (dict, bool)):
                     result[key] = self._schema(value, source, context, depth)
@@ -234,6 +238,13 @@ class SchemaConverter:
             else:
                 special = True
                 kw.special(key, value, node, result)
+        if read_only and "required" in result:
+            # required in a response only (OpenAPI 3.0, Swagger 2.0): a request must not have to send it
+            required = [name for name in result["required"] if name not in read_only]
+            if required:
+                result["required"] = required
+            else:
+                del result["required"]
         if special:
             result = self._finish(node, source, context, result, all_of)
         return result

@@ -83,7 +83,7 @@ def convert(tmp_path: Path, schema: Any, openapi: str = "3.0.3", components: Any
                 "properties": {"id": {"type": "string", "readOnly": True}, "n": {"type": "string"}},
                 "required": ["id", "n"],
             },
-            {"type": "object", "properties": {"n": {"type": "string"}}, "required": ["id", "n"]},
+            {"type": "object", "properties": {"n": {"type": "string"}}, "required": ["n"]},  # readOnly: a response's
         ),
         (
             {"type": "object", "patternProperties": {"^x-": {"type": "string"}, "(bad": {"type": "string"}}},
@@ -268,9 +268,18 @@ _COMPONENTS = {
 
 @pytest.mark.parametrize("form", list(_READ_ONLY_FORMS))
 def test_read_only_properties_are_left_out_however_read_only_is_written(tmp_path: Path, form: str) -> None:
-    schema = {"type": "object", "properties": {"name": {"type": "string"}, "given": _READ_ONLY_FORMS[form]}}
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "given": _READ_ONLY_FORMS[form]},
+        "required": ["given", "name"],  # a read-only one is required in a response only
+    }
     inner, _ = convert(tmp_path, schema, components=_COMPONENTS)
-    assert inner == {"type": "object", "properties": {"name": {"type": "string"}}}
+    assert inner == {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+def test_required_goes_when_every_name_in_it_is_read_only(tmp_path: Path) -> None:
+    schema = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "readOnly": True}}}
+    assert convert(tmp_path, schema)[0] == {"type": "object", "properties": {}}
 
 
 @pytest.mark.parametrize(
