@@ -10,14 +10,14 @@ Genesys-style (`pageSize`, `pageNumber`, `nextUri`); a listed action carries its
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from reconciler.emulator.actions import ACTIONS_PATH, INTEGRATIONS_PATH, ActionProblem, ActionStore
 from reconciler.emulator.execute import execute, execute_test
+from reconciler.emulator.paging import numbered_page
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 25
@@ -80,27 +80,7 @@ def page(path: str, entities: Sequence[Any], query: Mapping[str, str], keep: Map
     """One Genesys-style page (`ActionEntityListing`, `IntegrationEntityListing`) of `entities`."""
     size = _positive(query, "pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     number = _positive(query, "pageNumber", 1)
-    total = len(entities)
-    count = math.ceil(total / size)
-
-    def uri(n: int) -> str:
-        return f"{path}?{urlencode({'pageSize': size, 'pageNumber': n, **keep})}"
-
-    result: dict[str, Any] = {
-        "entities": list(entities[(number - 1) * size : number * size]),
-        "pageSize": size,
-        "pageNumber": number,
-        "total": total,
-        "pageCount": count,
-        "selfUri": uri(number),
-        "firstUri": uri(1),
-        "lastUri": uri(max(count, 1)),
-    }
-    if number < count:
-        result["nextUri"] = uri(number + 1)
-    if number > 1:
-        result["previousUri"] = uri(number - 1)
-    return result
+    return numbered_page(entities, size, number, path=path, keep=keep)
 
 
 def shown(action: Mapping[str, Any], *, contract: bool, config: bool) -> dict[str, Any]:

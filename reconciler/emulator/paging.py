@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from reconciler.emulator.registry import TOOLS_PATH
 
@@ -23,15 +23,19 @@ def token_page(tools: Sequence[dict[str, Any]], size: int, after: str | None) ->
     return {"entities": page, "next_page_token": str(page[-1].get("name")) if more and page else None}
 
 
-def numbered_page(tools: Sequence[dict[str, Any]], size: int, number: int, name: str | None) -> dict[str, Any]:
-    total = len(tools)
+def numbered_page(
+    entities: Sequence[Any], size: int, number: int, *, path: str = TOOLS_PATH, keep: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """One Genesys-style page of `entities` (a Tools API listing, or `ActionEntityListing` and its kin); `keep`
+    holds the query parameters every page's URI carries besides the paging ones."""
+    total = len(entities)
     count = math.ceil(total / size)
 
     def uri(n: int) -> str:
-        return f"{TOOLS_PATH}?pageSize={size}&pageNumber={n}" + (f"&name={quote(name)}" if name else "")
+        return f"{path}?{urlencode({'pageSize': size, 'pageNumber': n, **(keep or {})})}"
 
     result: dict[str, Any] = {
-        "entities": list(tools[(number - 1) * size : number * size]),
+        "entities": list(entities[(number - 1) * size : number * size]),
         "pageSize": size,
         "pageNumber": number,
         "total": total,

@@ -323,7 +323,7 @@ class Handler(BaseHTTPRequestHandler):
         if config.paging == "token":
             self._json(200, token_page(tools, size, query.get("next_page_token")))
         else:
-            self._json(200, numbered_page(tools, size, number, name))
+            self._json(200, numbered_page(tools, size, number, keep={"name": name} if name else None))
 
     def _positive(self, text: str | None, field: str, default: int, *, maximum: int | None = None) -> int | None:
         if text is None:
