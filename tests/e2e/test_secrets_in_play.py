@@ -214,11 +214,22 @@ def test_export_gives_a_credential_only_the_registry_holds_a_variable_of_its_own
 
 # -- the law: any sensitive value, anywhere in tools.d or the registry, appears in no output of any command --
 
-SECRETS = st.text(
-    alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "S"), exclude_characters="\x85"),
-    min_size=10,
-    max_size=24,
-).filter(lambda s: sum(c.isalnum() for c in s) >= 6)
+# Hypothesis also draws strings from the constants of the code under test ("format_ver" of "format_version"):
+# a value that is our own program's or this fixture's text cannot be told apart from it in any output, and no
+# real secret is one, so such values are left out.
+_OWN_TEXT = "\n".join(
+    path.read_text(encoding="utf-8")
+    for path in [*Path(__file__).parents[2].joinpath("reconciler").rglob("*.py"), Path(__file__)]
+)
+SECRETS = (
+    st.text(
+        alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "S"), exclude_characters="\x85"),
+        min_size=10,
+        max_size=24,
+    )
+    .filter(lambda s: sum(c.isalnum() for c in s) >= 6)
+    .filter(lambda s: s not in _OWN_TEXT)
+)
 PLACES = st.sampled_from(["endpoint-query", "description", "label", "endpoint-userinfo", "pruned"])
 
 
