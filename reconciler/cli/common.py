@@ -52,8 +52,10 @@ def show_warnings(output: Output, state: DesiredState) -> None:
 
 
 def learn_live(records: Iterable[Record]) -> None:
-    """Credentials the registry holds (a tool pruned from tools.d may carry a key no variable names now)."""
-    redactor().add(*credentials_in([[record.content, record.raw] for record in records]))
+    """Credentials the registry holds (a tool pruned from tools.d may carry a key no variable names now).
+    A live record's `content` is picked from its `raw` entity (the same strings, fewer fields), so `raw` alone
+    is scanned; `content` only when a record has no `raw`."""
+    redactor().add(*credentials_in([record.raw or record.content for record in records]))
 
 
 def redactor() -> Redactor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.compile import (
@@ -53,21 +53,21 @@ def has_drifted(live: Mapping[str, Any]) -> bool:
 
 
 def _drifted(content: Mapping[str, Any], written: str) -> bool:
+    # lazily: the content as it is almost always matches, and each candidate costs a digest
     return all(written != digest(candidate) for candidate in _without_server_defaults(content))
 
 
-def _without_server_defaults(content: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _without_server_defaults(content: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """`content`, and `content` without each default a server may have filled into it."""
-    candidates = [content]
+    yield content
     for field, keys in SERVER_FILLED.items():
         value = content.get(field)
         if not isinstance(value, Mapping):
             continue
-        candidates.append({k: v for k, v in content.items() if k != field})
+        yield {k: v for k, v in content.items() if k != field}
         for key in keys:
             if key in value and len(value) > 1:
-                candidates.append({**content, field: {k: v for k, v in value.items() if k != key}})
-    return candidates
+                yield {**content, field: {k: v for k, v in value.items() if k != key}}
 
 
 def _as_set(merged: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
