@@ -99,7 +99,7 @@ def normalize(value: Any) -> Any:
     """Mappings with sorted keys (plain dicts), lists kept in order: one canonical shape for any JSON value."""
     if isinstance(value, _SCALARS):  # most values: answered before the (slower) abstract Mapping check
         return value
-    if isinstance(value, Mapping):
+    if isinstance(value, dict) or isinstance(value, Mapping):  # noqa: SIM101 - dict first: the fast check
         return {key: normalize(value[key]) for key in sorted(value)}
     if isinstance(value, (list, tuple)):
         return [normalize(item) for item in value]
@@ -150,7 +150,7 @@ def sort_required(schema: Any, *, in_map: bool = False) -> Any:
     property, not the keyword."""
     if isinstance(schema, _SCALARS):
         return schema
-    if isinstance(schema, Mapping):
+    if isinstance(schema, dict) or isinstance(schema, Mapping):  # noqa: SIM101 - dict first: the fast check
         result = {}
         for key, value in schema.items():
             if key == "required" and not in_map and isinstance(value, list) and all(isinstance(v, str) for v in value):
