@@ -19,19 +19,20 @@ from reconciler.state import Record
 ALLOW_MASS_DELETE = "--allow-mass-delete"
 
 
-def mass_delete_refusal(deletes: int, managed: int, share: float) -> str | None:
-    """Why deleting `deletes` of `managed` managed tools is refused (more than `share`, or all), else None."""
+def mass_delete_refusal(deletes: int, managed: int, share: float, noun: str = "tool") -> str | None:
+    """Why deleting `deletes` of `managed` managed tools (`noun`: the target's word, tool or action) is refused
+    (more than `share`, or all), else None."""
     if deletes == 0 or managed == 0:
         return None
     if deletes < managed and deletes / managed <= share:
         return None
     everything = " — all of them" if deletes >= managed else ""
-    return f"the plan deletes {deletes} of {managed} managed tools (more than {share:.0%}{everything})"
+    return f"the plan deletes {deletes} of {managed} managed {noun}s (more than {share:.0%}{everything})"
 
 
 def mass_delete_warning(plan: Plan, share: float) -> str | None:
     """What `plan` says before anyone applies it: that apply will refuse it, and how to allow it."""
-    refusal = mass_delete_refusal(plan.count("delete"), plan.managed, share)
+    refusal = mass_delete_refusal(plan.count("delete"), plan.managed, share, plan.noun)
     if refusal is None:
         return None
     return (
@@ -43,7 +44,7 @@ def mass_delete_warning(plan: Plan, share: float) -> str | None:
 def check_mass_delete(plan: Plan, share: float, allowed: bool) -> None:
     """Refuse a plan that deletes more than `share` of the managed tools, or all of them (counts from the plan:
     for a plan just computed from the registry)."""
-    refusal = None if allowed else mass_delete_refusal(plan.count("delete"), plan.managed, share)
+    refusal = None if allowed else mass_delete_refusal(plan.count("delete"), plan.managed, share, plan.noun)
     if refusal is not None:
         raise PlanError(f"{refusal}; if that is intended, run again with {ALLOW_MASS_DELETE}")
 
@@ -86,7 +87,9 @@ def check_against_registry(
             problems.append(f"{change.name}: reconciler.yaml sets prune: false, so no tool is deleted")
     if problems:
         raise PlanError("the plan may not be applied; plan again:\n  " + "\n  ".join(problems))
-    refusal = None if allow_mass_delete else mass_delete_refusal(plan.count("delete"), managed, mass_delete_share)
+    refusal = (
+        None if allow_mass_delete else mass_delete_refusal(plan.count("delete"), managed, mass_delete_share, plan.noun)
+    )
     if refusal is not None:
         raise PlanError(f"{refusal}; if that is intended, run again with {ALLOW_MASS_DELETE}")
 

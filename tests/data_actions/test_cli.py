@@ -157,7 +157,7 @@ def test_the_guards_hold_on_this_target(org: RunningEmulator, repo: Path, run: C
     (repo / "tools.d" / "a.yaml").unlink()
     (repo / "tools.d" / "b.yaml").unlink()
     refused = run("apply", "--auto-approve")
-    assert refused.code == 1 and "deletes 1 of 2 managed tools" in refused.err
+    assert refused.code == 1 and "deletes 1 of 2 managed actions" in refused.err
     kept = json.loads(run("plan", "--format", "json").out)
     assert sorted((c["name"], c["action"]) for c in kept["changes"]) == [
         ("check_inventory", "delete"),

@@ -73,7 +73,7 @@ def _drift_section(plan: Plan, paint: Paint) -> str:
     return "\n\n".join(
         [
             paint("Changed outside of reconciler", bold=True),
-            "These managed tools were edited outside of git since the reconciler last wrote them:",
+            f"These managed {plan.noun}s were edited outside of git since the reconciler last wrote them:",
             names,
             "Unless the same edits are made in tools.d, the plan below may undo them.",
         ]
