@@ -17,6 +17,7 @@ import jsonschema_rs
 from reconciler.compile.payload import normalize
 from reconciler.model import Tool
 from reconciler.runtime.invocation import Invocation, ToolError
+from reconciler.runtime.patterns import ExplainingValidator
 
 _SHOWN_NAME = 64
 
@@ -70,8 +71,9 @@ class ArgumentChecker:
             )
         if self._fast.is_valid(arguments):
             return
-        # Only a refused call pays for jsonschema's detailed errors, which carry the rule that failed.
-        validator = jsonschema.Draft202012Validator(self._schema)
+        # Only a refused call pays for jsonschema's detailed errors, which carry the rule that failed; its
+        # patterns match with RE2, never with `re` (see runtime/patterns.py)
+        validator = ExplainingValidator(self._schema)
         problems = sorted({_problem(error) for error in validator.iter_errors(dict(arguments))})
         if not problems:
             problems = ["they do not match its schema"]

@@ -1,0 +1,75 @@
+"""Schema `pattern`s matched so that no pattern and no argument can hang the service.
+
+A tool's schema comes from a published OpenAPI description, and its arguments from a model: Python's `re`
+backtracks, so `^(a+)+$` against forty `a`s and a `!` runs for hours while holding the GIL. jsonschema_rs (the
+fast check) matches with the Rust regex crate, linear in the text, falling back to fancy-regex, which stops after
+a fixed number of backtracking steps, for backreferences and lookaround. jsonschema (run only to explain a refused
+call) would use `re`; here its pattern keywords match with RE2, linear like the regex crate. A pattern RE2
+refuses (backreferences, lookaround) is left to jsonschema_rs's bounded verdict and not run again in Python: the
+call is still refused, its message just names fewer rules.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jsonschema
+import re2
+from jsonschema import ValidationError
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 prints parse errors on stderr otherwise
+    try:
+        return re2.compile(pattern, options)
+    except re2.error:
+        return None
+
+
+def matches(pattern: str, text: str) -> bool | None:
+    """Whether `pattern` is found in `text` (ECMA-262 `search` semantics, as JSON Schema says), in linear time;
+    None for a pattern RE2 cannot run."""
+    compiled = _compiled(pattern)
+    return None if compiled is None else compiled.search(text) is not None
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and isinstance(pattern, str) and matches(pattern, instance) is False:
+        yield ValidationError("does not match the pattern")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if matches(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    known: Mapping[str, Any] = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    # a pattern RE2 cannot run counts as matching: the key is not called unknown on a guess
+    extras = sorted(
+        key for key in instance if key not in known and not any(matches(p, key) is not False for p in patterns)
+    )
+    if validator.is_type(allowed, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif not allowed and extras:
+        yield ValidationError("additional properties are not allowed")
+
+
+ExplainingValidator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator,
+    {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
+)
+
+__all__ = ["ExplainingValidator", "matches"]
