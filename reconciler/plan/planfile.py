@@ -10,10 +10,13 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from reconciler.errors import PlanError
 from reconciler.plan.model import FORMAT_VERSION, Change, FieldChange, Plan
@@ -21,6 +24,8 @@ from reconciler.redaction import REDACTED, pattern_for, value_pattern
 from reconciler.state import Record
 
 PLAN_KIND = "reconciler-plan"
+# A plan of thousands of tools, each with its before and after, stays far below this; a larger file is not ours.
+MAX_PLAN_BYTES = 128 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"\(\(sensitive:([A-Za-z_][A-Za-z0-9_]*)\)\)")
 
 
@@ -110,11 +115,16 @@ def _strings(value: Any) -> list[str]:
 def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, Any]]:
     """The plan and its settings (managed_by, mass_delete_share, and the sensitive values it was filled with);
     PlanError for a file that is not one."""
+    raw = _read_bounded(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"{path}: cannot read the plan file: {exc}") from None
+        # read strictly, like live data: orjson refuses NaN, Infinity, lone surrogates and bad UTF-8, which a
+        # plan we saved never holds (json.loads took them, and apply crashed or sent them)
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PlanError(
+            f"{path}: the plan file is not strict JSON ({exc}); make one with `reconciler plan --out FILE`"
+        ) from None
+    text = raw.decode("utf-8")
     if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
         raise PlanError(f"{path}: not a reconciler plan file (make one with `reconciler plan --out FILE`)")
     if data.get("format_version") != FORMAT_VERSION:
@@ -157,6 +167,25 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
         "sensitive_values": sorted({environ[name] for name in placeholders}),
     }
     return plan, settings
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The plan file's bytes: a regular file (a FIFO or device would hang or never end) of at most
+    MAX_PLAN_BYTES, the limit enforced while reading, whatever its size said."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan file: {exc.strerror}") from None
+    with os.fdopen(descriptor, "rb") as stream:
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise PlanError(f"{path}: the plan file is not a regular file (a device, FIFO or socket)")
+            raw = stream.read(MAX_PLAN_BYTES + 1)
+        except OSError as exc:
+            raise PlanError(f"{path}: cannot read the plan file: {exc.strerror}") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanError(f"{path}: the plan file is larger than the limit of {MAX_PLAN_BYTES} bytes; plan again")
+    return raw
 
 
 def _change_data(change: Change) -> dict[str, Any]:

@@ -185,3 +185,58 @@ def test_a_saved_plan_deletes_nothing_once_reconciler_yaml_turns_pruning_off(
     assert result.code == 1
     assert "tool_003: reconciler.yaml sets prune: false, so no tool is deleted" in result.err
     assert emulator.registry.all_tools() == before
+
+
+def _set_after_description(value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        document["changes"][0]["after"]["description"] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "redigest"),
+    [
+        (lambda document: document.update(managed=float("nan")), True),
+        (lambda document: document.update(mass_delete_share=float("inf")), True),
+        (_set_after_description("\ud800"), False),  # no digest can be computed over it; still read first
+    ],
+    ids=["NaN", "Infinity", "lone-surrogate"],
+)
+def test_a_plan_file_is_read_strictly_like_live_data(
+    repo: Path, run: Run, emulator: RunningEmulator, change: Callable[[dict[str, Any]], None], redigest: bool
+) -> None:
+    # json.dumps writes NaN, Infinity and \ud800, and the digest is recomputed over them: only a strict reader
+    # stops such a file before anything is sent
+    _applied(repo, run)
+    (repo / "tools.d" / "tool_001.yaml").write_text(
+        "name: tool_001\ndescription: Changed.\nendpoint: https://tools.example.com/tool/1\n"
+    )
+    assert run("plan", "--out", "plan.json").code == 0
+    _edit(repo / "plan.json", change, redigest=redigest)
+    before = emulator.registry.all_tools()
+
+    result = run("apply", "plan.json")
+
+    assert result.code == 1
+    assert "plan.json: the plan file is not strict JSON" in result.err
+    assert "Traceback" not in result.err
+    assert emulator.registry.all_tools() == before
+
+
+def test_a_plan_file_past_the_size_limit_is_refused(
+    repo: Path, run: Run, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _applied(repo, run)
+    (repo / "tools.d" / "tool_001.yaml").write_text(
+        "name: tool_001\ndescription: Changed.\nendpoint: https://tools.example.com/tool/1\n"
+    )
+    assert run("plan", "--out", "plan.json").code == 0
+    before = emulator.registry.all_tools()
+    monkeypatch.setattr("reconciler.plan.planfile.MAX_PLAN_BYTES", 100)
+
+    result = run("apply", "plan.json")
+
+    assert result.code == 1
+    assert "plan.json: the plan file is larger than the limit of 100 bytes" in result.err
+    assert emulator.registry.all_tools() == before
