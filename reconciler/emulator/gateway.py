@@ -91,13 +91,16 @@ def complete(body: Any, script_header: str | None, *, clock: Callable[[], float]
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise GatewayRequestError("`model` is required (any name will do here)", "model")
-    if body.get("stream"):
+    if body.get("stream", False) is not False:
         raise GatewayRequestError("the emulated gateway does not stream; send `stream: false`", "stream")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise GatewayRequestError("`messages` must be a non-empty list", "messages")
     names_by_id = _check_messages(messages)
-    _check_tools(body.get("tools"))
+    if "tools" in body:  # present means given: a strict gateway refuses `null` for a list or a choice
+        _check_tools(body["tools"])
+    if "tool_choice" in body:
+        _check_tool_choice(body["tool_choice"])
 
     since_user = _since_last_user(messages)
     step_number = sum(1 for message in since_user if message["role"] == "assistant")
@@ -172,7 +175,8 @@ def _check_messages(messages: list[Any]) -> dict[str, str]:
         if not isinstance(role, str) or role not in ROLES:
             raise GatewayRequestError(f"{where} needs a role, one of {', '.join(sorted(ROLES))}", where)
         if role == "assistant":
-            calls = message.get("tool_calls") or []
+            calls = message.get("tool_calls")
+            calls = [] if calls is None else calls  # not `or []`: an empty object is no list either
             if not isinstance(calls, list):
                 raise GatewayRequestError(f"{where}.tool_calls must be a list", where)
             if not isinstance(message.get("content"), (str, list, type(None))):
@@ -181,6 +185,7 @@ def _check_messages(messages: list[Any]) -> dict[str, str]:
                 function = call.get("function") if isinstance(call, dict) else None
                 if (
                     not isinstance(function, dict)
+                    or call.get("type", "function") != "function"
                     or not isinstance(call.get("id"), str)
                     or not isinstance(function.get("name"), str)
                     or not isinstance(function.get("arguments"), str)
@@ -196,14 +201,14 @@ def _check_messages(messages: list[Any]) -> dict[str, str]:
                 raise GatewayRequestError(
                     f"{where} is a tool result whose tool_call_id {call_id!r} answers no earlier tool call", where
                 )
+            if not isinstance(message.get("content"), (str, list)):
+                raise GatewayRequestError(f"{where} is a tool result without `content`", where)
         elif role in ("user", "system", "developer") and not isinstance(message.get("content"), (str, list)):
             raise GatewayRequestError(f"{where} needs `content`", where)
     return names_by_id
 
 
 def _check_tools(tools: Any) -> None:
-    if tools is None:
-        return
     if not isinstance(tools, list):
         raise GatewayRequestError("`tools` must be a list", "tools")
     for index, tool in enumerate(tools):
@@ -212,8 +217,24 @@ def _check_tools(tools: Any) -> None:
             not isinstance(function, dict)
             or tool.get("type") != "function"
             or not isinstance(function.get("name"), str)
+            or not isinstance(function.get("description", ""), str)
+            or not isinstance(function.get("parameters", {}), dict)
         ):
-            raise GatewayRequestError(f"tools[{index}] must be {{type: function, function: {{name, …}}}}", "tools")
+            raise GatewayRequestError(
+                f"tools[{index}] must be {{type: function, function: {{name, description?, parameters?: object}}}}",
+                "tools",
+            )
+
+
+def _check_tool_choice(choice: Any) -> None:
+    """`none`, `auto`, `required`, or {type: function, function: {name}}; absent means `auto`."""
+    if choice in ("none", "auto", "required"):
+        return
+    function = choice.get("function") if isinstance(choice, dict) else None
+    if not isinstance(function, dict) or choice.get("type") != "function" or not isinstance(function.get("name"), str):
+        raise GatewayRequestError(
+            "`tool_choice` must be none, auto, required or {type: function, function: {name}}", "tool_choice"
+        )
 
 
 def error_body(message: str, param: str | None, *, status: int, code: str, context_id: str) -> dict[str, Any]:

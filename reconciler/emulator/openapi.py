@@ -11,6 +11,8 @@ from typing import Any
 
 from reconciler.emulator.capabilities import ENDPOINT_PATTERN, PARAMETER_TYPES
 from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.gateway import GATEWAY_PATH
+from reconciler.emulator.openapi_gateway import gateway_operation, gateway_schemas
 from reconciler.emulator.registry import TOOLS_PATH
 from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
 
@@ -266,7 +268,8 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
             "title": "reconciler emulator: Genesys Cloud AI Tools API",
             "version": "1",
             "description": (
-                "The Tools API contract the reconciler builds against (DESIGN §4), served by `reconciler emulator`. "
+                "The Tools API contract the reconciler builds against (DESIGN §4), and the LLM gateway "
+                "(OpenAI-compatible, scripted model), served by `reconciler emulator`. "
                 f"Scopes: `ai:tool:read` to list and read, `ai:tool:write` to change. Paging style: {config.paging}."
             ),
         },
@@ -378,9 +381,10 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                     },
                 },
             },
+            GATEWAY_PATH: gateway_operation(security, ok_headers, _api_errors(401, 403)),
         },
         "components": {
-            "schemas": _schemas(config),
+            "schemas": {**_schemas(config), **gateway_schemas()},
             "headers": _header_components(),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -411,10 +411,11 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, tool)
 
     def _complete(self, body: bytes) -> None:
-        ok, data = self._parse(body)
-        if not ok:
-            return
         try:
+            try:
+                data = json.loads(body)
+            except ValueError:  # refused here, not by _parse: an OpenAI client reads the `error` object
+                raise GatewayRequestError("the body is not valid JSON") from None
             answer = complete(data, self.headers.get(SCRIPT_HEADER))
         except GatewayRequestError as exc:
             self._json(400, error_body(exc.message, exc.param, status=400, code="bad.request", context_id=self._cid))
