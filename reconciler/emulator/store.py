@@ -19,6 +19,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -160,6 +161,22 @@ def _decode(body: bytes | str) -> Entity:
     return value
 
 
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """Switching a database to WAL takes a lock SQLite does not wait for (the busy handler is not called), so two
+    processes opening a new state at once meet here: the switch is retried until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 class SqliteStore:
     """One SQLite database; one connection per store, used by one thread at a time."""
 
@@ -174,7 +191,7 @@ class SqliteStore:
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(self._db)
             self._db.execute("PRAGMA synchronous = NORMAL")
             with self.writing():
                 # a rowid table: rows are large (a tool's JSON), so keyed by random ids a WITHOUT ROWID

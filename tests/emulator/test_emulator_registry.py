@@ -134,12 +134,19 @@ print(won)
 def test_two_processes_writing_at_once_keep_every_write_and_names_unique(tmp_path: Path) -> None:
     state = tmp_path / "registry.db"
     count = 150
+    # Both open the new state at once, too: switching it to WAL is a lock SQLite does not wait for by itself.
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(state), str(count)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(state), str(count)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
-    won = [int(writer.communicate(timeout=120)[0]) for writer in writers]
-    assert all(writer.returncode == 0 for writer in writers)
+    answers = [writer.communicate(timeout=120) for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], [err for _, err in answers]
+    won = [int(out) for out, _ in answers]
     assert sum(won) == count  # each name created exactly once, by one process or the other
     registry = Registry(state)
     try:
