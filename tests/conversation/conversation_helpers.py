@@ -7,36 +7,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from reconciler.api import ApiClient, Credentials, Pacer, RetryPolicy, Target
+from reconciler.api import ApiClient, Credentials, Target
 from reconciler.conversation import GatewayClient
 from reconciler.emulator import RunningEmulator
 from reconciler.model import SourceLocation, Tool
+from tests.api.api_helpers import FakeTime
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-class FakeTime:
-    """A clock that only moves when something sleeps: retries and pacing run instantly and are recorded."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += max(seconds, 0.0)
-
-    def retry(self, **settings: Any) -> RetryPolicy:
-        return RetryPolicy(sleep=self.sleep, jitter=0.0, **settings)
-
-    def pacer(self) -> Pacer:
-        return Pacer(clock=self.clock, sleep=self.sleep)
 
 
 def gateway_for(
@@ -49,7 +26,7 @@ def gateway_for(
     """A gateway client on the emulator, through the Tools API client (closed with `gateway.api.close()`)."""
     time = time if time is not None else FakeTime()
     target = Target(api_url=running.url, login_url=running.url, description=running.url, credentials=credentials)
-    api = ApiClient(target, retry=time.retry(), pacer=time.pacer(), timeout=timeout, clock=time.clock)
+    api = ApiClient(target, retry=time.retry(jitter=0.0), pacer=time.pacer(), timeout=timeout, clock=time.clock)
     return GatewayClient(api, model="emulated")
 
 
