@@ -9,6 +9,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.plan import DesiredTool
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "openapi"
@@ -54,3 +58,26 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}" if value < 100 else f"{value:.0f}"
     return str(value)
+
+
+def desired_tools(count: int, description: str = "Tool number {i}.", *, required: bool = False) -> list[DesiredTool]:
+    """`count` hand-written tools as the planner receives them (`{i}` in `description` is the tool's number)."""
+    from reconciler.model import SourceLocation, Tool
+    from reconciler.plan import DesiredTool
+
+    schema: dict[str, object] = {"type": "object", "properties": {"q": {"type": "string", "description": "Query"}}}
+    if required:
+        schema["required"] = ["q"]
+    return [
+        DesiredTool(
+            Tool(
+                name=f"tool_{i:05d}",
+                description=description.format(i=i),
+                endpoint=f"https://tools.example.com/{i}",
+                schema=schema,
+                location=SourceLocation("tools.d/bench.yaml"),
+            ),
+            "tools.d/bench.yaml",
+        )
+        for i in range(count)
+    ]

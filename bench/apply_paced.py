@@ -19,14 +19,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table
+from _common import desired_tools, table
 
 from reconciler.api import ToolsClient, ToolsTarget, resolve_target
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, run_emulator
 from reconciler.emulator.limits import WindowState
-from reconciler.model import SourceLocation, Tool
-from reconciler.plan import DesiredTool, PlanOptions, compute_plan, desired_payload
+from reconciler.plan import PlanOptions, compute_plan, desired_payload
 from reconciler.state import TOOLS_FORM
 
 ENFORCED = 5  # requests per (1 s / scale)
@@ -75,31 +74,19 @@ class Misleading:
         return ScaledState(ANNOUNCED, min(self._announced, ANNOUNCED), reset, enforced)
 
 
-def desired(count: int, description: str) -> list[DesiredTool]:
-    return [
-        DesiredTool(
-            Tool(
-                name=f"tool_{i:04d}",
-                description=f"{description} {i}.",
-                endpoint=f"https://tools.example.com/{i}",
-                schema={"type": "object", "properties": {"q": {"type": "string", "description": "Query"}}},
-                location=SourceLocation("tools.d/bench.yaml"),
-            ),
-            "tools.d/bench.yaml",
-        )
-        for i in range(count)
-    ]
-
-
 def run(kind: str, count: int, parallelism: int, scale: float) -> dict[str, Any]:
     config = EmulatorConfig(latency_ms=LATENCY_MS / scale, log_requests=False)
     with run_emulator(config) as emulator:
         emulator.server.window = Misleading(1.0 / scale)  # type: ignore[assignment]
-        seeded = desired(count, "Old tool") if kind != "create" else []
+        seeded = desired_tools(count, "Old tool {i}.") if kind != "create" else []
         for item in seeded:
             emulator.registry.put_raw(desired_payload(item, None, "reconciler"))
         live = [TOOLS_FORM.parse(raw, host="bench") for raw in emulator.registry.all_tools()]
-        wanted = {"create": desired(count, "Tool"), "update": desired(count, "New tool"), "delete": []}[kind]
+        wanted = {
+            "create": desired_tools(count, "Tool {i}."),
+            "update": desired_tools(count, "New tool {i}."),
+            "delete": [],
+        }[kind]
         plan = compute_plan(wanted, live, PlanOptions(), target="bench")
         assert len(plan.actionable) == count, (kind, len(plan.actionable))
         target = resolve_target({"GENESYS_CLOUD_API_URL": emulator.url, "GENESYS_CLOUD_ACCESS_TOKEN": "bench"})

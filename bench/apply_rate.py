@@ -15,31 +15,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table
+from _common import desired_tools, table
 
 from reconciler.api import ToolsClient, ToolsTarget, resolve_target
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, run_emulator
-from reconciler.model import SourceLocation, Tool
-from reconciler.plan import DesiredTool, PlanOptions, compute_plan, desired_payload
+from reconciler.plan import PlanOptions, compute_plan, desired_payload
 
 LATENCY_MS = 25
-
-
-def desired(count: int) -> list[DesiredTool]:
-    return [
-        DesiredTool(
-            Tool(
-                name=f"tool_{i:04d}",
-                description=f"Tool number {i}.",
-                endpoint=f"https://tools.example.com/{i}",
-                schema={"type": "object", "properties": {"q": {"type": "string", "description": "Query"}}},
-                location=SourceLocation("tools.d/bench.yaml"),
-            ),
-            "tools.d/bench.yaml",
-        )
-        for i in range(count)
-    ]
 
 
 def paced_apply(count: int, rate: int, parallelism: int) -> dict[str, Any]:
@@ -48,7 +31,7 @@ def paced_apply(count: int, rate: int, parallelism: int) -> dict[str, Any]:
         target = resolve_target({"GENESYS_CLOUD_API_URL": emulator.url, "GENESYS_CLOUD_ACCESS_TOKEN": "bench"})
         assert target is not None
         with ToolsClient(target, parallelism=parallelism) as client:
-            plan = compute_plan(desired(count), [], PlanOptions(), target="bench")
+            plan = compute_plan(desired_tools(count), [], PlanOptions(), target="bench")
             stamps: list[float] = []
             started = time.perf_counter()
             report = apply_plan(
@@ -83,7 +66,7 @@ def serial_baseline(count: int, rate: int) -> dict[str, Any]:
     with run_emulator(config) as emulator, httpx.Client(base_url=emulator.url, timeout=30) as http:
         headers = {"Authorization": "Bearer bench"}
         started = time.perf_counter()
-        for item in desired(count):
+        for item in desired_tools(count):
             payload = desired_payload(item, None, "reconciler")
             delay = 0.5
             while True:

@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table
+from _common import desired_tools, table
 
 from reconciler.api import (
     DataActionsClient,
@@ -30,28 +30,10 @@ from reconciler.api import (
 )
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
-from reconciler.model import SourceLocation, Tool
 from reconciler.plan import PlanOptions, compute_plan
-from reconciler.state import DataActionsForm, DesiredTool
+from reconciler.state import DataActionsForm
 
 PARALLELISM = 4
-
-
-def desired(count: int, description: str) -> list[DesiredTool]:
-    schema = {"type": "object", "properties": {"q": {"type": "string", "description": "Query"}}, "required": ["q"]}
-    return [
-        DesiredTool(
-            Tool(
-                name=f"tool_{i:04d}",
-                description=description.format(i=i),
-                endpoint=f"https://tools.example.com/{i}",
-                schema=schema,
-                location=SourceLocation("tools.d/bench.yaml"),
-            ),
-            "tools.d/bench.yaml",
-        )
-        for i in range(count)
-    ]
 
 
 def tools_target(emulator: RunningEmulator) -> tuple[Any, Callable[[], TargetClient]]:
@@ -83,7 +65,11 @@ def measure(count: int, rate: int, opener: Callable[[RunningEmulator], Any]) -> 
             for step, description in (("create", "Tool {i}."), ("update", "Tool {i}, changed.")):
                 target = connect()
                 plan = compute_plan(
-                    desired(count, description), target.list(), PlanOptions(), target="b", form=target.form
+                    desired_tools(count, description, required=True),
+                    target.list(),
+                    PlanOptions(),
+                    target="b",
+                    form=target.form,
                 )
                 assert len(plan.actionable) == count
                 started = time.perf_counter()
@@ -93,7 +79,11 @@ def measure(count: int, rate: int, opener: Callable[[RunningEmulator], Any]) -> 
             before = client.stats.requests
             target = connect()
             plan = compute_plan(
-                desired(count, "Tool {i}, changed."), target.list(), PlanOptions(), target="b", form=target.form
+                desired_tools(count, "Tool {i}, changed.", required=True),
+                target.list(),
+                PlanOptions(),
+                target="b",
+                form=target.form,
             )
             assert plan.is_empty
             result["plan_requests"] = client.stats.requests - before

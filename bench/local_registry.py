@@ -17,35 +17,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table
+from _common import desired_tools, table
 
 from reconciler.api import ToolsClient, ToolsTarget, resolve_target
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, run_emulator
-from reconciler.model import SourceLocation, Tool
-from reconciler.plan import DesiredTool, PlanOptions, compute_plan
+from reconciler.plan import PlanOptions, compute_plan
 
 TARGET = 1.3
 
 
-def desired(count: int) -> list[DesiredTool]:
-    return [
-        DesiredTool(
-            Tool(
-                name=f"tool_{i:05d}",
-                description=f"Tool number {i}.",
-                endpoint=f"https://tools.example.com/{i}",
-                schema={"type": "object", "properties": {"q": {"type": "string", "description": "Query"}}},
-                location=SourceLocation("tools.d/bench.yaml"),
-            ),
-            "tools.d/bench.yaml",
-        )
-        for i in range(count)
-    ]
-
-
 def apply_creates(count: int, state: Path | None) -> float:
-    plan = compute_plan(desired(count), [], PlanOptions(), target="bench")
+    plan = compute_plan(desired_tools(count), [], PlanOptions(), target="bench")
     with run_emulator(EmulatorConfig(state_file=state)) as emulator:
         target = resolve_target({"GENESYS_CLOUD_API_URL": emulator.url, "GENESYS_CLOUD_ACCESS_TOKEN": "bench"})
         assert target is not None
