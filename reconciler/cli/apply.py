@@ -14,10 +14,11 @@ from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config, show_warnings
 from reconciler.cli.output import Output
 from reconciler.cli.planning import check_selection, connect, plan_for
-from reconciler.config import find_root
+from reconciler.config import Config, find_root
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_against_registry, load_plan, stale_changes
 from reconciler.plan.render import render_text
+from reconciler.state import Record
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
 
@@ -63,19 +64,7 @@ def apply_command(
         show_warnings(output, state)
         check_selection(state, live, tools)
         plan = plan_for(state, session, live, prune=not no_prune, only=tools)
-        output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
-        if plan.is_empty:
-            return 0
-        check_against_registry(
-            plan,
-            live,
-            managed_by=config.managed_by,
-            mass_delete_share=config.mass_delete_share,
-            allow_mass_delete=allow_mass_delete,
-            prune=config.prune,
-        )
-        if dry_run:
-            output.info("Dry run: nothing was applied.")
+        if not _shown_and_guarded(output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run):
             return 0
         if not auto_approve and not _confirmed(output):
             output.info("Apply cancelled.")
@@ -106,21 +95,31 @@ def _apply_saved(
             raise PlanError(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
             )
-        output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
-        if plan.is_empty:
-            return 0
-        check_against_registry(
-            plan,
-            live,
-            managed_by=config.managed_by,
-            mass_delete_share=config.mass_delete_share,
-            allow_mass_delete=allow_mass_delete,
-            prune=config.prune,
-        )
-        if dry_run:
-            output.info("Dry run: nothing was applied.")
+        if not _shown_and_guarded(output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run):
             return 0
         return _execute(output, plan, session.client, parallelism, audit_log, root, session.target)
+
+
+def _shown_and_guarded(
+    output: Output, plan: Plan, live: list[Record], config: Config, *, allow_mass_delete: bool, dry_run: bool
+) -> bool:
+    """Show `plan`, check every guard against the registry as just read, and say whether there is a write to make:
+    False for an empty plan or a dry run (both end the command with 0)."""
+    output.data(render_text(plan, color=output.color, redact=output.redactor.values()))
+    if plan.is_empty:
+        return False
+    check_against_registry(
+        plan,
+        live,
+        managed_by=config.managed_by,
+        mass_delete_share=config.mass_delete_share,
+        allow_mass_delete=allow_mass_delete,
+        prune=config.prune,
+    )
+    if dry_run:
+        output.info("Dry run: nothing was applied.")
+        return False
+    return True
 
 
 def _confirmed(output: Output) -> bool:
