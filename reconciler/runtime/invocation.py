@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 ErrorCode = Literal[
     "INVALID_PAYLOAD",
@@ -21,15 +21,7 @@ ErrorCode = Literal[
     "CIRCUIT_OPEN",
     "EXECUTION_FAILURE",
 ]
-ERROR_CODES: tuple[ErrorCode, ...] = (
-    "INVALID_PAYLOAD",
-    "INVALID_ARGUMENTS",
-    "UNKNOWN_TOOL",
-    "TOOL_EXECUTION_TIMEOUT",
-    "UPSTREAM_ERROR",
-    "CIRCUIT_OPEN",
-    "EXECUTION_FAILURE",
-)
+ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
 
 
 class ToolError(Exception):
