@@ -268,7 +268,7 @@ def test_429s_do_not_use_up_the_attempts_that_failures_get() -> None:
 
 @pytest.mark.parametrize(("status", "refusals_ridden_out"), [(429, 10), (503, 4)])
 def test_the_default_budgets_are_the_ones_the_readme_gives(status: int, refusals_ridden_out: int) -> None:
-    """README: a call is tried at most 5 times, and 429s are waited out up to 10 times apart from those."""
+    """docs/apply.md: a call is tried at most 5 times, and 429s are waited out up to 10 times apart from those."""
     refusal = reply(status, None, retry_after="1") if status == 429 else reply(status)
     ridden_out = Script(*([refusal] * refusals_ridden_out), page(["a"]))
     assert len(make(ridden_out, FakeTime()).list_tools()) == 1

@@ -69,7 +69,7 @@ def test_a_create_that_was_never_committed_is_tried_again(emulator: RunningEmula
 def test_a_create_refused_before_it_was_processed_is_tried_up_to_the_attempt_budget(
     emulator: RunningEmulator, client: ToolsClient, refused: int
 ) -> None:
-    assert MAX_ATTEMPTS == 5  # the README promises it
+    assert MAX_ATTEMPTS == 5  # docs/apply.md promises it
     # a 503 to a POST may have committed: each time the tool is looked for by name, then created again
     emulator.faults.inject("503", times=refused, methods=("POST",))
     outcome = outcome_of(plan_for(client, desired()), client)

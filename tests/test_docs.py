@@ -1,0 +1,63 @@
+"""The README and docs/ stay true to the code: their links resolve, and the command list names what exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from reconciler.cli import cli
+from reconciler.cli.commands import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return {_slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_relative_link_reaches_a_file_and_its_heading(page: Path) -> None:
+    broken = []
+    for target in LINK.findall(page.read_text(encoding="utf-8")):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (page.parent / path).resolve() if path else page
+        if not resolved.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+            broken.append(f"{target}: no such heading")
+    assert broken == []
+
+
+def _readme_commands() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Commands", 1)[1].split("```", 2)[1]
+    lines = [line.split("#", 1)[0] for line in block.splitlines() if line.startswith("reconciler ")]
+    return {line.split()[1]: line for line in lines}
+
+
+def test_the_readme_lists_every_command_and_no_other() -> None:
+    assert set(_readme_commands()) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_option_the_readme_shows_exists(name: str) -> None:
+    line = _readme_commands()[name]
+    shown = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[A-Z])\b", line))
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    accepted = {option for parameter in command.params for option in parameter.opts + parameter.secondary_opts}
+    assert shown - accepted == set(), f"the README shows options `reconciler {name}` does not take"
