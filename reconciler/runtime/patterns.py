@@ -6,7 +6,9 @@ fast check) matches with the Rust regex crate, linear in the text, falling back 
 a fixed number of backtracking steps, for backreferences and lookaround. jsonschema (run only to explain a refused
 call) would use `re`; here its pattern keywords match with RE2, linear like the regex crate. A pattern RE2
 refuses (backreferences, lookaround) is left to jsonschema_rs's bounded verdict and not run again in Python: the
-call is still refused, its message just names fewer rules.
+call is still refused, its message just names fewer rules. Every keyword of jsonschema that matches a pattern is
+replaced: `pattern`, `patternProperties`, `additionalProperties`, and `unevaluatedProperties` (whose finder of
+evaluated keys matches `patternProperties` itself).
 """
 
 from __future__ import annotations
@@ -67,9 +69,63 @@ def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: 
         yield ValidationError("additional properties are not allowed")
 
 
+def _evaluated_keys(validator: Any, instance: Mapping[str, Any], schema: Any) -> set[str]:
+    """The keys `schema` evaluates, as jsonschema's own finder counts them (its `_utils`), but with patterns
+    matched by RE2: the finder calls `re.search` directly, so overriding `patternProperties` does not reach it."""
+    if not isinstance(schema, Mapping):
+        return set()
+    keys: set[str] = set()
+    for keyword in ("$ref", "$dynamicRef"):
+        if (reference := schema.get(keyword)) is not None:
+            resolved = validator._resolver.lookup(reference)
+            inner = validator.evolve(schema=resolved.contents, _resolver=resolved.resolver)
+            keys |= _evaluated_keys(inner, instance, resolved.contents)
+    if isinstance(properties := schema.get("properties"), Mapping):
+        keys |= properties.keys() & instance.keys()
+    for keyword in ("additionalProperties", "unevaluatedProperties"):
+        if (subschema := schema.get(keyword)) is not None:
+            keys |= {key for key, value in instance.items() if _valid(validator.descend(value, subschema))}
+    for pattern in schema.get("patternProperties", {}):
+        keys |= {key for key in instance if matches(pattern, key) is not False}
+    for key, subschema in schema.get("dependentSchemas", {}).items():
+        if key in instance:
+            keys |= _evaluated_keys(validator, instance, subschema)
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for subschema in schema.get(keyword, []):
+            if _valid(validator.descend(instance, subschema)):
+                keys |= _evaluated_keys(validator, instance, subschema)
+    if "if" in schema:
+        if validator.evolve(schema=schema["if"]).is_valid(instance):
+            keys |= _evaluated_keys(validator, instance, schema["if"])
+            keys |= _evaluated_keys(validator, instance, schema.get("then"))
+        else:
+            keys |= _evaluated_keys(validator, instance, schema.get("else"))
+    return keys
+
+
+def _valid(errors: Iterator[Any]) -> bool:
+    return next(errors, None) is None
+
+
+def _unevaluated_properties(validator: Any, allowed: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    evaluated = _evaluated_keys(validator, instance, schema)
+    refused = [
+        key for key in instance if key not in evaluated and not _valid(validator.descend(instance[key], allowed))
+    ]
+    if refused:
+        yield ValidationError("unevaluated properties are not allowed")
+
+
 ExplainingValidator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     jsonschema.Draft202012Validator,
-    {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
+    {
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
+        "unevaluatedProperties": _unevaluated_properties,
+    },
 )
 
 __all__ = ["ExplainingValidator", "matches"]
