@@ -47,7 +47,7 @@ def apply_command(
     """Apply the changes that make the registry match tools.d (or those of a saved plan)."""
     if not source.exists() and source.suffix not in ("", ".d"):  # plan.json, tfplan.out: meant as a saved plan
         raise PlanError(f"no such plan file: {source} (save one with `reconciler plan --out {source}`)")
-    if source.is_file():  # a saved plan; load_plan says so when it is not one
+    if source.exists() and not source.is_dir():  # a saved plan; load_plan says so when it is not one (a FIFO…)
         planning_options = [name for name, given in (("--no-prune", no_prune), ("--tool", bool(tools))) if given]
         if planning_options:
             raise ConfigurationError(

@@ -53,7 +53,7 @@ def show_command(output: Output, plan_file: Path, output_format: str) -> int:
     Examples:
       reconciler plan --out plan.json && reconciler show plan.json --format markdown > plan.md
     """
-    if not plan_file.is_file():
+    if not plan_file.exists():  # a FIFO or device exists: load_plan names what it is
         raise PlanError(f"no such plan file: {plan_file} (make one with `reconciler plan --out {plan_file}`)")
     plan, settings = load_plan(plan_file, _Shown())
     redact = [*settings["sensitive_values"], *output.redactor.values()]

@@ -203,3 +203,22 @@ def test_an_audit_log_that_is_a_fifo_does_not_hang_apply(repo: Path) -> None:
     assert completed.returncode == 1
     assert "error: cannot write or read audit.jsonl" in completed.stderr
     assert "created" not in completed.stderr  # refused before the first write
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX special files")
+@pytest.mark.parametrize("command", ["apply", "show"])
+def test_a_saved_plan_that_is_a_fifo_is_named_for_what_it_is(repo: Path, command: str) -> None:
+    os.mkfifo(repo / "plan.json")  # no writer: a blocking open would wait forever
+    completed = subprocess.run(
+        [sys.executable, "-m", "reconciler", command, "plan.json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr.strip().endswith(
+        "plan.json: the plan file is not a regular file (a device, FIFO or socket)"
+    )
