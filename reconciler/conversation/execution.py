@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-import httpx
-
 from reconciler.model import Tool
 from reconciler.runtime import Handler, Invocation, Outcome, Runtime
 
@@ -37,13 +35,13 @@ def stub_handler(output: Any) -> Handler:
     return stub
 
 
-def runtimes(tools: Sequence[Tool], *, transport: httpx.AsyncBaseTransport | None = None) -> RunnerFactory:
+def runtimes(tools: Sequence[Tool]) -> RunnerFactory:
     """A Runtime over `tools` per conversation file, with that file's stubs as handlers."""
 
     @contextlib.asynccontextmanager
     async def runtime(stubs: Mapping[str, Any]) -> AsyncIterator[ToolRunner]:
         handlers = {name: stub_handler(output) for name, output in stubs.items()}
-        async with Runtime(list(tools), handlers=handlers, transport=transport) as running:
+        async with Runtime(list(tools), handlers=handlers) as running:
             yield running
 
     return runtime

@@ -23,10 +23,8 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from reconciler.model import DEFAULT_TIMEOUT, Tool
 from reconciler.runtime.arguments import ArgumentChecker, context_values, conversation_state
@@ -35,6 +33,7 @@ from reconciler.runtime.breaker import BreakerPolicy, Breakers
 from reconciler.runtime.clock import Clock, SystemClock
 from reconciler.runtime.invocation import Invocation, Outcome, ToolError
 from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
+from reconciler.runtime.upstream import Answer, Client, Pool, Unreachable, open_pool
 
 Handler = Callable[[dict[str, Any]], Any]
 """A hand-written tool's code: called with the checked arguments and the filled context parameters; may be async."""
@@ -44,7 +43,6 @@ log = logging.getLogger("reconciler.runtime")
 RETRIED_STATUSES = frozenset((502, 503, 504))
 MAX_ATTEMPTS = 3
 FIRST_BACKOFF = 0.05
-POOLS = 8
 
 
 class Runtime:
@@ -60,7 +58,7 @@ class Runtime:
         credentials: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         breaker: BreakerPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        client: Client | None = None,
     ) -> None:
         self.tools: dict[str, Tool] = dict(tools) if isinstance(tools, Mapping) else {t.name: t for t in tools}
         self.handlers = dict(handlers or {})
@@ -68,9 +66,8 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.breakers = Breakers(self.clock, breaker)
         self._checkers: dict[str, ArgumentChecker] = {}
-        self._transport = transport
-        self._clients: list[httpx.AsyncClient] = []
-        self._turn = 0
+        self._client = client
+        self._pool: Pool | None = None
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -79,9 +76,9 @@ class Runtime:
         await self.aclose()
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, []
-        for client in clients:
-            await client.aclose()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()
 
     async def invoke(self, invocation: Invocation) -> Outcome:
         start = self.clock.now()
@@ -162,32 +159,11 @@ class Runtime:
                 await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    def _http(self) -> httpx.AsyncClient:
-        """The next of POOLS clients, in turn. httpcore's pool scans all its connections, and for each idle one
-        all of them again, twice per request: at 32 calls in flight that scan was a third of the service's CPU.
-        Smaller pools taken in turn keep the same limits in total at a fraction of that cost."""
-        if not self._clients:
-            pools = 1 if self._transport is not None else POOLS  # an injected transport is one pool already
-            self._clients = [
-                httpx.AsyncClient(
-                    transport=self._transport,
-                    limits=httpx.Limits(max_connections=256 // pools, max_keepalive_connections=64 // pools),
-                    follow_redirects=False,
-                    # a jar that keeps nothing: one caller's session cookie must never ride with another's call
-                    cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
-                )
-                for _ in range(pools)
-            ]
-        self._turn += 1
-        return self._clients[self._turn % len(self._clients)]
-
     async def _send(self, tool: Tool, request: UpstreamRequest, upstream: list[int], timeout: float) -> Any:
-        url = httpx.URL(request.url)
-        key = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+        key = _host_port(request.url)
         attempts = MAX_ATTEMPTS if request.idempotent else 1
-        client = self._http()
-        # UTF-8, not httpx's ASCII: a header value may be any text a header can carry (binding.py refuses the rest)
-        headers = [(name.encode(), value.encode()) for name, value in request.headers]
+        if self._pool is None:
+            self._pool = open_pool(self._client)
         for attempt in range(1, attempts + 1):
             if not self.breakers.allow(key):
                 wait = self.breakers.retry_after(key)
@@ -195,43 +171,47 @@ class Runtime:
                     "CIRCUIT_OPEN", f"calls to {key} are paused after repeated failures; retry in {wait:.1f} s"
                 )
             try:
-                response = await client.request(
-                    request.method, url, headers=headers, content=request.content, timeout=timeout
-                )
+                response = await self._pool.send(request.method, request.url, request.headers, request.content, timeout)
             except asyncio.CancelledError:
                 self.breakers.failed(key)  # the timeout ran out while the upstream kept us waiting
                 raise
-            except httpx.HTTPError as exc:
+            except Unreachable as exc:
                 self.breakers.failed(key)
                 if attempt < attempts:
                     await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
                     continue
-                raise ToolError("UPSTREAM_ERROR", f"could not reach {key} ({type(exc).__name__})") from None
-            upstream.append(response.status_code)
-            if response.status_code >= 500:
+                raise ToolError("UPSTREAM_ERROR", f"could not reach {key} ({exc.kind})") from None
+            upstream.append(response.status)
+            if response.status >= 500:
                 self.breakers.failed(key)
-                if attempt < attempts and response.status_code in RETRIED_STATUSES:
+                if attempt < attempts and response.status in RETRIED_STATUSES:
                     await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
                     continue
             else:
                 self.breakers.succeeded(key)
-            if response.status_code >= 300:  # redirects are not followed: they could carry credentials elsewhere
+            if response.status >= 300:  # redirects are not followed: they could carry credentials elsewhere
                 raise ToolError(
                     "UPSTREAM_ERROR",
-                    f"the upstream of {tool.name} answered {response.status_code}",
-                    upstream_status=response.status_code,
+                    f"the upstream of {tool.name} answered {response.status}",
+                    upstream_status=response.status,
                 )
             return _output(response)
         raise AssertionError("unreachable")
 
 
-def _output(response: httpx.Response) -> Any:
-    if not response.content:
+def _output(answer: Answer) -> Any:
+    if not answer.content:
         return None
     try:
-        return json.loads(response.content)
+        return json.loads(answer.content)
     except ValueError:
-        return response.text
+        return answer.text()
+
+
+def _host_port(url: str) -> str:
+    """The breaker's key: the upstream's host and port (the scheme's port when the URL names none)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def _last(statuses: list[int]) -> int | None:

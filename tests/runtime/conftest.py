@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from reconciler.runtime import upstream as upstream_pools
+
 
 @dataclass
 class Received:
@@ -130,3 +132,12 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once with each upstream client the runtime can use: aiohttp (the `serve` extra) and httpx (the
+    fallback `reconciler chat` and `test` use without it). Both must behave alike."""
+    client: upstream_pools.Client = request.param
+    monkeypatch.setattr(upstream_pools, "available", lambda: client)
+    return client

@@ -12,6 +12,9 @@ from reconciler.model import SourceLocation, Tool
 from reconciler.runtime import BreakerPolicy, Breakers, Invocation, Runtime
 from tests.runtime.conftest import FakeClock, Upstream
 
+# every test here runs with each upstream client the runtime can use (conftest.each_client)
+pytestmark = pytest.mark.usefixtures("each_client")
+
 SCHEMA = {"type": "object", "properties": {}}
 
 

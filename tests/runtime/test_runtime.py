@@ -18,6 +18,9 @@ from reconciler.model import Secret, Security, SecurityScheme, SourceLocation, T
 from reconciler.runtime import Invocation, Outcome, Runtime
 from tests.runtime.conftest import Upstream
 
+# every test here runs with each upstream client the runtime can use (conftest.each_client)
+pytestmark = pytest.mark.usefixtures("each_client")
+
 HOSTILE = "a/b?c=d&e#f %20 ;,=\"'\\ \u00e9\u4e2d\U0001f600 {x} ../ $x"
 
 SPEC = """openapi: 3.0.3
@@ -294,6 +297,23 @@ def test_an_unreachable_upstream_is_an_upstream_error_naming_only_the_host() -> 
     outcome = call(Runtime([tool]), "check", {"sku": "x"})
     assert outcome.error_code == "UPSTREAM_ERROR"
     assert outcome.message == "could not reach 127.0.0.1:9 (ConnectError)"
+
+
+def test_the_proxy_named_in_the_environment_carries_the_call(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A service behind an egress proxy: HTTP_PROXY is honoured (the upstream here plays the proxy, so it receives
+    # the absolute URL), and NO_PROXY is respected for the hosts it names.
+    for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", upstream.url)
+    outcome = call(Runtime([hand_written("check", "http://tools.example/api/check")]), "check", {"sku": "x"})
+    assert outcome.status == "success", outcome
+    assert [received.path for received in upstream.received] == ["http://tools.example/api/check"]
+    monkeypatch.setenv("NO_PROXY", "tools.example")
+    outcome = call(Runtime([hand_written("check", "http://tools.example/api/check")]), "check", {"sku": "x"})
+    assert outcome.error_code == "UPSTREAM_ERROR"  # straight to tools.example, which does not exist
+    assert len(upstream.received) == 1
 
 
 def test_handlers_sync_and_async_receive_checked_arguments_and_context(upstream: Upstream) -> None:
