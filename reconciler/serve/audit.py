@@ -4,10 +4,11 @@
      "conversation_id": "C-1", "user_id": "U-1", "outcome": "success", "error_code": null,
      "latency_ms": 12.3, "upstream_status": 200, "parameters_sha256": "…"}
 
-`tool` is the name as requested. The parameters appear only as the SHA-256 of their canonical JSON (sorted
-keys, no spaces, UTF-8: `compile.payload.canonical_json`), so a line can be matched to a known call without
-holding its values. Each line is written
-and flushed when the invocation ends, so the file is complete once the service has exited.
+`tool` is the name as requested, cut at 64 characters (no served name is longer) with `…` marking the cut, and
+the ids at 256: a caller must not be able to grow the log by a megabyte a line. The parameters appear only as
+the SHA-256 of their canonical JSON (sorted keys, no spaces, UTF-8: `compile.payload.canonical_json`), so a
+line can be matched to a known call without holding its values. Each line is written and flushed when the
+invocation ends, so the file is complete once the service has exited.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ import orjson
 from reconciler.compile.payload import canonical_json
 from reconciler.runtime import Outcome
 
+MAX_TOOL = 64
+"""The longest tool name there can be (`^[a-zA-Z0-9_-]{1,64}$`): a longer one is cut, as requested up to here."""
+MAX_ID = 256
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """`text` as it is, or its first `limit` characters and `…` when it is longer."""
+    return text if text is None or len(text) <= limit else text[:limit] + "…"
+
 
 def parameters_sha256(parameters: Any) -> str:
     return hashlib.sha256(canonical_json(parameters).encode()).hexdigest()
@@ -33,9 +43,9 @@ def audit_record(
     return {
         "event": "tool.invocation",
         "time": datetime.now(timezone.utc).isoformat(),
-        "tool": tool,
-        "conversation_id": conversation_id,
-        "user_id": user_id,
+        "tool": bounded(tool, MAX_TOOL),
+        "conversation_id": bounded(conversation_id, MAX_ID),
+        "user_id": bounded(user_id, MAX_ID),
         "outcome": outcome.status,
         "error_code": outcome.error_code,
         "latency_ms": round(outcome.latency_ms, 3),

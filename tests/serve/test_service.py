@@ -105,6 +105,19 @@ def test_registry_health_and_readiness(serving: Callable[..., Serving], upstream
     assert httpx.get(service.url + "/readyz").status_code == 200
 
 
+def test_only_a_post_to_one_tools_segment_is_an_invocation(serving: Callable[..., Serving], upstream: Upstream) -> None:
+    # POST /tools/{name} has its own lean ASGI path; the routes around it answer as Starlette routes do
+    service = serving([check_tool(upstream)])
+    assert httpx.get(service.url + "/tools/check_inventory").status_code == 405
+    assert post(service.url, "check_inventory/extra", {"parameters": {"sku": "A"}}).status_code == 404
+    assert post(service.url, "", {"parameters": {"sku": "A"}}).status_code == 404
+    assert post(service.url, "check_inventory%2Fx", {"parameters": {"sku": "A"}}).status_code == 404
+    answer = post(service.url, "check_inventory", {"parameters": {"sku": "A"}, "user_id": "U"})
+    assert (answer.status_code, answer.headers["content-type"]) == (200, "application/json")
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    assert upstream.received[0].json == {"sku": "A", "user_id": "U"}
+
+
 def test_metrics_carry_the_seed_names_and_no_values(serving: Callable[..., Serving], upstream: Upstream) -> None:
     service = serving([check_tool(upstream)])
     post(service.url, "check_inventory", {"parameters": {"sku": "A"}, "user_id": "U"})
@@ -151,6 +164,23 @@ def test_the_audit_log_has_a_line_per_parseable_invocation_and_no_values(
     assert first["upstream_status"] == 200 and first["latency_ms"] >= 0 and "T" in first["time"]
     assert (second["tool"], second["conversation_id"], second["error_code"]) == ("unknown_tool", "C-2", "UNKNOWN_TOOL")
     assert SECRET_VALUE not in audit.read_text()
+
+
+def test_a_huge_tool_name_or_id_cannot_bloat_the_audit_log_or_the_metrics(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    service = serving([check_tool(upstream)], audit=audit)
+    name, user = "t" * 60_000, "u" * 500_000  # httpx sends URLs up to 64 KiB
+    answer = post(service.url, name, {"parameters": {"sku": "A"}, "conversation_id": "C-1", "user_id": user})
+    assert (answer.status_code, answer.json()["error_code"]) == (404, "UNKNOWN_TOOL")
+    assert len(answer.content) < 300
+    [line] = audit.read_text().splitlines()
+    record = json.loads(line)
+    assert (record["tool"], record["user_id"], record["conversation_id"]) == ("t" * 64 + "…", "u" * 256 + "…", "C-1")
+    assert len(line) < 1000
+    metrics = httpx.get(service.url + "/metrics").text
+    assert "ttttt" not in metrics and 'tool_name="(unknown)"' in metrics
 
 
 def test_a_handler_output_is_answered_as_json_or_refused_when_json_cannot_hold_it(
