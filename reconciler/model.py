@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,9 +68,17 @@ class Security:
 
     alternatives: tuple[tuple[SecurityScheme, ...], ...]
     credentials: Mapping[str, Secret]
-    location: SourceLocation
+    written: SourceLocation | Callable[[], SourceLocation] = field(compare=False, repr=False)
+    """Where the requirement is written, or how to find it: placing a key of a large JSON description scans its
+    text, and only an error about the requirement needs it (see `location`)."""
     unsupported: tuple[str, ...] = ()
     """Schemes the runtime cannot fill (e.g. mutualTLS, HTTP digest), by name."""
+
+    @functools.cached_property
+    def location(self) -> SourceLocation:
+        """Where the requirement is written, found on first use."""
+        written = self.written
+        return written if isinstance(written, SourceLocation) else written()
 
 
 @dataclass(frozen=True)

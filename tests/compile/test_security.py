@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from reconciler.cli.common import load_desired
 from reconciler.model import Secret, SecurityScheme
@@ -81,6 +83,30 @@ def test_validate_serve_names_each_operation_whose_credentials_are_missing(
         "keys, HTTP basic and bearer tokens); exclude the operation from the source",
     ]
     assert "k-123" not in result.output
+
+
+def test_validate_serve_places_a_json_descriptions_requirements_exactly(repo: Path, run: Callable[..., Any]) -> None:
+    # a requirement's place is found only when an error names it (locating a key of a large JSON description
+    # scans its text): it must still be the exact key, the operation's own or the description's
+    text = json.dumps(yaml.safe_load(SPEC), indent=2)
+    (repo / "spec.json").write_text(text)
+    (repo / "tools.d" / "src.yaml").write_text("source: {openapi: ../spec.json}\n")
+    lines = text.splitlines()
+
+    def security_key_after(marker: str) -> str:
+        start = next(i for i, line in enumerate(lines) if marker in line)
+        found = next(i for i in range(start, len(lines)) if lines[i].lstrip().startswith('"security"'))
+        column = len(lines[found]) - len(lines[found].lstrip()) + 1
+        return f"spec.json:{found + 1}:{column}"
+
+    result = run("validate", "--serve")
+    assert result.code == 1
+    places = [(line.split(": error: ")[0], line.split(": error: ")[1].split()[0]) for line in result.out.splitlines()]
+    assert places == [
+        (security_key_after('"servers"'), "getA"),
+        (security_key_after('"/b"'), "getB"),
+        (security_key_after('"/d"'), "getD"),
+    ]
 
 
 def test_an_empty_credential_is_none_so_plan_runs_where_only_serve_has_the_key(
