@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from reconciler.model import JSON_SCHEMA_DIALECT, Tool
 
@@ -96,18 +99,73 @@ _SCALARS = (str, int, float, type(None))
 
 
 def normalize(value: Any) -> Any:
-    """Mappings with sorted keys (plain dicts), lists kept in order: one canonical shape for any JSON value."""
+    """Mappings with sorted keys (plain dicts), lists kept in order: one canonical shape for any JSON value.
+    A fresh copy, nothing shared with `value`. (JSON data: an enum or a UUID, which no parser gives, would
+    become its value.)"""
+    try:
+        # orjson there and back: C, a tenth of the time of the walk in `_normalized` (a plan builds every payload)
+        data = orjson.dumps(value, default=_plain_container, option=_ONLY_JSON)
+    except TypeError:  # orjson.JSONEncodeError: what is not plain JSON data keeps its own type, as it did
+        return _normalized(value)
+    if b"null" in data and (b":null" in data or b",null" in data or b"[null" in data):
+        return _normalized(value)  # orjson writes NaN and infinities as null too: those stay as they were
+    return orjson.loads(data)
+
+
+_ONLY_JSON = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+
+
+def _plain_container(value: Any) -> Any:
+    """The located containers of loaded documents are dicts and lists; a subclass of `str` (a `Secret`) or of
+    `int` is not turned into a plain one."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    raise TypeError(type(value).__name__)
+
+
+def _normalized(value: Any) -> Any:
     if isinstance(value, _SCALARS):  # most values: answered before the (slower) abstract Mapping check
         return value
     if isinstance(value, dict) or isinstance(value, Mapping):  # noqa: SIM101 - dict first: the fast check
-        return {key: normalize(value[key]) for key in sorted(value)}
+        return {key: _normalized(value[key]) for key in sorted(value)}
     if isinstance(value, (list, tuple)):
-        return [normalize(item) for item in value]
+        return [_normalized(item) for item in value]
     return value
 
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+_EXPONENT = re.compile(rb"e-[0-9]")
+"""A negative exponent (a literal start: searched far faster than a pattern starting with a digit)."""
+
+
+def _stdlib_writes_otherwise(data: bytes) -> bool:
+    """Where orjson's compact sorted text may differ from `canonical_json`'s: a float under 1e-4 (orjson `1.5e-7`
+    and `0.00001`, the standard library `1.5e-07` and `1e-05`), and null, which orjson also writes for NaN and
+    infinities (canonical_json refuses them). A string that merely holds such text only costs the slower path."""
+    if _EXPONENT.search(data) is not None or b"0.0000" in data:
+        return True
+    return b"null" in data and (b":null" in data or b",null" in data or b"[null" in data)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """`canonical_json(value)` as UTF-8, byte for byte, written by orjson (C, a tenth of the time: a plan digests
+    every desired and every live tool). What orjson may write otherwise, or refuses (an integer past 64 bits,
+    a lone surrogate, a key that is not a string), is left to canonical_json."""
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return canonical_json(value).encode()
+    return canonical_json(value).encode() if _stdlib_writes_otherwise(data) else data
 
 
 def digest(payload: Mapping[str, Any]) -> str:
@@ -121,7 +179,7 @@ def digest(payload: Mapping[str, Any]) -> str:
     for key in SCHEMA_FIELDS:
         if isinstance(content.get(key), Mapping):
             content[key] = sort_required(content[key])
-    return "sha256:" + hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
 TOOL_INPUT_FIELDS = (
@@ -140,26 +198,38 @@ TOOL_INPUT_FIELDS = (
 SCHEMA_FIELDS = ("schema", "outputSchema")
 """The ToolInput fields that hold a JSON Schema: compared as JSON Schema reads them (`required` in any order)."""
 
-_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+"""Maps of names to schemas: there a key named `required` is a property, not the keyword."""
 
 
 def sort_required(schema: Any, *, in_map: bool = False) -> Any:
-    """A copy of `schema` with every `required` list sorted: its order carries no meaning in JSON Schema.
+    """`schema` with every `required` list sorted: its order carries no meaning in JSON Schema. Copied only
+    where a list was out of order (a schema already in order is returned as it is: a plan sorts every live
+    and every desired schema); callers encode or compare the result, never change it.
 
     `in_map` marks a mapping of names to schemas (`properties`, `$defs`), where a key named `required` is a
     property, not the keyword."""
     if isinstance(schema, _SCALARS):
         return schema
     if isinstance(schema, dict) or isinstance(schema, Mapping):  # noqa: SIM101 - dict first: the fast check
-        result = {}
+        changed = {}
         for key, value in schema.items():
+            if isinstance(value, _SCALARS):
+                continue
             if key == "required" and not in_map and isinstance(value, list) and all(isinstance(v, str) for v in value):
-                result[key] = sorted(value)
+                ordered = sorted(value)
+                if ordered != value:
+                    changed[key] = ordered
             else:
-                result[key] = sort_required(value, in_map=(key in _SCHEMA_MAPS and not in_map))
-        return result
+                inner = sort_required(value, in_map=(key in SCHEMA_MAPS and not in_map))
+                if inner is not value:
+                    changed[key] = inner
+        if not changed and isinstance(schema, dict):
+            return schema
+        return {key: changed.get(key, value) for key, value in schema.items()}
     if isinstance(schema, list):
-        return [sort_required(item) for item in schema]
+        items = [sort_required(item) for item in schema]
+        return schema if all(new is old for new, old in zip(items, schema, strict=True)) else items
     return schema
 
 
@@ -170,8 +240,10 @@ __all__ = [
     "PERMISSIVE_OUTPUT",
     "PROTECTED_LABEL",
     "SCHEMA_FIELDS",
+    "SCHEMA_MAPS",
     "SOURCE_LABEL",
     "TOOL_INPUT_FIELDS",
+    "canonical_bytes",
     "canonical_json",
     "digest",
     "normalize",

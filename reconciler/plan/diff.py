@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.errors import PlanError
-from reconciler.plan.fields import field_changes
+from reconciler.plan.fields import changed_paths, changes_at, field_changes, unchanged_leaves
 from reconciler.plan.model import ACTION_ORDER, Action, Change, Plan
 from reconciler.state import TOOLS_FORM, DesiredTool, Form, Record
 from reconciler.state.tools import IGNORABLE_FIELDS, desired_payload, has_drifted, live_input
@@ -100,9 +100,10 @@ def _change_for(
             source=item.source,
         )
     before = dict(current.content)
-    fields, unchanged = field_changes(before, payload)
-    if not adopt and form.only_source_moved([f.path for f in fields], current, after):
+    paths = changed_paths(before, payload)
+    if not adopt and form.only_source_moved([".".join(path) for path in paths], current, after):
         return None
+    fields, unchanged = changes_at(before, payload, paths), unchanged_leaves(payload, paths)
     drift = not adopt and current.drifted
     if adopt:
         reason = f"exists in the registry without the ownership {_marker(form)}; tools.d takes it over"

@@ -8,25 +8,41 @@ where it has one (`enum`, `items`). Values compare by type too: `true` is not `1
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from reconciler.compile import SCHEMA_FIELDS, canonical_json, sort_required
+import orjson
+
+from reconciler.compile import SCHEMA_FIELDS, SCHEMA_MAPS, canonical_json, sort_required
 from reconciler.plan.model import MISSING, FieldChange
 
 Path = tuple[str, ...]
-SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
-"""Maps of names to schemas: there a key named `required` is a property, not the keyword."""
 
 
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[tuple[FieldChange, ...], int]:
     """The attributes that differ, sorted by path, and how many leaf attributes of `after` are unchanged."""
-    changed = sorted(_changed_paths(before, after, (), schema=False, in_map=False))
-    changes = tuple(FieldChange(".".join(path), _get(before, path), _get(after, path)) for path in changed)
-    return changes, _count_leaves(after) - _covered_leaves(after, changed)
+    changed = changed_paths(before, after)
+    return changes_at(before, after, changed), unchanged_leaves(after, changed)
 
 
-def _changed_paths(left: Any, right: Any, path: Path, *, schema: bool, in_map: bool) -> Iterator[Path]:
+def changed_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Path]:
+    """The paths of the attributes that differ, sorted: what `field_changes` reports, without building it (a
+    plan asks first whether anything but bookkeeping changed, and most tools of a large plan are unchanged)."""
+    found: list[Path] = []
+    _collect(before, after, (), found, schema=False, in_map=False)
+    return sorted(found)
+
+
+def changes_at(before: Mapping[str, Any], after: Mapping[str, Any], paths: list[Path]) -> tuple[FieldChange, ...]:
+    return tuple(FieldChange(".".join(path), _get(before, path), _get(after, path)) for path in paths)
+
+
+def unchanged_leaves(after: Mapping[str, Any], paths: list[Path]) -> int:
+    """How many leaf attributes of `after` no changed path covers."""
+    return _count_leaves(after) - _covered_leaves(after, paths) if paths else _count_leaves(after)
+
+
+def _collect(left: Any, right: Any, path: Path, found: list[Path], *, schema: bool, in_map: bool) -> None:
     """`schema`: inside the payload's `schema` or `outputSchema`; `in_map`: `left`/`right` map names to schemas."""
     if _is_map(left) and _is_map(right):
         if left == right and _same(left, right):  # most of a payload is unchanged: not walked key by key
@@ -34,17 +50,22 @@ def _changed_paths(left: Any, right: Any, path: Path, *, schema: bool, in_map: b
         for key in left.keys() | right.keys():
             inner = (*path, str(key))
             if key not in left or key not in right:
-                yield inner
+                found.append(inner)
             elif schema and key == "required" and not in_map and _names(left[key]) and _names(right[key]):
                 if sorted(left[key]) != sorted(right[key]):  # the order of `required` means nothing
-                    yield inner
+                    found.append(inner)
             else:
                 inside = schema or (not path and key in SCHEMA_FIELDS)
-                yield from _changed_paths(
-                    left[key], right[key], inner, schema=inside, in_map=inside and key in SCHEMA_MAPS and not in_map
+                _collect(
+                    left[key],
+                    right[key],
+                    inner,
+                    found,
+                    schema=inside,
+                    in_map=inside and key in SCHEMA_MAPS and not in_map,
                 )
     elif not _same(left, right) and not (schema and _same(sort_required(left), sort_required(right))):
-        yield path  # (a list of schemas, `anyOf` say, may differ only in the order of their `required`)
+        found.append(path)  # (a list of schemas, `anyOf` say, may differ only in the order of their `required`)
 
 
 _LEAVES = (str, int, float, type(None), list)
@@ -64,9 +85,19 @@ def _same(left: Any, right: Any) -> bool:
     if type(left) is not type(right):
         return False
     if isinstance(left, (list, dict)):
-        # the C encoder compares nested data fast and, unlike `==`, keeps `true` apart from `1` inside it
-        return left == right and canonical_json(left) == canonical_json(right)
+        # `==` first (C, and most values differ or match there); then an encoding, which unlike `==` keeps
+        # `true` apart from `1`, and `1` from `1.0`, inside nested data
+        return left == right and _encoded(left) == _encoded(right)
     return bool(left == right)
+
+
+def _encoded(value: Any) -> bytes:
+    """Equal for equal JSON values only: orjson (fast; `==` has already matched NaN, which it writes as null,
+    with nothing), and the standard library for what orjson refuses (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return canonical_json(value).encode()
 
 
 def _get(value: Any, path: Path) -> Any:
@@ -102,4 +133,4 @@ def _count_leaves(value: Any) -> int:
     return 1
 
 
-__all__ = ["field_changes"]
+__all__ = ["changed_paths", "changes_at", "field_changes", "unchanged_leaves"]

@@ -1,0 +1,59 @@
+"""The canonical encoding behind every digest: orjson's fast path writes exactly the standard library's bytes,
+so a digest written by an earlier version (in every managed tool's labels) still matches."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.compile import canonical_bytes, canonical_json, sort_required
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(-1e-3, 1e-3)  # where the two encoders write other text
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_canonical_bytes_are_the_standard_librarys_text(value: Any) -> None:
+    try:
+        expected = canonical_json(value).encode()
+    except UnicodeEncodeError:  # a lone surrogate: neither encoding takes it
+        with pytest.raises(UnicodeEncodeError):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1e-05, -1.5e-07, 0.0001, 1e16, 1e300, 5e-324, [True, 1, 1.0], {"b": None, "a": "0.00001 and 1e-5"}, 2**64],
+)
+def test_the_forms_orjson_writes_otherwise_are_the_standard_librarys(value: Any) -> None:
+    assert canonical_bytes({"v": value}) == canonical_json({"v": value}).encode()
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_are_refused_as_before(value: float) -> None:
+    with pytest.raises(ValueError, match="JSON compliant"):
+        canonical_bytes({"minimum": value})
+
+
+def test_sort_required_copies_only_what_it_sorts() -> None:
+    ordered = {"type": "object", "properties": {"required": {"type": "string"}}, "required": ["a", "b"]}
+    assert sort_required(ordered) is ordered
+    unordered = {"allOf": [ordered, {"required": ["b", "a"]}], "properties": ordered["properties"]}
+    result = sort_required(unordered)
+    assert result == {"allOf": [ordered, {"required": ["a", "b"]}], "properties": ordered["properties"]}
+    assert unordered["allOf"][1] == {"required": ["b", "a"]}, "the input is left as it was"
+    assert result["properties"] is ordered["properties"]
