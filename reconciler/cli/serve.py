@@ -25,9 +25,22 @@ INSTALL_HINT = "reconciler serve needs the serve extra: pip install 'reconciler[
     help="Append one JSON line per invocation to this file (no parameter values, only their SHA-256).",
 )
 @click.option("--app", "app_spec", default=None, help="module:object mapping tool names to Python handlers.")
+@click.option(
+    "--drain-seconds",
+    type=click.FloatRange(0, 600),
+    default=0,
+    show_default=True,
+    help="After SIGTERM, keep answering this long with /readyz at 503, then stop accepting.",
+)
 @click.pass_obj
 def serve_command(
-    output: Output, directory: Path, host: str, port: int, audit_log: Path | None, app_spec: str | None
+    output: Output,
+    directory: Path,
+    host: str,
+    port: int,
+    audit_log: Path | None,
+    app_spec: str | None,
+    drain_seconds: float,
 ) -> int:
     """Serve every tool of DIR at POST /tools/{name}, with metrics, an audit log and a registry listing."""
     try:
@@ -61,7 +74,7 @@ def serve_command(
         )
 
     try:
-        serve(service, sock, announce)
+        serve(service, sock, announce, drain_seconds)
     finally:
         sock.close()
     return 0

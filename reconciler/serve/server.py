@@ -1,10 +1,15 @@
 """Running the app under uvicorn: bind first (port 0 picks a free port), announce the URL once ready, and on
-SIGTERM or Ctrl-C stop accepting, let in-flight invocations finish, then close the audit log."""
+SIGTERM or Ctrl-C stop accepting, let in-flight invocations finish, then close the audit log.
+
+SIGTERM first marks the service draining (/readyz answers 503). With `drain_seconds`, it keeps accepting and
+answering calls for that long, so a load balancer polling /readyz takes it out of rotation before its port
+closes; a second SIGTERM cuts the wait short, a third stops without waiting for calls in flight."""
 
 from __future__ import annotations
 
 import signal
 import socket
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -17,20 +22,37 @@ GRACE_SECONDS = 30.0
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, service: Service, announce: Callable[[str], None], url: str) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        service: Service,
+        announce: Callable[[str], None],
+        url: str,
+        drain_seconds: float = 0.0,
+    ) -> None:
         super().__init__(config)
         self.service = service
         self.announce = announce
         self.url = url
+        self.drain_seconds = drain_seconds
+        self.stop_at: float | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             self.announce(self.url)
 
+    async def on_tick(self, counter: int) -> bool:
+        if self.stop_at is not None and time.monotonic() >= self.stop_at:
+            self.should_exit = True  # the drain delay is over: stop accepting, finish the calls in flight
+        return await super().on_tick(counter)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.service.draining = True  # /readyz answers 503 from now on
         if sig == signal.SIGTERM:
+            if self.drain_seconds > 0 and self.stop_at is None:
+                self.stop_at = time.monotonic() + self.drain_seconds  # keep answering until then (on_tick)
+                return
             # The stop a supervisor asks for: finish, then exit 0. (uvicorn would raise the signal again once
             # done, and the process would end as killed by it.) A second SIGTERM stops without waiting.
             self.force_exit = self.should_exit
@@ -62,7 +84,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def make_server(service: Service, sock: socket.socket, announce: Callable[[str], None]) -> _Server:
+def make_server(
+    service: Service, sock: socket.socket, announce: Callable[[str], None], drain_seconds: float = 0.0
+) -> _Server:
     config = uvicorn.Config(
         create_app(service),
         log_level="warning",
@@ -71,14 +95,14 @@ def make_server(service: Service, sock: socket.socket, announce: Callable[[str],
         timeout_graceful_shutdown=int(GRACE_SECONDS),
         server_header=False,
     )
-    return _Server(config, service, announce, url_of(sock))
+    return _Server(config, service, announce, url_of(sock), drain_seconds)
 
 
-def serve(service: Service, sock: socket.socket, announce: Callable[[str], None]) -> None:
-    """Serve until SIGTERM or Ctrl-C; returns once in-flight invocations have finished."""
+def serve(service: Service, sock: socket.socket, announce: Callable[[str], None], drain_seconds: float = 0.0) -> None:
+    """Serve until SIGTERM (after `drain_seconds`) or Ctrl-C; returns once in-flight invocations have finished."""
     # uvicorn's own runner: its event loop factory takes uvloop when installed (the `serve` extra), as its
     # protocol choice takes httptools; asyncio.run would always take the pure-Python loop.
-    make_server(service, sock, announce).run(sockets=[sock])
+    make_server(service, sock, announce, drain_seconds).run(sockets=[sock])
 
 
 __all__ = ["GRACE_SECONDS", "bind", "make_server", "serve", "url_of"]

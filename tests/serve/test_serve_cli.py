@@ -63,6 +63,44 @@ def test_sigterm_lets_the_call_in_flight_finish_and_the_audit_log_is_complete(re
     assert json.loads(line)["conversation_id"] == "C"
 
 
+def test_after_sigterm_readyz_answers_503_while_calls_are_still_answered(repo: Path, upstream: Upstream) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    process, url = start(repo, "--drain-seconds", "600", "--audit-log", "audit.jsonl", env={"UPSTREAM": upstream.url})
+    try:
+        with httpx.Client(base_url=url, timeout=20) as client:
+            assert client.get("/readyz").status_code == 200
+            process.send_signal(signal.SIGTERM)
+            while (ready := client.get("/readyz")).status_code == 200:  # the signal is handled between bytecodes
+                threading.Event().wait(0.01)
+            assert (ready.status_code, ready.json()) == (503, {"status": "not ready"})
+            # draining: a load balancer polling /readyz stops sending, and what it still sends is answered
+            answer = client.post("/tools/check", json={"parameters": {"sku": "x"}, "conversation_id": "D"})
+            assert answer.status_code == 200 and answer.json()["status"] == "success"
+            with httpx.Client(base_url=url) as fresh:  # a new connection is still accepted
+                assert fresh.get("/healthz").status_code == 200
+                assert fresh.get("/readyz").status_code == 503
+        process.send_signal(signal.SIGTERM)  # a second SIGTERM ends the drain at once
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        process.communicate()
+    [line] = (repo / "audit.jsonl").read_text().splitlines()
+    assert json.loads(line)["conversation_id"] == "D"
+
+
+def test_the_drain_ends_by_itself_after_its_seconds(repo: Path, upstream: Upstream) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    process, url = start(repo, "--drain-seconds", "0.3", env={"UPSTREAM": upstream.url})
+    try:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        process.communicate()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/readyz")
+
+
 def test_handlers_come_from_app(repo: Path, upstream: Upstream) -> None:
     (repo / "tools.d" / "t.yaml").write_text(TOOL)
     (repo / "my_handlers.py").write_text(
