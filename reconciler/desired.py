@@ -6,6 +6,7 @@ load → format check → compile → tool rules. Every stage appends diagnostic
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class DesiredState:
     contested: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Tool names an OpenAPI description gave out of a collision, with their group (see `NameBook.contested`)."""
     _sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _folders: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
     _root: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -51,19 +53,31 @@ class DesiredState:
             raise InputError(self.diagnostics)
 
     def source_file(self, tool: Tool) -> str:
-        """The file a tool came from, relative to the repository root (for the ownership label). Each file is
-        resolved once (an OpenAPI description gives many tools), and the root once for all."""
+        """The file a tool came from, relative to the repository root (for the ownership label): where it is once
+        links are followed. Each file is placed once (an OpenAPI description gives many tools), and each folder
+        resolved once for all its files: a file that is no link is its folder's place plus its name."""
         file = tool.location.file
         known = self._sources.get(file)
         if known is None:
-            if self._root is None:
-                self._root = self.config.root.resolve()
-            try:
-                known = Path(file).resolve().relative_to(self._root).as_posix()
-            except ValueError:
-                known = Path(file).as_posix()
+            folder, name = os.path.split(file)
+            if name in ("", os.curdir, os.pardir) or os.path.islink(file):
+                known = self._relative(Path(file)) or Path(file).as_posix()
+            else:
+                if folder not in self._folders:
+                    self._folders[folder] = self._relative(Path(folder or os.curdir))
+                place = self._folders[folder]
+                known = Path(file).as_posix() if place is None else name if place == "." else f"{place}/{name}"
             self._sources[file] = known
         return known
+
+    def _relative(self, path: Path) -> str | None:
+        """`path` resolved, relative to the repository root (None when it is outside)."""
+        if self._root is None:
+            self._root = self.config.root.resolve()
+        try:
+            return path.resolve().relative_to(self._root).as_posix()
+        except ValueError:
+            return None
 
 
 @contextmanager
