@@ -47,11 +47,13 @@ def credentials_in(value: Any) -> set[str]:
     """Values held where credentials go, in any string of `value` (JSON data): the password of a URL's user
     info, and the values of query parameters named like secrets. Used on live tools, whose secrets may come
     from a variable this run does not know (a tool removed from tools.d, a key rotated since)."""
+    urls: set[str] = set()  # a live tool's content repeats its raw form: each string once
     found: set[str] = set()
-    for text in set(_strings(value)):  # a live tool's content repeats its raw form: each string once
+    _scan(value, urls, found)
+    for text in urls:
         for url in _URL.findall(text):
-            found.update(_url_credentials(url))
-    found.update(_header_credentials(value))
+            if "@" in url or "?" in url:  # else it has neither user info nor a query: nothing to find
+                found.update(_url_credentials(url))
     return {secret for secret in found if secret and secret != REDACTED and not _TEMPLATE.search(secret)}
 
 
@@ -76,35 +78,44 @@ def _url_credentials(url: str) -> Iterator[str]:
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token"})
 
 
-def _header_credentials(value: Any) -> Iterator[str]:
-    """Values of credential headers in any `headers` map (a Data Action's `config.request.headers` may carry
-    `Authorization: Bearer …` as written in the UI), and the token after its scheme. Walked with a stack: a
-    plan reads every live tool through it."""
+def _scan(value: Any, urls: set[str], found: set[str]) -> None:
+    """One walk of `value` (with a stack, not recursion: a plan reads every live tool through it) for the
+    strings, keys too, that may hold a URL (into `urls`), and the values of credential headers in any `headers`
+    map (into `found`: a Data Action's `config.request.headers` may carry `Authorization: Bearer …` as written
+    in the UI), with the token after its scheme. Inside a headers map only URLs are looked for."""
     stack = [value]
+    headers: list[Any] = []  # the headers maps met, walked for URLs afterwards
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            continue
-        if isinstance(item, dict) or isinstance(item, Mapping):  # noqa: SIM101 - dict first: the fast check
+            if "://" in item:
+                urls.add(item)
+        elif isinstance(item, dict) or isinstance(item, Mapping):  # noqa: SIM101 - dict first: the fast check
             for key, inner in item.items():
+                text = str(key)
+                if "://" in text:
+                    urls.add(text)
                 if key == "headers" and isinstance(inner, Mapping):
-                    for name, text in inner.items():
-                        if isinstance(text, str) and (
-                            str(name).lower() in _SECRET_HEADERS or secret_parameter(str(name))
-                        ):
-                            yield text
-                            scheme, _, token = text.partition(" ")
-                            if token and scheme.isalpha():
-                                yield token.strip()
+                    found.update(_header_values(inner))
+                    headers.append(inner)
                 else:
                     stack.append(inner)
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
+    urls.update(_strings(headers))
+
+
+def _header_values(headers: Mapping[Any, Any]) -> Iterator[str]:
+    for name, text in headers.items():
+        if isinstance(text, str) and (str(name).lower() in _SECRET_HEADERS or secret_parameter(str(name))):
+            yield text
+            scheme, _, token = text.partition(" ")
+            if token and scheme.isalpha():
+                yield token.strip()
 
 
 def _strings(value: Any) -> list[str]:
-    """The strings of `value` (keys too) that may hold a URL: walked with a stack, not a recursive generator,
-    because a plan reads it over every live tool (a fifth of a 10,000-tool plan went here)."""
+    """The strings of `value` (keys too) that may hold a URL."""
     found: list[str] = []
     stack = [value]
     while stack:

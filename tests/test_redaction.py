@@ -76,3 +76,13 @@ def test_credential_headers_are_found_and_templates_are_not() -> None:
         "context": {"session_token": "conversation.session_token"},
     }
     assert credentials_in(action) == {"Bearer abc.def.ghi", "abc.def.ghi", "k-123456"}
+
+
+def test_credentials_are_found_wherever_they_sit_in_one_walk() -> None:
+    live = [
+        {"https://u:k3y-in-a-key@h.example.com/": "a URL written as a key"},
+        {"steps": [{"headers": {"X-Api-Key": "nested-in-a-list", "X-Link": "https://h.example.com/?api_key=Q9"}}]},
+        {"headers": {"headers": {"Authorization": "a headers map inside one is no headers map"}}},
+        {"endpoint": "https://h.example.com/plain/path#frag", "other": "ftp://x:y@ftp.example.com"},
+    ]
+    assert credentials_in(live) == {"k3y-in-a-key", "nested-in-a-list", "Q9", "y"}
