@@ -111,11 +111,20 @@ class ReferenceGraph:
     def __init__(self, files: Files) -> None:
         self.files = files
         self._nodes: dict[NodeKey, Resolved] = {}
+        self._resolved: dict[tuple[str, str], Resolved] = {}
+        self._read_only: dict[tuple[str, str], bool] = {}
 
     def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
         """The node the `$ref` of `schema` (written in `source`) names."""
-        resolved = self.files.resolve(schema["$ref"], schema, source)
+        ref = schema["$ref"]
+        if ref.__class__ is str:  # the same reference written in the same file lands on the same node
+            resolved = self._resolved.get((source.key, ref))
+            if resolved is not None:
+                return resolved
+        resolved = self.files.resolve(ref, schema, source)
         self._nodes.setdefault(resolved.key, resolved)
+        if ref.__class__ is str:
+            self._resolved[source.key, ref] = resolved
         return resolved
 
     def read_only(self, schema: Any, source: SourceFile) -> bool:
@@ -123,16 +132,23 @@ class ReferenceGraph:
         {readOnly: true}]`, a common way to mark a shared schema read-only where it is used), or the schema its
         `$ref` names, through chains of references. `readOnly: false` written on the schema itself wins over
         what it refers to. `oneOf`/`anyOf` are not followed: one writable branch makes the property writable."""
-        return self._read_only(schema, source, set(), 0)
+        if schema.__class__ is dict and len(schema) == 1 and schema.get("$ref").__class__ is str:
+            # a property that is just a reference, the commonest kind: the answer is the same wherever it is met
+            key = (source.key, schema["$ref"])
+            known = self._read_only.get(key)
+            if known is None:
+                known = self._read_only[key] = self._walk_read_only(schema, source, set(), 0)
+            return known
+        return self._walk_read_only(schema, source, set(), 0)
 
-    def _read_only(self, schema: Any, source: SourceFile, seen: set[NodeKey], depth: int) -> bool:
+    def _walk_read_only(self, schema: Any, source: SourceFile, seen: set[NodeKey], depth: int) -> bool:
         if not isinstance(schema, dict) or depth > _READ_ONLY_DEPTH:  # hostile nesting: not read-only
             return False
         marked = schema.get("readOnly")
         if marked is not None:
             return marked is True
         parts = schema.get("allOf")
-        if isinstance(parts, list) and any(self._read_only(part, source, seen, depth + 1) for part in parts):
+        if isinstance(parts, list) and any(self._walk_read_only(part, source, seen, depth + 1) for part in parts):
             return True
         if isinstance(schema.get("$ref"), str):
             try:
@@ -142,7 +158,7 @@ class ReferenceGraph:
             if target.key in seen:  # a cycle of references: nothing on it said readOnly
                 return False
             seen.add(target.key)
-            return self._read_only(target.node, target.source, seen, depth + 1)
+            return self._walk_read_only(target.node, target.source, seen, depth + 1)
         return False
 
     def node(self, key: NodeKey) -> Resolved:

@@ -222,6 +222,7 @@ _BOUNDS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _bound(name: str) -> tuple[str, str, str] | None:
     """(the comparison, the word for the name, the words for the description) of a name ending in a comparison
     (`DateCreated<`), or None."""

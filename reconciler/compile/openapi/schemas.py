@@ -78,6 +78,7 @@ class SchemaConverter:
         self._given: dict[int, tuple[Any, Any, set[NodeKey]]] = {}
         self._by_ref: dict[tuple[str, str, NodeKey | None], tuple[Any, NodeKey | None, int]] = {}
         self._names = DefinitionNames(files.main.key, files.main.content, files.root)
+        self._closures: dict[NodeKey, list[tuple[str, Any]]] = {}
         self.resolve = self.graph.resolve
         self.read_only = self.graph.read_only
         self.truncated = False
@@ -103,18 +104,32 @@ class SchemaConverter:
 
     def definitions(self, deps: set[NodeKey]) -> dict[str, Any]:
         """`$defs` for a schema that needs `deps`: those definitions and every one they need, by name."""
+        if len(deps) == 1:
+            return dict(self._closure(next(iter(deps))))
         found: dict[str, Any] = {}
-        pending = list(deps)
-        seen: set[NodeKey] = set()
-        while pending:
-            key = pending.pop()
-            if key in seen:
-                continue
-            seen.add(key)
-            converted = self._node(self.graph.node(key))
-            found[self._names.name(key)] = converted.body
-            pending.extend(converted.deps)
+        for key in deps:
+            found.update(self._closure(key))
         return dict(sorted(found.items()))
+
+    def _closure(self, key: NodeKey) -> list[tuple[str, Any]]:
+        """The definitions `key` needs, itself included, as (name, body) sorted by name; found once per compile
+        (tools that answer with the same schema need the same ones). A definition's name was given when the
+        reference to it was converted, and its body and needs do not change after: the list stays true."""
+        known = self._closures.get(key)
+        if known is None:
+            found: dict[str, Any] = {}
+            pending = [key]
+            seen: set[NodeKey] = set()
+            while pending:
+                member = pending.pop()
+                if member in seen:
+                    continue
+                seen.add(member)
+                converted = self._node(self.graph.node(member))
+                found[self._names.name(member)] = converted.body
+                pending.extend(converted.deps)
+            known = self._closures[key] = sorted(found.items())
+        return known
 
     # -- one schema ---------------------------------------------------------------------------------------
 
@@ -293,7 +308,16 @@ class SchemaConverter:
         for name, item in properties.items():
             if item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item:
                 result[name] = schema(item, source, context, depth)  # the common case: no call to read_only
-            elif not read_only(item, source):
+            elif read_only(item, source):
+                continue
+            elif (
+                depth < MAX_DEPTH
+                and item.__class__ is dict
+                and len(item) == 1
+                and (ref := item.get("$ref")).__class__ is str
+            ):
+                result[name] = self._just_reference(item, ref, source, context)  # what `_schema` would do
+            else:
                 result[name] = schema(item, source, context, depth)
         return result
 

@@ -50,19 +50,24 @@ class SecurityReader:
         self.default = content.get("security")
         # one place for every operation that has no `security` of its own: found once, when first asked
         self._default_where = functools.cache(functools.partial(self.main.locate, ("security",)))
+        self._default_requirement: Security | None = None
+        self._default_read = False
         # An empty value is no credential: `${KEY:-}` lets plan and apply run where the key is not set
         self.credentials = {name: Secret(value) for name, value in credentials.items() if value}
 
     def requirement(self, operation: Operation) -> Security | None:
         own = operation.node.get("security")
-        where: Callable[[], SourceLocation]
         if isinstance(own, list):
             # placed only when an error names it: locating a key of each operation was a third of a large compile
-            written, where = own, functools.partial(operation.locate, "security")
-        elif isinstance(self.default, list):
-            written, where = self.default, self._default_where
-        else:
+            return self._read(own, functools.partial(operation.locate, "security"))
+        if not isinstance(self.default, list):
             return None
+        if not self._default_read:  # the same (frozen) requirement for every operation without its own
+            self._default_requirement = self._read(self.default, self._default_where)
+            self._default_read = True
+        return self._default_requirement
+
+    def _read(self, written: list[Any], where: Callable[[], SourceLocation]) -> Security | None:
         alternatives: list[tuple[SecurityScheme, ...]] = []
         unsupported: list[str] = []
         for item in written:

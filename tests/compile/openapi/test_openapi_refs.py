@@ -201,3 +201,70 @@ def test_a_tools_schema_does_not_depend_on_what_else_is_compiled(oa: Any) -> Non
     everything = oa.compile("recursion.yaml")
     alone = oa.compile("recursion.yaml", {"openapi": "x", "include": {"operations": ["createGraph"]}})
     assert oa.tool(alone, "createGraph").schema == oa.tool(everything, "createGraph").schema
+
+
+def test_tools_that_need_the_same_definitions_do_not_share_them(tmp_path: Path) -> None:
+    # definitions are gathered once per compile for every tool that needs them: each tool gets its own `$defs`,
+    # so a later change to one tool's schema (an override, a rename) cannot reach another's
+    node = {
+        "type": "object",
+        "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}},
+    }
+    answer = {
+        "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}
+    }
+    body = {
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"tree": {"$ref": "#/components/schemas/Node"}}}
+            }
+        }
+    }
+    description = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/a": {"post": {"operationId": "a", "requestBody": body, "responses": answer}},
+            "/b": {"post": {"operationId": "b", "requestBody": body, "responses": answer}},
+        },
+        "components": {"schemas": {"Node": node}},
+    }
+    result = _compile_text(tmp_path, json.dumps(description, indent=2), "api.json")
+    a, b = sorted(result.tools, key=lambda tool: tool.name)
+    assert a.schema["$defs"] == b.schema["$defs"] == {"Node": a.schema["$defs"]["Node"]}
+    assert a.output_schema == b.output_schema == {"$ref": "#/$defs/Node", "$defs": b.schema["$defs"]}
+    assert a.output_schema is not None and b.output_schema is not None
+
+    a.schema["$defs"]["Extra"] = {"type": "string"}  # type: ignore[index]
+    a.output_schema["$defs"].clear()  # type: ignore[attr-defined]
+    assert list(b.schema["$defs"]) == ["Node"] and list(b.output_schema["$defs"]) == ["Node"]
+    assert list(_compile_text(tmp_path, json.dumps(description, indent=2), "api.json").tools[0].schema["$defs"]) == [
+        "Node"
+    ]
+
+
+def test_read_only_is_answered_per_file_for_the_same_reference_text(tmp_path: Path) -> None:
+    # `#/components/schemas/Id` names a read-only schema in one file and a writable one in the other (JSON files:
+    # their plain mappings take the converter's quickest paths)
+    other = {
+        "components": {
+            "schemas": {
+                "Id": {"type": "string"},
+                "Owner": {"type": "object", "properties": {"id": {"$ref": "#/components/schemas/Id"}}},
+            }
+        }
+    }
+    (tmp_path / "other.json").write_text(json.dumps(other, indent=2))
+    properties = {"id": {"$ref": "#/components/schemas/Id"}, "owner": {"$ref": "other.json#/components/schemas/Owner"}}
+    body = {"content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}
+    description = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {"/things": {"post": {"operationId": "makeThing", "requestBody": body, "responses": {}}}},
+        "components": {"schemas": {"Id": {"type": "string", "readOnly": True}}},
+    }
+    [tool] = _compile_text(tmp_path, json.dumps(description, indent=2), "api.json").tools
+    assert list(tool.schema["properties"]) == ["owner"]  # this file's Id is read-only
+    assert tool.schema["properties"]["owner"] == {"type": "object", "properties": {"id": {"type": "string"}}}
