@@ -211,6 +211,9 @@ def sort_required(schema: Any, *, in_map: bool = False) -> Any:
     property, not the keyword."""
     if isinstance(schema, _SCALARS):
         return schema
+    if isinstance(schema, list):
+        items = [sort_required(item) for item in schema]
+        return schema if all(new is old for new, old in zip(items, schema, strict=True)) else items
     if isinstance(schema, dict) or isinstance(schema, Mapping):  # noqa: SIM101 - dict first: the fast check
         changed = {}
         for key, value in schema.items():
@@ -227,9 +230,6 @@ def sort_required(schema: Any, *, in_map: bool = False) -> Any:
         if not changed and isinstance(schema, dict):
             return schema
         return {key: changed.get(key, value) for key, value in schema.items()}
-    if isinstance(schema, list):
-        items = [sort_required(item) for item in schema]
-        return schema if all(new is old for new, old in zip(items, schema, strict=True)) else items
     return schema
 
 

@@ -48,18 +48,21 @@ def _collect(left: Any, right: Any, path: Path, found: list[Path], *, schema: bo
         if left == right and _same(left, right):  # most of a payload is unchanged: not walked key by key
             return
         for key in left.keys() | right.keys():
-            inner = (*path, str(key))
             if key not in left or key not in right:
-                found.append(inner)
-            elif schema and key == "required" and not in_map and _names(left[key]) and _names(right[key]):
-                if sorted(left[key]) != sorted(right[key]):  # the order of `required` means nothing
-                    found.append(inner)
+                found.append((*path, str(key)))
+                continue
+            before, after = left[key], right[key]
+            if type(before) is type(after) and type(before) in _SCALARS and before == after:
+                continue  # an equal string or number (most values): the same, without a call
+            if schema and key == "required" and not in_map and _names(before) and _names(after):
+                if sorted(before) != sorted(after):  # the order of `required` means nothing
+                    found.append((*path, str(key)))
             else:
                 inside = schema or (not path and key in SCHEMA_FIELDS)
                 _collect(
-                    left[key],
-                    right[key],
-                    inner,
+                    before,
+                    after,
+                    (*path, str(key)),
                     found,
                     schema=inside,
                     in_map=inside and key in SCHEMA_MAPS and not in_map,
@@ -69,6 +72,8 @@ def _collect(left: Any, right: Any, path: Path, found: list[Path], *, schema: bo
 
 
 _LEAVES = (str, int, float, type(None), list)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types whose equal values are the same JSON (`==` tells `1` from `1.0` and `true` from `1` once types match)."""
 
 
 def _is_map(value: Any) -> bool:
@@ -128,9 +133,17 @@ def _covered_leaves(after: Mapping[str, Any], changed: list[Path]) -> int:
 
 
 def _count_leaves(value: Any) -> int:
-    if isinstance(value, dict) and value:
-        return sum(_count_leaves(inner) for inner in value.values())
-    return 1
+    """Leaves of `value`: values that are not maps, and empty maps (with a stack: it runs over every change)."""
+    if not (isinstance(value, dict) and value):
+        return 1
+    count, stack = 0, [value]
+    while stack:
+        for inner in stack.pop().values():
+            if isinstance(inner, dict) and inner:
+                stack.append(inner)
+            else:
+                count += 1
+    return count
 
 
 __all__ = ["changed_paths", "changes_at", "field_changes", "unchanged_leaves"]
