@@ -15,6 +15,7 @@ from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, p
 from reconciler.cli.output import Output
 from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.config import Config, find_root
+from reconciler.desired import cyclic_gc_paused
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_against_registry, load_plan, stale_changes
 from reconciler.plan.render import render_text
@@ -59,11 +60,12 @@ def apply_command(
     state = load_desired(source)
     config = state.config
     with connect(output, config, parallelism=parallelism) as session:
-        live = session.client.list()
-        learn_live(live)
-        show_warnings(output, state)
-        check_selection(state, live, tools)
-        plan = plan_for(state, session, live, prune=not no_prune, only=tools)
+        with cyclic_gc_paused():  # the live records and the plan live until the run ends
+            live = session.client.list()
+            learn_live(live)
+            show_warnings(output, state)
+            check_selection(state, live, tools)
+            plan = plan_for(state, session, live, prune=not no_prune, only=tools)
         if not _shown_and_guarded(output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run):
             return 0
         if not auto_approve and not _confirmed(output):

@@ -10,6 +10,7 @@ import click
 from reconciler.cli.common import directory_argument, learn_live, load_desired, show_warnings
 from reconciler.cli.output import Output
 from reconciler.cli.planning import check_selection, connect, plan_for
+from reconciler.desired import cyclic_gc_paused
 from reconciler.plan import save_plan
 from reconciler.plan.render import render_json, render_markdown, render_text
 
@@ -39,13 +40,14 @@ def plan_command(
     no_prune: bool,
 ) -> int:
     """Compare tools.d with the registry and show the changes apply would make."""
-    state = load_desired(directory)
-    with connect(output, state.config) as session:
-        live = session.client.list()
-        learn_live(live)
-        show_warnings(output, state)
-        check_selection(state, live, tools)
-        plan = plan_for(state, session, live, prune=not no_prune, only=tools)
+    with cyclic_gc_paused():  # the desired state, the live records and the plan live until the run ends
+        state = load_desired(directory)
+        with connect(output, state.config) as session:
+            live = session.client.list()
+            learn_live(live)
+            show_warnings(output, state)
+            check_selection(state, live, tools)
+            plan = plan_for(state, session, live, prune=not no_prune, only=tools)
     redact = output.redactor.values()
     if output_format == "json":
         output.data(render_json(plan, redact=redact).rstrip("\n"))
