@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.compile import canonical_bytes
 from reconciler.plan.model import MISSING, Change, FieldChange, Plan
 from reconciler.redaction import REDACTED, value_pattern
 
@@ -30,15 +31,35 @@ def scrub(text: str, pattern: re.Pattern[str] | None) -> str:
 
 def redact_value(value: Any, pattern: re.Pattern[str] | None) -> Any:
     """Strings (keys too) have every secret replaced; a number whose text holds a secret is replaced whole,
-    since half a number would not be a value."""
+    since half a number would not be a value. A map or list that holds no secret is returned as it is."""
     if pattern is None or value is MISSING:
+        return value
+    if isinstance(value, (dict, list)) and not _may_hold(value, pattern):
+        return value
+    return _redacted(value, pattern)
+
+
+def _may_hold(value: dict[str, Any] | list[Any], pattern: re.Pattern[str]) -> bool:
+    """False only when no string, key or number of `value` holds a secret, told by one search of its JSON text
+    (a plan shows every changed tool whole, before and after; walking each string was most of its rendering).
+    Text without a backslash has no escape, so each string, key and number stands in it as it is, between
+    quotes or punctuation: what the search does not find, no search of a single piece would."""
+    try:
+        data = canonical_bytes(value)  # numbers as json.dumps writes them, which is what `_redacted` searches
+    except (TypeError, ValueError):  # not JSON data (a key that is no string, NaN): piece by piece
+        return True
+    return b"\\" in data or pattern.search(data.decode()) is not None
+
+
+def _redacted(value: Any, pattern: re.Pattern[str]) -> Any:
+    if value is MISSING:
         return value
     if isinstance(value, str):
         return scrub(value, pattern)
     if isinstance(value, Mapping):
-        return {scrub(str(key), pattern): redact_value(inner, pattern) for key, inner in value.items()}
+        return {scrub(str(key), pattern): _redacted(inner, pattern) for key, inner in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_value(item, pattern) for item in value]
+        return [_redacted(item, pattern) for item in value]
     if isinstance(value, (int, float)) and not isinstance(value, bool) and pattern.search(json.dumps(value)):
         return REDACTED
     return value

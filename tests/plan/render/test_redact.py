@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from reconciler.plan.model import MISSING, Change, FieldChange, Plan
 from reconciler.plan.render import REDACTED, render_json, render_markdown, render_text
-from reconciler.plan.render._redact import redact_plan
+from reconciler.plan.render._redact import _redacted, redact_plan, redact_value, secret_pattern
 
 SECRET = "s3cr3t-T0ken"
 QUOTED = 'pa"ss\\word<&>'
@@ -103,3 +106,21 @@ def test_markdown_size_is_measured_after_redaction() -> None:
     markdown = render_markdown(Plan(changes=changes, target="t"), redact=["x"], limit=5_000)
     assert len(markdown) <= 5_000
     assert "> Plan truncated:" in markdown
+
+
+WORDS = st.sampled_from(["ab", "abc123", "x\ny", 'q"t', "ü€", "1e-05", "-7", "tab\tx", "\u2028"])
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-99, 99) | st.floats(-1e-3, 1e-3) | WORDS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(WORDS, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(VALUES, st.lists(WORDS | st.sampled_from(["b", "12", "e-0", "y", "x"]), min_size=1, max_size=2))
+@example(["x\ny"], ["y"])  # in JSON text the `y` follows the `n` of `\n`: a short secret there is no word
+@example({"tab\tx": 1}, ["x"])
+@example([1e-05], ["e-05"])  # the standard library's text of the number, not orjson's
+def test_a_value_is_redacted_as_a_walk_of_each_piece_would(value: Any, secrets: list[str]) -> None:
+    """The one search over a value's JSON text that lets a secret-free value through never lets one pass."""
+    pattern = secret_pattern(secrets)
+    assert redact_value(value, pattern) == _redacted(value, pattern)
