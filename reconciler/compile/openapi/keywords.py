@@ -124,12 +124,12 @@ def clean_type(value: Any) -> str | list[str] | None:
 
 
 def clean_required(value: Any) -> list[str] | None:
+    """The names of a `required` list, each once, in order (None when there are none)."""
     if not isinstance(value, list):
         return None
-    names: list[str] = []
-    for item in value:
-        if isinstance(item, str) and item not in names:
-            names.append(item)
+    names = [item for item in value if isinstance(item, str)]
+    if len(set(names)) < len(names):
+        names = list(dict.fromkeys(names))
     return names or None
 
 
@@ -157,7 +157,7 @@ def exclusive_bound(value: Any, bound: Any) -> Any:
     return None
 
 
-PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, SPECIAL = range(7)
+PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL = range(8)
 KINDS: dict[str, int] = {
     **dict.fromkeys(SIMPLE, PLAIN),
     "type": TYPE,
@@ -165,24 +165,13 @@ KINDS: dict[str, int] = {
     **dict.fromkeys(("patternProperties", "dependentSchemas"), MAP),
     **dict.fromkeys(("allOf", "anyOf", "oneOf", "prefixItems"), LIST),
     **dict.fromkeys(SUBSCHEMA, ONE),
+    **dict.fromkeys(("required", "enum", "examples", "example", "dependentRequired"), CLEANED),
     **dict.fromkeys(
-        (
-            "required",
-            "enum",
-            "examples",
-            "example",
-            "exclusiveMinimum",
-            "exclusiveMaximum",
-            "dependentRequired",
-            "$ref",
-            "$recursiveRef",
-            "nullable",
-            "x-nullable",
-        ),
-        SPECIAL,
+        ("exclusiveMinimum", "exclusiveMaximum", "$ref", "$recursiveRef", "nullable", "x-nullable"), SPECIAL
     ),
 }
-"""What the converter does with each keyword it keeps; any other keyword is dropped."""
+"""What the converter does with each keyword it keeps; any other keyword is dropped. `special` handles both
+CLEANED and SPECIAL keywords; a SPECIAL one also changes the rest of its schema (the converter finishes it)."""
 
 
 def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) -> None:
@@ -213,6 +202,7 @@ def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) 
 
 __all__ = [
     "ANNOTATIONS",
+    "CLEANED",
     "KINDS",
     "SIMPLE",
     "SUBSCHEMA",

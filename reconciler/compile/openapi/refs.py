@@ -9,6 +9,7 @@ say where it was written.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,9 @@ class Files:
     """The files one compile reads, each once, all inside `root`."""
 
     def __init__(self, main: Document, root: Path) -> None:
-        self.root = root.resolve()
-        self.main = SourceFile(main, str(main.path.resolve()))
+        # os.path.realpath is what Path.resolve does, without a Path made and a stat of the result
+        self.root = Path(os.path.realpath(root))
+        self.main = SourceFile(main, os.path.realpath(main.path))
         self._files: dict[str, SourceFile] = {self.main.key: self.main}
         self._resolved: dict[tuple[str, str], Resolved] = {}
         self.diagnostics: list[Diagnostic] = []

@@ -42,6 +42,8 @@ _SIMPLE = kw.SIMPLE
 _TYPES = kw.TYPES
 _CLEAN_TYPE = kw.clean_type
 _PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
+_CLEANED = kw.CLEANED
+_SPECIAL = kw.special
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
 
@@ -250,9 +252,11 @@ class SchemaConverter:
                         for name, item in value.items()
                         if key != "patternProperties" or kw.valid_pattern(name)
                     }
+            elif kind == _CLEANED:  # `required`, `enum`, …: cleaned on their own, nothing else to finish
+                _SPECIAL(key, value, node, result)
             else:
                 special = True
-                kw.special(key, value, node, result)
+                _SPECIAL(key, value, node, result)
         if read_only and "required" in result:
             # required in a response only (OpenAPI 3.0, Swagger 2.0): a request must not have to send it
             required = [name for name in result["required"] if name not in read_only]

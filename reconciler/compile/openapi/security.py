@@ -48,8 +48,6 @@ class SecurityReader:
                         resolved = None
                 self.schemes[str(name)] = _scheme(str(name), resolved)
         self.default = content.get("security")
-        # one place for every operation that has no `security` of its own: found once, when first asked
-        self._default_where = functools.cache(functools.partial(self.main.locate, ("security",)))
         self._default_requirement: Security | None = None
         self._default_read = False
         # An empty value is no credential: `${KEY:-}` lets plan and apply run where the key is not set
@@ -63,7 +61,7 @@ class SecurityReader:
         if not isinstance(self.default, list):
             return None
         if not self._default_read:  # the same (frozen) requirement for every operation without its own
-            self._default_requirement = self._read(self.default, self._default_where)
+            self._default_requirement = self._read(self.default, functools.partial(self.main.locate, ("security",)))
             self._default_read = True
         return self._default_requirement
 

@@ -8,8 +8,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.compile.openapi import compile_openapi
+from reconciler.compile.openapi.keywords import clean_required
 from reconciler.config import Limits
 from reconciler.load import read_documents
 
@@ -331,3 +334,10 @@ def test_read_only_body_properties_written_through_all_of_are_not_tool_parameter
     (tool,) = result.tools
     assert tool.schema["properties"] == {"name": {"type": "string"}}
     assert set(tool.request["parameters"]) == {"name"}
+
+
+@given(st.one_of(st.lists(st.one_of(st.sampled_from("abc"), st.text(max_size=3), st.integers(), st.none())), st.text()))
+def test_required_keeps_each_name_once_in_the_order_written(value: Any) -> None:
+    names = [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+    first_of_each = [name for index, name in enumerate(names) if name not in names[:index]]
+    assert clean_required(value) == (first_of_each or None)
