@@ -146,14 +146,35 @@ def canonical_json(value: Any) -> str:
 
 _EXPONENT = re.compile(rb"e-[0-9]")
 """A negative exponent (a literal start: searched far faster than a pattern starting with a digit)."""
+_MANTISSA = frozenset(b"0123456789.")
+_BEFORE_A_VALUE = frozenset(b":,[ \n")
 
 
-def _stdlib_writes_otherwise(data: bytes) -> bool:
-    """Where orjson's compact sorted text may differ from `canonical_json`'s: a float under 1e-4 (orjson `1.5e-7`
-    and `0.00001`, the standard library `1.5e-07` and `1e-05`), and null, which orjson also writes for NaN and
-    infinities (canonical_json refuses them). A string that merely holds such text only costs the slower path."""
-    if _EXPONENT.search(data) is not None or b"0.0000" in data:
+def orjson_floats_differ(data: bytes) -> bool:
+    """Whether orjson's text (compact, or indented by 2) may write a float otherwise than the standard library:
+    under 1e-4 (orjson `1.5e-7` and `0.00001`, the standard library `1.5e-07` and `1e-05`). Every other float,
+    integer, string and layout is the same text, byte for byte (tested). A string that merely holds such text
+    only costs the slower path; `1e-` inside a word (a uuid's `-123e-4`) is no number and costs nothing."""
+    if b"0.0000" in data:
         return True
+    return any(_is_number(data, match.start()) for match in _EXPONENT.finditer(data))
+
+
+def _is_number(data: bytes, exponent: int) -> bool:
+    """Whether the `e` at `exponent` ends a number's mantissa that stands where a JSON value starts."""
+    start = exponent
+    while start > 0 and data[start - 1] in _MANTISSA:
+        start -= 1
+    if start == exponent:
+        return False
+    if start > 0 and data[start - 1] == ord("-"):
+        start -= 1
+    return start == 0 or data[start - 1] in _BEFORE_A_VALUE
+
+
+def _null_in_compact(data: bytes) -> bool:
+    """orjson writes NaN and infinities as null, which canonical_json refuses: text with a null value is left
+    to it."""
     return b"null" in data and (b":null" in data or b",null" in data or b"[null" in data)
 
 
@@ -165,7 +186,7 @@ def canonical_bytes(value: Any) -> bytes:
         data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError
         return canonical_json(value).encode()
-    return canonical_json(value).encode() if _stdlib_writes_otherwise(data) else data
+    return canonical_json(value).encode() if orjson_floats_differ(data) or _null_in_compact(data) else data
 
 
 def digest(payload: Mapping[str, Any]) -> str:
@@ -248,6 +269,7 @@ __all__ = [
     "digest",
     "normalize",
     "openai_function",
+    "orjson_floats_differ",
     "output_schema",
     "owned_tool_input",
     "sort_required",

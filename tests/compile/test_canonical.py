@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.compile import canonical_bytes, canonical_json, sort_required
+from reconciler.compile import canonical_bytes, canonical_json, orjson_floats_differ, sort_required
 
 JSON = st.recursive(
     st.none()
@@ -57,3 +57,18 @@ def test_sort_required_copies_only_what_it_sorts() -> None:
     assert result == {"allOf": [ordered, {"required": ["a", "b"]}], "properties": ordered["properties"]}
     assert unordered["allOf"][1] == {"required": ["b", "a"]}, "the input is left as it was"
     assert result["properties"] is ordered["properties"]
+
+
+@pytest.mark.parametrize(
+    ("text", "differ"),
+    [
+        (b'{"v":1.5e-7}', True),
+        (b'{"v": [\n    -2e-5\n  ]}', True),
+        (b"[0.00001]", True),
+        (b"1e-7", True),
+        (b'{"id":"0b6f3c2e-123e-4567-8000-00000000000a"}', False),  # a uuid's `123e-4` is inside a word
+        (b'{"v":1e+16,"w":"real-time"}', False),
+    ],
+)
+def test_only_a_small_float_is_taken_for_one_orjson_writes_otherwise(text: bytes, differ: bool) -> None:
+    assert orjson_floats_differ(text) is differ

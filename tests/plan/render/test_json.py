@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.plan.model import MISSING, Change, FieldChange, Plan
 from reconciler.plan.render import plan_to_json, render_json
+from reconciler.plan.render._shared import printable_json
 
 CHANGE_KEYS = {"action", "name", "id", "drift", "reason", "before", "after", "fields"}
 SUMMARY_KEYS = {"create", "update", "delete", "adopt", "unchanged", "unmanaged"}
@@ -56,3 +63,29 @@ def test_unsafe_characters_are_escaped_but_the_value_survives() -> None:
     assert "\x9b" not in text
     assert "\x1b" not in text
     assert json.loads(text)["changes"][0]["name"] == name
+
+
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(-1e-3, 1e-3)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(VALUES)
+def test_the_json_plan_is_the_standard_librarys_text(after: Any) -> None:
+    """Whichever encoder writes it, the document's bytes are those of json.dumps (sorted keys, indent 2)."""
+    plan = Plan(changes=(Change(action="create", name="t", after={"v": after}),), target="t")
+    expected = json.dumps(plan_to_json(plan), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    assert render_json(plan) == printable_json(expected) + "\n"
+
+
+def test_nan_in_a_plan_is_refused_as_before() -> None:
+    plan = Plan(changes=(Change(action="create", name="t", after={"minimum": math.nan}),), target="t")
+    with pytest.raises(ValueError, match="JSON compliant"):
+        render_json(plan)
