@@ -193,8 +193,7 @@ def digest(payload: Mapping[str, Any]) -> str:
     """sha256 of the canonical ToolInput, without the ownership labels (they would make it self-referential)."""
     labels = {k: v for k, v in (payload.get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
     # Empty values are left out: a server that echoes `context: {}` for an unset field has not drifted.
-    content = {key: value for key, value in payload.items() if key in TOOL_INPUT_FIELDS and key != "labels"}
-    content = {key: value for key, value in content.items() if value not in (None, {}, [])}
+    content = {key: value for key, value in payload.items() if key in _DIGESTED and value not in (None, {}, [])}
     if labels:
         content["labels"] = labels
     for key in SCHEMA_FIELDS:
@@ -216,6 +215,8 @@ TOOL_INPUT_FIELDS = (
 )
 """The fields of a Tool that a client writes (DESIGN §4); the rest belong to the server."""
 
+_DIGESTED = frozenset(TOOL_INPUT_FIELDS) - {"labels"}
+
 SCHEMA_FIELDS = ("schema", "outputSchema")
 """The ToolInput fields that hold a JSON Schema: compared as JSON Schema reads them (`required` in any order)."""
 
@@ -230,28 +231,59 @@ def sort_required(schema: Any, *, in_map: bool = False) -> Any:
 
     `in_map` marks a mapping of names to schemas (`properties`, `$defs`), where a key named `required` is a
     property, not the keyword."""
+    if type(schema) is dict:  # JSON data: a plain dict or list, walked without the checks below
+        return _sorted_map(schema, in_map)
+    if type(schema) is list:
+        return _sorted_list(schema)
     if isinstance(schema, _SCALARS):
         return schema
     if isinstance(schema, list):
         items = [sort_required(item) for item in schema]
         return schema if all(new is old for new, old in zip(items, schema, strict=True)) else items
-    if isinstance(schema, dict) or isinstance(schema, Mapping):  # noqa: SIM101 - dict first: the fast check
-        changed = {}
-        for key, value in schema.items():
-            if isinstance(value, _SCALARS):
-                continue
-            if key == "required" and not in_map and isinstance(value, list) and all(isinstance(v, str) for v in value):
-                ordered = sorted(value)
-                if ordered != value:
-                    changed[key] = ordered
-            else:
-                inner = sort_required(value, in_map=(key in SCHEMA_MAPS and not in_map))
-                if inner is not value:
-                    changed[key] = inner
-        if not changed and isinstance(schema, dict):
-            return schema
-        return {key: changed.get(key, value) for key, value in schema.items()}
+    if isinstance(schema, Mapping):  # a dict subclass in order is returned as it is, any other Mapping as a dict
+        mapped = _sorted_map(schema, in_map)
+        return dict(mapped) if mapped is schema and not isinstance(schema, dict) else mapped
     return schema
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _sorted_map(schema: Mapping[str, Any], in_map: bool) -> Mapping[str, Any]:
+    changed: dict[str, Any] | None = None
+    for key, value in schema.items():
+        kind = type(value)
+        if kind in _SCALAR_TYPES:
+            continue
+        inner: Any
+        if key == "required" and not in_map and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            inner = sorted(value)
+            if inner == value:
+                continue
+        elif kind is dict:
+            inner = _sorted_map(value, key in SCHEMA_MAPS and not in_map)
+        else:
+            inner = sort_required(value, in_map=key in SCHEMA_MAPS and not in_map)
+        if inner is not value:
+            if changed is None:
+                changed = {}
+            changed[key] = inner
+    if changed is None:
+        return schema
+    return {key: changed.get(key, value) for key, value in schema.items()}
+
+
+def _sorted_list(items: list[Any]) -> list[Any]:
+    result: list[Any] | None = None
+    for index, item in enumerate(items):
+        if type(item) in _SCALAR_TYPES:
+            continue
+        inner = sort_required(item)
+        if inner is not item:
+            if result is None:
+                result = list(items)
+            result[index] = inner
+    return items if result is None else result
 
 
 __all__ = [

@@ -4,6 +4,7 @@ so a digest written by an earlier version (in every managed tool's labels) still
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.compile import canonical_bytes, canonical_json, orjson_floats_differ, sort_required
+from reconciler.load import LocatedDict, LocatedList
 
 JSON = st.recursive(
     st.none()
@@ -72,3 +74,15 @@ def test_sort_required_copies_only_what_it_sorts() -> None:
 )
 def test_only_a_small_float_is_taken_for_one_orjson_writes_otherwise(text: bytes, differ: bool) -> None:
     assert orjson_floats_differ(text) is differ
+
+
+def test_sort_required_reads_loaded_documents_and_any_mapping_alike() -> None:
+    loaded = LocatedDict()
+    loaded["required"] = LocatedList()
+    loaded["required"].extend(["b", "a"])
+    loaded["properties"] = MappingProxyType({"required": {"required": ["d", "c"]}})
+    assert sort_required(loaded) == {"required": ["a", "b"], "properties": {"required": {"required": ["c", "d"]}}}
+    in_order = LocatedDict()
+    in_order["required"] = ["a"]
+    assert sort_required(in_order) is in_order
+    assert type(sort_required(MappingProxyType({"type": "object"}))) is dict
