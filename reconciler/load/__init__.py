@@ -67,7 +67,7 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
                     )
                 )
                 continue
-            if document.kind != "openapi":
+            if document.kind != "openapi" and not document.without_dollar:
                 interpolate(document.content, document.file, environ, state.diagnostics, state.variables)
             state.documents.append(document)
     return state

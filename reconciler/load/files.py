@@ -35,6 +35,9 @@ class Document:
     location: SourceLocation
     kind: DocumentKind = "tool"
     _relocated: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    without_dollar: bool = field(default=False, compare=False, repr=False)
+    """No string of it can hold `$`: its file has neither `$` nor a backslash (an escape could write one), so
+    there is nothing to interpolate."""
 
     def locate(self, *path: str | int) -> SourceLocation:
         """Where `path` (keys and indexes from the document's root) was written."""
@@ -188,8 +191,9 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
                 f"more than {MAX_DOCUMENTS} documents in one file; split it into several files",
                 "limit",
             )
+    plain = b"$" not in data and b"\\" not in data
     documents = [
-        Document(file, path, index, content, where, classify(content))
+        Document(file, path, index, content, where, classify(content), without_dollar=plain)
         for index, (content, where) in enumerate(contents)
     ]
     if path.suffix == ".json" and documents and documents[0].kind == "openapi":

@@ -88,15 +88,19 @@ def _is_text(value: str) -> bool:
 
 
 def _walk(node: Any, file: str, replace_in: Callable[[str, Callable[[], Any]], str]) -> Any:
+    # a string without `$` (nearly all of them) is passed over here, before a place is made for it
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(value, str):
-                node[key] = replace_in(value, lambda k=key: key_location(file, node, k))  # type: ignore[misc]
+                if "$" in value:
+                    node[key] = replace_in(value, lambda k=key: key_location(file, node, k))  # type: ignore[misc]
             elif isinstance(value, (dict, list)):
                 _walk(value, file, replace_in)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             if isinstance(value, str):
+                if "$" not in value:
+                    continue
 
                 def where(i: int = index) -> Any:
                     if isinstance(node, LocatedList) and i < len(node.item_marks):

@@ -170,3 +170,15 @@ def test_deep_nesting_is_refused_before_it_is_composed(tmp_path: Path, text: str
     assert diagnostic.location.file == "t.yaml"
     assert 1 <= diagnostic.location.line <= text.count("\n")
     assert peak < 20 * 2**20
+
+
+@pytest.mark.parametrize("written", ["${PRICE}", '"\\x24{PRICE}"', '"\\u0024{PRICE}"', '"$${PRICE}"'])
+def test_a_reference_is_read_however_the_dollar_is_written(tmp_path: Path, written: str) -> None:
+    """Files without a `$` skip interpolation; an escape that writes one still counts."""
+    write(tmp_path / "a.yaml", f"name: a\ndescription: {written}\n")
+    write(tmp_path / "b.json", '{"name": "b", "description": "\\u0024{PRICE}"}')
+    write(tmp_path / "c.yaml", "name: c\ndescription: no reference\n")
+    state = load_directory(tmp_path, {"PRICE": "5"})
+    described = {document.content["name"]: document.content["description"] for document in state.documents}
+    assert described == {"a": "${PRICE}" if written.startswith('"$$') else "5", "b": "5", "c": "no reference"}
+    assert state.variables == {"PRICE": "5"}
