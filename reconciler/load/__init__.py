@@ -89,8 +89,14 @@ def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnosti
     # the folder as the user would type it, once; each file is then named by its place inside the folder
     shown = display_path(directory)
     prefix = "" if shown == os.curdir else shown  # `validate .` names files `a.yaml`, not `./a.yaml`
+    # each path found is the folder joined with the names below it: its place inside is the rest of its text
+    # (os.path.relpath would make both absolute again for each of thousands of files)
+    base = str(directory)
+    head = "" if base == os.curdir else os.path.join(base, "")
     for path in discover(directory, root=root, problems=problems):
-        yield path, os.path.join(prefix, os.path.relpath(path, directory))
+        text = str(path)
+        inside = text[len(head) :] if text.startswith(head) else os.path.relpath(path, directory)
+        yield path, os.path.join(prefix, inside)
 
 
 __all__ = [

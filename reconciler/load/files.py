@@ -170,7 +170,8 @@ def discover(directory: Path, *, root: Path | None = None, problems: list[Diagno
         problems.extend(errors)
     elif any(error.severity == "error" for error in errors):
         raise InputError(errors)
-    return sorted(found, key=lambda p: p.relative_to(directory).parts)
+    depth = len(directory.parts)  # every path found is `directory` joined with the names below it
+    return sorted(found, key=lambda p: p.parts[depth:])
 
 
 def read_documents(path: Path, file: str | None = None) -> list[Document]:

@@ -182,3 +182,31 @@ def test_a_reference_is_read_however_the_dollar_is_written(tmp_path: Path, writt
     described = {document.content["name"]: document.content["description"] for document in state.documents}
     assert described == {"a": "${PRICE}" if written.startswith('"$$') else "5", "b": "5", "c": "no reference"}
     assert state.variables == {"PRICE": "5"}
+
+
+@pytest.mark.parametrize(
+    ("cwd", "given", "prefix"),
+    [
+        ("", "tools.d", "tools.d/"),
+        ("", "./tools.d/", "tools.d/"),
+        ("tools.d", ".", ""),
+        ("tools.d/sub", "..", "../"),
+        ("other", "../tools.d", "../tools.d/"),
+        ("", "ABSOLUTE", "tools.d/"),
+    ],
+)
+def test_files_are_named_as_the_user_would_type_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, given: str, prefix: str
+) -> None:
+    for name in ("tools.d/a.yaml", "tools.d/sub/b.yaml", "shared/c.yaml"):
+        write(tmp_path / name, f"name: {Path(name).stem}\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "tools.d" / "linked").symlink_to(tmp_path / "shared")
+    monkeypatch.chdir(tmp_path / cwd)
+    directory = Path(tmp_path / "tools.d" if given == "ABSOLUTE" else given)
+    state = load_directory(directory, {}, root=tmp_path)
+    assert [document.file for document in state.documents] == [
+        f"{prefix}a.yaml",
+        f"{prefix}linked/c.yaml",
+        f"{prefix}sub/b.yaml",
+    ]
