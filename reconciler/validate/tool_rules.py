@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jsonschema_rs
+import orjson
 
 from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # jsonschema itself is imported only for a schema that fails 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CONTEXT_PATH = re.compile(r"^conversation(\.[A-Za-z0-9_-]+)+$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_DEFAULT_NAME = re.compile(Limits.name_pattern)
 TYPE_ALIASES = {
     "int": "integer",
     "long": "integer",
@@ -49,7 +51,9 @@ _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
 
 def check_tools(tools: Iterable[Tool], limits: Limits) -> list[Diagnostic]:
     tools = list(tools)
-    name_pattern = compile_pattern(limits.name_pattern)  # RE2: linear time, whatever the user's pattern
+    # RE2: linear time, whatever the user's pattern; the default one is linear in any engine, and the standard
+    # library's answers it without RE2's per-call conversions (a plan checks every name)
+    name_pattern = _DEFAULT_NAME if limits.name_pattern == Limits.name_pattern else compile_pattern(limits.name_pattern)
     diagnostics: list[Diagnostic] = []
     for tool in tools:
         diagnostics.extend(_check_tool(tool, limits, name_pattern))
@@ -153,6 +157,11 @@ def _has_bad_pattern(schema: Any) -> bool:
     jsonschema-rs's meta-check leaves out the `regex` format, which jsonschema's `check_schema` (and the API)
     holds them to; this finds the schemas that need the exact check. A `pattern` inside an example can make it
     ask needlessly, never wrongly: `check_schema` decides."""
+    try:
+        if b'"pattern' not in orjson.dumps(schema):  # neither key anywhere: nothing to walk for (most schemas)
+            return False
+    except TypeError:  # orjson.JSONEncodeError: not plain JSON data; the walk below decides
+        pass
     pending = [schema]
     while pending:
         node = pending.pop()
