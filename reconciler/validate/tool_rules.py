@@ -311,18 +311,21 @@ def _check_values(tool: Tool) -> Iterator[Diagnostic]:
         types = [t for t in (declared if isinstance(declared, list) else [declared]) if isinstance(t, str)]
         if not types or any(t not in _JSON_TYPES for t in types):
             continue  # an unknown type is reported on its own
-        wanted = " or ".join(types)
+        checks = [_JSON_TYPES[t] for t in types]
         enum = spec.get("enum")
-        values = enum if isinstance(enum, list) else []
-        for value in values:
-            if not any(_JSON_TYPES[t](value) for t in types):
+        values = [*(enum if isinstance(enum, list) else ()), *((spec["default"],) if "default" in spec else ())]
+        if all(any(check(value) for check in checks) for value in values):
+            continue  # (nearly every parameter: one pass, no message built)
+        wanted = " or ".join(types)
+        for value in enum if isinstance(enum, list) else []:
+            if not any(check(value) for check in checks):
                 yield Diagnostic(
                     "error",
                     tool.location_of(f"parameters.{name}.enum"),
                     f"enum value {value!r} of parameter '{name}' of '{tool.name}' is not of its type ({wanted})",
                     "type",
                 )
-        if "default" in spec and not any(_JSON_TYPES[t](spec["default"]) for t in types):
+        if "default" in spec and not any(check(spec["default"]) for check in checks):
             yield Diagnostic(
                 "error",
                 tool.location_of(f"parameters.{name}.default"),
