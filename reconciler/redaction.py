@@ -92,10 +92,13 @@ def _scan(value: Any, urls: set[str], found: set[str]) -> None:
                 urls.add(item)
         elif isinstance(item, dict) or isinstance(item, Mapping):  # noqa: SIM101 - dict first: the fast check
             for key, inner in item.items():
-                text = str(key)
+                text = key if type(key) is str else str(key)
                 if "://" in text:
                     urls.add(text)
-                if key == "headers" and isinstance(inner, Mapping):
+                if type(inner) is str:  # most values: looked at here, not pushed and popped
+                    if "://" in inner:
+                        urls.add(inner)
+                elif key == "headers" and isinstance(inner, Mapping):
                     found.update(_header_values(inner))
                     headers.append(inner)
                 else:
