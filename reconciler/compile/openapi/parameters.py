@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +69,13 @@ class Input:
     required: bool = False
     description: str | None = None
     deprecated: bool = False
-    binding: dict[str, Any] = field(default_factory=dict)
+    binding: Mapping[str, Any] | None = None
+    """How the parameter is serialized (`style`, `explode`, `collectionFormat`), when the description says."""
     whole_body: bool = False
-    examples: list[Any] = field(default_factory=list)
+    examples: Sequence[Any] = ()
     """The parameter's own `example`/`examples` (OpenAPI 3) or `x-example` (Swagger 2.0): a model fills a
-    parameter better for seeing one."""
+    parameter better for seeing one. (Neither default is a new empty container: a large description makes
+    thousands of inputs, most of them body properties with neither.)"""
 
 
 @dataclass
