@@ -94,6 +94,7 @@ def make_server(
         lifespan="on",
         timeout_graceful_shutdown=int(GRACE_SECONDS),
         server_header=False,
+        proxy_headers=False,  # nothing reads the client's address: no access log, no per-client rule
     )
     return _Server(config, service, announce, url_of(sock), drain_seconds)
 

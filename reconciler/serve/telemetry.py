@@ -12,7 +12,11 @@ counted as `(unknown)`: a caller must not be able to mint series. No argument va
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -32,16 +36,36 @@ class Metrics:
         self._latency = meter.create_histogram(
             "genesys.tool.invocation.latency", unit="ms", description="Time to answer one tool invocation."
         )
-        self._success = meter.create_counter("genesys.tool.invocation.success", description="Successful invocations.")
-        self._error = meter.create_counter("genesys.tool.invocation.error", description="Failed invocations.")
+        # The counters are counted here and observed by the SDK when it collects (a scrape): an SDK counter's
+        # add() cost ~4 µs per call, a Counter increment a tenth of that. Same names, same exposition.
+        self._successes: Counter[str] = Counter()
+        self._errors: Counter[tuple[str, str]] = Counter()
+        meter.create_observable_counter(
+            "genesys.tool.invocation.success", [self._observe_successes], description="Successful invocations."
+        )
+        meter.create_observable_counter(
+            "genesys.tool.invocation.error", [self._observe_errors], description="Failed invocations."
+        )
+        self._attributes: dict[str, dict[str, str]] = {}
 
     def record(self, tool_name: str, outcome: Outcome) -> None:
-        attributes = {"tool_name": tool_name}
+        attributes = self._attributes.get(tool_name)
+        if attributes is None:
+            attributes = self._attributes[tool_name] = {"tool_name": tool_name}
         self._latency.record(outcome.latency_ms, attributes)
         if outcome.ok:
-            self._success.add(1, attributes)
+            self._successes[tool_name] += 1
         else:
-            self._error.add(1, {**attributes, "error_type": outcome.error_code or "EXECUTION_FAILURE"})
+            self._errors[tool_name, outcome.error_code or "EXECUTION_FAILURE"] += 1
+
+    def _observe_successes(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(count, {"tool_name": name}) for name, count in list(self._successes.items())]
+
+    def _observe_errors(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(count, {"tool_name": name, "error_type": code})
+            for (name, code), count in list(self._errors.items())
+        ]
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -297,6 +299,41 @@ def test_an_unreachable_upstream_is_an_upstream_error_naming_only_the_host() -> 
     outcome = call(Runtime([tool]), "check", {"sku": "x"})
     assert outcome.error_code == "UPSTREAM_ERROR"
     assert outcome.message == "could not reach 127.0.0.1:9 (ConnectError)"
+
+
+def test_on_the_system_clock_a_hung_upstream_times_out_at_the_tools_timeout(upstream: Upstream) -> None:
+    # The breaker tests drive timeouts with a hand-moved clock; the system clock has its own path (the event
+    # loop's timer), so it is run here for real, with a short timeout.
+    upstream.hang = threading.Event()
+    runtime = Runtime([hand_written("check", upstream.url + "/check", timeout=0.5)])
+
+    async def go() -> tuple[Outcome, float]:
+        async with runtime:
+            started = time.monotonic()
+            outcome = await runtime.invoke(Invocation("check", {"sku": "x"}))
+            return outcome, time.monotonic() - started
+
+    outcome, took = asyncio.run(go())
+    upstream.hang.set()
+    assert (outcome.error_code, outcome.message) == ("TOOL_EXECUTION_TIMEOUT", "check did not finish within 0.5 s")
+    assert 0.5 <= took < 5
+
+
+def test_on_the_system_clock_a_cancelled_invocation_is_cancelled_not_timed_out(upstream: Upstream) -> None:
+    upstream.hang = threading.Event()
+    runtime = Runtime([hand_written("check", upstream.url + "/check", timeout=30)])
+
+    async def go() -> None:
+        async with runtime:
+            call = asyncio.ensure_future(runtime.invoke(Invocation("check", {"sku": "x"})))
+            while not upstream.received:
+                await asyncio.sleep(0.005)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+
+    asyncio.run(go())
+    upstream.hang.set()
 
 
 def test_the_proxy_named_in_the_environment_carries_the_call(
