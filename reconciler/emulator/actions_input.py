@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
+
 POST_FIELDS = frozenset({"category", "name", "integrationId", "config", "contract", "secure"})
 DRAFT_FIELDS = frozenset({"category", "name", "config", "contract", "secure", "version"})
 PATCH_FIELDS = frozenset({"category", "name", "config", "version"})
@@ -62,6 +64,10 @@ def _schema(value: Any, field: str) -> None:
         raise _invalid(f"{field} must be a JSON schema object", field)
     if value.get("type") not in ("object", None) and field.endswith("inputSchema"):
         raise _invalid(f"{field} must be an object schema", field)
+    try:  # execute and test validate with it: a schema that is not draft-04 must not get that far
+        jsonschema.Draft4Validator.check_schema(value)
+    except jsonschema.SchemaError as exc:
+        raise _invalid(f"{field} is not a valid JSON Schema draft-04: {exc.message}", field) from None
 
 
 def check_action_input(data: Any, allowed: frozenset[str]) -> None:

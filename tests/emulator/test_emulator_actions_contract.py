@@ -1,0 +1,52 @@
+"""What holding the emulator's Data Actions routes to their OpenAPI description (test_emulator_contract.py) found,
+each pinned over loopback HTTP: the answers the platform documents, where the emulator answered otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from upstream_helpers import Upstream
+
+from reconciler.emulator import RunningEmulator
+
+ACTIONS = "/api/v2/integrations/actions"
+CONTRACT = {"input": {"inputSchema": {"type": "object"}}, "output": {"successSchema": {"type": "object"}}}
+
+Http = tuple[RunningEmulator, httpx.Client, str]
+
+
+@pytest.fixture
+def http(start: Callable[..., RunningEmulator], upstream: Upstream) -> Iterator[Http]:
+    emulator = start()
+    integration = emulator.actions.add_integration("Tools")
+    with httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer t"}) as client:
+        yield emulator, client, integration["id"]
+
+
+def action_body(integration_id: str, url: str, name: str = "a", **fields: Any) -> dict[str, Any]:
+    request = {"requestType": "POST", "requestUrlTemplate": url, "requestTemplate": "${input.rawRequest}"}
+    return {"name": name, "category": "Tools", "integrationId": integration_id, "contract": CONTRACT,
+            "config": {"request": request}, **fields}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("schema", "field"),
+    [
+        ({"type": "object", "properties": 5}, "contract.input.inputSchema"),
+        ({"type": "object", "required": "x"}, "contract.input.inputSchema"),
+        ({"type": "object", "properties": {"q": {"pattern": "("}}}, "contract.input.inputSchema"),
+    ],
+)
+def test_a_contract_schema_that_is_not_draft_04_is_refused_when_written(
+    http: Http, upstream: Upstream, schema: dict[str, Any], field: str
+) -> None:
+    """It was stored, and executing the action then failed with a 500 (`properties: 5`) or read `"x"` as a
+    list of one-letter names."""
+    _, client, integration_id = http
+    contract = {**CONTRACT, "input": {"inputSchema": schema}}
+    refused = client.post(ACTIONS, json=action_body(integration_id, upstream.url, contract=contract))
+    assert refused.status_code == 400
+    assert refused.json()["details"] == [{"errorCode": "invalid.value", "fieldName": field}]
