@@ -30,6 +30,16 @@ WEB_SERVICES_TYPE = "custom-rest-actions"
 ACTION, DRAFT, INTEGRATION = "action", "draft", "integration"
 
 
+def _stored(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What is kept of a checked body: a copy, its whole numbers as integers."""
+    kept = copy.deepcopy(dict(data))
+    config = kept.get("config")
+    if isinstance(config, dict) and "timeoutSeconds" in config:
+        config["timeoutSeconds"] = int(config["timeoutSeconds"])
+    kept.pop("version", None)
+    return kept
+
+
 class ActionStore:
     """Integrations, actions and drafts in `store`. Entities handed out are copies."""
 
@@ -94,7 +104,7 @@ class ActionStore:
             self._check_name_free(str(data["name"]), str(data["integrationId"]), None)
             action_id = str(uuid.uuid4())
             action = {
-                **copy.deepcopy(dict(data)),
+                **_stored(data),
                 "id": action_id,
                 "version": 1,
                 "selfUri": f"{ACTIONS_PATH}/{action_id}",
@@ -111,8 +121,7 @@ class ActionStore:
             self._check_version(data["version"], current, "action")
             if "name" in data:
                 self._check_name_free(str(data["name"]), str(current["integrationId"]), action_id)
-            fields = {key: copy.deepcopy(value) for key, value in data.items() if key != "version"}
-            action = {**current, **fields, "version": int(current["version"]) + 1}
+            action = {**current, **_stored(data), "version": int(current["version"]) + 1}
             self.store.put(ACTION, action)
             return copy.deepcopy(action)
 
@@ -139,8 +148,7 @@ class ActionStore:
             self._check_version(data["version"], draft, "draft")
             if "name" in data:
                 self._check_name_free(str(data["name"]), str(draft["integrationId"]), action_id)
-            fields = {key: copy.deepcopy(value) for key, value in data.items() if key != "version"}
-            updated = {**draft, **fields, "version": int(draft["version"]) + 1}
+            updated = {**draft, **_stored(data), "version": int(draft["version"]) + 1}
             self.store.put(DRAFT, updated)
             return copy.deepcopy(updated)
 

@@ -59,6 +59,11 @@ def _name(data: Mapping[str, Any], key: str, *, required: bool) -> None:
         raise _invalid(f"{key} must be a non-empty string of at most {MAX_NAME} characters", key)
 
 
+def whole(value: Any) -> bool:
+    """A JSON integer: `12`, and `12.0` as JSON Schema and the platform's Java models read it; not `true`."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
 def _schema(value: Any, field: str) -> None:
     if not isinstance(value, Mapping):
         raise _invalid(f"{field} must be a JSON schema object", field)
@@ -81,7 +86,7 @@ def check_action_input(data: Any, allowed: frozenset[str]) -> None:
         raise _invalid("integrationId is required", "integrationId")
     if "secure" in data and not isinstance(data["secure"], bool):
         raise _invalid("secure must be true or false", "secure")
-    if "version" in allowed and (not isinstance(data.get("version"), int) or isinstance(data.get("version"), bool)):
+    if "version" in allowed and not whole(data.get("version")):
         raise _invalid("version is required: the version read", "version")
     if _depth(data) > MAX_DEPTH:
         raise _invalid(f"the action nests deeper than {MAX_DEPTH} levels", "contract")
@@ -91,9 +96,7 @@ def check_action_input(data: Any, allowed: frozenset[str]) -> None:
             raise _invalid("config must be an object", "config")
         _unknown(config, CONFIG_FIELDS, "config.")
         timeout = config.get("timeoutSeconds")
-        if timeout is not None and (
-            not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 60
-        ):
+        if timeout is not None and (not whole(timeout) or not 1 <= timeout <= 60):
             raise _invalid("config.timeoutSeconds must be a whole number from 1 to 60", "config.timeoutSeconds")
         request = config.get("request")
         if request is not None:
@@ -135,10 +138,12 @@ def check_action_input(data: Any, allowed: frozenset[str]) -> None:
 
 
 def check_publish_input(data: Any) -> None:
-    """A PublishDraftInput body: `{"version": …}`."""
+    """A PublishDraftInput body: `{"version": …}`, the draft's version read."""
     if not isinstance(data, Mapping):
         raise ActionProblem(400, "bad.request", "the body must be a JSON object")
     _unknown(data, frozenset({"version"}), "")
+    if not whole(data.get("version")):  # a missing or mistyped version is a bad request, not a conflict
+        raise _invalid("version is required: the draft's version read", "version")
 
 
 __all__ = [
@@ -151,4 +156,5 @@ __all__ = [
     "ActionProblem",
     "check_action_input",
     "check_publish_input",
+    "whole",
 ]

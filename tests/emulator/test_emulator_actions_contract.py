@@ -32,6 +32,27 @@ def action_body(integration_id: str, url: str, name: str = "a", **fields: Any) -
             "config": {"request": request}, **fields}  # fmt: skip
 
 
+def test_whole_numbers_written_as_floats_are_read_as_integers_and_kept_so(http: Http, upstream: Upstream) -> None:
+    """JSON Schema's `integer` (and the platform's Java models) take `11.0`; the emulator refused it."""
+    _, client, integration_id = http
+    created = client.post(ACTIONS, json=action_body(integration_id, upstream.url, config={"timeoutSeconds": 11.0}))
+    assert created.status_code == 200, created.text
+    assert '"timeoutSeconds": 11}' in created.text
+    patched = client.patch(f"{ACTIONS}/{created.json()['id']}", json={"category": "B", "version": 1.0})
+    assert (patched.status_code, patched.json()["version"]) == (200, 2)
+
+
+@pytest.mark.parametrize("body", [{}, {"version": "1"}, {"version": True}])
+def test_a_publish_without_a_whole_version_is_a_bad_request_not_a_conflict(
+    http: Http, upstream: Upstream, body: dict[str, Any]
+) -> None:
+    _, client, integration_id = http
+    action = client.post(ACTIONS, json=action_body(integration_id, upstream.url)).json()
+    client.post(f"{ACTIONS}/{action['id']}/draft")
+    refused = client.post(f"{ACTIONS}/{action['id']}/draft/publish", json=body)
+    assert (refused.status_code, refused.json()["details"][0]["fieldName"]) == (400, "version")
+
+
 @pytest.mark.parametrize(
     ("schema", "field"),
     [
