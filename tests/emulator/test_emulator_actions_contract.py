@@ -32,6 +32,43 @@ def action_body(integration_id: str, url: str, name: str = "a", **fields: Any) -
             "config": {"request": request}, **fields}  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"config": {"request": {"requestType": {}, "requestUrlTemplate": "http://127.0.0.1/x"}}}, "requestType"),
+        ({"config": {"request": {"requestType": "GET", "requestUrlTemplate": "u", "requestTemplate": 5}}}, "Template"),
+        ({"config": {"request": {"requestType": "GET", "requestUrlTemplate": "u", "headers": {"a": 1}}}}, "headers"),
+        ({"config": {"response": {"translationMap": {"a": 1}}}}, "config.response.translationMap"),
+        ({"config": {"response": {"successTemplate": ["${rawResult}"]}}}, "config.response.successTemplate"),
+        ({"config": None}, "config"),
+        ({"config": {"request": None}}, "config.request"),
+        ({"name": "\u001f"}, "name"),
+        ({"secure": None}, "secure"),
+    ],
+)
+def test_a_field_of_the_wrong_type_or_null_is_a_400_naming_it(
+    http: Http, upstream: Upstream, change: dict[str, Any], field: str
+) -> None:
+    """A `requestType` of `{}` was a 500 (a dict is not hashable); a number as a template, a null config and a
+    blank name were stored, and read back as an Action the SDK's model does not describe."""
+    _, client, integration_id = http
+    refused = client.post(ACTIONS, json={**action_body(integration_id, upstream.url), **change})
+    assert refused.status_code == 400, refused.text
+    assert field in refused.json()["details"][0]["fieldName"]
+    assert client.get(ACTIONS).json()["total"] == 0
+
+
+def test_a_patch_or_a_draft_that_sets_a_field_to_null_is_refused(http: Http, upstream: Upstream) -> None:
+    _, client, integration_id = http
+    action = client.post(ACTIONS, json=action_body(integration_id, upstream.url)).json()
+    refused = client.patch(f"{ACTIONS}/{action['id']}", json={"name": None, "version": 1})
+    assert (refused.status_code, refused.json()["details"][0]["fieldName"]) == (400, "name")
+    assert client.post(f"{ACTIONS}/{action['id']}/draft").status_code == 200
+    refused = client.patch(f"{ACTIONS}/{action['id']}/draft", json={"contract": None, "version": 1})
+    assert (refused.status_code, refused.json()["details"][0]["fieldName"]) == (400, "contract")
+    assert client.get(f"{ACTIONS}/{action['id']}").json()["name"] == "a"
+
+
 def test_whole_numbers_written_as_floats_are_read_as_integers_and_kept_so(http: Http, upstream: Upstream) -> None:
     """JSON Schema's `integer` (and the platform's Java models) take `11.0`; the emulator refused it."""
     _, client, integration_id = http
