@@ -11,7 +11,8 @@ from reconciler.validate.tool_rules import _DEFAULT_NAME
 RE2_RULE = compile_pattern(Limits.name_pattern)
 
 
-@given(st.text(st.sampled_from("aZ09_-.\n é") | st.characters(), max_size=70))
+# no lone surrogates: the loader refuses them (they are not Unicode text), and RE2 cannot take them
+@given(st.text(st.sampled_from("aZ09_-.\n é") | st.characters(exclude_categories=["Cs"]), max_size=70))
 @example("a" * 64)
 @example("a" * 65)
 @example("name\n")
