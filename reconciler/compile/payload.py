@@ -197,8 +197,9 @@ def digest(payload: Mapping[str, Any]) -> str:
     if labels:
         content["labels"] = labels
     for key in SCHEMA_FIELDS:
-        if isinstance(content.get(key), Mapping):
-            content[key] = sort_required(content[key])
+        value = content.get(key)
+        if isinstance(value, dict) or isinstance(value, Mapping):  # noqa: SIM101 - dict first: the fast check
+            content[key] = sort_required(value)
     return "sha256:" + hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 

@@ -52,8 +52,12 @@ def _collect(left: Any, right: Any, path: Path, found: list[Path], *, schema: bo
                 found.append((*path, str(key)))
                 continue
             before, after = left[key], right[key]
-            if type(before) is type(after) and type(before) in _SCALARS and before == after:
-                continue  # an equal string or number (most values): the same, without a call
+            kind = type(before)
+            if kind is type(after) and before == after:
+                if kind in _SCALARS:
+                    continue  # an equal string or number (most values): the same, without a call
+                if kind is dict and _encoded(before) == _encoded(after):
+                    continue  # an equal map (most of them): the same, without a call
             if schema and key == "required" and not in_map and _names(before) and _names(after):
                 if sorted(before) != sorted(after):  # the order of `required` means nothing
                     found.append((*path, str(key)))
@@ -107,7 +111,7 @@ def _encoded(value: Any) -> bytes:
 
 def _get(value: Any, path: Path) -> Any:
     for part in path:
-        if isinstance(value, Mapping) and part in value:
+        if _is_map(value) and part in value:
             value = value[part]
         else:
             return MISSING
