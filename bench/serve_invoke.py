@@ -8,8 +8,10 @@ about ten times cheaper per call than httpx; `--httpx` uses httpx instead, to co
 call is printed beside the service's. At 32 clients in a closed loop the busiest process sets the pace, so the
 latency overhead there is mostly queueing: about 32 x the service's CPU per call over the upstream's. So a third
 load is measured too: 32 clients that together offer RATE calls/s (default 200; each waits for its turn, as
-callers with think time do), where the overhead is the service's own latency rather than its queue.
-Run: .venv/bin/python bench/serve_invoke.py [REQUESTS_PER_ROUND] [--rate R] [--httpx]
+callers with think time do), where the overhead is the service's own latency rather than its queue. And a fourth:
+32 clients back to back against an upstream that takes UPSTREAM_MS to answer (default 20, a quick real API), where
+the upstream, not the service, sets the pace, as in production.
+Run: .venv/bin/python bench/serve_invoke.py [REQUESTS_PER_ROUND] [--rate R] [--upstream-ms L] [--httpx]
 (target: p99 overhead < 5 ms at 32 clients)"""
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ import httpx
 from _common import ROOT, table
 
 UPSTREAM = """
-import socket, sys, uvicorn
+import asyncio, socket, sys, uvicorn
+DELAY = float(sys.argv[1]) / 1000
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     while (await receive()).get("more_body"):
         pass
+    if DELAY:
+        await asyncio.sleep(DELAY)
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"21")]})
     await send({"type": "http.response.body", "body": b'{"stock": 12, "ok": 1}'[:21]})
@@ -51,19 +56,21 @@ parameters:
 context:
   user_id: conversation.user_id
 """
+SLOW_TOOL = TOOL.replace("name: check_inventory", "name: check_inventory_slow")
 ROUNDS = 2
 
 
-def start_upstream() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, "-c", UPSTREAM], stdout=subprocess.PIPE, text=True)
+def start_upstream(delay_ms: float = 0.0) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([sys.executable, "-c", UPSTREAM, str(delay_ms)], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     return process, f"http://127.0.0.1:{process.stdout.readline().strip()}"
 
 
-def start_service(folder: Path, upstream: str) -> tuple[subprocess.Popen[str], str]:
+def start_service(folder: Path, upstream: str, slow_upstream: str) -> tuple[subprocess.Popen[str], str]:
     (folder / ".git").mkdir()
     (folder / "tools.d").mkdir()
     (folder / "tools.d" / "t.yaml").write_text(TOOL.format(url=upstream))
+    (folder / "tools.d" / "slow.yaml").write_text(SLOW_TOOL.format(url=slow_upstream))
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--audit-log", "audit.jsonl"],
         cwd=folder,
@@ -172,30 +179,44 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main(per_round: int, lean: bool, offered: float) -> None:
+def _paths(upstream_url: str, service_url: str, tool: str) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
+    direct = (upstream_url + f"/api/v1/tools/{tool}", b'{"sku": "A-1", "user_id": "U-1"}')
+    served = (
+        service_url + f"/tools/{tool}",
+        b'{"tool_name": "%s", "parameters": {"sku": "A-1"}, "conversation_id": "C-1", "user_id": "U-1"}'
+        % tool.encode(),
+    )
+    return direct, served
+
+
+def main(per_round: int, lean: bool, offered: float, upstream_ms: float) -> None:
     upstream, upstream_url = start_upstream()
+    slow, slow_url = start_upstream(upstream_ms)
     with tempfile.TemporaryDirectory() as folder:
-        service, service_url = start_service(Path(folder), upstream_url)
+        service, service_url = start_service(Path(folder), upstream_url, slow_url)
         try:
-            direct = (upstream_url + "/api/v1/tools/check_inventory", b'{"sku": "A-1", "user_id": "U-1"}')
-            served = (
-                service_url + "/tools/check_inventory",
-                b'{"tool_name": "check_inventory", "parameters": {"sku": "A-1"}, "conversation_id": "C-1", '
-                b'"user_id": "U-1"}',
-            )
+            loads: list[tuple[int, float | None, subprocess.Popen[str], str, str]] = [
+                (1, None, upstream, upstream_url, "check_inventory"),
+                (32, None, upstream, upstream_url, "check_inventory"),
+                (32, offered, upstream, upstream_url, "check_inventory"),
+                (32, None, slow, slow_url, "check_inventory_slow"),
+            ]
             rows = []
             summary = []
-            for clients, pace in ((1, None), (32, None), (32, offered)):
-                total = per_round if clients == 1 else per_round * (2 if pace else 4)
+            for clients, pace, target, target_url, tool in loads:
+                direct, served = _paths(target_url, service_url, tool)
+                total = per_round if clients == 1 else per_round * (2 if pace or target is slow else 4)
                 label = f"{clients} clients" + (f", {pace:g}/s offered" if pace else "") if clients > 1 else "1 client"
+                if target is slow:
+                    label += f", upstream {upstream_ms:g} ms"
                 for url, body in (direct, served):  # warm up connections, caches, the breaker's dict
                     asyncio.run(load(url, body, clients, min(total, 200), lean))
                 results: dict[str, list[tuple[float, list[float], float]]] = {"direct": [], "serve": []}
                 cpu = {"service": 0.0, "upstream (direct)": 0.0}
                 for _ in range(ROUNDS):  # the two sides take turns: the machine's noise hits both
-                    before = cpu_seconds(upstream.pid)
+                    before = cpu_seconds(target.pid)
                     results["direct"].append(asyncio.run(load(*direct, clients, total, lean, pace)))
-                    cpu["upstream (direct)"] += _spent(before, cpu_seconds(upstream.pid))
+                    cpu["upstream (direct)"] += _spent(before, cpu_seconds(target.pid))
                     before = cpu_seconds(service.pid)
                     results["serve"].append(asyncio.run(load(*served, clients, total, lean, pace)))
                     cpu["service"] += _spent(before, cpu_seconds(service.pid))
@@ -229,8 +250,9 @@ def main(per_round: int, lean: bool, offered: float) -> None:
         finally:
             service.terminate()
             service.wait(30)
-    upstream.terminate()
-    upstream.wait(30)
+    for process in (upstream, slow):
+        process.terminate()
+        process.wait(30)
 
 
 def _spent(before: float | None, after: float | None) -> float:
@@ -241,6 +263,7 @@ if __name__ == "__main__":
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("per_round", nargs="?", type=int, default=300, help="calls per round at 1 client")
     options.add_argument("--rate", type=float, default=200.0, help="calls/s the 32 paced clients offer together")
+    options.add_argument("--upstream-ms", type=float, default=20.0, help="the slow upstream's answer time, ms")
     options.add_argument("--httpx", action="store_true", help="load with httpx instead of the lean client")
     parsed = options.parse_args()
-    main(parsed.per_round, lean=not parsed.httpx, offered=parsed.rate)
+    main(parsed.per_round, lean=not parsed.httpx, offered=parsed.rate, upstream_ms=parsed.upstream_ms)
