@@ -48,8 +48,47 @@ def _segments(path: str) -> list[str]:
     return [unquote(part) for part in rest.split("/")] if rest else []
 
 
-def _not_allowed(method: str, allowed: str) -> ActionProblem:
-    return ActionProblem(405, "method.not.allowed", f"{method} is not allowed here; use {allowed}")
+def allowed_methods(path: str) -> tuple[str, ...]:
+    """The methods `path` serves (for a 405's `Allow`); () when there is no such resource."""
+    parts = _segments(path)
+    if not parts:
+        return ("GET",)
+    if parts[0] != "actions" or len(parts) > 4:
+        return ()
+    if len(parts) == 1:
+        return ("GET", "POST")
+    if len(parts) == 2:
+        return ("GET",) if parts[1] == "drafts" else ("GET", "PATCH", "DELETE")
+    if parts[2:] == ["draft"]:
+        return ("GET", "POST", "PATCH", "DELETE")
+    if parts[2:] in (["execute"], ["test"], ["draft", "test"], ["draft", "publish"]):
+        return ("POST",)
+    return ()
+
+
+def permission(method: str, path: str) -> str:
+    """The permission the platform documents for this operation (what a 403 names)."""
+    parts = _segments(path)
+    if not parts:
+        return "integrations:integration:view"
+    if parts[-1] in ("execute", "test"):
+        return "integrations:action:execute"
+    if method == "GET":
+        return "integrations:action:view"
+    if method == "DELETE":
+        return "integrations:action:delete"
+    return "integrations:action:add" if parts == ["actions"] else "integrations:action:edit"
+
+
+def _check_method(method: str, path: str) -> None:
+    allowed = allowed_methods(path)
+    if not allowed:
+        raise ActionProblem(404, "not.found", f"no such resource: {path}")
+    if method not in allowed:
+        shown = ", ".join(allowed)
+        raise ActionProblem(
+            405, "method.not.allowed", f"{method} is not allowed here; use {shown}", headers={"Allow": shown}
+        )
 
 
 def _check_query(query: Mapping[str, str], allowed: frozenset[str]) -> None:
@@ -101,75 +140,52 @@ def _body(raw: bytes) -> Any:
 
 
 def route_actions(store: ActionStore, method: str, path: str, query: Mapping[str, str], raw: bytes) -> Answer:
+    _check_method(method, path)
     parts = _segments(path)
     if not parts:
-        if method != "GET":
-            raise _not_allowed(method, "GET")
         _check_query(query, INTEGRATION_QUERY)
-        found = [i for i in store.integrations() if query.get("integrationType") in (None, i["integrationType"]["id"])]
-        keep = {"integrationType": query["integrationType"]} if "integrationType" in query else {}
-        return Answer(200, page(INTEGRATIONS_PATH, found, query, keep))
-    if parts[0] != "actions":
-        raise ActionProblem(404, "not.found", f"no such resource: {path}")
-    if len(parts) == 1:
+        return Answer(200, _integrations(store.integrations(), query))
+    if parts == ["actions"]:
         if method == "GET":
             return Answer(200, _listing(ACTIONS_PATH, store.actions(), query))
-        if method == "POST":
-            return Answer(200, store.create(_body(raw)), committed=True)
-        raise _not_allowed(method, "GET, POST")
-    if parts[1] == "drafts" and len(parts) == 2:
-        if method != "GET":
-            raise _not_allowed(method, "GET")
+        return Answer(200, store.create(_body(raw)), committed=True)
+    if parts == ["actions", "drafts"]:
         return Answer(200, _listing(f"{ACTIONS_PATH}/drafts", store.drafts(), query))
-    action_id = parts[1]
-    if len(parts) == 2:
-        if method == "GET":
-            _check_query(query, GET_QUERY)
-            action = store.action(action_id)
-            if action is None:
-                raise ActionProblem(404, "not.found", f"action {action_id} does not exist")
-            return Answer(
-                200, shown(action, contract=query.get("expand") == "contract", config=_flag(query, "includeConfig"))
-            )
+    action_id, rest = parts[1], parts[2:]
+    if rest in ([], ["draft"]) and method == "GET":
+        _check_query(query, GET_QUERY)
+        found = store.action(action_id) if not rest else store.draft(action_id)
+        if found is None:
+            raise ActionProblem(404, "not.found", f"action {action_id} {'has no draft' if rest else 'does not exist'}")
+        return Answer(
+            200, shown(found, contract=query.get("expand") == "contract", config=_flag(query, "includeConfig"))
+        )
+    if rest in (["execute"], ["test"], ["draft", "test"]):
+        return _run(store, action_id, rest, _body(raw))
+    if not rest:
         if method == "PATCH":
             return Answer(200, store.patch(action_id, _body(raw)), committed=True)
-        if method == "DELETE":
-            store.delete(action_id)
-            return Answer(204, committed=True)
-        raise _not_allowed(method, "GET, PATCH, DELETE")
-    if parts[2] == "draft" and len(parts) == 3:
-        if method == "GET":
-            _check_query(query, GET_QUERY)
-            draft = store.draft(action_id)
-            if draft is None:
-                raise ActionProblem(404, "not.found", f"action {action_id} has no draft")
-            return Answer(
-                200, shown(draft, contract=query.get("expand") == "contract", config=_flag(query, "includeConfig"))
-            )
-        if method == "POST":
-            return Answer(200, store.create_draft(action_id), committed=True)
-        if method == "PATCH":
-            return Answer(200, store.patch_draft(action_id, _body(raw)), committed=True)
-        if method == "DELETE":
-            store.delete_draft(action_id)
-            return Answer(204, committed=True)
-        raise _not_allowed(method, "GET, POST, PATCH, DELETE")
-    if parts[2:] in (["execute"], ["test"], ["draft", "test"]):
-        if method != "POST":
-            raise _not_allowed(method, "POST")
-        of_draft = parts[2] == "draft"
-        stored = store.draft(action_id) if of_draft else store.action(action_id)
-        if stored is None:
-            missing = "has no draft" if of_draft else "does not exist"
-            raise ActionProblem(404, "not.found", f"action {action_id} {missing}")
-        run = execute if parts[2] == "execute" else execute_test
-        status, payload = run(stored, _body(raw))
-        return Answer(status, payload)
-    if parts[2:] == ["draft", "publish"]:
-        if method != "POST":
-            raise _not_allowed(method, "POST")
+        store.delete(action_id)
+        return Answer(204, committed=True)
+    if rest == ["draft", "publish"]:
         return Answer(200, store.publish(action_id, _body(raw)), committed=True)
-    raise ActionProblem(404, "not.found", f"no such resource: {path}")
+    if method == "POST":
+        return Answer(200, store.create_draft(action_id), committed=True)
+    if method == "PATCH":
+        return Answer(200, store.patch_draft(action_id, _body(raw)), committed=True)
+    store.delete_draft(action_id)
+    return Answer(204, committed=True)
+
+
+def _run(store: ActionStore, action_id: str, rest: list[str], inputs: Any) -> Answer:
+    """`execute`, `test` and `draft/test`."""
+    of_draft = rest[0] == "draft"
+    stored = store.draft(action_id) if of_draft else store.action(action_id)
+    if stored is None:
+        raise ActionProblem(404, "not.found", f"action {action_id} {'has no draft' if of_draft else 'does not exist'}")
+    run = execute if rest == ["execute"] else execute_test
+    status, payload = run(stored, inputs)
+    return Answer(status, payload)
 
 
 def _listing(path: str, actions: Sequence[Mapping[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
@@ -186,4 +202,21 @@ def _listing(path: str, actions: Sequence[Mapping[str, Any]], query: Mapping[str
     return page(path, chosen, query, keep)
 
 
-__all__ = ["ACTION_QUERY", "Answer", "is_actions_path", "page", "route_actions", "shown"]
+def _integrations(integrations: Sequence[Mapping[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+    kind = query.get("integrationType")
+    found = [i for i in integrations if kind in (None, i["integrationType"]["id"])]
+    keep = {"integrationType": kind} if kind is not None else {}
+    return page(INTEGRATIONS_PATH, found, query, keep)
+
+
+__all__ = [
+    "ACTION_QUERY",
+    "MAX_PAGE_SIZE",
+    "Answer",
+    "allowed_methods",
+    "is_actions_path",
+    "page",
+    "permission",
+    "route_actions",
+    "shown",
+]

@@ -5,6 +5,7 @@ and a null stored would be read back as an action its model does not describe.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class ActionProblem(Exception):
     code: str
     message: str
     field: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Headers the answer carries (a 405's `Allow`)."""
 
     def __str__(self) -> str:
         return self.message

@@ -17,7 +17,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.emulator.actions import ActionProblem, ActionStore
-from reconciler.emulator.actions_http import ACTION_QUERY, is_actions_path, route_actions
+from reconciler.emulator.actions_http import (
+    ACTION_QUERY,
+    allowed_methods,
+    is_actions_path,
+    permission,
+    route_actions,
+)
 from reconciler.emulator.capabilities import Problem, check_tool_input, normalize_tool_input
 from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE, EmulatorConfig, EmulatorStats
 from reconciler.emulator.faults import Faults
@@ -38,7 +44,6 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "gateway": ("POST",),
     "actions": ("GET", "POST", "PATCH", "PUT", "DELETE"),  # each Data Actions path says what it serves
 }
-ACTION_PERMISSIONS = {"GET": "integrations:action:view", "POST": "integrations:action:add"}
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -171,8 +176,9 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             self._error(404, "not.found", f"no such resource: {parts.path}")
             return
-        if self.command not in ROUTES[route]:
-            allowed = ", ".join(ROUTES[route])
+        methods = allowed_methods(parts.path) or ROUTES[route] if route == "actions" else ROUTES[route]
+        if self.command not in methods:
+            allowed = ", ".join(methods)
             self._error(
                 405,
                 "method.not.allowed",
@@ -204,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
         needed = READ_SCOPE if self.command == "GET" else WRITE_SCOPE
         if route != "gateway" and needed not in server.config.scopes:  # the gateway needs no tool scope
             if route == "actions":
-                needed = ACTION_PERMISSIONS.get(self.command, "integrations:action:edit")
+                needed = permission(self.command, parts.path)
             message = f"Unable to perform the requested action. You are missing the following permission: {needed}"
             self._error(403, "missing.permissions", message)
             return
@@ -436,7 +442,7 @@ class Handler(BaseHTTPRequestHandler):
             answer = route_actions(self.server.actions, self.command, path, query, body)
         except ActionProblem as problem:
             problems = [Problem(problem.code, problem.field, "")] if problem.field else None
-            self._error(problem.status, problem.code, problem.message, problems=problems)
+            self._error(problem.status, problem.code, problem.message, problems=problems, headers=problem.headers)
             return
         if answer.committed and self.server.faults.drop_after_commit(self.command):
             self._drop()

@@ -33,6 +33,27 @@ def action_body(integration_id: str, url: str, name: str = "a", **fields: Any) -
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v2/integrations", "GET"),
+        ("DELETE", ACTIONS, "GET, POST"),
+        ("PUT", f"{ACTIONS}/some-id", "GET, PATCH, DELETE"),
+        ("PUT", f"{ACTIONS}/some-id/draft", "GET, POST, PATCH, DELETE"),
+        ("GET", f"{ACTIONS}/some-id/execute", "POST"),
+        ("OPTIONS", f"{ACTIONS}/drafts", "GET"),
+    ],
+)
+def test_a_method_the_path_does_not_serve_is_a_405_whose_allow_names_the_ones_it_does(
+    http: Http, method: str, path: str, allowed: str
+) -> None:
+    _, client, _ = http
+    refused = client.request(method, path)
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == allowed
+    assert refused.json()["code"] == "method.not.allowed"
+
+
+@pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"config": {"request": {"requestType": {}, "requestUrlTemplate": "http://127.0.0.1/x"}}}, "requestType"),
@@ -108,3 +129,27 @@ def test_a_contract_schema_that_is_not_draft_04_is_refused_when_written(
     refused = client.post(ACTIONS, json=action_body(integration_id, upstream.url, contract=contract))
     assert refused.status_code == 400
     assert refused.json()["details"] == [{"errorCode": "invalid.value", "fieldName": field}]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "needed"),
+    [
+        ("GET", "/api/v2/integrations", "integrations:integration:view"),
+        ("POST", ACTIONS, "integrations:action:add"),
+        ("PATCH", f"{ACTIONS}/x", "integrations:action:edit"),
+        ("DELETE", f"{ACTIONS}/x", "integrations:action:delete"),
+        ("DELETE", f"{ACTIONS}/x/draft", "integrations:action:delete"),
+        ("POST", f"{ACTIONS}/x/draft", "integrations:action:edit"),
+        ("POST", f"{ACTIONS}/x/draft/publish", "integrations:action:edit"),
+        ("POST", f"{ACTIONS}/x/execute", "integrations:action:execute"),
+        ("POST", f"{ACTIONS}/x/draft/test", "integrations:action:execute"),
+    ],
+)
+def test_a_refused_call_names_the_permission_the_platform_documents_for_it(
+    start: Callable[..., RunningEmulator], method: str, path: str, needed: str
+) -> None:
+    """Every POST named `integrations:action:add` (publish, execute, a draft), a DELETE `…:edit`."""
+    emulator = start(scopes=())
+    refused = httpx.request(method, emulator.url + path, headers={"Authorization": "Bearer t"}, json={})
+    assert refused.status_code == 403
+    assert refused.json()["message"].endswith(f"missing the following permission: {needed}")
