@@ -21,13 +21,28 @@ from reconciler.emulator.paging import numbered_page
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 25
+MAX_IDS = 50
+"""`ids=a,b,…` names at most this many actions (the platform's documented limit)."""
+SORT_ORDERS = ("ASC", "DESC", "asc", "desc")
+"""The documented values of `sortOrder` (`asc` is the documented default)."""
 LIST_QUERY = frozenset(
     {"pageSize", "pageNumber", "name", "category", "includeConfig", "secure", "sortBy", "sortOrder", "ids",
      "includeAuthActions", "nextPage", "previousPage"}
 )  # fmt: skip
 GET_QUERY = frozenset({"expand", "includeConfig", "flatten"})
+RUN_QUERY = frozenset({"flatten"})
 INTEGRATION_QUERY = frozenset({"pageSize", "pageNumber", "integrationType", "sortBy", "expand", "reportedState"})
 ACTION_QUERY = LIST_QUERY | GET_QUERY | INTEGRATION_QUERY
+"""Every query parameter of these routes; each path checks its own (`_check_query`)."""
+_BOOLEANS = ("true", "false")
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "expand": ("contract",),
+    "sortOrder": SORT_ORDERS,
+    "secure": _BOOLEANS,
+    "includeAuthActions": _BOOLEANS,
+}
+_FLAGS = ("includeConfig", "flatten")
+"""Boolean query parameters: `true` or `false` in any case (as a Java `Boolean` reads them); others are refused."""
 
 
 @dataclass
@@ -91,10 +106,20 @@ def _check_method(method: str, path: str) -> None:
         )
 
 
-def _check_query(query: Mapping[str, str], allowed: frozenset[str]) -> None:
+def _check_query(
+    query: Mapping[str, str], allowed: frozenset[str], enums: Mapping[str, tuple[str, ...]] = _ENUMS
+) -> None:
     unknown = sorted(set(query) - allowed)
     if unknown:
         raise ActionProblem(400, "bad.request", f"unknown query parameter {unknown[0]!r}", unknown[0])
+    for name, values in enums.items():
+        if name in query and query[name] not in values:
+            raise ActionProblem(400, "invalid.value", f"{name} must be one of {', '.join(values)}", name)
+    for name in _FLAGS:
+        if name in query and query[name].lower() not in _BOOLEANS:
+            raise ActionProblem(400, "invalid.value", f"{name} must be true or false", name)
+    if "ids" in query and query["ids"].count(",") >= MAX_IDS:
+        raise ActionProblem(400, "invalid.value", f"ids names at most {MAX_IDS} actions", "ids")
 
 
 def _positive(query: Mapping[str, str], name: str, default: int, maximum: int | None = None) -> int:
@@ -143,11 +168,12 @@ def route_actions(store: ActionStore, method: str, path: str, query: Mapping[str
     _check_method(method, path)
     parts = _segments(path)
     if not parts:
-        _check_query(query, INTEGRATION_QUERY)
+        _check_query(query, INTEGRATION_QUERY, enums={})  # an integration's `expand` names any field
         return Answer(200, _integrations(store.integrations(), query))
     if parts == ["actions"]:
         if method == "GET":
             return Answer(200, _listing(ACTIONS_PATH, store.actions(), query))
+        _check_query(query, frozenset())
         return Answer(200, store.create(_body(raw)), committed=True)
     if parts == ["actions", "drafts"]:
         return Answer(200, _listing(f"{ACTIONS_PATH}/drafts", store.drafts(), query))
@@ -161,7 +187,9 @@ def route_actions(store: ActionStore, method: str, path: str, query: Mapping[str
             200, shown(found, contract=query.get("expand") == "contract", config=_flag(query, "includeConfig"))
         )
     if rest in (["execute"], ["test"], ["draft", "test"]):
+        _check_query(query, RUN_QUERY)
         return _run(store, action_id, rest, _body(raw))
+    _check_query(query, frozenset())
     if not rest:
         if method == "PATCH":
             return Answer(200, store.patch(action_id, _body(raw)), committed=True)
@@ -188,30 +216,51 @@ def _run(store: ActionStore, action_id: str, rest: list[str], inputs: Any) -> An
     return Answer(status, payload)
 
 
+def _sorted(entities: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
+    """By the root-level field `sortBy` names (default: name), entities without it last; `sortOrder=DESC`
+    reverses."""
+    key = query.get("sortBy") or "name"
+    ordered = sorted(entities, key=lambda e: (key not in e, str(e.get(key, "")).lower(), str(e.get("id", ""))))
+    return ordered[::-1] if query.get("sortOrder", "ASC").upper() == "DESC" else ordered
+
+
 def _listing(path: str, actions: Sequence[Mapping[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
     _check_query(query, LIST_QUERY)
     name = (query.get("name") or "").lower()
     category = query.get("category")
+    ids = set(query["ids"].split(",")) if "ids" in query else None
+    secure = query.get("secure")
     config = _flag(query, "includeConfig")
     chosen = [
         shown(action, contract=False, config=config)
         for action in actions
-        if name in str(action.get("name", "")).lower() and category in (None, action.get("category"))
+        if name in str(action.get("name", "")).lower()
+        and category in (None, action.get("category"))
+        and (ids is None or action.get("id") in ids)
+        and (secure is None or bool(action.get("secure")) == (secure == "true"))
     ]
-    keep = {key: query[key] for key in ("name", "category", "includeConfig") if key in query}
-    return page(path, chosen, query, keep)
+    kept = ("name", "category", "includeConfig", "ids", "secure", "sortBy", "sortOrder", "includeAuthActions")
+    keep = {key: query[key] for key in kept if key in query}
+    return page(path, _sorted(chosen, query), query, keep)
 
 
 def _integrations(integrations: Sequence[Mapping[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
     kind = query.get("integrationType")
-    found = [i for i in integrations if kind in (None, i["integrationType"]["id"])]
-    keep = {"integrationType": kind} if kind is not None else {}
+    state = (query.get("reportedState") or "").upper()
+    found = [
+        i
+        for i in integrations
+        if kind in (None, i["integrationType"]["id"]) and state in ("", str(i.get("reportedState", {}).get("code")))
+    ]
+    keep = {key: query[key] for key in ("integrationType", "reportedState") if key in query}
     return page(INTEGRATIONS_PATH, found, query, keep)
 
 
 __all__ = [
     "ACTION_QUERY",
+    "MAX_IDS",
     "MAX_PAGE_SIZE",
+    "SORT_ORDERS",
     "Answer",
     "allowed_methods",
     "is_actions_path",

@@ -132,6 +132,65 @@ def test_a_contract_schema_that_is_not_draft_04_is_refused_when_written(
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "query", "name"),
+    [
+        ("GET", ACTIONS, {"sortOrder": "sideways"}, "sortOrder"),
+        ("GET", f"{ACTIONS}/drafts", {"secure": "yes"}, "secure"),
+        ("GET", ACTIONS, {"includeAuthActions": "1"}, "includeAuthActions"),
+        ("GET", ACTIONS, {"includeConfig": "1"}, "includeConfig"),
+        ("GET", ACTIONS, {"ids": ",".join(f"id{i}" for i in range(51))}, "ids"),
+        ("GET", f"{ACTIONS}/ID", {"expand": "config"}, "expand"),
+        ("GET", f"{ACTIONS}/ID/draft", {"flatten": "maybe"}, "flatten"),
+        ("DELETE", f"{ACTIONS}/ID", {"pageSize": "1"}, "pageSize"),
+        ("POST", f"{ACTIONS}/ID/execute", {"includeConfig": "true"}, "includeConfig"),
+        ("POST", f"{ACTIONS}/ID/draft/publish", {"expand": "contract"}, "expand"),
+    ],
+)
+def test_each_path_takes_its_own_query_parameters_with_their_documented_values(
+    http: Http, upstream: Upstream, method: str, path: str, query: dict[str, str], name: str
+) -> None:
+    """Any parameter of any Data Actions path was accepted on every one, and a value the platform does not
+    document (`sortOrder=sideways`, `includeConfig=1`) read as the default."""
+    _, client, integration_id = http
+    action = client.post(ACTIONS, json=action_body(integration_id, upstream.url)).json()
+    client.post(f"{ACTIONS}/{action['id']}/draft")
+    refused = client.request(method, path.replace("ID", action["id"]), params=query, json={"version": 1})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["details"][0]["fieldName"] == name
+    assert client.get(f"{ACTIONS}/{action['id']}/draft").status_code == 200  # nothing happened
+
+
+def test_the_listing_filters_and_sorts_as_documented(http: Http, upstream: Upstream) -> None:
+    """`ids`, `secure`, `sortBy` and `sortOrder` were accepted and ignored."""
+    _, client, integration_id = http
+    made = [
+        client.post(ACTIONS, json=action_body(integration_id, upstream.url, name, category=category, secure=secure))
+        for name, category, secure in (("b", "Z", False), ("a", "Y", True), ("c", "X", True))
+    ]
+    ids = {response.json()["name"]: response.json()["id"] for response in made}
+
+    def names(**query: str) -> list[str]:
+        return [action["name"] for action in client.get(ACTIONS, params=query).json()["entities"]]
+
+    assert names() == ["a", "b", "c"]
+    assert names(sortOrder="DESC") == ["c", "b", "a"]
+    assert names(sortBy="category", sortOrder="asc") == ["c", "a", "b"]
+    assert names(ids=f"{ids['b']},{ids['c']}") == ["b", "c"]
+    assert names(secure="true") == ["a", "c"] and names(secure="false") == ["b"]
+    assert names(includeConfig="TRUE") == ["a", "b", "c"]  # a Java Boolean reads any case
+    page = client.get(ACTIONS, params={"secure": "true", "pageSize": "1"}).json()
+    assert page["nextUri"] == f"{ACTIONS}?pageSize=1&pageNumber=2&secure=true"
+
+
+def test_integrations_filter_by_reported_state(http: Http) -> None:
+    emulator, client, _ = http
+    emulator.actions.add_integration("Other", integration_type="premium-app-example")
+    listing = client.get("/api/v2/integrations", params={"reportedState": "active"}).json()
+    assert listing["total"] == 2
+    assert client.get("/api/v2/integrations", params={"reportedState": "INACTIVE"}).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
     ("method", "path", "needed"),
     [
         ("GET", "/api/v2/integrations", "integrations:integration:view"),
