@@ -206,13 +206,20 @@ def route_actions(store: ActionStore, method: str, path: str, query: Mapping[str
 
 
 def _run(store: ActionStore, action_id: str, rest: list[str], inputs: Any) -> Answer:
-    """`execute`, `test` and `draft/test`."""
+    """`execute`, `test` and `draft/test`. The inputs are a JSON object (the SDK's `Map` of parameters) for all
+    three: a test of a body that is not one is refused, not answered as a failed run."""
     of_draft = rest[0] == "draft"
     stored = store.draft(action_id) if of_draft else store.action(action_id)
     if stored is None:
         raise ActionProblem(404, "not.found", f"action {action_id} {'has no draft' if of_draft else 'does not exist'}")
-    run = execute if rest == ["execute"] else execute_test
-    status, payload = run(stored, inputs)
+    if not isinstance(inputs, Mapping):
+        raise ActionProblem(400, "bad.request", "the body must be a JSON object: the action's inputs")
+    if rest == ["execute"]:
+        status, payload = execute(stored, inputs)
+        if status >= 400:  # in the server's error body, with its contextId, as every other refusal
+            raise ActionProblem(status, str(payload["code"]), str(payload["message"]))
+        return Answer(status, payload)
+    status, payload = execute_test(stored, inputs)
     return Answer(status, payload)
 
 

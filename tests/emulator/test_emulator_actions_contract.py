@@ -190,6 +190,30 @@ def test_integrations_filter_by_reported_state(http: Http) -> None:
     assert client.get("/api/v2/integrations", params={"reportedState": "INACTIVE"}).json()["total"] == 0
 
 
+@pytest.mark.parametrize("run", ["execute", "test", "draft/test"])
+def test_a_run_whose_body_is_not_an_object_is_refused(http: Http, upstream: Upstream, run: str) -> None:
+    """`test` and `draft/test` answered a 200 test result (`success: false`) to `[1]`: the platform's body is
+    the SDK's `Map` of inputs, which a list is not."""
+    _, client, integration_id = http
+    action = client.post(ACTIONS, json=action_body(integration_id, upstream.url)).json()
+    client.post(f"{ACTIONS}/{action['id']}/draft")
+    refused = client.post(f"{ACTIONS}/{action['id']}/{run}", json=[1])
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "bad.request"
+    assert upstream.received == []
+
+
+def test_a_failed_execute_answers_in_the_error_body_of_every_other_refusal(http: Http, upstream: Upstream) -> None:
+    """It lacked `contextId` (the correlation id the platform puts in every error body)."""
+    _, client, integration_id = http
+    upstream.status = 500
+    action = client.post(ACTIONS, json=action_body(integration_id, upstream.url)).json()
+    failed = client.post(f"{ACTIONS}/{action['id']}/execute", json={}, headers={"inin-correlation-id": "c-1"})
+    assert failed.status_code == 400
+    assert failed.json()["contextId"] == "c-1"
+    assert "[500]" in failed.json()["message"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "needed"),
     [
