@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.emulator.capabilities import ENDPOINT_PATTERN, PARAMETER_TYPES
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.gateway import GATEWAY_PATH
+from reconciler.emulator.openapi_actions import actions_paths, actions_schemas
 from reconciler.emulator.openapi_gateway import gateway_operation, gateway_schemas
 from reconciler.emulator.registry import TOOLS_PATH
 from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
@@ -268,9 +269,11 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
             "title": "reconciler emulator: Genesys Cloud AI Tools API",
             "version": "1",
             "description": (
-                "The Tools API contract the reconciler builds against (DESIGN §4), and the LLM gateway "
-                "(OpenAI-compatible, scripted model), served by `reconciler emulator`. "
-                f"Scopes: `ai:tool:read` to list and read, `ai:tool:write` to change. Paging style: {config.paging}."
+                "The Tools API contract the reconciler builds against (DESIGN §4), the LLM gateway "
+                "(OpenAI-compatible, scripted model) and the Data Actions API (DESIGN §8: integrations, actions, "
+                "drafts, publish, execute and test), served by `reconciler emulator`. "
+                f"Scopes: `ai:tool:read` to list and read, `ai:tool:write` to change (Data Actions too: a 403 "
+                f"names the platform's permission). Tools API paging style: {config.paging}."
             ),
         },
         "servers": [{"url": base_url}],
@@ -382,9 +385,10 @@ def openapi_document(config: EmulatorConfig, base_url: str) -> dict[str, Any]:
                 },
             },
             GATEWAY_PATH: gateway_operation(security, ok_headers, _api_errors(401, 403)),
+            **actions_paths(security, ok_headers, _error),
         },
         "components": {
-            "schemas": {**_schemas(config), **gateway_schemas()},
+            "schemas": {**_schemas(config), **gateway_schemas(), **actions_schemas()},
             "headers": _header_components(),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
