@@ -191,15 +191,7 @@ def test_an_environment_variable_that_is_not_utf8_is_refused_where_it_is_used(
 def test_an_audit_log_that_is_a_fifo_does_not_hang_apply(repo: Path) -> None:
     (repo / "tools.d" / "a.yaml").write_text(HEAD, encoding="utf-8")
     os.mkfifo(repo / "audit.jsonl")  # no reader: a blocking open for writing would wait forever
-    completed = subprocess.run(
-        [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--audit-log", "audit.jsonl"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-        check=False,
-    )
+    completed = _reconciler(repo, "apply", "--auto-approve", "--audit-log", "audit.jsonl")
     assert completed.returncode == 1
     assert "error: cannot write or read audit.jsonl" in completed.stderr
     assert "created" not in completed.stderr  # refused before the first write
@@ -209,16 +201,21 @@ def test_an_audit_log_that_is_a_fifo_does_not_hang_apply(repo: Path) -> None:
 @pytest.mark.parametrize("command", ["apply", "show"])
 def test_a_saved_plan_that_is_a_fifo_is_named_for_what_it_is(repo: Path, command: str) -> None:
     os.mkfifo(repo / "plan.json")  # no writer: a blocking open would wait forever
-    completed = subprocess.run(
-        [sys.executable, "-m", "reconciler", command, "plan.json"],
+    completed = _reconciler(repo, command, "plan.json")
+    assert completed.returncode == 1
+    assert completed.stderr.strip().endswith(
+        "plan.json: the plan file is not a regular file (a device, FIFO or socket)"
+    )
+
+
+def _reconciler(repo: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI in its own process, so a hang on a special file fails on the timeout instead of stalling."""
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *argv],
         cwd=repo,
         capture_output=True,
         text=True,
         timeout=60,
         env={**os.environ, "NO_COLOR": "1"},
         check=False,
-    )
-    assert completed.returncode == 1
-    assert completed.stderr.strip().endswith(
-        "plan.json: the plan file is not a regular file (a device, FIFO or socket)"
     )
