@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -25,15 +25,13 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from inputs_strategy import inputs
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
 from openapi_core.unmarshalling.request.unmarshallers import (
     V30RequestBodyUnmarshaller,
     V30RequestParametersUnmarshaller,
     V31RequestBodyUnmarshaller,
     V31RequestParametersUnmarshaller,
 )
-from upstream_helpers import Received, Upstream
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+from upstream_helpers import Upstream
 
 from reconciler.compile.data_actions import compile_action
 from reconciler.compile.openapi import compile_openapi
@@ -41,6 +39,7 @@ from reconciler.config import Limits
 from reconciler.emulator.execute import execute
 from reconciler.load import read_documents
 from reconciler.model import Tool
+from tests.openapi_requests import KNOWN_FORMATS, CapturedRequest, formats_and_media, path_values, same, utf8_headers
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "openapi"
 SPECS = [
@@ -55,11 +54,6 @@ SPECS = [
 ]
 MAX_TOOLS = int(os.environ.get("RECONCILER_DA_CORPUS_TOOLS", "12"))
 EXAMPLES = 3
-KNOWN_FORMATS = frozenset(
-    {"date", "date-time", "uuid", "email", "uri", "ipv4", "ipv6", "int32", "int64", "float", "double", "byte"}
-    | {"binary", "password", "hostname", "regex", "uri-reference", "time", "duration"}
-)
-
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.slow,
@@ -90,34 +84,6 @@ class Report:
         )
 
 
-class CapturedRequest:
-    """What the upstream received, as openapi-core's Request protocol wants it."""
-
-    def __init__(self, host_url: str, received: Received, path: dict[str, Any]) -> None:
-        raw_path, _, query = received.target.partition("?")
-        headers = Headers()
-        for key, value in received.headers:
-            try:  # http.server reads header bytes as latin-1; they were sent as UTF-8
-                headers.add(key, value.encode("latin-1").decode("utf-8"))
-            except UnicodeError:
-                headers.add(key, value)
-        cookies = [
-            (key, unquote(value))
-            for key, _, value in (p.partition("=") for p in (headers.get("Cookie") or "").split("; ") if "=" in p)
-        ]
-        self.host_url = host_url
-        self.path = raw_path  # matched raw, so an encoded / stays inside its segment
-        self.method = received.method.lower()
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qsl(query, keep_blank_values=True)),
-            header=headers,
-            cookie=ImmutableMultiDict(cookies),
-            path=path,
-        )
-        self.body = received.body or None
-        self.content_type = headers.get("Content-Type", "")
-
-
 def spec_for(path: Path, base: str) -> tuple[dict[str, Any], str]:
     """The description with every server (its own, a path item's, an operation's) moved to `base`, keeping
     its path; and the path the description's first server starts with."""
@@ -138,18 +104,6 @@ def spec_for(path: Path, base: str) -> tuple[dict[str, Any], str]:
                 if "servers" in holder:
                     holder["servers"] = moved(holder["servers"])
     return spec, spec["servers"][0]["url"].removeprefix(base)
-
-
-def path_values(tool: Tool, base: str, raw_path: str) -> dict[str, Any]:
-    template = urlsplit(str((tool.request or {})["url"]).removeprefix(base)).path
-    names: list[str] = []
-
-    def group(match: re.Match[str]) -> str:
-        names.append(match.group(1))
-        return f"(?P<g{len(names) - 1}>[^/]*)"
-
-    matched = re.fullmatch(re.sub(r"\\\{([^{}]+)\\\}", group, re.escape(template)), raw_path)
-    return {} if matched is None else {n: unquote(matched.group(f"g{i}")) for i, n in enumerate(names)}
 
 
 READ_ONLY_PARAMETERS = {"sshKeys_get", "sshKeys_update", "sshKeys_delete"}
@@ -184,23 +138,6 @@ def formats_written(folder: Path) -> set[str]:
     for file in [*folder.rglob("*.yml"), *folder.rglob("*.yaml")]:
         found.update(re.findall(r"^\s*format:\s*['\"]?([\w.-]+)", file.read_text(encoding="utf-8"), re.MULTILINE))
     return found
-
-
-def formats_and_media(node: Any) -> tuple[set[str], set[str]]:
-    formats: set[str] = set()
-    media: set[str] = set()
-    pending = [node]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("format"), str):
-                formats.add(item["format"])
-            if isinstance(item.get("content"), dict):
-                media.update(str(key) for key in item["content"])
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return formats, media
 
 
 def examples(schema: dict[str, Any]) -> list[Any]:
@@ -282,7 +219,12 @@ def check(relative: str, upstream: Upstream) -> Report:
             report.sent += 1
             (received,) = upstream.received
             request = CapturedRequest(
-                upstream.url, received, path_values(tool, upstream.url, received.target.partition("?")[0])
+                upstream.url,
+                received.method,
+                received.target,
+                utf8_headers(received.headers),
+                path_values(tool, upstream.url, received.target.partition("?")[0]),
+                received.body,
             )
             results = [checker.unmarshal(request) for checker in checkers]
             errors = [error for result in results for error in result.errors]
@@ -309,25 +251,6 @@ def without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nulls(item) for item in value]
     return value
-
-
-def same(expected: Any, actual: Any) -> bool | None:
-    """True/False when comparable; None when openapi-core turned the value into another type (formats)."""
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected == actual if isinstance(expected, bool) and isinstance(actual, bool) else None
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return bool(expected == actual)
-    if type(expected) is not type(actual):
-        return None
-    if isinstance(expected, list):
-        results = [same(e, a) for e, a in zip(expected, actual, strict=False)]
-        return None if None in results else len(expected) == len(actual) and all(results)
-    if isinstance(expected, dict):
-        if set(expected) != set(actual):
-            return False
-        results = [same(expected[k], actual[k]) for k in expected]
-        return None if None in results else all(results)
-    return bool(expected == actual)
 
 
 def round_trip(tool: Tool, value: dict[str, Any], parameters: Any, body: Any, report: Report) -> list[str]:

@@ -14,14 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import jsonschema_rs
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.wrappers import Request
 
 from reconciler.compile.openapi import compile_openapi
@@ -31,6 +29,7 @@ from reconciler.load import read_documents
 from reconciler.model import Tool
 from reconciler.runtime import BreakerPolicy, Invocation, Runtime
 from reconciler.runtime.styles import scalar
+from tests.openapi_requests import KNOWN_FORMATS, CapturedRequest, formats_and_media, path_values, same, utf8_headers
 from tests.runtime.arguments_strategy import arguments
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "openapi"
@@ -75,38 +74,6 @@ class Report:
             "arguments, "
             f"{len(self.failures)} failures"
         )
-
-
-class CapturedRequest:
-    """A request the upstream received, as openapi-core's Request protocol wants it."""
-
-    def __init__(
-        self,
-        host_url: str,
-        raw_path: str,
-        method: str,
-        query: str,
-        headers: Headers,
-        path: dict[str, Any],
-        body: bytes,
-        content_type: str,
-    ) -> None:
-        self.host_url = host_url
-        self.path = raw_path  # matched raw, so an encoded / stays inside its segment
-        self.method = method.lower()
-        cookies: list[tuple[str, str]] = []
-        for piece in (headers.get("Cookie") or "").split("; "):
-            if "=" in piece:
-                key, _, value = piece.partition("=")
-                cookies.append((key, unquote(value)))
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qsl(query, keep_blank_values=True)),
-            header=headers,
-            cookie=ImmutableMultiDict(cookies),
-            path=path,
-        )
-        self.body = body or None
-        self.content_type = content_type
 
 
 def spec_for(path: Path, base: str) -> tuple[dict[str, Any], str]:
@@ -166,31 +133,6 @@ def _hostile(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any] 
     return changed if changed != example else None
 
 
-KNOWN_FORMATS = frozenset(
-    (
-        "date",
-        "date-time",
-        "uuid",
-        "email",
-        "uri",
-        "ipv4",
-        "ipv6",
-        "int32",
-        "int64",
-        "float",
-        "double",
-        "byte",
-        "binary",
-        "password",
-        "hostname",
-        "regex",
-        "uri-reference",
-        "time",
-        "duration",
-        "idn-email",
-        "iri",
-    )
-)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KNOWN_LIMITS: list[tuple[Any, str]] = [
     (
@@ -236,57 +178,6 @@ def _json_media(data: bytes, **_: Any) -> Any:
     return json.loads(data)
 
 
-def _formats_and_media(node: Any) -> tuple[set[str], set[str]]:
-    formats: set[str] = set()
-    media: set[str] = set()
-    pending = [node]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("format"), str):
-                formats.add(item["format"])
-            if isinstance(item.get("content"), dict):
-                media.update(str(key) for key in item["content"])
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return formats, media
-
-
-def _path_values(tool: Tool, upstream: str, raw_path: str) -> dict[str, Any]:
-    template = urlsplit(str((tool.request or {})["url"]).removeprefix(upstream)).path
-    names: list[str] = []
-
-    def group(match: re.Match[str]) -> str:
-        names.append(match.group(1))
-        return f"(?P<g{len(names) - 1}>[^/]*)"
-
-    pattern = re.sub(r"\\\{([^{}]+)\\\}", group, re.escape(template))
-    matched = re.fullmatch(pattern, raw_path)
-    if matched is None:
-        return {}
-    return {name: unquote(matched.group(f"g{index}")) for index, name in enumerate(names)}
-
-
-def _same(expected: Any, actual: Any) -> bool | None:
-    """True/False when comparable; None when openapi-core turned the value into another type (formats)."""
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected == actual if isinstance(expected, bool) and isinstance(actual, bool) else None
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return expected == actual
-    if type(expected) is not type(actual):
-        return None
-    if isinstance(expected, list):
-        results = [_same(e, a) for e, a in zip(expected, actual, strict=False)]
-        return None if None in results else len(expected) == len(actual) and all(results)
-    if isinstance(expected, dict):
-        if not set(expected) <= set(actual):  # openapi-core adds the schema's defaults
-            return False
-        results = [_same(expected[k], actual[k]) for k in expected]
-        return None if None in results else all(results)
-    return bool(expected == actual)
-
-
 def _round_trip(tool: Tool, arguments: dict[str, Any], result: Any, report: Report) -> list[str]:
     problems = []
     bindings = (tool.request or {}).get("parameters") or {}
@@ -305,11 +196,11 @@ def _round_trip(tool: Tool, arguments: dict[str, Any], result: Any, report: Repo
             and any(isinstance(item, str) and ("," in item or " " in item or "|" in item) for item in value)
         ):
             continue  # an element holding the style's delimiter: ambiguous by OpenAPI's own rules
-        same = _same(value, actual)
-        if same is None:
+        verdict = same(value, actual, added_keys=True)  # openapi-core adds the schema's defaults
+        if verdict is None:
             continue
         report.values_checked += 1
-        if not same:
+        if not verdict:
             problems.append(f"{argument} ({location}) arrived changed: {value!r} -> {actual!r}"[:300])
     return problems
 
@@ -318,10 +209,10 @@ async def check_spec(name: str, relative: str, upstream: Any, max_tools: int, co
     path = CORPUS / relative
     report = Report(name)
     spec, prefix = spec_for(path, upstream.url)
-    formats, media = _formats_and_media(spec)
+    formats, media = formats_and_media(spec)
     if path.parent.name == "specification":  # DigitalOcean's description spans ~2,900 files: their formats too
         for part in path.parent.rglob("*.yml"):
-            more = _formats_and_media(yaml.load(part.read_text(encoding="utf-8"), Loader=_LOADER))
+            more = formats_and_media(yaml.load(part.read_text(encoding="utf-8"), Loader=_LOADER))
             formats |= more[0]
             media |= more[1]
     config = Config(
@@ -369,22 +260,14 @@ async def check_spec(name: str, relative: str, upstream: Any, max_tools: int, co
                     continue
                 report.requests += 1
                 received = upstream.received[-1]
-                raw_path, _, query = received.path.partition("?")
-                headers = Headers()
-                for key, value in received.headers.items():
-                    try:
-                        headers.add(key, value.encode("latin-1").decode("utf-8"))
-                    except UnicodeError:
-                        headers.add(key, value)
+                raw_path = received.path.partition("?")[0]
                 request = CapturedRequest(
                     upstream.url,
-                    raw_path,
                     received.method,
-                    query,
-                    headers,
-                    _path_values(tool, upstream.url, raw_path),
+                    received.path,
+                    utf8_headers(received.headers.items()),
+                    path_values(tool, upstream.url, raw_path),
                     received.body,
-                    headers.get("Content-Type", ""),
                 )
                 try:
                     unmarshalled = openapi.unmarshal_request(request)
@@ -438,14 +321,14 @@ def _compare_swagger(
     tool: Tool, arguments: dict[str, Any], received: Any, request: Request, upstream: str, report: Report
 ) -> list[str]:
     bindings = (tool.request or {}).get("parameters") or {}
-    path_values = _path_values(tool, upstream, received.path.partition("?")[0])
+    in_path = path_values(tool, upstream, received.path.partition("?")[0])
     problems: list[str] = []
     for argument, value in arguments.items():
         place = bindings[argument]
         location, name = place["in"], place.get("name")
         texts = [scalar(item) for item in value] if isinstance(value, list) else None
         if location == "path":
-            actual, expected = path_values.get(name), scalar(value)
+            actual, expected = in_path.get(name), scalar(value)
         elif location == "query":
             fmt = place.get("collectionFormat", "csv")
             if texts is None:
