@@ -143,8 +143,12 @@ class _HttpxPool:
         import httpx
 
         if not self._clients:
+            # one TLS context for all of them: each client would load the CA bundle itself (~40 ms apiece, the
+            # slow first call `chat` and `test` saw)
+            tls = httpx.create_ssl_context()
             self._clients = [
                 httpx.AsyncClient(
+                    verify=tls,
                     limits=httpx.Limits(
                         max_connections=MAX_CONNECTIONS // HTTPX_POOLS, max_keepalive_connections=64 // HTTPX_POOLS
                     ),
