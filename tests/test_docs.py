@@ -43,10 +43,19 @@ def test_every_relative_link_reaches_a_file_and_its_heading(page: Path) -> None:
 
 
 def _readme_commands() -> dict[str, str]:
+    """Each command's synopsis in the README (a line that starts with spaces continues the one above)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("## Commands", 1)[1].split("```", 2)[1]
-    lines = [line.split("#", 1)[0] for line in block.splitlines() if line.startswith("reconciler ")]
-    return {line.split()[1]: line for line in lines}
+    synopses: dict[str, str] = {}
+    name = ""
+    for line in block.splitlines():
+        text = line.split("#", 1)[0].rstrip()
+        if line.startswith("reconciler "):
+            name = line.split()[1]
+            synopses[name] = text
+        elif line.startswith(" ") and name:
+            synopses[name] += " " + text.strip()
+    return synopses
 
 
 def test_the_readme_lists_every_command_and_no_other() -> None:
@@ -61,3 +70,6 @@ def test_every_option_the_readme_shows_exists(name: str) -> None:
     assert command is not None
     accepted = {option for parameter in command.params for option in parameter.opts + parameter.secondary_opts}
     assert shown - accepted == set(), f"the README shows options `reconciler {name}` does not take"
+    if not line.endswith(" ..."):  # a synopsis that does not say it is cut short names every option
+        own = {option for option in accepted if option.startswith("--")} - {"--help", "--no-color"}
+        assert own - shown == set(), f"the README's synopsis of `reconciler {name}` leaves these out"
