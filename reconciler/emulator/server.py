@@ -42,7 +42,6 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "collection": ("GET", "POST"),
     "item": ("GET", "PUT", "DELETE"),
     "gateway": ("POST",),
-    "actions": ("GET", "POST", "PATCH", "PUT", "DELETE"),  # each Data Actions path says what it serves
 }
 
 
@@ -98,8 +97,8 @@ def _route(path: str) -> tuple[str | None, str | None]:
         return "collection", None
     if path == GATEWAY_PATH:
         return "gateway", None
-    if is_actions_path(path):
-        return "actions", None
+    if is_actions_path(path):  # a Data Actions path that serves nothing is no resource, whatever the method
+        return ("actions", None) if allowed_methods(path) else (None, None)
     prefix = f"{TOOLS_PATH}/"
     if path.startswith(prefix) and "/" not in path[len(prefix) :]:
         return "item", unquote(path[len(prefix) :])
@@ -176,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             self._error(404, "not.found", f"no such resource: {parts.path}")
             return
-        methods = allowed_methods(parts.path) or ROUTES[route] if route == "actions" else ROUTES[route]
+        methods = allowed_methods(parts.path) if route == "actions" else ROUTES[route]  # each Data Actions path its own
         if self.command not in methods:
             allowed = ", ".join(methods)
             self._error(

@@ -53,6 +53,16 @@ def test_a_method_the_path_does_not_serve_is_a_405_whose_allow_names_the_ones_it
     assert refused.json()["code"] == "method.not.allowed"
 
 
+@pytest.mark.parametrize("method", ["GET", "OPTIONS", "PUT"])
+def test_a_data_actions_path_that_serves_nothing_is_a_404_whatever_the_method(http: Http, method: str) -> None:
+    """An OPTIONS or PUT there was a 405 naming five methods the path does not serve either."""
+    _, client, _ = http
+    for path in ("/api/v2/integrations/nothing", f"{ACTIONS}/some-id/draft/nothing", f"{ACTIONS}/a/b/c/d/e"):
+        refused = client.request(method, path)
+        assert (refused.status_code, refused.json()["code"]) == (404, "not.found"), path
+        assert "Allow" not in refused.headers
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
