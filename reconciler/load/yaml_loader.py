@@ -314,7 +314,15 @@ class _Constructor:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag, value = node.tag, node.value
         if tag == _PLAIN:
+            known = _PLAIN_VALUES.get(value, _UNKNOWN)
+            if known is not _UNKNOWN:
+                return known
             tag = _plain_tag(value) if value[:1] in _IMPLICIT else _STR
+            if tag in (_STR, _TIMESTAMP) or tag in _TYPED:
+                return _remember(value, self._typed(node, tag, value))
+        return self._typed(node, tag, value)
+
+    def _typed(self, node: yaml.ScalarNode, tag: str, value: str) -> Any:
         if tag in (_STR, _TIMESTAMP):
             return value
         if tag in _TYPED:
@@ -346,10 +354,18 @@ class _Constructor:
         marks = result.key_marks
         construct = self.construct
         merged: set[str] = set()  # keys a merge (<<) supplied: explicit keys may override them, in any order
+        scalar = self._scalar
+        plain = _PLAIN_VALUES
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _PLAIN:
-                tag = _plain_tag(key_node.value) if key_node.value[:1] in _IMPLICIT else _STR
+                text = key_node.value
+                if type(plain.get(text)) is str:  # a text read before as a string (most keys): no resolvers
+                    tag = _STR
+                else:
+                    tag = _plain_tag(text) if text[:1] in _IMPLICIT else _STR
+                    if tag == _STR:
+                        _remember(text, text)
             if tag == _STR and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
             elif tag == _MERGE:
@@ -365,7 +381,11 @@ class _Constructor:
                 )
             merged.discard(key)
             marks[key] = key_node.start_mark
-            result[key] = construct(value_node, depth + 1)
+            # most values are scalars: typed here, without `construct`'s checks (which an alias needs)
+            if type(value_node) is _ScalarNode and not self.alias_depth:
+                result[key] = scalar(value_node)
+            else:
+                result[key] = construct(value_node, depth + 1)
         return result
 
     def _key(self, key_node: yaml.Node, depth: int) -> str:
@@ -496,3 +516,18 @@ def _parse_float(value: str) -> float:
 
 _TYPED: dict[str, Callable[[str], Any]] = {_INT: _to_int, _FLOAT: _to_float, _BOOL: _to_bool, _NULL: _to_null}
 """The scalar tags a value may carry, each with its conversion (a ValueError says what is wrong)."""
+
+_ScalarNode = yaml.ScalarNode
+_UNKNOWN = object()
+_PLAIN_VALUES: dict[str, Any] = {}
+"""Plain scalar text → its value (str, int, float, bool or None), for the short texts that files repeat (keys,
+types, booleans, small numbers): a dict lookup instead of the implicit resolvers' expressions. Immutable values
+only, so sharing them is safe; bounded, so hostile input cannot grow it."""
+_PLAIN_VALUES_MAX = 20_000
+_PLAIN_TEXT_MAX = 64
+
+
+def _remember(text: str, value: Any) -> Any:
+    if len(text) <= _PLAIN_TEXT_MAX and len(_PLAIN_VALUES) < _PLAIN_VALUES_MAX:
+        _PLAIN_VALUES[text] = value
+    return value

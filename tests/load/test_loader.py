@@ -101,6 +101,21 @@ def test_refused_yaml(tmp_path: Path, text: str, message: str) -> None:
     assert info.value.diagnostics[0].location.file == "t.yaml"
 
 
+def test_a_plain_text_reads_the_same_in_every_place_and_file(tmp_path: Path) -> None:
+    """Plain scalars seen before are typed from memory: a text keeps its type as a value, as a key, and in the
+    next file, and a key that reads as a boolean or null is still refused after the text was a value."""
+    text = "yes: 1\nx: [yes, 010, 0x1F, 1_000, ~, '', 2024-01-02, .5, \"yes\"]\n"
+    for name in ("a.yaml", "b.yaml"):
+        with pytest.raises(InputError, match="must be a string"):
+            read_documents(write(tmp_path / name, text), name)
+    values = "x: [yes, 010, 0x1F, 1_000, ~, '', 2024-01-02, .5, \"yes\", Yes]\n010: ok\n"
+    for name in ("c.yaml", "d.yaml"):
+        [document] = read_documents(write(tmp_path / name, values), name)
+        assert document.content == {"x": [True, 8, 31, 1000, None, "", "2024-01-02", 0.5, "yes", True], "8": "ok"}
+    with pytest.raises(InputError, match="must be a string"):
+        read_documents(write(tmp_path / "e.yaml", "~: 1\n"), "e.yaml")
+
+
 def test_discovery_is_recursive_sorted_and_ignores_other_files(tmp_path: Path) -> None:
     for name in ["b.yaml", "a/z.yml", "a/b.json", "c.txt", ".hidden.yaml", ".git/x.yaml", "README.md"]:
         write(tmp_path / name, "{}")
