@@ -157,7 +157,7 @@ def exclusive_bound(value: Any, bound: Any) -> Any:
     return None
 
 
-PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL = range(8)
+PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL, NULLABLE = range(9)
 KINDS: dict[str, int] = {
     **dict.fromkeys(SIMPLE, PLAIN),
     "type": TYPE,
@@ -166,12 +166,13 @@ KINDS: dict[str, int] = {
     **dict.fromkeys(("allOf", "anyOf", "oneOf", "prefixItems"), LIST),
     **dict.fromkeys(SUBSCHEMA, ONE),
     **dict.fromkeys(("required", "enum", "examples", "example", "dependentRequired"), CLEANED),
-    **dict.fromkeys(
-        ("exclusiveMinimum", "exclusiveMaximum", "$ref", "$recursiveRef", "nullable", "x-nullable"), SPECIAL
-    ),
+    **dict.fromkeys(("exclusiveMinimum", "exclusiveMaximum", "$ref", "$recursiveRef"), SPECIAL),
+    **dict.fromkeys(("nullable", "x-nullable"), NULLABLE),
 }
 """What the converter does with each keyword it keeps; any other keyword is dropped. `special` handles both
-CLEANED and SPECIAL keywords; a SPECIAL one also changes the rest of its schema (the converter finishes it)."""
+CLEANED and SPECIAL keywords; a SPECIAL one also changes the rest of its schema (the converter finishes it).
+NULLABLE is a SPECIAL keyword that a leaf schema can finish on its own (3.0's `nullable: true` is on most
+properties of some descriptions)."""
 
 
 def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) -> None:
@@ -204,6 +205,7 @@ __all__ = [
     "ANNOTATIONS",
     "CLEANED",
     "KINDS",
+    "NULLABLE",
     "SIMPLE",
     "SUBSCHEMA",
     "TYPES",

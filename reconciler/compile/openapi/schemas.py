@@ -42,7 +42,7 @@ _SIMPLE = kw.SIMPLE
 _TYPES = kw.TYPES
 _CLEAN_TYPE = kw.clean_type
 _PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
-_CLEANED = kw.CLEANED
+_CLEANED, _NULLABLE = kw.CLEANED, kw.NULLABLE
 _SPECIAL = kw.special
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
@@ -138,9 +138,11 @@ class SchemaConverter:
     def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
             return node if node.__class__ is bool else {}
-        # most schemas are leaves: plain keywords only, kept when their values pass the checks; at the first
-        # keyword that is not plain, `_keywords` takes over where this loop stopped
+        # most schemas are leaves: keywords with no subschema, kept when their values pass the checks (and
+        # `required`, `enum`, `example`… cleaned, `nullable` finished, as `_keywords` and `_finish` do); at the
+        # first keyword with a subschema, `_keywords` takes over where this loop stopped
         leaf: dict[str, Any] = {}
+        finish = False  # a `nullable` was met: `_finish` applies it
         items = iter(node.items())
         for key, value in items:
             kind = _KINDS_GET(key)
@@ -157,10 +159,16 @@ class SchemaConverter:
                 cleaned = _CLEAN_TYPE(value)
                 if cleaned is not None:
                     leaf[key] = cleaned
+            elif kind == _CLEANED and depth < MAX_DEPTH:  # (deeper, the schema is cut short below)
+                _SPECIAL(key, value, node, leaf)
+            elif kind == _NULLABLE and depth < MAX_DEPTH:
+                finish = True
             else:
                 break
         else:
             context.size += 1
+            if finish and (node.get("nullable") is True or node.get("x-nullable") is True):
+                return nullable(leaf)  # what `_finish` does for a node with nothing else to finish
             return leaf
         if depth >= MAX_DEPTH:
             context.truncated = True
@@ -171,7 +179,7 @@ class SchemaConverter:
                 return self._just_reference(node, ref, source, context)
         self._nesting += 1
         try:
-            result = self._keywords(node, chain(((key, value),), items), leaf, source, context, depth + 1)
+            result = self._keywords(node, chain(((key, value),), items), leaf, finish, source, context, depth + 1)
         finally:
             self._nesting -= 1
         context.size += 1
@@ -206,12 +214,13 @@ class SchemaConverter:
         node: dict[str, Any],
         items: Iterable[tuple[str, Any]],
         result: dict[str, Any],
+        special: bool,
         source: SourceFile,
         context: _Context,
         depth: int,
     ) -> Any:
-        """`node` converted: `result` holds its keywords before `items`, the rest of them."""
-        special = False
+        """`node` converted: `result` holds its keywords before `items`, the rest of them; `special`: a keyword
+        among those before `items` needs `_finish`."""
         all_of: list[tuple[Any, _Context]] = []
         read_only: Any = ()
         for key, value in items:

@@ -61,6 +61,19 @@ def convert(tmp_path: Path, schema: Any, openapi: str = "3.0.3", components: Any
             {"type": ["string", "null"], "enum": ["a", "b", None]},
         ),
         ({"type": ["integer", "null"]}, {"type": ["integer", "null"]}),
+        # `nullable`, `x-nullable` and cleaned keywords are finished by a leaf on its own, or, written before
+        # a subschema, by the full conversion: the same either way
+        ({"x-nullable": True, "type": "integer"}, {"type": ["integer", "null"]}),
+        ({"nullable": False, "type": "string"}, {"type": "string"}),
+        ({"nullable": True, "enum": ["a", None]}, {"anyOf": [{"enum": ["a", None]}, {"type": "null"}]}),
+        (
+            {"nullable": True, "example": {"a": "x"}, "type": "object", "properties": {"a": {"type": "string"}}},
+            {"examples": [{"a": "x"}], "type": ["object", "null"], "properties": {"a": {"type": "string"}}},
+        ),
+        (
+            {"required": ["a", "a"], "nullable": True, "properties": {"a": {"type": "string", "nullable": True}}},
+            {"anyOf": [{"required": ["a"], "properties": {"a": {"type": ["string", "null"]}}}, {"type": "null"}]},
+        ),
         ({"type": "file"}, {"type": "string", "format": "binary"}),
         ({"type": "integer", "minimum": 1, "exclusiveMinimum": True}, {"type": "integer", "exclusiveMinimum": 1}),
         ({"type": "integer", "maximum": 9, "exclusiveMaximum": False}, {"type": "integer", "maximum": 9}),
