@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
+import orjson
+
 REDACTED = "(sensitive)"
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
 """A variable whose name holds one of these is sensitive without being listed."""
@@ -49,7 +51,9 @@ def credentials_in(value: Any) -> set[str]:
     from a variable this run does not know (a tool removed from tools.d, a key rotated since)."""
     urls: set[str] = set()  # a live tool's content repeats its raw form: each string once
     found: set[str] = set()
-    _scan(value, urls, found)
+    for item in value if type(value) is list else [value]:
+        if _may_hold_credentials(item):
+            _scan(item, urls, found)
     for text in urls:
         for url in _URL.findall(text):
             if "@" in url or "?" in url:  # else it has neither user info nor a query: nothing to find
@@ -73,6 +77,18 @@ def _url_credentials(url: str) -> Iterator[str]:
     for name, value in raw.items():  # the undecoded form too: that is how it is written in the endpoint
         if secret_parameter(name) and value:
             yield value
+
+
+def _may_hold_credentials(value: Any) -> bool:
+    """False when no string of `value` has an `@` or a `?` and no key is `headers`: then it holds no URL user
+    info, no query and no headers map, and is not walked. Told from its JSON text, written in C (a plan reads
+    every live tool, and most have neither): orjson escapes neither character, nor any letter of `headers`.
+    What orjson refuses (a key that is not a string, a Mapping that is not a dict) is walked."""
+    try:
+        text = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return True
+    return b"@" in text or b"?" in text or b'"headers"' in text
 
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token"})

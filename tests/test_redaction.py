@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 from urllib.parse import quote
 
 from hypothesis import given
@@ -86,3 +87,16 @@ def test_credentials_are_found_wherever_they_sit_in_one_walk() -> None:
         {"endpoint": "https://h.example.com/plain/path#frag", "other": "ftp://x:y@ftp.example.com"},
     ]
     assert credentials_in(live) == {"k3y-in-a-key", "nested-in-a-list", "Q9", "y"}
+
+
+def test_credentials_are_found_in_any_tool_of_a_long_list() -> None:
+    """Most live tools hold no `@`, `?` or headers map and are not walked; the few that do still are, and so is
+    one that is not plain JSON (a key that is not a string)."""
+    plain = {"name": "t", "executionEndpoint": "https://h.example.com/v1/t", "labels": {"team": "a"}}
+    live: list[dict[Any, Any]] = [dict(plain) for _ in range(50)]
+    live[7]["description"] = "Is it https://u:pw7@h.example.com/ ?"
+    live[23] = {**plain, "request": {"headers": {"Authorization": "Basic dXNlcg=="}}}
+    live[41] = {**plain, "labels": {("not", "a string"): "https://h.example.com/?token=T41"}}
+    live[49] = {**plain, "executionEndpoint": "https://h.example.com/v1/t?api_key=K49"}
+    assert credentials_in(live) == {"pw7", "Basic dXNlcg==", "dXNlcg==", "T41", "K49"}
+    assert credentials_in(live[:7] + live[8:23]) == set()
