@@ -90,10 +90,14 @@ def _as_set(merged: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, A
 def desired_payload(desired: DesiredTool, live: Mapping[str, Any] | None, managed_by: str) -> dict[str, Any]:
     """What will be sent. Fields the desired state leaves unset keep the live value (so a PUT does not reset
     them), and so do the fields named in `ignore_changes`."""
+    return _payload(desired, live_input(live) if live is not None else None, managed_by)
+
+
+def _payload(desired: DesiredTool, current: Mapping[str, Any] | None, managed_by: str) -> dict[str, Any]:
+    """`desired_payload` of a live tool already in its ToolInput form (`live_input`), as a live Record holds it."""
     wanted = tool_input(desired.tool)
     written = wanted
-    if live is not None:
-        current = live_input(live)
+    if current is not None:
         merged = {**current, **wanted}
         for key in AUTHORITATIVE_FIELDS:
             if key not in wanted:
@@ -139,7 +143,8 @@ class ToolsForm:
     ignorable: Mapping[str, str] = IGNORABLE_FIELDS
 
     def desired(self, item: DesiredTool, live: Record | None, managed_by: str) -> Record:
-        return tool_record(desired_payload(item, live.content if live is not None else None, managed_by))
+        # a live Record's content is the live tool's ToolInput form already (`parse`): not picked out again
+        return tool_record(_payload(item, live.content if live is not None else None, managed_by))
 
     def parse(self, raw: Any, *, host: str) -> Record:
         """Checked here, once: a Tool is an object with a string `name` and `id`, and `labels`, when present, a
