@@ -305,8 +305,8 @@ def _check_required(tool: Tool) -> Iterator[Diagnostic]:
 def _check_values(tool: Tool) -> Iterator[Diagnostic]:
     """`enum` and `default` values of a hand-written parameter must be of the parameter's type."""
     for name, spec in _parameters(tool).items():
-        if not isinstance(spec, dict) or "type" not in spec:
-            continue
+        if not isinstance(spec, dict) or "type" not in spec or ("enum" not in spec and "default" not in spec):
+            continue  # (most parameters: nothing to hold to the type)
         declared = spec["type"]
         types = [t for t in (declared if isinstance(declared, list) else [declared]) if isinstance(t, str)]
         if not types or any(t not in _JSON_TYPES for t in types):
