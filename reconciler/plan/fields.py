@@ -47,17 +47,23 @@ def _collect(left: Any, right: Any, path: Path, found: list[Path], *, schema: bo
     if _is_map(left) and _is_map(right):
         if left == right and _same(left, right):  # most of a payload is unchanged: not walked key by key
             return
-        for key in left.keys() | right.keys():
-            if key not in left or key not in right:
+        keys = left.keys()
+        if keys != right.keys():  # (nearly always the same keys: then no union is built)
+            for key in keys ^ right.keys():
                 found.append((*path, str(key)))
-                continue
+            keys = keys & right.keys()
+        for key in keys:
             before, after = left[key], right[key]
             kind = type(before)
-            if kind is type(after) and before == after:
-                if kind in _SCALARS:
-                    continue  # an equal string or number (most values): the same, without a call
-                if kind is dict and _encoded(before) == _encoded(after):
-                    continue  # an equal map (most of them): the same, without a call
+            if kind is type(after):
+                if before == after:
+                    if kind in _SCALARS:
+                        continue  # an equal string or number (most values): the same, without a call
+                    if kind is dict and _encoded(before) == _encoded(after):
+                        continue  # an equal map (most of them): the same, without a call
+                elif kind in _SCALARS:
+                    found.append((*path, str(key)))  # a changed string or number: a change, without a call
+                    continue
             if schema and key == "required" and not in_map and _names(before) and _names(after):
                 if sorted(before) != sorted(after):  # the order of `required` means nothing
                     found.append((*path, str(key)))
