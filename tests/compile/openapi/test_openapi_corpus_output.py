@@ -39,20 +39,34 @@ pytestmark = [
 ]
 
 
-def plain(value: Any) -> Any:
-    """`value` as JSON: records by their fields (and a security requirement's place, found on first use)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {field.name: plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
-        if "written" in fields:  # Security: how its place is found is no output; the place is
-            del fields["written"]
-            fields["location"] = plain(value.location)  # type: ignore[attr-defined]
-        return {"__record__": type(value).__name__, **fields}
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
+def _corpus_prefixes() -> tuple[str, ...]:
+    """How places name the corpus from the repository: as written (`../shared/corpus`) and with links resolved
+    (a place in a file that a reference reached). Both depend on where the corpus lives on this machine."""
+    return tuple(os.path.relpath(folder, REPOSITORY) + os.sep for folder in {CORPUS.resolve(), CORPUS.absolute()})
+
+
+def plain(value: Any, prefixes: tuple[str, ...] = ()) -> Any:
+    """`value` as JSON: records by their fields (and a security requirement's place, found on first use), with
+    the corpus's place on this machine written as `<corpus>/`."""
+    if prefixes == ():
+        prefixes = _corpus_prefixes()
     if isinstance(value, Secret):
         return {"__secret__": str(value)}
+    if isinstance(value, str):
+        for prefix in prefixes:
+            if value.startswith(prefix):
+                return "<corpus>/" + value[len(prefix) :]
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {field.name: plain(getattr(value, field.name), prefixes) for field in dataclasses.fields(value)}
+        if "written" in fields:  # Security: how its place is found is no output; the place is
+            del fields["written"]
+            fields["location"] = plain(value.location, prefixes)  # type: ignore[attr-defined]
+        return {"__record__": type(value).__name__, **fields}
+    if isinstance(value, dict):
+        return {str(key): plain(item, prefixes) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item, prefixes) for item in value]
     return value
 
 
