@@ -12,6 +12,18 @@ JSON = Any
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+TOOL_INPUT_FIELDS = (
+    "name",
+    "description",
+    "schema",
+    "outputSchema",
+    "executionEndpoint",
+    "request",
+    "context",
+    "rateLimit",
+    "labels",
+)
+"""The fields of a Tool that a client writes (DESIGN §4, the ToolInput); the rest belong to the server."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -137,6 +149,7 @@ __all__ = [
     "JSON",
     "JSON_SCHEMA_DIALECT",
     "NAME_PATTERN",
+    "TOOL_INPUT_FIELDS",
     "RateLimit",
     "Secret",
     "Security",

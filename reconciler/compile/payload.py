@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from reconciler.model import JSON_SCHEMA_DIALECT, Tool
+from reconciler.model import JSON_SCHEMA_DIALECT, TOOL_INPUT_FIELDS, Tool
 
 OWNER_LABEL = "managed-by"
 SOURCE_LABEL = "reconciler-source"
@@ -202,19 +202,6 @@ def digest(payload: Mapping[str, Any]) -> str:
             content[key] = sort_required(value)
     return "sha256:" + hashlib.sha256(canonical_bytes(content)).hexdigest()
 
-
-TOOL_INPUT_FIELDS = (
-    "name",
-    "description",
-    "schema",
-    "outputSchema",
-    "executionEndpoint",
-    "request",
-    "context",
-    "rateLimit",
-    "labels",
-)
-"""The fields of a Tool that a client writes (DESIGN §4); the rest belong to the server."""
 
 _DIGESTED = frozenset(TOOL_INPUT_FIELDS) - {"labels"}
 

@@ -9,19 +9,9 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN
+from reconciler.model import JSON_SCHEMA_DIALECT, NAME_PATTERN, TOOL_INPUT_FIELDS
 
-INPUT_FIELDS = (
-    "name",
-    "description",
-    "schema",
-    "outputSchema",
-    "executionEndpoint",
-    "request",
-    "context",
-    "rateLimit",
-    "labels",
-)
+INPUT_FIELDS = TOOL_INPUT_FIELDS
 PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 ENDPOINT_PATTERN = r"^https?://[^\x00-\x20/?#]+([/?#][^\x00-\x20]*)?$"
 """An absolute http(s) URL without spaces or control characters; the OpenAPI description publishes the same
