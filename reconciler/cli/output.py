@@ -16,6 +16,16 @@ import click
 
 from reconciler.redaction import Redactor
 
+plan_format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a pull-request comment, json for machines.",
+)
+"""`--format` of the commands that print a plan (`plan`, `show`)."""
+
 NO_COLOR_HELP = "No colour, even on a terminal (also NO_COLOR=1 or TERM=dumb)."
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import directory_argument, learn_live, load_desired, show_warnings
-from reconciler.cli.output import Output
+from reconciler.cli.output import Output, plan_format_option
 from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.desired import cyclic_gc_paused
 from reconciler.plan import save_plan
@@ -18,14 +18,7 @@ from reconciler.plan.render import render_json, render_markdown, render_text
 @click.command("plan")
 @directory_argument
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply PLAN`.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, markdown for a pull-request comment, json for machines.",
-)
+@plan_format_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 @click.option("--tool", "tools", multiple=True, metavar="NAME", help="Plan only this tool (repeatable).")
 @click.option("--no-prune", is_flag=True, help="Keep managed tools that are no longer in tools.d.")

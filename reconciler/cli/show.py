@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.output import Output
+from reconciler.cli.output import Output, plan_format_option
 from reconciler.errors import PlanError
 from reconciler.plan import load_plan
 from reconciler.plan.render import REDACTED, render_json, render_markdown, render_text
@@ -37,14 +37,7 @@ class _Shown(Mapping[str, str]):
 
 @click.command("show")
 @click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, markdown for a pull-request comment, json for machines.",
-)
+@plan_format_option
 @click.pass_obj
 def show_command(output: Output, plan_file: Path, output_format: str) -> int:
     """Show a plan saved with `plan --out PLAN`, in any of plan's formats.
