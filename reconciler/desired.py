@@ -147,6 +147,19 @@ def _compile_openapi(
     output_schemas: bool,
 ) -> None:
     tools, skipped, diagnostics, contested = found
+
+    def compile_one(description: Document, source: Any, source_document: Document | None) -> None:
+        result = compile_openapi(
+            description,
+            source=source,
+            source_document=source_document,
+            root=config.root,
+            limits=config.limits,
+            environ=environ,
+            output_schemas=output_schemas,
+        )
+        _collect(result, tools, skipped, diagnostics, contested)
+
     named: set[Path] = set()
     loaded: dict[Path, Document] = {document.path.resolve(): document for document in descriptions}
     for source_document in sources:
@@ -164,40 +177,10 @@ def _compile_openapi(
             diagnostics.extend(exc.diagnostics)
             continue
         named.add(path)
-        source: Any = source_document.content["source"]
-        _collect(
-            compile_openapi(
-                loaded[path],
-                source=source,
-                source_document=source_document,
-                root=config.root,
-                limits=config.limits,
-                environ=environ,
-                output_schemas=output_schemas,
-            ),
-            tools,
-            skipped,
-            diagnostics,
-            contested,
-        )
+        compile_one(loaded[path], source_document.content["source"], source_document)
     for description in descriptions:
-        if description.path.resolve() in named:
-            continue
-        _collect(
-            compile_openapi(
-                description,
-                source=None,
-                source_document=None,
-                root=config.root,
-                limits=config.limits,
-                environ=environ,
-                output_schemas=output_schemas,
-            ),
-            tools,
-            skipped,
-            diagnostics,
-            contested,
-        )
+        if description.path.resolve() not in named:  # no source names it: every operation, the defaults
+            compile_one(description, None, None)
 
 
 def _collect(
