@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
-from reconciler.compile import openai_function, owned_tool_input
+from reconciler.compile import indented_json, openai_function, owned_tool_input
 from reconciler.compile.data_actions import compile_action
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError
@@ -55,15 +53,8 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
 
 
 def encode(value: Any) -> str:
-    """Pretty JSON, keys sorted: orjson (C, a tenth of the time for thousands of tools), and the standard library
-    for what orjson refuses (an integer past 64 bits, a lone surrogate). The two write the same bytes but for
-    a small float's exponent (orjson `1e-7`, the standard library `1e-07`; both read back the same), and the
-    output stays byte-identical from run to run."""
-    try:
-        text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode("utf-8")
-    except TypeError:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-    return text
+    """Pretty JSON, keys sorted: the standard library's text, byte for byte, from run to run."""
+    return indented_json(value)
 
 
 def _action_bodies(state: DesiredState) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from reconciler.compile import indented_json
 from reconciler.errors import PlanError
 from reconciler.plan.model import FORMAT_VERSION, Change, FieldChange, Plan
 from reconciler.redaction import REDACTED, pattern_for, value_pattern
@@ -79,7 +80,7 @@ def save_plan(
             document["changes"], lambda text: placeholders.sub(lambda m: f"((sensitive:{names[m[0]]}))", text)
         )
     document["digest"] = content_digest(document)
-    text = json.dumps(document, indent=2, sort_keys=True)
+    text = indented_json(document, ensure_ascii=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
