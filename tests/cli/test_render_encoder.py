@@ -43,7 +43,14 @@ def test_the_ascii_form_saved_plans_use_is_the_standard_librarys(value: Any) -> 
 
 
 def test_what_orjson_refuses_or_writes_otherwise_goes_to_the_standard_library() -> None:
-    for value in ({"big": 2**70}, {"s": "\ud800 lone surrogate"}, {"small": 1.5e-7}, {"é": "ü"}, {"del": "\x7f"}, {1: "int key"}):
+    for value in (
+        {"big": 2**70},
+        {"s": "\ud800 lone surrogate"},
+        {"small": 1.5e-7},
+        {"é": "ü"},
+        {"del": "\x7f"},
+        {1: "int key"},
+    ):
         assert encode(value) == standard(value)
         assert indented_json(value, ensure_ascii=True) == standard(value, ensure_ascii=True)
 
