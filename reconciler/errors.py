@@ -48,7 +48,14 @@ class Diagnostic:
 
 
 def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    return sorted(set(diagnostics), key=lambda d: d.sort_key)
+    """Each finding once, sorted by place. Where a variable reference could not be filled, the other findings
+    at that same place are left out: they judge the unfilled `${NAME}` text (an endpoint "must be an https://
+    URL"), and vanish once the variable is set."""
+    unique = set(diagnostics)
+    unfilled = {d.location for d in unique if d.code == "variable" and d.severity == "error"}
+    if unfilled:
+        unique = {d for d in unique if d.code == "variable" or d.location not in unfilled}
+    return sorted(unique, key=lambda d: d.sort_key)
 
 
 class ReconcilerError(Exception):

@@ -166,6 +166,19 @@ def test_every_error_is_reported_not_just_the_first(repo: Path, run: Callable[..
     ]
 
 
+def test_an_unset_variable_is_one_error_not_a_cascade(repo: Path, run: Callable[..., object]) -> None:
+    """The endpoint's own check would judge the unfilled `${NOT_SET_ANYWHERE}/x` text; only the cause is shown."""
+    (repo / "tools.d" / "a.yaml").write_text(_tool(endpoint="${NOT_SET_ANYWHERE}/x"), encoding="utf-8")
+    (repo / "tools.d" / "b.yaml").write_text(_tool(name="other", endpoint="ftp://x"), encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert [line for line in result.out.splitlines() if ": error: " in line] == [
+        "tools.d/a.yaml:3:1: error: environment variable NOT_SET_ANYWHERE is not set; set it, or give a default "
+        "as '${NOT_SET_ANYWHERE:-value}'",
+        "tools.d/b.yaml:3:1: error: endpoint 'ftp://x' of 'other' must be an https:// URL",
+    ]
+
+
 def test_github_format_annotates_the_exact_line(repo: Path, run: Callable[..., object]) -> None:
     (repo / "tools.d" / "a.yaml").write_text(GOOD + "descripton: typo\n", encoding="utf-8")
     result = run("validate", "--format", "github")
