@@ -7,6 +7,7 @@ closes; a second SIGTERM cuts the wait short, a third stops without waiting for 
 
 from __future__ import annotations
 
+import gc
 import signal
 import socket
 import time
@@ -19,6 +20,25 @@ from reconciler.serve.app import Service, create_app
 
 GRACE_SECONDS = 30.0
 """How long a stopping service waits for in-flight invocations (each is bounded by its tool's timeout)."""
+YOUNG_COLLECTION_EVERY = 5000
+"""Allocations between two collections of the young generation (Python's default: 700)."""
+FULL_COLLECTION_EVERY = 100
+"""Collections of the middle generation between two full ones (default 10)."""
+
+
+def settle_heap() -> None:
+    """Tune the cyclic collector for serving, once everything that lives as long as the process is built.
+
+    Measured at 32 clients back to back (bench/serve_invoke.py's load): with Python's defaults the collector
+    took ~8 µs of each call's ~170 µs of CPU, and a full collection every ~0.35 s paused the service for
+    3-4 ms, each time delaying all 32 calls in flight, which the p99 shows. A call leaves no cyclic garbage
+    (reference counting frees all of it), so collections only walk what is in flight: walking it every 5,000
+    allocations instead of every 700 does the same work a seventh as often (GC: ~200 ms -> ~28 ms in 4 s of
+    load), and freezing what exists now (imports, compiled tools, OpenTelemetry: ~45,000 objects) keeps
+    every later collection off it. Full collections still run, about every 40 s under that load."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, 10, FULL_COLLECTION_EVERY)
 
 
 class _Server(uvicorn.Server):
@@ -29,8 +49,10 @@ class _Server(uvicorn.Server):
         announce: Callable[[str], None],
         url: str,
         drain_seconds: float = 0.0,
+        tune_gc: bool = False,
     ) -> None:
         super().__init__(config)
+        self.tune_gc = tune_gc
         self.service = service
         self.announce = announce
         self.url = url
@@ -40,6 +62,8 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            if self.tune_gc:
+                settle_heap()  # the app, its tools and its lifespan's state are all built by now
             self.announce(self.url)
 
     async def on_tick(self, counter: int) -> bool:
@@ -85,8 +109,15 @@ def url_of(sock: socket.socket) -> str:
 
 
 def make_server(
-    service: Service, sock: socket.socket, announce: Callable[[str], None], drain_seconds: float = 0.0
+    service: Service,
+    sock: socket.socket,
+    announce: Callable[[str], None],
+    drain_seconds: float = 0.0,
+    *,
+    tune_gc: bool = False,
 ) -> _Server:
+    """The server `serve` runs; `tune_gc`: `settle_heap()` once started (the process is then the service's, as
+    under `serve`; tests running servers in their own process leave the collector alone)."""
     config = uvicorn.Config(
         create_app(service),
         log_level="warning",
@@ -96,14 +127,14 @@ def make_server(
         server_header=False,
         proxy_headers=False,  # nothing reads the client's address: no access log, no per-client rule
     )
-    return _Server(config, service, announce, url_of(sock), drain_seconds)
+    return _Server(config, service, announce, url_of(sock), drain_seconds, tune_gc)
 
 
 def serve(service: Service, sock: socket.socket, announce: Callable[[str], None], drain_seconds: float = 0.0) -> None:
     """Serve until SIGTERM (after `drain_seconds`) or Ctrl-C; returns once in-flight invocations have finished."""
     # uvicorn's own runner: its event loop factory takes uvloop when installed (the `serve` extra), as its
     # protocol choice takes httptools; asyncio.run would always take the pure-Python loop.
-    make_server(service, sock, announce, drain_seconds).run(sockets=[sock])
+    make_server(service, sock, announce, drain_seconds, tune_gc=True).run(sockets=[sock])
 
 
-__all__ = ["GRACE_SECONDS", "bind", "make_server", "serve", "url_of"]
+__all__ = ["GRACE_SECONDS", "bind", "make_server", "serve", "settle_heap", "url_of"]

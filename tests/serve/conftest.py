@@ -29,17 +29,17 @@ class Serving:
 def serving() -> Iterator[Callable[..., Serving]]:
     with contextlib.ExitStack() as stack:
 
-        def _start(tools: list[Tool], *, audit: Path | None = None, **runtime: Any) -> Serving:
-            return stack.enter_context(_run(Service(Runtime(tools, **runtime), AuditLog(audit))))
+        def _start(tools: list[Tool], *, audit: Path | None = None, tune_gc: bool = False, **runtime: Any) -> Serving:
+            return stack.enter_context(_run(Service(Runtime(tools, **runtime), AuditLog(audit)), tune_gc))
 
         yield _start
 
 
 @contextlib.contextmanager
-def _run(service: Service) -> Iterator[Serving]:
+def _run(service: Service, tune_gc: bool) -> Iterator[Serving]:
     sock = bind("127.0.0.1", 0)
     announced: list[str] = []
-    server = make_server(service, sock, announced.append)
+    server = make_server(service, sock, announced.append, tune_gc=tune_gc)
     thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)  # as `serve` runs it
     thread.start()
     try:
