@@ -84,6 +84,8 @@ class Inputs:
     content_type: str | None = None
     dropped_headers: list[tuple[dict[str, Any], SourceFile]] = field(default_factory=list)
     """Header parameters in CLIENT_HEADERS, as written (and where), for the warning that says they are left out."""
+    counted: int | None = None
+    """When `collect` only counted the inputs (`at_most`), how many there are; `items` is empty then."""
 
 
 def collect(
@@ -93,9 +95,14 @@ def collect(
     path: str,
     converter: SchemaConverter,
     consumes: list[str],
+    *,
+    at_most: int | None = None,
 ) -> Inputs:
-    """The inputs of `operation`; `shared` are the parameters written on its path item."""
-    by_place: dict[tuple[str, str], Input] = {}
+    """The inputs of `operation`; `shared` are the parameters written on its path item. With `at_most`, an
+    operation with more inputs than that gets them counted, not made (`Inputs.counted`, no items): the caller
+    skips it whatever they are, and a third of a large description's operations are skipped so."""
+    # a parameter's Input is made only once the count is known: (place, parameter, where) until then
+    by_place: dict[tuple[str, str], Input | tuple[str, dict[str, Any], SourceFile]] = {}
     body: Inputs | None = None
     form: list[Input] = []
     dropped: list[tuple[dict[str, Any], SourceFile]] = []
@@ -118,27 +125,35 @@ def collect(
             body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
             body.content_type = _media(_consumes(operation, consumes))
             continue
-        made = _parameter(parameter, source, place)
         if place == "formData":
-            form = [item for item in form if item.name != name] + [made]
+            form = [item for item in form if item.name != name] + [_parameter(parameter, source, place)]
         else:
-            by_place[(place, name)] = made  # an operation's parameter replaces its path item's
+            by_place[(place, name)] = (place, parameter, source)  # an operation's parameter replaces its path item's
     declared = {name for place, name in by_place if place == "path"}
     for variable in _TEMPLATE.findall(path):
         if variable not in declared:
             by_place[("path", variable)] = Input("path", variable, {"type": "string"}, operation_source, True)
-    items = sorted(by_place.values(), key=lambda item: _ORDER[item.location])
     if form:
         multipart = any(_is_file(item.schema) for item in form) or _media(_consumes(operation, consumes)) == (
             "multipart/form-data"
         )
-        media = "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
-        return Inputs(items + form, media, dropped)
-    if body is None and "requestBody" in operation:
-        body = _request_body(operation["requestBody"], operation_source, converter)
-    if body is None:
-        return Inputs(items, dropped_headers=dropped)
-    return Inputs(items + body.items, body.content_type, dropped)
+        rest: list[Input] = form
+        media: str | None = "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
+    else:
+        if body is None and "requestBody" in operation:
+            body = _request_body(operation["requestBody"], operation_source, converter)
+        rest, media = ([], None) if body is None else (body.items, body.content_type)
+    count = len(by_place) + len(rest)
+    if at_most is not None and count > at_most:
+        return Inputs([], media, dropped, counted=count)
+    # sorted by place (path, query, header, cookie), stably: in the order written within each
+    entries = sorted(by_place.values(), key=lambda entry: _ORDER[_place_of(entry)])
+    items = [entry if isinstance(entry, Input) else _parameter(entry[1], entry[2], entry[0]) for entry in entries]
+    return Inputs(items + rest, media, dropped)
+
+
+def _place_of(entry: Input | tuple[str, dict[str, Any], SourceFile]) -> str:
+    return entry.location if isinstance(entry, Input) else entry[0]
 
 
 def unique_names(inputs: list[Input]) -> list[str]:

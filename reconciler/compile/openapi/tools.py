@@ -22,7 +22,7 @@ Context parameters stay in the binding: the runtime fills them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from reconciler.compile.openapi import names
 from reconciler.compile.openapi.operations import Operation
@@ -73,8 +73,20 @@ class ToolBuilder:
     def build(self, plan: ToolPlan) -> Tool:
         """The tool for `plan`; raises OperationProblem when the operation cannot become one."""
         operation = plan.operation
+        context = plan.settings.context
+        # With no context entry to take out, an operation with more inputs than the limit is skipped whatever
+        # they are (unless `required_only` picks some): they are only counted, and neither made nor named.
+        counted_only = (
+            not context and not plan.settings.override_context and self.settings.too_many_parameters != "required_only"
+        )
         inputs = collect(
-            operation.node, operation.source, operation.shared, operation.path, self.converter, self.consumes
+            operation.node,
+            operation.source,
+            operation.shared,
+            operation.path,
+            self.converter,
+            self.consumes,
+            at_most=self.limits.max_parameters if counted_only else None,
         )
         for parameter, written_in in inputs.dropped_headers:
             name = parameter["name"]
@@ -86,8 +98,9 @@ class ToolBuilder:
             message = f"{operation.label}: header parameter {name!r} is left out of the tool: the HTTP client sets it"
             where = _parameter_location(operation, parameter, written_in)
             self.diagnostics.append(Diagnostic("warning", where, message + sent, "client-header"))
+        if inputs.counted is not None:
+            self._too_many(operation, inputs.counted)
         tool_names = unique_names(inputs.items)
-        context = plan.settings.context
         for key in plan.settings.override_context:
             if key not in tool_names:
                 self.diagnostics.append(
@@ -153,17 +166,13 @@ class ToolBuilder:
         limit = self.limits.max_parameters
         if len(visible) <= limit:
             return visible
-        policy = self.settings.too_many_parameters
+        if self.settings.too_many_parameters != "required_only":
+            self._too_many(operation, len(visible))
         where = operation.locate()
-        count = f"{operation.label} has {len(visible)} parameters, more than the limit of {limit}"
-        if policy == "error":
-            self.diagnostics.append(
-                Diagnostic("error", where, f"{count} (too_many_parameters: error)", "too-many-parameters")
-            )
-            raise OperationProblem(f"{len(visible)} parameters, more than the limit of {limit}", reported=True)
         required = [entry for entry in visible if entry[1].required]
-        if policy != "required_only" or len(required) > limit:
-            detail = f" ({len(required)} of them required)" if policy == "required_only" else ""
+        if len(required) > limit:
+            count = f"{operation.label} has {len(visible)} parameters, more than the limit of {limit}"
+            detail = f" ({len(required)} of them required)"
             self.diagnostics.append(Diagnostic("warning", where, f"skipped: {count}{detail}", "too-many-parameters"))
             raise OperationProblem(f"{len(visible)} parameters{detail}, more than the limit of {limit}", reported=True)
         room = limit - len(required)
@@ -180,6 +189,19 @@ class ToolBuilder:
                 )
             )
         return [entry for entry in visible if id(entry) in kept_ids]
+
+    def _too_many(self, operation: Operation, count: int) -> NoReturn:
+        """Skip an operation with `count` parameters, more than the limit, under the `skip` or `error` policy."""
+        limit = self.limits.max_parameters
+        where = operation.locate()
+        said = f"{operation.label} has {count} parameters, more than the limit of {limit}"
+        if self.settings.too_many_parameters == "error":
+            self.diagnostics.append(
+                Diagnostic("error", where, f"{said} (too_many_parameters: error)", "too-many-parameters")
+            )
+        else:
+            self.diagnostics.append(Diagnostic("warning", where, f"skipped: {said}", "too-many-parameters"))
+        raise OperationProblem(f"{count} parameters, more than the limit of {limit}", reported=True)
 
     def _schema(self, operation: Operation, name: str, item: Input, deps: set[NodeKey]) -> Any:
         schema = self.converter.convert(item.schema, item.source, deps)
