@@ -65,7 +65,9 @@ def merge(parts: list[Any]) -> dict[str, Any] | None:
     return merged
 
 
-def nullable(schema: Any) -> Any:
+def nullable(schema: Any, *, fresh: bool = False) -> Any:
+    """`schema` that also accepts null. `fresh`: the caller has just built `schema` and shares it with no one, so
+    it is changed in place instead of copied (the one exception to this module's rule)."""
     if not isinstance(schema, dict) or not schema:
         return schema
     kind = schema.get("type")
@@ -73,7 +75,7 @@ def nullable(schema: Any) -> Any:
         outer = {key: schema[key] for key in _LIFTED if key in schema}
         inner = {key: value for key, value in schema.items() if key not in outer}
         return {**outer, "anyOf": [inner, {"type": "null"}]} if inner else schema
-    result = dict(schema)
+    result = schema if fresh else dict(schema)
     if isinstance(kind, str) and kind != "null":
         result["type"] = [kind, "null"]
     elif isinstance(kind, list) and "null" not in kind:

@@ -183,44 +183,48 @@ def _resolve(raw: Any, source: SourceFile, converter: SchemaConverter) -> tuple[
 
 
 def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Input:
-    if "schema" in parameter or "content" in parameter:
+    swagger = "schema" not in parameter and "content" not in parameter
+    if not swagger:
         schema = parameter.get("schema")
-        content = parameter.get("content")
-        if schema is None and isinstance(content, dict):
-            media = next((m for m in content.values() if isinstance(m, dict) and "schema" in m), {})
-            schema = media.get("schema")
+        if schema is None:
+            content = parameter.get("content")
+            if isinstance(content, dict):
+                media = next((m for m in content.values() if isinstance(m, dict) and "schema" in m), {})
+                schema = media.get("schema")
     else:  # Swagger 2.0: the schema keywords sit on the parameter itself
         schema = {key: value for key, value in parameter.items() if key not in _SWAGGER_NOT_SCHEMA}
     if schema is None or schema == {}:
         schema = {"type": "string"}
-    binding: dict[str, Any] = (
+    # (most parameters say nothing of their serialization: no binding is made for them)
+    binding: dict[str, Any] | None = (
         {key: parameter[key] for key in _SERIALIZATION if key in parameter}
         if "style" in parameter or "explode" in parameter or "collectionFormat" in parameter
-        else {}
+        else None
     )
-    swagger = "schema" not in parameter and "content" not in parameter
     if swagger and parameter.get("type") == "array" and "collectionFormat" not in parameter:
         # Swagger 2.0's default, written out: the binding alone cannot tell a 2.0 array from a 3.x one
-        binding["collectionFormat"] = "csv"
+        binding = {**(binding or {}), "collectionFormat": "csv"}
     description = parameter.get("description")
     text = description if isinstance(description, str) else None
-    bound = _bound(parameter["name"]) if isinstance(parameter["name"], str) else None
+    name = parameter["name"]
+    bound = _bound(name) if isinstance(name, str) else None
     if bound is not None:  # `DateCreated<` and `DateCreated>` must not read the same to a model
-        text = f"{bound[2]} (sent as `{parameter['name']}`)." + (f" {text}" if text else "")
+        text = f"{bound[2]} (sent as `{name}`)." + (f" {text}" if text else "")
     return Input(
         "body" if place == "formData" else place,
-        parameter["name"],
+        name,
         schema,
         source,
-        required=place == "path" or parameter.get("required") is True,
-        description=text,
-        deprecated=parameter.get("deprecated") is True,
-        binding=binding,
-        examples=_examples(parameter),
+        place == "path" or parameter.get("required") is True,
+        text,
+        parameter.get("deprecated") is True,
+        binding,
+        False,
+        _examples(parameter),
     )
 
 
-def _examples(parameter: dict[str, Any]) -> list[Any]:
+def _examples(parameter: dict[str, Any]) -> Sequence[Any]:
     if "example" in parameter:
         return [parameter["example"]]
     if "x-example" in parameter:
@@ -228,7 +232,7 @@ def _examples(parameter: dict[str, Any]) -> list[Any]:
     found = parameter.get("examples")
     if isinstance(found, dict):  # Example Objects by name; a `$ref`'d or external one has no value to keep
         return [item["value"] for item in found.values() if isinstance(item, dict) and "value" in item]
-    return []
+    return ()
 
 
 _BOUNDS = (

@@ -168,7 +168,7 @@ class SchemaConverter:
         else:
             context.size += 1
             if finish and (node.get("nullable") is True or node.get("x-nullable") is True):
-                return nullable(leaf)  # what `_finish` does for a node with nothing else to finish
+                return nullable(leaf, fresh=True)  # what `_finish` does for a node with nothing else to finish
             return leaf
         if depth >= MAX_DEPTH:
             context.truncated = True

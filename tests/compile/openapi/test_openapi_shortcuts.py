@@ -1,14 +1,17 @@
-"""An operation with more inputs than the limit is skipped after its inputs are only counted.
+"""The compiler's shortcuts for speed give what the long way gives.
 
-`ToolBuilder` asks `collect` to count, rather than make, the inputs of an operation whose tool takes no context
-entry: with none to take out, an operation over the limit is skipped whatever its inputs are (a third of a large
-description's operations are). The shortcut is exact only while the count is the number of inputs the full path
-makes and names; a context entry that names no parameter takes the full path without changing what is counted,
-so both paths must skip the same operations with the same reasons and warnings.
+- `ToolBuilder` asks `collect` to count, rather than make, the inputs of an operation whose tool takes no
+  context entry: with none to take out, an operation over the limit is skipped whatever its inputs are (a third
+  of a large description's operations are). The shortcut is exact only while the count is the number of inputs
+  the full path makes and names; a context entry that names no parameter takes the full path without changing
+  what is counted, so both paths must skip the same operations with the same reasons and warnings.
+- The converter changes in place only what it has just built (a leaf made `nullable`): the description, which
+  every tool's schema is converted from and shares parts with, is never written to.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +66,22 @@ def test_counting_skips_what_making_and_naming_skips(name: str, limit: int) -> N
 @pytest.mark.parametrize("name", ["twilio/twilio_api_v2010.json", "box/openapi.json", "discord/openapi.json"])
 def test_counting_skips_what_making_and_naming_skips_in_large_descriptions(name: str) -> None:
     assert _same_skips(CORPUS / name, CORPUS, Limits().max_parameters) > 0
+
+
+@pytest.mark.parametrize("name", ["collisions.yaml", "orders.yaml", "swagger-form.yaml", "schemas.yaml"])
+def test_compiling_leaves_the_description_as_it_was(name: str) -> None:
+    # the converter changes only what it has just built (a leaf made `nullable` in place, inputs made after
+    # they are counted): the description, which every tool's schema is converted from, is never written to
+    document = read_documents(FIXTURES / name)[0]
+    before = copy.deepcopy(document.content)
+    for output_schemas in (True, False):
+        result = compile_openapi(
+            document,
+            source=None,
+            source_document=None,
+            root=FIXTURES,
+            limits=Limits(max_parameters=3),
+            output_schemas=output_schemas,
+        )
+        assert result.tools
+    assert document.content == before
