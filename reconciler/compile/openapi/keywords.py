@@ -157,9 +157,11 @@ def exclusive_bound(value: Any, bound: Any) -> Any:
     return None
 
 
-PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL, NULLABLE = range(9)
+PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL, NULLABLE, TEXT, COUNT = range(11)
 KINDS: dict[str, int] = {
     **dict.fromkeys(SIMPLE, PLAIN),
+    **{key: TEXT for key, check in SIMPLE.items() if check is _is_string},
+    **{key: COUNT for key, check in SIMPLE.items() if check is _is_count},
     "type": TYPE,
     "properties": PROPERTIES,
     **dict.fromkeys(("patternProperties", "dependentSchemas"), MAP),
@@ -172,7 +174,9 @@ KINDS: dict[str, int] = {
 """What the converter does with each keyword it keeps; any other keyword is dropped. `special` handles both
 CLEANED and SPECIAL keywords; a SPECIAL one also changes the rest of its schema (the converter finishes it).
 NULLABLE is a SPECIAL keyword that a leaf schema can finish on its own (3.0's `nullable: true` is on most
-properties of some descriptions)."""
+properties of some descriptions). TEXT and COUNT are PLAIN keywords whose value must be a string (`description`,
+`format`, `title`…) or a count (`minLength`, `maxItems`…), the commonest after `type`: the converter checks
+them in line, as `_is_string` and `_is_count` do, without a call per keyword."""
 
 
 def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) -> None:
@@ -204,10 +208,12 @@ def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) 
 __all__ = [
     "ANNOTATIONS",
     "CLEANED",
+    "COUNT",
     "KINDS",
     "NULLABLE",
     "SIMPLE",
     "SUBSCHEMA",
+    "TEXT",
     "TYPES",
     "clean_dependent_required",
     "clean_enum",

@@ -42,7 +42,7 @@ _SIMPLE = kw.SIMPLE
 _TYPES = kw.TYPES
 _CLEAN_TYPE = kw.clean_type
 _PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
-_CLEANED, _NULLABLE = kw.CLEANED, kw.NULLABLE
+_CLEANED, _NULLABLE, _TEXT, _COUNT = kw.CLEANED, kw.NULLABLE, kw.TEXT, kw.COUNT
 _SPECIAL = kw.special
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
@@ -148,13 +148,20 @@ class SchemaConverter:
             kind = _KINDS_GET(key)
             if kind is None:
                 continue
-            if kind == _PLAIN:
-                if _SIMPLE[key](value):
-                    leaf[key] = value
-            elif kind == _TYPE and value.__class__ is str:
+            # (the commonest kinds first; `type`, `description`, `format`, counts: checked in line)
+            if kind == _TYPE and value.__class__ is str:
                 if value not in _TYPES:
                     break  # Swagger's `file`, or no type at all: the full conversion says which
                 leaf[key] = value
+            elif kind == _TEXT:
+                if isinstance(value, str):
+                    leaf[key] = value
+            elif kind == _COUNT:
+                if isinstance(value, int) and value >= 0 and value.__class__ is not bool:
+                    leaf[key] = value
+            elif kind == _PLAIN:
+                if _SIMPLE[key](value):
+                    leaf[key] = value
             elif kind == _TYPE:  # a list of types (3.1)
                 cleaned = _CLEAN_TYPE(value)
                 if cleaned is not None:
@@ -227,7 +234,13 @@ class SchemaConverter:
             kind = _KINDS_GET(key)
             if kind is None:
                 continue
-            if kind == _PLAIN:
+            if kind == _TEXT:
+                if isinstance(value, str):
+                    result[key] = value
+            elif kind == _COUNT:
+                if isinstance(value, int) and value >= 0 and value.__class__ is not bool:
+                    result[key] = value
+            elif kind == _PLAIN:
                 if _SIMPLE[key](value):
                     result[key] = value
             elif kind == _TYPE:
