@@ -180,7 +180,7 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
     data = read_regular_file(path, file)
     if path.suffix == ".json":
         data = data.removeprefix(b"\xef\xbb\xbf")
-        if not data.strip():
+        if not data or data.isspace():  # (`not data.strip()` without a copy of the whole file)
             decode(data, file)  # whitespace that is not UTF-8 is still reported as such
             return []
         contents = [(parse_json(data, file, classify), SourceLocation(file))]
@@ -215,7 +215,8 @@ def read_regular_file(path: Path, file: str) -> bytes:
         raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
     with os.fdopen(descriptor, "rb", buffering=0) as stream:
         try:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
                 raise InputError.at(
                     SourceLocation(file),
                     "not a regular file (a device, FIFO or socket); tools.d holds only files with text",
@@ -223,13 +224,17 @@ def read_regular_file(path: Path, file: str) -> bytes:
                 )
             chunks: list[bytes] = []
             size = 0
-            while chunk := stream.read(_CHUNK):
+            # first the size the file says, in one read: a file read whole is kept as read (joining one chunk
+            # copies nothing) and a small one does not get a buffer of _CHUNK; then chunks, in case it grew
+            wanted = min(status.st_size, MAX_FILE_BYTES) or _CHUNK
+            while chunk := stream.read(wanted):
                 size += len(chunk)
                 if size > MAX_FILE_BYTES:
                     raise InputError.at(
                         SourceLocation(file), f"file is larger than the limit of {MAX_FILE_BYTES} bytes", "limit"
                     )
                 chunks.append(chunk)
+                wanted = _CHUNK
         except OSError as exc:
             raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
     return b"".join(chunks)

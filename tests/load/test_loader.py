@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import LocatedDict, interpolate, load_directory, read_documents
-from reconciler.load.files import discover
+from reconciler.load.files import discover, read_regular_file
 from reconciler.model import SourceLocation
 
 
@@ -225,3 +225,19 @@ def test_files_are_named_as_the_user_would_type_them(
         f"{prefix}linked/c.yaml",
         f"{prefix}sub/b.yaml",
     ]
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 5])
+def test_a_file_is_read_whole_whatever_its_size(tmp_path: Path, size: int) -> None:
+    # read in one piece of the size the file says (kept as read, not joined), then to its end in chunks
+    data = (bytes(range(256)) * (size // 256 + 1))[:size]
+    path = tmp_path / "data.json"
+    path.write_bytes(data)
+    assert read_regular_file(path, "data.json") == data
+
+
+@pytest.mark.parametrize("text", [b"", b" \n\t\r\x0b\x0c", b"\xef\xbb\xbf\n"])
+def test_a_json_file_of_whitespace_has_no_documents(tmp_path: Path, text: bytes) -> None:
+    path = tmp_path / "empty.json"
+    path.write_bytes(text)
+    assert read_documents(path) == []
