@@ -101,8 +101,9 @@ def collect(
     """The inputs of `operation`; `shared` are the parameters written on its path item. With `at_most`, an
     operation with more inputs than that gets them counted, not made (`Inputs.counted`, no items): the caller
     skips it whatever they are, and a third of a large description's operations are skipped so."""
-    # a parameter's Input is made only once the count is known: (place, parameter, where) until then
-    by_place: dict[tuple[str, str], Input | tuple[str, dict[str, Any], SourceFile]] = {}
+    # a parameter's Input is made only once the count is known: (place, parameter, where) until then, or
+    # (place, None, Input) for a path variable that no parameter declares
+    by_place: dict[tuple[str, str], tuple[str, dict[str, Any] | None, Any]] = {}
     body: Inputs | None = None
     form: list[Input] = []
     dropped: list[tuple[dict[str, Any], SourceFile]] = []
@@ -132,7 +133,11 @@ def collect(
     declared = {name for place, name in by_place if place == "path"}
     for variable in _TEMPLATE.findall(path):
         if variable not in declared:
-            by_place[("path", variable)] = Input("path", variable, {"type": "string"}, operation_source, True)
+            by_place[("path", variable)] = (
+                "path",
+                None,
+                Input("path", variable, {"type": "string"}, operation_source, True),
+            )
     if form:
         multipart = any(_is_file(item.schema) for item in form) or _media(_consumes(operation, consumes)) == (
             "multipart/form-data"
@@ -141,19 +146,16 @@ def collect(
         media: str | None = "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
     else:
         if body is None and "requestBody" in operation:
-            body = _request_body(operation["requestBody"], operation_source, converter)
+            room = None if at_most is None else at_most - len(by_place)
+            body = _request_body(operation["requestBody"], operation_source, converter, room)
         rest, media = ([], None) if body is None else (body.items, body.content_type)
-    count = len(by_place) + len(rest)
+    count = len(by_place) + (len(rest) if body is None or body.counted is None else body.counted)
     if at_most is not None and count > at_most:
         return Inputs([], media, dropped, counted=count)
     # sorted by place (path, query, header, cookie), stably: in the order written within each
-    entries = sorted(by_place.values(), key=lambda entry: _ORDER[_place_of(entry)])
-    items = [entry if isinstance(entry, Input) else _parameter(entry[1], entry[2], entry[0]) for entry in entries]
+    entries = sorted(by_place.values(), key=lambda entry: _ORDER[entry[0]])
+    items = [made if written is None else _parameter(written, made, place) for place, written, made in entries]
     return Inputs(items + rest, media, dropped)
-
-
-def _place_of(entry: Input | tuple[str, dict[str, Any], SourceFile]) -> str:
-    return entry.location if isinstance(entry, Input) else entry[0]
 
 
 def unique_names(inputs: list[Input]) -> list[str]:
@@ -254,7 +256,7 @@ def _bound(name: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter) -> Inputs | None:
+def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter, room: int | None = None) -> Inputs | None:
     request, source = _resolve(raw, source, converter)
     content = request.get("content")
     if not isinstance(content, dict) or not content:
@@ -264,15 +266,20 @@ def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter) -> I
     schema = entry.get("schema") if isinstance(entry, dict) else None
     if schema is None:
         return Inputs([], media)
-    body = _body(schema, source, converter, request.get("required") is True, request)
+    body = _body(schema, source, converter, request.get("required") is True, request, room)
     body.content_type = media
     return body
 
 
-def _body(schema: Any, source: SourceFile, converter: SchemaConverter, required: bool, holder: Any) -> Inputs:
+def _body(
+    schema: Any, source: SourceFile, converter: SchemaConverter, required: bool, holder: Any, room: int | None = None
+) -> Inputs:
+    """The body's inputs; with `room`, more properties than that are counted, not made (`Inputs.counted`)."""
     if schema is None:
         schema = {}
-    properties = _object_properties(schema, source, converter)
+    properties = _object_properties(schema, source, converter, room)
+    if isinstance(properties, int):
+        return Inputs([], counted=properties)
     if properties is None:
         description = holder.get("description") if isinstance(holder, dict) else None
         whole = Input("body", "body", schema, source, required, description, whole_body=True)
@@ -280,9 +287,12 @@ def _body(schema: Any, source: SourceFile, converter: SchemaConverter, required:
     return Inputs(properties)
 
 
-def _object_properties(schema: Any, source: SourceFile, converter: SchemaConverter) -> list[Input] | None:
-    """The properties of an object schema (through `$ref` and `allOf`), or None when it is not one."""
-    found: dict[str, Input] = {}
+def _object_properties(
+    schema: Any, source: SourceFile, converter: SchemaConverter, room: int | None = None
+) -> list[Input] | int | None:
+    """The properties of an object schema (through `$ref` and `allOf`), or None when it is not one; only how many
+    there are when they are more than `room`."""
+    found: dict[str, tuple[Any, SourceFile]] = {}
     required: list[str] = []
     pending: list[tuple[Any, SourceFile]] = [(schema, source)]
     seen: set[int] = set()
@@ -307,25 +317,21 @@ def _object_properties(schema: Any, source: SourceFile, converter: SchemaConvert
         properties = node.get("properties")
         if isinstance(properties, dict):
             for name, item in properties.items():
-                if name in found and found[name].schema is not item:
+                if name in found and found[name][0] is not item:
                     return None
                 if (
                     item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item
                 ) or not converter.read_only(item, where):
-                    found[name] = Input("body", name, item, where)
+                    found[name] = (item, where)
         parts = node.get("allOf")
         if isinstance(parts, list):
             pending.extend((part, where) for part in parts)
     if not found:
         return None
-    return _with_required(found, required)
-
-
-def _with_required(found: dict[str, Input], required: list[str]) -> list[Input]:
-    for name in required:
-        if name in found:
-            found[name].required = True
-    return list(found.values())
+    if room is not None and len(found) > room:
+        return len(found)
+    needed = set(required)
+    return [Input("body", name, item, where, name in needed) for name, (item, where) in found.items()]
 
 
 def _consumes(operation: dict[str, Any], consumes: list[str]) -> list[str]:
