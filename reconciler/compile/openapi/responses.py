@@ -20,7 +20,7 @@ def success_schema(
     responses = operation.get("responses")
     if not isinstance(responses, dict):
         return None
-    codes = sorted(str(code) for code in responses if str(code).startswith("2") and str(code)[1:].isdigit())
+    codes = sorted([text for code in responses if (text := str(code))[:1] == "2" and text[1:].isdigit()])
     codes += [code for code in ("2XX", "2xx") if code in responses]
     for code in codes:
         raw = responses.get(code) if code in responses else responses.get(int(code))

@@ -82,9 +82,11 @@ class SecurityReader:
                 alternatives.append(tuple(schemes))
         if not alternatives and not unsupported:
             return None
-        if any(not alternative for alternative in alternatives):
+        if () in alternatives:
             return None  # one alternative needs nothing
-        return Security(tuple(alternatives), self.credentials, where, tuple(dict.fromkeys(unsupported)))
+        return Security(
+            tuple(alternatives), self.credentials, where, tuple(dict.fromkeys(unsupported)) if unsupported else ()
+        )
 
 
 def _scheme(name: str, node: Any) -> SecurityScheme | None:
