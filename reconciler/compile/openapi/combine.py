@@ -10,7 +10,10 @@ from typing import Any
 
 from reconciler.compile.openapi import keywords as kw
 
-_BLOCKS_MERGE = ("additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems")
+_BLOCKS_MERGE = frozenset(("additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems"))
+_BLOCKS_MERGE_ALWAYS = _BLOCKS_MERGE - {"additionalProperties"}
+"""Keywords that see the properties of every part: with them in more than one part, parts cannot merge
+(`additionalProperties: true`, the default written out, is the one harmless case)."""
 _LIFTED = ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly")
 
 
@@ -39,9 +42,9 @@ def merge(parts: list[Any]) -> dict[str, Any] | None:
     """One schema equal to the `allOf` of `parts`, or None when merging would change what they accept."""
     if not all(isinstance(part, dict) and "$ref" not in part for part in parts):
         return None
-    holders = [p for p in parts if "properties" in p or any(key in p for key in _BLOCKS_MERGE)]
+    holders = [p for p in parts if "properties" in p or not _BLOCKS_MERGE.isdisjoint(p)]
     if len(holders) > 1 and any(
-        p.get("additionalProperties", True) is not True or any(k in p for k in _BLOCKS_MERGE[1:]) for p in holders
+        p.get("additionalProperties", True) is not True or not _BLOCKS_MERGE_ALWAYS.isdisjoint(p) for p in holders
     ):
         return None
     merged: dict[str, Any] = {}
@@ -50,6 +53,9 @@ def merge(parts: list[Any]) -> dict[str, Any] | None:
             if key not in merged:
                 merged[key] = value
             elif key == "properties":
+                if merged[key].keys().isdisjoint(value):  # the common case: each part adds its own properties
+                    merged[key] = {**merged[key], **value}
+                    continue
                 combined = dict(merged[key])
                 for name, schema in value.items():
                     if name in combined and combined[name] is not schema and combined[name] != schema:

@@ -157,7 +157,7 @@ def exclusive_bound(value: Any, bound: Any) -> Any:
     return None
 
 
-PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL, NULLABLE, TEXT, COUNT = range(11)
+PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL, NULLABLE, TEXT, COUNT, EXAMPLE = range(12)
 KINDS: dict[str, int] = {
     **dict.fromkeys(SIMPLE, PLAIN),
     **{key: TEXT for key, check in SIMPLE.items() if check is _is_string},
@@ -167,7 +167,8 @@ KINDS: dict[str, int] = {
     **dict.fromkeys(("patternProperties", "dependentSchemas"), MAP),
     **dict.fromkeys(("allOf", "anyOf", "oneOf", "prefixItems"), LIST),
     **dict.fromkeys(SUBSCHEMA, ONE),
-    **dict.fromkeys(("required", "enum", "examples", "example", "dependentRequired"), CLEANED),
+    **dict.fromkeys(("required", "enum", "examples", "dependentRequired"), CLEANED),
+    "example": EXAMPLE,
     **dict.fromkeys(("exclusiveMinimum", "exclusiveMaximum", "$ref", "$recursiveRef"), SPECIAL),
     **dict.fromkeys(("nullable", "x-nullable"), NULLABLE),
 }
@@ -176,7 +177,8 @@ CLEANED and SPECIAL keywords; a SPECIAL one also changes the rest of its schema 
 NULLABLE is a SPECIAL keyword that a leaf schema can finish on its own (3.0's `nullable: true` is on most
 properties of some descriptions). TEXT and COUNT are PLAIN keywords whose value must be a string (`description`,
 `format`, `title`…) or a count (`minLength`, `maxItems`…), the commonest after `type`: the converter checks
-them in line, as `_is_string` and `_is_count` do, without a call per keyword."""
+them in line, as `_is_string` and `_is_count` do, without a call per keyword; so is EXAMPLE, the CLEANED keyword
+`example` (3.0's single example, on most properties of some descriptions), as `special` does."""
 
 
 def special(key: str, value: Any, node: dict[str, Any], result: dict[str, Any]) -> None:
@@ -209,6 +211,7 @@ __all__ = [
     "ANNOTATIONS",
     "CLEANED",
     "COUNT",
+    "EXAMPLE",
     "KINDS",
     "NULLABLE",
     "SIMPLE",

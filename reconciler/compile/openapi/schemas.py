@@ -42,7 +42,7 @@ _SIMPLE = kw.SIMPLE
 _TYPES = kw.TYPES
 _CLEAN_TYPE = kw.clean_type
 _PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
-_CLEANED, _NULLABLE, _TEXT, _COUNT = kw.CLEANED, kw.NULLABLE, kw.TEXT, kw.COUNT
+_CLEANED, _NULLABLE, _TEXT, _COUNT, _EXAMPLE = kw.CLEANED, kw.NULLABLE, kw.TEXT, kw.COUNT, kw.EXAMPLE
 _SPECIAL = kw.special
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
@@ -166,7 +166,10 @@ class SchemaConverter:
                 cleaned = _CLEAN_TYPE(value)
                 if cleaned is not None:
                     leaf[key] = cleaned
-            elif kind == _CLEANED and depth < MAX_DEPTH:  # (deeper, the schema is cut short below)
+            elif kind == _EXAMPLE and depth < MAX_DEPTH:  # (deeper, the schema is cut short below)
+                if not isinstance(node.get("examples"), list):
+                    leaf["examples"] = [value]
+            elif kind == _CLEANED and depth < MAX_DEPTH:
                 _SPECIAL(key, value, node, leaf)
             elif kind == _NULLABLE and depth < MAX_DEPTH:
                 finish = True
@@ -274,6 +277,9 @@ class SchemaConverter:
                         for name, item in value.items()
                         if key != "patternProperties" or kw.valid_pattern(name)
                     }
+            elif kind == _EXAMPLE:
+                if not isinstance(node.get("examples"), list):
+                    result["examples"] = [value]
             elif kind == _CLEANED:  # `required`, `enum`, …: cleaned on their own, nothing else to finish
                 _SPECIAL(key, value, node, result)
             else:
