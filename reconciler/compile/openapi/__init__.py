@@ -168,7 +168,11 @@ def _plans(
     result: OpenApiResult,
 ) -> list[tuple[Operation, ToolPlan, OperationFacts]]:
     """Names for every operation (selected or not), and what each tool gets from the source."""
-    keys = [operation.operation_id or base_name(None, operation.method, operation.path) for operation in operations]
+    ids = [operation.operation_id for operation in operations]
+    keys = [
+        found or base_name(None, operation.method, operation.path)
+        for found, operation in zip(ids, operations, strict=True)
+    ]
     for key in settings.overrides:
         if key not in keys:
             close = difflib.get_close_matches(key, keys, n=1)
@@ -187,16 +191,17 @@ def _plans(
     book = NameBook(reserved)
     plain = tool_settings(settings, None)
     plans: list[tuple[Operation, ToolPlan, OperationFacts]] = []
-    for operation, key in zip(operations, keys, strict=True):
+    for operation, operation_id, key in zip(operations, ids, keys, strict=True):
         override = settings.overrides.get(key)
         chosen = plain if override is None else tool_settings(settings, override)
-        generated = base_name(operation.operation_id, operation.method, operation.path)
+        # (without an operationId, the generated name is the key)
+        generated = key if operation_id is None else base_name(operation_id, operation.method, operation.path)
         name = chosen.name or book.give(settings.name_prefix + generated)
         tags = operation.node.get("tags")
         facts = OperationFacts(
             key=key,
             method=operation.method,
-            tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
+            tags=tuple([t for t in tags if isinstance(t, str)]) if isinstance(tags, list) else (),
             deprecated=operation.node.get("deprecated") is True,
         )
         base = settings.endpoint_base or base_url(description.content, operation) or ""

@@ -117,11 +117,13 @@ def collect(
         name, place = parameter.get("name"), parameter.get("in")
         if not isinstance(name, str) or place not in _PLACES:
             continue
-        if place == "header" and name.lower() in IGNORED_HEADERS:
-            continue
-        if place == "header" and name.lower() in CLIENT_HEADERS:
-            dropped = [(p, w) for p, w in dropped if p["name"].lower() != name.lower()] + [(parameter, source)]
-            continue
+        if place == "header":
+            lowered = name.lower()
+            if lowered in IGNORED_HEADERS:
+                continue
+            if lowered in CLIENT_HEADERS:
+                dropped = [(p, w) for p, w in dropped if p["name"].lower() != lowered] + [(parameter, source)]
+                continue
         if place == "body":
             body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
             body.content_type = _media(_consumes(operation, consumes))

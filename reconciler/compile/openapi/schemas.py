@@ -178,6 +178,11 @@ class SchemaConverter:
         else:
             context.size += 1
             if finish and (node.get("nullable") is True or node.get("x-nullable") is True):
+                kind = leaf.get("type")
+                if kind.__class__ is str and "enum" not in leaf:  # the commonest: what `nullable` does, in line
+                    if kind != "null":
+                        leaf["type"] = [kind, "null"]
+                    return leaf
                 return nullable(leaf, fresh=True)  # what `_finish` does for a node with nothing else to finish
             return leaf
         if depth >= MAX_DEPTH:
