@@ -1,6 +1,6 @@
 """Sending one request to an upstream: a pool of keep-alive connections behind one call.
 
-    pool = open_pool()                    # aiohttp when installed (the `serve` extra), else httpx
+    pool = open_pool()                    # http1 with the `serve` extra (aiohttp and httptools), else httpx
     answer = await pool.send(method, url, headers, content, timeout)   -> Answer(status, content, charset)
     await pool.aclose()
 
@@ -10,10 +10,11 @@ itself), the URL is sent exactly as built (already percent-encoded: no re-quotin
 UTF-8, and TCP_NODELAY is set on every connection. A request that fails to reach the upstream or to get its
 answer raises `Unreachable` naming the failure's type only (its text may hold the URL, which holds values).
 
-Why aiohttp first: measured against a loopback upstream at 32 requests in flight, httpx spent ~490 µs of CPU
-per request (~420 µs at one), aiohttp ~70 µs (its HTTP parser is in C): httpx was most of `reconciler serve`'s
-CPU per call. httpx stays as the fallback so `reconciler chat` and `reconciler test` run without the extra.
-A pool lives in the event loop of its first request.
+Why not httpx first: measured against a loopback upstream at 32 requests in flight, httpx spent ~490 µs of CPU
+per request (~420 µs at one), aiohttp ~60-70 µs (its HTTP parser is in C), the http1 pool ~12 µs (http1.py
+says why it exists; it hands aiohttp what it does not do itself). httpx stays as the fallback so
+`reconciler chat` and `reconciler test` run without the extra. A pool lives in the event loop of its first
+request.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal, Protocol
 
-Client = Literal["aiohttp", "httpx"]
+Client = Literal["http1", "aiohttp", "httpx"]
 
 MAX_CONNECTIONS = 256
 HTTPX_POOLS = 8
@@ -61,16 +62,26 @@ class Pool(Protocol):
 
 
 def available() -> Client:
-    """The client a pool uses unless told otherwise: aiohttp when it can be imported."""
+    """The client a pool uses unless told otherwise: http1 when aiohttp (its fallback) and httptools can be
+    imported, aiohttp when only it can, else httpx."""
     try:
         import aiohttp  # noqa: F401
     except ImportError:
         return "httpx"
-    return "aiohttp"
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "aiohttp"
+    return "http1"
 
 
 def open_pool(client: Client | None = None) -> Pool:
-    return _AiohttpPool() if (client or available()) == "aiohttp" else _HttpxPool()
+    chosen = client or available()
+    if chosen == "http1":
+        from reconciler.runtime.http1 import Http1Pool
+
+        return Http1Pool(_AiohttpPool())
+    return _AiohttpPool() if chosen == "aiohttp" else _HttpxPool()
 
 
 class _AiohttpPool:

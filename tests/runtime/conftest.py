@@ -134,10 +134,11 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=["http1", "aiohttp", "httpx"])
 def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test once with each upstream client the runtime can use: aiohttp (the `serve` extra) and httpx (the
-    fallback `reconciler chat` and `test` use without it). Both must behave alike."""
+    """Runs a test once with each upstream client the runtime can use: http1 (the `serve` extra's, handing aiohttp
+    what it does not do), aiohttp, and httpx (the fallback `reconciler chat` and `test` use without the extra).
+    All must behave alike."""
     client: upstream_pools.Client = request.param
     monkeypatch.setattr(upstream_pools, "available", lambda: client)
     return client
