@@ -112,6 +112,17 @@ def clean_type(value: Any) -> str | list[str] | None:
     """The `type` to emit (None: leave it out); Swagger's `file` is a string (the caller adds the format)."""
     if value.__class__ is str:
         return value if value in TYPES else ("string" if value == "file" else None)
+    if value.__class__ is list and len(value) == 2:
+        # 3.1's nullable types (`["string", "null"]`), the commonest list: two distinct JSON types, kept as they are
+        first, second = value
+        if (
+            first.__class__ is str
+            and second.__class__ is str
+            and first != second
+            and first in TYPES
+            and second in TYPES
+        ):
+            return [first, second]
     if isinstance(value, list):
         kept: list[str] = []
         for item in value:

@@ -143,6 +143,18 @@ class Files:
         )
 
     def _resolve_one(self, ref: Any, node: Any, source: SourceFile) -> Resolved:
+        if ref.__class__ is str and ref[:2] == "#/" and "~" not in ref and "%" not in ref:
+            # the commonest reference: a plain pointer into the same file, through mappings only (the general
+            # path below reads it the same way; it also escapes, decodes, indexes lists and says what is missing)
+            pointer = tuple(ref[2:].split("/"))
+            found = source.content
+            for part in pointer:
+                if found.__class__ is not dict or part not in found:
+                    break
+                found = found[part]
+            else:
+                return Resolved(found, source, pointer)
+
         def fail(message: str) -> RefError:
             return RefError(Diagnostic("error", source.ref_location(node, str(ref)), message, "ref"))
 

@@ -268,3 +268,42 @@ def test_read_only_is_answered_per_file_for_the_same_reference_text(tmp_path: Pa
     [tool] = _compile_text(tmp_path, json.dumps(description, indent=2), "api.json").tools
     assert list(tool.schema["properties"]) == ["owner"]  # this file's Id is read-only
     assert tool.schema["properties"]["owner"] == {"type": "object", "properties": {"id": {"type": "string"}}}
+
+
+def test_pointers_in_a_json_description_resolve_as_in_yaml(tmp_path: Path) -> None:
+    # JSON content is plain mappings: a pointer through them is followed on a short path, and anything else
+    # (an item of a list, escapes, percent-encoding, a missing key) on the general one
+    string = {"type": "string"}
+    description = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/a": {
+                "get": {
+                    "operationId": "a",
+                    "parameters": [
+                        {"$ref": "#/components/parameters/plain"},
+                        {"$ref": "#/x-list/0"},
+                        {"$ref": "#/components/parameters/a~1b"},
+                        {"$ref": "#/components/parameters/c%20d"},
+                    ],
+                }
+            },
+            "/b": {"get": {"operationId": "b", "parameters": [{"$ref": "#/components/parameters/missing"}]}},
+        },
+        "x-list": [{"name": "listed", "in": "query", "schema": string}],
+        "components": {
+            "parameters": {
+                "plain": {"name": "plain", "in": "query", "schema": string},
+                "a/b": {"name": "escaped", "in": "query", "schema": string},
+                "c d": {"name": "encoded", "in": "query", "schema": string},
+            }
+        },
+    }
+    for name, text in (("api.json", json.dumps(description, indent=2)), ("api.yaml", json.dumps(description))):
+        result = _compile_text(tmp_path, text, name)
+        (tool,) = result.tools
+        assert list(tool.schema["properties"]) == ["plain", "listed", "escaped", "encoded"]
+        (error,) = [d.message for d in result.diagnostics if "points at nothing" in d.message]
+        assert error.endswith(f"{name} has no 'missing' at #/components/parameters")
