@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import orjson
 
-from reconciler.compile.payload import canonical_json
+from reconciler.compile.payload import canonical_bytes, canonical_json
 from reconciler.runtime import Outcome
 
 MAX_TOOL = 64
@@ -34,7 +34,10 @@ def bounded(text: str | None, limit: int) -> str | None:
 
 
 def parameters_sha256(parameters: Any) -> str:
-    return hashlib.sha256(canonical_json(parameters).encode()).hexdigest()
+    try:  # canonical_json's bytes, written by orjson where it writes the same (a third of the audit's CPU per call)
+        return hashlib.sha256(canonical_bytes(parameters)).hexdigest()
+    except UnicodeEncodeError:  # a lone surrogate (JSON can hold one): its line is still written
+        return hashlib.sha256(canonical_json(parameters).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def audit_record(

@@ -197,3 +197,28 @@ def test_a_handler_output_is_answered_as_json_or_refused_when_json_cannot_hold_i
         "error_code": "EXECUTION_FAILURE",
         "message": "odd returned an output that is not JSON",
     }
+
+
+def test_the_payload_is_read_as_the_standard_library_reads_it(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    # orjson reads most payloads (app._loads); these are what it would read otherwise, or refuse
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "s": {"type": "string"}}}
+    audit = tmp_path / "audit.jsonl"
+    service = serving([Tool("t", "d", upstream.url + "/t", schema, SourceLocation("t.yaml"))], audit=audit)
+    big = 123456789012345678901234567890  # past 64 bits: orjson would make it a float
+    assert post(service.url, "t", b'{"parameters": {"n": %d}}' % big).status_code == 200
+    assert post(service.url, "t", b'{"parameters": {"n": -9223372036854775809}}').status_code == 200
+    assert post(service.url, "t", "\ufeff{}".encode()).status_code == 200  # a byte order mark
+    assert [received.body for received in upstream.received] == [
+        b'{"n":%d}' % big,
+        b'{"n":-9223372036854775809}',
+        b"{}",
+    ]
+    # a lone surrogate is JSON, but no UTF-8 can carry it to the upstream; the call is still audited
+    surrogate = post(service.url, "t", b'{"parameters": {"s": "\\ud800"}}')
+    assert (surrogate.status_code, surrogate.json()["error_code"]) == (500, "EXECUTION_FAILURE")
+    assert len(audit.read_text().splitlines()) == 4
+    for refused in (b'{"parameters": {"n": NaN}}', b'{"parameters": {"n": Infinity}}', b"[1,]"):
+        answer = post(service.url, "t", refused)
+        assert (answer.status_code, answer.json()["error_code"]) == (400, "INVALID_PAYLOAD")
