@@ -7,6 +7,7 @@ closes; a second SIGTERM cuts the wait short, a third stops without waiting for 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import signal
 import socket
@@ -120,6 +121,7 @@ def make_server(
     under `serve`; tests running servers in their own process leave the collector alone)."""
     config = uvicorn.Config(
         create_app(service),
+        http=_http_protocol(),
         log_level="warning",
         access_log=False,
         lifespan="on",
@@ -128,6 +130,16 @@ def make_server(
         proxy_headers=False,  # nothing reads the client's address: no access log, no per-client rule
     )
     return _Server(config, service, announce, url_of(sock), drain_seconds, tune_gc)
+
+
+def _http_protocol() -> type[asyncio.Protocol] | str:
+    """uvicorn's httptools protocol writing each answer once (protocol.py), when httptools is installed (the
+    `serve` extra has it); else uvicorn's own choice."""
+    try:
+        from reconciler.serve.protocol import HeadWithBodyProtocol
+    except ImportError:
+        return "auto"
+    return HeadWithBodyProtocol
 
 
 def serve(service: Service, sock: socket.socket, announce: Callable[[str], None], drain_seconds: float = 0.0) -> None:
