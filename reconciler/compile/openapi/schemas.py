@@ -138,6 +138,10 @@ class SchemaConverter:
     def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
             return node if node.__class__ is bool else {}
+        if len(node) == 1 and depth < MAX_DEPTH:
+            ref = node.get("$ref")
+            if ref.__class__ is str:  # the commonest schema of all: just a $ref, the same wherever it is met
+                return self._just_reference(node, ref, source, context)
         # most schemas are leaves: keywords with no subschema, kept when their values pass the checks (and
         # `required`, `enum`, `example`… cleaned, `nullable` finished, as `_keywords` and `_finish` do); at the
         # first keyword with a subschema, `_keywords` takes over where this loop stopped
@@ -188,10 +192,6 @@ class SchemaConverter:
         if depth >= MAX_DEPTH:
             context.truncated = True
             return dict(_TRUNCATED)
-        if len(node) == 1:
-            ref = node.get("$ref")
-            if ref.__class__ is str:  # the commonest schema of all: just a $ref, the same wherever it is met
-                return self._just_reference(node, ref, source, context)
         self._nesting += 1
         try:
             result = self._keywords(node, chain(((key, value),), items), leaf, finish, source, context, depth + 1)
