@@ -37,6 +37,9 @@ class CycleFinder:
         self._low: dict[NodeKey, int] = {}
         self._stack: list[NodeKey] = []
         self._open: set[NodeKey] = set()
+        self.open = self._open
+        """The schemas started whose component is not complete yet (changed in place, never replaced): `reach`
+        does nothing for any other, so a caller that meets a reference often may ask this first."""
         self._path: dict[NodeKey, None] = {}
         """The schemas being converted, outermost first (a dict: in order, and asked for membership)."""
         self._self_loops: set[NodeKey] = set()
@@ -68,7 +71,12 @@ class CycleFinder:
         """The walk has finished `key` and everything it refers to."""
         self._path.popitem()
         low = self._low[key]
-        if low == self._index[key]:
+        if low == self._index[key] and self._stack[-1] == key and key not in self._self_loops:
+            # the commonest component: `key` alone, on no cycle
+            self._stack.pop()
+            self._open.discard(key)
+            self._cyclic[key] = False
+        elif low == self._index[key]:
             component: list[NodeKey] = []
             while True:
                 member = self._stack.pop()

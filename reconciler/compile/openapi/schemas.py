@@ -76,6 +76,7 @@ class SchemaConverter:
         self.files = files
         self.graph = ReferenceGraph(files)
         self.cycles = CycleFinder()
+        self._open = self.cycles.open
         self._converted: dict[NodeKey, Converted] = {}
         self._given: dict[int, tuple[Any, Any, set[NodeKey]]] = {}
         self._by_ref: dict[tuple[str, str, NodeKey | None], tuple[Any, NodeKey | None, int]] = {}
@@ -219,7 +220,8 @@ class SchemaConverter:
             self._by_ref[memo_key] = known
         body, dep, size = known
         if dep is not None:
-            self.cycles.reach(dep)  # the walk meets this reference again, from another schema
+            if dep in self._open:  # (else `reach` has nothing to do)
+                self.cycles.reach(dep)  # the walk meets this reference again, from another schema
             context.deps.add(dep)
         context.size += size
         return body

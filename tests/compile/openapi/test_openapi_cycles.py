@@ -210,3 +210,25 @@ def test_the_cycle_finder_recovers_when_an_inner_schema_could_not_be_abandoned()
     finder.enter(outer)
     finder.leave(outer)
     assert not finder.is_cyclic(outer)
+
+
+def test_the_open_set_callers_read_is_the_live_one() -> None:
+    # the converter asks `finder.open` before calling `reach` for a reference it met before: the set must be the
+    # one the finder changes (a copy would hide references back up the walk, and cycles would go unseen)
+    a, b, c, d = (("api.json", (name,)) for name in "abcd")
+    finder = CycleFinder()
+    live = finder.open
+    finder.enter(a)
+    finder.enter(b)
+    finder.reach(a)  # b refers back to a: on a's cycle
+    finder.leave(b)
+    assert live == {a, b}  # b's component is not complete until a's is
+    finder.enter(c)  # c refers to nothing: a component of its own, complete when it is left
+    finder.leave(c)
+    finder.enter(d)
+    finder.reach(d)  # d refers to itself
+    finder.leave(d)
+    assert live == {a, b}
+    finder.leave(a)
+    assert live == set()
+    assert [finder.is_cyclic(key) for key in (a, b, c, d)] == [True, True, False, True]
