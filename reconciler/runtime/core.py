@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -32,6 +31,7 @@ from reconciler.runtime.binding import UpstreamRequest, build_request, forward_r
 from reconciler.runtime.breaker import BreakerPolicy, Breakers
 from reconciler.runtime.clock import Clock, SystemClock
 from reconciler.runtime.invocation import Invocation, Outcome, ToolError
+from reconciler.runtime.jsonread import read_json
 from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
 from reconciler.runtime.upstream import Answer, Client, Pool, Unreachable, open_pool
 
@@ -232,7 +232,7 @@ def _output(answer: Answer) -> Any:
     if not answer.content:
         return None
     try:
-        return json.loads(answer.content)
+        return read_json(answer.content)  # as json.loads reads it (integers past 64 bits too), by orjson mostly
     except ValueError:
         return answer.text()
 

@@ -417,3 +417,22 @@ def test_empty_lists_are_left_out_and_a_json_body_without_properties_is_sent_as_
     )
     request = build_request(bare, {})
     assert (request.method, request.content) == ("PUT", b"{}")
+
+
+def test_the_output_is_the_upstreams_json_as_json_loads_reads_it(upstream: Upstream) -> None:
+    # read by orjson where it reads the same (runtime/jsonread.py); these are where it would not
+    texts = [
+        b'{"n": 123456789012345678901234567890, "m": -9223372036854775809, "f": 0.1}',  # past 64 bits
+        b"[NaN, -Infinity, 1e400]",
+        b'{"s": "\\ud800"}',
+        "\ufeff[1]".encode(),
+        "[2]".encode("utf-16"),
+        b'{"ok": true}',
+        b"not JSON",
+    ]
+    upstream.answers = [(200, text) for text in texts]
+    runtime = Runtime([hand_written("check", upstream.url + "/check")])
+    outputs = [call(runtime, "check", {"sku": "x"}).output for _ in texts]
+    assert [repr(output) for output in outputs[:-1]] == [repr(json.loads(text)) for text in texts[:-1]]
+    assert type(outputs[0]["n"]) is int
+    assert outputs[-1] == "not JSON"

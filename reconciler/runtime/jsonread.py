@@ -1,0 +1,31 @@
+"""Reading JSON as `json.loads` reads it, by orjson (C, two to three times faster) where that gives the same.
+
+orjson is not asked about a text with a run of 19 digits: it makes a float of an integer past 64 bits, where
+json.loads gives the integer (123456789012345678901234567890 would reach an upstream, or a caller, as
+1.2345678901234568e+29). What orjson refuses and json.loads reads (NaN and the infinities, a lone
+surrogate, a number past the float range, a byte order mark, UTF-16 or UTF-32) goes to json.loads, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def read_json(data: bytes, parse_constant: Callable[[str], Any] | None = None) -> Any:
+    """`json.loads(data, parse_constant=parse_constant)`: the same value, or the same error."""
+    if not _LONG_NUMBER.search(data):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data, parse_constant=parse_constant)
+
+
+__all__ = ["read_json"]
