@@ -239,8 +239,19 @@ def _output(answer: Answer) -> Any:
 
 def _host_port(url: str) -> str:
     """The breaker's key: the upstream's host and port (the scheme's port when the URL names none)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    start = url.find("//")
+    end = url.find("/", start + 2) if start >= 0 else -1
+    origin = url if end < 0 else url[:end]  # holds the whole authority: one origin, one key
+    key = _HOST_PORTS.get(origin)
+    if key is None:  # urlsplit once per origin, not per call; the origins are the tools' (a few), or bounded
+        if len(_HOST_PORTS) >= 1024:
+            _HOST_PORTS.clear()
+        parts = urlsplit(url)
+        key = _HOST_PORTS[origin] = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    return key
+
+
+_HOST_PORTS: dict[str, str] = {}
 
 
 def _last(statuses: list[int]) -> int | None:
