@@ -33,7 +33,7 @@ from reconciler.runtime.clock import Clock, SystemClock
 from reconciler.runtime.invocation import Invocation, Outcome, ToolError
 from reconciler.runtime.jsonread import read_json
 from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
-from reconciler.runtime.upstream import Answer, Client, Pool, Unreachable, open_pool
+from reconciler.runtime.upstream import MAX_ANSWER_BYTES, Answer, Client, Pool, Unreachable, open_pool
 
 Handler = Callable[[dict[str, Any]], Any]
 """A hand-written tool's code: called with the checked arguments and the filled context parameters; may be async."""
@@ -200,6 +200,11 @@ class Runtime:
                 self.breakers.failed(key)  # the timeout ran out while the upstream kept us waiting
                 raise
             except Unreachable as exc:
+                if exc.kind == "AnswerTooLarge":  # the host answers; asking again would bring the same answer
+                    self.breakers.succeeded(key)
+                    raise ToolError(
+                        "UPSTREAM_ERROR", f"the upstream of {tool.name} answered more than {MAX_ANSWER_BYTES:,} bytes"
+                    ) from None
                 self.breakers.failed(key)
                 if attempt < attempts:
                     await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))

@@ -34,7 +34,14 @@ from typing import cast
 import httptools
 
 from reconciler import __version__
-from reconciler.runtime.upstream import MAX_CONNECTIONS, MAX_HEADER_LINE, Answer, Pool, Unreachable
+from reconciler.runtime.upstream import (
+    MAX_ANSWER_BYTES,
+    MAX_CONNECTIONS,
+    MAX_HEADER_LINE,
+    Answer,
+    Pool,
+    Unreachable,
+)
 
 KEEP_IDLE_SECONDS = 15.0
 """How long an idle connection is kept for reuse (aiohttp's default)."""
@@ -79,6 +86,7 @@ class _Connection(asyncio.Protocol):
 
     def _reset(self) -> None:
         self.body: list[bytes] = []
+        self.body_size = 0
         self.head_size = 0
         self.headers_done = False
         self.received = False
@@ -101,8 +109,10 @@ class _Connection(asyncio.Protocol):
         self.received = True
         try:
             self.parser.feed_data(data)
-        except Exception:  # the parser's error, or one of the checks below raised in its callbacks
-            self._fail("ProtocolError")
+        except Exception as exc:  # the parser's error, or one of the checks below raised in its callbacks
+            # (httptools raises its own error for one raised in a callback, with ours as its context)
+            too_large = isinstance(exc, _TooLarge) or isinstance(exc.__context__, _TooLarge)
+            self._fail("AnswerTooLarge" if too_large else "ProtocolError")
             self.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -131,11 +141,16 @@ class _Connection(asyncio.Protocol):
             self.encoding = value.strip().lower()
         elif lowered in (b"content-length", b"transfer-encoding"):
             self.framed = True
+            if lowered == b"content-length" and value.strip().isdigit() and int(value) > MAX_ANSWER_BYTES:
+                raise _TooLarge
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
 
     def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        if self.body_size > MAX_ANSWER_BYTES:
+            raise _TooLarge
         self.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -158,9 +173,9 @@ class _Connection(asyncio.Protocol):
         if content and self.encoding in (b"gzip", b"x-gzip", b"deflate"):
             try:
                 content = _decoded(content, self.encoding)
-            except zlib.error:
+            except (zlib.error, _TooLarge) as exc:
                 waiter, self.waiter = None, waiter
-                self._fail("ProtocolError")
+                self._fail("AnswerTooLarge" if isinstance(exc, _TooLarge) else "ProtocolError")
                 return
         answer = Answer(self.parser.get_status_code(), content, _charset(self.content_type))
         self._reset()
@@ -394,13 +409,28 @@ def _charset(content_type: bytes | None) -> str | None:
     return None
 
 
+class _TooLarge(Exception):
+    """An answer's body past MAX_ANSWER_BYTES, as sent or once decoded."""
+
+
 def _decoded(content: bytes, encoding: bytes) -> bytes:
     if encoding != b"deflate":
-        return zlib.decompress(content, 16 + zlib.MAX_WBITS)
+        return _decompressed(content, 16 + zlib.MAX_WBITS)
     try:
-        return zlib.decompress(content)
+        return _decompressed(content, zlib.MAX_WBITS)
     except zlib.error:  # deflate without its zlib wrapper, as some servers send it
-        return zlib.decompress(content, -zlib.MAX_WBITS)
+        return _decompressed(content, -zlib.MAX_WBITS)
+
+
+def _decompressed(content: bytes, wbits: int) -> bytes:
+    """`content` decoded, never past MAX_ANSWER_BYTES: a few kilobytes of gzip can decode to gigabytes."""
+    decoder = zlib.decompressobj(wbits)
+    data = decoder.decompress(content, MAX_ANSWER_BYTES + 1)
+    if len(data) > MAX_ANSWER_BYTES:
+        raise _TooLarge
+    if not decoder.eof:  # cut short, as zlib.decompress would say
+        raise zlib.error("incomplete or truncated stream")
+    return data
 
 
 __all__ = ["Http1Pool"]

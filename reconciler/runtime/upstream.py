@@ -31,6 +31,10 @@ MAX_CONNECTIONS = 256
 HTTPX_POOLS = 8
 MAX_HEADER_LINE = 65536
 """Longest status or header line accepted from an upstream (aiohttp's default, 8 KiB, is less than httpx's)."""
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+"""The most bytes of one answer's body held, counted after gzip or deflate decoding: a larger answer (or a
+small archive that decodes past it) is an error, not memory without bound. A tool's output goes to a model,
+whose context holds far less."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ class Answer:
 class Unreachable(Exception):
     """The request did not get an answer. `kind` is one of a few names that do not depend on the client:
     ConnectError (no connection could be made), TimeoutError, ConnectionLost (closed or reset mid-exchange),
-    ProtocolError (an answer that is not HTTP, or a body cut short), InvalidURL."""
+    ProtocolError (an answer that is not HTTP, or a body cut short), InvalidURL, AnswerTooLarge (a body past
+    MAX_ANSWER_BYTES)."""
 
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
@@ -124,8 +129,14 @@ class _AiohttpPool:
             async with self._session.request(
                 method, target, headers=headers, data=content, allow_redirects=False, timeout=limit, proxy=proxy
             ) as response:
-                body = await response.read()
-                return Answer(response.status, body, response.charset)
+                if (response.content_length or 0) > MAX_ANSWER_BYTES:
+                    raise Unreachable("AnswerTooLarge")
+                body = bytearray()
+                async for chunk in response.content.iter_any():  # decoded as it arrives
+                    body += chunk
+                    if len(body) > MAX_ANSWER_BYTES:
+                        raise Unreachable("AnswerTooLarge")
+                return Answer(response.status, bytes(body), response.charset)
         except self._errors as exc:
             raise Unreachable(_aiohttp_kind(exc)) from None
 
@@ -180,11 +191,20 @@ class _HttpxPool:
         client = self._client()
         # UTF-8, not httpx's ASCII: a header value may be any text a header can carry (binding.py refuses the rest)
         encoded = [(name.encode(), value.encode()) for name, value in headers]
+        request = client.build_request(method, httpx.URL(url), headers=encoded, content=content, timeout=timeout)
         try:
-            response = await client.request(method, httpx.URL(url), headers=encoded, content=content, timeout=timeout)
+            response = await client.send(request, stream=True)
+            try:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():  # decoded as it arrives
+                    body += chunk
+                    if len(body) > MAX_ANSWER_BYTES:
+                        raise Unreachable("AnswerTooLarge")
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             raise Unreachable(_httpx_kind(exc)) from None
-        return Answer(response.status_code, response.content, response.charset_encoding)
+        return Answer(response.status_code, bytes(body), response.charset_encoding)
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
@@ -220,4 +240,4 @@ def _httpx_kind(exc: BaseException) -> str:
     return "ConnectionLost"
 
 
-__all__ = ["Answer", "Client", "Pool", "Unreachable", "available", "open_pool"]
+__all__ = ["MAX_ANSWER_BYTES", "Answer", "Client", "Pool", "Unreachable", "available", "open_pool"]

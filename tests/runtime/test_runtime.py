@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -18,6 +20,7 @@ from reconciler.config import Limits
 from reconciler.load import read_documents
 from reconciler.model import Secret, Security, SecurityScheme, SourceLocation, Tool
 from reconciler.runtime import Invocation, Outcome, Runtime
+from reconciler.runtime.upstream import MAX_ANSWER_BYTES
 from tests.runtime.conftest import Upstream
 
 # every test here runs with each upstream client the runtime can use (conftest.each_client)
@@ -436,3 +439,43 @@ def test_the_output_is_the_upstreams_json_as_json_loads_reads_it(upstream: Upstr
     assert [repr(output) for output in outputs[:-1]] == [repr(json.loads(text)) for text in texts[:-1]]
     assert type(outputs[0]["n"]) is int
     assert outputs[-1] == "not JSON"
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "deflate"])
+def test_an_answer_past_the_size_limit_is_an_upstream_error_not_unbounded_memory(
+    upstream: Upstream, encoding: str | None
+) -> None:
+    """16 MiB of body, as sent or as a few kilobytes of archive decode to: refused, not retried, the breaker left
+    closed (the host answers), and the next call on the same runtime goes through."""
+    big = b'"' + b" " * MAX_ANSWER_BYTES + b'"'
+    if encoding == "gzip":
+        upstream.answers = [(200, gzip.compress(big))]
+    elif encoding == "deflate":
+        upstream.answers = [(200, zlib.compress(big))]
+    else:
+        upstream.answers = [(200, big)]
+    if encoding:
+        assert len(upstream.answers[0][1]) < 100_000
+        upstream.headers = [("Content-Encoding", encoding)]
+    runtime = Runtime([hand_written("check", upstream.url + "/x")])
+
+    async def go() -> tuple[Outcome, Outcome]:
+        async with runtime:
+            first = await runtime.invoke(Invocation("check", {"sku": "a"}))
+            upstream.headers = []
+            return first, await runtime.invoke(Invocation("check", {"sku": "b"}))
+
+    refused, after = asyncio.run(go())
+    assert refused.error_code == "UPSTREAM_ERROR"
+    assert refused.message == f"the upstream of check answered more than {MAX_ANSWER_BYTES:,} bytes"
+    assert (after.error_code, after.output) == (None, {"ok": True})
+    assert len(upstream.received) == 2
+
+
+def test_an_answer_just_under_the_size_limit_is_read_whole(upstream: Upstream) -> None:
+    text = "x" * (MAX_ANSWER_BYTES - 2)
+    upstream.answers = [(200, gzip.compress(json.dumps(text).encode()))]
+    upstream.headers = [("Content-Encoding", "gzip")]
+    outcome = call(Runtime([hand_written("check", upstream.url + "/x")]), "check", {"sku": "a"})
+    assert outcome.error_code is None
+    assert outcome.output == text
