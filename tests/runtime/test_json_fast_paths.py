@@ -70,3 +70,31 @@ def test_a_json_body_is_the_bytes_json_dumps_writes(value: Any) -> None:
 )
 def test_the_breakers_key_is_the_host_and_port(url: str, key: str) -> None:
     assert (_host_port(url), _host_port(url)) == (key, key)  # the second from the memo
+
+
+def _json_like_bytes() -> st.SearchStrategy[bytes]:
+    """JSON, broken JSON and bytes: valid texts with a piece cut out or put in, and the usual suspects."""
+    valid = VALUES.map(lambda value: json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    pieces = st.sampled_from(
+        [b"NaN", b"Infinity", b"-Infinity", b"\\ud800", b"\xed\xa0\x80", b"1e400", b"\x00", b"\xef\xbb\xbf", b"{"]
+    )
+
+    def spliced(draw: Any) -> bytes:
+        text = draw(valid)
+        at = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 3))
+        return text[:at] + draw(pieces | st.binary(max_size=3)) + text[at + cut :]
+
+    return valid | st.composite(spliced)() | st.binary(max_size=40) | pieces
+
+
+@settings(max_examples=1000)
+@given(_json_like_bytes())
+def test_reading_anything_gives_what_json_loads_gives_or_refuses_it_too(data: bytes) -> None:
+    try:
+        expected = json.loads(data)
+    except (ValueError, RecursionError):
+        with pytest.raises((ValueError, RecursionError)):
+            read_json(data)
+        return
+    assert _same(read_json(data), expected)
