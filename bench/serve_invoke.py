@@ -40,8 +40,8 @@ async def app(scope, receive, send):
     if DELAY:
         await asyncio.sleep(DELAY)
     await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"21")]})
-    await send({"type": "http.response.body", "body": b'{"stock": 12, "ok": 1}'[:21]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"22")]})
+    await send({"type": "http.response.body", "body": b'{"stock": 12, "ok": 1}'})
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # IPPROTO_TCP: asyncio sets TCP_NODELAY
 sock.bind(("127.0.0.1", 0)); sock.listen(2048)
 print(sock.getsockname()[1], flush=True)
