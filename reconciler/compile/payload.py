@@ -97,6 +97,9 @@ def openai_function(tool: Tool) -> dict[str, Any]:
 
 _SCALARS = (str, int, float, type(None))
 
+_NULL_VALUE = re.compile(rb"(?:^|[:,\[])\s*null")
+"""A null where a JSON value stands, compact or indented (inside a string it only costs a second look)."""
+
 
 def normalize(value: Any) -> Any:
     """Mappings with sorted keys (plain dicts), lists kept in order: one canonical shape for any JSON value.
@@ -107,7 +110,7 @@ def normalize(value: Any) -> Any:
         data = orjson.dumps(value, default=_plain_container, option=_ONLY_JSON)
     except TypeError:  # orjson.JSONEncodeError: what is not plain JSON data keeps its own type, as it did
         return _normalized(value)
-    if b"null" in data and (b":null" in data or b",null" in data or b"[null" in data):
+    if b"null" in data and _NULL_VALUE.search(data):
         return _normalized(value)  # orjson writes NaN and infinities as null too: those stay as they were
     return orjson.loads(data)
 
@@ -172,39 +175,36 @@ def _is_number(data: bytes, exponent: int) -> bool:
     return start == 0 or data[start - 1] in _BEFORE_A_VALUE
 
 
-def _null_in_compact(data: bytes) -> bool:
-    """orjson writes NaN and infinities as null, which canonical_json refuses: text with a null value is left
-    to it."""
-    return b"null" in data and (b":null" in data or b",null" in data or b"[null" in data)
+def orjson_as_standard(value: Any, option: int = 0, *, ascii_only: bool = False) -> bytes | None:
+    """orjson's text of `value` (C: 5 to 10 times the standard library's speed; its indenting encoder is pure
+    Python) when it is, byte for byte, what `json.dumps` writes in the same layout (`option`: sorted keys,
+    indent 2; `ascii_only`: with ensure_ascii); else None, and the caller writes the standard library's. Not the
+    same: what orjson refuses (an integer past 64 bits, a lone surrogate, a key that is not a string), a float
+    it may write otherwise (`orjson_floats_differ`), a null standing for a NaN or an infinity, and with
+    `ascii_only` any character past U+007E (ensure_ascii escapes DEL too)."""
+    try:
+        data = orjson.dumps(value, option=option)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+    if orjson_floats_differ(data) or (ascii_only and (not data.isascii() or b"\x7f" in data)):
+        return None
+    if b"null" in data and _NULL_VALUE.search(data) and orjson.loads(data) != value:  # (`in`: a tenth of a search)
+        return None
+    return data
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """`canonical_json(value)` as UTF-8, byte for byte, written by orjson (C, a tenth of the time: a plan digests
-    every desired and every live tool). What orjson may write otherwise, or refuses (an integer past 64 bits,
-    a lone surrogate, a key that is not a string), is left to canonical_json."""
-    try:
-        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # orjson.JSONEncodeError
-        return canonical_json(value).encode()
-    return canonical_json(value).encode() if orjson_floats_differ(data) or _null_in_compact(data) else data
+    """`canonical_json(value)` as UTF-8, byte for byte; by orjson where it writes the same (a plan digests every
+    desired and every live tool)."""
+    data = orjson_as_standard(value, orjson.OPT_SORT_KEYS)
+    return canonical_json(value).encode() if data is None else data
 
 
 def indented_json(value: Any, *, ensure_ascii: bool = False, allow_nan: bool = True) -> str:
-    """`json.dumps(value, indent=2, sort_keys=True, ...)` byte for byte, written by orjson when it writes the
-    same (C: the standard library's indenting encoder is pure Python, a tenth of the speed on a plan or a render
-    of thousands of tools). Left to the standard library: what orjson refuses (an integer past 64 bits, a lone
-    surrogate, a key that is not a string), a float it may write otherwise (`orjson_floats_differ`), a NaN or
-    an infinity (orjson writes null) and, with `ensure_ascii`, any text past U+007E."""
-    try:
-        data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-    except TypeError:  # orjson.JSONEncodeError
-        data = None
-    if (
-        data is None
-        or (ensure_ascii and (not data.isascii() or b"\x7f" in data))  # ensure_ascii escapes DEL too
-        or orjson_floats_differ(data)
-        or (b"null" in data and orjson.loads(data) != value)
-    ):
+    """`json.dumps(value, indent=2, sort_keys=True, ...)`, byte for byte; by orjson where it writes the same (a
+    plan or a render of thousands of tools)."""
+    data = orjson_as_standard(value, orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, ascii_only=ensure_ascii)
+    if data is None:
         return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=ensure_ascii, allow_nan=allow_nan)
     return data.decode()
 
@@ -310,6 +310,7 @@ __all__ = [
     "indented_json",
     "normalize",
     "openai_function",
+    "orjson_as_standard",
     "orjson_floats_differ",
     "output_schema",
     "owned_tool_input",

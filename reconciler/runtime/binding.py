@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import orjson
-
-from reconciler.compile.payload import orjson_floats_differ
+from reconciler.compile.payload import orjson_as_standard
 from reconciler.model import Tool
 from reconciler.runtime import styles
 from reconciler.runtime.invocation import ToolError
@@ -197,14 +195,9 @@ def _json_text(value: Any) -> str:
 
 
 def _json(value: Any) -> bytes:
-    """`_json_text(value)` as UTF-8, byte for byte, written by orjson (C, ~5x faster) where it writes the same:
-    not a float it may write otherwise (`orjson_floats_differ`), nor a text with a null (orjson writes NaN and
-    the infinities as null), nor what it refuses (an integer past 64 bits, a lone surrogate)."""
-    try:
-        data = orjson.dumps(value)
-    except TypeError:  # orjson.JSONEncodeError
-        return _json_text(value).encode()
-    return _json_text(value).encode() if b"null" in data or orjson_floats_differ(data) else data
+    """`_json_text(value)` as UTF-8, byte for byte; by orjson where it writes the same (~5x faster)."""
+    data = orjson_as_standard(value)
+    return _json_text(value).encode() if data is None else data
 
 
 __all__ = ["IDEMPOTENT_METHODS", "UpstreamRequest", "build_request", "forward_request"]

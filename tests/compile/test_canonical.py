@@ -7,11 +7,18 @@ import math
 from types import MappingProxyType
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.compile import canonical_bytes, canonical_json, orjson_floats_differ, sort_required
+from reconciler.compile import (
+    canonical_bytes,
+    canonical_json,
+    orjson_as_standard,
+    orjson_floats_differ,
+    sort_required,
+)
 from reconciler.load import LocatedDict, LocatedList
 
 JSON = st.recursive(
@@ -43,6 +50,17 @@ def test_canonical_bytes_are_the_standard_librarys_text(value: Any) -> None:
 )
 def test_the_forms_orjson_writes_otherwise_are_the_standard_librarys(value: Any) -> None:
     assert canonical_bytes({"v": value}) == canonical_json({"v": value}).encode()
+
+
+@pytest.mark.parametrize("option", [0, orjson.OPT_SORT_KEYS, orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS])
+def test_a_null_standing_for_nan_is_never_taken_and_a_real_null_is(option: int) -> None:
+    """The one fast path behind canonical_bytes, indented_json and request bodies: orjson writes NaN and the
+    infinities as null, wherever they stand (the whole value, a list item, a map value), so such text is not
+    the standard library's; a real null, or a string holding ':null', is."""
+    for value in (math.nan, [1, math.inf], {"a": [None, -math.inf]}, {"a": {"b": math.nan}}):
+        assert orjson_as_standard(value, option) is None
+    for value in (None, [None, 1], {"a": None, "b": "x:null, [null"}):
+        assert orjson_as_standard(value, option) == orjson.dumps(value, option=option)
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
