@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal, Protocol
@@ -131,12 +132,8 @@ class _AiohttpPool:
             ) as response:
                 if (response.content_length or 0) > MAX_ANSWER_BYTES:
                     raise Unreachable("AnswerTooLarge")
-                body = bytearray()
-                async for chunk in response.content.iter_any():  # decoded as it arrives
-                    body += chunk
-                    if len(body) > MAX_ANSWER_BYTES:
-                        raise Unreachable("AnswerTooLarge")
-                return Answer(response.status, bytes(body), response.charset)
+                body = await _capped(response.content.iter_any())
+                return Answer(response.status, body, response.charset)
         except self._errors as exc:
             raise Unreachable(_aiohttp_kind(exc)) from None
 
@@ -195,21 +192,27 @@ class _HttpxPool:
         try:
             response = await client.send(request, stream=True)
             try:
-                body = bytearray()
-                async for chunk in response.aiter_bytes():  # decoded as it arrives
-                    body += chunk
-                    if len(body) > MAX_ANSWER_BYTES:
-                        raise Unreachable("AnswerTooLarge")
+                body = await _capped(response.aiter_bytes())
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
             raise Unreachable(_httpx_kind(exc)) from None
-        return Answer(response.status_code, bytes(body), response.charset_encoding)
+        return Answer(response.status_code, body, response.charset_encoding)
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()
+
+
+async def _capped(chunks: AsyncIterator[bytes]) -> bytes:
+    """An answer's body from its chunks (decoded as they arrive), refused once past MAX_ANSWER_BYTES."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise Unreachable("AnswerTooLarge")
+    return bytes(body)
 
 
 def _aiohttp_kind(exc: BaseException) -> str:
