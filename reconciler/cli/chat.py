@@ -29,6 +29,7 @@ from reconciler.conversation import (
     Conversation,
     GatewayClient,
     TurnResult,
+    in_daemon_thread,
     run_turn,
     transcript,
 )
@@ -142,7 +143,7 @@ async def _converse(
         output.info("Type a message; an empty line or end of input (Ctrl-D) ends the conversation.")
         while True:
             click.echo("you> ", nl=False, err=True)  # the prompt on stderr: stdout holds only the answers
-            text = await asyncio.to_thread(sys.stdin.readline)
+            text = await in_daemon_thread(sys.stdin.readline)  # Ctrl-C does not wait for a next line
             if not text.strip():  # an empty line, or the end of input
                 return 0
             result = await run_turn(

@@ -9,6 +9,7 @@ The emulator is never imported here: the CLI picks the gateway.
 
 from __future__ import annotations
 
+from reconciler.conversation.blocking import in_daemon_thread
 from reconciler.conversation.execution import Invocation, Outcome, RunnerFactory, ToolRunner, runtimes, stub_handler
 from reconciler.conversation.files import (
     DEFAULT_DIRECTORY,
@@ -66,6 +67,7 @@ __all__ = [
     "TurnResult",
     "TurnSpec",
     "check_max_model_calls",
+    "in_daemon_thread",
     "is_subset",
     "load_conversations",
     "run_conversation",

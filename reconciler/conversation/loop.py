@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from reconciler.compile import openai_function
+from reconciler.conversation.blocking import in_daemon_thread
 from reconciler.conversation.execution import Invocation, Outcome, ToolRunner
 from reconciler.conversation.gateway import Completion, ModelToolCall
 from reconciler.errors import ConfigurationError
@@ -136,7 +137,7 @@ async def run_turn(
     conversation.messages.append({"role": "user", "content": user})
     records: list[ToolCallRecord] = []
     for number in range(1, max_model_calls + 1):
-        completion = await asyncio.to_thread(
+        completion = await in_daemon_thread(  # not to_thread: Ctrl-C must not wait for a slow gateway
             gateway.complete, list(conversation.messages), conversation.functions, script=script
         )
         conversation.messages.append(completion.assistant_message())

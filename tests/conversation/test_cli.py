@@ -8,10 +8,15 @@ import json
 import os
 import pty
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +289,94 @@ def test_a_separate_emulator_named_by_the_api_url_gets_the_scripts(
     assert result.code == 0, result.output
     assert f"gateway: {running.url}" in result.err
     assert running.stats.by_method["POST"] == 1 + 6  # one token, six model calls (three turns of two)
+
+
+def _read_until(stream: Any, wanted: bytes, *, seconds: float = 60.0) -> bytes:
+    """What `stream` (a pipe) gave until `wanted` appeared in it: the child's own signal that it got there."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([stream], [], [], max(left, 0))
+        chunk = os.read(stream.fileno(), 4096) if ready else b""
+        if not chunk:
+            raise AssertionError(f"never saw {wanted!r}; saw {seen!r}")
+        seen += chunk
+    return seen
+
+
+def _interrupt_chat(project: Path, env: dict[str, str], wait_for: Callable[[Any], object]) -> tuple[int, str]:
+    """Start `chat` on a terminal, wait until `wait_for(stderr)` returns, press Ctrl-C; its exit code and stderr."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "chat", "--transcript", "t.json"],
+        cwd=project,
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", **env},
+    )
+    os.close(secondary)
+    try:
+        seen = _read_until(process.stderr, b"you> ")
+        wait_for(primary)
+        process.send_signal(signal.SIGINT)
+        try:
+            _, rest = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError("chat was still running 20 s after Ctrl-C") from None
+    finally:
+        os.close(primary)
+    return process.returncode, (seen + rest).decode()
+
+
+def test_ctrl_c_at_the_chat_prompt_ends_the_conversation_at_once(project: Path) -> None:
+    code, err = _interrupt_chat(project, {}, lambda terminal: None)
+    assert code == 130, err
+    assert "interrupted" in err
+    assert json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"] == []
+
+
+class _SilentGateway:
+    """A gateway that never answers: it notes each request and keeps the connection open."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                gateway.asked.set()
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                gateway.stop.wait()
+
+        self.stop = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: Path) -> None:
+    silent = _SilentGateway()
+    url = f"http://127.0.0.1:{silent.server.server_address[1]}"
+
+    def ask(terminal: int) -> None:
+        os.write(terminal, b"where is my order?\n")
+        assert silent.asked.wait(30)
+
+    try:
+        code, err = _interrupt_chat(project, {"GENESYS_CLOUD_API_URL": url, "GENESYS_CLOUD_ACCESS_TOKEN": "local"}, ask)
+    finally:
+        silent.close()
+    assert code == 130, err
+    assert "interrupted" in err
