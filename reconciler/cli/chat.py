@@ -13,13 +13,13 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.api import ApiClient, Target, resolve_target
+from reconciler.api import ApiClient, RetryPolicy, Target, resolve_target
 from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
 from reconciler.conversation import (
@@ -54,11 +54,15 @@ model_option = click.option(
 
 
 @contextlib.contextmanager
-def open_gateway(environ: Mapping[str, str], *, model: str, debug: bool) -> Iterator[tuple[GatewayClient, str]]:
-    """The gateway of the configured org, or of an embedded emulator (in memory), and a line saying which."""
+def open_gateway(
+    environ: Mapping[str, str], *, model: str, debug: bool, notice: Callable[[str], None] | None = None
+) -> Iterator[tuple[GatewayClient, str]]:
+    """The gateway of the configured org, or of an embedded emulator (in memory), and a line saying which.
+    `notice` hears of long waits (a 429's Retry-After, a slow answer), as plan's stderr does."""
     target = resolve_target(environ)
+    retry = RetryPolicy(notice=notice)
     if target is not None:
-        with ApiClient(target, timeout=GATEWAY_TIMEOUT) as client:
+        with ApiClient(target, timeout=GATEWAY_TIMEOUT, retry=retry) as client:
             yield GatewayClient(client, model=model), f"gateway: {target.description}"
         return
 
@@ -67,7 +71,7 @@ def open_gateway(environ: Mapping[str, str], *, model: str, debug: bool) -> Iter
     with run_emulator(EmulatorConfig(log_requests=debug)) as running:
         description = "the embedded emulator (scripted model; no credentials set)"
         local = Target(api_url=running.url, login_url=running.url, description=description, credentials=None)
-        with ApiClient(local, timeout=GATEWAY_TIMEOUT) as client:
+        with ApiClient(local, timeout=GATEWAY_TIMEOUT, retry=retry) as client:
             yield GatewayClient(client, model=model), f"gateway: {description}"
 
 
@@ -120,7 +124,7 @@ def chat_command(
         if not message.strip():
             raise click.UsageError("no message: pass --message TEXT, or one line on stdin")
     conversation = Conversation(desired.tools, state=state)
-    with open_gateway(os.environ, model=model, debug=output.debug) as (gateway, description):
+    with open_gateway(os.environ, model=model, debug=output.debug, notice=output.info) as (gateway, description):
         output.info(description)
         try:
             code = asyncio.run(_converse(output, conversation, gateway, message, max_turns))

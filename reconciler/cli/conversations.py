@@ -82,7 +82,7 @@ def test_command(
             raise
         _annotate(output, exc.diagnostics)
         return 1
-    with open_gateway(os.environ, model=model, debug=output.debug) as (gateway, description):
+    with open_gateway(os.environ, model=model, debug=output.debug, notice=output.info) as (gateway, description):
         output.info(description)
         results = asyncio.run(_run_all(loaded.conversations, desired.tools, gateway, max_turns))
     if transcripts_directory is not None:

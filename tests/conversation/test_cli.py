@@ -3,6 +3,7 @@ gateway (a loopback emulator) with them, the repository's own conversations.d, a
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -380,3 +381,64 @@ def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: 
         silent.close()
     assert code == 130, err
     assert "interrupted" in err
+
+
+class _BusyGateway:
+    """A gateway that answers its first request 429 with a long Retry-After, then a plain answer."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.requests = 0
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                gateway.requests += 1
+                if gateway.requests == 1:
+                    status, body = 429, {"message": "slow down", "code": "too.many.requests", "status": 429}
+                else:
+                    message = {"role": "assistant", "content": "all good"}
+                    status, body = 200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                if status == 429:
+                    self.send_header("Retry-After", str(retry_after))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_long_wait_for_the_gateway_is_said_on_stderr(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As plan says so when the API makes it wait: a chat that waits 30 s for a 429 is not silent meanwhile."""
+    from reconciler.api import RetryPolicy
+
+    slept: list[float] = []
+    monkeypatch.setattr("reconciler.cli.chat.RetryPolicy", functools.partial(RetryPolicy, sleep=slept.append))
+    busy = _BusyGateway(retry_after=30)
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", busy.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "hi")
+    finally:
+        busy.close()
+    assert result.code == 0, result.output
+    assert result.out == "all good\n"
+    assert slept == [30.0]
+    assert "waiting 30 s before trying POST a chat completion (model 'default') again (429)" in result.err
