@@ -56,7 +56,7 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
             continue
         for document in documents:
             if not isinstance(document.content, dict):
-                kind = "a list" if isinstance(document.content, list) else f"{type(document.content).__name__}"
+                kind = _KINDS.get(type(document.content), type(document.content).__name__)
                 state.diagnostics.append(
                     Diagnostic(
                         "error",
@@ -71,6 +71,10 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
                 interpolate(document.content, document.file, environ, state.diagnostics, state.variables)
             state.documents.append(document)
     return state
+
+
+_KINDS = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true or false", type(None): "null"}
+"""What a document that is not a mapping holds, in the words of its file (not Python's type names)."""
 
 
 def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnostic]) -> Iterator[tuple[Path, str]]:

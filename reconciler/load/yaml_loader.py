@@ -132,8 +132,8 @@ def parse_yaml(text: str, file: str) -> Iterator[tuple[Any, SourceLocation]]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            if node is None:
-                continue
+            if node is None or (node.tag == _PLAIN and node.value == ""):
+                continue  # an empty document (`---` with nothing after it) holds nothing, as an empty file
             yield _Constructor(file).construct(node), location(file, node.start_mark)
     except yaml.MarkedYAMLError as exc:
         raise InputError([_syntax_diagnostic(exc, text, file)]) from None
