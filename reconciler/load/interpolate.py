@@ -43,6 +43,17 @@ def interpolate(
             if inner is None:
                 diagnostics.append(Diagnostic("error", where(), "unclosed '${'; write '$${' for a literal", "variable"))
                 return text
+            if "${" in inner:  # `${A:-${B}}`: the shell expands B; matched up to the first `}`, it would be text
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        where(),
+                        f"'${{{inner}}}…': a default cannot hold another ${{…}} (it would not be expanded); write "
+                        "the default out in full",
+                        "variable",
+                    )
+                )
+                return text
             with_default = _WITH_DEFAULT.fullmatch(inner)
             name, operator, default = with_default.groups() if with_default else (inner, "", "")
             if not _NAME.fullmatch(name):

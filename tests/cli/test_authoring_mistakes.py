@@ -36,3 +36,38 @@ def test_an_explicit_null_document_is_refused_in_plain_words(repo: Path, run: Ca
     assert "tools.d/a.yaml:5:1: error: a document must be a mapping" in result.out
     assert "not null" in result.out
     assert "NoneType" not in result.output
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["${DESCRIPTION_UNSET:-${OTHER_SET}}", "${DESCRIPTION_UNSET-${OTHER_SET}}", "${OTHER_SET:-${DESCRIPTION_UNSET}}"],
+)
+def test_a_reference_inside_a_default_is_refused_not_written_as_text(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, reference: str
+) -> None:
+    """The shell would expand the inner reference; the reconciler does not, so the text `${OTHER_SET}` (or half of
+    it) went to the registry as the description, silently. It is refused at its line instead."""
+    monkeypatch.setenv("OTHER_SET", "from the environment")
+    monkeypatch.delenv("DESCRIPTION_UNSET", raising=False)
+    (repo / "tools.d" / "a.yaml").write_text(
+        f"name: ok_tool\ndescription: '{reference}'\nendpoint: https://tools.example.com/ok\n", encoding="utf-8"
+    )
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert "tools.d/a.yaml:2:1: error: " in result.out
+    assert "a default cannot hold another ${" in result.out
+    assert run("render").code == 1
+
+
+def test_a_literal_dollar_brace_in_a_default_is_still_written(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DESCRIPTION_UNSET", raising=False)
+    (repo / "tools.d" / "a.yaml").write_text(
+        "name: ok_tool\ndescription: 'costs $$5 ${DESCRIPTION_UNSET:-or less}'\n"
+        "endpoint: https://tools.example.com/ok\n",
+        encoding="utf-8",
+    )
+    result = run("render")
+    assert result.code == 0, result.output
+    assert '"description": "costs $$5 or less"' in result.out
