@@ -389,6 +389,13 @@ class _Constructor:
         return result
 
     def _key(self, key_node: yaml.Node, depth: int) -> str:
+        if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b] : c`: its value would print as parser nodes
+            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            raise InputError.at(
+                location(self.file, key_node.start_mark),
+                f"a mapping key must be text, not {kind}; write a plain or quoted key",
+                "key",
+            )
         key = self.construct(key_node, depth + 1)
         if isinstance(key, bool) or key is None or isinstance(key, (dict, list)):
             raise InputError.at(

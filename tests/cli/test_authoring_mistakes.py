@@ -71,3 +71,15 @@ def test_a_literal_dollar_brace_in_a_default_is_still_written(
     result = run("render")
     assert result.code == 0, result.output
     assert '"description": "costs $$5 or less"' in result.out
+
+
+@pytest.mark.parametrize(("labels", "shown"), [("{? [a, b] : c}", "a list"), ("{? {a: b} : c}", "a mapping")])
+def test_a_key_that_is_not_text_is_named_as_written(
+    repo: Path, run: Callable[..., Any], labels: str, shown: str
+) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(GOOD + f"labels: {labels}\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert "tools.d/a.yaml:4:" in result.out
+    assert f"a mapping key must be text, not {shown}" in result.out
+    assert "Node(" not in result.output

@@ -91,7 +91,7 @@ def test_explicit_keys_override_merged_ones_but_not_each_other(tmp_path: Path) -
     ("text", "message"),
     [
         ("a: !!python/object:os.system ls\n", "unsupported YAML tag"),
-        ("? [a, b]\n: 1\n", "must be a string"),
+        ("? [a, b]\n: 1\n", "must be text, not a list"),
         ("a: 1\na: 2\n", "duplicate key 'a'"),
     ],
 )
