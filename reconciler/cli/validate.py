@@ -75,9 +75,18 @@ def _styled(diagnostic: Diagnostic, color: bool) -> str:
 
 
 def github_annotations(diagnostics: list[Diagnostic]) -> list[str]:
-    """GitHub workflow commands; GitHub shows only the first ten of a kind, so the rest become a summary."""
+    """GitHub workflow commands. GitHub shows ten annotations of each kind (error, warning) per step: the first
+    ten of each are annotations, so warnings never take an error's place, and the rest are plain log lines,
+    so that every finding is in the log."""
     lines = []
-    for diagnostic in diagnostics[:GITHUB_ANNOTATION_LIMIT]:
+    annotated = {"error": 0, "warning": 0}
+    rest = 0
+    for diagnostic in diagnostics:
+        if annotated[diagnostic.severity] >= GITHUB_ANNOTATION_LIMIT:
+            rest += 1
+            lines.append(str(diagnostic))
+            continue
+        annotated[diagnostic.severity] += 1
         where = diagnostic.location
         if os.path.isfile(where.file):
             place = [f"file={_escape_property(where.file)}", f"line={where.line}", f"col={where.column}"]
@@ -86,9 +95,11 @@ def github_annotations(diagnostics: list[Diagnostic]) -> list[str]:
             place, message = [], f"{where.file}: {diagnostic.message}"
         properties = ",".join([*place, "title=reconciler"])
         lines.append(f"::{diagnostic.severity} {properties}::{_escape_data(message)}")
-    if len(diagnostics) > GITHUB_ANNOTATION_LIMIT:
-        rest = len(diagnostics) - GITHUB_ANNOTATION_LIMIT
-        lines.append(f"::notice title=reconciler::{rest} more findings not annotated; run reconciler validate locally")
+    if rest:
+        lines.append(
+            f"::notice title=reconciler::{rest} more findings not annotated (GitHub shows "
+            f"{GITHUB_ANNOTATION_LIMIT} of each kind); the log lists them"
+        )
     return lines
 
 

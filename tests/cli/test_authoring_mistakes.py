@@ -83,3 +83,35 @@ def test_a_key_that_is_not_text_is_named_as_written(
     assert "tools.d/a.yaml:4:" in result.out
     assert f"a mapping key must be text, not {shown}" in result.out
     assert "Node(" not in result.output
+
+
+def _annotated(lines: list[str], kind: str) -> list[str]:
+    return [line.split(" ", 1)[1].split(",")[0] for line in lines if line.startswith(f"::{kind} ")]
+
+
+def test_github_format_annotates_errors_even_after_ten_warnings(repo: Path, run: Callable[..., Any]) -> None:
+    """GitHub shows ten annotations of each kind per step: ten warnings in an early file took every slot, and the
+    error that fails the run, in a later file, was neither annotated nor in the log."""
+    parameters = "".join(f"  p{i}: {{type: string}}\n" for i in range(10))  # ten warnings: no description
+    (repo / "tools.d" / "a.yaml").write_text(GOOD + "parameters:\n" + parameters, encoding="utf-8")
+    (repo / "tools.d" / "b.yaml").write_text(
+        "name: other\ndescription: d\nendpoint: ftp://files.example.com/x\n", encoding="utf-8"
+    )
+    result = run("validate", "--format", "github")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert _annotated(lines, "error") == ["file=tools.d/b.yaml"]
+    assert len(_annotated(lines, "warning")) == 10
+
+
+def test_github_format_lists_in_the_log_what_it_cannot_annotate(repo: Path, run: Callable[..., Any]) -> None:
+    for i in range(12):
+        (repo / "tools.d" / f"t{i:02}.yaml").write_text(
+            f"name: t{i}\ndescription: d\nendpoint: ftp://files.example.com/x\n", encoding="utf-8"
+        )
+    result = run("validate", "--format", "github")
+    lines = result.out.splitlines()
+    assert len(_annotated(lines, "error")) == 10
+    assert "tools.d/t10.yaml:3:1: error: endpoint 'ftp://files.example.com/x' of 't10' must be an https:// URL" in lines
+    assert "tools.d/t11.yaml:3:1: error: endpoint 'ftp://files.example.com/x' of 't11' must be an https:// URL" in lines
+    assert lines[-1].startswith("::notice title=reconciler::2 more findings not annotated")
