@@ -26,6 +26,48 @@ def test_inputs_lists_the_folder_the_config_and_every_description_a_source_names
     assert result.out.splitlines() == ["reconciler.yaml", "specs/v2/orders.yaml", "tools.d/"]
 
 
+def test_inputs_lists_every_file_the_descriptions_refer_to(repo: Path, run: Any) -> None:
+    """A pull request that changes only a schema file a description `$ref`s changes the plan: the plan workflow
+    filters on these paths, so such a pull request got no plan at all before the merge applied it."""
+    (repo / "specs" / "common").mkdir(parents=True)
+    (repo / "specs" / "orders.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Orders, version: '1'}\npaths:\n  /orders:\n"
+        "    $ref: 'common/paths.yaml#/orders'\n",
+        encoding="utf-8",
+    )
+    (repo / "specs" / "common" / "paths.yaml").write_text(
+        "orders:\n  get:\n    operationId: listOrders\n    responses:\n      '200':\n        description: ok\n"
+        "        content:\n          application/json:\n            schema: {$ref: 'schemas%20v1.yaml#/Order'}\n",
+        encoding="utf-8",
+    )
+    (repo / "specs" / "common" / "schemas v1.yaml").write_text(
+        "Order: {type: object, properties: {line: {$ref: '#/Line'}, more: {$ref: 'paths.yaml#/orders'}}}\n"
+        "Line: {$ref: '../../tools.d/line.json'}\nRemote: {$ref: 'https://example.com/x.yaml'}\n"
+        "Gone: {$ref: 'missing.yaml#/X'}\nOut: {$ref: '../../../outside.yaml'}\n",
+        encoding="utf-8",
+    )
+    (repo / "tools.d" / "line.json").write_text('{"type": "object"}', encoding="utf-8")
+    (repo / "tools.d" / "bare.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Bare, version: '1'}\nservers: [{url: 'https://b.example.com'}]\n"
+        "paths:\n  /x: {$ref: '../specs/shared.yaml'}\n",
+        encoding="utf-8",
+    )
+    (repo / "specs" / "shared.yaml").write_text("get: {operationId: getX, responses: {'200': {description: ok}}}\n")
+    (repo / "tools.d" / "orders.yaml").write_text(
+        "source:\n  openapi: ../specs/orders.yaml\n  endpoint_base: https://o.example.com\n", encoding="utf-8"
+    )
+    result = run("inputs")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "reconciler.yaml",
+        "specs/common/paths.yaml",
+        "specs/common/schemas v1.yaml",
+        "specs/orders.yaml",
+        "specs/shared.yaml",
+        "tools.d/",
+    ]
+
+
 def test_inputs_names_paths_from_the_repository_root_whatever_the_current_folder(
     repo: Path, run: Any, monkeypatch: Any
 ) -> None:
