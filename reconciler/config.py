@@ -168,7 +168,13 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
         parameter_types=tuple(limit_values.get("parameter_types", DEFAULT_PARAMETER_TYPES)),
         name_pattern=name_pattern,
     )
-    for key in ("integration", "category"):
+    for key in ("max_parameters", "max_description_length"):
+        if limit_values.get(key, 0) < 0:
+            where = key_location(document.file, content["limits"], key)
+            message = f"'limits.{key}' must be 0 or more, not {limit_values[key]}"
+            diagnostics.append(Diagnostic("error", where, message, "limit"))
+    # an empty owner is every repository's whose value came out empty: each would prune the others' tools
+    for key in ("managed_by", "integration", "category"):
         if key in values and not values[key].strip():
             diagnostics.append(Diagnostic("error", key_location(document.file, content, key), f"'{key}' is empty"))
     if len(values.get("category") or "") > MAX_CATEGORY:

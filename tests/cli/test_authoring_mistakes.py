@@ -115,3 +115,32 @@ def test_github_format_lists_in_the_log_what_it_cannot_annotate(repo: Path, run:
     assert "tools.d/t10.yaml:3:1: error: endpoint 'ftp://files.example.com/x' of 't10' must be an https:// URL" in lines
     assert "tools.d/t11.yaml:3:1: error: endpoint 'ftp://files.example.com/x' of 't11' must be an https:// URL" in lines
     assert lines[-1].startswith("::notice title=reconciler::2 more findings not annotated")
+
+
+@pytest.mark.parametrize("written", ['""', "'  '", "${OWNER_UNSET_IN_CI:-}"])
+def test_an_empty_ownership_value_is_refused(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    """Two repositories whose `managed_by` came out empty (GitHub's `${{ vars.X }}` is empty for a variable that
+    does not exist) would each take the other's tools for their own, and prune them."""
+    monkeypatch.delenv("OWNER_UNSET_IN_CI", raising=False)
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / "reconciler.yaml").write_text(f"managed_by: {written}\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert "reconciler.yaml:1:1: error: 'managed_by' is empty" in result.out
+    assert run("plan").code == 1
+    assert not (repo / ".reconciler").exists()
+
+
+@pytest.mark.parametrize("limit", ["max_parameters", "max_description_length"])
+def test_a_negative_limit_is_refused_in_reconciler_yaml_not_at_each_tool(
+    repo: Path, run: Callable[..., Any], limit: str
+) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / "reconciler.yaml").write_text(f"limits:\n  {limit}: -1\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert [line for line in result.out.splitlines() if ": error: " in line] == [
+        f"reconciler.yaml:2:3: error: 'limits.{limit}' must be 0 or more, not -1"
+    ]
