@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -82,13 +83,22 @@ def test_command(
             raise
         _annotate(output, exc.diagnostics)
         return 1
+    secrets = desired.sensitive_values() + [
+        value for name, value in loaded.variables.items() if value and desired.config.is_sensitive(name)
+    ]
     with open_gateway(os.environ, model=model, debug=output.debug, notice=output.info) as (gateway, description):
         output.info(description)
-        results = asyncio.run(_run_all(loaded.conversations, desired.tools, gateway, max_turns))
+        results = asyncio.run(
+            _run_all(
+                loaded.conversations,
+                desired.tools,
+                gateway,
+                max_turns,
+                is_sensitive=desired.config.is_sensitive,
+                secrets=secrets,
+            )
+        )
     if transcripts_directory is not None:
-        secrets = desired.sensitive_values() + [
-            value for name, value in loaded.variables.items() if value and desired.config.is_sensitive(name)
-        ]
         for result in results:
             where = transcripts_directory / Path(os.path.relpath(result.spec.file, display_path(directory)))
             where = where.with_suffix(".json")
@@ -112,11 +122,25 @@ def test_command(
 
 
 async def _run_all(
-    conversations: list[ConversationSpec], tools: list[Tool], gateway: GatewayClient, max_turns: int
+    conversations: list[ConversationSpec],
+    tools: list[Tool],
+    gateway: GatewayClient,
+    max_turns: int,
+    *,
+    is_sensitive: Callable[[str], bool],
+    secrets: list[str],
 ) -> list[FileResult]:
     factory = runtimes(tools)
     return [
-        await run_conversation(spec, tools=tools, gateway=gateway, runners=factory, max_model_calls=max_turns)
+        await run_conversation(
+            spec,
+            tools=tools,
+            gateway=gateway,
+            runners=factory,
+            max_model_calls=max_turns,
+            is_sensitive=is_sensitive,  # failures show the calls as the transcripts do
+            secrets=secrets,
+        )
         for spec in conversations
     ]
 

@@ -11,7 +11,7 @@ fails its file at the turn's line and ends that file; the other files still run.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +25,10 @@ from reconciler.conversation.loop import (
     TurnResult,
     run_turn,
 )
+from reconciler.conversation.transcript import Concealer
 from reconciler.errors import ReconcilerError
 from reconciler.model import SourceLocation, Tool
+from reconciler.redaction import named_like_secret
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,12 @@ async def run_conversation(
     runners: RunnerFactory,
     max_model_calls: int = DEFAULT_MAX_MODEL_CALLS,
     conversation_id: str | None = None,
+    is_sensitive: Callable[[str], bool] = named_like_secret,
+    secrets: Iterable[str] = (),
 ) -> FileResult:
+    """Runs `spec`; its failures show the calls as its transcript does (`is_sensitive`, `secrets`: see Concealer)."""
     conversation = Conversation(tools, state=spec.state, system=spec.system)
+    conceal = Concealer.of(tools, spec.state, is_sensitive=is_sensitive, secrets=secrets)
     if conversation_id is not None:
         conversation.conversation_id = conversation_id
     bound = spec.max_turns or max_model_calls
@@ -74,16 +80,18 @@ async def run_conversation(
                     conversation, turn.user, gateway=gateway, runner=runner, max_model_calls=bound, script=turn.script
                 )
             except ReconcilerError as exc:
-                failures.append(Failure(turn.location, f"turn {number}: the gateway call did not succeed: {exc}"))
+                said = conceal.text(str(exc))
+                failures.append(Failure(turn.location, f"turn {number}: the gateway call did not succeed: {said}"))
                 break
-            failures.extend(check_turn(turn, result, number))
+            failures.extend(check_turn(turn, result, number, conceal=conceal))
             if result.stop_reason == "turn_bound":
                 break
     return FileResult(spec, tuple(failures), conversation)
 
 
-def check_turn(turn: TurnSpec, result: TurnResult, number: int) -> list[Failure]:
-    """What differs between a turn's expectations and what happened in it."""
+def check_turn(turn: TurnSpec, result: TurnResult, number: int, *, conceal: Concealer | None = None) -> list[Failure]:
+    """What differs between a turn's expectations and what happened in it, told with what `conceal` lets show."""
+    conceal = conceal if conceal is not None else Concealer({}, lambda name: False, ())
     if result.stop_reason == "turn_bound":
         return [Failure(turn.location, f"turn {number}: {result.stop_message}; the rest of this file was not run")]
     failures: list[Failure] = []
@@ -92,16 +100,17 @@ def check_turn(turn: TurnSpec, result: TurnResult, number: int) -> list[Failure]
     for expected in turn.expected_calls:
         found = _find(expected, made, position)
         if found is None:
-            failures.append(Failure(expected.location, f"turn {number}: {_missing(expected, made)}"))
+            failures.append(Failure(expected.location, f"turn {number}: {_missing(expected, made, conceal)}"))
             continue
         position = found + 1
         record = made[found]
         if record.status != expected.status:
-            failures.append(Failure(expected.location, f"turn {number}: {_wrong_status(expected, record)}"))
+            failures.append(Failure(expected.location, f"turn {number}: {_wrong_status(expected, record, conceal)}"))
     reply = result.reply or ""
     for text, location in turn.reply_contains:
         if text.casefold() not in reply.casefold():
-            failures.append(Failure(location, f"turn {number}: the reply does not contain {text!r}; it was {reply!r}"))
+            said = f"the reply does not contain {text!r}; it was {conceal.text(reply)!r}"
+            failures.append(Failure(location, f"turn {number}: {said}"))
     return failures
 
 
@@ -136,18 +145,18 @@ def _shown(name: str, arguments: Mapping[str, Any] | None) -> str:
     return f"{name}({text})"
 
 
-def _missing(expected: ExpectedCall, made: list[ToolCallRecord]) -> str:
-    wanted = f"expected a call of {_shown(expected.name, expected.arguments)}"
+def _missing(expected: ExpectedCall, made: list[ToolCallRecord], conceal: Concealer) -> str:
+    wanted = f"expected a call of {_shown(expected.name, conceal.text(expected.arguments))}"
     if not made:
         return f"{wanted}; no tool was called"
-    calls = ", ".join(_shown(record.name, record.arguments) for record in made)
+    calls = ", ".join(_shown(record.name, conceal.arguments(record.name, record.arguments)) for record in made)
     return f"{wanted} (arguments as a subset, in order); the calls were: {calls}"
 
 
-def _wrong_status(expected: ExpectedCall, record: ToolCallRecord) -> str:
-    call = _shown(record.name, record.arguments)
+def _wrong_status(expected: ExpectedCall, record: ToolCallRecord, conceal: Concealer) -> str:
+    call = _shown(record.name, conceal.arguments(record.name, record.arguments))
     if record.status == "error":
-        return f"{call} was called but did not succeed: {record.error_code}: {record.message}"
+        return f"{call} was called but did not succeed: {record.error_code}: {conceal.text(record.message)}"
     return f"{call} succeeded, but the file expects it to end with status: error"
 
 

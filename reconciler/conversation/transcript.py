@@ -7,50 +7,80 @@ state entry become `(sensitive)`. Tool outputs are not written, only their outco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.conversation.loop import Conversation, ToolCallRecord, TurnResult
+from reconciler.model import Tool
 from reconciler.plan.render import REDACTED, redact
 
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Concealer:
+    """What a reader (a transcript, a failure line in a CI log) may see of a conversation's tool calls and texts."""
+
+    context: Mapping[str, frozenset[str]]
+    """Each tool's context parameters: a value the model set for one itself may be a session token."""
+    is_sensitive: Callable[[str], bool]
+    known: tuple[str, ...]
+    """Values to hide wherever they appear: the sensitive variables' and the secret-named state entries'."""
+
+    @classmethod
+    def of(
+        cls,
+        tools: Sequence[Tool],
+        state: Mapping[str, Any],
+        *,
+        is_sensitive: Callable[[str], bool],
+        secrets: Iterable[str] = (),
+    ) -> Concealer:
+        state_secrets = [str(value) for key, value in state.items() if is_sensitive(key) and value]
+        context = {tool.name: frozenset(tool.context) for tool in tools}
+        return cls(context, is_sensitive, (*secrets, *state_secrets))
+
+    def arguments(self, tool: str, arguments: Mapping[str, Any] | None) -> Any:
+        if arguments is None:
+            return None
+        hidden = self.context.get(tool, frozenset())
+        shown = {
+            key: REDACTED if key in hidden or self.is_sensitive(key) else value for key, value in arguments.items()
+        }
+        return self.text(shown)
+
+    def text(self, value: Any) -> Any:
+        """`value` (a string or JSON data) with every known secret replaced by (sensitive)."""
+        return redact(value, self.known)
 
 
 def transcript(
     conversation: Conversation, *, secrets: Iterable[str] = (), is_sensitive: Callable[[str], bool]
 ) -> dict[str, Any]:
     """The transcript as JSON data. `is_sensitive(name)` tells which argument and state names hold secrets."""
-    state_secrets = [str(value) for key, value in conversation.state.items() if is_sensitive(key) and value]
-    known = [*secrets, *state_secrets]
-    context = {tool.name: frozenset(tool.context) for tool in conversation.tools}
+    conceal = Concealer.of(conversation.tools, conversation.state, is_sensitive=is_sensitive, secrets=secrets)
 
     def call(record: ToolCallRecord) -> dict[str, Any]:
-        hidden = context.get(record.name, frozenset())
-        arguments = None
-        if record.arguments is not None:
-            arguments = {
-                key: REDACTED if key in hidden or is_sensitive(key) else value
-                for key, value in record.arguments.items()
-            }
         entry: dict[str, Any] = {
             "id": record.id,
             "tool": record.name,
-            "arguments": redact(arguments, known),
+            "arguments": conceal.arguments(record.name, record.arguments),
             "status": record.status,
             "latency_ms": round(record.latency_ms, 1),
             "model_call": record.model_call,
         }
         if record.status == "error":
             entry["error_code"] = record.error_code
-            entry["message"] = redact(record.message, known)
+            entry["message"] = conceal.text(record.message)
         if record.upstream_status is not None:
             entry["upstream_status"] = record.upstream_status
         return entry
 
     def turn(result: TurnResult) -> dict[str, Any]:
         return {
-            "user": redact(result.user, known),
-            "reply": redact(result.reply, known),
+            "user": conceal.text(result.user),
+            "reply": conceal.text(result.reply),
             "stop_reason": result.stop_reason,
             "stop_message": result.stop_message,
             "model_calls": result.model_calls,
@@ -71,4 +101,4 @@ def redacted_state(state: Mapping[str, Any], is_sensitive: Callable[[str], bool]
     return {key: REDACTED if is_sensitive(key) else value for key, value in state.items()}
 
 
-__all__ = ["FORMAT_VERSION", "redacted_state", "transcript"]
+__all__ = ["FORMAT_VERSION", "Concealer", "redacted_state", "transcript"]

@@ -442,3 +442,42 @@ def test_a_long_wait_for_the_gateway_is_said_on_stderr(
     assert result.out == "all good\n"
     assert slept == [30.0]
     assert "waiting 30 s before trying POST a chat completion (model 'default') again (429)" in result.err
+
+
+LEAKY = """\
+name: leaky
+state: {user_id: USR-1, session_token: "${ORDER_SESSION}"}
+stubs: {get_order_status: {status: shipped}, check_inventory: {available: 1}}
+turns:
+  - user: hi
+    expect:
+      tool_calls: [{name: get_order_status}, {name: check_inventory, arguments: {sku: S-2}}]
+      reply_contains: nothing
+    script:
+      - tool_calls:
+          - {name: get_order_status, arguments: {order_id: "1", session_token: "${ORDER_SESSION}"}}
+          - {name: check_inventory, arguments: {sku: S-1, api_key: k-live-123}}
+      - content: "echo ${ORDER_SESSION}"
+"""
+
+
+@pytest.mark.parametrize("output_format", ["text", "github", "json"])
+def test_a_failure_shows_what_the_transcript_redacts_as_sensitive(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch, output_format: str
+) -> None:
+    """A secret-named state entry (from a plainly named CI variable), a context parameter the model set itself and
+    a secret-named argument are `(sensitive)` in the transcript; the failure lines in the CI log hide them too."""
+    monkeypatch.setenv("ORDER_SESSION", "sess-abc-123")
+    (project / "conversations.d" / "leaky.yaml").write_text(LEAKY, encoding="utf-8")
+    result = run("test", "--format", output_format, "--transcripts", "out")
+    assert result.code == 1
+    transcript = (project / "out" / "leaky.json").read_text(encoding="utf-8")
+    for secret in ("sess-abc-123", "k-live-123"):
+        assert secret not in transcript
+        assert secret not in result.output
+    shown = result.out
+    if output_format == "json":
+        shown = "\n".join(p["message"] for c in json.loads(result.out)["conversations"] for p in c["problems"])
+    assert 'get_order_status({"order_id": "1", "session_token": "(sensitive)"})' in shown
+    assert 'check_inventory({"api_key": "(sensitive)", "sku": "S-1"})' in shown
+    assert "it was 'echo (sensitive)'" in shown
