@@ -6,6 +6,11 @@ Genesys-style (`pageSize`, `pageNumber`, `nextUri`); an action is read with `exp
 through a draft (create it from the action, PATCH it with its version, publish it with its version), so the
 action keeps its id and every flow and guide that calls it keeps working.
 
+The platform answers a saved request or success template by reference (`requestTemplateUri`,
+`successTemplateUri`: "after you save a request template, the API response references it as requestTemplateUri");
+an action or draft whose content is compared is completed with the text of each one, read from
+`.../{id}/templates/{fileName}` (`.../{id}/draft/templates/...` for a draft), as the Terraform provider does.
+
 Every write is safe under lost answers: before writing again the adapter looks (a draft that already exists is
 read and reused, a patch or publish whose answer was lost is read back), so an apply interrupted between the
 draft steps is finished by the next one.
@@ -30,6 +35,11 @@ INTEGRATIONS_PATH = "/api/v2/integrations"
 WEB_SERVICES_TYPE = "custom-rest-actions"
 PAGE_SIZE = 100
 READ = {"expand": "contract", "includeConfig": "true"}
+TEMPLATES = (
+    ("request", "requestTemplate", "requestTemplateUri", "requesttemplate.vm"),
+    ("response", "successTemplate", "successTemplateUri", "successtemplate.vm"),
+)
+"""The templates an answer may name by URI: part of `config`, the template, its URI field, the file name."""
 DRAFT_ATTEMPTS = 3
 """Patches or publishes of one draft when their answers are lost (each one after a look at the draft)."""
 
@@ -72,16 +82,39 @@ class DataActionsClient(ApiClient):
     def list_drafts(self) -> list[dict[str, Any]]:
         return list(self.pages(f"{ACTIONS_PATH}/drafts", {}, "the action drafts"))
 
-    def get_action(self, action_id: str) -> dict[str, Any]:
+    def get_action(self, action_id: str, *, templates: bool = True) -> dict[str, Any]:
+        """The action whole; `templates=False` leaves templates the answer names by URI unread."""
         response = self._call(
             _op("get", "GET", f"action {action_id}"), self._action(action_id), params=READ, expect=(200,)
         )
-        return self._json_object(response)
+        action = self._json_object(response)
+        return self._with_templates(action_id, action, "") if templates else action
 
     def get_draft(self, action_id: str) -> dict[str, Any] | None:
         operation = _op("get", "GET", f"the draft of action {action_id}")
         response = self._call(operation, self._action(action_id, "/draft"), params=READ, expect=(200, 404))
-        return self._json_object(response) if response.status_code == 200 else None
+        if response.status_code != 200:
+            return None
+        return self._with_templates(action_id, self._json_object(response), "/draft")
+
+    def template(self, action_id: str, file_name: str, where: str = "") -> str:
+        """The text of a template of the action (`where=""`) or of its draft (`where="/draft"`)."""
+        operation = _op("get", "GET", f"the {file_name} of action {action_id}{' (draft)' if where else ''}")
+        url = self._action(action_id, f"{where}/templates/{quote(file_name, safe='')}")
+        response = self._call(operation, url, headers={"Accept": "text/plain, */*"}, expect=(200,))
+        return response.text
+
+    def _with_templates(self, action_id: str, action: dict[str, Any], where: str) -> dict[str, Any]:
+        """`action` with the text of each template its config names only by URI."""
+        config = action.get("config")
+        if not isinstance(config, Mapping):
+            return action
+        filled = dict(config)
+        for part, key, uri, file_name in TEMPLATES:
+            inner = config.get(part)
+            if isinstance(inner, Mapping) and inner.get(key) is None and inner.get(uri):
+                filled[part] = {**inner, key: self.template(action_id, file_name, where)}
+        return {**action, "config": filled}
 
     def create_action(self, payload: Mapping[str, Any]) -> tuple[dict[str, Any], int, str | None]:
         operation = _op("create", "POST", f"action {payload.get('name')!r}")
@@ -182,7 +215,7 @@ class DataActionsTarget:
 
     def update(self, record_id: str, payload: Mapping[str, Any], version: int) -> WriteResult:
         """In place, through a draft. Refused (409 version changed) when the action moved since the plan."""
-        current = self.client.get_action(record_id)
+        current = self.client.get_action(record_id, templates=False)  # only its version counts here
         if current.get("version") != version:
             raise ConflictError(
                 f"action {payload.get('name')!r} ({record_id}) changed on the server since it was read (version "
@@ -197,6 +230,7 @@ class DataActionsTarget:
                 break
             try:
                 draft = self.client.patch_draft(record_id, {**body, "version": draft.get("version")})
+                break  # the draft holds the content now: its answer may name the templates only by URI
             except ApiError as exc:
                 if not (exc.maybe_committed or isinstance(exc, ConflictError)):
                     raise

@@ -5,6 +5,11 @@ the server around it does auth, scopes, the rate limit, the injected faults and 
 Genesys-style (`pageSize`, `pageNumber`, `nextUri`); a listed action carries its `config` only with
 `includeConfig=true` and never its contract, which `GET .../{id}?expand=contract` gives. `POST .../execute`,
 `/test` and `/draft/test` run the stored action (`execute.py`).
+
+As the platform documents ("after you save a request template, the API response references it as
+requestTemplateUri"), an answer never carries a saved request or success template itself: it names it with
+`requestTemplateUri` / `successTemplateUri`, and `GET .../{id}/templates/{fileName}` (or `.../draft/templates/...`)
+answers its text.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "secure": _BOOLEANS,
     "includeAuthActions": _BOOLEANS,
 }
+TEMPLATE_FILES = {
+    "requesttemplate.vm": ("request", "requestTemplate", "requestTemplateUri"),
+    "successtemplate.vm": ("response", "successTemplate", "successTemplateUri"),
+}
+"""The templates an action's answer names by URI: file name → (part of `config`, the template, its URI field)."""
 _FLAGS = ("includeConfig", "flatten")
 """Boolean query parameters: `true` or `false` in any case (as a Java `Boolean` reads them); others are refused."""
 
@@ -49,6 +59,8 @@ _FLAGS = ("includeConfig", "flatten")
 class Answer:
     status: int
     payload: Any = None
+    text: str | None = None
+    """A plain-text answer (a template's text) instead of a JSON payload."""
     committed: bool = False
     """A write was committed (the answer may be lost by an injected fault)."""
     headers: dict[str, str] = field(default_factory=dict)
@@ -68,7 +80,7 @@ def allowed_methods(path: str) -> tuple[str, ...]:
     parts = _segments(path)
     if not parts:
         return ("GET",)
-    if parts[0] != "actions" or len(parts) > 4:
+    if parts[0] != "actions" or len(parts) > 5:
         return ()
     if len(parts) == 1:
         return ("GET", "POST")
@@ -78,7 +90,18 @@ def allowed_methods(path: str) -> tuple[str, ...]:
         return ("GET", "POST", "PATCH", "DELETE")
     if parts[2:] in (["execute"], ["test"], ["draft", "test"], ["draft", "publish"]):
         return ("POST",)
+    if _template_file(parts[2:]) is not None:
+        return ("GET",)
     return ()
+
+
+def _template_file(rest: Sequence[str]) -> str | None:
+    """The file name of `.../templates/{fileName}` or `.../draft/templates/{fileName}`; None for other paths."""
+    if len(rest) == 2 and rest[0] == "templates":
+        return rest[1]
+    if len(rest) == 3 and rest[:2] == ["draft", "templates"]:
+        return rest[2]
+    return None
 
 
 def permission(method: str, path: str) -> str:
@@ -147,14 +170,31 @@ def page(path: str, entities: Sequence[Any], query: Mapping[str, str], keep: Map
     return numbered_page(entities, size, number, path=path, keep=keep)
 
 
-def shown(action: Mapping[str, Any], *, contract: bool, config: bool) -> dict[str, Any]:
+def shown(action: Mapping[str, Any], *, contract: bool, config: bool, draft: bool = False) -> dict[str, Any]:
     """An action as the platform shows it: the contract only when expanded, the config only when asked for."""
     result = {key: value for key, value in action.items() if key not in ("contract", "config")}
     if contract and "contract" in action:
         result["contract"] = action["contract"]
     if config and "config" in action:
         result["config"] = action["config"]
-    return result
+    return by_reference(result, draft=draft)
+
+
+def by_reference(action: Mapping[str, Any], *, draft: bool = False) -> dict[str, Any]:
+    """`action` with each saved template replaced by the URI its text is read from (the platform's answer)."""
+    config = action.get("config")
+    if not isinstance(config, Mapping):
+        return dict(action)
+    base = f"{ACTIONS_PATH}/{action.get('id')}{'/draft' if draft else ''}/templates"
+    changed = dict(config)
+    for file_name, (part, template, uri) in TEMPLATE_FILES.items():
+        inner = config.get(part)
+        if isinstance(inner, Mapping) and isinstance(inner.get(template), str):
+            changed[part] = {
+                **{key: value for key, value in inner.items() if key != template},
+                uri: f"{base}/{file_name}",
+            }
+    return {**action, "config": changed}
 
 
 def _body(raw: bytes) -> Any:
@@ -174,35 +214,49 @@ def route_actions(store: ActionStore, method: str, path: str, query: Mapping[str
         if method == "GET":
             return Answer(200, _listing(ACTIONS_PATH, store.actions(), query))
         _check_query(query, frozenset())
-        return Answer(200, store.create(_body(raw)), committed=True)
+        return Answer(200, by_reference(store.create(_body(raw))), committed=True)
     if parts == ["actions", "drafts"]:
-        return Answer(200, _listing(f"{ACTIONS_PATH}/drafts", store.drafts(), query))
+        return Answer(200, _listing(f"{ACTIONS_PATH}/drafts", store.drafts(), query, draft=True))
     action_id, rest = parts[1], parts[2:]
+    file_name = _template_file(rest)
+    if file_name is not None:
+        _check_query(query, frozenset())
+        return Answer(200, text=_template(store, action_id, rest[0] == "draft", file_name))
     if rest in ([], ["draft"]) and method == "GET":
         _check_query(query, GET_QUERY)
         found = store.action(action_id) if not rest else store.draft(action_id)
         if found is None:
             raise ActionProblem(404, "not.found", f"action {action_id} {'has no draft' if rest else 'does not exist'}")
-        return Answer(
-            200, shown(found, contract=query.get("expand") == "contract", config=_flag(query, "includeConfig"))
-        )
+        expanded = query.get("expand") == "contract"
+        return Answer(200, shown(found, contract=expanded, config=_flag(query, "includeConfig"), draft=bool(rest)))
     if rest in (["execute"], ["test"], ["draft", "test"]):
         _check_query(query, RUN_QUERY)
         return _run(store, action_id, rest, _body(raw))
     _check_query(query, frozenset())
     if not rest:
         if method == "PATCH":
-            return Answer(200, store.patch(action_id, _body(raw)), committed=True)
+            return Answer(200, by_reference(store.patch(action_id, _body(raw))), committed=True)
         store.delete(action_id)
         return Answer(204, committed=True)
     if rest == ["draft", "publish"]:
-        return Answer(200, store.publish(action_id, _body(raw)), committed=True)
+        return Answer(200, by_reference(store.publish(action_id, _body(raw))), committed=True)
     if method == "POST":
-        return Answer(200, store.create_draft(action_id), committed=True)
+        return Answer(200, by_reference(store.create_draft(action_id), draft=True), committed=True)
     if method == "PATCH":
-        return Answer(200, store.patch_draft(action_id, _body(raw)), committed=True)
+        return Answer(200, by_reference(store.patch_draft(action_id, _body(raw)), draft=True), committed=True)
     store.delete_draft(action_id)
     return Answer(204, committed=True)
+
+
+def _template(store: ActionStore, action_id: str, of_draft: bool, file_name: str) -> str:
+    stored = store.draft(action_id) if of_draft else store.action(action_id)
+    if stored is None:
+        raise ActionProblem(404, "not.found", f"action {action_id} {'has no draft' if of_draft else 'does not exist'}")
+    part, template, _ = TEMPLATE_FILES.get(file_name, ("", "", ""))
+    text = ((stored.get("config") or {}).get(part) or {}).get(template) if part else None
+    if not isinstance(text, str):
+        raise ActionProblem(404, "not.found", f"action {action_id} has no template {file_name!r}")
+    return text
 
 
 def _run(store: ActionStore, action_id: str, rest: list[str], inputs: Any) -> Answer:
@@ -231,7 +285,9 @@ def _sorted(entities: list[dict[str, Any]], query: Mapping[str, str]) -> list[di
     return ordered[::-1] if query.get("sortOrder", "ASC").upper() == "DESC" else ordered
 
 
-def _listing(path: str, actions: Sequence[Mapping[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+def _listing(
+    path: str, actions: Sequence[Mapping[str, Any]], query: Mapping[str, str], *, draft: bool = False
+) -> dict[str, Any]:
     _check_query(query, LIST_QUERY)
     name = (query.get("name") or "").lower()
     category = query.get("category")
@@ -239,7 +295,7 @@ def _listing(path: str, actions: Sequence[Mapping[str, Any]], query: Mapping[str
     secure = query.get("secure")
     config = _flag(query, "includeConfig")
     chosen = [
-        shown(action, contract=False, config=config)
+        shown(action, contract=False, config=config, draft=draft)
         for action in actions
         if name in str(action.get("name", "")).lower()
         and category in (None, action.get("category"))
@@ -268,8 +324,10 @@ __all__ = [
     "MAX_IDS",
     "MAX_PAGE_SIZE",
     "SORT_ORDERS",
+    "TEMPLATE_FILES",
     "Answer",
     "allowed_methods",
+    "by_reference",
     "is_actions_path",
     "page",
     "permission",

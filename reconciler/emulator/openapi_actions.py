@@ -356,6 +356,18 @@ def actions_paths(
             }
         },
     }
+    file_name = {
+        "name": "fileName",
+        "in": "path",
+        "required": True,
+        "description": "`requesttemplate.vm` or `successtemplate.vm` (another name is a 404).",
+        "schema": {"type": "string", "minLength": 1},
+    }
+    template_text = {
+        "description": "The template's text (Velocity).",
+        "headers": ok_headers,
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
     view, edit = "integrations:action:view", "integrations:action:edit"
     run = "integrations:action:execute"
     base = "/api/v2/integrations"
@@ -455,6 +467,24 @@ def actions_paths(
                 edit,
                 {"200": answer("The action.", "Action"), **errors(404, 409)},
                 body="PublishDraftInput",
+            ),
+        },
+        f"{item}/templates/{{fileName}}": {
+            "parameters": [action_id, file_name],
+            "get": operation(
+                "getIntegrationsActionTemplate",
+                "Read the text of a template the action's config names by URI",
+                view,
+                {"200": template_text, **errors(404)},
+            ),
+        },
+        f"{item}/draft/templates/{{fileName}}": {
+            "parameters": [action_id, file_name],
+            "get": operation(
+                "getIntegrationsActionDraftTemplate",
+                "Read the text of a template the draft's config names by URI",
+                view,
+                {"200": template_text, **errors(404)},
             ),
         },
         f"{item}/execute": {

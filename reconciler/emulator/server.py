@@ -448,6 +448,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if answer.status == 204:
             self._send(204, None)
+        elif answer.text is not None:
+            self._send(answer.status, answer.text.encode("utf-8"), content_type="text/plain; charset=utf-8")
         else:
             self._json(answer.status, answer.payload)
 
@@ -486,12 +488,19 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any, *, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers)
 
-    def _send(self, status: int, data: bytes | None, *, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        data: bytes | None,
+        *,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         window = self._window or self.server.window.peek()
         self._responded = True
         self.send_response(status)
         if data is not None:
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
         self.send_header("inin-correlation-id", self._cid)
         for name, value in {**window.headers(), **(headers or {})}.items():

@@ -40,7 +40,8 @@ class Recording(httpx.HTTPTransport):
         response = super().handle_request(request)
         content = response.read()
         sent = json.loads(request.content) if request.content else None
-        answer = json.loads(content) if content else None
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        answer = (json.loads(content) if is_json else content.decode()) if content else None
         self.exchanges.append(Exchange(request.method, request.url.path, sent, response.status_code, answer))
         return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 

@@ -41,7 +41,11 @@ def test_lists_page_genesys_style_and_a_listing_carries_no_contract(http: Any) -
     assert [a["name"] for a in page["entities"]] == ["a3", "a4", "a5"]
     assert (page["pageCount"], page["total"]) == (3, 7)
     assert page["nextUri"] == f"{ACTIONS}?pageSize=3&pageNumber=3&includeConfig=true"
-    assert "contract" not in page["entities"][0] and page["entities"][0]["config"]["request"] == REQUEST
+    listed = page["entities"][0]
+    assert "contract" not in listed and listed["config"]["request"] == {
+        **{k: v for k, v in REQUEST.items() if k != "requestTemplate"},
+        "requestTemplateUri": f"{ACTIONS}/{listed['id']}/templates/requesttemplate.vm",
+    }
     last = client.get(page["nextUri"]).json()
     assert [a["name"] for a in last["entities"]] == ["a6"] and "nextUri" not in last
     bare = client.get(ACTIONS).json()["entities"][0]
@@ -52,6 +56,32 @@ def test_lists_page_genesys_style_and_a_listing_carries_no_contract(http: Any) -
     assert refused.status_code == 400 and refused.json()["details"] == [
         {"errorCode": "invalid.value", "fieldName": "pageSize"}
     ]
+
+
+def test_saved_templates_are_answered_by_uri_and_read_as_text(http: Any) -> None:
+    """As the platform documents: "after you save a request template, the API response references it as
+    requestTemplateUri"; the text is at .../templates/{fileName} (of the action, or of its draft)."""
+    _, client, integration_id = http
+    response = {"successTemplate": '{"a": ${rawResult}}', "translationMap": {}}
+    action = client.post(ACTIONS, json=body(integration_id, config={"request": REQUEST, "response": response}))
+    created = action.json()
+    item = f"{ACTIONS}/{created['id']}"
+    read = client.get(item, params={"expand": "contract", "includeConfig": "true"}).json()
+    for answer in (created, read):
+        assert "requestTemplate" not in answer["config"]["request"]
+        assert "successTemplate" not in answer["config"]["response"]
+        assert answer["config"]["request"]["requestTemplateUri"] == f"{item}/templates/requesttemplate.vm"
+        assert answer["config"]["response"]["successTemplateUri"] == f"{item}/templates/successtemplate.vm"
+    text = client.get(f"{item}/templates/requesttemplate.vm")
+    assert text.status_code == 200 and text.headers["Content-Type"].startswith("text/plain")
+    assert text.text == "${input.rawRequest}"
+    assert client.get(f"{item}/templates/successtemplate.vm").text == '{"a": ${rawResult}}'
+    assert client.get(f"{item}/templates/other.vm").status_code == 404
+    assert client.get(f"{item}/draft/templates/requesttemplate.vm").status_code == 404  # no draft yet
+    draft = client.post(f"{item}/draft").json()
+    assert draft["config"]["request"]["requestTemplateUri"] == f"{item}/draft/templates/requesttemplate.vm"
+    assert client.get(f"{item}/draft/templates/requesttemplate.vm").text == "${input.rawRequest}"
+    assert client.post(f"{item}/templates/requesttemplate.vm").status_code == 405
 
 
 def test_drafts_versions_and_409s(http: Any) -> None:

@@ -59,6 +59,8 @@ def answer_model(exchange: Exchange) -> str:
         return "IntegrationEntityListing"
     if exchange.path.endswith(("/integrations/actions", "/actions/drafts")) and exchange.method == "GET":
         return "ActionEntityListing"
+    if "/templates/" in exchange.path:
+        return "str"  # `get_integrations_action_template`: the template's text
     return "Action"
 
 
@@ -99,6 +101,7 @@ def test_every_body_and_every_answer_fits_the_sdk(org: Org) -> None:
         "Action",
         "ActionEntityListing",
         "IntegrationEntityListing",
+        "str",
     }
 
 

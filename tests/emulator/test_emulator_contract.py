@@ -267,6 +267,8 @@ def test_the_contract_covers_every_operation() -> None:
         ("POST", "/api/v2/integrations/actions/{actionId}/draft/test"),
         ("POST", "/api/v2/integrations/actions/{actionId}/execute"),
         ("POST", "/api/v2/integrations/actions/{actionId}/test"),
+        ("GET", "/api/v2/integrations/actions/{actionId}/templates/{fileName}"),
+        ("GET", "/api/v2/integrations/actions/{actionId}/draft/templates/{fileName}"),
     }
 
 
