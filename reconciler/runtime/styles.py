@@ -118,7 +118,8 @@ def header_value(value: Any, binding: dict[str, Any]) -> str:
 
 
 def cookie_pairs(name: str, value: Any, binding: dict[str, Any]) -> list[str]:
-    """`name=value` pieces of the Cookie header; values percent-encoded (a `;` or a space cannot end them)."""
+    """`name=value` pieces of the Cookie header; values and an object's keys percent-encoded (a `;` or a space
+    cannot end them)."""
     if isinstance(value, (list, dict)) and not value:
         return []
     _, explode = _style(binding, "cookie")
@@ -128,7 +129,8 @@ def cookie_pairs(name: str, value: Any, binding: dict[str, Any]) -> list[str]:
         return [f"{name}=" + ",".join(encode(scalar(item)) for item in value)]
     if isinstance(value, dict):
         if explode:
-            return [f"{k}={encode(scalar(item))}" for k, item in value.items()]
+            # each key names a cookie: encoded like the values, so `; admin` or a line break stays in its name
+            return [f"{encode(k)}={encode(scalar(item))}" for k, item in value.items()]
         return [f"{name}=" + _flat(value, ",", ",", encode)]
     return [f"{name}={encode(scalar(value))}"]
 
