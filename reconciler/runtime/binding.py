@@ -56,6 +56,7 @@ def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         raise ToolError("INVALID_ARGUMENTS", f"{tool.name} has no parameter {shown}")
     method = str(binding.get("method", "GET")).upper()
     url = str(binding.get("url", tool.endpoint))
+    template = url
     query: list[str] = []
     headers: list[tuple[str, str]] = []
     cookies: list[str] = []
@@ -96,6 +97,8 @@ def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         ]
         if missing:
             raise ToolError("INVALID_ARGUMENTS", f"{tool.name} needs its path parameter {str(missing[0])!r}")
+    if url != template:
+        _refuse_dot_segments(tool, template, url, parameters)
     if query:
         url += ("&" if "?" in url else "?") + "&".join(query)
     if cookies:
@@ -109,6 +112,21 @@ def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         # body refuses a request without one.
         _body(request, tool, content_type, {}, (False, None))
     return request
+
+
+def _refuse_dot_segments(tool: Tool, template: str, url: str, parameters: Mapping[str, Any]) -> None:
+    """A filled path segment that is empty, `.` or `..` is refused: the upstream (and any proxy before it) reads
+    `/users/..` as `/` and `/users/` as the collection, so the call would reach another resource than the
+    operation's. Values are percent-encoded, so a filled segment is the template's segment, one for one."""
+    for written, filled in zip(template.split("?", 1)[0].split("/"), url.split("/"), strict=False):
+        if "{" in written and filled in ("", ".", ".."):
+            placed = (a for a, p in parameters.items() if p.get("in") == "path" and f"{{{p.get('name')}}}" in written)
+            argument = next(placed, "?")
+            raise ToolError(
+                "INVALID_ARGUMENTS",
+                f"argument {argument[:64]!r} of {tool.name} cannot be empty, '.' or '..': it is one segment of the "
+                "upstream's path",
+            )
 
 
 def forward_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:

@@ -60,6 +60,7 @@ class Report:
     conform: int = 0
     values_checked: int = 0
     refused_header: int = 0
+    refused_segment: int = 0
     not_generable: int = 0
     no_valid_example: int = 0
     failures: list[str] = field(default_factory=list)
@@ -70,7 +71,8 @@ class Report:
         return (
             f"{self.spec}: {self.tools} tools, {self.tried} tried, {self.requests} requests sent, {self.conform} "
             f"accepted by openapi-core, {self.values_checked} values round-tripped, {self.refused_header} refused "
-            f"(a header cannot carry them), {self.not_generable + self.no_valid_example} tools without generated "
+            f"(a header cannot carry them), {self.refused_segment} refused (an empty, '.' or '..' path segment), "
+            f"{self.not_generable + self.no_valid_example} tools without generated "
             "arguments, "
             f"{len(self.failures)} failures"
         )
@@ -255,6 +257,11 @@ async def check_spec(name: str, relative: str, upstream: Any, max_tools: int, co
                 if outcome.error_code == "INVALID_ARGUMENTS" and "goes in a header" in (outcome.message or ""):
                     report.refused_header += 1
                     continue
+                if outcome.error_code == "INVALID_ARGUMENTS" and "segment of the upstream's path" in (
+                    outcome.message or ""
+                ):
+                    report.refused_segment += 1  # it would reach another resource (binding._refuse_dot_segments)
+                    continue
                 if not outcome.ok or not upstream.received:
                     report.failures.append(f"{tool.name}: {outcome.error_code} {outcome.message}")
                     continue
@@ -392,6 +399,11 @@ async def check_swagger(name: str, relative: str, upstream: Any, max_tools: int,
                 outcome = await runtime.invoke(Invocation(tool.name, arguments))
                 if outcome.error_code == "INVALID_ARGUMENTS" and "goes in a header" in (outcome.message or ""):
                     report.refused_header += 1
+                    continue
+                if outcome.error_code == "INVALID_ARGUMENTS" and "segment of the upstream's path" in (
+                    outcome.message or ""
+                ):
+                    report.refused_segment += 1  # it would reach another resource (binding._refuse_dot_segments)
                     continue
                 if not outcome.ok or not upstream.received:
                     report.failures.append(f"{tool.name}: {outcome.error_code} {outcome.message}")

@@ -479,3 +479,44 @@ def test_an_answer_just_under_the_size_limit_is_read_whole(upstream: Upstream) -
     outcome = call(Runtime([hand_written("check", upstream.url + "/x")]), "check", {"sku": "a"})
     assert outcome.error_code is None
     assert outcome.output == text
+
+
+def test_a_path_argument_cannot_climb_out_of_its_segment(tmp_path: Path, upstream: Upstream) -> None:
+    # `/users/{user}` with user ".." would be `/users/..`, which the upstream (and every proxy on the way) reads
+    # as `/`: the model would reach another operation of the host, with the tool's credentials. An empty value
+    # would call the collection (`/users/`) instead of one member.
+    tools = openapi_tools(tmp_path, upstream.url + "/v1")
+    for value in ("..", ".", ""):
+        outcome = call(Runtime(tools), "getUser", {"user": value})
+        assert (outcome.error_code, outcome.message) == (
+            "INVALID_ARGUMENTS",
+            "argument 'user' of getUser cannot be empty, '.' or '..': it is one segment of the upstream's path",
+        )
+    assert upstream.received == []
+    for value in ("...", "..a", "a..", "%2e%2e", "../x"):  # one segment each, as sent
+        assert call(Runtime(tools), "getUser", {"user": value}).status == "success"
+    assert [unquote(received.path.removeprefix("/v1/users/")) for received in upstream.received] == [
+        "...",
+        "..a",
+        "a..",
+        "%2e%2e",
+        "../x",
+    ]
+
+
+def test_an_object_argument_cannot_add_cookies_or_headers_through_its_keys(upstream: Upstream) -> None:
+    # An exploded object in a cookie sends one cookie per key: a key holding `; name=` or a line break must stay
+    # inside its own cookie's name, not add a cookie (or a header) of the model's choosing.
+    schema = {"type": "object", "properties": {"prefs": {"type": "object"}}}
+    binding = {"method": "GET", "url": upstream.url + "/p", "parameters": {"prefs": {"in": "cookie", "name": "prefs"}}}
+    tool = Tool("prefs", "d", upstream.url + "/p", schema, SourceLocation("t.yaml", 1, 1), request=binding)
+    outcome = call(Runtime([tool]), "prefs", {"prefs": {"theme; admin": "1", "a\r\nX-Injected: 1": "2", "b": "3"}})
+    assert outcome.status == "success", outcome
+    [received] = upstream.received
+    cookies = [piece.partition("=") for piece in received.headers["Cookie"].split("; ")]
+    assert [(unquote(name), unquote(value)) for name, _, value in cookies] == [
+        ("theme; admin", "1"),
+        ("a\r\nX-Injected: 1", "2"),
+        ("b", "3"),
+    ]
+    assert "X-Injected" not in received.headers
