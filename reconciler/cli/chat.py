@@ -33,7 +33,7 @@ from reconciler.conversation import (
     run_turn,
     transcript,
 )
-from reconciler.errors import InputError
+from reconciler.errors import InputError, ReconcilerError
 from reconciler.load import read_documents
 from reconciler.model import SourceLocation
 from reconciler.runtime import Runtime
@@ -142,24 +142,37 @@ async def _converse(
 ) -> int:
     async with Runtime(list(conversation.tools)) as runtime:
         if message is not None:
-            result = await run_turn(conversation, message, gateway=gateway, runner=runtime, max_model_calls=max_turns)
-            return _show(output, result)
+            return await _turn(output, conversation, message, gateway, runtime, max_turns)
         output.info("Type a message; an empty line or end of input (Ctrl-D) ends the conversation.")
         while True:
             click.echo("you> ", nl=False, err=True)  # the prompt on stderr: stdout holds only the answers
             text = await in_daemon_thread(sys.stdin.readline)  # Ctrl-C does not wait for a next line
             if not text.strip():  # an empty line, or the end of input
                 return 0
-            result = await run_turn(
-                conversation, text.strip(), gateway=gateway, runner=runtime, max_model_calls=max_turns
-            )
-            _show(output, result)  # a turn the bound stopped is said so; the user may go on
+            await _turn(output, conversation, text.strip(), gateway, runtime, max_turns)
+            # a turn the bound stopped is said so; the user may go on
 
 
-def _show(output: Output, result: TurnResult) -> int:
+async def _turn(
+    output: Output, conversation: Conversation, text: str, gateway: GatewayClient, runtime: Runtime, max_turns: int
+) -> int:
+    try:
+        result = await run_turn(conversation, text, gateway=gateway, runner=runtime, max_model_calls=max_turns)
+    except ReconcilerError:
+        if conversation.turns and conversation.turns[-1].stop_reason == "gateway_error":
+            _show_calls(output, conversation.turns[-1])  # the tools that ran before the gateway failed did run
+        raise
+    return _show(output, result)
+
+
+def _show_calls(output: Output, result: TurnResult) -> None:
     for call in result.tool_calls:
         outcome = "ok" if call.status == "success" else f"{call.error_code}: {call.message}"
         output.info(f"  tool {call.name} ({call.latency_ms:.0f} ms): {outcome}")
+
+
+def _show(output: Output, result: TurnResult) -> int:
+    _show_calls(output, result)
     if result.reply is None:
         output.info(f"stopped: {result.stop_message}")
         return 1

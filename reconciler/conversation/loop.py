@@ -22,7 +22,7 @@ from reconciler.compile import openai_function
 from reconciler.conversation.blocking import in_daemon_thread
 from reconciler.conversation.execution import Invocation, Outcome, ToolRunner
 from reconciler.conversation.gateway import Completion, ModelToolCall
-from reconciler.errors import ConfigurationError
+from reconciler.errors import ConfigurationError, ReconcilerError
 from reconciler.model import Tool
 
 DEFAULT_MAX_MODEL_CALLS = 8
@@ -31,7 +31,7 @@ MAX_MODEL_CALLS_LIMIT = 49
 TURN_BOUND_CODE = "TURN_BOUND_REACHED"
 BAD_ARGUMENTS_CODE = "INVALID_ARGUMENTS"
 
-StopReason = Literal["answered", "turn_bound"]
+StopReason = Literal["answered", "turn_bound", "gateway_error"]
 
 
 class ChatGateway(Protocol):
@@ -71,11 +71,15 @@ class TurnResult:
     max_model_calls: int
     tool_calls: tuple[ToolCallRecord, ...]
     latency_ms: float
+    error: str | None = None
+    """Why the gateway call that ended the turn failed (stop reason `gateway_error`)."""
 
     @property
     def stop_message(self) -> str:
         if self.stop_reason == "answered":
             return f"answered after {self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
+        if self.stop_reason == "gateway_error":
+            return f"model call {self.model_calls} did not succeed: {self.error}"
         return (
             f"the turn bound stopped it: {self.max_model_calls} model calls without a final answer "
             "(--max-turns raises it, up to 49)"
@@ -131,15 +135,21 @@ async def run_turn(
     max_model_calls: int = DEFAULT_MAX_MODEL_CALLS,
     script: Sequence[Mapping[str, Any]] | None = None,
 ) -> TurnResult:
-    """Send one user message and go on until the model answers or the bound; appends to `conversation`."""
+    """Send one user message and go on until the model answers or the bound; appends to `conversation`. A gateway
+    call that fails raises its error, after the turn so far (the tools that already ran) is appended too."""
     check_max_model_calls(max_model_calls)
     started = time.perf_counter()
     conversation.messages.append({"role": "user", "content": user})
     records: list[ToolCallRecord] = []
     for number in range(1, max_model_calls + 1):
-        completion = await in_daemon_thread(  # not to_thread: Ctrl-C must not wait for a slow gateway
-            gateway.complete, list(conversation.messages), conversation.functions, script=script
-        )
+        try:
+            completion = await in_daemon_thread(  # not to_thread: Ctrl-C must not wait for a slow gateway
+                gateway.complete, list(conversation.messages), conversation.functions, script=script
+            )
+        except ReconcilerError as exc:
+            error = str(exc)
+            _finish(conversation, user, None, "gateway_error", number, records, started, max_model_calls, error)
+            raise
         conversation.messages.append(completion.assistant_message())
         if not completion.tool_calls:
             return _finish(
@@ -165,9 +175,10 @@ def _finish(
     records: list[ToolCallRecord],
     started: float,
     bound: int,
+    error: str | None = None,
 ) -> TurnResult:
     latency = (time.perf_counter() - started) * 1000
-    result = TurnResult(user, reply, reason, model_calls, bound, tuple(records), latency)
+    result = TurnResult(user, reply, reason, model_calls, bound, tuple(records), latency, error)
     conversation.turns.append(result)
     return result
 

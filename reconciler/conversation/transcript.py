@@ -82,7 +82,7 @@ def transcript(
             "user": conceal.text(result.user),
             "reply": conceal.text(result.reply),
             "stop_reason": result.stop_reason,
-            "stop_message": result.stop_message,
+            "stop_message": conceal.text(result.stop_message),
             "model_calls": result.model_calls,
             "latency_ms": round(result.latency_ms, 1),
             "tool_calls": [call(record) for record in result.tool_calls],

@@ -383,11 +383,17 @@ def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: 
     assert "interrupted" in err
 
 
-class _BusyGateway:
-    """A gateway that answers its first request 429 with a long Retry-After, then a plain answer."""
+def _answer(**message: Any) -> dict[str, Any]:
+    """A chat completion whose first choice is the assistant `message` (finish reason as OpenAI sets it)."""
+    finish = "tool_calls" if message.get("tool_calls") else "stop"
+    return {"choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish}]}
 
-    def __init__(self, retry_after: int) -> None:
-        self.requests = 0
+
+class _ScriptedGateway:
+    """A gateway on loopback that answers its requests, one after another, from `answers`: (status, body, headers)."""
+
+    def __init__(self, answers: list[tuple[int, Any, dict[str, str]]]) -> None:
+        self.bodies: list[Any] = []
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -397,19 +403,14 @@ class _BusyGateway:
                 return None
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                gateway.requests += 1
-                if gateway.requests == 1:
-                    status, body = 429, {"message": "slow down", "code": "too.many.requests", "status": 429}
-                else:
-                    message = {"role": "assistant", "content": "all good"}
-                    status, body = 200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+                gateway.bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+                status, body, headers = answers[len(gateway.bodies) - 1]
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                if status == 429:
-                    self.send_header("Retry-After", str(retry_after))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -431,7 +432,8 @@ def test_a_long_wait_for_the_gateway_is_said_on_stderr(
 
     slept: list[float] = []
     monkeypatch.setattr("reconciler.cli.chat.RetryPolicy", functools.partial(RetryPolicy, sleep=slept.append))
-    busy = _BusyGateway(retry_after=30)
+    slow_down = {"message": "slow down", "code": "too.many.requests", "status": 429}
+    busy = _ScriptedGateway([(429, slow_down, {"Retry-After": "30"}), (200, _answer(content="all good"), {})])
     monkeypatch.setenv("GENESYS_CLOUD_API_URL", busy.url)
     monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
     try:
@@ -481,3 +483,37 @@ def test_a_failure_shows_what_the_transcript_redacts_as_sensitive(
     assert 'get_order_status({"order_id": "1", "session_token": "(sensitive)"})' in shown
     assert 'check_inventory({"api_key": "(sensitive)", "sku": "S-1"})' in shown
     assert "it was 'echo (sensitive)'" in shown
+
+
+def test_a_turn_the_gateway_broke_off_keeps_its_tool_calls_in_the_transcript(
+    project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model cancelled the order, then the gateway refused the next request: the cancel really happened
+    upstream, so the transcript (the record of what the model did) must show it, and why the turn ended."""
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "cancel_order", "arguments": '{"order_id": "456", "reason": "other"}'},
+    }
+    refused = {"message": "the conversation is too long for model default", "code": "bad.request", "status": 400}
+    gateway = _ScriptedGateway([(200, _answer(content=None, tool_calls=[call]), {}), (400, refused, {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    monkeypatch.setenv("TOOLS_BASE_URL", endpoint.url)
+    try:
+        (project / "state.yaml").write_text("user_id: USR-1\n", encoding="utf-8")
+        result = run("chat", "-m", "cancel 456", "--state", "state.yaml", "--transcript", "t.json")
+    finally:
+        gateway.close()
+    assert result.code == 1
+    assert "too long" in result.err
+    assert "  tool cancel_order (" in result.err  # said before the error, as a turn that ends well says it
+    assert endpoint.bodies("/api/v1/tools/cancel_order") == [
+        {"order_id": "456", "reason": "other", "customer_id": "USR-1"}
+    ]
+    turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
+    assert [(t["user"], t["reply"], t["stop_reason"], t["model_calls"]) for t in turns] == [
+        ("cancel 456", None, "gateway_error", 2)
+    ]
+    assert "too long" in turns[0]["stop_message"]
+    assert [(c["tool"], c["status"]) for c in turns[0]["tool_calls"]] == [("cancel_order", "success")]
