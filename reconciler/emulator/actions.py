@@ -28,14 +28,21 @@ INTEGRATIONS_PATH = "/api/v2/integrations"
 WEB_SERVICES_TYPE = "custom-rest-actions"
 """The integration type of Web Services Data Actions."""
 ACTION, DRAFT, INTEGRATION = "action", "draft", "integration"
+GET_TEMPLATE = "${input.rawRequest}"
+"""The request template the platform shows for a GET, which sends no body, when none was written."""
 
 
 def _stored(data: Mapping[str, Any]) -> dict[str, Any]:
-    """What is kept of a checked body: a copy, its whole numbers as integers."""
+    """What is kept of a checked body: a copy, its whole numbers as integers, and a GET's empty request template
+    as the platform shows it ("GET requests do not use request templates. The requestTemplate field shows a
+    default value of ${input.rawRequest}")."""
     kept = copy.deepcopy(dict(data))
     config = kept.get("config")
     if isinstance(config, dict) and "timeoutSeconds" in config:
         config["timeoutSeconds"] = int(config["timeoutSeconds"])
+    request = config.get("request") if isinstance(config, dict) else None
+    if isinstance(request, dict) and request.get("requestType") == "GET" and not request.get("requestTemplate"):
+        request["requestTemplate"] = GET_TEMPLATE
     kept.pop("version", None)
     return kept
 

@@ -188,3 +188,50 @@ def test_the_emulator_process_serves_a_named_integration(
     finally:
         process.terminate()
         process.communicate(timeout=20)
+
+
+ORDERS = """openapi: 3.0.3
+info: {title: Orders, version: "1"}
+servers: [{url: "https://api.example.com/v1"}]
+paths:
+  /orders/{id}:
+    get:
+      operationId: getOrder
+      summary: Reads one order.
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: verbose, in: query, schema: {type: boolean}}
+      responses:
+        "200":
+          description: The order.
+          content: {application/json: {schema: {type: object, properties: {id: {type: string}}}}}
+"""
+
+
+def test_a_get_action_reads_back_as_written(org: RunningEmulator, repo: Path, run: Callable[..., Any]) -> None:
+    """The platform shows a GET's request template as `${input.rawRequest}` (a GET sends no body): one compiled
+    with an empty template read back changed, and every plan proposed the same update again."""
+    (repo / "tools.d" / "orders.yaml").write_text(ORDERS, encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    [action] = [a for a in org.actions.actions() if a["name"] == "getOrder"]
+    assert action["config"]["request"]["requestTemplate"] == "${input.rawRequest}"
+    assert action["contract"]["input"]["inputSchema"]["additionalProperties"] is False
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_get_with_a_body_is_refused_at_its_line(org: RunningEmulator, repo: Path, run: Callable[..., Any]) -> None:
+    """A Data Action never sends a GET's body: such an operation would silently lose its body's inputs."""
+    with_body = ORDERS.replace(
+        "      responses:",
+        "      requestBody:\n"
+        "        content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}\n"
+        "      responses:",
+    )
+    (repo / "tools.d" / "orders.yaml").write_text(with_body, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    refusal = "'getOrder' cannot become a Data Action: parameter 'note': a Data Action sends no body with a GET"
+    assert f"tools.d/orders.yaml:6:5: error: {refusal}" in result.out
+    assert "Traceback" not in result.output
+    assert run("plan").code == 1
+    assert [a["name"] for a in org.actions.actions()] == []

@@ -66,7 +66,7 @@ def compile_action(tool: Tool, *, category: str, integration_id: str) -> Compile
         input_schema["required"] = [name for name in builder.properties if name in required]
     open_top = tool.schema.get("additionalProperties")
     # Inputs the templates do not write would be lost: refuse them, unless the whole input is the body.
-    raw = request["requestTemplate"] == RAW_REQUEST
+    raw = request["requestTemplate"] == RAW_REQUEST and request["requestType"] != "GET"
     input_schema["additionalProperties"] = open_top if raw and isinstance(open_top, bool) else False
     result = output(tool.output_schema)
     config: dict[str, Any] = {"request": request, "response": result.response}

@@ -13,7 +13,8 @@ Where each input lands, and how it is written there (`velocity.py` holds the sha
 - cookie: one `Cookie` header, each value `$esc.uriEncode`d.
 - JSON body: `${input.rawRequest}` when the body is exactly the inputs; otherwise built field by field
   (`velocity.json_value`).
-- form body: `name=$esc.url(...)` pairs joined by `&`. Other bodies (multipart, binary) are errors.
+- form body: `name=$esc.url(...)` pairs joined by `&`. Other bodies (multipart, binary) are errors, and so is any
+  body of a GET, which the platform never sends; a GET's template is the platform's default, `${input.rawRequest}`.
 
 A tool without a request binding (hand-written, with an `endpoint`) is a POST of its inputs, at the top level of
 a JSON object (`${input.rawRequest}`), to the endpoint: the tool service's invocation carries them under
@@ -83,7 +84,12 @@ class RequestBuilder:
         if cookies:
             headers["Cookie"] = join(cookies, first="", separator="; ", variable="k0")
         body = where.get("body", [])
-        template = ""
+        # The platform sends no body with a GET and shows its request template as `${input.rawRequest}`, the
+        # default: written so, what it answers is what was sent
+        template = RAW_REQUEST if method == "GET" else ""
+        if body and method == "GET":
+            where_body = ("parameters", body[0][0])
+            raise Unexpressible(where_body, "a Data Action sends no body with a GET request, so this one would be lost")
         if body:
             content_type = str(binding.get("content_type") or "application/json")
             template = self._body(body, content_type)

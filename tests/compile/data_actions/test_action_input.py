@@ -130,7 +130,7 @@ def test_inputs_are_escaped_for_where_they_land(tmp_path: Path) -> None:
         "${esc.url($v0)}#if($foreach.hasNext),#end#end"
         '#if("$!{input.q}" != "")${q0}q=${esc.url($input.q)}#set($q0 = "&")#end',
         "headers": {"X-Trace": "$!{input.get('X-Trace')}"},
-        "requestTemplate": "",
+        "requestTemplate": "${input.rawRequest}",
     }
     inputs = listing["contract"]["input"]["inputSchema"]["properties"]
     assert inputs["order_id"] == {"type": "string", "minLength": 1, "not": {"enum": [".", ".."]}}
