@@ -16,6 +16,7 @@ from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic
 from reconciler.model import JSON_SCHEMA_DIALECT, Tool
 from reconciler.validate.document_format import did_you_mean
+from reconciler.validate.schema_refs import check_schema_refs
 
 if TYPE_CHECKING:  # jsonschema itself is imported only for a schema that fails the fast check (start-up time)
     import jsonschema
@@ -108,6 +109,7 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
     if tool.origin == "definition":
         yield from _check_values(tool)
         yield from _check_output_schema(tool)
+        yield from check_schema_refs(tool)
     yield from _check_parameters(tool, limits)
     yield from _check_context(tool)
     rate = tool.rate_limit

@@ -144,3 +144,51 @@ def test_a_negative_limit_is_refused_in_reconciler_yaml_not_at_each_tool(
     assert [line for line in result.out.splitlines() if ": error: " in line] == [
         f"reconciler.yaml:2:3: error: 'limits.{limit}' must be 0 or more, not -1"
     ]
+
+
+SELF_CONTAINED = (
+    GOOD + "schema:\n  type: object\n  $defs:\n    sku: {type: string, description: A stock keeping unit}\n"
+    "  properties:\n    a: {$ref: '#/$defs/sku'}\n    b: {$ref: '#/properties/a'}\n"
+    "    c: {$ref: '#named'}\n    d: {$anchor: named, type: integer, description: d}\n"
+)
+
+
+def test_a_schema_whose_references_stay_inside_it_passes(repo: Path, run: Callable[..., Any]) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(SELF_CONTAINED, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 0, result.output
+    assert ": error: " not in result.out
+
+
+@pytest.mark.parametrize(
+    ("field", "ref", "line", "words"),
+    [
+        ("schema", "http://127.0.0.1:9/s.json", 9, "outside the tool's schema"),
+        ("schema", "common.yaml#/Sku", 9, "outside the tool's schema"),
+        ("schema", "#/$defs/missing", 9, "points at nothing in the tool's schema"),
+        ("schema", "#nowhere", 9, "points at nothing in the tool's schema"),
+        ("parameters", "https://schemas.example.com/sku.json", 5, "outside the tool's schema"),
+        ("output_schema", "#/$defs/gone", 7, "points at nothing in the tool's output_schema"),
+    ],
+)
+def test_a_schema_reference_that_leaves_the_schema_or_points_at_nothing_is_refused(
+    repo: Path, run: Callable[..., Any], field: str, ref: str, line: int, words: str
+) -> None:
+    """The schema is sent as written and `serve` compiles it to check the model's arguments: a remote `$ref` made
+    the tool service fetch that URL, and a dangling one made it fail, while validate passed both."""
+    documents = {
+        "schema": "schema:\n  type: object\n  $defs: {x: {type: string}}\n  properties:\n"
+        f"    a: {{description: d, $ref: '{ref}'}}\n",
+        "parameters": f"parameters:\n  a: {{type: array, description: d, items: {{$ref: '{ref}'}}}}\n",
+        "output_schema": f"output_schema:\n  type: object\n  properties:\n    a: {{$ref: '{ref}'}}\n",
+    }
+    text = GOOD + documents[field]
+    if field == "schema":
+        text = text.replace("  properties:\n    a:", "  properties:\n    z: {type: string, description: d}\n    a:")
+    (repo / "tools.d" / "a.yaml").write_text(text, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    [error] = [line for line in result.out.splitlines() if ": error: " in line]
+    assert error.startswith(f"tools.d/a.yaml:{line}:"), error
+    assert f"$ref {ref!r}" in error and words in error
+    assert run("render").code == 1
