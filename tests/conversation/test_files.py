@@ -117,3 +117,12 @@ def test_variables_are_replaced_and_remembered(tmp_path: Path) -> None:
     loaded = load_conversations(folder, {"SESSION_TOKEN": "tok_1"}, TOOLS)
     assert loaded.conversations[0].state == {"session_token": "tok_1"}
     assert loaded.variables == {"SESSION_TOKEN": "tok_1"}
+
+
+def test_a_missing_name_or_user_is_said_once_as_missing(tmp_path: Path) -> None:
+    said = sorted(load(tmp_path, "turns:\n  - usr: hi\n"))
+    assert said == [
+        "conversations.d/c.yaml:1:1: error: missing required key 'name' in the file",
+        "conversations.d/c.yaml:2:5: error: missing required key 'user' in turns.0",
+        "conversations.d/c.yaml:2:5: error: unknown key 'usr' in turns.0; did you mean 'user'?",
+    ]
