@@ -74,11 +74,14 @@ def test_command(
     model: str,
 ) -> int:
     """Run the conversation tests in DIRECTORY (default conversations.d)."""
-    desired = load_desired(tools_directory)
-    loaded = load_conversations(directory, os.environ, {tool.name for tool in desired.tools})
     try:
+        desired = load_desired(tools_directory)
+        loaded = load_conversations(directory, os.environ, {tool.name for tool in desired.tools})
         loaded.raise_for_errors()
-    except InputError as exc:
+    except InputError as exc:  # a broken tool or conversation file: nothing runs, and the report says why
+        if output_format == "json":
+            output.data(render_json([], exc.diagnostics))
+            return 1
         if output_format != "github":
             raise
         _annotate(output, exc.diagnostics)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.conversation.runner import FileResult
+from reconciler.errors import Diagnostic
 
 ALARM_WORDS = re.compile(r"fail|error|mismatch", re.IGNORECASE)
 FORMAT_VERSION = 1
@@ -40,10 +41,22 @@ def render_text(results: Sequence[FileResult]) -> list[str]:
     return lines
 
 
-def render_json(results: Sequence[FileResult]) -> str:
+def render_json(results: Sequence[FileResult], diagnostics: Sequence[Diagnostic] = ()) -> str:
+    """The report for machines; `diagnostics` are the problems of broken files (then nothing ran)."""
     report: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "ok": all(result.passed for result in results),
+        "ok": all(result.passed for result in results) and not any(d.severity == "error" for d in diagnostics),
+        "diagnostics": [
+            {
+                "severity": d.severity,
+                "file": d.location.file,
+                "line": d.location.line,
+                "column": d.location.column,
+                "code": d.code,
+                "message": d.message,
+            }
+            for d in diagnostics
+        ],
         "conversations": [
             {
                 "file": result.spec.file,

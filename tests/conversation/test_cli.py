@@ -517,3 +517,24 @@ def test_a_turn_the_gateway_broke_off_keeps_its_tool_calls_in_the_transcript(
     ]
     assert "too long" in turns[0]["stop_message"]
     assert [(c["tool"], c["status"]) for c in turns[0]["tool_calls"]] == [("cancel_order", "success")]
+
+
+@pytest.mark.parametrize("broken", ["conversations.d/broken.yaml", "tools.d/broken.yaml"])
+def test_json_format_reports_a_broken_file_as_json_and_runs_nothing(project: Path, run: Any, broken: str) -> None:
+    """A machine reads stdout: a broken conversation file, or a broken tool, is a JSON report too, not silence."""
+    (project / broken).write_text("name: x\nturns:\n  - usr: hi\n", encoding="utf-8")
+    result = run("test", "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert report["ok"] is False
+    assert report["conversations"] == []
+    problems = [(p["file"], p["line"], p["severity"]) for p in report["diagnostics"]]
+    assert (broken, 3 if broken.startswith("conv") else 1, "error") in problems
+    assert "gateway:" not in result.err
+
+
+def test_github_format_annotates_a_broken_tool_file_too(project: Path, run: Any) -> None:
+    (project / "tools.d" / "broken.yaml").write_text("name: 5\n", encoding="utf-8")
+    result = run("test", "--format", "github")
+    assert result.code == 1
+    assert "::error file=tools.d/broken.yaml,line=1,col=1,title=reconciler::'name' must be a string" in result.out
