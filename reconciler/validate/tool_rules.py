@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 import orjson
 
+from reconciler.compile import OWNERSHIP_LABELS
 from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic
 from reconciler.model import JSON_SCHEMA_DIALECT, Tool
@@ -112,6 +113,13 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
         yield from check_schema_refs(tool)
     yield from _check_parameters(tool, limits)
     yield from _check_context(tool)
+    for label in sorted(set(tool.labels or {}) & set(OWNERSHIP_LABELS)):  # the payload would overwrite it
+        yield error(
+            f"labels.{label}",
+            f"label '{label}' of '{tool.name}' is the reconciler's own (ownership, source, digest, protection); "
+            "remove it: `managed_by:` in reconciler.yaml names the owner, `protected: true` protects a tool",
+            "label",
+        )
     rate = tool.rate_limit
     if rate and rate.burst_size and rate.requests_per_minute and rate.burst_size > rate.requests_per_minute:
         yield Diagnostic(

@@ -192,3 +192,16 @@ def test_a_schema_reference_that_leaves_the_schema_or_points_at_nothing_is_refus
     assert error.startswith(f"tools.d/a.yaml:{line}:"), error
     assert f"$ref {ref!r}" in error and words in error
     assert run("render").code == 1
+
+
+@pytest.mark.parametrize("label", ["managed-by", "reconciler-digest", "reconciler-source", "reconciler-protected"])
+def test_a_label_the_reconciler_owns_is_refused_not_silently_replaced(
+    repo: Path, run: Callable[..., Any], label: str
+) -> None:
+    """`labels: {managed-by: team-a}` was dropped without a word: the registry got `managed-by: reconciler`."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD + f"labels:\n  team: a\n  {label}: team-a\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    [error] = [line for line in result.out.splitlines() if ": error: " in line]
+    assert error.startswith(f"tools.d/a.yaml:6:3: error: label '{label}' of 'ok_tool' is the reconciler's own")
+    assert run("render").code == 1
