@@ -35,15 +35,18 @@ REQUEST_KEYS = ("requestType", "requestUrlTemplate", "requestTemplate", "headers
 RESPONSE_KEYS = ("translationMap", "translationMapDefaults", "successTemplate")
 """What a client writes of `RequestConfig` / `ResponseConfig`; the `*Uri` fields are the server's."""
 
-IGNORABLE_FIELDS: dict[str, str] = {
-    "description": "contract",
-    "schema": "contract",
-    "parameters": "contract",
-    "context": "contract",
-    "endpoint": "config",
-    "request": "config",
+IGNORED_PATHS: dict[str, tuple[str, ...]] = {
+    "description": ("contract",),
+    "schema": ("contract",),
+    "parameters": ("contract",),
+    "context": ("contract",),
+    "endpoint": ("config",),
+    "request": ("config",),
+    "output_schema": ("contract.output", "config.response"),
 }
-"""`ignore_changes` on this target keeps the whole `contract` or `config` an edit in the UI left."""
+"""`ignore_changes` on this target keeps the whole `contract` or `config` an edit in the UI left; for
+`output_schema`, the output contract and the `config.response` that returns it."""
+IGNORABLE_FIELDS: dict[str, str] = {name: paths[0] for name, paths in IGNORED_PATHS.items()}
 
 ActionInput = Callable[..., dict[str, Any]]
 
@@ -105,6 +108,21 @@ def normalized_action(payload: Mapping[str, Any]) -> dict[str, Any]:
     return normal
 
 
+def _keep(wanted: dict[str, Any], live: Mapping[str, Any], path: Sequence[str]) -> None:
+    """The value at `path` in `wanted` made the live one (in place; copies of the maps on the way), when the live
+    action has it."""
+    head, rest = path[0], path[1:]
+    if head not in live:
+        return
+    if not rest:
+        wanted[head] = live[head]
+        return
+    inner, there = wanted.get(head), live[head]
+    if isinstance(inner, Mapping) and isinstance(there, Mapping):
+        wanted[head] = dict(inner)
+        _keep(wanted[head], there, rest)
+
+
 def _marker_of(payload: Mapping[str, Any]) -> Any:
     schema = ((payload.get("contract") or {}).get("input") or {}).get("inputSchema") or {}
     return schema.get("id") if isinstance(schema, Mapping) else None
@@ -149,9 +167,8 @@ class DataActionsForm:
         wanted = self.payload(item.tool)
         if live is not None:
             for name in item.tool.ignore_changes:
-                key = IGNORABLE_FIELDS.get(name)
-                if key is not None and key in live.content:
-                    wanted[key] = live.content[key]
+                for path in IGNORED_PATHS.get(name, ()):
+                    _keep(wanted, live.content, path.split("."))
         written = action_digest(wanted)
         marker = action_marker(managed_by, written, item.source, item.tool.protected)
         content = normalized_action(_with_marker(wanted, marker))
@@ -212,6 +229,7 @@ class DataActionsForm:
 
 
 __all__ = [
+    "IGNORED_PATHS",
     "MARKER_PATH",
     "MARKER_PREFIX",
     "DataActionsForm",

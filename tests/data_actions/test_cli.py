@@ -235,3 +235,27 @@ def test_a_get_with_a_body_is_refused_at_its_line(org: RunningEmulator, repo: Pa
     assert "Traceback" not in result.output
     assert run("plan").code == 1
     assert [a["name"] for a in org.actions.actions()] == []
+
+
+def test_ignore_changes_output_schema_keeps_the_live_output_contract(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """`output_schema` is one of the fields `ignore_changes` takes; on this target it was silently not kept."""
+
+    def write_kept(description: str) -> None:
+        (repo / "tools.d" / "a.yaml").write_text(
+            TOOL.format(description=description)
+            + "output_schema: {type: object, properties: {level: {type: integer}}}\nignore_changes: [output_schema]\n",
+            encoding="utf-8",
+        )
+
+    write_kept("Checks stock.")
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    edited = {"type": "object", "properties": {"level": {"type": "integer"}, "note": {"type": "string"}}}
+    org.actions.put_raw({**action, "contract": {**action["contract"], "output": {"successSchema": edited}}})
+    write_kept("Checks stock levels.")  # a change from git beside the edit in the UI
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    assert action["contract"]["output"]["successSchema"] == edited
+    assert action["contract"]["input"]["inputSchema"]["description"] == "Checks stock levels."
