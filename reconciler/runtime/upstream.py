@@ -45,7 +45,10 @@ class Answer:
     charset: str | None
 
     def text(self) -> str:
-        return self.content.decode(self.charset or "utf-8", errors="replace")
+        try:
+            return self.content.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know (the upstream's to name): read as UTF-8
+            return self.content.decode("utf-8", errors="replace")
 
 
 class Unreachable(Exception):

@@ -46,6 +46,7 @@ class Upstream:
     released: threading.Event = field(default_factory=threading.Event)
     headers: list[tuple[str, str]] = field(default_factory=list)
     """Extra headers sent with every answer."""
+    content_type: str = "application/json"
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def upstream() -> Iterator[Upstream]:
             status, payload = state.answers.pop(0) if state.answers else (200, {"ok": True})
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", state.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in state.headers:
                 self.send_header(name, value)
