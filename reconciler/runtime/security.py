@@ -9,11 +9,15 @@ key is an error with the file and line of the requirement, not a 401 at run time
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 
 from reconciler.model import SecurityScheme, Tool
 from reconciler.runtime import styles
 from reconciler.runtime.binding import UpstreamRequest
+from reconciler.runtime.invocation import ToolError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def credentials_for(tool: Tool, extra: Mapping[str, str]) -> dict[str, str]:
@@ -36,6 +40,13 @@ def apply_credentials(
 ) -> None:
     for scheme in schemes:
         value = credentials[scheme.name]
+        in_header = scheme.kind == "bearer" or (scheme.kind != "basic" and scheme.location == "header")
+        if in_header and _CONTROL.search(value):  # sent as is, it would split the header (or a pool refuse it)
+            raise ToolError(
+                "EXECUTION_FAILURE",
+                f"the credential for {scheme.name!r} holds a line break or another control character (often a "
+                "trailing newline from the file it was read from), which a header cannot carry",
+            )
         if scheme.kind == "basic":
             token = base64.b64encode(value.encode()).decode()
             request.headers.append(("Authorization", f"Basic {token}"))
