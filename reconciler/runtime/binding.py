@@ -48,6 +48,13 @@ class UpstreamRequest:
 
 def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     """The request for `arguments` (the model's, checked, plus the filled context parameters)."""
+    try:
+        return _build(tool, arguments)
+    except UnicodeEncodeError:
+        raise _not_unicode(tool, arguments) from None
+
+
+def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     binding: Mapping[str, Any] = tool.request or {}
     parameters: Mapping[str, Any] = binding.get("parameters") or {}
     unknown = sorted(name for name in arguments if name not in parameters)
@@ -88,6 +95,7 @@ def build_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
                     f"argument {argument!r} of {tool.name} goes in a header, which cannot carry control "
                     "characters or spaces at its ends",
                 )
+            text.encode()  # UnicodeEncodeError for a lone surrogate, which no pool can send
             headers.append((name, text))
         elif location == "cookie":
             cookies += styles.cookie_pairs(name, value, place)
@@ -131,7 +139,27 @@ def _refuse_dot_segments(tool: Tool, template: str, url: str, parameters: Mappin
 
 def forward_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     """A hand-written tool without a handler: POST its arguments (context filled) as JSON to its endpoint."""
-    return UpstreamRequest("POST", tool.endpoint, [("Content-Type", "application/json")], _json(dict(arguments)))
+    try:
+        content = _json(dict(arguments))
+    except UnicodeEncodeError:
+        raise _not_unicode(tool, arguments) from None
+    return UpstreamRequest("POST", tool.endpoint, [("Content-Type", "application/json")], content)
+
+
+def _not_unicode(tool: Tool, arguments: Mapping[str, Any]) -> ToolError:
+    """JSON can hold a lone surrogate ("\\ud800") and UTF-8 cannot: the caller's mistake, named by argument."""
+    culprit = "?"
+    for name, value in arguments.items():
+        try:
+            _json_text({name: value}).encode()
+        except UnicodeEncodeError:
+            culprit = name
+            break
+    return ToolError(
+        "INVALID_ARGUMENTS",
+        f"argument {culprit[:64]!r} of {tool.name} holds text that is not Unicode (a lone surrogate); no request "
+        "can carry it",
+    )
 
 
 def _body(

@@ -520,3 +520,57 @@ def test_an_object_argument_cannot_add_cookies_or_headers_through_its_keys(upstr
         ("b", "3"),
     ]
     assert "X-Injected" not in received.headers
+
+
+def test_text_no_request_can_carry_is_refused_as_the_callers_mistake(tmp_path: Path, upstream: Upstream) -> None:
+    # JSON can hold a lone surrogate ("\ud800"), UTF-8 cannot: wherever the argument goes, the call is refused
+    # as INVALID_ARGUMENTS (the caller's mistake, 422), not EXECUTION_FAILURE (the service's), and nothing is sent.
+    tools = openapi_tools(tmp_path, upstream.url)
+    tools["check"] = hand_written("check", upstream.url + "/check")
+    lone = "\ud800"
+    cases = [
+        ("getUser", {"user": lone}, "user"),
+        ("updateItem", {"id": "1", "note": "n", "X-Trace": lone}, "X-Trace"),
+        ("updateItem", {"id": "1", "note": "n", "session": lone}, "session"),
+        ("updateItem", {"id": "1", "note": "n", "filter": {"a": lone}}, "filter"),
+        ("updateItem", {"id": "1", "note": lone}, "note"),
+        ("updateItem", {"id": "1", "note": "n", "extra": {lone: 1}}, "extra"),
+        ("sendForm", {"a": lone}, "a"),
+        ("upload", {"caption": lone}, "caption"),
+        ("check", {"sku": lone}, "sku"),
+    ]
+    runtime = Runtime(tools)
+    for name, arguments, argument in cases:
+        outcome = call(runtime, name, arguments)
+        assert (outcome.error_code, outcome.message) == (
+            "INVALID_ARGUMENTS",
+            f"argument {argument!r} of {name} holds text that is not Unicode (a lone surrogate); no request can "
+            "carry it",
+        )
+    assert upstream.received == []
+
+
+def test_an_answer_in_a_charset_python_does_not_know_is_read_as_utf8(upstream: Upstream) -> None:
+    upstream.content_type = "text/plain; charset=x-unheard-of"
+    upstream.answers = [(200, "caf\u00e9, not JSON".encode())]
+    outcome = call(Runtime([hand_written("check", upstream.url + "/check")]), "check", {"sku": "x"})
+    assert (outcome.status, outcome.output) == ("success", "caf\u00e9, not JSON")
+
+
+def test_a_credential_a_header_cannot_carry_is_a_clear_error_and_nothing_is_sent(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    # A secret read from a file often ends with a line break; sent as is it would split the header (one pool
+    # refuses, another reports a lost connection and counts it against the upstream's breaker).
+    get_user = openapi_tools(tmp_path, upstream.url)["getUser"]
+    schemes = [SecurityScheme("key", "apiKey", "header", "X-Api-Key"), SecurityScheme("bearer", "bearer")]
+    for scheme in schemes:
+        name = scheme.name
+        secured = Tool(**{**get_user.__dict__, "security": Security(((scheme,),), {}, SourceLocation("s.yaml", 1, 1))})
+        outcome = call(Runtime([secured], credentials={name: "s3cret-value\n"}), "getUser", {"user": "u"})
+        assert (outcome.error_code, outcome.message) == (
+            "EXECUTION_FAILURE",
+            f"the credential for {name!r} holds a line break or another control character (often a trailing "
+            "newline from the file it was read from), which a header cannot carry",
+        )
+    assert upstream.received == []

@@ -215,9 +215,10 @@ def test_the_payload_is_read_as_the_standard_library_reads_it(
         b'{"n":-9223372036854775809}',
         b"{}",
     ]
-    # a lone surrogate is JSON, but no UTF-8 can carry it to the upstream; the call is still audited
+    # a lone surrogate is JSON, but no UTF-8 can carry it to the upstream: the caller's mistake (422, not the
+    # service's 500), and the call is still audited
     surrogate = post(service.url, "t", b'{"parameters": {"s": "\\ud800"}}')
-    assert (surrogate.status_code, surrogate.json()["error_code"]) == (500, "EXECUTION_FAILURE")
+    assert (surrogate.status_code, surrogate.json()["error_code"]) == (422, "INVALID_ARGUMENTS")
     assert len(audit.read_text().splitlines()) == 4
     for refused in (b'{"parameters": {"n": NaN}}', b'{"parameters": {"n": Infinity}}', b"[1,]"):
         answer = post(service.url, "t", refused)
