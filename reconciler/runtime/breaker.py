@@ -70,6 +70,13 @@ class Breakers:
             state.wait = min(self.policy.first_wait, self.policy.max_wait)
             state.open_until = self.clock.now() + state.wait
 
+    def abandoned(self, key: str) -> None:
+        """A call ended without telling whether the upstream works (it failed before or apart from the upstream):
+        counts neither way, but a probe it was frees the half-open breaker for the next caller's."""
+        state = self._states.get(key)
+        if state is not None:
+            state.probing = False
+
     def is_open(self, key: str) -> bool:
         state = self._states.get(key)
         return state is not None and state.open_until is not None

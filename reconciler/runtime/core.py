@@ -210,6 +210,9 @@ class Runtime:
                     await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
                     continue
                 raise ToolError("UPSTREAM_ERROR", f"could not reach {key} ({exc.kind})") from None
+            except Exception:
+                self.breakers.abandoned(key)  # not the upstream's doing (a bug): a probe must not stay out forever
+                raise
             upstream.append(response.status)
             if response.status >= 500:
                 self.breakers.failed(key)

@@ -167,3 +167,39 @@ def test_a_handler_is_retried_only_when_it_says_it_is_idempotent(clock: FakeCloc
         )
 
     asyncio.run(go())
+
+
+def test_a_probe_that_ends_in_neither_success_nor_failure_leaves_the_next_call_free_to_probe(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An edge case no loopback server produces: the pool raises something that is not an upstream failure (a bug,
+    # or a request no pool can send) while its call is the half-open breaker's one probe. The breaker must not
+    # stay half-open with its probe "out" forever, answering CIRCUIT_OPEN to every later call until a restart.
+    from reconciler.runtime import core
+    from reconciler.runtime.upstream import Answer, Unreachable
+
+    script: list[Exception | None] = [Unreachable("ConnectError"), RuntimeError("bug"), None]
+
+    class Scripted:
+        async def send(self, *request: Any) -> Answer:
+            step = script.pop(0)
+            if step is not None:
+                raise step
+            return Answer(200, b'{"ok": true}', None)
+
+        async def aclose(self) -> None:
+            pass
+
+    monkeypatch.setattr(core, "open_pool", lambda client=None: Scripted())
+
+    async def go() -> None:
+        tools = [tool("post", "http://upstream.test/p", method="POST")]
+        runtime = Runtime(tools, clock=clock, breaker=BreakerPolicy(threshold=1))
+        assert (await runtime.invoke(Invocation("post"))).error_code == "UPSTREAM_ERROR"  # opens the breaker
+        assert (await runtime.invoke(Invocation("post"))).error_code == "CIRCUIT_OPEN"
+        clock.advance(1.0)
+        assert (await runtime.invoke(Invocation("post"))).error_code == "EXECUTION_FAILURE"  # the probe
+        assert (await runtime.invoke(Invocation("post"))).status == "success"  # the next probe, not CIRCUIT_OPEN
+        assert script == []
+
+    asyncio.run(go())
