@@ -176,6 +176,8 @@ def _show(output: Output, result: TurnResult) -> int:
     if result.reply is None:
         output.info(f"stopped: {result.stop_message}")
         return 1
+    if result.unfinished is not None:
+        output.info(f"note: the answer was {result.unfinished}")
     output.data(result.reply)
     return 0
 

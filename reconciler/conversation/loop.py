@@ -32,6 +32,10 @@ TURN_BOUND_CODE = "TURN_BOUND_REACHED"
 BAD_ARGUMENTS_CODE = "INVALID_ARGUMENTS"
 
 StopReason = Literal["answered", "turn_bound", "gateway_error"]
+UNFINISHED = {
+    "length": "cut short: the model reached its token limit",
+    "content_filter": "withheld by the gateway's content filter",
+}
 
 
 class ChatGateway(Protocol):
@@ -73,11 +77,22 @@ class TurnResult:
     latency_ms: float
     error: str | None = None
     """Why the gateway call that ended the turn failed (stop reason `gateway_error`)."""
+    finish_reason: str | None = None
+    """The `finish_reason` of the model's last answer (OpenAI's: stop, tool_calls, length, content_filter)."""
+
+    @property
+    def unfinished(self) -> str | None:
+        """Why an answer the model gave is not a finished one (cut short, filtered), or None."""
+        if self.stop_reason != "answered" or self.finish_reason in (None, "stop", "tool_calls"):
+            return None
+        why = UNFINISHED.get(str(self.finish_reason), "the model did not finish it")
+        return f"{why} (finish_reason {self.finish_reason})"
 
     @property
     def stop_message(self) -> str:
         if self.stop_reason == "answered":
-            return f"answered after {self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
+            said = f"answered after {self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
+            return said if self.unfinished is None else f"{said}, but the answer was {self.unfinished}"
         if self.stop_reason == "gateway_error":
             return f"model call {self.model_calls} did not succeed: {self.error}"
         return (
@@ -153,7 +168,15 @@ async def run_turn(
         conversation.messages.append(completion.assistant_message())
         if not completion.tool_calls:
             return _finish(
-                conversation, user, completion.content or "", "answered", number, records, started, max_model_calls
+                conversation,
+                user,
+                completion.content or "",
+                "answered",
+                number,
+                records,
+                started,
+                max_model_calls,
+                finish_reason=completion.finish_reason,
             )
         if number == max_model_calls:
             done = [_not_run(call, number) for call in completion.tool_calls]
@@ -176,9 +199,11 @@ def _finish(
     started: float,
     bound: int,
     error: str | None = None,
+    *,
+    finish_reason: str | None = None,
 ) -> TurnResult:
     latency = (time.perf_counter() - started) * 1000
-    result = TurnResult(user, reply, reason, model_calls, bound, tuple(records), latency, error)
+    result = TurnResult(user, reply, reason, model_calls, bound, tuple(records), latency, error, finish_reason)
     conversation.turns.append(result)
     return result
 

@@ -110,6 +110,8 @@ def check_turn(turn: TurnSpec, result: TurnResult, number: int, *, conceal: Conc
     for text, location in turn.reply_contains:
         if text.casefold() not in reply.casefold():
             said = f"the reply does not contain {text!r}; it was {conceal.text(reply)!r}"
+            if result.unfinished is not None:  # a real model's answer cut at its token limit, or filtered
+                said += f" (the answer was {result.unfinished})"
             failures.append(Failure(location, f"turn {number}: {said}"))
     return failures
 

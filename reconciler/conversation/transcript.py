@@ -83,6 +83,7 @@ def transcript(
             "reply": conceal.text(result.reply),
             "stop_reason": result.stop_reason,
             "stop_message": conceal.text(result.stop_message),
+            "finish_reason": result.finish_reason,
             "model_calls": result.model_calls,
             "latency_ms": round(result.latency_ms, 1),
             "tool_calls": [call(record) for record in result.tool_calls],

@@ -538,3 +538,32 @@ def test_github_format_annotates_a_broken_tool_file_too(project: Path, run: Any)
     result = run("test", "--format", "github")
     assert result.code == 1
     assert "::error file=tools.d/broken.yaml,line=1,col=1,title=reconciler::'name' must be a string" in result.out
+
+
+@pytest.mark.parametrize(
+    ("finish", "content", "said"),
+    [
+        ("length", "Your order 123 has shi", "cut short: the model reached its token limit (finish_reason length)"),
+        ("content_filter", None, "withheld by the gateway's content filter (finish_reason content_filter)"),
+    ],
+)
+def test_an_answer_the_model_did_not_finish_is_said_so(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch, finish: str, content: str | None, said: str
+) -> None:
+    """OpenAI's finish_reason `length` (cut at max tokens) and `content_filter` are not a finished answer: chat
+    says so on stderr instead of passing a truncated or empty answer off as the model's reply, and the
+    transcript keeps the reason."""
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}]}
+    gateway = _ScriptedGateway([(200, answer, {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "where is 123?", "--transcript", "t.json")
+    finally:
+        gateway.close()
+    assert result.code == 0, result.output  # an answer was given; stdout holds it as it came
+    assert result.out == (content or "") + "\n"
+    assert f"note: the answer was {said}" in result.err
+    turn = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"][0]
+    assert (turn["stop_reason"], turn["finish_reason"]) == ("answered", finish)
+    assert said in turn["stop_message"]

@@ -163,3 +163,22 @@ def test_any_part_of_the_arguments_matches_them_and_an_extra_key_never_does(
     expected = part(actual)
     assert is_subset(expected, actual)
     assert not is_subset({**expected, "\x00extra": 1}, actual)
+
+
+def test_a_reply_cut_at_the_token_limit_says_so_where_it_fails() -> None:
+    from reconciler.conversation import TurnResult, TurnSpec
+    from reconciler.conversation.runner import check_turn
+    from reconciler.model import SourceLocation
+
+    where = SourceLocation("conversations.d/c.yaml", 6, 7)
+    turn = TurnSpec(
+        "Where is 123?", SourceLocation("conversations.d/c.yaml", 4, 5), reply_contains=(("shipped", where),)
+    )
+    cut = TurnResult("Where is 123?", "Your order has shi", "answered", 1, 8, (), 1.0, finish_reason="length")
+    assert [(f.location, f.message) for f in check_turn(turn, cut, 1)] == [
+        (
+            where,
+            "turn 1: the reply does not contain 'shipped'; it was 'Your order has shi' (the answer was cut short: "
+            "the model reached its token limit (finish_reason length))",
+        )
+    ]
