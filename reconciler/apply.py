@@ -383,6 +383,7 @@ def _delete(change: Change, api: TargetClient) -> Outcome:
             continue  # deleting twice is harmless: the second answers 404, which counts as done
         if result.status != 404:
             return Outcome(change, "ok", correlation_id=result.correlation_id, written=True)
+        lost = lost or result.resent  # the client sent it again after a lost answer: the 404 may be our own
         note = "already gone" if lost else "already gone (deleted by another writer); this run wrote nothing"
         return Outcome(change, "ok", correlation_id=result.correlation_id, note=note, written=None if lost else False)
     return Outcome(change, "failed", error=f"no answer after {MAX_ATTEMPTS} attempts to delete it")

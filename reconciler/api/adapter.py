@@ -23,6 +23,8 @@ class WriteResult:
     record: Record | None
     status: int
     correlation_id: str | None
+    resent: bool = False
+    """The call was sent again after an attempt whose answer was lost: a 404 to a delete may be its own."""
 
 
 class TargetClient(Protocol):
@@ -54,7 +56,7 @@ class ToolsTarget:
 
     def _result(self, result: ApiResult) -> WriteResult:
         record = self._record(result.tool) if result.tool is not None else None
-        return WriteResult(record, result.status, result.correlation_id)
+        return WriteResult(record, result.status, result.correlation_id, result.resent)
 
     def list(self) -> list[Record]:
         return [self._record(raw) for raw in self.client.list_tools()]

@@ -22,9 +22,9 @@ from reconciler.api.pacing import Pacer
 from reconciler.api.redact import Secrets
 from reconciler.api.retry import RefreshToken, RetryPolicy, call_with_retries
 from reconciler.api.target import API_URL_VARIABLE, Target
-from reconciler.api.translate import Operation, correlation_id, error_for_response
+from reconciler.api.translate import Operation, correlation_id, error_for_response, was_sent
 from reconciler.api.waiting import SlowRequests, announcing
-from reconciler.errors import AuthenticationError, ServerError
+from reconciler.errors import AuthenticationError, NetworkError, ServerError
 
 TOOLS_PATH = "/api/v2/ai/assistant/tools"
 PAGE_SIZE = 100
@@ -39,6 +39,9 @@ class ApiResult:
     tool: dict[str, Any] | None
     status: int
     correlation_id: str | None
+    resent: bool = False
+    """An earlier attempt of this call reached the server and its answer was lost (or was a 5xx), and the call
+    was sent again: a DELETE's 404 may then be this call's own earlier attempt, not another writer's."""
 
 
 def is_loopback(url: str) -> bool:
@@ -164,29 +167,51 @@ class ApiClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        response, _ = self._call_noting(operation, url, expect=expect, params=params, json=json, headers=headers)
+        return response
+
+    def _call_noting(
+        self,
+        operation: Operation,
+        url: str,
+        *,
+        expect: tuple[int, ...],
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[httpx.Response, bool]:
+        """`_call`, and whether an attempt before the answer returned reached the server without a final answer
+        (its connection was lost after sending, or it was answered 5xx): it may have been applied."""
         refreshed = False
+        unsure = False
 
         def attempt() -> httpx.Response:
-            nonlocal refreshed
+            nonlocal refreshed, unsure
             sent_with: list[str | None] = []
 
             def authorize() -> str | None:  # asked after the pacer's wait: the token is fresh when it is sent
                 sent_with.append(self._auth.header())
                 return sent_with[-1]
 
-            response = self._exchange.send(
-                operation,
-                url,
-                host=self.target.api_host,
-                advice=self._network_advice,
-                headers=headers or {},
-                params=params,
-                json=json,
-                authorize=authorize,
-            )
+            try:
+                response = self._exchange.send(
+                    operation,
+                    url,
+                    host=self.target.api_host,
+                    advice=self._network_advice,
+                    headers=headers or {},
+                    params=params,
+                    json=json,
+                    authorize=authorize,
+                )
+            except NetworkError as exc:
+                cause = exc.__cause__
+                unsure = unsure or not isinstance(cause, httpx.TransportError) or was_sent(cause)
+                raise
             header = sent_with[-1] if sent_with else None
             if response.status_code in expect:
                 return response
+            unsure = unsure or response.status_code >= 500
             error = error_for_response(
                 response, operation, host=self.target.api_host, secrets=self._secrets, auth_advice=self._auth.advice
             )
@@ -197,7 +222,8 @@ class ApiClient:
                 raise RefreshToken(error)
             raise error
 
-        return call_with_retries(attempt, self._retry, describe=f"{operation.method} {operation.subject}")
+        response = call_with_retries(attempt, self._retry, describe=f"{operation.method} {operation.subject}")
+        return response, unsure
 
     def _post_token(self, url: str, headers: dict[str, str], form: dict[str, str]) -> httpx.Response:
         """One token request; failures raise typed errors and the caller's retry loop decides."""
@@ -244,8 +270,8 @@ class ToolsClient(ApiClient):
     def delete_tool(self, tool_id: str) -> ApiResult:
         """Deletes the tool; a 404 means it is already gone and is returned as `status=404`, not raised."""
         operation = Operation("delete", "DELETE", f"tool {tool_id}")
-        response = self._call(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
-        return ApiResult(None, response.status_code, correlation_id(response))
+        response, resent = self._call_noting(operation, self._tool_url(tool_id), expect=(200, 202, 204, 404))
+        return ApiResult(None, response.status_code, correlation_id(response), resent=resent)
 
     # -- plumbing of this API --------------------------------------------------------------------------------
 

@@ -227,3 +227,21 @@ def test_reconciler_yaml_sets_owner_pruning_and_sensitive_variables(
     assert "pruning is off" in change["reason"]
     assert run("plan", "--detailed-exitcode").code == 0
     assert len(emulator.registry.all_tools()) == 2
+
+
+def test_a_delete_resent_after_its_answer_was_lost_is_this_runs_own_in_the_audit_log(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    """A DELETE is safe to resend, so the client sends it again when its answer is lost; the second answer is
+    404 because the first one landed. The audit log must not credit that delete to another writer."""
+    write_tools(repo / "tools.d", 4)
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "tools.d" / "tool_003.yaml").unlink()
+    emulator.faults.inject("drop_after_commit", methods=("DELETE",))
+    result = run("apply", "--auto-approve", "--audit-log", "audit.jsonl")
+    assert result.code == 0, result.err
+    assert "another writer" not in result.err
+    [record] = [json.loads(line) for line in (repo / "audit.jsonl").read_text().splitlines()]
+    assert (record["action"], record["name"], record["outcome"]) == ("delete", "tool_003", "ok")
+    assert record["written"] is not False  # this run's own DELETE made it (or cannot tell): never "another writer"
+    assert names(emulator) == [f"tool_{i:03d}" for i in range(3)]
