@@ -19,7 +19,7 @@ from reconciler.desired import cyclic_gc_paused
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_against_registry, load_plan, stale_changes
 from reconciler.plan.render import render_text
-from reconciler.state import Record
+from reconciler.state import Form, Record
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
 
@@ -66,7 +66,10 @@ def apply_command(
             show_warnings(output, state)
             check_selection(state, live, tools)
             plan = plan_for(state, session, live, prune=not no_prune, only=tools)
-        if not _shown_and_guarded(output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run):
+        guarded = _shown_and_guarded(
+            output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run, form=session.client.form
+        )
+        if not guarded:
             return 0
         if not auto_approve and not _confirmed(output):
             output.info("Apply cancelled.")
@@ -97,13 +100,23 @@ def _apply_saved(
             raise PlanError(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
             )
-        if not _shown_and_guarded(output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run):
+        guarded = _shown_and_guarded(
+            output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run, form=session.client.form
+        )
+        if not guarded:
             return 0
         return _execute(output, plan, session.client, parallelism, audit_log, root, session.target)
 
 
 def _shown_and_guarded(
-    output: Output, plan: Plan, live: list[Record], config: Config, *, allow_mass_delete: bool, dry_run: bool
+    output: Output,
+    plan: Plan,
+    live: list[Record],
+    config: Config,
+    *,
+    allow_mass_delete: bool,
+    dry_run: bool,
+    form: Form,
 ) -> bool:
     """Show `plan`, check every guard against the registry as just read, and say whether there is a write to make:
     False for an empty plan or a dry run (both end the command with 0)."""
@@ -117,6 +130,7 @@ def _shown_and_guarded(
         mass_delete_share=config.mass_delete_share,
         allow_mass_delete=allow_mass_delete,
         prune=config.prune,
+        form=form,
     )
     if dry_run:
         output.info("Dry run: nothing was applied.")

@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.model import Tool
 from reconciler.plan.model import Plan
-from reconciler.state import Record
+from reconciler.state import TOOLS_FORM, Form, Record
 
 ALLOW_MASS_DELETE = "--allow-mass-delete"
 
@@ -57,18 +57,25 @@ def check_against_registry(
     mass_delete_share: float,
     allow_mass_delete: bool,
     prune: bool = True,
+    form: Form = TOOLS_FORM,
 ) -> None:
     """Every guard of `plan`, from the registry's current state: PlanError naming each change that may not run.
 
-    A change must touch the tool it names; only our managed tools are updated or deleted, only unmanaged ones
-    adopted, never a protected one deleted, and the share of deletes is counted against the managed tools the
-    registry holds now.
+    A change must touch the tool it names, and write it under that name as ours (`form` reads the owner its
+    payload names); only our managed tools are updated or deleted, only unmanaged ones adopted, never a
+    protected one deleted, and the share of deletes is counted against the managed tools the registry holds now.
     """
     records = list(live)
     by_id = {record.id: record for record in records if record.id is not None}
     managed = sum(1 for record in records if record.owner == managed_by)
     problems: list[str] = []
     for change in plan.actionable:
+        if change.after is not None and change.after.get("name") != change.name:
+            problems.append(f"{change.name}: its payload names the {plan.noun} {change.after.get('name')!r}")
+            continue
+        if change.after is not None and form.owner_of(change.after) != managed_by:
+            problems.append(f"{change.name}: its payload does not mark the {plan.noun} as managed by '{managed_by}'")
+            continue
         if change.action == "create":
             continue
         record = by_id.get(str(change.id))

@@ -20,7 +20,7 @@ import orjson
 
 from reconciler.compile import indented_json
 from reconciler.errors import PlanError
-from reconciler.plan.model import FORMAT_VERSION, Change, FieldChange, Plan
+from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, Change, FieldChange, Plan
 from reconciler.redaction import REDACTED, pattern_for, value_pattern
 from reconciler.state import Record
 
@@ -152,7 +152,7 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
         )
     try:
         plan = Plan(
-            changes=tuple(_change(item) for item in data["changes"]),
+            changes=_changes(data["changes"]),
             target=str(data["target"]),
             unchanged=int(data.get("unchanged", 0)),
             unmanaged=int(data.get("unmanaged", 0)),
@@ -199,14 +199,51 @@ def _change_data(change: Change) -> dict[str, Any]:
     }
 
 
-def _change(data: dict[str, Any]) -> Change:
-    fields = tuple(FieldChange.from_json(f) for f in data.get("fields", []))
+_ACTIONS = frozenset(ACTION_ORDER)
+
+
+def _changes(items: Any) -> tuple[Change, ...]:
+    """The plan's changes, each of the shape apply relies on (ValueError else): a plan whose digest was
+    recomputed after an edit is refused here, not by a crash in the middle of applying it."""
+    if not isinstance(items, list):
+        raise ValueError("`changes` is not a list")
+    changes = tuple(_change(item) for item in items)
+    names = [change.name for change in changes]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"more than one change of {', '.join(twice)}")
+    return changes
+
+
+def _change(data: Any) -> Change:
+    if not isinstance(data, dict):
+        raise ValueError(f"a change that is not an object: {data!r}"[:200])
+    action, name, after = data.get("action"), data.get("name"), data.get("after")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a change without a name: {name!r}"[:200])
+    if action not in _ACTIONS:
+        raise ValueError(f"{name}: unknown action {action!r}"[:200])
+    if after is not None and not isinstance(after, dict):
+        raise ValueError(f"{name}: its payload is not an object")
+    if action not in ("delete", "keep") and after is None:
+        raise ValueError(f"{name}: {action} without a payload")
+    if action != "create" and not (isinstance(data.get("id"), str) and data["id"]):
+        raise ValueError(f"{name}: {action} without the id of the live tool")
+    version = data.get("live_version")
+    if (version is not None or action in ("update", "adopt")) and (
+        not isinstance(version, int) or isinstance(version, bool)
+    ):
+        raise ValueError(f"{name}: live_version {version!r} is not a whole number"[:200])
+    for key in ("reason", "source", "digest"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"{name}: {key} is not a string")
+    fields = tuple(_field(name, item) for item in data.get("fields") or [])
     return Change(
-        action=data["action"],
-        name=data["name"],
+        action=action,
+        name=name,
         id=data.get("id"),
         drift=bool(data.get("drift", False)),
-        reason=data.get("reason", ""),
+        reason=data.get("reason") or "",
         before=data.get("before"),
         after=data.get("after"),
         fields=fields,
@@ -215,6 +252,15 @@ def _change(data: dict[str, Any]) -> Change:
         digest=data.get("digest"),
         source=data.get("source"),
     )
+
+
+def _field(name: str, data: Any) -> FieldChange:
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str) or data.get("kind") not in _KINDS:
+        raise ValueError(f"{name}: a field change that is not {{path, kind, before, after}}: {data!r}"[:200])
+    return FieldChange.from_json(data)
+
+
+_KINDS = frozenset({"add", "remove", "change"})
 
 
 def stale_changes(plan: Plan, live: Sequence[Record]) -> list[str]:

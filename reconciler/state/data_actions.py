@@ -227,6 +227,13 @@ class DataActionsForm:
             after.protected,
         )
 
+    def owner_of(self, payload: Mapping[str, Any]) -> str | None:
+        try:
+            marker = parse_marker(_marker_of(payload))
+        except ValueError:
+            return None
+        return marker[0] if marker else None
+
 
 __all__ = [
     "IGNORED_PATHS",

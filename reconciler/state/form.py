@@ -42,6 +42,10 @@ class Form(Protocol):
         """True when the only difference is the file a definition lives in (nothing the platform sees)."""
         ...
 
+    def owner_of(self, payload: Mapping[str, Any]) -> str | None:
+        """The owner a payload's ownership marker names (None: unmarked, or a damaged marker)."""
+        ...
+
 
 def broken_entity(host: str, noun: str, what: str) -> ServerError:
     """The error for a live entity that cannot be a Record: rejected at the client's edge, with what to do."""

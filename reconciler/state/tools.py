@@ -172,6 +172,10 @@ class ToolsForm:
         bookkeeping = (f"labels.{SOURCE_LABEL}", f"labels.{DIGEST_LABEL}")
         return all(path in bookkeeping for path in paths) and not before.drifted
 
+    def owner_of(self, payload: Mapping[str, Any]) -> str | None:
+        labels = payload.get("labels")
+        return optional_str(labels.get(OWNER_LABEL)) if _is_map(labels) else None
+
 
 TOOLS_FORM = ToolsForm()
 

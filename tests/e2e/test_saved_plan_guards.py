@@ -240,3 +240,75 @@ def test_a_plan_file_past_the_size_limit_is_refused(
     assert result.code == 1
     assert "plan.json: the plan file is larger than the limit of 100 bytes" in result.err
     assert emulator.registry.all_tools() == before
+
+
+def _in_change(name: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        for item in document["changes"]:
+            if item["name"] == name:
+                edit(item)
+
+    return change
+
+
+DAMAGES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "unknown-action": _in_change("tool_001", lambda c: c.update(action="frobnicate")),
+    "update-without-payload": _in_change("tool_001", lambda c: c.update(after=None)),
+    "payload-not-an-object": _in_change("tool_001", lambda c: c.update(after=[1])),
+    "name-not-a-string": _in_change("tool_001", lambda c: c.update(name=7)),
+    "version-not-a-number": _in_change("tool_001", lambda c: c.update(live_version="1")),
+    "change-not-an-object": lambda document: document["changes"].append(5),
+    "changes-not-a-list": lambda document: document.update(changes={"a": 1}),
+    "one-tool-twice": lambda document: document["changes"].append(dict(document["changes"][0])),
+    "field-path-not-a-string": _in_change("tool_001", lambda c: c.update(fields=[{"path": 5, "kind": "add"}])),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_redigested_plan_of_the_wrong_shape_is_refused_as_damaged(
+    repo: Path, run: Run, emulator: RunningEmulator, damage: str
+) -> None:
+    """Someone who recomputes the digest after an edit gets the plan's own error (exit 1), not an internal
+    error (exit 3) from deep inside apply, and nothing is sent."""
+    _applied(repo, run)
+    (repo / "tools.d" / "tool_001.yaml").write_text(
+        "name: tool_001\ndescription: Changed.\nendpoint: https://tools.example.com/tool/1\n"
+    )
+    assert run("plan", "--out", "plan.json").code == 0
+    _edit(repo / "plan.json", DAMAGES[damage], redigest=True)
+    before = emulator.registry.all_tools()
+
+    result = run("apply", "plan.json")
+
+    assert result.code == 1, result.err
+    assert "plan.json: the plan file is damaged" in result.err
+    assert "internal error" not in result.err
+    assert emulator.registry.all_tools() == before
+
+
+@pytest.mark.parametrize("field", ["name", "owner"])
+def test_a_redigested_plan_whose_payload_is_not_the_tool_it_names_is_refused(
+    repo: Path, run: Run, emulator: RunningEmulator, field: str
+) -> None:
+    """The plan shows `update tool_001` with its field changes; a payload edited to rename the tool (or to hand
+    it to no owner) would do what nobody reviewed."""
+    _applied(repo, run)
+    (repo / "tools.d" / "tool_001.yaml").write_text(
+        "name: tool_001\ndescription: Changed.\nendpoint: https://tools.example.com/tool/1\n"
+    )
+    assert run("plan", "--out", "plan.json").code == 0
+
+    def edit(change: dict[str, Any]) -> None:
+        if field == "name":
+            change["after"]["name"] = "renamed"
+        else:
+            del change["after"]["labels"]["managed-by"]
+
+    _edit(repo / "plan.json", _in_change("tool_001", edit), redigest=True)
+    before = emulator.registry.all_tools()
+
+    result = run("apply", "plan.json")
+
+    assert result.code == 1, result.err
+    assert "the plan may not be applied" in result.err
+    assert emulator.registry.all_tools() == before
