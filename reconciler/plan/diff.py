@@ -103,6 +103,12 @@ def _change_for(
     paths = changed_paths(before, payload)
     if not adopt and form.only_source_moved([".".join(path) for path in paths], current, after):
         return None
+    if current.version is None:  # an update sends the version it read (DESIGN §4): without one it cannot
+        raise PlanError(
+            f"{form.noun} '{item.tool.name}' (id {current.id}) came from the registry without a version, which an "
+            "update must send back; the server's answer is not the API's (run with --debug to see it), so "
+            "nothing is changed"
+        )
     fields, unchanged = changes_at(before, payload, paths), unchanged_leaves(payload, paths)
     drift = not adopt and current.drifted
     if adopt:

@@ -147,8 +147,8 @@ class ToolsForm:
         return tool_record(_payload(item, live.content if live is not None else None, managed_by))
 
     def parse(self, raw: Any, *, host: str) -> Record:
-        """Checked here, once: a Tool is an object with a string `name` and `id`, and `labels`, when present, a
-        map of strings (ownership lives there)."""
+        """Checked here, once: a Tool is an object with a string `name` and `id`, `labels`, when present, a
+        map of strings (ownership lives there), and `version`, when present, a whole number (updates send it)."""
         if not isinstance(raw, Mapping):
             raise broken_entity(host, self.noun, f"that is not a JSON object ({type(raw).__name__})")
         name = raw.get("name")
@@ -163,6 +163,9 @@ class ToolsForm:
             marked = isinstance(labels, Mapping) and OWNER_LABEL in labels
             why = "with the ownership label but no id" if marked else "without an id"
             raise broken_entity(host, self.noun, f"{name!r} {why}")
+        version = raw.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise broken_entity(host, self.noun, f"{name!r} whose version is not a whole number: {version!r}")
         return tool_record(live_input(raw), raw=raw)
 
     def only_source_moved(self, paths: Sequence[str], before: Record, after: Record) -> bool:

@@ -245,3 +245,24 @@ def test_a_delete_resent_after_its_answer_was_lost_is_this_runs_own_in_the_audit
     assert (record["action"], record["name"], record["outcome"]) == ("delete", "tool_003", "ok")
     assert record["written"] is not False  # this run's own DELETE made it (or cannot tell): never "another writer"
     assert names(emulator) == [f"tool_{i:03d}" for i in range(3)]
+
+
+@pytest.mark.parametrize("version", [None, "2", 1.5, True], ids=["missing", "string", "fraction", "boolean"])
+def test_a_live_tool_without_a_whole_version_is_refused_before_an_update_is_sent(
+    repo: Path, run: Run, emulator: RunningEmulator, version: object
+) -> None:
+    """An update must send the version it read (DESIGN §4); a server that answers without one, or with another
+    type, ended apply in 'internal error' (exit 3). It is refused with the tool's name, exit 1, nothing sent."""
+    write_tools(repo / "tools.d", 1)
+    assert run("apply", "--auto-approve").code == 0
+    [tool] = emulator.registry.all_tools()
+    emulator.registry.put_raw({**tool, "version": version})
+    write_tools(repo / "tools.d", 1, description="Does thing {i} better.")
+    writes = emulator.stats.by_method.get("PUT", 0)
+    for argv in (["plan"], ["apply", "--auto-approve"]):
+        result = run(*argv)
+        assert result.code == 1, result.output
+        assert "tool_000" in result.err
+        assert "version" in result.err
+        assert "internal error" not in result.err
+    assert emulator.stats.by_method.get("PUT", 0) == writes
