@@ -167,7 +167,7 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
             "value",
         )
     try:
-        return json.loads(
+        content = json.loads(
             text,
             object_pairs_hook=_JsonObject(file, text),
             parse_int=lambda written: _json_number(file, text, written, int, checked_int),
@@ -182,6 +182,44 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
         raise InputError.at(
             SourceLocation(file), f"nesting deeper than {MAX_DEPTH} levels; flatten the document", "limit"
         ) from None
+    if _deeper_than(content, MAX_DEPTH):  # as YAML is refused: later stages walk documents recursively
+        raise InputError.at(
+            _place(file, text, _deep_index(text)),
+            f"nesting deeper than {MAX_DEPTH} levels; flatten the document",
+            "limit",
+        )
+    return content
+
+
+def _deeper_than(content: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(content, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deep_index(text: str) -> int:
+    """Where the first container past MAX_DEPTH opens (strings skipped), for the error's place."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        mark = token.group()
+        if mark in {"[", "{"}:
+            depth += 1
+            if depth > MAX_DEPTH:
+                return token.start()
+        elif mark in {"]", "}"}:
+            depth -= 1
+    return 0
 
 
 _LONE_SURROGATE = re.compile(

@@ -205,3 +205,22 @@ def test_a_label_the_reconciler_owns_is_refused_not_silently_replaced(
     [error] = [line for line in result.out.splitlines() if ": error: " in line]
     assert error.startswith(f"tools.d/a.yaml:6:3: error: label '{label}' of 'ok_tool' is the reconciler's own")
     assert run("render").code == 1
+
+
+@pytest.mark.parametrize("depth", [200, 900])
+def test_a_json_tool_nested_past_the_yaml_limit_is_refused_as_yaml_is(
+    repo: Path, run: Callable[..., Any], depth: int
+) -> None:
+    """YAML past 128 levels is refused at load; the same tool written as JSON passed validate, and then render,
+    plan and apply ended in a RecursionError (exit 3) on every run."""
+    nested = '{"items": ' * depth + "{}" + "}" * depth
+    (repo / "tools.d" / "a.json").write_text(
+        '{"name": "ok_tool", "description": "Does a thing.", "endpoint": "https://tools.example.com/ok",\n'
+        f' "schema": {{"type": "object", "properties": {{"a": {nested}}}}}}}\n',
+        encoding="utf-8",
+    )
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert "tools.d/a.json:2:" in result.out and "nesting deeper than 128 levels; flatten the document" in result.out
+    for command in ("render", "plan"):
+        assert run(command).code == 1
