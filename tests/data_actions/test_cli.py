@@ -259,3 +259,27 @@ def test_ignore_changes_output_schema_keeps_the_live_output_contract(
     [action] = org.actions.actions()
     assert action["contract"]["output"]["successSchema"] == edited
     assert action["contract"]["input"]["inputSchema"]["description"] == "Checks stock levels."
+
+
+SECURED = ORDERS.replace(
+    "paths:",
+    "components:\n  securitySchemes:\n    key: {type: apiKey, in: header, name: X-Api-Key}\n"
+    "    login: {type: http, scheme: basic}\nsecurity: [{key: []}]\npaths:",
+)
+
+
+def test_credentials_an_action_does_not_send_are_a_warning_at_the_requirement(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """An operation needing an API key compiled into an action that never sends it (only Basic Auth credentials
+    of the integration are added by the platform): every call failed at run time, and validate said nothing."""
+    (repo / "tools.d" / "orders.yaml").write_text(SECURED, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 0, result.output
+    warning = (
+        "tools.d/orders.yaml:8:1: warning: 'getOrder' needs credentials (key: an API key in the header "
+        "'X-Api-Key') that its Data Action does not send"
+    )
+    assert warning in result.out
+    (repo / "tools.d" / "orders.yaml").write_text(SECURED.replace("[{key: []}]", "[{login: []}, {}]"), "utf-8")
+    assert "needs credentials" not in run("validate").out

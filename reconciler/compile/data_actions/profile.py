@@ -3,7 +3,9 @@
 Errors: what keeps a tool from becoming an action (`compile_action`: what the contract or the templates cannot
 express, a timeout that is not 1-60 whole seconds), a name or category over 256 characters, JSON nested deeper
 than 50 levels in a contract. Warnings: fields an action has no place for (`rate_limit`, `labels`: not sent),
-and what AI Guides cannot use (a secure action; more than four inputs).
+credentials an operation needs that its action does not send (the platform adds only an integration's Basic
+Auth credentials by itself; User Defined ones must be written into the templates as `${credentials.NAME}`,
+which this compiler does not do), and what AI Guides cannot use (a secure action; more than four inputs).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from reconciler.compile.data_actions.action import compile_action
 from reconciler.config import MAX_CATEGORY
 from reconciler.errors import Diagnostic, Severity
-from reconciler.model import Tool
+from reconciler.model import SecurityScheme, Tool
 
 MAX_NAME = 256
 MAX_NESTING = 50
@@ -40,6 +42,16 @@ def _check(tool: Tool, category: str) -> Iterator[Diagnostic]:
         )
     if tool.labels:
         yield found("warning", "labels", f"labels of '{tool.name}' have no place on a Data Action and are not sent")
+    security = tool.security
+    if security is not None and not any(all(s.kind == "basic" for s in option) for option in security.alternatives):
+        needs = " and ".join(_scheme(scheme) for scheme in security.alternatives[0])
+        yield Diagnostic(
+            "warning",
+            security.location,
+            f"'{tool.name}' needs credentials ({needs}) that its Data Action does not send: the platform adds only "
+            "an integration's Basic Auth credentials by itself (docs/data-actions.md)",
+            "data-action",
+        )
     compiled = compile_action(tool, category=category, integration_id="")
     yield from compiled.diagnostics
     if compiled.body is None:
@@ -62,6 +74,12 @@ def _check(tool: Tool, category: str) -> Iterator[Diagnostic]:
             "parameters",
             f"'{tool.name}' has {len(inputs)} inputs; an AI Guide uses at most {GUIDE_INPUTS} inputs of an action",
         )
+
+
+def _scheme(scheme: SecurityScheme) -> str:
+    if scheme.kind == "apiKey":
+        return f"{scheme.name}: an API key in the {scheme.location} {scheme.parameter!r}"
+    return f"{scheme.name}: {scheme.kind}"
 
 
 def nesting(schema: Any) -> int:
