@@ -133,6 +133,15 @@ def test_an_unknown_command_fails_before_running_anything(run_step: Any) -> None
     assert result.calls == []
 
 
+@pytest.mark.parametrize("args", ["--tool 'get order", '--tool "x', "--tool x\\"])
+def test_args_that_cannot_be_split_fail_with_an_annotation_not_a_traceback(run_step: Any, args: str) -> None:
+    result = run_action(run_step, COMMAND="plan", ARGS=args)
+    assert result.code == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "::error title=reconciler::args cannot be split as a shell would" in result.stdout
+    assert result.calls == []
+
+
 def test_validate_through_the_action_with_the_real_cli(tmp_path: Path, run_step: Any) -> None:
     """The argument order the action builds is one the real CLI accepts."""
     env = {
