@@ -80,8 +80,9 @@ def compile_openapi(
 ) -> OpenApiResult:
     """Every operation of `description` as a tool or a skipped operation. `environ` is accepted for symmetry
     with the other compilers: the `source:` mapping arrives interpolated, and descriptions are taken as written.
-    `output_schemas`: also convert each operation's success answer (`Tool.output_schema`); only a Data Action
-    has a place for it, and it is two fifths of the compile of a large description.
+    `output_schemas`: also convert each operation's success answer (`Tool.output_schema`: the Tools API's
+    `outputSchema`, a Data Action's `successSchema`); `render --format openai` has no place for it, and it is
+    two fifths of the compile of a large description.
     """
     result = OpenApiResult()
     content = description.content
@@ -95,6 +96,9 @@ def compile_openapi(
     settings = Settings.read(source)
     files = Files(description, root)
     converter = SchemaConverter(files)
+    # an answer holds what a request cannot set (`readOnly`: ids, timestamps) and leaves out what only a
+    # request carries (`writeOnly`: passwords): a converter of its own, which reads references as inputs do
+    answers = SchemaConverter(files, hidden="writeOnly", graph=converter.graph) if output_schemas else None
     listing = list_operations(files)
     result.skipped += listing.skipped
     result.diagnostics += listing.diagnostics
@@ -107,7 +111,7 @@ def compile_openapi(
         consumes,
         swagger="swagger" in content,
         security=security,
-        output_schemas=output_schemas,
+        answers=answers,
     )
     for name in settings.credentials:
         if name not in security.schemes:
@@ -152,7 +156,7 @@ def compile_openapi(
             )
             result.skipped.append(SkippedOperation(operation.label, operation.locate(), message))
     result.diagnostics += builder.diagnostics + files.diagnostics
-    if converter.truncated:
+    if converter.truncated or (answers is not None and answers.truncated):
         result.diagnostics.append(
             Diagnostic("warning", description.location, "some schemas nest too deeply and were cut short", "depth")
         )

@@ -1,7 +1,7 @@
 """The referenced schemas of one compile, and which of them take part in a cycle of references.
 
-`ReferenceGraph` resolves each referenced schema once (and answers `read_only` for a property through its
-`allOf` and `$ref`s). `CycleFinder` tells which referenced schemas are on a cycle.
+`ReferenceGraph` resolves each referenced schema once (and answers `marked` for a property, `readOnly` or
+`writeOnly`, through its `allOf` and `$ref`s). `CycleFinder` tells which referenced schemas are on a cycle.
 
 A schema that can reach itself through `$ref`s (or `$recursiveRef`) must stay a named definition that refers
 to itself; any other referenced schema may be inlined or merged. Deciding this from the graph of references,
@@ -16,7 +16,7 @@ reference to one it already started (`reach`), and finishes one (`leave`). When 
 whether a schema it has started is on a cycle, the answer is already exact: either its component is complete,
 or it is still open below a schema being converted, which it can reach and which reaches it. The graph is the
 one the output has: references in schema positions that are converted (not in examples, enums, extensions,
-or read-only properties, which a tool's input leaves out).
+or the properties a direction leaves out: read-only ones from what is sent, write-only ones from answers).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
 
-_READ_ONLY_DEPTH = 48
-"""How deep `read_only` looks through `allOf` parts and `$ref`s (the converter's own MAX_DEPTH)."""
+_MARK_DEPTH = 48
+"""How deep `marked` looks through `allOf` parts and `$ref`s (the converter's own MAX_DEPTH)."""
 
 
 class CycleFinder:
@@ -120,7 +120,7 @@ class ReferenceGraph:
         self.files = files
         self._nodes: dict[NodeKey, Resolved] = {}
         self._resolved: dict[tuple[str, str], Resolved] = {}
-        self._read_only: dict[tuple[str, str], bool] = {}
+        self._marked: dict[tuple[str, str, str], bool] = {}
 
     def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
         """The node the `$ref` of `schema` (written in `source`) names."""
@@ -136,37 +136,41 @@ class ReferenceGraph:
         return resolved
 
     def read_only(self, schema: Any, source: SourceFile) -> bool:
-        """True for a property schema marked `readOnly`: itself, a part of its `allOf` (`allOf: [{$ref: X},
-        {readOnly: true}]`, a common way to mark a shared schema read-only where it is used), or the schema its
-        `$ref` names, through chains of references. `readOnly: false` written on the schema itself wins over
-        what it refers to. `oneOf`/`anyOf` are not followed: one writable branch makes the property writable."""
+        return self.marked(schema, source, "readOnly")
+
+    def marked(self, schema: Any, source: SourceFile, keyword: str) -> bool:
+        """True for a property schema marked `keyword` (`readOnly` or `writeOnly`): itself, a part of its `allOf`
+        (`allOf: [{$ref: X}, {readOnly: true}]`, a common way to mark a shared schema read-only where it is used),
+        or the schema its `$ref` names, through chains of references. `readOnly: false` written on the schema
+        itself wins over what it refers to. `oneOf`/`anyOf` are not followed: one branch without the mark is
+        enough to keep the property."""
         if schema.__class__ is dict and len(schema) == 1 and schema.get("$ref").__class__ is str:
             # a property that is just a reference, the commonest kind: the answer is the same wherever it is met
-            key = (source.key, schema["$ref"])
-            known = self._read_only.get(key)
+            key = (source.key, schema["$ref"], keyword)
+            known = self._marked.get(key)
             if known is None:
-                known = self._read_only[key] = self._walk_read_only(schema, source, set(), 0)
+                known = self._marked[key] = self._walk(schema, source, keyword, set(), 0)
             return known
-        return self._walk_read_only(schema, source, set(), 0)
+        return self._walk(schema, source, keyword, set(), 0)
 
-    def _walk_read_only(self, schema: Any, source: SourceFile, seen: set[NodeKey], depth: int) -> bool:
-        if not isinstance(schema, dict) or depth > _READ_ONLY_DEPTH:  # hostile nesting: not read-only
+    def _walk(self, schema: Any, source: SourceFile, keyword: str, seen: set[NodeKey], depth: int) -> bool:
+        if not isinstance(schema, dict) or depth > _MARK_DEPTH:  # hostile nesting: not marked
             return False
-        marked = schema.get("readOnly")
-        if marked is not None:
-            return marked is True
+        mark = schema.get(keyword)
+        if mark is not None:
+            return mark is True
         parts = schema.get("allOf")
-        if isinstance(parts, list) and any(self._walk_read_only(part, source, seen, depth + 1) for part in parts):
+        if isinstance(parts, list) and any(self._walk(part, source, keyword, seen, depth + 1) for part in parts):
             return True
         if isinstance(schema.get("$ref"), str):
             try:
                 target = self.resolve(schema, source)
             except RefError:
                 return False
-            if target.key in seen:  # a cycle of references: nothing on it said readOnly
+            if target.key in seen:  # a cycle of references: nothing on it carried the mark
                 return False
             seen.add(target.key)
-            return self._walk_read_only(target.node, target.source, seen, depth + 1)
+            return self._walk(target.node, target.source, keyword, seen, depth + 1)
         return False
 
     def node(self, key: NodeKey) -> Resolved:

@@ -323,7 +323,7 @@ def _object_properties(
                     return None
                 if (
                     item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item
-                ) or not converter.read_only(item, where):
+                ) or not converter.graph.read_only(item, where):
                     found[name] = (item, where)
         parts = node.get("allOf")
         if isinstance(parts, list):

@@ -2,8 +2,8 @@
 
 The answer read is the lowest 2xx status written (`200`, `201`, …, then `2XX`), in its JSON media type (3.x
 `content`; Swagger 2.0's `schema` when the operation produces JSON or says nothing). The schema is converted as
-inputs are, with one difference worth knowing: properties marked `readOnly` are left out by the converter, so an
-answer's read-only fields are not described (its consumers still receive them).
+inputs are, with the difference OpenAPI gives the two directions: an answer's `readOnly` properties (ids,
+timestamps) are described, and its `writeOnly` ones (passwords) are left out, with their names in `required`.
 """
 
 from __future__ import annotations

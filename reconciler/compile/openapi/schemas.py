@@ -10,9 +10,10 @@
   Otherwise it stays an `allOf`. `oneOf`/`anyOf` stay as they are; `discriminator` is dropped (the branches
   already say everything it says to a validator).
 - 3.0 `nullable` (and Swagger's `x-nullable`) become type arrays (`["string", "null"]`, `null` added to an
-  `enum`), or `anyOf [schema, {type: null}]` when there is no type; `readOnly` properties are left out, since a
-  tool's schema describes what is sent (marked on the property, on a part of its `allOf`, or on what its
-  `$ref`s name: `ReferenceGraph.read_only`), and so are their names from the `required` beside them;
+  `enum`), or `anyOf [schema, {type: null}]` when there is no type; `readOnly` properties are left out of what
+  is sent (a tool's input), `writeOnly` ones out of what is answered (its output schema: the converter's
+  `hidden` keyword), marked on the property, on a part of its `allOf`, or on what its `$ref`s name
+  (`ReferenceGraph.marked`), and so are their names from the `required` beside them;
   `example` becomes `examples`; `type: file` a binary string.
 - Keywords are checked by `keywords.py`; a schema nested deeper than MAX_DEPTH is cut there with a note.
 
@@ -70,11 +71,14 @@ class _Context:
 
 
 class SchemaConverter:
-    """Converts the schemas of one description, remembering every referenced node it converted."""
+    """Converts the schemas of one description in one direction, remembering every referenced node it
+    converted: `hidden` is `readOnly` for what is sent, `writeOnly` for what is answered. The converters of
+    both directions of one compile may share their `graph` (what references resolve to)."""
 
-    def __init__(self, files: Files) -> None:
+    def __init__(self, files: Files, *, hidden: str = "readOnly", graph: ReferenceGraph | None = None) -> None:
         self.files = files
-        self.graph = ReferenceGraph(files)
+        self.hidden = hidden
+        self.graph = graph if graph is not None else ReferenceGraph(files)
         self.cycles = CycleFinder()
         self._open = self.cycles.open
         self._converted: dict[NodeKey, Converted] = {}
@@ -83,7 +87,6 @@ class SchemaConverter:
         self._names = DefinitionNames(files.main.key, files.main.content, files.root)
         self._closures: dict[NodeKey, list[tuple[str, Any]]] = {}
         self.resolve = self.graph.resolve
-        self.read_only = self.graph.read_only
         self.truncated = False
         self._nesting = 0
 
@@ -239,7 +242,7 @@ class SchemaConverter:
         """`node` converted: `result` holds its keywords before `items`, the rest of them; `special`: a keyword
         among those before `items` needs `_finish`."""
         all_of: list[tuple[Any, _Context]] = []
-        read_only: Any = ()
+        hidden: Any = ()
         for key, value in items:
             kind = _KINDS_GET(key)
             if kind is None:
@@ -263,7 +266,7 @@ class SchemaConverter:
                 if isinstance(value, dict):
                     kept = result[key] = self._properties(value, source, context, depth)
                     if len(kept) < len(value):
-                        read_only = value.keys() - kept.keys()
+                        hidden = value.keys() - kept.keys()
             elif kind == _ONE:
                 if isinstance(value, (dict, bool)):
                     result[key] = self._schema(value, source, context, depth)
@@ -292,9 +295,9 @@ class SchemaConverter:
             else:
                 special = True
                 _SPECIAL(key, value, node, result)
-        if read_only and "required" in result:
-            # required in a response only (OpenAPI 3.0, Swagger 2.0): a request must not have to send it
-            required = [name for name in result["required"] if name not in read_only]
+        if hidden and "required" in result:
+            # required in a response only, or a request only (OpenAPI 3.0, Swagger 2.0): the other leaves it out
+            required = [name for name in result["required"] if name not in hidden]
             if required:
                 result["required"] = required
             else:
@@ -342,12 +345,13 @@ class SchemaConverter:
         self, properties: dict[str, Any], source: SourceFile, context: _Context, depth: int
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        read_only = self.read_only
+        hidden = self.hidden
+        marked = self.graph.marked
         schema = self._schema
         for name, item in properties.items():
-            if item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item:
-                result[name] = schema(item, source, context, depth)  # the common case: no call to read_only
-            elif read_only(item, source):
+            if item.__class__ is dict and hidden not in item and "$ref" not in item and "allOf" not in item:
+                result[name] = schema(item, source, context, depth)  # the common case: no call to marked
+            elif marked(item, source, hidden):
                 continue
             elif (
                 depth < MAX_DEPTH

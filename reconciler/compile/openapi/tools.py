@@ -59,9 +59,10 @@ class ToolBuilder:
         *,
         swagger: bool = False,
         security: SecurityReader | None = None,
-        output_schemas: bool = True,
+        answers: SchemaConverter | None = None,
     ) -> None:
-        self.output_schemas = output_schemas
+        self.answers = answers
+        """The converter of success answers (write-only properties left out); None: no output schemas."""
         self.converter = converter
         self.swagger = swagger
         self.security = security
@@ -155,8 +156,8 @@ class ToolBuilder:
             timeout=plan.settings.timeout,
             secure=plan.settings.secure,
             output_schema=(
-                success_schema(operation.node, operation.source, self.converter, self.swagger)
-                if self.output_schemas
+                success_schema(operation.node, operation.source, self.answers, self.swagger)
+                if self.answers is not None
                 else None
             ),
             security=self.security.requirement(operation) if self.security is not None else None,
