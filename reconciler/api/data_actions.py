@@ -225,16 +225,24 @@ class DataActionsTarget:
         wanted = normalized_action(payload)
         draft = self._draft(record_id)
         body = {key: value for key, value in payload.items() if key != "integrationId"}
+        written = False
         for _ in range(DRAFT_ATTEMPTS):
             if normalized_action(draft) == wanted:
+                written = True
                 break
             try:
                 draft = self.client.patch_draft(record_id, {**body, "version": draft.get("version")})
-                break  # the draft holds the content now: its answer may name the templates only by URI
+                written = True  # the draft holds the content now: its answer may name the templates only by URI
+                break
             except ApiError as exc:
                 if not (exc.maybe_committed or isinstance(exc, ConflictError)):
                     raise
                 draft = self._existing_draft(record_id, exc)
+        if not written:  # publishing the draft as it is would publish the old content and call it done
+            raise ApiError(
+                f"no answer after {DRAFT_ATTEMPTS} attempts to write the draft of action {payload.get('name')!r} "
+                f"({record_id}); nothing was published: run apply again"
+            )
         return self._publish(record_id, draft, wanted)
 
     def _draft(self, action_id: str) -> dict[str, Any]:

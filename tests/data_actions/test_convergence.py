@@ -109,6 +109,24 @@ def test_a_lost_answer_during_the_draft_steps_is_looked_up_not_repeated_blindly(
     assert plan_of(org, changed).is_empty
 
 
+def test_a_draft_that_could_not_be_written_is_not_published(org: Org) -> None:
+    """Every PATCH of the draft lost (the connection closed before it was processed): the apply published the
+    draft as it was (the old content, one version up) and reported the update done."""
+    converge(org, [make_tool()])
+    [before] = org.emulator.actions.actions()
+    changed = [make_tool(description="Checks stock levels.")]
+    plan = plan_of(org, changed)
+    org.emulator.faults.inject("drop", methods=("PATCH",), times=10)
+    report = apply_plan(plan, org.target)
+    [outcome] = report.outcomes
+    assert outcome.status == "failed" and "run apply again" in str(outcome.error)
+    assert org.emulator.actions.actions() == [before]  # nothing published
+    org.emulator.faults.clear()
+    assert [c.action for c in plan_of(org, changed).changes] == ["update"]
+    assert not apply_plan(plan_of(org, changed), org.target).failed
+    assert plan_of(org, changed).is_empty
+
+
 def test_unmanaged_actions_are_never_touched_and_one_is_adopted_by_name(org: Org) -> None:
     other = org.emulator.actions.add_integration("Someone else's")
     contract = {"input": {"inputSchema": {"type": "object"}}, "output": {"successSchema": {"type": "object"}}}
