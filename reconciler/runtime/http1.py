@@ -41,6 +41,7 @@ from reconciler.runtime.upstream import (
     Answer,
     Pool,
     Unreachable,
+    environment_proxies,
 )
 
 KEEP_IDLE_SECONDS = 15.0
@@ -208,8 +209,8 @@ class Http1Pool:
         self._open = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._tls: ssl.SSLContext | None = None
-        # HTTP_PROXY / HTTPS_PROXY / NO_PROXY, read once, as the aiohttp pool reads them
-        self._proxies = {s: u for s, u in urllib.request.getproxies().items() if s in ("http", "https")}
+        # HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, read once, as the aiohttp pool reads them
+        self._proxies = environment_proxies()
 
     async def send(
         self, method: str, url: str, headers: list[tuple[str, str]], content: bytes | None, timeout: float

@@ -70,6 +70,22 @@ class Pool(Protocol):
     async def aclose(self) -> None: ...
 
 
+def environment_proxies() -> dict[str, str]:
+    """The proxy of each scheme (http, https) the environment names, read as httpx reads it, so every pool takes
+    the same route: HTTP_PROXY / HTTPS_PROXY, else ALL_PROXY; `host:port` is an http:// proxy. A proxy that is
+    not HTTP (socks5://) is left out: no pool here speaks it (httpx would need socksio), so calls go direct."""
+    found = urllib.request.getproxies()
+    proxies: dict[str, str] = {}
+    for scheme in ("http", "https"):
+        url = found.get(scheme) or found.get("all")
+        if not url:
+            continue
+        url = url if "://" in url else "http://" + url
+        if url.partition("://")[0].lower() in ("http", "https"):
+            proxies[scheme] = url
+    return proxies
+
+
 def available() -> Client:
     """The client a pool uses unless told otherwise: http1 when aiohttp (its fallback) and httptools can be
     imported, aiohttp when only it can, else httpx."""
@@ -105,8 +121,9 @@ class _AiohttpPool:
         self._timeout = aiohttp.ClientTimeout
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._url = yarl.URL
-        # HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as httpx honours them; whether a host bypasses them, once per host
-        self._proxies = {s: u for s, u in urllib.request.getproxies().items() if s in ("http", "https")}
+        # HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, as httpx honours them; whether a host bypasses them, once
+        # per host
+        self._proxies = environment_proxies()
         self._proxy_of: dict[tuple[str, str], str | None] = {}
         return aiohttp.ClientSession(
             # aiohttp keeps every idle connection up to the limit, and sets TCP_NODELAY on each
@@ -246,4 +263,13 @@ def _httpx_kind(exc: BaseException) -> str:
     return "ConnectionLost"
 
 
-__all__ = ["MAX_ANSWER_BYTES", "Answer", "Client", "Pool", "Unreachable", "available", "open_pool"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "Answer",
+    "Client",
+    "Pool",
+    "Unreachable",
+    "available",
+    "environment_proxies",
+    "open_pool",
+]

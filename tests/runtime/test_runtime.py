@@ -574,3 +574,21 @@ def test_a_credential_a_header_cannot_carry_is_a_clear_error_and_nothing_is_sent
             "newline from the file it was read from), which a header cannot carry",
         )
     assert upstream.received == []
+
+
+@pytest.mark.parametrize("variable", ["ALL_PROXY", "all_proxy", "HTTP_PROXY without a scheme"])
+def test_every_pool_takes_the_proxy_settings_httpx_takes(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    # One setup, one behaviour, whichever pool carries the call: ALL_PROXY stands for HTTP_PROXY and HTTPS_PROXY
+    # when they are unset, and a proxy written as host:port is an http:// proxy (as httpx and curl read them).
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+    if variable == "HTTP_PROXY without a scheme":
+        monkeypatch.setenv("HTTP_PROXY", upstream.url.removeprefix("http://"))
+    else:
+        monkeypatch.setenv(variable, upstream.url)
+    outcome = call(Runtime([hand_written("check", "http://tools.example/api/check")]), "check", {"sku": "x"})
+    assert outcome.status == "success", outcome
+    assert [received.path for received in upstream.received] == ["http://tools.example/api/check"]
