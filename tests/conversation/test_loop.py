@@ -222,3 +222,57 @@ def test_a_429_from_the_gateway_is_waited_out_for_its_retry_after_and_the_turn_g
     assert result.model_calls == 2
     assert running.stats.responses_429 == 1
     assert time.sleeps == [1.0]  # the emulator's Retry-After, on the injected clock: nothing really slept
+
+
+def test_every_request_of_a_conversation_is_what_the_openai_api_takes(start: Start, gateway_on: GatewayOn) -> None:
+    """Checked against the official `openai` package's own request types, message by message (pydantic checks
+    their Iterable fields only when read, so each nested list is checked on its own): the assistant messages
+    with parallel tool calls, the tool results (outputs, failures, calls the bound cut), the system message
+    and the tools in function form."""
+    import pydantic
+    from openai.types import chat
+
+    by_role: dict[str, Any] = {
+        "system": chat.ChatCompletionSystemMessageParam,
+        "user": chat.ChatCompletionUserMessageParam,
+        "assistant": chat.ChatCompletionAssistantMessageParam,
+        "tool": chat.ChatCompletionToolMessageParam,
+    }
+
+    def check(kind: Any, value: Any) -> None:
+        pydantic.TypeAdapter(kind).validate_python(value, strict=True)  # raises on what the real API does not take
+
+    running = start()
+    gateway = gateway_on(running)
+    sent: list[Any] = []
+    request_json = gateway.api.request_json
+
+    def recording(operation: Any, path: str, **kwargs: Any) -> Any:
+        sent.append(kwargs["json"])
+        return request_json(operation, path, **kwargs)
+
+    gateway.api.request_json = recording  # type: ignore[method-assign]
+    tools = [tool("a"), tool("b", context={"customer_id": "conversation.user_id"})]
+    conversation = Conversation(tools, state={"user_id": "U1"}, system="You are terse.")
+    parallel = [
+        {"tool_calls": [{"name": "a", "arguments": {"order_id": "1"}}, {"name": "b", "arguments": {"order_id": 2}}]},
+        {"content": "done"},
+    ]
+    turn(conversation, "first", gateway, parallel, handlers={"a": stub_handler({"ok": True}), "b": stub_handler(1)})
+    forever = [{"tool_calls": [{"name": "a", "arguments": {}}, {"name": "nope", "arguments": {}}], "repeat": True}]
+    turn(conversation, "second", gateway, forever, handlers={"a": stub_handler("text")}, max_model_calls=2)
+    turn(conversation, "third", gateway, [{"content": "bye"}])
+
+    assert len(sent) == 5
+    for body in sent:
+        assert isinstance(body["model"], str)
+        for message in body["messages"]:
+            check(by_role[message["role"]], message)
+            for call in message.get("tool_calls", []):
+                check(chat.ChatCompletionMessageFunctionToolCallParam, call)
+        for function in body["tools"]:
+            check(chat.ChatCompletionFunctionToolParam, function)
+        check(chat.ChatCompletionToolChoiceOptionParam, body["tool_choice"])
+    roles = [m["role"] for m in sent[-1]["messages"]]
+    first = ["system", "user", "assistant", "tool", "tool", "assistant"]
+    assert roles == [*first, "user", "assistant", "tool", "tool", "assistant", "tool", "tool", "user"]
