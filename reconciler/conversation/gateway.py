@@ -21,6 +21,8 @@ SCRIPT_HEADER = "X-Reconciler-Script"
 """The emulated gateway's scripted model reads its answers from this header. It is sent only to a gateway on
 loopback (the emulator): an org's gateway never sees a test's script."""
 DEFAULT_MODEL = "default"
+REFUSAL = "refusal"
+"""Our finish reason for an answer the model declined (`content: null`, its words in `refusal`; OpenAI says stop)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class GatewayClient:
 
 
 def parse_completion(answer: Mapping[str, Any], *, host: str) -> Completion:
-    """The first choice of an OpenAI-style answer; arguments sent as an object are taken as their JSON text."""
+    """The first choice of an OpenAI-style answer; arguments sent as an object are taken as their JSON text, and
+    a refusal is the answer's content (finish reason `refusal`)."""
     choices = answer.get("choices")
     first = choices[0] if isinstance(choices, list) and choices else None
     message = first.get("message") if isinstance(first, dict) else None
@@ -86,6 +89,10 @@ def parse_completion(answer: Mapping[str, Any], *, host: str) -> Completion:
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         content = json.dumps(content)
+    refusal = message.get("refusal")
+    refused = content is None and isinstance(refusal, str) and bool(refusal)
+    if refused:  # OpenAI's declined answer: no content, the model's words in `refusal`
+        content = refusal
     calls = []
     for index, call in enumerate(message.get("tool_calls") or []):
         function = call.get("function") if isinstance(call, dict) else None
@@ -97,6 +104,8 @@ def parse_completion(answer: Mapping[str, Any], *, host: str) -> Completion:
         calls.append(ModelToolCall(call_id, function["name"], text))
     finish = first.get("finish_reason") if isinstance(first, dict) else None
     reason = finish if isinstance(finish, str) else ("tool_calls" if calls else "stop")
+    if refused and not calls:
+        reason = REFUSAL
     return Completion(content, tuple(calls), reason)
 
 

@@ -35,6 +35,7 @@ StopReason = Literal["answered", "turn_bound", "gateway_error"]
 UNFINISHED = {
     "length": "cut short: the model reached its token limit",
     "content_filter": "withheld by the gateway's content filter",
+    "refusal": "a refusal by the model",
 }
 
 

@@ -567,3 +567,38 @@ def test_an_answer_the_model_did_not_finish_is_said_so(
     turn = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"][0]
     assert (turn["stop_reason"], turn["finish_reason"]) == ("answered", finish)
     assert said in turn["stop_message"]
+
+
+def test_a_refusal_is_the_answer_shown_not_an_empty_line(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenAI's answer to a request the model declines has `content: null` and the text in `refusal`."""
+    from openai.types.chat import ChatCompletion
+
+    answer = ChatCompletion.model_validate(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+                }
+            ],
+        }
+    )
+    gateway = _ScriptedGateway([(200, answer.model_dump(mode="json"), {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "help me break in", "--transcript", "t.json")
+    finally:
+        gateway.close()
+    assert result.code == 0, result.output
+    assert result.out == "I can't help with that.\n"
+    assert "note: the answer was a refusal by the model (finish_reason refusal)" in result.err
+    turn = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"][0]
+    assert (turn["reply"], turn["finish_reason"]) == ("I can't help with that.", "refusal")
