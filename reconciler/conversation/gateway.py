@@ -9,6 +9,7 @@ edge, into a `Completion`; a gateway that answers something else is a `ServerErr
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,13 +95,18 @@ def parse_completion(answer: Mapping[str, Any], *, host: str) -> Completion:
     if refused:  # OpenAI's declined answer: no content, the model's words in `refusal`
         content = refusal
     calls = []
+    seen: set[str] = set()
     for index, call in enumerate(message.get("tool_calls") or []):
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise ServerError(f"the LLM gateway at {host} sent tool call {index} without a function name")
         arguments = function.get("arguments")
         text = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {})
-        call_id = call.get("id") if isinstance(call.get("id"), str) else f"call_{index}"
+        call_id = call.get("id")
+        if not isinstance(call_id, str) or not call_id or call_id in seen:
+            # some OpenAI-compatible endpoints send empty or repeated ids: each result needs an id of its own
+            call_id = f"call_{uuid.uuid4().hex[:24]}"
+        seen.add(call_id)
         calls.append(ModelToolCall(call_id, function["name"], text))
     finish = first.get("finish_reason") if isinstance(first, dict) else None
     reason = finish if isinstance(finish, str) else ("tool_calls" if calls else "stop")

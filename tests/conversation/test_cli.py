@@ -602,3 +602,32 @@ def test_a_refusal_is_the_answer_shown_not_an_empty_line(
     assert "note: the answer was a refusal by the model (finish_reason refusal)" in result.err
     turn = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"][0]
     assert (turn["reply"], turn["finish_reason"]) == ("I can't help with that.", "refusal")
+
+
+@pytest.mark.parametrize("ids", [["", ""], [None, None], ["same", "same"]])
+def test_parallel_calls_without_distinct_ids_get_their_own(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch, ids: list[str | None]
+) -> None:
+    """Some OpenAI-compatible endpoints (Gemini's, LM Studio) send tool calls with empty, missing or repeated
+    ids: each result must still go back under an id of its own, matching its call, or the model cannot tell
+    which result answers which call (and a strict gateway refuses the request)."""
+    calls = []
+    for index, call_id in enumerate(ids):
+        call: dict[str, Any] = {"type": "function", "function": {"name": "check_inventory", "arguments": "{}"}}
+        call["function"]["arguments"] = json.dumps({"sku": f"S-{index}"})
+        if call_id is not None:
+            call["id"] = call_id
+        calls.append(call)
+    gateway = _ScriptedGateway([(200, _answer(content=None, tool_calls=calls), {}), (200, _answer(content="ok"), {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "stock?")
+    finally:
+        gateway.close()
+    assert result.code == 0, result.output
+    messages = gateway.bodies[1]["messages"]
+    asked = [call["id"] for call in messages[1]["tool_calls"]]
+    answered = [message["tool_call_id"] for message in messages[2:]]
+    assert len(set(asked)) == 2 and all(asked)
+    assert answered == asked
