@@ -68,6 +68,12 @@ def description_path(source_document: Document, root: Path) -> Path:
     return path
 
 
+def _media_types(content: dict[str, Any], key: str) -> list[str]:
+    """Swagger 2.0's document-wide `consumes` or `produces` (a list of media types; anything else says nothing)."""
+    listed = content.get(key) if "swagger" in content else None
+    return [m for m in listed if isinstance(m, str)] if isinstance(listed, list) else []
+
+
 def compile_openapi(
     description: Document,
     *,
@@ -102,7 +108,7 @@ def compile_openapi(
     listing = list_operations(files)
     result.skipped += listing.skipped
     result.diagnostics += listing.diagnostics
-    consumes = [m for m in content.get("consumes", ()) if isinstance(m, str)] if "swagger" in content else []
+    consumes, produces = _media_types(content, "consumes"), _media_types(content, "produces")
     security = SecurityReader(files, settings.credentials)
     builder = ToolBuilder(
         converter,
@@ -110,6 +116,7 @@ def compile_openapi(
         limits,
         consumes,
         swagger="swagger" in content,
+        produces=produces,
         security=security,
         answers=answers,
     )

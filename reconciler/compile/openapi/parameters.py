@@ -115,8 +115,8 @@ def collect(
         else:
             parameter, source = _resolve(raw, written_in, converter)
         name, place = parameter.get("name"), parameter.get("in")
-        if not isinstance(name, str) or place not in _PLACES:
-            continue
+        if not isinstance(name, str) or place.__class__ is not str or place not in _PLACES:
+            continue  # (`in: [query]` is no place: a list cannot even be looked up in _PLACES)
         if place == "header":
             lowered = name.lower()
             if lowered in IGNORED_HEADERS:

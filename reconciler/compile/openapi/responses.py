@@ -1,9 +1,10 @@
 """An operation's success answer → the JSON Schema (2020-12) of its body, when the description gives one.
 
 The answer read is the lowest 2xx status written (`200`, `201`, …, then `2XX`), in its JSON media type (3.x
-`content`; Swagger 2.0's `schema` when the operation produces JSON or says nothing). The schema is converted as
-inputs are, with the difference OpenAPI gives the two directions: an answer's `readOnly` properties (ids,
-timestamps) are described, and its `writeOnly` ones (passwords) are left out, with their names in `required`.
+`content`; Swagger 2.0's `schema` when the operation's `produces`, or else the description's, has a JSON type or
+says nothing). The schema is converted as inputs are, with the difference OpenAPI gives the two directions: an
+answer's `readOnly` properties (ids, timestamps) are described, and its `writeOnly` ones (passwords) are left
+out, with their names in `required`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from reconciler.compile.openapi.schemas import SchemaConverter
 
 
 def success_schema(
-    operation: dict[str, Any], source: SourceFile, converter: SchemaConverter, swagger: bool
+    operation: dict[str, Any],
+    source: SourceFile,
+    converter: SchemaConverter,
+    swagger: bool,
+    produces: list[str] | None = None,
 ) -> dict[str, Any] | None:
+    """The success answer's schema; `produces`: Swagger 2.0's document-wide list, which an operation's own
+    `produces` overrides."""
     responses = operation.get("responses")
     if not isinstance(responses, dict):
         return None
@@ -34,7 +41,7 @@ def success_schema(
             return None
         if not isinstance(raw, dict):
             continue
-        schema = _schema(raw, operation, swagger)
+        schema = _schema(raw, operation, swagger, produces or [])
         if schema is None:
             return None  # the success answer has no JSON body
         deps: set[Any] = set()
@@ -45,10 +52,11 @@ def success_schema(
     return None
 
 
-def _schema(response: dict[str, Any], operation: dict[str, Any], swagger: bool) -> Any:
+def _schema(response: dict[str, Any], operation: dict[str, Any], swagger: bool, produces: list[str]) -> Any:
     if swagger:
-        produces = operation.get("produces")
-        if isinstance(produces, list) and produces and not any("json" in str(m) for m in produces):
+        own = operation.get("produces")
+        produces = own if isinstance(own, list) else produces
+        if produces and not any("json" in str(m) for m in produces):
             return None
         return response.get("schema")
     content = response.get("content")

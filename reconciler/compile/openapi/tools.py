@@ -58,6 +58,7 @@ class ToolBuilder:
         consumes: list[str],
         *,
         swagger: bool = False,
+        produces: list[str] | None = None,
         security: SecurityReader | None = None,
         answers: SchemaConverter | None = None,
     ) -> None:
@@ -65,6 +66,8 @@ class ToolBuilder:
         """The converter of success answers (write-only properties left out); None: no output schemas."""
         self.converter = converter
         self.swagger = swagger
+        self.produces = produces or []
+        """Swagger 2.0's document-wide `produces`, for operations that do not say their own."""
         self.security = security
         self.settings = settings
         self.limits = limits
@@ -156,7 +159,7 @@ class ToolBuilder:
             timeout=plan.settings.timeout,
             secure=plan.settings.secure,
             output_schema=(
-                success_schema(operation.node, operation.source, self.answers, self.swagger)
+                success_schema(operation.node, operation.source, self.answers, self.swagger, self.produces)
                 if self.answers is not None
                 else None
             ),

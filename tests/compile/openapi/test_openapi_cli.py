@@ -1,0 +1,85 @@
+"""The compiler as a user meets it: `reconciler validate` and `render` on descriptions in tools.d/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SWAGGER = """\
+swagger: '2.0'
+info: {title: t, version: '1'}
+host: api.example.com
+"""
+
+OPENAPI = """\
+openapi: 3.0.3
+info: {title: t, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+"""
+
+
+def _tools(run: Any, *argv: str) -> dict[str, Any]:
+    result = run("render", *argv)
+    assert result.code == 0, result.output
+    return {tool["name"]: tool for tool in json.loads(result.out)}
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a parameter whose `in` is a list or a mapping is no parameter (it used to be an internal error, exit 3)
+        (
+            OPENAPI + "paths:\n  /a:\n    get:\n      operationId: getA\n      parameters:\n"
+            "        - {name: q, in: [query], schema: {type: string}}\n"
+            "        - {name: r, in: {query: 1}, schema: {type: string}}\n"
+            "        - {name: s, in: query, schema: {type: string}}\n"
+            "      responses: {'200': {description: ok}}\n",
+            ["s"],
+        ),
+        # Swagger's `consumes` written as one string, or as a number, says nothing (it was iterated, or crashed)
+        (
+            SWAGGER + "consumes: application/x-www-form-urlencoded\npaths:\n  /a:\n    post:\n      operationId: getA\n"
+            "      parameters: [{name: body, in: body, schema: {type: object, properties: {s: {type: string}}}}]\n"
+            "      responses: {'200': {description: ok}}\n",
+            ["s"],
+        ),
+        (
+            SWAGGER + "consumes: 1\nproduces: 2\npaths:\n  /a:\n    post:\n      operationId: getA\n"
+            "      parameters: [{name: s, in: formData, type: string}]\n"
+            "      responses: {'200': {description: ok, schema: {type: object}}}\n",
+            ["s"],
+        ),
+    ],
+    ids=["parameter-in-not-a-string", "consumes-a-string", "consumes-a-number"],
+)
+def test_a_malformed_description_is_no_internal_error(repo: Path, run: Any, text: str, kept: list[str]) -> None:
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    result = run("validate")
+    assert result.code in (0, 1), result.output
+    assert "internal error" not in result.output
+    tool = _tools(run)["getA"]
+    assert sorted(tool["schema"]["properties"]) == kept
+    if "consumes: application" in text:  # a string is not a list of media types: the body goes as JSON
+        assert tool["request"]["content_type"] == "application/json"
+
+
+def test_a_swagger_answer_is_json_only_where_the_operation_or_else_the_description_produces_json(
+    repo: Path, run: Any
+) -> None:
+    """Swagger 2.0: an operation's `produces` overrides the description's; without its own, the description's
+    holds. An XML-only API's answer is not a JSON schema the model can rely on."""
+    answer = "      responses: {'200': {description: ok, schema: {type: object, properties: {x: {type: string}}}}}\n"
+    (repo / "tools.d" / "api.yaml").write_text(
+        SWAGGER + "produces: [application/xml]\npaths:\n"
+        "  /xml:\n    get:\n      operationId: xmlOnly\n" + answer + "  /json:\n    get:\n      operationId: ownJson\n"
+        "      produces: [application/json]\n" + answer
+    )
+    tools = _tools(run)
+    assert tools["xmlOnly"]["outputSchema"] == {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+    }
+    assert tools["ownJson"]["outputSchema"]["properties"] == {"x": {"type": "string"}}
