@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import jsonschema_rs
 import orjson
@@ -131,12 +131,29 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
 
 
 def _check_endpoint(tool: Tool, endpoint: str, field: str) -> Iterator[Diagnostic]:
+    # urlsplit drops line breaks and tabs before it parses; `{order id}` is an OpenAPI path's template, not text
+    if _SPACE_OR_CONTROL.search(_TEMPLATE.sub("", endpoint)):
+        yield Diagnostic(
+            "error",
+            tool.location_of(field),
+            f"endpoint {endpoint!r} of '{tool.name}' holds a space or control character (a line break from a "
+            "variable?); a URL has none: percent-encode it (%20) or fix the value",
+            "endpoint",
+        )
+        return
     try:
         parts = urlsplit(endpoint)
         host = parts.hostname or ""
-    except ValueError:
+    except ValueError:  # a bracket left open
         parts, host = None, ""
-    if parts is None or not host or parts.scheme not in ("https", "http"):
+    if parts is not None and host and not _good_port(parts):
+        yield Diagnostic(
+            "error",
+            tool.location_of(field),
+            f"endpoint {endpoint!r} of '{tool.name}' names a port that is not a number from 1 to 65535",
+            "endpoint",
+        )
+    elif parts is None or not host or parts.scheme not in ("https", "http"):
         yield Diagnostic(
             "error",
             tool.location_of(field),
@@ -150,6 +167,17 @@ def _check_endpoint(tool: Tool, endpoint: str, field: str) -> Iterator[Diagnosti
             f"endpoint {endpoint!r} of '{tool.name}' uses http; use https (http is allowed only for localhost)",
             "endpoint",
         )
+
+
+def _good_port(parts: SplitResult) -> bool:
+    try:
+        return parts.port != 0
+    except ValueError:  # past 65535, or not a number
+        return False
+
+
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_TEMPLATE = re.compile(r"\{[^{}\x00-\x1f]*\}")
 
 
 def _is_loopback(host: str) -> bool:

@@ -224,3 +224,28 @@ def test_a_json_tool_nested_past_the_yaml_limit_is_refused_as_yaml_is(
     assert "tools.d/a.json:2:" in result.out and "nesting deeper than 128 levels; flatten the document" in result.out
     for command in ("render", "plan"):
         assert run(command).code == 1
+
+
+@pytest.mark.parametrize(
+    ("base", "words"),
+    [
+        ("https://tools.example.com\nX-Forwarded-For: 10.0.0.1", "a space or control character"),
+        ("https://tools.example.com\t", "a space or control character"),
+        ("https://tools.example.com/v1 beta", "a space or control character"),
+        ("https://tools.example.com:99999", "port"),
+        ("https://tools.example.com:0", "port"),
+    ],
+)
+def test_an_endpoint_that_is_no_url_is_refused_even_when_urlsplit_accepts_it(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, base: str, words: str
+) -> None:
+    """urlsplit drops line breaks and tabs before it parses, and does not check the port: an endpoint holding a
+    line break from a variable (a header's worth of text after it) passed validate and was sent as written."""
+    monkeypatch.setenv("TOOLS_BASE_URL", base)
+    (repo / "tools.d" / "a.yaml").write_text(
+        "name: ok_tool\ndescription: Does a thing.\nendpoint: ${TOOLS_BASE_URL}/ok\n", encoding="utf-8"
+    )
+    result = run("validate")
+    assert result.code == 1, result.output
+    [error] = [line for line in result.out.splitlines() if ": error: " in line]
+    assert error.startswith("tools.d/a.yaml:3:1: error: endpoint ") and words in error
