@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from conversation_helpers import FakeTime, ToolEndpoint, tool
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.conversation import (
     Completion,
@@ -276,3 +278,63 @@ def test_every_request_of_a_conversation_is_what_the_openai_api_takes(start: Sta
     roles = [m["role"] for m in sent[-1]["messages"]]
     first = ["system", "user", "assistant", "tool", "tool", "assistant"]
     assert roles == [*first, "user", "assistant", "tool", "tool", "assistant", "tool", "tool", "user"]
+
+
+_RAW_CALL = st.fixed_dictionaries(
+    {
+        "type": st.just("function"),
+        "function": st.fixed_dictionaries(
+            {
+                "name": st.sampled_from(["a", "b", "nope"]),
+                "arguments": st.one_of(
+                    st.just('{"order_id": "1"}'), st.just("{oops"), st.just("[1]"), st.just(""), st.just({"x": 1})
+                ),
+            }
+        ),
+    },
+    optional={"id": st.one_of(st.none(), st.just(""), st.just("same"), st.text(min_size=1, max_size=8))},
+)
+_RAW_ANSWER = st.one_of(
+    st.builds(lambda text: {"content": text}, st.text(max_size=10)),
+    st.builds(lambda calls: {"content": None, "tool_calls": calls}, st.lists(_RAW_CALL, min_size=1, max_size=4)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(answers=st.lists(_RAW_ANSWER, min_size=1, max_size=6), bound=st.integers(1, 5))
+def test_whatever_the_model_answers_the_history_stays_a_valid_conversation(answers: list[Any], bound: int) -> None:
+    """Law: every tool call of every assistant message is answered by exactly one tool message, right after it and
+    in its order, under an id of its own; no more model calls than the bound; every call is recorded."""
+    from reconciler.conversation.gateway import parse_completion
+
+    class Gateway:
+        def __init__(self) -> None:
+            self.left = list(answers)
+
+        def complete(self, messages: Any, tools: Any, *, script: Any = None) -> Completion:
+            raw = self.left.pop(0) if self.left else {"content": "done"}
+            return parse_completion({"choices": [{"message": {"role": "assistant", **raw}}]}, host="test")
+
+    class Runner:
+        async def invoke(self, invocation: Invocation) -> Outcome:
+            if invocation.tool_name == "nope":
+                return Outcome("error", error_code="UNKNOWN_TOOL", message="no such tool")
+            return Outcome("success", output={"ran": invocation.tool_name})
+
+    conversation = Conversation([tool("a"), tool("b")])
+    result = turn(conversation, "go", Gateway(), [], runner=Runner(), max_model_calls=bound)  # type: ignore[arg-type]
+    assert result.model_calls <= bound
+    messages = conversation.messages
+    asked = 0
+    for index, message in enumerate(messages):
+        if message["role"] != "assistant" or not message.get("tool_calls"):
+            continue
+        ids = [call["id"] for call in message["tool_calls"]]
+        assert all(ids) and len(set(ids)) == len(ids)
+        answers_of = messages[index + 1 : index + 1 + len(ids)]
+        assert [m["role"] for m in answers_of] == ["tool"] * len(ids)
+        assert [m["tool_call_id"] for m in answers_of] == ids
+        assert all(isinstance(m["content"], str) for m in answers_of)
+        asked += len(ids)
+    assert asked == len(result.tool_calls)
+    assert sum(1 for m in messages if m["role"] == "tool") == asked
