@@ -6,8 +6,9 @@
 
 Inside, one idea per module: `invocation` (the records and error codes), `arguments` (context parameters and
 schema checks), `styles` (OpenAPI parameter serialization), `binding` (arguments → an HTTP request), `security`
-(credentials), `breaker` (one circuit breaker per upstream host:port), `clock` (injectable time), `upstream`
-(the connection pool a request is sent through) and `core` (the Runtime: handlers, forwarding, timeouts, retries).
+(credentials), `breaker` (one circuit breaker per upstream host:port), `clock` (injectable time), `threads` (the
+threads sync handlers run in), `upstream` (the connection pool a request is sent through) and `core` (the
+Runtime: handlers, forwarding, timeouts, retries).
 """
 
 from reconciler.runtime.binding import UpstreamRequest, build_request, forward_request

@@ -33,6 +33,7 @@ from reconciler.runtime.clock import Clock, SystemClock
 from reconciler.runtime.invocation import Invocation, Outcome, ToolError
 from reconciler.runtime.jsonread import read_json
 from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
+from reconciler.runtime.threads import HandlerThreads
 from reconciler.runtime.upstream import MAX_ANSWER_BYTES, Answer, Client, Pool, Unreachable, open_pool
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -68,6 +69,7 @@ class Runtime:
         self._checkers: dict[str, ArgumentChecker] = {}
         self._client = client
         self._pool: Pool | None = None
+        self._threads = HandlerThreads()
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -173,7 +175,7 @@ class Runtime:
                     getattr(handler, "__call__", None)  # noqa: B004 (a callable object's async __call__)
                 ):
                     return await handler(arguments)
-                result = await asyncio.to_thread(handler, arguments)
+                result = await self._threads.run(handler, arguments)  # a daemon thread: see threads.py
                 return await result if inspect.isawaitable(result) else result
             except ToolError:
                 raise

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,38 @@ def test_handlers_come_from_app(repo: Path, upstream: Upstream) -> None:
         process.communicate()  # and close its pipes
     assert answer["output"] == {"handled": "x"}
     assert upstream.received == []
+
+
+def test_sync_handlers_stuck_past_their_timeout_neither_block_the_others_nor_the_exit(
+    repo: Path, upstream: Upstream
+) -> None:
+    # Their calls are answered TOOL_EXECUTION_TIMEOUT; Python cannot stop the threads they run in, but those must
+    # not take every thread other sync handlers need, nor hold the process after SIGTERM (a supervisor would kill
+    # it, a rolling update would stall).
+    (repo / "tools.d" / "t.yaml").write_text(TOOL + "timeout: 1\n---\n" + TOOL.replace("check", "quick"))
+    (repo / "stuck.py").write_text(
+        "import threading\n"
+        "def check(arguments):\n    threading.Event().wait()\n"
+        "def quick(arguments):\n    return {'quick': True}\n"
+        "TOOLS = {'check': check, 'quick': quick}\n"
+    )
+    process, url = start(repo, "--app", "stuck:TOOLS", env={"UPSTREAM": upstream.url})
+    try:
+        with ThreadPoolExecutor(40) as callers:  # more than asyncio's default executor has threads
+            answers = list(
+                callers.map(
+                    lambda n: httpx.post(url + "/tools/check", json={"parameters": {"sku": str(n)}}, timeout=20),
+                    range(40),
+                )
+            )
+        assert {answer.json()["error_code"] for answer in answers} == {"TOOL_EXECUTION_TIMEOUT"}
+        quick = httpx.post(url + "/tools/quick", json={"parameters": {"sku": "x"}}, timeout=20).json()
+        assert quick["output"] == {"quick": True}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        process.communicate()
 
 
 @pytest.mark.parametrize(
