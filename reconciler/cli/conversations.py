@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,6 +75,8 @@ def test_command(
     model: str,
 ) -> int:
     """Run the conversation tests in DIRECTORY (default conversations.d)."""
+    if transcripts_directory is not None:
+        _check_apart(transcripts_directory, directory)
     try:
         desired = load_desired(tools_directory)
         loaded = load_conversations(directory, os.environ, {tool.name for tool in desired.tools})
@@ -102,9 +105,7 @@ def test_command(
             )
         )
     if transcripts_directory is not None:
-        for result in results:
-            where = transcripts_directory / Path(os.path.relpath(result.spec.file, display_path(directory)))
-            where = where.with_suffix(".json")
+        for result, where in zip(results, _transcript_paths(results, directory, transcripts_directory), strict=True):
             where.parent.mkdir(parents=True, exist_ok=True)
             data = transcript(result.conversation, secrets=secrets, is_sensitive=desired.config.is_sensitive)
             where.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -145,6 +146,28 @@ async def _run_all(
             secrets=secrets,
         )
         for spec in conversations
+    ]
+
+
+def _check_apart(transcripts: Path, directory: Path) -> None:
+    """Transcripts written among the conversation files would overwrite a JSON one, or be read as one next run."""
+    inside, folder = transcripts.resolve(), directory.resolve()
+    if inside == folder or folder in inside.parents:
+        raise click.UsageError(
+            f"--transcripts {transcripts} is inside the conversations directory {directory}: the transcripts would be "
+            "read as conversation files next time (or overwrite one); write them elsewhere, e.g. --transcripts "
+            "transcripts"
+        )
+
+
+def _transcript_paths(results: list[FileResult], directory: Path, transcripts: Path) -> list[Path]:
+    """Each file's transcript: its path under `transcripts`, `.json` for its suffix (a.yaml → a.json), or after it
+    when two files share a stem (a.yaml → a.yaml.json beside a.json.json), so neither overwrites the other."""
+    relative = [Path(os.path.relpath(result.spec.file, display_path(directory))) for result in results]
+    stems = Counter(path.with_suffix("") for path in relative)
+    return [
+        transcripts / (path.with_suffix(".json") if stems[path.with_suffix("")] == 1 else Path(f"{path}.json"))
+        for path in relative
     ]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conversation_helpers import ToolEndpoint
 
 from reconciler.emulator import RunningEmulator
@@ -631,3 +632,29 @@ def test_parallel_calls_without_distinct_ids_get_their_own(
     answered = [message["tool_call_id"] for message in messages[2:]]
     assert len(set(asked)) == 2 and all(asked)
     assert answered == asked
+
+
+def test_transcripts_of_files_that_share_a_stem_are_both_written(project: Path, run: Any) -> None:
+    folder = project / "conversations.d"
+    (folder / "a.yaml").write_text("name: yaml one\nturns: [{user: from yaml}]\n", encoding="utf-8")
+    (folder / "a.json").write_text('{"name": "json one", "turns": [{"user": "from json"}]}', encoding="utf-8")
+    result = run("test", "--transcripts", "out")
+    assert result.code == 0, result.output
+    written = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (project / "out").glob("*.json")}
+    assert sorted(written) == ["a.json.json", "a.yaml.json", "order_status.json"]
+    assert written["a.json.json"]["turns"][0]["user"] == "from json"
+    assert written["a.yaml.json"]["turns"][0]["user"] == "from yaml"
+
+
+@pytest.mark.parametrize("where", ["conversations.d", "conversations.d/out"])
+def test_transcripts_are_not_written_among_the_conversation_files(project: Path, run: Any, where: str) -> None:
+    """They would overwrite a JSON conversation file, or be read as conversation files by the next run."""
+    shipped = (project / "conversations.d" / "order_status.yaml").read_text(encoding="utf-8")
+    (project / "conversations.d" / "order_status.json").write_text(json.dumps(yaml.safe_load(shipped)), "utf-8")
+    (project / "conversations.d" / "order_status.yaml").unlink()
+    before = sorted(p.name for p in (project / "conversations.d").rglob("*"))
+    result = run("test", "--transcripts", where)
+    assert result.code == 1
+    assert "--transcripts" in result.err and "conversations.d" in result.err
+    assert "gateway:" not in result.err
+    assert sorted(p.name for p in (project / "conversations.d").rglob("*")) == before
