@@ -102,11 +102,14 @@ _TYPE_NAMES: dict[type | tuple[type, ...], str] = {
 
 def find_root(directory: Path) -> Path:
     """The repository root: the nearest ancestor with `.git`, else the current directory when it holds
-    `directory`, else `directory` itself."""
+    `directory`, else `directory` itself. Ancestors are looked for where links lead, then where the path is
+    written: a `tools.d` that links to a folder in no repository is still its own repository's, with that
+    repository's reconciler.yaml."""
+    written = Path(os.path.abspath(directory))
     directory = directory.resolve()
-    for candidate in (directory, *directory.parents):
+    for candidate in (directory, *directory.parents, written, *written.parents):
         if (candidate / ".git").exists():
-            return candidate
+            return candidate.resolve()
     cwd = Path.cwd().resolve()
     if directory == cwd or cwd in directory.parents:
         return cwd

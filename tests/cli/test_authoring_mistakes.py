@@ -249,3 +249,24 @@ def test_an_endpoint_that_is_no_url_is_refused_even_when_urlsplit_accepts_it(
     assert result.code == 1, result.output
     [error] = [line for line in result.out.splitlines() if ": error: " in line]
     assert error.startswith("tools.d/a.yaml:3:1: error: endpoint ") and words in error
+
+
+def test_a_tools_folder_linked_from_outside_keeps_the_repositorys_reconciler_yaml(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With tools.d a link to a folder outside the repository, the repository was looked for from where the link
+    leads: its reconciler.yaml was ignored without a word, so sensitive_variables no longer hid a secret, and
+    managed_by and target fell back to their defaults."""
+    elsewhere = tmp_path_factory.mktemp("shared-tools")
+    (elsewhere / "a.yaml").write_text(
+        "name: ok_tool\ndescription: 'uses ${PARTNER}'\nendpoint: https://tools.example.com/ok\n", encoding="utf-8"
+    )
+    (repo / "tools.d").rmdir()
+    (repo / "tools.d").symlink_to(elsewhere, target_is_directory=True)
+    (repo / "reconciler.yaml").write_text("sensitive_variables: [PARTNER]\nmanaged_by: team-a\n", encoding="utf-8")
+    monkeypatch.setenv("PARTNER", "partner-value-1234")
+    result = run("render")
+    assert result.code == 0, result.output
+    assert "partner-value-1234" not in result.output
+    assert '"description": "uses (sensitive)"' in result.out
+    assert '"managed-by": "team-a"' in result.out
