@@ -6,10 +6,10 @@ Header parameters the HTTP client writes itself (`CLIENT_HEADERS`: `Content-Type
 Collecting them is cheap and converts no schema, so that an operation with too many parameters can be
 skipped before any work is spent on it. The request body is read in the first media type of: JSON
 (`application/json`, then any `…json…`), `application/x-www-form-urlencoded`, `multipart/form-data`, then
-whatever comes first. When its schema is an object (through `$ref`s and `allOf`s), each of its properties is a
-parameter; otherwise the whole body is one parameter named `body`. Swagger 2.0's `in: body` parameter is read
-as a request body, and its `formData` parameters as the properties of a form body (multipart when one of them
-is a file or the operation consumes only multipart).
+whatever comes first (a range, `*/*` or `application/*`, is sent as JSON). When its schema is an object
+(through `$ref`s and `allOf`s), each of its properties is a parameter; otherwise the whole body is one parameter
+named `body`. Swagger 2.0's `in: body` parameter is read as a request body, and its `formData` parameters as the
+properties of a form body (multipart when one of them is a file or the operation consumes only multipart).
 
 Names of tool parameters (`unique_names`): a parameter keeps its name, with every character outside
 `[A-Za-z0-9_.-]` replaced by `_` (at most 64 characters), when no earlier parameter took it; a comparison
@@ -43,6 +43,9 @@ are left out with a warning (`Inputs.dropped_headers`). That includes `Content-T
 (DigitalOcean's apps offer JSON or YAML): the binding sends the body in the one media type it chose from the
 description's `content` (or `consumes`), and the header says that type; a model choosing another would
 mislabel the body. (OpenAPI 3 also says a `Content-Type` header parameter SHALL be ignored.)"""
+WILDCARDS = frozenset(("*/*", "application/*"))
+"""Media ranges that include JSON: a body described under one is sent as `application/json` (a `Content-Type`
+must name one type), and an answer described under one is read as JSON."""
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 _NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
 _SWAGGER_NOT_SCHEMA = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
@@ -126,7 +129,7 @@ def collect(
                 continue
         if place == "body":
             body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
-            body.content_type = _media(_consumes(operation, consumes))
+            body.content_type = _sendable(_media(_consumes(operation, consumes)))
             continue
         if place == "formData":
             form = [item for item in form if item.name != name] + [_parameter(parameter, source, place)]
@@ -269,8 +272,13 @@ def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter, room
     if schema is None:
         return Inputs([], media)
     body = _body(schema, source, converter, request.get("required") is True, request, room)
-    body.content_type = media
+    body.content_type = _sendable(media)
     return body
+
+
+def _sendable(media: str) -> str:
+    """The `Content-Type` to send a body described under `media`."""
+    return "application/json" if media.split(";", maxsplit=1)[0].strip().lower() in WILDCARDS else media
 
 
 def _body(
@@ -359,7 +367,7 @@ def _is_file(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "file"
 
 
-__all__ = ["LOCATIONS", "Input", "Inputs", "OperationProblem", "collect", "unique_names"]
+__all__ = ["LOCATIONS", "WILDCARDS", "Input", "Inputs", "OperationProblem", "collect", "unique_names"]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,16 +1,18 @@
 """An operation's success answer → the JSON Schema (2020-12) of its body, when the description gives one.
 
 The answer read is the lowest 2xx status written (`200`, `201`, …, then `2XX`), in its JSON media type (3.x
-`content`; Swagger 2.0's `schema` when the operation's `produces`, or else the description's, has a JSON type or
-says nothing). The schema is converted as inputs are, with the difference OpenAPI gives the two directions: an
-answer's `readOnly` properties (ids, timestamps) are described, and its `writeOnly` ones (passwords) are left
-out, with their names in `required`.
+`content`, else a range that includes JSON, `*/*` or `application/*`; Swagger 2.0's `schema` when the
+operation's `produces`, or else the description's, has a JSON type or a range, or says nothing). The schema is
+converted as inputs are, with the difference OpenAPI gives the two directions: an answer's `readOnly` properties
+(ids, timestamps) are described, and its `writeOnly` ones (passwords) are left out, with their names in
+`required`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reconciler.compile.openapi.parameters import WILDCARDS
 from reconciler.compile.openapi.refs import RefError, SourceFile
 from reconciler.compile.openapi.schemas import SchemaConverter
 
@@ -56,7 +58,7 @@ def _schema(response: dict[str, Any], operation: dict[str, Any], swagger: bool, 
     if swagger:
         own = operation.get("produces")
         produces = own if isinstance(own, list) else produces
-        if produces and not any("json" in str(m) for m in produces):
+        if produces and not any("json" in str(m) or _wildcard(m) for m in produces):
             return None
         return response.get("schema")
     content = response.get("content")
@@ -65,7 +67,14 @@ def _schema(response: dict[str, Any], operation: dict[str, Any], swagger: bool, 
     for media, entry in content.items():
         if "json" in str(media).lower() and isinstance(entry, dict) and "schema" in entry:
             return entry["schema"]
+    for media, entry in content.items():  # a range that includes JSON (springdoc writes `*/*` by default)
+        if _wildcard(media) and isinstance(entry, dict) and "schema" in entry:
+            return entry["schema"]
     return None
+
+
+def _wildcard(media: Any) -> bool:
+    return str(media).split(";", maxsplit=1)[0].strip().lower() in WILDCARDS
 
 
 __all__ = ["success_schema"]

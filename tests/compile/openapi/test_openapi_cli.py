@@ -83,3 +83,22 @@ def test_a_swagger_answer_is_json_only_where_the_operation_or_else_the_descripti
         "type": "object",
     }
     assert tools["ownJson"]["outputSchema"]["properties"] == {"x": {"type": "string"}}
+
+
+def test_a_wildcard_media_type_is_read_as_json_both_ways(repo: Path, run: Any) -> None:
+    """springdoc-openapi (Spring Boot) writes `*/*` as the media type of every answer whose controller does not
+    say `produces`: that answer's schema is the output schema, and a body under `*/*` (or `application/*`) goes
+    as JSON, never with `Content-Type: */*`, which names no type."""
+    schema = "{type: object, properties: {id: {type: integer}}}"
+    (repo / "tools.d" / "api.yaml").write_text(
+        OPENAPI + "paths:\n  /pets:\n    post:\n      operationId: addPet\n"
+        f"      requestBody: {{content: {{'*/*': {{schema: {schema}}}}}}}\n"
+        f"      responses: {{'200': {{description: ok, content: {{'*/*': {{schema: {schema}}}}}}}}}\n"
+        "    put:\n      operationId: putPet\n"
+        f"      requestBody: {{content: {{'application/*': {{schema: {schema}}}}}}}\n"
+        "      responses: {'204': {description: none}}\n"
+    )
+    tools = _tools(run)
+    assert tools["addPet"]["outputSchema"]["properties"] == {"id": {"type": "integer"}}
+    assert tools["addPet"]["request"]["content_type"] == "application/json"
+    assert tools["putPet"]["request"]["content_type"] == "application/json"
