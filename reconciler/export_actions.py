@@ -1,8 +1,10 @@
 """Live Data Actions → tool definitions, for adopting an integration's actions (`export` on that target).
 
 A tool definition can say what the compiler makes of it, no more: a POST of the inputs as JSON to an endpoint,
-with context inputs the calling flow fills. An action is exported only when compiling the definition written
-for it gives back exactly that action (so `plan` on the export is empty); the others are named, not guessed at.
+with context inputs the calling flow fills. An action is exported only when compiling the definition written for
+it gives back exactly that action (so `plan` on the export is empty); the others are named, not guessed at. A
+tool file's schemas are draft 2020-12, a contract's draft-04: the keywords the compiler rewrites are written back
+in their 2020-12 form (`to_2020`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from reconciler.state.data_actions import MARKER_PREFIX, normalized_action
 _FILLED = re.compile(r"^Filled by the calling flow or guide from (.+)\.$")
 _ESCAPES = {"${esc.d}": "$", "${esc.h}": "#", "${esc.b}": "\\"}
 _SCHEMA_OWN = frozenset({"$schema", "title", "description", "id", "type", "properties", "required"})
+_EXCLUSIVE = {"minimum": "exclusiveMinimum", "maximum": "exclusiveMaximum"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,45 @@ def _unescaped(template: str) -> str | None:
     return text.replace("\x00", "")
 
 
+def to_2020(schema: Any) -> Any:
+    """A contract's draft-04 schema in the tool file's dialect (draft 2020-12): the inverse of the compiler's
+    `to_draft04` for the keywords it rewrites (boolean exclusive bounds, tuple `items` and `additionalItems`,
+    `dependencies`); the round trip in `action_as_tool` checks that the file compiles back into the action."""
+    if not isinstance(schema, Mapping):
+        return schema
+    result: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties") and isinstance(value, Mapping):
+            result[key] = {name: to_2020(sub) for name, sub in value.items()}
+        elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
+            result[key] = [to_2020(sub) for sub in value]
+        elif key in ("not", "additionalProperties"):
+            result[key] = to_2020(value)
+        elif key == "items" and isinstance(value, list):
+            result["prefixItems"] = [to_2020(sub) for sub in value]
+            if "additionalItems" in schema:
+                result["items"] = to_2020(schema["additionalItems"])
+        elif key == "items":
+            result[key] = to_2020(value)
+        elif key == "additionalItems":
+            continue  # with tuple `items` it became `items` above; beside one schema it says nothing
+        elif key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
+            bound = schema.get("minimum" if key == "exclusiveMinimum" else "maximum")
+            if value and bound is not None:
+                result[key] = bound
+        elif key in ("minimum", "maximum") and schema.get(_EXCLUSIVE[key]) is True:
+            continue  # it is the exclusive bound, written above
+        elif key == "dependencies" and isinstance(value, Mapping):
+            for name, sub in value.items():
+                if isinstance(sub, list):
+                    result.setdefault("dependentRequired", {})[name] = sub
+                else:
+                    result.setdefault("dependentSchemas", {})[name] = to_2020(sub)
+        else:
+            result[key] = value
+    return result
+
+
 def action_as_tool(record: Record) -> ActionAsTool | None:
     """The tool definition that compiles into exactly this action, or None when there is none."""
     content = record.content
@@ -57,6 +99,8 @@ def action_as_tool(record: Record) -> ActionAsTool | None:
         if found and spec.get("type") == "string" and len(spec) == 2:
             context[name] = found.group(1)
             del properties[name]
+        else:  # a tool file's schemas are draft 2020-12, the contract's draft-04
+            properties[name] = to_2020(spec)
     required = [name for name in schema.get("required") or [] if name in properties]
     model_schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
@@ -132,4 +176,4 @@ def export_actions(
     return documents, sorted(skipped)
 
 
-__all__ = ["ActionAsTool", "action_as_tool", "export_actions"]
+__all__ = ["ActionAsTool", "action_as_tool", "export_actions", "to_2020"]

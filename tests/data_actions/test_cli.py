@@ -283,3 +283,29 @@ def test_credentials_an_action_does_not_send_are_a_warning_at_the_requirement(
     assert warning in result.out
     (repo / "tools.d" / "orders.yaml").write_text(SECURED.replace("[{key: []}]", "[{login: []}, {}]"), "utf-8")
     assert "needs credentials" not in run("validate").out
+
+
+def test_an_export_is_written_in_the_tool_files_dialect(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """The contract's draft-04 keywords (boolean exclusive bounds, tuple `items`, `dependencies`) were exported
+    as they are, into a file whose schemas are draft 2020-12: `validate` refused the export, and `plan` too."""
+    (repo / "tools.d" / "a.yaml").write_text(
+        "name: price_check\ndescription: Checks a price.\nendpoint: https://tools.example.com/price\n"
+        "schema:\n  type: object\n  required: [amount]\n  properties:\n"
+        "    range: {type: object, properties: {lo: {type: number}, hi: {type: number}}, dependentRequired: "
+        "{hi: [lo]}, description: Range}\n"
+        "    amount: {type: number, exclusiveMinimum: 0, maximum: 10, description: Amount}\n"
+        "    code: {const: EUR, description: Currency}\n"
+        "    pair: {type: array, prefixItems: [{type: string}, {type: integer}], items: false, description: Pair}\n",
+        encoding="utf-8",
+    )
+    assert run("apply", "--auto-approve").code == 0
+    assert run("export", "--out", "exported").code == 0
+    exported = (repo / "exported" / "price_check.yaml").read_text()
+    assert "exclusiveMinimum: 0" in exported and "prefixItems:" in exported and "dependentRequired:" in exported
+    (repo / "tools.d" / "a.yaml").unlink()
+    (repo / "exported" / "price_check.yaml").rename(repo / "tools.d" / "price_check.yaml")
+    validated = run("validate")
+    assert validated.code == 0, validated.output
+    assert run("plan", "--detailed-exitcode").code == 0
