@@ -20,6 +20,9 @@ from reconciler.runtime.invocation import Invocation, ToolError
 from reconciler.runtime.patterns import ExplainingValidator
 
 _SHOWN_NAME = 64
+MAX_DEPTH = 64
+"""The deepest nesting an argument or a context value may have. JSON parses deeper (orjson up to 1,024 levels)
+but the standard library's encoder and jsonschema recurse, and no tool's schema describes such depths."""
 
 
 def conversation_state(invocation: Invocation) -> dict[str, Any]:
@@ -45,6 +48,12 @@ def context_values(tool: Tool, state: Mapping[str, Any]) -> dict[str, Any]:
                     "not hold",
                 )
             node = node[part]
+        if isinstance(node, (dict, list)) and _deeper_than(node, MAX_DEPTH):
+            raise ToolError(
+                "INVALID_PAYLOAD",
+                f"context parameter {name!r} of {tool.name} reads {path}, which holds a value nested deeper than "
+                f"{MAX_DEPTH} levels",
+            )
         values[name] = node
     return values
 
@@ -69,6 +78,13 @@ class ArgumentChecker:
                 "conversation state; the model may not set "
                 f"{'it' if len(taken) == 1 else 'them'}",
             )
+        deep = [name for name, value in arguments.items() if isinstance(value, (dict, list))]
+        for name in deep:
+            if _deeper_than(arguments[name], MAX_DEPTH):
+                raise ToolError(
+                    "INVALID_ARGUMENTS",
+                    f"argument {name[:_SHOWN_NAME]!r} of {self.tool.name} is nested deeper than {MAX_DEPTH} levels",
+                )
         if self._fast.is_valid(arguments):
             return
         # Only a refused call pays for jsonschema's detailed errors, which carry the rule that failed; its
@@ -78,6 +94,18 @@ class ArgumentChecker:
         if not problems:
             problems = ["they do not match its schema"]
         raise ToolError("INVALID_ARGUMENTS", f"invalid arguments for {self.tool.name}: " + "; ".join(problems[:5]))
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` holds containers nested more than `limit` levels deep (itself the first); no recursion."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _names(names: list[str]) -> str:

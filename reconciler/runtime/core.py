@@ -243,7 +243,7 @@ def _output(answer: Answer) -> Any:
         return None
     try:
         return read_json(answer.content)  # as json.loads reads it (integers past 64 bits too), by orjson mostly
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what json.loads can read: the text
         return answer.text()
 
 

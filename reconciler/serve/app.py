@@ -238,7 +238,7 @@ def _encoded(outcome: Outcome) -> bytes | None:
         pass
     try:
         return json.dumps(answer, ensure_ascii=False, allow_nan=False).encode()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested ~1,000 levels deep
         return None
 
 

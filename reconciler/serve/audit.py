@@ -7,7 +7,8 @@
 `tool` is the name as requested, cut at 64 characters (no served name is longer) with `…` marking the cut, and
 the ids at 256: a caller must not be able to grow the log by a megabyte a line. The parameters appear only as
 the SHA-256 of their canonical JSON (sorted keys, no spaces, UTF-8: `compile.payload.canonical_json`), so a
-line can be matched to a known call without holding its values. Each line is written and flushed when the
+line can be matched to a known call without holding its values (null for a refused payload nested too deeply to
+be written as JSON). Each line is written and flushed when the
 invocation ends, so the file is complete once the service has exited.
 """
 
@@ -33,11 +34,14 @@ def bounded(text: str | None, limit: int) -> str | None:
     return text if text is None or len(text) <= limit else text[:limit] + "…"
 
 
-def parameters_sha256(parameters: Any) -> str:
+def parameters_sha256(parameters: Any) -> str | None:
+    """None for parameters nested too deeply to write as JSON (the payload was refused): the line is still written."""
     try:  # canonical_json's bytes, written by orjson where it writes the same (a third of the audit's CPU per call)
         return hashlib.sha256(canonical_bytes(parameters)).hexdigest()
     except UnicodeEncodeError:  # a lone surrogate (JSON can hold one): its line is still written
         return hashlib.sha256(canonical_json(parameters).encode("utf-8", "surrogatepass")).hexdigest()
+    except RecursionError:
+        return None
 
 
 def audit_record(

@@ -223,3 +223,61 @@ def test_the_payload_is_read_as_the_standard_library_reads_it(
     for refused in (b'{"parameters": {"n": NaN}}', b'{"parameters": {"n": Infinity}}', b"[1,]"):
         answer = post(service.url, "t", refused)
         assert (answer.status_code, answer.json()["error_code"]) == (400, "INVALID_PAYLOAD")
+
+
+def test_a_deeply_nested_payload_or_answer_is_answered_in_json_and_audited(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    # JSON nested ~1,000 levels deep parses (orjson reads up to 1,024), but the standard library's encoder and
+    # jsonschema recurse: each place that took such a value ended in a plain-text 500 and a traceback, or blamed
+    # the service for the caller's payload.
+    def nested(depth: int) -> str:
+        return "[" * depth + "]" * depth
+
+    audit = tmp_path / "audit.jsonl"
+    service = serving([check_tool(upstream)], audit=audit)
+    deep_argument = post(
+        service.url,
+        "check_inventory",
+        f'{{"parameters": {{"sku": "a", "x": {nested(1000)}}}, "user_id": "U"}}'.encode(),
+    )
+    assert (deep_argument.status_code, deep_argument.json()) == (
+        422,
+        {
+            "status": "error",
+            "error_code": "INVALID_ARGUMENTS",
+            "message": "argument 'x' of check_inventory is nested deeper than 64 levels",
+        },
+    )
+    refused = post(service.url, "check_inventory", f'{{"parameters": {{"x": {nested(1000)}}}, "user_id": 5}}'.encode())
+    assert (refused.status_code, refused.json()["error_code"]) == (400, "INVALID_PAYLOAD")
+    deep_state = post(
+        service.url,
+        "check_inventory",
+        f'{{"parameters": {{"sku": "a"}}, "conversation": {{"user_id": {nested(1000)}}}}}'.encode(),
+    )
+    assert (deep_state.status_code, deep_state.json()["message"]) == (
+        400,
+        "context parameter 'user_id' of check_inventory reads conversation.user_id, which holds a value nested "
+        "deeper than 64 levels",
+    )
+    assert upstream.received == []
+    upstream.answers = [(200, nested(1000).encode())]
+    deep_answer = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert deep_answer.status_code == 500
+    assert deep_answer.json()["error_code"] == "EXECUTION_FAILURE"
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [line["error_code"] for line in lines] == [
+        "INVALID_ARGUMENTS",
+        "INVALID_PAYLOAD",
+        "INVALID_PAYLOAD",
+        "EXECUTION_FAILURE",
+    ]
+    assert lines[0]["parameters_sha256"] is None  # too deep to write as canonical JSON: no hash, still a line
+    for depth, status in ((64, 200), (65, 422)):  # the limit, exactly
+        answer = post(
+            service.url,
+            "check_inventory",
+            f'{{"parameters": {{"sku": "a", "x": {nested(depth)}}}, "user_id": "U"}}'.encode(),
+        )
+        assert answer.status_code == status
