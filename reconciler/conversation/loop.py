@@ -30,8 +30,11 @@ MAX_MODEL_CALLS_LIMIT = 49
 """The bound stays below 50 model calls per user turn, whatever is asked."""
 TURN_BOUND_CODE = "TURN_BOUND_REACHED"
 BAD_ARGUMENTS_CODE = "INVALID_ARGUMENTS"
+INTERRUPTED_CODE = "INTERRUPTED"
+NOT_RUN = "not run: the turn bound was reached"
+INTERRUPTED = "interrupted before its result came; it may have run"
 
-StopReason = Literal["answered", "turn_bound", "gateway_error"]
+StopReason = Literal["answered", "turn_bound", "gateway_error", "interrupted"]
 UNFINISHED = {
     "length": "cut short: the model reached its token limit",
     "content_filter": "withheld by the gateway's content filter",
@@ -96,6 +99,8 @@ class TurnResult:
             return said if self.unfinished is None else f"{said}, but the answer was {self.unfinished}"
         if self.stop_reason == "gateway_error":
             return f"model call {self.model_calls} did not succeed: {self.error}"
+        if self.stop_reason == "interrupted":
+            return f"interrupted during model call {self.model_calls} or its tool calls"
         return (
             f"the turn bound stopped it: {self.max_model_calls} model calls without a final answer "
             "(--max-turns raises it, up to 49)"
@@ -152,7 +157,8 @@ async def run_turn(
     script: Sequence[Mapping[str, Any]] | None = None,
 ) -> TurnResult:
     """Send one user message and go on until the model answers or the bound; appends to `conversation`. A gateway
-    call that fails raises its error, after the turn so far (the tools that already ran) is appended too."""
+    call that fails raises its error, and an interrupted turn (Ctrl-C: cancelled) its cancellation, after the
+    turn so far (the tools that already ran) is appended too."""
     check_max_model_calls(max_model_calls)
     started = time.perf_counter()
     conversation.messages.append({"role": "user", "content": user})
@@ -165,6 +171,9 @@ async def run_turn(
         except ReconcilerError as exc:
             error = str(exc)
             _finish(conversation, user, None, "gateway_error", number, records, started, max_model_calls, error)
+            raise
+        except asyncio.CancelledError:
+            _finish(conversation, user, None, "interrupted", number, records, started, max_model_calls)
             raise
         conversation.messages.append(completion.assistant_message())
         if not completion.tool_calls:
@@ -180,11 +189,16 @@ async def run_turn(
                 finish_reason=completion.finish_reason,
             )
         if number == max_model_calls:
-            done = [_not_run(call, number) for call in completion.tool_calls]
+            done = [_cut(call, number, TURN_BOUND_CODE, NOT_RUN) for call in completion.tool_calls]
         else:
-            done = await asyncio.gather(
-                *(_execute(conversation, runner, call, number) for call in completion.tool_calls)
-            )
+            try:
+                done = await asyncio.gather(
+                    *(_execute(conversation, runner, call, number) for call in completion.tool_calls)
+                )
+            except asyncio.CancelledError:  # the calls of this answer may have run, or not: the record says so
+                records.extend(_cut(call, number, INTERRUPTED_CODE, INTERRUPTED) for call in completion.tool_calls)
+                _finish(conversation, user, None, "interrupted", number, records, started, max_model_calls)
+                raise
         records.extend(done)
         conversation.messages.extend(_tool_message(record) for record in done)
     return _finish(conversation, user, None, "turn_bound", max_model_calls, records, started, max_model_calls)
@@ -252,15 +266,10 @@ async def _execute(conversation: Conversation, runner: ToolRunner, call: ModelTo
     )
 
 
-def _not_run(call: ModelToolCall, number: int) -> ToolCallRecord:
+def _cut(call: ModelToolCall, number: int, code: str, message: str) -> ToolCallRecord:
+    """A call the turn ended before its result: not run (the bound), or its result never came (Ctrl-C)."""
     return ToolCallRecord(
-        call.id,
-        call.name,
-        _arguments(call.arguments),
-        "error",
-        error_code=TURN_BOUND_CODE,
-        message="not run: the turn bound was reached",
-        model_call=number,
+        call.id, call.name, _arguments(call.arguments), "error", error_code=code, message=message, model_call=number
     )
 
 

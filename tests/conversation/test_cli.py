@@ -342,19 +342,31 @@ def test_ctrl_c_at_the_chat_prompt_ends_the_conversation_at_once(project: Path) 
 
 
 class _SilentGateway:
-    """A gateway that never answers: it notes each request and keeps the connection open."""
+    """A gateway that answers its first requests from `first`, then never: it notes a request it leaves
+    unanswered (`asked`) and keeps its connection open."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: list[Any] | None = None) -> None:
         self.asked = threading.Event()
+        answers = list(first or [])
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
             def do_POST(self) -> None:
-                gateway.asked.set()
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if answers:
+                    data = json.dumps(answers.pop(0)).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                gateway.asked.set()
                 gateway.stop.wait()
 
         self.stop = threading.Event()
@@ -368,20 +380,30 @@ class _SilentGateway:
         self.server.server_close()
 
 
-def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: Path) -> None:
-    silent = _SilentGateway()
+def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: Path, endpoint: ToolEndpoint) -> None:
+    """The model called a tool, and Ctrl-C came while it read the result: the exit is at once, and the transcript
+    keeps the call that ran (stop_reason interrupted)."""
+    call = {"id": "c1", "type": "function", "function": {"name": "check_inventory", "arguments": '{"sku": "S-1"}'}}
+    silent = _SilentGateway(first=[_answer(content=None, tool_calls=[call])])
     url = f"http://127.0.0.1:{silent.server.server_address[1]}"
+    environment = {"GENESYS_CLOUD_API_URL": url, "GENESYS_CLOUD_ACCESS_TOKEN": "local", "TOOLS_BASE_URL": endpoint.url}
 
     def ask(terminal: int) -> None:
         os.write(terminal, b"where is my order?\n")
         assert silent.asked.wait(30)
 
     try:
-        code, err = _interrupt_chat(project, {"GENESYS_CLOUD_API_URL": url, "GENESYS_CLOUD_ACCESS_TOKEN": "local"}, ask)
+        code, err = _interrupt_chat(project, environment, ask)
     finally:
         silent.close()
     assert code == 130, err
     assert "interrupted" in err
+    assert endpoint.bodies("/api/v1/tools/check_inventory") == [{"sku": "S-1"}]
+    turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
+    assert [(t["user"], t["stop_reason"], t["model_calls"]) for t in turns] == [
+        ("where is my order?", "interrupted", 2)
+    ]
+    assert [(c["tool"], c["status"]) for c in turns[0]["tool_calls"]] == [("check_inventory", "success")]
 
 
 def _answer(**message: Any) -> dict[str, Any]:

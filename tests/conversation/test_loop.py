@@ -338,3 +338,39 @@ def test_whatever_the_model_answers_the_history_stays_a_valid_conversation(answe
         asked += len(ids)
     assert asked == len(result.tool_calls)
     assert sum(1 for m in messages if m["role"] == "tool") == asked
+
+
+def test_a_turn_interrupted_while_its_tools_run_is_kept_with_the_calls_that_may_have_run() -> None:
+    class Gateway:
+        def complete(self, messages: Any, tools: Any, *, script: Any = None) -> Completion:
+            return Completion(None, (ModelToolCall("c1", "a", '{"order_id": "1"}'),), "tool_calls")
+
+    class Runner:
+        def __init__(self) -> None:
+            self.started = asyncio.Event()
+
+        async def invoke(self, invocation: Invocation) -> Outcome:
+            self.started.set()
+            await asyncio.Event().wait()  # a tool that takes forever
+            raise AssertionError("unreachable")
+
+    conversation = Conversation([tool("a")])
+
+    async def go() -> None:
+        runner = Runner()
+        task = asyncio.ensure_future(run_turn(conversation, "go", gateway=Gateway(), runner=runner))
+        await runner.started.wait()
+        task.cancel()  # what asyncio.run does on Ctrl-C
+        try:
+            await task
+        except asyncio.CancelledError:
+            return
+        raise AssertionError("the turn was not cancelled")
+
+    asyncio.run(go())
+    (interrupted,) = conversation.turns
+    assert (interrupted.stop_reason, interrupted.reply, interrupted.model_calls) == ("interrupted", None, 1)
+    assert [(c.name, c.arguments, c.error_code) for c in interrupted.tool_calls] == [
+        ("a", {"order_id": "1"}, "INTERRUPTED")
+    ]
+    assert "it may have run" in (interrupted.tool_calls[0].message or "")
