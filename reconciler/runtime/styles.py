@@ -103,7 +103,8 @@ def query_pairs(name: str, value: Any, binding: dict[str, Any]) -> list[str]:
     if isinstance(value, dict):
         if explode:
             return [f"{encode(k)}={encode(scalar(item))}" for k, item in value.items()]
-        return [f"{key}=" + _flat(value, ",", ",", encode)]
+        delimiter = encode(_delimiter(binding, style)) if style != "form" else ","  # `R%20100%20G%20200`
+        return [f"{key}=" + _flat(value, delimiter, delimiter, encode)]
     return [f"{key}={encode(scalar(value))}"]
 
 

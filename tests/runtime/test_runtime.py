@@ -592,3 +592,23 @@ def test_every_pool_takes_the_proxy_settings_httpx_takes(
     outcome = call(Runtime([hand_written("check", "http://tools.example/api/check")]), "check", {"sku": "x"})
     assert outcome.status == "success", outcome
     assert [received.path for received in upstream.received] == ["http://tools.example/api/check"]
+
+
+def test_an_object_in_a_space_or_pipe_delimited_query_uses_that_delimiter(upstream: Upstream) -> None:
+    # OpenAPI's style table: spaceDelimited `color=R%20100%20G%20200`, pipeDelimited `color=R|100|G|200` (sent
+    # percent-encoded, as every delimiter here); form alone separates with commas.
+    schema = {"type": "object", "properties": {name: {"type": "object"} for name in ("s", "p", "f")}}
+    binding = {
+        "method": "GET",
+        "url": upstream.url + "/q",
+        "parameters": {
+            "s": {"in": "query", "name": "s", "style": "spaceDelimited", "explode": False},
+            "p": {"in": "query", "name": "p", "style": "pipeDelimited", "explode": False},
+            "f": {"in": "query", "name": "f", "explode": False},
+        },
+    }
+    tool = Tool("q", "d", upstream.url + "/q", schema, SourceLocation("t.yaml", 1, 1), request=binding)
+    color = {"R": 100, "G": "a b|c"}
+    assert call(Runtime([tool]), "q", {"s": color, "p": color, "f": color}).status == "success"
+    [received] = upstream.received
+    assert received.raw_query == "s=R%20100%20G%20a%20b%7Cc&p=R%7C100%7CG%7Ca%20b%7Cc&f=R,100,G,a%20b%7Cc"
