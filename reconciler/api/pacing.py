@@ -30,6 +30,7 @@ Time is injected (`clock`, `sleep`) so tests do not sleep.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -67,7 +68,7 @@ def _number(headers: Mapping[str, str], name: str) -> float | None:
         number = float(value.strip())
     except ValueError:
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number < math.inf else None  # `inf`, `1e400`: no count or time (and no int())
 
 
 class Pacer:
@@ -251,7 +252,9 @@ class Pacer:
             return
         self._allowed = int(allowed)
         margin = 0.0 if "." in headers.get(RESET_HEADER, "") else 1.0
-        ends = now + reset + margin
+        # a window never holds a request longer than a Retry-After may (a reset of 100000, milliseconds perhaps,
+        # held every request forever): then one goes, and a 429 says what the server really wants
+        ends = now + min(reset + margin, self._max_wait)
         if self._reset_at is None:
             if ends < self._rolled_at + STALE_TOLERANCE:
                 return  # an answer from the window we already left

@@ -6,6 +6,8 @@ import threading
 
 import pytest
 from api_helpers import FakeTime
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.api import Pacer
 
@@ -176,3 +178,34 @@ def test_after_the_first_answer_one_more_request_a_round_trip_may_be_in_flight()
     pacer.release(limits(300, 2, "58.000"))
     assert third_admitted.wait(2)
     thread.join()
+
+
+HEADER_VALUES = st.one_of(
+    st.integers(min_value=0, max_value=10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["inf", "-inf", "nan", "1e400", "", "soon", "86400000"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(HEADER_VALUES, HEADER_VALUES, HEADER_VALUES), min_size=1, max_size=12))
+def test_no_rate_limit_header_makes_a_request_wait_past_the_cap_or_fails_the_call(
+    answers: list[tuple[str, str, str]],
+) -> None:
+    """Whatever the server writes in its rate-limit headers (a reset in milliseconds, `inf`, `1e400`), a request
+    waits at most `max_wait` for its turn: `inf` crashed the run (OverflowError) and a reset of 100000 held it
+    forever, in 60 s sleeps, although docs/apply.md says one call waits at most 120 s in all."""
+    fake = FakeTime()
+    started = fake.now
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        assert fake.now - started <= 60.0, f"one request held {fake.now - started:.0f} s"
+
+    pacer = Pacer(clock=fake.clock, sleep=sleep, max_wait=60.0)
+    for allowed, count, reset in answers:
+        started = fake.now
+        pacer.acquire()
+        pacer.release(
+            {"inin-ratelimit-allowed": allowed, "inin-ratelimit-count": count, "inin-ratelimit-reset": reset}, 200
+        )
