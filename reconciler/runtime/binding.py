@@ -62,7 +62,8 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         shown = ", ".join(repr(name[:64]) for name in unknown[:5])
         raise ToolError("INVALID_ARGUMENTS", f"{tool.name} has no parameter {shown}")
     method = str(binding.get("method", "GET")).upper()
-    url = str(binding.get("url", tool.endpoint))
+    # a #fragment is never sent (Box tells operations on one path apart by one): the query must not follow it
+    url = str(binding.get("url", tool.endpoint)).partition("#")[0]
     template = url
     query: list[str] = []
     headers: list[tuple[str, str]] = []

@@ -612,3 +612,20 @@ def test_an_object_in_a_space_or_pipe_delimited_query_uses_that_delimiter(upstre
     assert call(Runtime([tool]), "q", {"s": color, "p": color, "f": color}).status == "success"
     [received] = upstream.received
     assert received.raw_query == "s=R%20100%20G%20a%20b%7Cc&p=R%7C100%7CG%7Ca%20b%7Cc&f=R,100,G,a%20b%7Cc"
+
+
+def test_a_url_told_apart_by_a_fragment_still_sends_its_query(upstream: Upstream) -> None:
+    # Box's description tells two operations on one path apart by a #fragment (`/files/{file_id}#get_shared_link`,
+    # whose `fields=shared_link` selects the operation). HTTP never sends a fragment: the query, and a query
+    # credential, must not be written after it, where every client drops them.
+    schema = {"type": "object", "properties": {"file_id": {"type": "string"}, "fields": {"type": "string"}}}
+    binding = {
+        "method": "GET",
+        "url": upstream.url + "/2.0/files/{file_id}#get_shared_link",
+        "parameters": {"file_id": {"in": "path", "name": "file_id"}, "fields": {"in": "query", "name": "fields"}},
+    }
+    key = SecurityScheme("key", "apiKey", "query", "api_key")
+    security = Security(((key,),), {"key": Secret("k1")}, SourceLocation("spec.yaml", 1, 1))
+    tool = Tool("link", "d", upstream.url, schema, SourceLocation("t.yaml", 1, 1), request=binding, security=security)
+    assert call(Runtime([tool]), "link", {"file_id": "12", "fields": "shared_link"}).status == "success"
+    assert [received.path for received in upstream.received] == ["/2.0/files/12?fields=shared_link&api_key=k1"]
