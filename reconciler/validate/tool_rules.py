@@ -17,6 +17,7 @@ from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic
 from reconciler.model import JSON_SCHEMA_DIALECT, Tool
 from reconciler.validate.document_format import did_you_mean
+from reconciler.validate.request_rules import check_request
 from reconciler.validate.schema_refs import check_schema_refs
 
 if TYPE_CHECKING:  # jsonschema itself is imported only for a schema that fails the fast check (start-up time)
@@ -111,6 +112,7 @@ def _check_tool(tool: Tool, limits: Limits, name_pattern: Any) -> Iterator[Diagn
         yield from _check_values(tool)
         yield from _check_output_schema(tool)
         yield from check_schema_refs(tool)
+        yield from check_request(tool, _check_endpoint)
     yield from _check_parameters(tool, limits)
     yield from _check_context(tool)
     for label in sorted(set(tool.labels or {}) & set(OWNERSHIP_LABELS)):  # the payload would overwrite it

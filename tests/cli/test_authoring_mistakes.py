@@ -270,3 +270,55 @@ def test_a_tools_folder_linked_from_outside_keeps_the_repositorys_reconciler_yam
     assert "partner-value-1234" not in result.output
     assert '"description": "uses (sensitive)"' in result.out
     assert '"managed-by": "team-a"' in result.out
+
+
+BOUND = (
+    GOOD + "parameters:\n  id: {type: string, description: d, required: true}\n  q: {type: string, description: d}\n"
+    "context:\n  session: conversation.session_token\n"
+)
+
+
+def _with_request(method: str = "GET", url: str = "https://api.example.com/orders/{id}", extra: str = "") -> str:
+    return BOUND + (
+        f"request:\n  method: {method}\n  url: '{url}'\n  parameters:\n    id: {{in: path, name: id}}\n"
+        f"    q: {{in: query, name: q}}\n    session: {{in: header, name: X-Session}}\n{extra}"
+    )
+
+
+def test_a_written_request_binding_as_export_writes_it_passes(repo: Path, run: Callable[..., Any]) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(_with_request(), encoding="utf-8")
+    result = run("validate", "--strict")
+    assert result.code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (_with_request(method="FETCH"), 10, "method 'FETCH' of 'ok_tool' is not an HTTP method"),
+        (_with_request(url="http://api.example.com/orders/{id}"), 11, "uses http; use https"),
+        (_with_request(url="ftp://api.example.com/orders/{id}"), 11, "must be an https:// URL"),
+        (_with_request(url="https://api.example.com/orders/{order}"), 11, "'{order}', which no path parameter"),
+        (
+            _with_request().replace("    q: {in: query, name: q}\n", ""),
+            12,
+            "parameter 'q' of 'ok_tool' has no place in its request",
+        ),
+        (
+            _with_request().replace("    session: {in: header, name: X-Session}\n", ""),
+            12,
+            "parameter 'session' of 'ok_tool' has no place in its request",
+        ),
+    ],
+    ids=["method", "http", "ftp", "unbound-template", "unbound-parameter", "unbound-context"],
+)
+def test_a_written_request_binding_that_cannot_be_called_is_refused(
+    repo: Path, run: Callable[..., Any], text: str, line: int, words: str
+) -> None:
+    """`serve` calls a tool through its `request` exactly as written: an http URL sent the arguments (and the
+    credentials) in clear text, and an argument with no place in the binding failed every call."""
+    (repo / "tools.d" / "a.yaml").write_text(text, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    [error] = [found for found in result.out.splitlines() if ": error: " in found]
+    assert error.startswith(f"tools.d/a.yaml:{line}:"), error
+    assert words in error
