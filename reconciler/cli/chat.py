@@ -33,8 +33,8 @@ from reconciler.conversation import (
     run_turn,
     transcript,
 )
-from reconciler.errors import InputError, ReconcilerError
-from reconciler.load import read_documents
+from reconciler.errors import Diagnostic, InputError, ReconcilerError
+from reconciler.load import interpolate, read_documents
 from reconciler.model import SourceLocation
 from reconciler.runtime import Runtime
 
@@ -75,15 +75,20 @@ def open_gateway(
             yield GatewayClient(client, model=model), f"gateway: {description}"
 
 
-def read_state(path: Path | None) -> dict[str, Any]:
-    """The conversation state of `--state FILE` (YAML or JSON mapping); an InputError with file:line if not."""
+def read_state(path: Path | None, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The conversation state of `--state FILE` (YAML or JSON mapping), its `${VAR}` read as a conversation
+    file's `state:` reads them; an InputError with file:line if not."""
     if path is None:
         return {}
     documents = read_documents(path)
     if len(documents) != 1 or not isinstance(documents[0].content, dict):
         where = documents[1].location if len(documents) > 1 else SourceLocation(str(path))
         raise InputError.at(where, "the state file must hold one mapping, such as {user_id: USR-1}", "type")
-    return dict(documents[0].content)
+    problems: list[Diagnostic] = []
+    state = interpolate(documents[0].content, documents[0].file, environ, problems, {})
+    if problems:
+        raise InputError(problems)
+    return dict(state)
 
 
 @click.command("chat")

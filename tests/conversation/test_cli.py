@@ -680,3 +680,35 @@ def test_transcripts_are_not_written_among_the_conversation_files(project: Path,
     assert "--transcripts" in result.err and "conversations.d" in result.err
     assert "gateway:" not in result.err
     assert sorted(p.name for p in (project / "conversations.d").rglob("*")) == before
+
+
+def test_the_state_file_reads_variables_as_conversation_files_do(
+    project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`state: {session_token: ${ORDER_SESSION}}` works in a conversation file; the same in --state must not send
+    the literal text `${ORDER_SESSION}` to the tool as the session token."""
+    call = {"id": "c1", "type": "function", "function": {"name": "get_order_status", "arguments": '{"order_id": "7"}'}}
+    gateway = _ScriptedGateway([(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content="ok"), {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    monkeypatch.setenv("TOOLS_BASE_URL", endpoint.url)
+    monkeypatch.setenv("ORDER_SESSION", "sess-from-env-5")
+    (project / "state.yaml").write_text("user_id: USR-1\nsession_token: ${ORDER_SESSION}\n", encoding="utf-8")
+    try:
+        result = run("chat", "-m", "where is 7?", "--state", "state.yaml", "--transcript", "t.json")
+    finally:
+        gateway.close()
+    assert result.code == 0, result.output
+    assert endpoint.bodies("/api/v1/tools/order_status") == [
+        {"order_id": "7", "customer_id": "USR-1", "session_token": "sess-from-env-5"}
+    ]
+    assert "sess-from-env-5" not in (project / "t.json").read_text(encoding="utf-8")
+
+
+def test_an_unset_variable_in_the_state_file_is_named_and_nothing_is_sent(project: Path, run: Any) -> None:
+    (project / "state.yaml").write_text("user_id: USR-1\nsession_token: ${NOT_SET_ANYWHERE}\n", encoding="utf-8")
+    result = run("chat", "-m", "hi", "--state", "state.yaml")
+    assert result.code == 1
+    assert "state.yaml:2:" in result.err and "NOT_SET_ANYWHERE is not set" in result.err
+    assert "gateway:" not in result.err
+    assert result.out == ""
