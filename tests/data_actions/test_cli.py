@@ -309,3 +309,18 @@ def test_an_export_is_written_in_the_tool_files_dialect(
     validated = run("validate")
     assert validated.code == 0, validated.output
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_input_named_raw_request_is_refused_where_a_template_reads_it(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """`$input.rawRequest` is the platform's whole input as JSON: a query parameter of that name was sent as the
+    JSON of every input instead of its own value."""
+    raw = ORDERS.replace("{name: verbose, in: query", "{name: rawRequest, in: query")
+    (repo / "tools.d" / "orders.yaml").write_text(raw, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert "tools.d/orders.yaml:6:5: error: 'getOrder' cannot become a Data Action: parameter 'rawRequest': an " in (
+        result.out
+    )
+    assert "Traceback" not in result.output

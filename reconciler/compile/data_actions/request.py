@@ -253,6 +253,12 @@ class RequestBuilder:
     # -- shared
 
     def _ref(self, name: str) -> str:
+        if name == "rawRequest":  # `$input.rawRequest` is the platform's: the whole input, as JSON
+            raise Unexpressible(
+                ("parameters", name),
+                "an input named 'rawRequest' cannot be told from the platform's $input.rawRequest (the whole "
+                "input as JSON); rename it (an override's name, or the description's)",
+            )
         return member("input", name, ("parameters", name))
 
     def _kind(self, name: str, where: tuple[str, ...]) -> str | None:
