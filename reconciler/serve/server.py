@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import signal
 import socket
 import time
@@ -17,10 +18,15 @@ from types import FrameType
 
 import uvicorn
 
+from reconciler.model import DEFAULT_TIMEOUT
 from reconciler.serve.app import Service, create_app
 
 GRACE_SECONDS = 30.0
-"""How long a stopping service waits for in-flight invocations (each is bounded by its tool's timeout)."""
+"""How long a stopping service waits for in-flight invocations at least; longer when a tool's timeout (up to 60 s)
+is: each call is bounded by its tool's timeout, and what is still running when the wait ends is cancelled
+(the caller's connection dropped, the call not audited)."""
+ANSWER_SECONDS = 5.0
+"""Added to the longest tool timeout: time to write the answer and the audit line of a call that took it all."""
 YOUNG_COLLECTION_EVERY = 5000
 """Allocations between two collections of the young generation (Python's default: 700)."""
 FULL_COLLECTION_EVERY = 100
@@ -125,11 +131,16 @@ def make_server(
         log_level="warning",
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=int(GRACE_SECONDS),
+        timeout_graceful_shutdown=math.ceil(max(GRACE_SECONDS, _longest_call(service) + ANSWER_SECONDS)),
         server_header=False,
         proxy_headers=False,  # nothing reads the client's address: no access log, no per-client rule
     )
     return _Server(config, service, announce, url_of(sock), drain_seconds, tune_gc)
+
+
+def _longest_call(service: Service) -> float:
+    timeouts = [tool.timeout for tool in service.runtime.tools.values() if tool.timeout is not None]
+    return max([DEFAULT_TIMEOUT, *timeouts])
 
 
 def _http_protocol() -> type[asyncio.Protocol] | str:

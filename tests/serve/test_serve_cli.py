@@ -201,3 +201,25 @@ def test_without_the_serve_extra_it_says_how_to_install_it(
     assert result.err.strip() == (
         "error: reconciler serve needs the serve extra: pip install 'reconciler[serve]' (uvicorn is missing)"
     )
+
+
+def test_a_stopping_service_waits_as_long_as_its_slowest_tool_may_take(upstream: Upstream) -> None:
+    # uvicorn cancels what is still running once its graceful-shutdown time is over: the caller's connection is
+    # dropped and the call never reaches the audit log. A tool may take up to 60 s (its `timeout`), so a fixed
+    # 30 s cut calls that SIGTERM promises to finish. (Waiting 60 s for real here would cost a minute per run.)
+    from reconciler.model import SourceLocation, Tool
+    from reconciler.runtime import Runtime
+    from reconciler.serve import Service, bind, make_server
+
+    def tool(name: str, timeout: float | None) -> Tool:
+        schema = {"type": "object", "properties": {}}
+        return Tool(name, "d", upstream.url, schema, SourceLocation("t.yaml"), timeout=timeout)
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        for tools, least in (([tool("slow", 60), tool("quick", None)], 60), ([tool("quick", None)], 5)):
+            server = make_server(Service(Runtime(tools)), sock, lambda url: None)
+            assert server.config.timeout_graceful_shutdown is not None
+            assert least < server.config.timeout_graceful_shutdown <= max(least + 5, 30)
+    finally:
+        sock.close()
