@@ -89,6 +89,9 @@ class Inputs:
     """Header parameters in CLIENT_HEADERS, as written (and where), for the warning that says they are left out."""
     counted: int | None = None
     """When `collect` only counted the inputs (`at_most`), how many there are; `items` is empty then."""
+    credentials: list[tuple[dict[str, Any], SourceFile]] = field(default_factory=list)
+    """Parameters that name an API key the operation's security sends (`collect`'s `filled`), as written (and
+    where): the credential fills them, and a model asked for one would make a key up, or be handed one."""
 
 
 def collect(
@@ -100,16 +103,19 @@ def collect(
     consumes: list[str],
     *,
     at_most: int | None = None,
+    filled: frozenset[tuple[str, str]] = frozenset(),
 ) -> Inputs:
     """The inputs of `operation`; `shared` are the parameters written on its path item. With `at_most`, an
     operation with more inputs than that gets them counted, not made (`Inputs.counted`, no items): the caller
-    skips it whatever they are, and a third of a large description's operations are skipped so."""
+    skips it whatever they are, and a third of a large description's operations are skipped so. `filled`: the
+    (place, name) of the API keys the operation's security schemes send (a header's name in lower case)."""
     # a parameter's Input is made only once the count is known: (place, parameter, where) until then, or
     # (place, None, Input) for a path variable that no parameter declares
     by_place: dict[tuple[str, str], tuple[str, dict[str, Any] | None, Any]] = {}
     body: Inputs | None = None
     form: list[Input] = []
     dropped: list[tuple[dict[str, Any], SourceFile]] = []
+    keys: list[tuple[dict[str, Any], SourceFile]] = []
     own = operation.get("parameters")
     listed = shared + [(p, operation_source) for p in own] if isinstance(own, list) else shared
     for raw, written_in in listed:
@@ -127,6 +133,9 @@ def collect(
             if lowered in CLIENT_HEADERS:
                 dropped = [(p, w) for p, w in dropped if p["name"].lower() != lowered] + [(parameter, source)]
                 continue
+        if filled and (place, name.lower() if place == "header" else name) in filled:
+            keys = [(p, w) for p, w in keys if (p["in"], p["name"]) != (place, name)] + [(parameter, source)]
+            continue
         if place == "body":
             body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
             body.content_type = _sendable(_media(_consumes(operation, consumes)))
@@ -156,11 +165,11 @@ def collect(
         rest, media = ([], None) if body is None else (body.items, body.content_type)
     count = len(by_place) + (len(rest) if body is None or body.counted is None else body.counted)
     if at_most is not None and count > at_most:
-        return Inputs([], media, dropped, counted=count)
+        return Inputs([], media, dropped, counted=count, credentials=keys)
     # sorted by place (path, query, header, cookie), stably: in the order written within each
     entries = sorted(by_place.values(), key=lambda entry: _ORDER[entry[0]])
     items = [made if written is None else _parameter(written, made, place) for place, written, made in entries]
-    return Inputs(items + rest, media, dropped)
+    return Inputs(items + rest, media, dropped, credentials=keys)
 
 
 def unique_names(inputs: list[Input]) -> list[str]:

@@ -35,7 +35,7 @@ from reconciler.compile.openapi.selection import Settings, ToolSettings
 from reconciler.config import Limits
 from reconciler.errors import Diagnostic
 from reconciler.load import LocatedDict, key_location
-from reconciler.model import SourceLocation, Tool
+from reconciler.model import Security, SourceLocation, Tool
 
 
 @dataclass
@@ -83,6 +83,7 @@ class ToolBuilder:
         counted_only = (
             not context and not plan.settings.override_context and self.settings.too_many_parameters != "required_only"
         )
+        security = self.security.requirement(operation) if self.security is not None else None
         inputs = collect(
             operation.node,
             operation.source,
@@ -91,7 +92,18 @@ class ToolBuilder:
             self.converter,
             self.consumes,
             at_most=self.limits.max_parameters if counted_only else None,
+            filled=_api_keys(security),
         )
+        for parameter, written_in in inputs.credentials:
+            self.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    _parameter_location(operation, parameter, written_in),
+                    f"{operation.label}: {parameter['in']} parameter {parameter['name']!r} is left out of the tool: "
+                    "a security scheme of the operation sends it, filled from the source's credentials",
+                    "credential-parameter",
+                )
+            )
         for parameter, written_in in inputs.dropped_headers:
             name = parameter["name"]
             sent = (
@@ -163,7 +175,7 @@ class ToolBuilder:
                 if self.answers is not None
                 else None
             ),
-            security=self.security.requirement(operation) if self.security is not None else None,
+            security=security,
         )
 
     def _fit(self, operation: Operation, visible: list[tuple[str, Input]]) -> list[tuple[str, Input]]:
@@ -268,6 +280,19 @@ class ToolBuilder:
 
 DEPRECATED = "Deprecated: "
 """What the description of a tool made from a deprecated operation starts with."""
+
+
+def _api_keys(security: Security | None) -> frozenset[tuple[str, str]]:
+    """(place, name) of every API key `security` may send, a header's name in lower case (it is one header
+    whatever its case)."""
+    if security is None:
+        return frozenset()
+    return frozenset(
+        (scheme.location, scheme.parameter.lower() if scheme.location == "header" else scheme.parameter)
+        for alternative in security.alternatives
+        for scheme in alternative
+        if scheme.kind == "apiKey"
+    )
 
 
 def _parameter_location(operation: Operation, parameter: dict[str, Any], written_in: SourceFile) -> SourceLocation:

@@ -102,3 +102,38 @@ def test_a_wildcard_media_type_is_read_as_json_both_ways(repo: Path, run: Any) -
     assert tools["addPet"]["outputSchema"]["properties"] == {"id": {"type": "integer"}}
     assert tools["addPet"]["request"]["content_type"] == "application/json"
     assert tools["putPet"]["request"]["content_type"] == "application/json"
+
+
+def test_a_parameter_that_a_security_scheme_fills_is_not_asked_of_the_model(repo: Path, run: Any) -> None:
+    """A description that lists its API key both as a security scheme and as a parameter (an old habit of
+    generators) made a tool that asked the model for the key: it made one up, and `serve` sent the made-up key
+    beside the real one. The credential fills it; the parameter is left out, with a warning at its line."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        OPENAPI + "security: [{key: []}]\n"
+        "components:\n  securitySchemes:\n"
+        "    key: {type: apiKey, in: header, name: X-API-Key}\n"
+        "    q: {type: apiKey, in: query, name: api_key}\n"
+        "paths:\n  /a:\n    get:\n      operationId: getA\n      parameters:\n"
+        "        - {name: x-api-key, in: header, required: true, schema: {type: string}}\n"
+        "        - {name: api_key, in: query, schema: {type: string}}\n"
+        "        - {name: s, in: query, schema: {type: string}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "    post:\n      operationId: postA\n      security: [{q: []}]\n      parameters:\n"
+        "        - {name: X-API-Key, in: header, schema: {type: string}}\n"
+        "        - {name: api_key, in: query, schema: {type: string}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "    put:\n      operationId: putA\n      security: []\n      parameters:\n"
+        "        - {name: X-API-Key, in: header, schema: {type: string}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    tools = _tools(run)
+    assert sorted(tools["getA"]["schema"]["properties"]) == ["api_key", "s"]
+    assert tools["getA"]["schema"].get("required") is None
+    assert sorted(tools["getA"]["request"]["parameters"]) == ["api_key", "s"]
+    assert sorted(tools["postA"]["schema"]["properties"]) == ["X-API-Key"]
+    assert sorted(tools["putA"]["schema"]["properties"]) == ["X-API-Key"]  # this operation needs no key
+    result = run("validate")
+    assert result.code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "security scheme of the operation sends it" in line]
+    assert [line.split(": warning")[0] for line in warnings] == ["tools.d/api.yaml:14:12", "tools.d/api.yaml:23:12"]
+    assert "'x-api-key'" in warnings[0] and "'api_key'" in warnings[1]
