@@ -14,7 +14,9 @@ invocation ends, so the file is complete once the service has exited.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +24,7 @@ from typing import IO, Any
 import orjson
 
 from reconciler.compile.payload import canonical_bytes, canonical_json
+from reconciler.errors import ConfigurationError
 from reconciler.runtime import Outcome
 
 MAX_TOOL = 64
@@ -68,7 +71,18 @@ class AuditLog:
         self._file: IO[bytes] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("ab")
+            # without blocking: opening a FIFO to append would wait for a reader forever, saying nothing
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+            try:
+                descriptor = os.open(path, flags, 0o644)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:
+                    raise ConfigurationError(
+                        f"--audit-log {path}: a FIFO that nobody reads; start its reader first, or name a file"
+                    ) from None
+                raise
+            os.set_blocking(descriptor, True)  # a line waits for a slow reader rather than fail
+            self._file = os.fdopen(descriptor, "ab")
 
     def write(self, record: dict[str, Any]) -> None:
         if self._file is not None:

@@ -223,3 +223,22 @@ def test_a_stopping_service_waits_as_long_as_its_slowest_tool_may_take(upstream:
             assert least < server.config.timeout_graceful_shutdown <= max(least + 5, 30)
     finally:
         sock.close()
+
+
+def test_an_audit_log_fifo_nobody_reads_is_an_error_not_a_hang(repo: Path, upstream: Upstream) -> None:
+    # Opening a FIFO to append waits for a reader, forever: the service never started and said nothing.
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    os.mkfifo(repo / "audit.fifo")
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--audit-log", "audit.fifo"],
+        check=False,
+        cwd=repo,
+        env={**os.environ, "UPSTREAM": upstream.url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: --audit-log audit.fifo: a FIFO that nobody reads; start its reader first, or name a file\n"
+    )
