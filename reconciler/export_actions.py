@@ -105,8 +105,9 @@ def action_as_tool(record: Record) -> ActionAsTool | None:
     model_schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         model_schema["required"] = required
-    if schema.get("additionalProperties") is True:
-        model_schema["additionalProperties"] = True
+    others = schema.get("additionalProperties")
+    if others is True or isinstance(others, Mapping):
+        model_schema["additionalProperties"] = to_2020(others)
     if set(schema) - _SCHEMA_OWN - {"additionalProperties"}:
         return None
     timeout = (content.get("config") or {}).get("timeoutSeconds")

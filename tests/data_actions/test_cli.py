@@ -324,3 +324,22 @@ def test_an_input_named_raw_request_is_refused_where_a_template_reads_it(
         result.out
     )
     assert "Traceback" not in result.output
+
+
+def test_what_a_tool_accepts_beside_its_parameters_its_action_accepts_too(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """A hand-written tool posts its whole input: `additionalProperties: {type: string}` was narrowed to `false`
+    in the contract, so every call with an extra string was refused by the platform."""
+    (repo / "tools.d" / "a.yaml").write_text(
+        "name: tag_order\ndescription: Tags an order.\nendpoint: https://tools.example.com/tag\n"
+        "schema:\n  type: object\n  properties: {order: {type: string, description: Order}}\n"
+        "  additionalProperties: {type: string, maxLength: 20}\n",
+        encoding="utf-8",
+    )
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    assert action["contract"]["input"]["inputSchema"]["additionalProperties"] == {"type": "string", "maxLength": 20}
+    assert run("plan", "--detailed-exitcode").code == 0
+    assert run("export", "--out", "exported").code == 0
+    assert "additionalProperties:" in (repo / "exported" / "tag_order.yaml").read_text()

@@ -51,6 +51,9 @@ def compile_action(tool: Tool, *, category: str, integration_id: str) -> Compile
         properties, required = _inputs(tool)
         builder = RequestBuilder(properties, required)
         request = builder.for_endpoint(tool.endpoint) if tool.request is None else builder.for_binding(tool.request)
+        # Inputs the templates do not write would be lost: refuse them, unless the whole input is the body.
+        raw = request["requestTemplate"] == RAW_REQUEST and request["requestType"] != "GET"
+        others = _others(tool) if raw else False
     except Unexpressible as exc:
         errors.append(_error(tool, exc))
     if errors:
@@ -64,10 +67,7 @@ def compile_action(tool: Tool, *, category: str, integration_id: str) -> Compile
     }
     if required:
         input_schema["required"] = [name for name in builder.properties if name in required]
-    open_top = tool.schema.get("additionalProperties")
-    # Inputs the templates do not write would be lost: refuse them, unless the whole input is the body.
-    raw = request["requestTemplate"] == RAW_REQUEST and request["requestType"] != "GET"
-    input_schema["additionalProperties"] = open_top if raw and isinstance(open_top, bool) else False
+    input_schema["additionalProperties"] = others
     result = output(tool.output_schema)
     config: dict[str, Any] = {"request": request, "response": result.response}
     if tool.timeout is not None:
@@ -99,6 +99,15 @@ def _inputs(tool: Tool) -> tuple[dict[str, Any], set[str]]:
         properties[name] = {"type": "string", "description": f"Filled by the calling flow or guide from {path}."}
         required.add(name)
     return properties, required
+
+
+def _others(tool: Tool) -> Any:
+    """The input contract's `additionalProperties` when the whole input is the body: the tool's own (a schema
+    for them included), so what the tool accepts beside its parameters reaches the endpoint."""
+    written = tool.schema.get("additionalProperties", False)
+    if isinstance(written, bool):
+        return written
+    return to_draft04(written, tool.schema.get("$defs") or {}, ("schema", "additionalProperties"))
 
 
 def _error(tool: Tool, exc: Unexpressible) -> Diagnostic:
