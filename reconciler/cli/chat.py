@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import sys
@@ -75,6 +76,25 @@ def open_gateway(
             yield GatewayClient(client, model=model), f"gateway: {description}"
 
 
+def read_line() -> str:
+    """One line of stdin; bytes that are not UTF-8 come back as lone surrogates (see `not_utf8`), so a stray
+    Latin-1 byte is a message to refuse, not a decoding error that ends the conversation."""
+    if isinstance(sys.stdin, io.TextIOWrapper) and sys.stdin.errors != "surrogateescape":
+        sys.stdin.reconfigure(errors="surrogateescape")  # the text layer still reads: a daemon thread may wait in it
+    return sys.stdin.readline()
+
+
+def not_utf8(text: str) -> str | None:
+    """Why `text` cannot go into a JSON request (undecodable bytes, kept by Python as lone surrogates), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+        return f"not UTF-8 text ({byte} at character {exc.start + 1})"
+    return None
+
+
 def read_state(path: Path | None, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """The conversation state of `--state FILE` (YAML or JSON mapping), its `${VAR}` read as a conversation
     file's `state:` reads them; an InputError with file:line if not."""
@@ -125,9 +145,11 @@ def chat_command(
         raise click.UsageError("--message is empty: say something")
     interactive = message is None and sys.stdin.isatty()
     if not interactive and message is None:
-        message = sys.stdin.readline().rstrip("\r\n")
+        message = read_line().rstrip("\r\n")
         if not message.strip():
             raise click.UsageError("no message: pass --message TEXT, or one line on stdin")
+    if message is not None and not_utf8(message):
+        raise click.UsageError(f"the message is {not_utf8(message)}; send UTF-8 text (convert it: iconv -t UTF-8)")
     conversation = Conversation(desired.tools, state=state)
     with open_gateway(os.environ, model=model, debug=output.debug, notice=output.info) as (gateway, description):
         output.info(description)
@@ -151,9 +173,14 @@ async def _converse(
         output.info("Type a message; an empty line or end of input (Ctrl-D) ends the conversation.")
         while True:
             click.echo("you> ", nl=False, err=True)  # the prompt on stderr: stdout holds only the answers
-            text = await in_daemon_thread(sys.stdin.readline)  # Ctrl-C does not wait for a next line
+            text = await in_daemon_thread(read_line)  # Ctrl-C does not wait for a next line
             if not text.strip():  # an empty line, or the end of input
                 return 0
+            if not_utf8(text):
+                output.info(
+                    f"error: that line is {not_utf8(text)}; type it again in UTF-8 (check the terminal's locale)"
+                )
+                continue
             await _turn(output, conversation, text.strip(), gateway, runtime, max_turns)
             # a turn the bound stopped is said so; the user may go on
 

@@ -712,3 +712,43 @@ def test_an_unset_variable_in_the_state_file_is_named_and_nothing_is_sent(projec
     assert "state.yaml:2:" in result.err and "NOT_SET_ANYWHERE is not set" in result.err
     assert "gateway:" not in result.err
     assert result.out == ""
+
+
+@pytest.mark.parametrize("how", ["message", "stdin"])
+def test_a_message_that_is_not_utf8_is_refused_clearly(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Latin-1 bytes from a terminal or a pipe reach Python as lone surrogates, which no JSON request can carry:
+    a user error that says what to do (exit 1), not an internal error (exit 3)."""
+    latin1 = b"caf\xe9 ol\xe9".decode("utf-8", "surrogateescape")
+    if how == "message":
+        result = run("chat", "--message", latin1)
+    else:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(latin1 + "\n"))
+        result = run("chat")
+    assert result.code == 1, result.output
+    assert "not UTF-8" in result.err
+    assert "internal error" not in result.err
+    assert result.out == ""
+
+
+def test_on_a_terminal_a_line_that_is_not_utf8_is_said_and_the_conversation_goes_on(project: Path) -> None:
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "chat"],
+        cwd=project,
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "LC_ALL": "C.UTF-8"},
+    )
+    os.close(secondary)
+    try:
+        os.write(primary, b"caf\xe9\nfine\n\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    assert process.returncode == 0, err
+    assert out == "(emulated model, no script) You said: fine\n"
+    assert "not UTF-8" in err
