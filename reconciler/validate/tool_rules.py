@@ -433,6 +433,14 @@ def _check_context(tool: Tool) -> Iterator[Diagnostic]:
     parameters = _parameters(tool)
     for name, path in tool.context.items():
         field = f"context.{name}"
+        if not PARAMETER_NAME.fullmatch(name):  # a context entry is a parameter the conversation fills
+            yield Diagnostic(
+                "error",
+                tool.location_of(field),
+                f"context entry name {name!r} of '{tool.name}' is not allowed: use letters, digits, '_', '.' and "
+                "'-', 1 to 64 characters",
+                "name",
+            )
         if name in parameters:
             yield Diagnostic(
                 "error",

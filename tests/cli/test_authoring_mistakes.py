@@ -322,3 +322,14 @@ def test_a_written_request_binding_that_cannot_be_called_is_refused(
     [error] = [found for found in result.out.splitlines() if ": error: " in found]
     assert error.startswith(f"tools.d/a.yaml:{line}:"), error
     assert words in error
+
+
+@pytest.mark.parametrize("name", ["a b", "", "$user"])
+def test_a_context_entry_is_named_as_a_parameter_is(repo: Path, run: Callable[..., Any], name: str) -> None:
+    """A context entry is a parameter the conversation fills (a Data Action's input, an argument serve places):
+    `parameters: {'a b': …}` was refused, `context: {'a b': …}` passed."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD + f"context:\n  '{name}': conversation.user_id\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    [error] = [line for line in result.out.splitlines() if ": error: " in line]
+    assert error.startswith("tools.d/a.yaml:5:") and f"context entry name {name!r} of 'ok_tool' is not allowed" in error
