@@ -18,10 +18,12 @@ from reconciler.compile import PROTECTED_LABEL
 from reconciler.compile.data_actions import action_input
 from reconciler.errors import InputError
 from reconciler.export import ExportedTool, export_tools
-from reconciler.model import SourceLocation, Tool
+from reconciler.model import NAME_PATTERN, SourceLocation, Tool
 from reconciler.state import Record
 from reconciler.state.data_actions import MARKER_PREFIX, normalized_action
 
+_NAME = re.compile(NAME_PATTERN)
+_NOT_A_NAME = "(its name is not a tool name: letters, digits, '_' and '-', up to 64)"
 _FILLED = re.compile(r"^Filled by the calling flow or guide from (.+)\.$")
 _ESCAPES = {"${esc.d}": "$", "${esc.h}": "#", "${esc.b}": "\\"}
 _SCHEMA_OWN = frozenset({"$schema", "title", "description", "id", "type", "properties", "required"})
@@ -165,6 +167,9 @@ def export_actions(
     skipped: list[str] = []
     for record in live:
         if record.owner != managed_by and not include_unmanaged:
+            continue
+        if not _NAME.fullmatch(record.name):  # made in the UI ("Get Weather"): a file of it would not validate
+            skipped.append(f"{record.name} {_NOT_A_NAME}")
             continue
         found = action_as_tool(record)
         if found is None:

@@ -343,3 +343,29 @@ def test_what_a_tool_accepts_beside_its_parameters_its_action_accepts_too(
     assert run("plan", "--detailed-exitcode").code == 0
     assert run("export", "--out", "exported").code == 0
     assert "additionalProperties:" in (repo / "exported" / "tag_order.yaml").read_text()
+
+
+def test_export_all_of_an_action_named_in_the_ui(org: RunningEmulator, repo: Path, run: Callable[..., Any]) -> None:
+    """Actions made in the UI have names like "Get Weather", which no tool name may be: `export --all` wrote a
+    file of it that validate refused, where it promises files that plan finds unchanged."""
+    assert run("apply", "--auto-approve").code == 0
+    [mine] = org.actions.actions()
+    contract = mine["contract"]["input"]["inputSchema"]
+    handmade = {
+        **{k: v for k, v in mine.items() if k not in ("id", "version")},
+        "name": "Get Weather",
+        "contract": {
+            **mine["contract"],
+            "input": {"inputSchema": {**{k: v for k, v in contract.items() if k != "id"}, "title": "Get Weather"}},
+        },
+    }
+    org.actions.put_raw(handmade)
+    result = run("export", "--all", "--out", "exported")
+    assert result.code == 0, result.output
+    assert "Get Weather (its name is not a tool name" in result.err
+    assert sorted(p.name for p in (repo / "exported").iterdir()) == ["check_inventory.yaml"]
+    for path in (repo / "tools.d").iterdir():
+        path.unlink()
+    for path in (repo / "exported").iterdir():
+        path.rename(repo / "tools.d" / path.name)
+    assert run("validate").code == 0
