@@ -77,7 +77,8 @@ def parse_marker(value: Any) -> tuple[str, str, str | None, bool] | None:
 def normalized_action(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The PostActionInput part of an action (or of a payload), in one canonical shape: server-only fields
     (`id`, `version`, `selfUri`, the `*Uri`, `*Flattened` and error schemas) dropped, empty maps dropped (a
-    server that answers `headers: {}` holds what one that leaves them out does), keys sorted."""
+    server that answers `headers: {}` holds what one that leaves them out does), keys and the contract's
+    `required` lists sorted."""
     result: dict[str, Any] = {}
     for key in ("name", "category", "integrationId", "secure"):
         if payload.get(key) is not None:
@@ -101,7 +102,7 @@ def normalized_action(payload: Mapping[str, Any]) -> dict[str, Any]:
         for part, key in (("input", "inputSchema"), ("output", "successSchema")):
             inner = contract.get(part)
             if isinstance(inner, Mapping) and isinstance(inner.get(key), Mapping):
-                shaped[part] = {key: inner[key]}
+                shaped[part] = {key: sort_required(inner[key])}  # their order means nothing in JSON Schema
         if shaped:
             result["contract"] = shaped
     normal: dict[str, Any] = normalize(result)

@@ -369,3 +369,22 @@ def test_export_all_of_an_action_named_in_the_ui(org: RunningEmulator, repo: Pat
     for path in (repo / "exported").iterdir():
         path.rename(repo / "tools.d" / path.name)
     assert run("validate").code == 0
+
+
+def test_the_order_of_required_in_a_contract_is_no_change(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """DESIGN §5: the order of `required` means nothing. A contract read back with its `required` in another
+    order (as a server may keep it) was planned as the same update on every run."""
+    (repo / "tools.d" / "a.yaml").write_text(
+        TOOL.format(description="Checks stock.")
+        + "  site: {type: string, description: Site, required: true}\ncontext:\n  user_id: conversation.user_id\n",
+        encoding="utf-8",
+    )
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    schema = action["contract"]["input"]["inputSchema"]
+    assert len(schema["required"]) == 3
+    org.actions.put_raw({**action, "contract": {**action["contract"], "input": {"inputSchema": {
+        **schema, "required": schema["required"][::-1]}}}})  # fmt: skip
+    assert run("plan", "--detailed-exitcode").code == 0
