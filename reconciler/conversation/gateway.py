@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.api import ApiClient, Operation, is_loopback
-from reconciler.errors import ServerError
+from reconciler.errors import ConfigurationError, ServerError
 
 GATEWAY_PATH = "/api/v2/ai/llm/gateway/chat/completions"
 SCRIPT_HEADER = "X-Reconciler-Script"
 """The emulated gateway's scripted model reads its answers from this header. It is sent only to a gateway on
 loopback (the emulator): an org's gateway never sees a test's script."""
+MAX_SCRIPT_BYTES = 60_000
+"""A header line longer than 64 KiB is refused (431) by the emulator's server, as by most HTTP servers."""
 DEFAULT_MODEL = "default"
 REFUSAL = "refusal"
 """Our finish reason for an answer the model declined (`content: null`, its words in `refusal`; OpenAI says stop)."""
@@ -73,7 +75,13 @@ class GatewayClient:
             body["tool_choice"] = "auto"
         headers = {}
         if script is not None and self.send_script:
-            headers[SCRIPT_HEADER] = json.dumps(list(script), separators=(",", ":"), ensure_ascii=True)
+            text = json.dumps(list(script), separators=(",", ":"), ensure_ascii=True)
+            if len(text) > MAX_SCRIPT_BYTES:
+                raise ConfigurationError(
+                    f"the script of this turn is {len(text):,} bytes as JSON, and the emulated gateway reads it from "
+                    f"one request header of at most {MAX_SCRIPT_BYTES:,}: shorten its answers"
+                )
+            headers[SCRIPT_HEADER] = text
         operation = Operation("completion", "POST", f"a chat completion (model {self.model!r})")
         answer = self.api.request_json(operation, GATEWAY_PATH, json=body, headers=headers)
         return parse_completion(answer, host=self.api.target.api_host)

@@ -752,3 +752,17 @@ def test_on_a_terminal_a_line_that_is_not_utf8_is_said_and_the_conversation_goes
     assert process.returncode == 0, err
     assert out == "(emulated model, no script) You said: fine\n"
     assert "not UTF-8" in err
+
+
+def test_a_script_too_long_for_the_emulated_gateway_says_what_to_do(project: Path, run: Any) -> None:
+    """The script travels in one request header, which the emulator (like most HTTP servers) takes up to 64 KiB."""
+    long = "x" * 70_000
+    (project / "conversations.d" / "long.yaml").write_text(
+        f"name: long\nturns:\n  - user: hi\n    script: [{{content: {long}}}]\n", encoding="utf-8"
+    )
+    result = run("test")
+    assert result.code == 1
+    line = next(line for line in result.out.splitlines() if "long.yaml:3:" in line)
+    assert "the script of this turn is 70,016 bytes as JSON" in line
+    assert "shorten its answers" in line
+    assert "431" not in line
