@@ -120,6 +120,7 @@ class ReferenceGraph:
         self.files = files
         self._nodes: dict[NodeKey, Resolved] = {}
         self._resolved: dict[tuple[str, str], Resolved] = {}
+        self._schemas: dict[tuple[str, str], Resolved] = {}
         self._marked: dict[tuple[str, str, str], bool] = {}
 
     def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
@@ -135,15 +136,29 @@ class ReferenceGraph:
             self._resolved[source.key, ref] = resolved
         return resolved
 
+    def schema(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
+        """The schema the `$ref` of `schema` names: as `resolve`, but a schema on the way that has keywords beside
+        its own `$ref` is where it stops (`Files.resolve`'s `schema`): the converter applies them."""
+        ref = schema["$ref"]
+        if ref.__class__ is str:
+            resolved = self._schemas.get((source.key, ref))
+            if resolved is not None:
+                return resolved
+        resolved = self.files.resolve(ref, schema, source, schema=True)
+        self._nodes.setdefault(resolved.key, resolved)
+        if ref.__class__ is str:
+            self._schemas[source.key, ref] = resolved
+        return resolved
+
     def read_only(self, schema: Any, source: SourceFile) -> bool:
         return self.marked(schema, source, "readOnly")
 
     def marked(self, schema: Any, source: SourceFile, keyword: str) -> bool:
         """True for a property schema marked `keyword` (`readOnly` or `writeOnly`): itself, a part of its `allOf`
         (`allOf: [{$ref: X}, {readOnly: true}]`, a common way to mark a shared schema read-only where it is used),
-        or the schema its `$ref` names, through chains of references. `readOnly: false` written on the schema
-        itself wins over what it refers to. `oneOf`/`anyOf` are not followed: one branch without the mark is
-        enough to keep the property."""
+        or the schema its `$ref` names, through chains of references (and the keywords beside each `$ref` on the
+        way). `readOnly: false` written on the schema itself wins over what it refers to. `oneOf`/`anyOf` are not
+        followed: one branch without the mark is enough to keep the property."""
         if schema.__class__ is dict and len(schema) == 1 and schema.get("$ref").__class__ is str:
             # a property that is just a reference, the commonest kind: the answer is the same wherever it is met
             key = (source.key, schema["$ref"], keyword)
@@ -164,7 +179,7 @@ class ReferenceGraph:
             return True
         if isinstance(schema.get("$ref"), str):
             try:
-                target = self.resolve(schema, source)
+                target = self.schema(schema, source)
             except RefError:
                 return False
             if target.key in seen:  # a cycle of references: nothing on it carried the mark

@@ -317,12 +317,16 @@ def _object_properties(
     seen: set[int] = set()
     while pending:
         node, where = pending.pop(0)
-        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             try:
-                target = converter.resolve(node, where)
+                target = converter.schema(node, where)
             except RefError:
                 return None
-            node, where = target.node, target.source
+            if len(node) > 1:  # the keywords beside a $ref hold with its target (3.1): both are read
+                pending.append((target.node, target.source))
+                node = {key: value for key, value in node.items() if key != "$ref"}
+            else:
+                node, where = target.node, target.source
         if not isinstance(node, dict):
             return None
         if id(node) in seen:

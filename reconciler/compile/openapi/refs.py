@@ -115,28 +115,34 @@ class Files:
         self.root = Path(os.path.realpath(root))
         self.main = SourceFile(main, os.path.realpath(main.path))
         self._files: dict[str, SourceFile] = {self.main.key: self.main}
-        self._resolved: dict[tuple[str, str], Resolved] = {}
+        self._resolved: dict[tuple[str, str, bool], Resolved] = {}
         self.diagnostics: list[Diagnostic] = []
 
-    def resolve(self, ref: Any, node: Any, source: SourceFile) -> Resolved:
-        """Follow `ref` (the `$ref` value of `node`, written in `source`), and any `$ref` it lands on."""
-        cache_key = (source.key, ref) if isinstance(ref, str) else None
+    def resolve(self, ref: Any, node: Any, source: SourceFile, *, schema: bool = False) -> Resolved:
+        """Follow `ref` (the `$ref` value of `node`, written in `source`), and any `$ref` it lands on. `schema`:
+        stop at a schema that is a `$ref` with other keywords beside it (3.1's `{$ref: Id, readOnly: true}`):
+        they hold together with its target, so the converter must see them (the chain is still checked for a
+        loop)."""
+        cache_key = (source.key, ref, schema) if isinstance(ref, str) else None
         found = self._resolved.get(cache_key) if cache_key is not None else None
         if found is None:
-            found = self._follow(ref, node, source)
+            found = self._follow(ref, node, source, schema)
             if cache_key is not None:
                 self._resolved[cache_key] = found
         return found
 
-    def _follow(self, ref: Any, node: Any, source: SourceFile) -> Resolved:
+    def _follow(self, ref: Any, node: Any, source: SourceFile, schema: bool = False) -> Resolved:
         seen: set[NodeKey] = set()
+        first: Resolved | None = None  # (schema) the first schema on the chain with keywords beside its $ref
         for _ in range(_MAX_CHAIN):
             target = self._resolve_one(ref, node, source)
             if not (isinstance(target.node, dict) and isinstance(target.node.get("$ref"), str)):
-                return target
+                return target if first is None else first
             if target.key in seen:
                 break
             seen.add(target.key)
+            if schema and first is None and len(target.node) > 1:
+                first = target
             ref, node, source = target.node["$ref"], target.node, target.source
         raise RefError(
             Diagnostic("error", source.ref_location(node, ref), f"$ref {ref!r} is part of a loop of references", "ref")

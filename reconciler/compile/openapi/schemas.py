@@ -87,6 +87,9 @@ class SchemaConverter:
         self._names = DefinitionNames(files.main.key, files.main.content, files.root)
         self._closures: dict[NodeKey, list[tuple[str, Any]]] = {}
         self.resolve = self.graph.resolve
+        """Where a reference to a parameter, a request body or a response leads (to the end of its chain)."""
+        self.schema = self.graph.schema
+        """Where a reference to a schema leads (`ReferenceGraph.schema`)."""
         self.truncated = False
         self._nesting = 0
 
@@ -211,7 +214,7 @@ class SchemaConverter:
             own = _Context(anchor=context.anchor)
             self._nesting += 1
             try:
-                body = self._reference(self.resolve(node, source), own)
+                body = self._reference(self.schema(node, source), own)
             finally:
                 self._nesting -= 1
             if own.truncated:
@@ -332,7 +335,7 @@ class SchemaConverter:
             for _, part in all_of:
                 context.deps |= part.deps
         if isinstance(ref, str):
-            result = with_siblings(self._reference(self.resolve(node, source), context), result)
+            result = with_siblings(self._reference(self.schema(node, source), context), result)
         elif isinstance(node.get("$recursiveRef"), str):
             result = with_siblings(self._recursive(context), result)
         elif all_of:
@@ -425,7 +428,7 @@ class SchemaConverter:
         for raw, (converted, part) in zip(raw_parts, parts, strict=True):
             if isinstance(converted, dict) and set(converted) == {"$ref"} and isinstance(raw, dict):
                 # a part that became a $ref to a definition may still merge, by its content, when acyclic
-                target = self.resolve(raw, source) if isinstance(raw.get("$ref"), str) else None
+                target = self.schema(raw, source) if isinstance(raw.get("$ref"), str) else None
                 if target is None or self.cycles.walking(target.key) or self.cycles.is_cyclic(target.key):
                     bodies = []
                     break

@@ -137,3 +137,33 @@ def test_a_parameter_that_a_security_scheme_fills_is_not_asked_of_the_model(repo
     warnings = [line for line in result.output.splitlines() if "security scheme of the operation sends it" in line]
     assert [line.split(": warning")[0] for line in warnings] == ["tools.d/api.yaml:14:12", "tools.d/api.yaml:23:12"]
     assert "'x-api-key'" in warnings[0] and "'api_key'" in warnings[1]
+
+
+def test_the_keywords_beside_a_reference_hold_when_a_reference_reaches_them(repo: Path, run: Any) -> None:
+    """OpenAPI 3.1 lets a schema be a `$ref` with other keywords (`ReadOnlyId: {$ref: Id, readOnly: true}`).
+    Written inline they held, but a reference to such a schema went on to the end of the chain and lost them:
+    the read-only id was asked of the model and a `maxLength` vanished from both directions."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nservers: [{url: 'https://api.example.com'}]\n"
+        "paths:\n  /pets:\n    post:\n      operationId: addPet\n"
+        "      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Pet'}}}}\n"
+        "      responses:\n        '200':\n          description: ok\n"
+        "          content: {application/json: {schema: {$ref: '#/components/schemas/Pet'}}}\n"
+        "components:\n  schemas:\n"
+        "    Id: {type: string}\n"
+        "    ReadOnlyId: {$ref: '#/components/schemas/Id', readOnly: true}\n"
+        "    Text: {type: string}\n"
+        "    Note: {$ref: '#/components/schemas/Text', maxLength: 5, description: A short note}\n"
+        "    Pet:\n      type: object\n      required: [id, name]\n      properties:\n"
+        "        id: {$ref: '#/components/schemas/ReadOnlyId'}\n"
+        "        name: {type: string}\n"
+        "        note: {$ref: '#/components/schemas/Note'}\n"
+    )
+    tool = _tools(run)["addPet"]
+    assert sorted(tool["schema"]["properties"]) == ["name", "note"]
+    assert tool["schema"]["required"] == ["name"]
+    assert tool["schema"]["properties"]["note"] == {"type": "string", "maxLength": 5, "description": "A short note"}
+    answer = tool["outputSchema"]
+    assert answer["properties"]["id"] == {"type": "string", "readOnly": True}
+    assert answer["properties"]["note"] == {"type": "string", "maxLength": 5, "description": "A short note"}
+    assert answer["required"] == ["id", "name"]
