@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
@@ -29,6 +29,8 @@ from reconciler.errors import AuthenticationError, NetworkError, ServerError
 TOOLS_PATH = "/api/v2/ai/assistant/tools"
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
+LIST_ATTEMPTS = 3
+"""Reads of a list that shifted while it was read, before giving up."""
 C = TypeVar("C", bound="ApiClient")
 
 
@@ -244,7 +246,7 @@ class ToolsClient(ApiClient):
 
     def list_tools(self) -> list[dict[str, Any]]:
         """Every live tool, following `next_page_token` (or Genesys-style `nextUri`) page by page."""
-        return list(self._pages({}, "the tool list"))
+        return self._pages({}, "the tool list")
 
     def get_tool(self, tool_id: str) -> dict[str, Any]:
         response = self._call(Operation("get", "GET", f"tool {tool_id}"), self._tool_url(tool_id), expect=(200,))
@@ -278,18 +280,44 @@ class ToolsClient(ApiClient):
     def _tool_url(self, tool_id: str) -> str:
         return self._url(f"{TOOLS_PATH}/{quote(tool_id, safe='')}")
 
-    def _pages(self, filters: Mapping[str, str], subject: str) -> Iterator[dict[str, Any]]:
+    def _pages(self, filters: Mapping[str, str], subject: str) -> list[dict[str, Any]]:
+        """Every page of the list, read again from the first when it shifted while it was read: numbered pages
+        (`nextUri`) move when a tool is created or deleted meanwhile, and a tool would be missed, or seen twice.
+        Told by a page whose `total` differs from the first page's, or an id seen twice."""
+        for _ in range(LIST_ATTEMPTS):
+            tools = self._listing(filters, subject)
+            if tools is not None:
+                return tools
+        raise ServerError(
+            f"the tool list of {self.target.api_host} changed while it was read, {LIST_ATTEMPTS} times in a row "
+            "(another writer at work?); try again when it is done"
+        )
+
+    def _listing(self, filters: Mapping[str, str], subject: str) -> list[dict[str, Any]] | None:
+        """One read of the whole list; None when it shifted under the reader."""
         operation = Operation("list", "GET", subject)
         url = self._url(TOOLS_PATH)
         params: dict[str, Any] | None = {"page_size": PAGE_SIZE, **filters}
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+        ids: set[Any] = set()
+        tools: list[dict[str, Any]] = []
+        total: Any = None
+        for number in range(MAX_PAGES):
             response = self._call(operation, url, params=params, expect=(200,))
             body = self._json_object(response)
             entities = body.get("entities")
             if not isinstance(entities, list) or not all(isinstance(item, dict) for item in entities):
                 raise self._broken(response, "a list page without an `entities` list of tools")
-            yield from entities
+            if number == 0:
+                total = body.get("total")
+            elif body.get("total") != total:
+                return None
+            for tool in entities:
+                ident = tool.get("id")
+                if isinstance(ident, str) and ident in ids:
+                    return None
+                ids.add(ident)
+            tools.extend(entities)
             token = body.get("next_page_token")
             next_uri = body.get("nextUri")
             if token:
@@ -300,7 +328,7 @@ class ToolsClient(ApiClient):
                 key = f"nextUri {url}"
                 params = None
             else:
-                return
+                return tools
             if key in seen:
                 raise self._broken(response, f"the same page twice ({key}); stopped instead of looping forever")
             seen.add(key)

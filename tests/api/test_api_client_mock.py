@@ -91,6 +91,17 @@ def test_a_repeated_page_is_an_error_not_an_endless_loop(second: httpx.Response)
     assert len(script.requests) == 2
 
 
+def test_a_list_that_keeps_shifting_while_it_is_read_is_an_error_after_three_reads() -> None:
+    def numbered(number: int, total: int) -> httpx.Response:
+        more = {"nextUri": f"/api/v2/ai/assistant/tools?pageNumber={number + 1}"} if number == 1 else {}
+        return reply(200, {"entities": [{"id": f"id-{number}", "name": f"t{number}"}], "total": total, **more})
+
+    script = Script(*(response for total in (2, 3, 4) for response in (numbered(1, total), numbered(2, total + 1))))
+    with pytest.raises(ServerError, match="changed while it was read, 3 times in a row"):
+        make(script, FakeTime()).list_tools()
+    assert len(script.requests) == 6
+
+
 def test_a_next_uri_on_another_host_is_not_followed() -> None:
     script = Script(reply(200, {"entities": [], "nextUri": "https://evil.example/steal?pageNumber=2"}))
     with pytest.raises(ServerError, match=r"another host \(evil\.example\)"):

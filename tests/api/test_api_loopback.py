@@ -384,3 +384,42 @@ def test_threads_share_one_token(start: Start) -> None:
         with ThreadPoolExecutor(8) as pool:
             assert list(pool.map(call, range(8))) == [1] * 8
     assert running.tokens.issued == 1
+
+
+class _AfterFirstPage(httpx.BaseTransport):
+    """Loopback HTTP that runs `meanwhile` once, after the first page of the tool list has been answered: another
+    writer changing the registry while a plan pages through it."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        self._http = httpx.HTTPTransport()
+        self._meanwhile: Callable[[], None] | None = meanwhile
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._http.handle_request(request)
+        if self._meanwhile is not None and request.method == "GET" and "pageNumber" not in str(request.url):
+            response.read()
+            self._meanwhile, meanwhile = None, self._meanwhile
+            meanwhile()
+        return response
+
+    def close(self) -> None:
+        self._http.close()
+
+
+@pytest.mark.parametrize("edit", ["deleted", "created"])
+def test_a_numbered_listing_that_shifts_between_pages_is_read_again_whole(start: Start, edit: str) -> None:
+    """Genesys-style pages are numbered: a tool deleted from page 1 while page 2 is fetched moves the first
+    tool of page 2 onto page 1, unseen (a plan then creates a tool that exists), and a tool created there
+    shows the last one of page 1 twice. The pages' `total` tells, and the list is read again."""
+    running = start(paging="nexturi")
+    seed(running, 250)
+
+    def meanwhile() -> None:
+        if edit == "deleted":
+            running.registry.delete(str(running.registry.find_by_name("tool_000")["id"]))  # type: ignore[index]
+        else:
+            running.registry.put_raw(tool_input("tool_000a"))
+
+    with client_for(running, transport=_AfterFirstPage(meanwhile)) as client:
+        names = [tool["name"] for tool in client.list_tools()]
+    assert names == [tool["name"] for tool in running.registry.all_tools()]
