@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from reconciler.api.regions import DEFAULT_REGION, region_domain
+from reconciler.api.regions import DEFAULT_REGION, REGIONS, region_domain
 from reconciler.errors import ConfigurationError
 
 ACCESS_TOKEN_VARIABLES = ("GENESYS_CLOUD_ACCESS_TOKEN", "GENESYSCLOUD_ACCESS_TOKEN")
@@ -83,6 +83,10 @@ def _base_url(variable: str, value: str) -> str:
         raise ConfigurationError(f"{variable} must be an http(s) URL such as https://api.mypurecloud.de")
     if parts.username or parts.password:
         raise ConfigurationError(f"{variable} must not carry credentials; use the credential variables instead")
+    host = parts.hostname.lower()
+    if parts.scheme == "http" and any(host == d or host.endswith(f".{d}") for d in REGIONS.values()):
+        # the org speaks https only; over http the secret or token would cross the network in clear text
+        raise ConfigurationError(f"{variable} must use https for a Genesys Cloud host: https://{parts.netloc}")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 

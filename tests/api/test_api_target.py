@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import reconciler.api as api
@@ -172,3 +174,36 @@ def test_no_secret_in_repr_or_str() -> None:
     assert "very-secret-value" not in shown
     assert "very-secret-token" not in shown
     assert "the-id" in shown
+
+
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("GENESYS_CLOUD_API_URL", "http://api.mypurecloud.de"),
+        ("GENESYS_CLOUD_API_URL", "http://API.usw2.pure.cloud/"),
+        ("GENESYS_CLOUD_LOGIN_URL", "http://login.mypurecloud.com"),
+    ],
+)
+def test_plain_http_to_a_genesys_cloud_host_is_refused_before_a_secret_travels(
+    repo: object, run: Any, monkeypatch: pytest.MonkeyPatch, variable: str, url: str
+) -> None:
+    """The org's hosts speak https only: an `http://` override (a slip when copying the URL) sent the client
+    secret (Basic) or the token in clear text before any answer could say so."""
+    monkeypatch.setenv(variable, url)
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_ID", "the-id")
+    monkeypatch.setenv("GENESYS_CLOUD_CLIENT_SECRET", "very-secret-value")
+    monkeypatch.setenv("GENESYS_CLOUD_REGION", "eu-central-1")
+    sent: list[str] = []
+    monkeypatch.setattr("httpx.Client.send", lambda self, request, **kw: sent.append(str(request.url)))
+
+    result = run("plan")
+
+    assert result.code == 1, result.output
+    assert f"{variable} must use https" in result.err
+    assert "very-secret-value" not in result.output
+    assert sent == []
+
+
+def test_plain_http_stays_allowed_to_other_hosts_such_as_a_remote_emulator() -> None:
+    target = resolve_target({"GENESYS_CLOUD_API_URL": "http://emulator:8765", "GENESYS_CLOUD_ACCESS_TOKEN": "t"})
+    assert target is not None and target.api_url == "http://emulator:8765"
