@@ -76,7 +76,8 @@ def test_command(
 ) -> int:
     """Run the conversation tests in DIRECTORY (default conversations.d)."""
     if transcripts_directory is not None:
-        _check_apart(transcripts_directory, directory)
+        _check_apart(transcripts_directory, directory, "conversations")
+        _check_apart(transcripts_directory, tools_directory, "tools")
     try:
         desired = load_desired(tools_directory)
         loaded = load_conversations(directory, os.environ, {tool.name for tool in desired.tools})
@@ -104,14 +105,19 @@ def test_command(
                 secrets=secrets,
             )
         )
+    _report(output, results, output_format)  # first: a --transcripts path that fails must not hide the results
     if transcripts_directory is not None:
         for result, where in zip(results, _transcript_paths(results, directory, transcripts_directory), strict=True):
             where.parent.mkdir(parents=True, exist_ok=True)
             data = transcript(result.conversation, secrets=secrets, is_sensitive=desired.config.is_sensitive)
             where.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _report(output: Output, results: list[FileResult], output_format: str) -> None:
     if output_format == "json":
         output.data(render_json(results))
-        return 0 if all(result.passed for result in results) else 1
+        return
     if output_format == "github":
         for index, result in enumerate(results, start=1):
             if result.passed:
@@ -122,7 +128,6 @@ def test_command(
         for line in render_text(results):
             output.data(line)
     output.info(summary(results))
-    return 0 if all(result.passed for result in results) else 1
 
 
 async def _run_all(
@@ -149,14 +154,14 @@ async def _run_all(
     ]
 
 
-def _check_apart(transcripts: Path, directory: Path) -> None:
-    """Transcripts written among the conversation files would overwrite a JSON one, or be read as one next run."""
+def _check_apart(transcripts: Path, directory: Path, what: str) -> None:
+    """Transcripts written among the conversation or tool files would overwrite a JSON one, or be read as one by
+    the next run (or plan)."""
     inside, folder = transcripts.resolve(), directory.resolve()
     if inside == folder or folder in inside.parents:
         raise click.UsageError(
-            f"--transcripts {transcripts} is inside the conversations directory {directory}: the transcripts would be "
-            "read as conversation files next time (or overwrite one); write them elsewhere, e.g. --transcripts "
-            "transcripts"
+            f"--transcripts {transcripts} is inside the {what} directory {directory}: the transcripts would be read "
+            f"as {what} files next time (or overwrite one); write them elsewhere, e.g. --transcripts transcripts"
         )
 
 

@@ -766,3 +766,20 @@ def test_a_script_too_long_for_the_emulated_gateway_says_what_to_do(project: Pat
     assert "the script of this turn is 70,016 bytes as JSON" in line
     assert "shorten its answers" in line
     assert "431" not in line
+
+
+def test_transcripts_that_cannot_be_written_leave_the_results_shown(project: Path, run: Any) -> None:
+    """The conversations ran: a --transcripts path that cannot be written must not swallow what they found."""
+    (project / "afile").write_text("", encoding="utf-8")
+    result = run("test", "--transcripts", "afile/sub")
+    assert result.code == 1
+    assert result.out == "ok    conversations.d/order_status.yaml (3 turns, 4 tool calls)\n"
+    assert "cannot write or read afile/sub" in result.err
+
+
+def test_transcripts_are_not_written_among_the_tool_files(project: Path, run: Any) -> None:
+    """plan and apply would read them as tools."""
+    result = run("test", "--transcripts", "tools.d/transcripts")
+    assert result.code == 1
+    assert "--transcripts tools.d/transcripts is inside the tools directory tools.d" in result.err
+    assert not (project / "tools.d" / "transcripts").exists()
