@@ -20,6 +20,7 @@ from reconciler.runtime.invocation import Invocation, ToolError
 from reconciler.runtime.patterns import ExplainingValidator
 
 _SHOWN_NAME = 64
+_SHOWN_PROBLEMS = 5
 MAX_DEPTH = 64
 """The deepest nesting an argument or a context value may have. JSON parses deeper (orjson up to 1,024 levels)
 but the standard library's encoder and jsonschema recurse, and no tool's schema describes such depths."""
@@ -90,10 +91,18 @@ class ArgumentChecker:
         # Only a refused call pays for jsonschema's detailed errors, which carry the rule that failed; its
         # patterns match with RE2, never with `re` (see runtime/patterns.py)
         validator = ExplainingValidator(self._schema)
-        problems = sorted({_problem(error) for error in validator.iter_errors(dict(arguments))})
+        # the first few problems, in the order jsonschema finds them (lazily): explaining every one of a huge
+        # payload's took seconds of the event loop, and only these are shown
+        problems: list[str] = []
+        for error in validator.iter_errors(dict(arguments)):
+            problem = _problem(error)
+            if problem not in problems:
+                problems.append(problem)
+                if len(problems) == _SHOWN_PROBLEMS:
+                    break
         if not problems:
             problems = ["they do not match its schema"]
-        raise ToolError("INVALID_ARGUMENTS", f"invalid arguments for {self.tool.name}: " + "; ".join(problems[:5]))
+        raise ToolError("INVALID_ARGUMENTS", f"invalid arguments for {self.tool.name}: " + "; ".join(problems))
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
