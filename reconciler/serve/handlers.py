@@ -25,7 +25,7 @@ def load_handlers(spec: str, served: set[str]) -> dict[str, Handler]:
         sys.path.insert(0, cwd)
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's code: report what kind of failure, and where
+    except (Exception, SystemExit) as exc:  # the user's code (which may call sys.exit): say what kind of failure
         raise ConfigurationError(f"--app {spec!r}: cannot import {module_name} ({type(exc).__name__}: {exc})") from exc
     found = module
     for part in attribute.split("."):

@@ -167,6 +167,11 @@ def test_sync_handlers_stuck_past_their_timeout_neither_block_the_others_nor_the
             "spec.yaml:5:1: error: getA needs credentials for security scheme 'key'",
         ),
         ({"tools.d/t.yaml": TOOL}, ["--app", "nowhere:TOOLS"], "error: --app 'nowhere:TOOLS': cannot import nowhere"),
+        (  # a module that exits while imported (argparse at its top level, a stray sys.exit) ended serve silently
+            {"tools.d/t.yaml": TOOL, "quits.py": "import sys\nsys.exit(0)\n"},
+            ["--app", "quits:TOOLS"],
+            "error: --app 'quits:TOOLS': cannot import quits (SystemExit: 0)",
+        ),
         (
             {"tools.d/t.yaml": TOOL, "h.py": "TOOLS = {'other': print}\n"},
             ["--app", "h:TOOLS"],
