@@ -179,6 +179,10 @@ class Runtime:
                 return await result if inspect.isawaitable(result) else result
             except ToolError:
                 raise
+            except SystemExit:  # a library of the handler's exiting (argparse, click): this call fails, not the
+                # service (raised on, it would stop the event loop from inside the invocation's task)
+                log.warning("tool %s failed: SystemExit", tool.name)
+                raise ToolError("EXECUTION_FAILURE", f"{tool.name} failed (SystemExit)") from None
             except Exception:
                 if attempt == attempts:
                     raise

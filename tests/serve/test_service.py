@@ -281,3 +281,27 @@ def test_a_deeply_nested_payload_or_answer_is_answered_in_json_and_audited(
             f'{{"parameters": {{"sku": "a", "x": {nested(depth)}}}, "user_id": "U"}}'.encode(),
         )
         assert answer.status_code == status
+
+
+def test_a_handler_that_calls_sys_exit_fails_its_call_not_the_service(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    # A handler's library may exit on bad input (argparse, click): that is one failed call, answered
+    # EXECUTION_FAILURE; the service stopped (exit 0) and the caller got a plain-text 500.
+    import sys
+
+    def quits(arguments: dict[str, Any]) -> Any:
+        sys.exit(3)
+
+    async def quits_async(arguments: dict[str, Any]) -> Any:
+        raise SystemExit(4)
+
+    tools = [check_tool(upstream), Tool("other", "d", upstream.url, SCHEMA, SourceLocation("t.yaml"))]
+    service = serving(tools, handlers={"check_inventory": quits, "other": quits_async})
+    for name in ("check_inventory", "other", "check_inventory"):
+        answer = post(service.url, name, {"parameters": {"sku": "a"}, "user_id": "U"})
+        assert (answer.status_code, answer.json()) == (
+            500,
+            {"status": "error", "error_code": "EXECUTION_FAILURE", "message": f"{name} failed (SystemExit)"},
+        )
+    assert httpx.get(service.url + "/healthz").status_code == 200
