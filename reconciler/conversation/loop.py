@@ -31,6 +31,8 @@ MAX_MODEL_CALLS_LIMIT = 49
 TURN_BOUND_CODE = "TURN_BOUND_REACHED"
 BAD_ARGUMENTS_CODE = "INVALID_ARGUMENTS"
 INTERRUPTED_CODE = "INTERRUPTED"
+MAX_RESULT_CHARS = 64_000
+"""The most of one tool result the model reads (about 16k tokens): a tool may answer megabytes."""
 NOT_RUN = "not run: the turn bound was reached"
 INTERRUPTED = "interrupted before its result came; it may have run"
 
@@ -282,9 +284,13 @@ def _arguments(text: str) -> dict[str, Any] | None:
 
 
 def _tool_message(record: ToolCallRecord) -> dict[str, Any]:
-    """What the model reads: the output on success, else the error's code and message."""
+    """What the model reads: the output on success (its start, when it is longer than MAX_RESULT_CHARS), else the
+    error's code and message."""
     if record.status == "success":
         content = record.output if isinstance(record.output, str) else json.dumps(record.output, ensure_ascii=False)
+        if len(content) > MAX_RESULT_CHARS:  # whole, it would overflow the model's context (or the request's limit)
+            cut = f"the tool answered {len(content):,} characters; the first {MAX_RESULT_CHARS:,} are shown"
+            content = f"{content[:MAX_RESULT_CHARS]}… (cut: {cut})"
     else:
         content = json.dumps({"error": {"code": record.error_code, "message": record.message}}, ensure_ascii=False)
     return {"role": "tool", "tool_call_id": record.id, "content": content}

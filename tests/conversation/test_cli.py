@@ -783,3 +783,28 @@ def test_transcripts_are_not_written_among_the_tool_files(project: Path, run: An
     assert result.code == 1
     assert "--transcripts tools.d/transcripts is inside the tools directory tools.d" in result.err
     assert not (project / "tools.d" / "transcripts").exists()
+
+
+def test_a_huge_tool_answer_reaches_the_model_cut_not_as_a_request_the_gateway_refuses(project: Path, run: Any) -> None:
+    """A tool may answer megabytes (the runtime takes up to 16 MiB); fed back whole, the next completion request
+    was refused (413 here; a real model's context overflows), and the turn died. The model gets the start of it
+    and is told it was cut."""
+    blob = "x" * 3_000_000
+    (project / "conversations.d" / "big.yaml").write_text(
+        "name: big\n"
+        f"stubs: {{check_inventory: {{blob: {blob}}}}}\n"
+        "turns:\n"
+        "  - user: stock?\n"
+        "    expect:\n"
+        "      tool_calls: [{name: check_inventory}]\n"
+        "      reply_contains: 'cut: the tool answered 3,000,012 characters'\n"
+        "    script:\n"
+        "      - tool_calls: [{name: check_inventory, arguments: {sku: A}}]\n"
+        "      - content: '{{tool:check_inventory}}'\n",
+        encoding="utf-8",
+    )
+    result = run("test", "--transcripts", "out")
+    assert result.code == 0, result.output
+    reply = json.loads((project / "out" / "big.json").read_text(encoding="utf-8"))["turns"][0]["reply"]
+    assert reply.startswith('{"blob": "xxx')
+    assert len(reply) < 70_000
