@@ -109,7 +109,7 @@ def check_turn(turn: TurnSpec, result: TurnResult, number: int, *, conceal: Conc
     reply = result.reply or ""
     for text, location in turn.reply_contains:
         if text.casefold() not in reply.casefold():
-            said = f"the reply does not contain {text!r}; it was {conceal.text(reply)!r}"
+            said = f"the reply does not contain {text!r}; it was {_quoted(conceal.text(reply))}"
             if result.unfinished is not None:  # a real model's answer cut at its token limit, or filtered
                 said += f" (the answer was {result.unfinished})"
             failures.append(Failure(location, f"turn {number}: {said}"))
@@ -140,6 +140,16 @@ def is_subset(expected: Any, actual: Any) -> bool:
         and isinstance(expected, bool) == isinstance(actual, bool)
         and (isinstance(expected, str) == isinstance(actual, str))
     )
+
+
+QUOTED_CHARS = 300
+"""The most of a reply a failure quotes: a CI log gets one readable line."""
+
+
+def _quoted(text: str) -> str:
+    if len(text) <= QUOTED_CHARS:
+        return repr(text)
+    return f"{text[:QUOTED_CHARS] + '…'!r} ({len(text):,} characters)"
 
 
 def _shown(name: str, arguments: Mapping[str, Any] | None) -> str:

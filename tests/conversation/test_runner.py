@@ -182,3 +182,16 @@ def test_a_reply_cut_at_the_token_limit_says_so_where_it_fails() -> None:
             "the model reached its token limit (finish_reason length))",
         )
     ]
+
+
+def test_a_long_reply_is_quoted_by_its_start_where_it_fails() -> None:
+    """A CI log gets one readable line, not a reply of tens of kilobytes."""
+    from reconciler.conversation import TurnResult, TurnSpec
+    from reconciler.conversation.runner import check_turn
+    from reconciler.model import SourceLocation
+
+    where = SourceLocation("conversations.d/c.yaml", 6, 7)
+    turn = TurnSpec("hi", SourceLocation("conversations.d/c.yaml", 4, 5), reply_contains=(("shipped", where),))
+    long = TurnResult("hi", "y" * 50_000, "answered", 1, 8, (), 1.0)
+    (failure,) = check_turn(turn, long, 1)
+    assert failure.message == f"turn 1: the reply does not contain 'shipped'; it was '{'y' * 300}…' (50,000 characters)"
