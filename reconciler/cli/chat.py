@@ -34,6 +34,7 @@ from reconciler.conversation import (
     run_turn,
     transcript,
 )
+from reconciler.conversation.printable import printable
 from reconciler.errors import Diagnostic, InputError, ReconcilerError
 from reconciler.load import interpolate, read_documents
 from reconciler.model import SourceLocation
@@ -198,9 +199,9 @@ async def _turn(
 
 
 def _show_calls(output: Output, result: TurnResult) -> None:
-    for call in result.tool_calls:
+    for call in result.tool_calls:  # the name is the model's: printable, as its answer
         outcome = "ok" if call.status == "success" else f"{call.error_code}: {call.message}"
-        output.info(f"  tool {call.name} ({call.latency_ms:.0f} ms): {outcome}")
+        output.info(printable(f"  tool {call.name} ({call.latency_ms:.0f} ms): {outcome}", one_line=True))
 
 
 def _show(output: Output, result: TurnResult) -> int:
@@ -210,7 +211,7 @@ def _show(output: Output, result: TurnResult) -> int:
         return 1
     if result.unfinished is not None:
         output.info(f"note: the answer was {result.unfinished}")
-    output.data(result.reply)
+    output.data(printable(result.reply))  # the model's words may carry escape sequences for the terminal
     return 0
 
 

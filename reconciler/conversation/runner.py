@@ -25,6 +25,7 @@ from reconciler.conversation.loop import (
     TurnResult,
     run_turn,
 )
+from reconciler.conversation.printable import printable
 from reconciler.conversation.transcript import Concealer
 from reconciler.errors import ReconcilerError
 from reconciler.model import SourceLocation, Tool
@@ -153,8 +154,9 @@ def _quoted(text: str) -> str:
 
 
 def _shown(name: str, arguments: Mapping[str, Any] | None) -> str:
+    """A call on one line; the model chose its name and arguments, so they are made printable."""
     text = "(not a JSON object)" if arguments is None else json.dumps(arguments, sort_keys=True, ensure_ascii=False)
-    return f"{name}({text})"
+    return printable(f"{name}({text})", one_line=True)
 
 
 def _missing(expected: ExpectedCall, made: list[ToolCallRecord], conceal: Concealer) -> str:
@@ -168,7 +170,8 @@ def _missing(expected: ExpectedCall, made: list[ToolCallRecord], conceal: Concea
 def _wrong_status(expected: ExpectedCall, record: ToolCallRecord, conceal: Concealer) -> str:
     call = _shown(record.name, conceal.arguments(record.name, record.arguments))
     if record.status == "error":
-        return f"{call} was called but did not succeed: {record.error_code}: {conceal.text(record.message)}"
+        said = printable(f"{record.error_code}: {conceal.text(record.message)}", one_line=True)
+        return f"{call} was called but did not succeed: {said}"
     return f"{call} succeeded, but the file expects it to end with status: error"
 
 

@@ -808,3 +808,50 @@ def test_a_huge_tool_answer_reaches_the_model_cut_not_as_a_request_the_gateway_r
     reply = json.loads((project / "out" / "big.json").read_text(encoding="utf-8"))["turns"][0]["reply"]
     assert reply.startswith('{"blob": "xxx')
     assert len(reply) < 70_000
+
+
+EVIL = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m"
+"""What a prompt-injected model may write: set the clipboard (OSC 52), clear the screen, a C1 control sequence."""
+
+
+def test_chat_prints_what_the_model_wrote_without_its_terminal_control_sequences(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's words are untrusted (a tool's output may steer them): escape sequences in its answer or in the
+    name of a tool it calls are shown as text, never sent to the user's terminal."""
+    call = {"id": "c1", "type": "function", "function": {"name": f"x{EVIL}", "arguments": "{}"}}
+    answers = [(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content=f"line one\n{EVIL}!"), {})]
+    gateway = _ScriptedGateway(answers)
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "hi")
+    finally:
+        gateway.close()
+    assert result.code == 0, result.output
+    for control in ("\x1b", "\x07", "\x9b"):
+        assert control not in result.output
+    assert result.out == "line one\n\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J\\u009b31m!\n"
+    assert "tool x\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J\\u009b31m (" in result.err
+
+
+def test_a_failure_line_shows_a_tool_name_the_model_made_up_as_one_escaped_line(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": f"x{EVIL}\n::error::forged", "arguments": "{}"}}
+    answers = [(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content="done"), {})]
+    gateway = _ScriptedGateway(answers)
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    (project / "conversations.d" / "order_status.yaml").unlink()
+    (project / "conversations.d" / "one.yaml").write_text(
+        "name: one\nturns:\n  - user: hi\n    expect: {tool_calls: [{name: check_inventory}]}\n", encoding="utf-8"
+    )
+    try:
+        result = run("test")
+    finally:
+        gateway.close()
+    assert result.code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert not any(line.startswith("::") for line in result.out.splitlines())
+    assert "the calls were: x\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J\\u009b31m\\n::error::forged({})" in result.out
