@@ -18,6 +18,7 @@ from reconciler.load.located import LocatedList, key_location, location
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEY_REFERENCE = re.compile(r"(?<!\$)\$\{")
 _WITH_DEFAULT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(:?-)(.*)", re.DOTALL)
 
 
@@ -87,7 +88,12 @@ def interpolate(
 
         return _REFERENCE.sub(substitute, value)
 
-    return _walk(content, file, replace_in)
+    def refuse_key(key: str, where: Callable[[], Any]) -> None:
+        if _KEY_REFERENCE.search(key):
+            message = f"key {key!r} holds a ${{…}}, which is not replaced: only values are; write the key out"
+            diagnostics.append(Diagnostic("error", where(), message, "variable"))
+
+    return _walk(content, file, replace_in, refuse_key)
 
 
 def _is_text(value: str) -> bool:
@@ -98,15 +104,22 @@ def _is_text(value: str) -> bool:
     return True
 
 
-def _walk(node: Any, file: str, replace_in: Callable[[str, Callable[[], Any]], str]) -> Any:
+def _walk(
+    node: Any,
+    file: str,
+    replace_in: Callable[[str, Callable[[], Any]], str],
+    refuse_key: Callable[[str, Callable[[], Any]], None],
+) -> Any:
     # a string without `$` (nearly all of them) is passed over here, before a place is made for it
     if isinstance(node, dict):
         for key, value in node.items():
+            if "$" in key:
+                refuse_key(key, lambda k=key: key_location(file, node, k))  # type: ignore[misc]
             if isinstance(value, str):
                 if "$" in value:
                     node[key] = replace_in(value, lambda k=key: key_location(file, node, k))  # type: ignore[misc]
             elif isinstance(value, (dict, list)):
-                _walk(value, file, replace_in)
+                _walk(value, file, replace_in, refuse_key)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             if isinstance(value, str):
@@ -120,7 +133,7 @@ def _walk(node: Any, file: str, replace_in: Callable[[str, Callable[[], Any]], s
 
                 node[index] = replace_in(value, where)
             elif isinstance(value, (dict, list)):
-                _walk(value, file, replace_in)
+                _walk(value, file, replace_in, refuse_key)
     return node
 
 

@@ -333,3 +333,15 @@ def test_a_context_entry_is_named_as_a_parameter_is(repo: Path, run: Callable[..
     assert result.code == 1, result.output
     [error] = [line for line in result.out.splitlines() if ": error: " in line]
     assert error.startswith("tools.d/a.yaml:5:") and f"context entry name {name!r} of 'ok_tool' is not allowed" in error
+
+
+def test_a_reference_in_a_key_is_refused_not_sent_as_text(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only values are interpolated: `labels: {${TEAM}: x}` sent a label named `${TEAM}`, without a word."""
+    monkeypatch.setenv("TEAM", "commerce")
+    (repo / "tools.d" / "a.yaml").write_text(GOOD + "labels:\n  ${TEAM}: owner\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1, result.output
+    [error] = [line for line in result.out.splitlines() if ": error: " in line]
+    assert error.startswith("tools.d/a.yaml:5:3: error: key '${TEAM}'") and "only values are" in error
