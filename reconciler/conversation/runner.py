@@ -120,11 +120,12 @@ def check_turn(turn: TurnSpec, result: TurnResult, number: int, *, conceal: Conc
 def _find(expected: ExpectedCall, made: list[ToolCallRecord], start: int) -> int | None:
     for index in range(start, len(made)):
         record = made[index]
-        if (
-            record.name == expected.name
-            and record.arguments is not None
-            and is_subset(expected.arguments, record.arguments)
-        ):
+        if record.name != expected.name:
+            continue
+        if record.arguments is None:  # not a JSON object: only an expectation that names no argument matches it
+            if not expected.arguments:
+                return index
+        elif is_subset(expected.arguments, record.arguments):
             return index
     return None
 

@@ -195,3 +195,19 @@ def test_a_long_reply_is_quoted_by_its_start_where_it_fails() -> None:
     long = TurnResult("hi", "y" * 50_000, "answered", 1, 8, (), 1.0)
     (failure,) = check_turn(turn, long, 1)
     assert failure.message == f"turn 1: the reply does not contain 'shipped'; it was '{'y' * 300}…' (50,000 characters)"
+
+
+def test_an_expected_call_without_arguments_matches_a_call_whose_arguments_were_no_json_object() -> None:
+    """`{name: a, status: error}` expects a failed call of `a`: one whose arguments the model botched is one."""
+    from reconciler.conversation import ExpectedCall, ToolCallRecord, TurnResult, TurnSpec
+    from reconciler.conversation.runner import check_turn
+    from reconciler.model import SourceLocation
+
+    where = SourceLocation("conversations.d/c.yaml", 6, 7)
+    expected = ExpectedCall("a", {}, "error", where)
+    turn = TurnSpec("hi", SourceLocation("conversations.d/c.yaml", 4, 5), expected_calls=(expected,))
+    botched = ToolCallRecord("c1", "a", None, "error", error_code="INVALID_ARGUMENTS", message="not a JSON object")
+    result = TurnResult("hi", "sorry", "answered", 2, 8, (botched,), 1.0)
+    assert check_turn(turn, result, 1) == []
+    wanted = TurnSpec("hi", turn.location, expected_calls=(ExpectedCall("a", {"order_id": "1"}, "error", where),))
+    assert [f.location for f in check_turn(wanted, result, 1)] == [where]
