@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -132,9 +133,11 @@ def _translate(document: Document, top: ValidationError) -> Iterator[Diagnostic]
         elif error.validator == "type":
             names = [rule] if isinstance(rule, str) else list(rule)
             wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-            yield Diagnostic(
-                "error", document.locate(*path), f"'{where}' must be {wanted}, not {_describe(error.instance)}", "type"
-            )
+            message = f"'{where}' must be {wanted}, not {_describe(error.instance)}"
+            written = _written_scalar(document, path) if "string" in names else None
+            if written is not None:  # `1.0`, `007`, `no`: YAML's own types, where text was meant
+                message += f"; YAML read {written} as no text: quote it ('{written}')"
+            yield Diagnostic("error", document.locate(*path), message, "type")
         elif error.validator == "enum":
             options = ", ".join(str(v) for v in rule)
             yield Diagnostic(
@@ -157,6 +160,32 @@ def did_you_mean(value: Any, options: Any) -> str:
     close = [lowered[value.lower()]] if value.lower() in lowered else []
     close = close or difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'? " if close else ""
+
+
+def _written_scalar(document: Document, path: list[str | int]) -> str | None:
+    """The text of a plain YAML scalar at `path` as written (`007`, not the 7 it was read as), when it is a
+    number or boolean on one line; None for anything else."""
+    node: Any = document.content
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if node is None or isinstance(node, (str, dict, list)) or document.path.suffix == ".json":
+        return None
+    where = document.locate(*path)
+    try:
+        line = document.path.read_text(encoding="utf-8-sig").splitlines()[where.line - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    # a mapping's value is placed at its key: read past `key:`; a list's item is placed at itself
+    pattern = _AFTER_KEY if isinstance(path[-1], str) else _SCALAR
+    found = pattern.match(line[where.column - 1 :])
+    return found.group("value") if found else None
+
+
+_SCALAR = re.compile(r"(?P<value>[^\s,}\]#]+)")
+_AFTER_KEY = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s:]+)\s*:\s+(?P<value>[^\s,}\]#]+)""")
 
 
 def _describe(value: Any) -> str:

@@ -345,3 +345,17 @@ def test_a_reference_in_a_key_is_refused_not_sent_as_text(
     assert result.code == 1, result.output
     [error] = [line for line in result.out.splitlines() if ": error: " in line]
     assert error.startswith("tools.d/a.yaml:5:3: error: key '${TEAM}'") and "only values are" in error
+
+
+@pytest.mark.parametrize(("written", "read"), [("1.0", "1.0"), ("007", "7"), ("no", "false (a boolean)")])
+def test_a_value_yaml_reads_as_no_text_says_to_quote_it(
+    repo: Path, run: Callable[..., Any], written: str, read: str
+) -> None:
+    """`labels: {version: 1.0}` or `{gdpr: no}`: YAML's types surprise; the error says what was read and what to do."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD + f"labels:\n  version: {written}\n", encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert (
+        f"tools.d/a.yaml:5:3: error: 'labels.version' must be a string, not {read}; YAML read {written} as "
+        f"no text: quote it ('{written}')"
+    ) in result.out
