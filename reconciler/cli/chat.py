@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -34,7 +33,7 @@ from reconciler.conversation import (
     run_turn,
     transcript,
 )
-from reconciler.conversation.printable import printable
+from reconciler.conversation.printable import printable, printable_json
 from reconciler.errors import Diagnostic, InputError, ReconcilerError
 from reconciler.load import interpolate, read_documents
 from reconciler.model import SourceLocation
@@ -161,7 +160,7 @@ def chat_command(
                 data = transcript(
                     conversation, secrets=desired.sensitive_values(), is_sensitive=desired.config.is_sensitive
                 )
-                transcript_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                transcript_file.write_text(printable_json(data) + "\n", encoding="utf-8")
     return code
 
 

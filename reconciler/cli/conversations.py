@@ -8,7 +8,6 @@ passes, 1 otherwise; a broken file is reported with file:line before anything ru
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from reconciler.conversation import (
     runtimes,
     transcript,
 )
+from reconciler.conversation.printable import printable_json
 from reconciler.conversation.report import passing_line, render_json, render_text, summary
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import display_path
@@ -110,7 +110,7 @@ def test_command(
         for result, where in zip(results, _transcript_paths(results, directory, transcripts_directory), strict=True):
             where.parent.mkdir(parents=True, exist_ok=True)
             data = transcript(result.conversation, secrets=secrets, is_sensitive=desired.config.is_sensitive)
-            where.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            where.write_text(printable_json(data) + "\n", encoding="utf-8")
     return 0 if all(result.passed for result in results) else 1
 
 

@@ -6,15 +6,23 @@ Source). They are shown as \\u escapes, as the plan shows a tool's name and desc
 
 from __future__ import annotations
 
+import json
 import re
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Control characters but tab and newline, and the bidi controls."""
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAK = re.compile("[\n]")
 
 
 def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
+
+
+def printable_json(data: object) -> str:
+    """`data` as indented JSON text that is safe to `cat`: json.dumps escapes C0 controls itself; the C1 and bidi
+    controls become \\u escapes too, which decode to the same value."""
+    return _UNSAFE_IN_JSON.sub(_escape, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def printable(text: str, *, one_line: bool = False) -> str:
@@ -23,4 +31,4 @@ def printable(text: str, *, one_line: bool = False) -> str:
     return _LINE_BREAK.sub("\\\\n", text) if one_line else text
 
 
-__all__ = ["printable"]
+__all__ = ["printable", "printable_json"]

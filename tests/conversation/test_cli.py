@@ -855,3 +855,20 @@ def test_a_failure_line_shows_a_tool_name_the_model_made_up_as_one_escaped_line(
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert not any(line.startswith("::") for line in result.out.splitlines())
     assert "the calls were: x\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J\\u009b31m\\n::error::forged({})" in result.out
+
+
+def test_the_transcript_keeps_what_the_model_wrote_safe_to_cat(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JSON escapes C0 controls itself; C1 controls and bidi overrides would reach a terminal that cats the file."""
+    gateway = _ScriptedGateway([(200, _answer(content=f"a{EVIL}\u202eb"), {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "hi", "--transcript", "t.json")
+    finally:
+        gateway.close()
+    assert result.code == 0, result.output
+    text = (project / "t.json").read_text(encoding="utf-8")
+    assert not any(character in text for character in ("\x1b", "\x07", "\x9b", "\u202e"))
+    assert json.loads(text)["turns"][0]["reply"] == f"a{EVIL}\u202eb"  # the same value, escaped
