@@ -8,12 +8,14 @@ call) would use `re`; here its pattern keywords match with RE2, linear like the 
 refuses (backreferences, lookaround) is left to jsonschema_rs's bounded verdict and not run again in Python: the
 call is still refused, its message just names fewer rules. Every keyword of jsonschema that matches a pattern is
 replaced: `pattern`, `patternProperties`, `additionalProperties`, and `unevaluatedProperties` (whose finder of
-evaluated keys matches `patternProperties` itself).
+evaluated keys matches `patternProperties` itself). So is `uniqueItems`, whose pairwise comparison of objects
+would hold the service for minutes over one long array.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -118,10 +120,37 @@ def _unevaluated_properties(validator: Any, allowed: Any, instance: Any, schema:
         yield ValidationError("unevaluated properties are not allowed")
 
 
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """jsonschema compares unhashable items pairwise (an array of 8,000 objects: over a minute); here each item
+    is written once as canonical JSON, and equal texts are equal items, as JSON Schema defines equality."""
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        text = json.dumps(_comparable(item), sort_keys=True, separators=(",", ":"))
+        if text in seen:
+            yield ValidationError("has non-unique elements")
+            return
+        seen.add(text)
+
+
+def _comparable(value: Any) -> Any:
+    """`value` with its whole floats as integers (1.0 equals 1 in JSON Schema; a bool stays a bool). Recursion is
+    bounded: arguments deeper than arguments.MAX_DEPTH are refused before they are explained."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    return value
+
+
 ExplainingValidator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     jsonschema.Draft202012Validator,
     {
         "pattern": _pattern,
+        "uniqueItems": _unique_items,
         "patternProperties": _pattern_properties,
         "additionalProperties": _additional_properties,
         "unevaluatedProperties": _unevaluated_properties,
