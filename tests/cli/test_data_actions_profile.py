@@ -122,7 +122,9 @@ def test_render_shows_the_post_action_input_bodies(repo: Path, run: Callable[...
     assert body["config"]["timeoutSeconds"] == 12
     assert body["secure"] is True
     assert body["contract"]["input"]["inputSchema"]["$schema"] == DRAFT_04
-    assert body["config"]["request"]["requestTemplate"] == "${input.rawRequest}"
+    assert (
+        body["config"]["request"]["requestTemplate"] == '{"tool_name":"search_orders","parameters":${input.rawRequest}}'
+    )
 
 
 def test_render_names_every_tool_that_cannot_be_an_action(repo: Path, run: Callable[..., Any]) -> None:

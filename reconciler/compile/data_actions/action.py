@@ -50,9 +50,12 @@ def compile_action(tool: Tool, *, category: str, integration_id: str) -> Compile
     try:
         properties, required = _inputs(tool)
         builder = RequestBuilder(properties, required)
-        request = builder.for_endpoint(tool.endpoint) if tool.request is None else builder.for_binding(tool.request)
-        # Inputs the templates do not write would be lost: refuse them, unless the whole input is the body.
-        raw = request["requestTemplate"] == RAW_REQUEST and request["requestType"] != "GET"
+        if tool.request is None:
+            request = builder.for_endpoint(tool.endpoint, tool.name, tool.context)
+        else:
+            request = builder.for_binding(tool.request)
+        # Inputs the templates do not write would be lost: refuse them, unless the whole input is sent.
+        raw = RAW_REQUEST in request["requestTemplate"] and request["requestType"] != "GET"
         others = _others(tool) if raw else False
     except Unexpressible as exc:
         errors.append(_error(tool, exc))

@@ -16,9 +16,13 @@ Where each input lands, and how it is written there (`velocity.py` holds the sha
 - form body: `name=$esc.url(...)` pairs joined by `&`. Other bodies (multipart, binary) are errors, and so is any
   body of a GET, which the platform never sends; a GET's template is the platform's default, `${input.rawRequest}`.
 
-A tool without a request binding (hand-written, with an `endpoint`) is a POST of its inputs, at the top level of
-a JSON object (`${input.rawRequest}`), to the endpoint: the tool service's invocation carries them under
-`parameters`, but an endpoint written for a Data Action receives the action's input as it is.
+A tool without a request binding (hand-written, with an `endpoint`) is a POST to the endpoint of the invocation
+every tool endpoint takes (`reconciler serve`'s, the Tools API's callback): `{"tool_name": NAME, "parameters":
+{...}}`, and the context parameters, which the calling flow or guide fills as inputs, where the invocation
+carries conversation state: `conversation.user_id` under `conversation` and as `user_id`, `conversation.id` as
+`conversation_id`, any other path nested under `conversation`. So one endpoint serves a tool on either target.
+Without context parameters, `parameters` is the whole input (`${input.rawRequest}`); with them, it is built field
+by field, as a JSON body is, leaving the context inputs out (an endpoint refuses them from the model's side).
 """
 
 from __future__ import annotations
@@ -62,13 +66,42 @@ class RequestBuilder:
         self.properties = properties
         self.required = required
 
-    def for_endpoint(self, endpoint: str) -> dict[str, Any]:
+    def for_endpoint(self, endpoint: str, tool_name: str, context: Mapping[str, str]) -> dict[str, Any]:
+        entries = [f'"tool_name":{literal(_json_key(tool_name))}']
+        if context:
+            fields = [(name, name) for name in self.properties if name not in context]
+            entries.append(f'"parameters":{self._json_fields(fields, "p0")}')
+            entries += self._conversation(context)
+        else:
+            entries.append(f'"parameters":{RAW_REQUEST}')
         return {
             "requestType": "POST",
             "requestUrlTemplate": literal(endpoint),
             "headers": {"Content-Type": "application/json"},
-            "requestTemplate": RAW_REQUEST,
+            "requestTemplate": "{" + ",".join(entries) + "}",
         }
+
+    def _conversation(self, context: Mapping[str, str]) -> list[str]:
+        """The invocation's entries that carry the context inputs, each at its path of the conversation state."""
+        state: dict[str, Any] = {}
+        entries = []
+        for name, path in context.items():
+            where = ("context", name)
+            parts = path.split(".")[1:]
+            if not parts:
+                raise Unexpressible(where, f"{path!r} names no value of the conversation state")
+            node = state
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise Unexpressible(where, f"{path} lies inside another context parameter's value")
+            if parts[-1] in node:
+                raise Unexpressible(where, f"{path} holds another context parameter's value")
+            node[parts[-1]] = json_value(self._ref(name), self.properties[name], where)
+            top = {"id": "conversation_id", "user_id": "user_id"}.get(parts[0]) if len(parts) == 1 else None
+            if top is not None:
+                entries.append(f"{literal(_json_key(top))}:{node[parts[-1]]}")
+        return [*entries, f'"conversation":{_written(state)}']
 
     def for_binding(self, binding: Mapping[str, Any]) -> dict[str, Any]:
         method = str(binding.get("method", "GET")).upper()
@@ -218,20 +251,24 @@ class RequestBuilder:
                 return json_value(self._ref(name), self.properties[name], ("parameters", name))
             if self._is_raw_request(body):
                 return RAW_REQUEST
-            pieces = []
-            for name, spec in body:
-                self.properties[name] = closed(self.properties[name])
-                key = literal(_json_key(str(spec["name"]))) + ":"
-                value = json_value(self._ref(name), self.properties[name], ("parameters", name))
-                ref = self._ref(name)
-                guard = None if name in self.required else present(ref, self.properties[name])
-                pieces.append(_piece(guard, lambda p, a, k=key, v=value: f"{p}{k}{v}{a}"))
-            return "{" + join(pieces, first="", separator=",", variable="b0") + "}"
+            return self._json_fields([(name, str(spec["name"])) for name, spec in body], "b0")
         if media == "application/x-www-form-urlencoded" and not whole:
             pieces = [piece for name, spec in body for piece in self._form(name, spec)]
             return join(pieces, first="", separator="&", variable="f0")
         where = ("parameters", whole[0] if whole else body[0][0])
         raise Unexpressible(where, f"a {media} request body cannot be built by a Data Action template")
+
+    def _json_fields(self, fields: list[tuple[str, str]], variable: str) -> str:
+        """A JSON object of inputs, each (input, key) written by its schema; an optional one only when given."""
+        pieces = []
+        for name, json_key in fields:
+            self.properties[name] = closed(self.properties[name])
+            key = literal(_json_key(json_key)) + ":"
+            value = json_value(self._ref(name), self.properties[name], ("parameters", name))
+            ref = self._ref(name)
+            guard = None if name in self.required else present(ref, self.properties[name])
+            pieces.append(_piece(guard, lambda p, a, k=key, v=value: f"{p}{k}{v}{a}"))
+        return "{" + join(pieces, first="", separator=",", variable=variable) + "}"
 
     def _form(self, name: str, spec: Mapping[str, Any]) -> list[Piece]:
         where = ("parameters", name)
@@ -288,6 +325,15 @@ def _style(spec: Mapping[str, Any]) -> tuple[str, bool]:
 
 def _json_key(name: str) -> str:
     return json.dumps(name, ensure_ascii=False)
+
+
+def _written(state: Mapping[str, Any]) -> str:
+    """A JSON object template from a tree whose leaves are value templates."""
+    entries = [
+        f"{literal(_json_key(key))}:{_written(value) if isinstance(value, dict) else value}"
+        for key, value in state.items()
+    ]
+    return "{" + ",".join(entries) + "}"
 
 
 def _constrain(schema: Any, rules: Mapping[str, Any]) -> Any:

@@ -42,7 +42,9 @@ HAND_WRITTEN = """\
 """
 
 
-def test_a_hand_written_tool_posts_its_inputs_as_a_json_object_to_its_endpoint(tmp_path: Path) -> None:
+def test_a_hand_written_tool_posts_the_invocation_of_its_inputs_to_its_endpoint(tmp_path: Path) -> None:
+    """The invocation every tool endpoint takes (`reconciler serve`'s, the Tools API's callback): the context
+    input the flow fills travels as conversation state, the others as `parameters`, an optional one if given."""
     (tool,) = desired(tmp_path, {"inventory.yaml": HAND_WRITTEN})
 
     body = action_input(tool, category="Commerce", integration_id="integration-1")
@@ -78,7 +80,12 @@ def test_a_hand_written_tool_posts_its_inputs_as_a_json_object_to_its_endpoint(t
                 "requestType": "POST",
                 "requestUrlTemplate": "https://tools.example.com/api/v1/tools/check_inventory",
                 "headers": {"Content-Type": "application/json"},
-                "requestTemplate": "${input.rawRequest}",
+                "requestTemplate": (
+                    '{"tool_name":"check_inventory","parameters":{"sku":"${esc.jsonString($input.sku)}"'
+                    '#if("$!{input.count}" != ""),"count":${input.count}#end},'
+                    '"user_id":"${esc.jsonString($input.user_id)}",'
+                    '"conversation":{"user_id":"${esc.jsonString($input.user_id)}"}}'
+                ),
             },
             "response": {"translationMap": {}, "translationMapDefaults": {}, "successTemplate": "${rawResult}"},
         },
