@@ -171,17 +171,22 @@ async def _converse(
         if message is not None:
             return await _turn(output, conversation, message, gateway, runtime, max_turns)
         output.info("Type a message; an empty line or end of input (Ctrl-D) ends the conversation.")
+        failed = False
         while True:
             click.echo("you> ", nl=False, err=True)  # the prompt on stderr: stdout holds only the answers
             text = await in_daemon_thread(read_line)  # Ctrl-C does not wait for a next line
             if not text.strip():  # an empty line, or the end of input
-                return 0
+                return 1 if failed else 0
             if not_utf8(text):
                 output.info(
                     f"error: that line is {not_utf8(text)}; type it again in UTF-8 (check the terminal's locale)"
                 )
                 continue
-            await _turn(output, conversation, text.strip(), gateway, runtime, max_turns)
+            try:
+                await _turn(output, conversation, text.strip(), gateway, runtime, max_turns)
+            except ReconcilerError as exc:  # one refused request does not throw the conversation away
+                failed = True
+                output.info(printable(f"error: {exc}; the conversation goes on (an empty line ends it)"))
             # a turn the bound stopped is said so; the user may go on
 
 

@@ -872,3 +872,38 @@ def test_the_transcript_keeps_what_the_model_wrote_safe_to_cat(
     text = (project / "t.json").read_text(encoding="utf-8")
     assert not any(character in text for character in ("\x1b", "\x07", "\x9b", "\u202e"))
     assert json.loads(text)["turns"][0]["reply"] == f"a{EVIL}\u202eb"  # the same value, escaped
+
+
+def test_on_a_terminal_a_turn_the_gateway_refused_is_said_and_the_conversation_goes_on(project: Path) -> None:
+    """One refused request (a 400 for one message) does not throw away the conversation typed so far."""
+    refused = {"message": "this message trips the content policy", "code": "bad.request", "status": 400}
+    gateway = _ScriptedGateway([(400, refused, {}), (200, _answer(content="fine"), {})])
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "chat", "--transcript", "t.json"],
+        cwd=project,
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "NO_COLOR": "1",
+            "GENESYS_CLOUD_API_URL": gateway.url,
+            "GENESYS_CLOUD_ACCESS_TOKEN": "local",
+        },
+    )
+    os.close(secondary)
+    try:
+        os.write(primary, b"first\nsecond\n\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(primary)
+        gateway.close()
+    assert process.returncode == 1, err  # a turn failed: the session says so in its exit code
+    assert out == "fine\n"
+    assert "content policy" in err
+    assert err.count("you> ") == 3
+    turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
+    assert [(t["user"], t["stop_reason"]) for t in turns] == [("first", "gateway_error"), ("second", "answered")]
+    assert [m["role"] for m in gateway.bodies[1]["messages"]] == ["user", "user"]
