@@ -18,14 +18,19 @@ import orjson
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
-def read_json(data: bytes, parse_constant: Callable[[str], Any] | None = None) -> Any:
-    """`json.loads(data, parse_constant=parse_constant)`: the same value, or the same error."""
+def read_json(
+    data: bytes,
+    parse_constant: Callable[[str], Any] | None = None,
+    parse_float: Callable[[str], Any] | None = None,
+) -> Any:
+    """`json.loads(data, parse_constant=parse_constant, parse_float=parse_float)`: the same value, or the same
+    error. (orjson reads only finite floats, as `float` does, so `parse_float` matters for what it refuses.)"""
     if not _LONG_NUMBER.search(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(data, parse_constant=parse_constant)
+    return json.loads(data, parse_constant=parse_constant, parse_float=parse_float)
 
 
 __all__ = ["read_json"]

@@ -14,6 +14,7 @@ is counted and audited, unknown tools included.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ async def answer_invocation(service: Service, name: str, body: bytes | None) -> 
     if body is None:
         return 413, _dumps(_error_body("INVALID_PAYLOAD", f"the invocation is larger than {MAX_BODY} bytes"))
     try:
-        payload = read_json(body, _no_constant)  # orjson where it reads what json.loads reads
+        payload = read_json(body, _no_constant, _finite)  # orjson where it reads what json.loads reads
     except (ValueError, RecursionError):
         outcome = Outcome("error", None, "INVALID_PAYLOAD", "the body is not JSON")
         service.metrics.record(name if name in service.runtime.tools else UNKNOWN, outcome)
@@ -267,6 +268,15 @@ def _dumps(answer: Any) -> bytes:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    """A number past the float range (1e999) is refused like Infinity, which json.loads would make it: no JSON
+    can carry it on to the upstream, nor the audit log hash it."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:32]} is past the float range")
+    return value
 
 
 def _registry(runtime: Runtime) -> dict[str, Any]:

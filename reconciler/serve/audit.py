@@ -43,7 +43,7 @@ def parameters_sha256(parameters: Any) -> str | None:
         return hashlib.sha256(canonical_bytes(parameters)).hexdigest()
     except UnicodeEncodeError:  # a lone surrogate (JSON can hold one): its line is still written
         return hashlib.sha256(canonical_json(parameters).encode("utf-8", "surrogatepass")).hexdigest()
-    except RecursionError:
+    except (RecursionError, ValueError):  # too deep, or a float JSON cannot write (the app refuses both first)
         return None
 
 
