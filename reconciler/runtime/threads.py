@@ -22,17 +22,18 @@ MAX_THREADS = 256
 
 
 class HandlerThreads:
-    """Runs sync callables off the event loop; lives in the loop of its first call, as the Runtime does."""
+    """Runs sync callables off the event loop, counting the threads of the loop it runs in."""
 
     def __init__(self) -> None:
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, function: Callable[[Any], Any], argument: Any) -> Any:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(MAX_THREADS)
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:  # a semaphore serves one loop (a Runtime reused in
+            self._slots, self._loop = asyncio.Semaphore(MAX_THREADS), loop  # another asyncio.run starts afresh)
         slots = self._slots
         await slots.acquire()
-        loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
         context = contextvars.copy_context()
 
