@@ -137,7 +137,7 @@ class Contract:
         @self.schema.hook
         def filter_case(context: Any, case: Any) -> bool:
             """The description says in prose what OpenAPI cannot say without a remote `$ref`: a tool's `schema`
-            is valid JSON Schema 2020-12, an action's contract schemas valid draft-04. Valid ("positive")
+            and `outputSchema` are valid JSON Schema 2020-12, an action's contract schemas valid draft-04. Valid ("positive")
             requests are held to those rules too."""
             meta = case.meta
             if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
@@ -149,8 +149,9 @@ class Contract:
                 return _tool_results_answer_calls(case.body.get("messages", [])) and (
                     script is None or contract.is_script(script)
                 )
-            try:
-                jsonschema.Draft202012Validator.check_schema(case.body.get("schema", {}))
+            try:  # both schemas of a tool: `outputSchema` is held to the same dialect (`then: []` is refused)
+                for key in ("schema", "outputSchema"):
+                    jsonschema.Draft202012Validator.check_schema(case.body.get(key, {}))
             except jsonschema.SchemaError:
                 return False
             return True
