@@ -137,8 +137,8 @@ class Contract:
         @self.schema.hook
         def filter_case(context: Any, case: Any) -> bool:
             """The description says in prose what OpenAPI cannot say without a remote `$ref`: a tool's `schema`
-            and `outputSchema` are valid JSON Schema 2020-12, an action's contract schemas valid draft-04. Valid ("positive")
-            requests are held to those rules too."""
+            and `outputSchema` are valid JSON Schema 2020-12, an action's contract schemas valid draft-04.
+            Valid ("positive") requests are held to those rules too."""
             meta = case.meta
             if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
                 return True
