@@ -162,7 +162,7 @@ class Runtime:
             schemes = chosen_alternative(tool, credentials)
             if schemes is None:
                 raise ToolError("EXECUTION_FAILURE", f"{tool.name} has no credentials for its security requirement")
-            apply_credentials(request, schemes, credentials)
+            apply_credentials(request, schemes, credentials, tool.name)
         else:
             request = forward_request(tool, arguments)
         return await self._send(tool, request, upstream, timeout)

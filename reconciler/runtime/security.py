@@ -36,7 +36,10 @@ def chosen_alternative(tool: Tool, credentials: Mapping[str, str]) -> tuple[Secu
 
 
 def apply_credentials(
-    request: UpstreamRequest, schemes: tuple[SecurityScheme, ...], credentials: Mapping[str, str]
+    request: UpstreamRequest,
+    schemes: tuple[SecurityScheme, ...],
+    credentials: Mapping[str, str],
+    tool_name: str = "the tool",
 ) -> None:
     for scheme in schemes:
         value = credentials[scheme.name]
@@ -55,16 +58,28 @@ def apply_credentials(
         elif scheme.location == "header":
             request.headers.append((scheme.parameter, value))
         elif scheme.location == "query":
-            pair = f"{styles.encode(scheme.parameter)}={styles.encode(value)}"
-            request.url += ("&" if "?" in request.url else "?") + pair
+            name = styles.encode(scheme.parameter)
+            _refuse_taken(tool_name, scheme.parameter, name, request.url.partition("?")[2].split("&"))
+            request.url += ("&" if "?" in request.url else "?") + f"{name}={styles.encode(value)}"
         else:
             pair = f"{scheme.parameter}={styles.encode(value)}"
             for index, (name, text) in enumerate(request.headers):
                 if name == "Cookie":
+                    _refuse_taken(tool_name, scheme.parameter, scheme.parameter, text.split("; "))
                     request.headers[index] = (name, f"{text}; {pair}")
                     break
             else:
                 request.headers.append(("Cookie", pair))
+
+
+def _refuse_taken(tool_name: str, parameter: str, written: str, pairs: list[str]) -> None:
+    """An argument that already set the query parameter or cookie a credential fills (an exploded object names
+    its own): sent before the credential, it is the one most servers read, so the call would carry the model's
+    key or session instead of the tool's."""
+    if any(pair.partition("=")[0] == written for pair in pairs):
+        raise ToolError(
+            "INVALID_ARGUMENTS", f"the arguments of {tool_name} set {parameter!r}, which the tool's credentials fill"
+        )
 
 
 __all__ = ["apply_credentials", "chosen_alternative", "credentials_for"]

@@ -629,3 +629,31 @@ def test_a_url_told_apart_by_a_fragment_still_sends_its_query(upstream: Upstream
     tool = Tool("link", "d", upstream.url, schema, SourceLocation("t.yaml", 1, 1), request=binding, security=security)
     assert call(Runtime([tool]), "link", {"file_id": "12", "fields": "shared_link"}).status == "success"
     assert [received.path for received in upstream.received] == ["/2.0/files/12?fields=shared_link&api_key=k1"]
+
+
+def test_an_argument_cannot_set_the_query_parameter_or_cookie_a_credential_fills(upstream: Upstream) -> None:
+    # An exploded object names its own query pairs or cookies: `{"api_key": "mine"}` sent before the tool's own
+    # `api_key` is the one most servers read first, so the model would call with a key (or a session) of its
+    # choosing instead of the tool's.
+    schema = {"type": "object", "properties": {"q": {"type": "object"}, "c": {"type": "object"}}}
+    binding = {
+        "method": "GET",
+        "url": upstream.url + "/p",
+        "parameters": {"q": {"in": "query", "name": "q"}, "c": {"in": "cookie", "name": "c"}},
+    }
+    key = SecurityScheme("key", "apiKey", "query", "api_key")
+    sid = SecurityScheme("sid", "apiKey", "cookie", "sid")
+    security = Security(((key, sid),), {"key": Secret("k1"), "sid": Secret("s1")}, SourceLocation("s.yaml", 1, 1))
+    tool = Tool("p", "d", upstream.url, schema, SourceLocation("t.yaml", 1, 1), request=binding, security=security)
+    runtime = Runtime([tool])
+    for arguments, name in (({"q": {"api_key": "mine"}}, "api_key"), ({"c": {"sid": "mine"}}, "sid")):
+        outcome = call(runtime, "p", arguments)
+        assert (outcome.error_code, outcome.message) == (
+            "INVALID_ARGUMENTS",
+            f"the arguments of p set {name!r}, which the tool's credentials fill",
+        )
+    assert upstream.received == []
+    assert call(runtime, "p", {"q": {"other": "1"}, "c": {"pref": "2"}}).status == "success"
+    [received] = upstream.received
+    assert received.path == "/p?other=1&api_key=k1"
+    assert received.headers["Cookie"] == "pref=2; sid=s1"
