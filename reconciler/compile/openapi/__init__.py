@@ -275,6 +275,13 @@ def _missing_base(result: OpenApiResult, source_document: Document | None, descr
         f"{description.file} gives no absolute server URL (servers[0].url, or host for Swagger 2.0); "
         "set source.endpoint_base to the URL its paths are relative to"
     )
+    content = description.content if isinstance(description.content, dict) else {}
+    servers = content.get("servers")
+    first = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], dict) else {}
+    relative = first.get("url")
+    if isinstance(relative, str) and relative.startswith("/"):
+        # OpenAPI reads it against where the description is served: the base keeps that path
+        message += f", which keeps its relative servers[0].url: e.g. https://api.example.com{relative.rstrip('/')}"
     diagnostic = Diagnostic("error", where, message, "endpoint-base")
     if diagnostic not in result.diagnostics:
         result.diagnostics.append(diagnostic)

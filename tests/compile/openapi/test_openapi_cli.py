@@ -190,3 +190,18 @@ def test_a_yaml_description_is_read_as_yaml_1_2(repo: Path, run: Any) -> None:
     assert tool["outputSchema"]["enum"] == ["new", "active", "off", "archive"]
     assert tool["schema"]["properties"]["country"]["enum"] == ["NO", "SE"]
     assert tool["schema"]["properties"]["code"]["enum"] == [10, "12:30"]
+
+
+def test_a_relative_server_url_is_named_in_the_error_that_asks_for_endpoint_base(repo: Path, run: Any) -> None:
+    """Swagger's own Petstore 3 serves `servers: [{url: /api/v3}]`. The error only asked for "the URL its paths
+    are relative to", and a user who gave the host (where the description is served) called `…/pet/1`, a 404:
+    the error now says the base keeps the relative path."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: /api/v3/}]\n"
+        "paths:\n  /pet:\n    get: {operationId: getPet, responses: {'200': {description: ok}}}\n"
+    )
+    result = run("validate")
+    assert result.code == 1
+    assert "tools.d/api.yaml:1:1: error:" in result.output
+    assert "set source.endpoint_base" in result.output
+    assert "e.g. https://api.example.com/api/v3\n" in result.output
