@@ -90,8 +90,9 @@ class Inputs:
     counted: int | None = None
     """When `collect` only counted the inputs (`at_most`), how many there are; `items` is empty then."""
     credentials: list[tuple[dict[str, Any], SourceFile]] = field(default_factory=list)
-    """Parameters that name an API key the operation's security sends (`collect`'s `filled`), as written (and
-    where): the credential fills them, and a model asked for one would make a key up, or be handed one."""
+    """Parameters that name an API key the operation's security sends from a credential of the source
+    (`collect`'s `filled`), as written (and where): the credential fills them, and a model asked for one would
+    make a key up, or be handed one."""
 
 
 def collect(
@@ -108,7 +109,7 @@ def collect(
     """The inputs of `operation`; `shared` are the parameters written on its path item. With `at_most`, an
     operation with more inputs than that gets them counted, not made (`Inputs.counted`, no items): the caller
     skips it whatever they are, and a third of a large description's operations are skipped so. `filled`: the
-    (place, name) of the API keys the operation's security schemes send (a header's name in lower case)."""
+    (place, name) of the API keys the source's credentials send for the operation (a header's in lower case)."""
     # a parameter's Input is made only once the count is known: (place, parameter, where) until then, or
     # (place, None, Input) for a path variable that no parameter declares
     by_place: dict[tuple[str, str], tuple[str, dict[str, Any] | None, Any]] = {}

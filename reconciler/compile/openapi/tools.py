@@ -21,6 +21,7 @@ Context parameters stay in the binding: the runtime fills them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -92,7 +93,7 @@ class ToolBuilder:
             self.converter,
             self.consumes,
             at_most=self.limits.max_parameters if counted_only else None,
-            filled=_api_keys(security),
+            filled=_api_keys(security, self.settings.credentials),
         )
         for parameter, written_in in inputs.credentials:
             self.diagnostics.append(
@@ -282,16 +283,17 @@ DEPRECATED = "Deprecated: "
 """What the description of a tool made from a deprecated operation starts with."""
 
 
-def _api_keys(security: Security | None) -> frozenset[tuple[str, str]]:
-    """(place, name) of every API key `security` may send, a header's name in lower case (it is one header
-    whatever its case)."""
-    if security is None:
+def _api_keys(security: Security | None, declared: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+    """(place, name) of every API key `security` may send from a credential the source declares (`credentials:`,
+    even empty where only `serve` sets it), a header's name in lower case (it is one header whatever its case).
+    A key no credential fills stays a parameter: a `context` entry, or a Data Action's flow, may give it."""
+    if security is None or not declared:
         return frozenset()
     return frozenset(
         (scheme.location, scheme.parameter.lower() if scheme.location == "header" else scheme.parameter)
         for alternative in security.alternatives
         for scheme in alternative
-        if scheme.kind == "apiKey"
+        if scheme.kind == "apiKey" and scheme.name in declared
     )
 
 

@@ -104,11 +104,14 @@ def test_a_wildcard_media_type_is_read_as_json_both_ways(repo: Path, run: Any) -
     assert tools["putPet"]["request"]["content_type"] == "application/json"
 
 
-def test_a_parameter_that_a_security_scheme_fills_is_not_asked_of_the_model(repo: Path, run: Any) -> None:
+def test_a_parameter_that_a_credential_fills_is_not_asked_of_the_model(repo: Path, run: Any) -> None:
     """A description that lists its API key both as a security scheme and as a parameter (an old habit of
-    generators) made a tool that asked the model for the key: it made one up, and `serve` sent the made-up key
-    beside the real one. The credential fills it; the parameter is left out, with a warning at its line."""
-    (repo / "tools.d" / "api.yaml").write_text(
+    generators) made a tool that asked the model for the key, even where the source gives `credentials` for it:
+    the model made one up, and `serve` sent the made-up key beside the real one. A key the source's credentials
+    fill is left out, with a warning at its line; without a credential for it, it stays (a `context` entry, or a
+    Data Action's flow, may give it)."""
+    (repo / "specs").mkdir()
+    (repo / "specs" / "api.yaml").write_text(
         OPENAPI + "security: [{key: []}]\n"
         "components:\n  securitySchemes:\n"
         "    key: {type: apiKey, in: header, name: X-API-Key}\n"
@@ -126,6 +129,8 @@ def test_a_parameter_that_a_security_scheme_fills_is_not_asked_of_the_model(repo
         "        - {name: X-API-Key, in: header, schema: {type: string}}\n"
         "      responses: {'200': {description: ok}}\n"
     )
+    source = repo / "tools.d" / "api.yaml"
+    source.write_text("source:\n  openapi: ../specs/api.yaml\n  credentials: {key: '${KEY:-}', q: '${Q:-}'}\n")
     tools = _tools(run)
     assert sorted(tools["getA"]["schema"]["properties"]) == ["api_key", "s"]
     assert tools["getA"]["schema"].get("required") is None
@@ -135,8 +140,15 @@ def test_a_parameter_that_a_security_scheme_fills_is_not_asked_of_the_model(repo
     result = run("validate")
     assert result.code == 0, result.output
     warnings = [line for line in result.output.splitlines() if "security scheme of the operation sends it" in line]
-    assert [line.split(": warning")[0] for line in warnings] == ["tools.d/api.yaml:14:12", "tools.d/api.yaml:23:12"]
+    assert [line.split(": warning")[0] for line in warnings] == ["specs/api.yaml:14:12", "specs/api.yaml:23:12"]
     assert "'x-api-key'" in warnings[0] and "'api_key'" in warnings[1]
+
+    context = "  overrides: {getA: {context: {x-api-key: conversation.key}}}\n"
+    source.write_text("source:\n  openapi: ../specs/api.yaml\n" + context)
+    tools = _tools(run)
+    assert sorted(tools["getA"]["schema"]["properties"]) == ["api_key", "s"]  # the context fills the key
+    assert tools["getA"]["request"]["parameters"]["x-api-key"] == {"in": "header", "name": "x-api-key"}
+    assert sorted(tools["postA"]["schema"]["properties"]) == ["X-API-Key", "api_key"]
 
 
 def test_the_keywords_beside_a_reference_hold_when_a_reference_reaches_them(repo: Path, run: Any) -> None:
