@@ -50,6 +50,9 @@ def apply_credentials(
                 f"the credential for {scheme.name!r} holds a line break or another control character (often a "
                 "trailing newline from the file it was read from), which a header cannot carry",
             )
+        if in_header or scheme.kind == "basic":
+            header = scheme.parameter if scheme.kind == "apiKey" else "Authorization"
+            _refuse_taken(tool_name, header, header.lower(), [name.lower() for name, _ in request.headers])
         if scheme.kind == "basic":
             token = base64.b64encode(value.encode()).decode()
             request.headers.append(("Authorization", f"Basic {token}"))
@@ -73,9 +76,9 @@ def apply_credentials(
 
 
 def _refuse_taken(tool_name: str, parameter: str, written: str, pairs: list[str]) -> None:
-    """An argument that already set the query parameter or cookie a credential fills (an exploded object names
-    its own): sent before the credential, it is the one most servers read, so the call would carry the model's
-    key or session instead of the tool's."""
+    """An argument that already set the header, query parameter or cookie a credential fills (a description
+    that lists its auth header as a parameter too, an exploded object naming its own pairs): sent before the
+    credential, it is the one most servers read, so the call would carry the model's key instead of the tool's."""
     if any(pair.partition("=")[0] == written for pair in pairs):
         raise ToolError(
             "INVALID_ARGUMENTS", f"the arguments of {tool_name} set {parameter!r}, which the tool's credentials fill"

@@ -657,3 +657,31 @@ def test_an_argument_cannot_set_the_query_parameter_or_cookie_a_credential_fills
     [received] = upstream.received
     assert received.path == "/p?other=1&api_key=k1"
     assert received.headers["Cookie"] == "pref=2; sid=s1"
+
+
+def test_an_argument_cannot_set_the_header_a_credential_fills(upstream: Upstream) -> None:
+    # Descriptions often list their auth header as a parameter too: the model's value would go out beside the
+    # tool's credential, first.
+    schema = {"type": "object", "properties": {"X-Api-Key": {"type": "string"}, "Authorization": {"type": "string"}}}
+    binding = {
+        "method": "GET",
+        "url": upstream.url + "/p",
+        "parameters": {
+            "X-Api-Key": {"in": "header", "name": "X-Api-Key"},
+            "Authorization": {"in": "header", "name": "Authorization"},
+        },
+    }
+    schemes = (SecurityScheme("key", "apiKey", "header", "x-api-key"), SecurityScheme("bearer", "bearer"))
+    security = Security((schemes,), {"key": Secret("k1"), "bearer": Secret("t1")}, SourceLocation("s.yaml", 1, 1))
+    tool = Tool("p", "d", upstream.url, schema, SourceLocation("t.yaml", 1, 1), request=binding, security=security)
+    runtime = Runtime([tool])
+    for argument, header in (("X-Api-Key", "x-api-key"), ("Authorization", "Authorization")):
+        outcome = call(runtime, "p", {argument: "mine"})
+        assert (outcome.error_code, outcome.message) == (
+            "INVALID_ARGUMENTS",
+            f"the arguments of p set {header!r}, which the tool's credentials fill",
+        )
+    assert upstream.received == []
+    assert call(runtime, "p", {}).status == "success"
+    [received] = upstream.received
+    assert (received.headers["x-api-key"], received.headers["Authorization"]) == ("k1", "Bearer t1")
