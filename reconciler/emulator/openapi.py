@@ -68,7 +68,11 @@ def _tool_input_properties(config: EmulatorConfig) -> dict[str, Any]:
         "name": {"type": "string", "pattern": NAME_PATTERN, "minLength": 1, "maxLength": 64},
         "description": {"type": "string", "minLength": 1, "maxLength": config.max_description_length},
         "schema": _ref("schemas", "ToolSchema"),
-        "outputSchema": {"type": "object", "description": "JSON Schema (2020-12) of the tool's successful answer."},
+        "outputSchema": {
+            "type": "object",
+            "description": "JSON Schema (2020-12) of the tool's successful answer; it must be valid draft 2020-12.",
+            "properties": {"$schema": {"type": "string", "enum": [JSON_SCHEMA_DIALECT]}},
+        },
         "executionEndpoint": {"type": "string", "pattern": ENDPOINT_PATTERN},
         "request": {"type": "object", "description": "HTTP binding of an OpenAPI-derived tool."},
         "context": string_map,
