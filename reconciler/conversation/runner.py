@@ -81,8 +81,11 @@ async def run_conversation(
                     conversation, turn.user, gateway=gateway, runner=runner, max_model_calls=bound, script=turn.script
                 )
             except ReconcilerError as exc:
-                said = conceal.text(str(exc))
-                failures.append(Failure(turn.location, f"turn {number}: the gateway call did not succeed: {said}"))
+                said = printable(conceal.text(str(exc)), one_line=True)
+                rest = "; the rest of this file was not run" if number < len(spec.turns) else ""
+                failures.append(
+                    Failure(turn.location, f"turn {number}: the gateway call did not succeed: {said}{rest}")
+                )
                 break
             failures.extend(check_turn(turn, result, number, conceal=conceal))
             if result.stop_reason == "turn_bound":

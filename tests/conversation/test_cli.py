@@ -907,3 +907,25 @@ def test_on_a_terminal_a_turn_the_gateway_refused_is_said_and_the_conversation_g
     turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
     assert [(t["user"], t["stop_reason"]) for t in turns] == [("first", "gateway_error"), ("second", "answered")]
     assert [m["role"] for m in gateway.bodies[1]["messages"]] == ["user", "user"]
+
+
+def test_a_gateway_error_fails_its_file_on_one_line_and_says_the_rest_did_not_run(
+    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = {"message": "bad request\n::error::forged", "code": "bad.request", "status": 400}
+    gateway = _ScriptedGateway([(400, refused, {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    (project / "conversations.d" / "order_status.yaml").unlink()
+    (project / "conversations.d" / "two.yaml").write_text(
+        "name: two\nturns:\n  - user: one\n  - user: two\n", encoding="utf-8"
+    )
+    try:
+        result = run("test")
+    finally:
+        gateway.close()
+    assert result.code == 1
+    assert not any(line.startswith("::") for line in result.out.splitlines())
+    (line,) = [line for line in result.out.splitlines() if "two.yaml:3:" in line]
+    assert "bad request" in line
+    assert line.endswith("; the rest of this file was not run")
