@@ -139,6 +139,8 @@ def chat_command(
     model: str,
 ) -> int:
     """Hold a conversation with the LLM gateway; the model may call the tools of DIR."""
+    if transcript_file is not None:
+        _check_transcript(transcript_file, directory, state_file)
     desired = load_desired(directory)
     state = read_state(state_file)
     if message is not None and not message.strip():
@@ -162,6 +164,18 @@ def chat_command(
                 )
                 transcript_file.write_text(printable_json(data) + "\n", encoding="utf-8")
     return code
+
+
+def _check_transcript(transcript_file: Path, directory: Path, state_file: Path | None) -> None:
+    """The transcript may not replace the state file, nor land among the tools (the next plan would read it)."""
+    target, tools = transcript_file.resolve(), directory.resolve()
+    if state_file is not None and target == state_file.resolve():
+        raise click.UsageError(f"--transcript {transcript_file} is the --state file; write the transcript elsewhere")
+    if tools in target.parents:
+        raise click.UsageError(
+            f"--transcript {transcript_file} is inside the tools directory {directory}: plan would read it as a "
+            "tool file; write it elsewhere"
+        )
 
 
 async def _converse(

@@ -929,3 +929,16 @@ def test_a_gateway_error_fails_its_file_on_one_line_and_says_the_rest_did_not_ru
     (line,) = [line for line in result.out.splitlines() if "two.yaml:3:" in line]
     assert "bad request" in line
     assert line.endswith("; the rest of this file was not run")
+
+
+@pytest.mark.parametrize("where", ["state.yaml", "tools.d/t.json"])
+def test_chat_does_not_write_its_transcript_over_its_inputs(project: Path, run: Any, where: str) -> None:
+    """Over the state file it would destroy it; in tools.d the next plan would read it as a tool."""
+    (project / "state.yaml").write_text("user_id: USR-1\n", encoding="utf-8")
+    before = sorted(p.name for p in (project / "tools.d").iterdir())
+    result = run("chat", "-m", "hi", "--state", "state.yaml", "--transcript", where)
+    assert result.code == 1
+    assert f"--transcript {where}" in result.err
+    assert (project / "state.yaml").read_text(encoding="utf-8") == "user_id: USR-1\n"
+    assert sorted(p.name for p in (project / "tools.d").iterdir()) == before
+    assert "gateway:" not in result.err
