@@ -258,3 +258,34 @@ def test_explaining_a_refused_call_with_a_long_unique_array_is_linear() -> None:
             "invalid arguments for t: argument 'xs': does not meet the schema's 'uniqueItems' rule"
         )
     assert asyncio.run(go({"xs": [1, True, "1", [1], {"1": 1}], "n": 1}))[0].status == "success"
+
+
+def test_sync_handlers_queue_for_their_threads_in_each_event_loop_a_runtime_is_used_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A Runtime reused by a second asyncio.run (a library user, a test) must not wait on the first loop's queue.
+    from reconciler.runtime import threads
+
+    monkeypatch.setattr(threads, "MAX_THREADS", 1)
+    release, started = threading.Event(), threading.Event()
+
+    def held(arguments: dict[str, Any]) -> Any:
+        started.set()
+        release.wait(10)
+        return {"ok": True}
+
+    runtime = Runtime([tool("held", "http://127.0.0.1:9")], handlers={"held": held})
+
+    async def two_at_once() -> list[str | None]:
+        calls = [asyncio.ensure_future(runtime.invoke(Invocation("held"))) for _ in range(2)]
+        while not started.is_set():  # one runs in the only thread...
+            await asyncio.sleep(0)
+        for _ in range(10):  # ...and the other has queued for it
+            await asyncio.sleep(0)
+        release.set()
+        return [(await call).error_code for call in calls]
+
+    for _ in range(2):
+        release.clear()
+        started.clear()
+        assert asyncio.run(two_at_once()) == [None, None]
