@@ -94,6 +94,8 @@ def pull_request_merge(work: Path, change: dict[str, str | None]) -> None:
         ({"tools.d/old.yaml": None}, ["tools.d/old.yaml"]),  # a deleted file is a change too
         ({"reconciler.yaml": "prune: false\n"}, ["reconciler.yaml"]),
         ({"README.md": "# tools, documented\n"}, []),
+        # git quotes a name that is not ASCII ("tools.d/caf\303\251.yaml") unless told not to: no prefix matched
+        ({"tools.d/caf\u00e9.yaml": "name: x\n"}, ["tools.d/caf\u00e9.yaml"]),
     ],
 )
 def test_the_gate_plans_exactly_when_an_input_changed(
