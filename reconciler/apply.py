@@ -320,10 +320,17 @@ def _create(change: Change, api: TargetClient) -> Outcome:
             return _result(change, api.create(change.after))
         except ConflictError as exc:
             existing = api.find_by_name(change.name)
+            noun = api.form.noun
+            if existing is None:  # planning again plans this create again: say what holds the name instead
+                return _failed(
+                    change,
+                    exc,
+                    f"the registry refused the name as taken (409) but lists no {noun} of exactly this name: one "
+                    f"whose name differs only in case, or one this client cannot see, holds it; rename the {noun} "
+                    "in tools.d, or the other one",
+                )
             return _settle(change, existing, exc, "already created (an earlier answer was lost)", lost) or _failed(
-                change,
-                exc,
-                f"a different {api.form.noun} of this name appeared in the registry since the plan; plan again",
+                change, exc, f"a different {noun} of this name appeared in the registry since the plan; plan again"
             )
         except ApiError as exc:
             if not exc.maybe_committed:

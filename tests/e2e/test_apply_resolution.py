@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from reconciler.api import ToolsClient, ToolsTarget
+from reconciler.api import ToolsClient, ToolsTarget, resolve_target
 from reconciler.apply import MAX_ATTEMPTS, apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from reconciler.emulator.config import READ_SCOPE
@@ -169,3 +172,44 @@ def test_a_refusal_every_write_would_meet_holds_back_the_writes_not_yet_sent(ref
         assert ("`ai:tool:write` scope" if status == 403 else "refused the credentials (401)") in first
         assert running.stats.by_status.get(status) == 1  # one write refused, none sent after it
         assert running.registry.all_tools() == []
+
+
+def test_a_name_refused_as_taken_that_no_listed_tool_holds_says_so() -> None:
+    """A registry that compares names without case (or hides another owner's tool) answers 409 to a create
+    whose name no listed tool has: 'a different tool of this name appeared since the plan; plan again' sent the
+    user round a loop, since every plan plans the same create."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._answer(200, {"entities": [], "next_page_token": None})
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(409, {"message": "a tool named 'Check_Inventory' already exists", "code": "tool.name.exists"})
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = resolve_target(
+            {"GENESYS_CLOUD_API_URL": f"http://127.0.0.1:{server.server_address[1]}", "GENESYS_CLOUD_ACCESS_TOKEN": "t"}
+        )
+        assert target is not None
+        with ToolsClient(target) as client:
+            outcome = outcome_of(plan_for(client, desired()), client)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcome.status == "failed"
+    assert "lists no tool of exactly this name" in outcome.error
+    assert "since the plan" not in outcome.error
