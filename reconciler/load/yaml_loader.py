@@ -30,7 +30,34 @@ except ImportError:  # pragma: no cover - libyaml is present in every wheel we s
 
 _PLAIN = "reconciler:plain"
 """A plain scalar whose type is decided by our constructor, not during parsing (see `_DeferredLoader`)."""
-_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _core_schema() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """YAML 1.2's core schema (the spec's 10.3.2), the one OpenAPI asks for: plain `true`/`false`, `null`/`~`,
+    decimal, `0o` and `0x` integers and floats are typed; `yes`, `no`, `on`, `off`, `010` as octal, `1_000` and
+    `12:30` as base 60 (YAML 1.1, PyYAML's default) are text, so an enum `[new, active, off]` keeps its `off`.
+    `<<` merges stay, as every YAML tool reads them. By first character, as PyYAML's own table is."""
+    table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    rules = [
+        ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+        ("tag:yaml.org,2002:null", r"~|null|Null|NULL|", "~nN"),
+        ("tag:yaml.org,2002:int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+        (
+            "tag:yaml.org,2002:float",
+            r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+            "-+.0123456789",
+        ),
+        ("tag:yaml.org,2002:merge", r"<<", "<"),
+    ]
+    for tag, pattern, first in rules:
+        compiled = re.compile(f"(?:{pattern})\\Z")
+        for character in first:
+            table.setdefault(character, []).append((tag, compiled))
+    table[""] = [("tag:yaml.org,2002:null", re.compile(r"\Z"))]
+    return table
+
+
+_IMPLICIT = _core_schema()
 
 
 class _DeferredLoader(_Loader):
@@ -72,7 +99,7 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
-_BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+_BOOL_VALUES = {"true": True, "false": False}
 
 
 def decode(data: bytes, file: str) -> str:
@@ -497,7 +524,7 @@ def _to_int(value: str) -> int | float:
     if len(value) > MAX_INTEGER_TEXT:
         raise ValueError(_too_large(value))
     try:
-        number = _parse_int(value.replace("_", ""))
+        number = _parse_int(value)
     except ValueError:
         raise ValueError(f"{value!r} is not an integer (tag !!int); write a whole number or drop the tag") from None
     return checked_int(number, value)
@@ -524,38 +551,26 @@ def _to_float(value: str) -> float:
 
 
 def _parse_int(text: str) -> int:
-    sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("+-")
+    """YAML 1.2: decimal (a leading zero is still decimal), `0o` octal, `0x` hexadecimal."""
     if text.startswith("0x"):
-        return sign * int(text[2:], 16)
+        return int(text[2:], 16)
     if text.startswith("0o"):
-        return sign * int(text[2:], 8)
-    if text.startswith("0b"):
-        return sign * int(text[2:], 2)
-    if ":" in text:  # YAML 1.1 sexagesimal
-        total = 0
-        for part in text.split(":"):
-            total = total * 60 + int(part)
-        return sign * total
-    if len(text) > 1 and text.startswith("0"):
-        return sign * int(text, 8)
-    return sign * int(text)
+        return int(text[2:], 8)
+    if not text.lstrip("+-").isdigit():  # (int() would also take spaces and underscores)
+        raise ValueError(text)
+    return int(text)
 
 
 def _parse_float(value: str) -> float:
-    text = value.replace("_", "").lower()
+    text = value.lower()
     if text in (".inf", "+.inf"):
         return float("inf")
     if text == "-.inf":
         return float("-inf")
     if text == ".nan":
         return float("nan")
-    if ":" in text:
-        sign = -1.0 if text.startswith("-") else 1.0
-        total = 0.0
-        for part in text.lstrip("+-").split(":"):
-            total = total * 60 + float(part)
-        return sign * total
+    if "_" in text or not text.strip() == text:  # (float() would take them)
+        raise ValueError(value)
     return float(text)
 
 

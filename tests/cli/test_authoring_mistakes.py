@@ -347,11 +347,12 @@ def test_a_reference_in_a_key_is_refused_not_sent_as_text(
     assert error.startswith("tools.d/a.yaml:5:3: error: key '${TEAM}'") and "only values are" in error
 
 
-@pytest.mark.parametrize(("written", "read"), [("1.0", "1.0"), ("007", "7"), ("no", "false (a boolean)")])
+@pytest.mark.parametrize(("written", "read"), [("1.0", "1.0"), ("007", "7"), ("false", "false (a boolean)")])
 def test_a_value_yaml_reads_as_no_text_says_to_quote_it(
     repo: Path, run: Callable[..., Any], written: str, read: str
 ) -> None:
-    """`labels: {version: 1.0}` or `{gdpr: no}`: YAML's types surprise; the error says what was read and what to do."""
+    """`labels: {version: 1.0}` or `{gdpr: false}`: YAML's types surprise; the error says what was read and what
+    to do."""
     (repo / "tools.d" / "a.yaml").write_text(GOOD + f"labels:\n  version: {written}\n", encoding="utf-8")
     result = run("validate")
     assert result.code == 1

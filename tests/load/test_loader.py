@@ -57,7 +57,12 @@ def test_json_that_is_not_utf8_is_refused_at_its_line(tmp_path: Path, openapi: b
 
 
 def test_yaml_scalars_become_json_values(tmp_path: Path) -> None:
-    text = "i: 0x1f\nf: 1.5e+3\nb: yes\nn: ~\nd: 2024-01-02\ns: '010'\no: 010\ninf: '.inf'\n"
+    """YAML 1.2's core schema, which OpenAPI asks for: YAML 1.1's `yes`/`off`, octal `010`, `1_000` and base-60
+    `12:30` are text (a status enum `[active, off]` keeps its `off`, a country code `NO` stays Norway)."""
+    text = (
+        "i: 0x1f\nf: 1.5e+3\nb: true\nn: ~\nd: 2024-01-02\ns: '010'\no: 010\noc: 0o10\ninf: '.inf'\n"
+        "y: yes\noff: off\nno: NO\nsep: 1_000\nclock: 12:30\nbin: 0b11\n"
+    )
     [document] = read_documents(write(tmp_path / "t.yaml", text), "t.yaml")
     assert document.content == {
         "i": 31,
@@ -66,8 +71,15 @@ def test_yaml_scalars_become_json_values(tmp_path: Path) -> None:
         "n": None,
         "d": "2024-01-02",
         "s": "010",
-        "o": 8,
+        "o": 10,
+        "oc": 8,
         "inf": ".inf",  # JSON has no infinity: unquoted, it is refused (tests/cli/test_hostile_values.py)
+        "y": "yes",
+        "off": "off",
+        "no": "NO",
+        "sep": "1_000",
+        "clock": "12:30",
+        "bin": "0b11",
     }
 
 
@@ -104,14 +116,15 @@ def test_refused_yaml(tmp_path: Path, text: str, message: str) -> None:
 def test_a_plain_text_reads_the_same_in_every_place_and_file(tmp_path: Path) -> None:
     """Plain scalars seen before are typed from memory: a text keeps its type as a value, as a key, and in the
     next file, and a key that reads as a boolean or null is still refused after the text was a value."""
-    text = "yes: 1\nx: [yes, 010, 0x1F, 1_000, ~, '', 2024-01-02, .5, \"yes\"]\n"
+    text = "true: 1\nx: [true, 010, 0x1F, 1_000, ~, '', 2024-01-02, .5, \"true\"]\n"
     for name in ("a.yaml", "b.yaml"):
         with pytest.raises(InputError, match="must be a string"):
             read_documents(write(tmp_path / name, text), name)
-    values = "x: [yes, 010, 0x1F, 1_000, ~, '', 2024-01-02, .5, \"yes\", Yes]\n010: ok\n"
+    values = "x: [true, 010, 0x1F, 1_000, ~, '', 2024-01-02, .5, \"true\", yes]\n010: ok\n"
     for name in ("c.yaml", "d.yaml"):
         [document] = read_documents(write(tmp_path / name, values), name)
-        assert document.content == {"x": [True, 8, 31, 1000, None, "", "2024-01-02", 0.5, "yes", True], "8": "ok"}
+        expected = [True, 10, 31, "1_000", None, "", "2024-01-02", 0.5, "true", "yes"]
+        assert document.content == {"x": expected, "10": "ok"}
     with pytest.raises(InputError, match="must be a string"):
         read_documents(write(tmp_path / "e.yaml", "~: 1\n"), "e.yaml")
 

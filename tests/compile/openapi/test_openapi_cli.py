@@ -181,12 +181,6 @@ def test_the_keywords_beside_a_reference_hold_when_a_reference_reaches_them(repo
     assert answer["required"] == ["id", "name"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="reconciler/load/yaml_loader.py reads every YAML file as YAML 1.1 (not this area's code): in an "
-    "OpenAPI description, which OpenAPI says is YAML 1.2, `off`, `no`, `NO` become booleans and `010` an octal",
-)
 def test_a_yaml_description_is_read_as_yaml_1_2(repo: Path, run: Any) -> None:
     """DigitalOcean's droplet `status` is `enum: [new, active, off, archive]`: read as YAML 1.1, `off` is `false`,
     so the answer of a droplet that is off does not match the output schema (a client that validates answers
