@@ -172,7 +172,10 @@ class RateLimitedError(ApiError):
 
 
 class ServerError(ApiError):
-    pass
+    """A 5xx. `any_retried`: its call changes nothing (an LLM completion), so every 5xx is worth another try, as
+    the OpenAI clients do; a registry call retries only 502, 503 and 504 (a 500 is taken as a bug, not a blip)."""
+
+    any_retried: bool = False
 
 
 class NetworkError(ApiError):

@@ -65,7 +65,7 @@ def should_retry(exc: BaseException) -> bool:
     if isinstance(exc, (RefreshToken, RateLimitedError)):
         return True
     if isinstance(exc, ServerError):
-        return exc.status in RETRYABLE_STATUSES and not exc.maybe_committed
+        return (exc.status in RETRYABLE_STATUSES or exc.any_retried) and not exc.maybe_committed
     if isinstance(exc, NetworkError):
         return not exc.maybe_committed
     return False

@@ -195,7 +195,9 @@ def error_for_response(
             text += "; the change may have been applied, so look before sending it again (run plan)"
         else:
             text += "; the server is having trouble, try again later"
-        return ServerError(text, status=status, correlation_id=cid, details=details, maybe_committed=committed)
+        error = ServerError(text, status=status, correlation_id=cid, details=details, maybe_committed=committed)
+        error.any_retried = operation.kind == "completion"
+        return error
     return ApiError(
         f"{host} answered {status} {response.reason_phrase} to {operation.method} {operation.subject}{said_part}",
         status=status,

@@ -469,6 +469,27 @@ def test_a_long_wait_for_the_gateway_is_said_on_stderr(
     assert "waiting 30 s before trying POST a chat completion (model 'default') again (429)" in result.err
 
 
+def test_a_gateway_500_is_retried_with_backoff(project: Path, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DESIGN §9: the loop "retries 5xx with backoff"; a completion changes nothing, so a 500 is worth another try
+    (as the openai package does), where a registry write's 500 is not."""
+    from reconciler.api import RetryPolicy
+
+    slept: list[float] = []
+    monkeypatch.setattr("reconciler.cli.chat.RetryPolicy", functools.partial(RetryPolicy, sleep=slept.append))
+    broken = {"message": "The server had an error", "code": "internal.server.error", "status": 500}
+    flaky = _ScriptedGateway([(500, broken, {}), (500, broken, {}), (200, _answer(content="all good"), {})])
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", flaky.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    try:
+        result = run("chat", "-m", "hi")
+    finally:
+        flaky.close()
+    assert result.code == 0, result.output
+    assert result.out == "all good\n"
+    assert len(flaky.bodies) == 3 and len(slept) == 2
+    assert slept[1] > slept[0] - 0.5  # backoff: the second wait is not shorter (jitter up to 0.5 s)
+
+
 LEAKY = """\
 name: leaky
 state: {user_id: USR-1, session_token: "${ORDER_SESSION}"}
