@@ -84,6 +84,33 @@ def test_every_input_reaches_its_place_escaped_and_the_answer_is_the_output(tmp_
     assert sent.body.decode() == '{"sku":"a/b ?&#\\"\\\\\'${x} ü€","gift":false,"notes":[]}'
 
 
+SHARED_LINK = """\
+    openapi: 3.0.3
+    info: {title: Files, version: "1"}
+    servers: [{url: "UPSTREAM/2.0"}]
+    paths:
+      /files/{file_id}#get_shared_link:
+        get:
+          operationId: getSharedLink
+          parameters:
+            - {name: file_id, in: path, required: true, schema: {type: string}}
+            - {name: fields, in: query, required: true, schema: {type: string}}
+          responses: {"200": {description: the link}}
+"""
+
+
+def test_a_path_told_apart_by_a_fragment_sends_its_query(tmp_path: Path, upstream: Upstream) -> None:
+    """Box tells operations on one path apart by a #fragment, which no client sends: written before the query,
+    it took the query with it, so the upstream ran the path's other operation."""
+    body = action(compiled(tmp_path, upstream, SHARED_LINK)["getSharedLink"])
+    upstream.answer = {}
+
+    status, _ = execute(body, {"file_id": "12", "fields": "shared_link"})
+
+    assert status == 200
+    assert upstream.received[0].target == "/2.0/files/12?fields=shared_link"
+
+
 def test_an_input_that_breaks_the_contract_is_refused_and_nothing_is_sent(tmp_path: Path, upstream: Upstream) -> None:
     body = action(compiled(tmp_path, upstream)["addItem"])
 

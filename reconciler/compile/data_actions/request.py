@@ -110,7 +110,8 @@ class RequestBuilder:
         where: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for name, spec in (binding.get("parameters") or {}).items():
             where.setdefault(str(spec.get("in")), []).append((name, spec))
-        url = self._url(str(binding.get("url", "")), where.get("path", []))
+        # a #fragment is never sent (Box tells operations on one path apart by one): the query must not follow it
+        url = self._url(str(binding.get("url", "")).partition("#")[0], where.get("path", []))
         url += self._query(where.get("query", []), "&" if "?" in url else "?")
         headers = {spec["name"]: self._header(name, spec) for name, spec in where.get("header", [])}
         cookies = [self._cookie(name, spec) for name, spec in where.get("cookie", [])]
