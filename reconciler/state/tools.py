@@ -132,7 +132,8 @@ def tool_record(payload: Mapping[str, Any], *, raw: Mapping[str, Any] | None = N
         source=optional_str(labels.get(SOURCE_LABEL)),
         digest=optional_str(written),
         protected=labels.get(PROTECTED_LABEL) == "true",
-        drifted=raw is not None and written is not None and _drifted(payload, str(written)),
+        # a managed tool whose digest label is gone was edited outside git too (its labels, in the UI)
+        drifted=raw is not None and owner is not None and (written is None or _drifted(payload, str(written))),
         raw=live,
     )
 

@@ -266,3 +266,21 @@ def test_a_live_tool_without_a_whole_version_is_refused_before_an_update_is_sent
         assert "version" in result.err
         assert "internal error" not in result.err
     assert emulator.stats.by_method.get("PUT", 0) == writes
+
+
+def test_a_managed_tool_whose_digest_label_was_removed_outside_git_is_drift(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    """Only the labels were edited, in the UI: the plan said 'changed in tools.d', which nobody did."""
+    write_tools(repo / "tools.d", 1)
+    assert run("apply", "--auto-approve").code == 0
+    [tool] = emulator.registry.all_tools()
+    labels = {k: v for k, v in tool["labels"].items() if k != "reconciler-digest"}
+    emulator.registry.put_raw({**tool, "labels": labels, "description": "Edited.", "version": tool["version"] + 1})
+    result = run("plan", "--detailed-exitcode", "--format", "json")
+    assert result.code == 2, result.output
+    [change] = json.loads(result.out)["changes"]
+    assert (change["action"], change["drift"]) == ("update", True)
+    assert change["reason"] == "edited outside of reconciler since the last apply"
+    assert run("apply", "--auto-approve").code == 0
+    assert run("plan", "--detailed-exitcode").code == 0
