@@ -5,7 +5,9 @@
      "content_type": "application/json"}
 
 Each argument goes where its binding says, under its original name (a parameter renamed to stay unique, like
-`query_id`, is sent as `id`). Path, query and cookie values are percent-encoded by their style (`styles`); a
+`query_id`, is sent as `id`). Path, query and cookie values are percent-encoded by their style (`styles`), or,
+for a parameter described by `content` (`"content_type": "application/json"` in its binding), written as JSON
+text first, as OpenAPI serializes such a parameter (`?filter=%7B%22a%22%3A1%7D`); a
 header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
 ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
 (arrays as repeated fields, objects as JSON text), multipart (one part a property; binary-format strings as
@@ -82,14 +84,16 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
             continue
         if value is None:
             continue  # an optional parameter given as null: left out
+        # a parameter described by `content`: its value as that media type's text, then placed as text
+        sent = _json_text(value) if "json" in str(place.get("content_type", "")) else value
         if location == "path":
-            url = url.replace("{" + name + "}", styles.path_segment(name, value, place))
+            url = url.replace("{" + name + "}", styles.path_segment(name, sent, place))
         elif location == "query":
-            query += styles.query_pairs(name, value, place)
+            query += styles.query_pairs(name, sent, place)
         elif location == "header":
-            if isinstance(value, (list, dict)) and not value:
+            if isinstance(sent, (list, dict)) and not sent:
                 continue
-            text = styles.header_value(value, place)
+            text = styles.header_value(sent, place)
             if not _HEADER_SAFE.fullmatch(text) or text != text.strip(" \t"):
                 raise ToolError(
                     "INVALID_ARGUMENTS",
@@ -99,7 +103,7 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
             text.encode()  # UnicodeEncodeError for a lone surrogate, which no pool can send
             headers.append((name, text))
         elif location == "cookie":
-            cookies += styles.cookie_pairs(name, value, place)
+            cookies += styles.cookie_pairs(name, sent, place)
     if "{" in url:
         missing = [
             p.get("name") for p in parameters.values() if p.get("in") == "path" and "{" + str(p.get("name")) in url

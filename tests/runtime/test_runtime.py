@@ -11,7 +11,7 @@ import time
 import zlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qs, parse_qsl, unquote
 
 import pytest
 
@@ -685,3 +685,39 @@ def test_an_argument_cannot_set_the_header_a_credential_fills(upstream: Upstream
     assert call(runtime, "p", {}).status == "success"
     [received] = upstream.received
     assert (received.headers["x-api-key"], received.headers["Authorization"]) == ("k1", "Bearer t1")
+
+
+CONTENT_SPEC = """openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "%s"}]
+paths:
+  /search:
+    get:
+      operationId: search
+      parameters:
+        - name: filter
+          in: query
+          content: {application/json: {schema: {type: object, properties: {a: {type: integer}, b: {type: string}}}}}
+        - name: X-Scope
+          in: header
+          content: {application/json: {schema: {type: array, items: {type: string}}}}
+      responses: {"200": {description: ok}}
+"""
+
+
+def test_a_parameter_described_by_content_is_sent_as_json_text(tmp_path: Path, upstream: Upstream) -> None:
+    """OpenAPI serializes a `content` parameter as its media type's text (`?filter={"a":1}` percent-encoded), not
+    by a style: the object went out as form pairs (`?a=1&b=x`), which such an API does not read."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(CONTENT_SPEC % upstream.url)
+    result = compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
+    [tool] = result.tools
+    assert tool.request is not None
+    assert tool.request["parameters"]["filter"] == {"in": "query", "name": "filter", "content_type": "application/json"}
+
+    outcome = call(Runtime([tool]), "search", {"filter": {"a": 1, "b": "x y&z"}, "X-Scope": ["read", "write"]})
+
+    assert outcome.status == "success", outcome
+    [received] = upstream.received
+    assert parse_qs(received.raw_query) == {"filter": ['{"a":1,"b":"x y&z"}']}
+    assert received.headers["X-Scope"] == '["read","write"]'

@@ -109,6 +109,12 @@ class RequestBuilder:
             raise Unexpressible(("request", "method"), f"a Data Action cannot send {method} (only {sorted(_METHODS)})")
         where: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for name, spec in (binding.get("parameters") or {}).items():
+            if "content_type" in spec and spec.get("in") != "body":
+                raise Unexpressible(
+                    ("parameters", name),
+                    f"it is described by `content` ({spec['content_type']}): sent as that media type's text, which "
+                    "a Data Action template cannot write",
+                )
             where.setdefault(str(spec.get("in")), []).append((name, spec))
         # a #fragment is never sent (Box tells operations on one path apart by one): the query must not follow it
         url = self._url(str(binding.get("url", "")).partition("#")[0], where.get("path", []))

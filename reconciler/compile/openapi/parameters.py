@@ -73,7 +73,8 @@ class Input:
     description: str | None = None
     deprecated: bool = False
     binding: Mapping[str, Any] | None = None
-    """How the parameter is serialized (`style`, `explode`, `collectionFormat`), when the description says."""
+    """How the parameter is serialized (`style`, `explode`, `collectionFormat`), when the description says;
+    `content_type` for a parameter described by `content`: its value is sent as that media type's text."""
     whole_body: bool = False
     examples: Sequence[Any] = ()
     """The parameter's own `example`/`examples` (OpenAPI 3) or `x-example` (Swagger 2.0): a model fills a
@@ -201,13 +202,15 @@ def _resolve(raw: Any, source: SourceFile, converter: SchemaConverter) -> tuple[
 
 def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Input:
     swagger = "schema" not in parameter and "content" not in parameter
+    media_type: str | None = None
     if not swagger:
         schema = parameter.get("schema")
         if schema is None:
             content = parameter.get("content")
             if isinstance(content, dict):
-                media = next((m for m in content.values() if isinstance(m, dict) and "schema" in m), {})
-                schema = media.get("schema")
+                found = next(((t, m) for t, m in content.items() if isinstance(m, dict) and "schema" in m), None)
+                if found is not None:
+                    media_type, schema = str(found[0]), found[1].get("schema")
     else:  # Swagger 2.0: the schema keywords sit on the parameter itself
         schema = {key: value for key, value in parameter.items() if key not in _SWAGGER_NOT_SCHEMA}
     if schema is None or schema == {}:
@@ -218,6 +221,8 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
         if "style" in parameter or "explode" in parameter or "collectionFormat" in parameter
         else None
     )
+    if media_type is not None:  # the value is that media type's text (JSON), not a style's serialization
+        binding = {"content_type": media_type}
     if swagger and parameter.get("type") == "array" and "collectionFormat" not in parameter:
         # Swagger 2.0's default, written out: the binding alone cannot tell a 2.0 array from a 3.x one
         binding = {**(binding or {}), "collectionFormat": "csv"}

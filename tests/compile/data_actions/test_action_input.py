@@ -179,6 +179,35 @@ def test_what_a_contract_cannot_express_is_an_error_at_the_parameter(tmp_path: P
     assert "refers to itself" in diagnostic.message
 
 
+CONTENT_QUERY = """\
+    openapi: 3.0.3
+    info: {title: Search, version: "1"}
+    servers: [{url: "https://api.example.com"}]
+    paths:
+      /search:
+        get:
+          operationId: search
+          parameters:
+            - name: filter
+              in: query
+              content: {application/json: {schema: {type: object, properties: {a: {type: integer}}}}}
+          responses: {"200": {description: ok}}
+"""
+
+
+def test_a_parameter_sent_as_json_text_is_an_error_at_the_parameter(tmp_path: Path) -> None:
+    """`content`-described: OpenAPI sends its value as JSON text, which the action's templates cannot write; an
+    action that sent it by a style instead would call the API with a query it does not read."""
+    (tool,) = desired(tmp_path, {"search.yaml": CONTENT_QUERY})
+
+    with pytest.raises(InputError) as caught:
+        action_input(tool, category="c", integration_id="i")
+
+    (diagnostic,) = caught.value.diagnostics
+    assert "parameter 'filter'" in diagnostic.message
+    assert "described by `content` (application/json)" in diagnostic.message
+
+
 @pytest.mark.parametrize(
     ("schema", "expected"),
     [
