@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from reconciler.model import SourceLocation
 
@@ -45,6 +45,18 @@ class Diagnostic:
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.location.file, self.location.line, self.location.column, self.message)
+
+    def as_record(self) -> dict[str, Any]:
+        """The finding in the JSON reports (`validate --format json`, `test --format json`)."""
+        where = self.location
+        return {
+            "severity": self.severity,
+            "file": where.file,
+            "line": where.line,
+            "column": where.column,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

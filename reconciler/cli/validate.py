@@ -116,17 +116,7 @@ def _json_report(state: DesiredState | None, diagnostics: list[Diagnostic], fail
         "format_version": 1,
         "valid": not failed,
         "tools": [tool.name for tool in state.tools] if state else [],
-        "diagnostics": [
-            {
-                "severity": d.severity,
-                "file": d.location.file,
-                "line": d.location.line,
-                "column": d.location.column,
-                "code": d.code,
-                "message": d.message,
-            }
-            for d in diagnostics
-        ],
+        "diagnostics": [d.as_record() for d in diagnostics],
         "skipped": [
             {"operation": s.operation, "file": s.location.file, "line": s.location.line, "reason": s.reason}
             for s in (state.skipped if state else [])

@@ -46,17 +46,7 @@ def render_json(results: Sequence[FileResult], diagnostics: Sequence[Diagnostic]
     report: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "ok": all(result.passed for result in results) and not any(d.severity == "error" for d in diagnostics),
-        "diagnostics": [
-            {
-                "severity": d.severity,
-                "file": d.location.file,
-                "line": d.location.line,
-                "column": d.location.column,
-                "code": d.code,
-                "message": d.message,
-            }
-            for d in diagnostics
-        ],
+        "diagnostics": [d.as_record() for d in diagnostics],
         "conversations": [
             {
                 "file": result.spec.file,
