@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
 from reconciler.errors import Diagnostic
 from reconciler.model import Tool
 
@@ -23,6 +25,8 @@ def check_schema_refs(tool: Tool) -> Iterator[Diagnostic]:
 
 
 def _check(tool: Tool, schema: Any, shown: str, field: str, shorthand: bool) -> Iterator[Diagnostic]:
+    if not _mentions_ref(schema):  # most schemas: one C-level look instead of three walks (plan of 10,000 tools)
+        return
     ids = {node["$id"] for node, _ in _nodes(schema) if isinstance(node.get("$id"), str)}
     anchors = {node["$anchor"] for node, _ in _nodes(schema) if isinstance(node.get("$anchor"), str)}
     for node, path in _nodes(schema):
@@ -41,6 +45,14 @@ def _check(tool: Tool, schema: Any, shown: str, field: str, shorthand: bool) -> 
             problem = f"points at nothing in the tool's {shown}"
         place = _field(path, field, shorthand)
         yield Diagnostic("error", tool.location_of(place), f"$ref {ref!r} of '{tool.name}' {problem}", "schema-ref")
+
+
+def _mentions_ref(schema: Any) -> bool:
+    """Whether `$ref` is written anywhere in the schema (a key of that name, or text holding it: then walk)."""
+    try:
+        return b'"$ref"' in orjson.dumps(schema)
+    except TypeError:  # (orjson.JSONEncodeError too) a value JSON cannot hold: the walk says what it finds
+        return True
 
 
 def _lands(schema: Any, fragment: str, anchors: set[str]) -> bool:
