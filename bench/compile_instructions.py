@@ -73,13 +73,15 @@ def _floor(side: str, path: Path) -> Callable[[], object]:
         schemas = content.get("components", {}).get("schemas") or content.get("definitions") or {}
         return lambda: {name: _copy(schema) for name, schema in schemas.items()}
     document = read_documents(path)[0]
-    made: list[Any] = []
+    made: dict[str, Any] = {}
 
-    def remembered(files: Any) -> Any:  # one converter for every run: the second run converts nothing
-        if not made:
-            made.append(converter_class(files))
-        made[0].files = files
-        return made[0]
+    # one converter per direction (inputs, answers) for every run: the second run converts nothing
+    def remembered(files: Any, **options: Any) -> Any:
+        hidden = str(options.get("hidden", "readOnly"))
+        if hidden not in made:
+            made[hidden] = converter_class(files, **options)
+        made[hidden].files = files
+        return made[hidden]
 
     converter_class = openapi_compiler.SchemaConverter
     openapi_compiler.SchemaConverter = remembered  # type: ignore[assignment,misc]
