@@ -9,7 +9,6 @@ The emulator is never imported here: the CLI picks the gateway.
 
 from __future__ import annotations
 
-from reconciler.conversation.blocking import in_daemon_thread
 from reconciler.conversation.execution import Invocation, Outcome, RunnerFactory, ToolRunner, runtimes, stub_handler
 from reconciler.conversation.files import (
     DEFAULT_DIRECTORY,
@@ -40,6 +39,7 @@ from reconciler.conversation.loop import (
 )
 from reconciler.conversation.runner import Failure, FileResult, is_subset, run_conversation
 from reconciler.conversation.transcript import transcript
+from reconciler.runtime.threads import in_daemon_thread
 
 __all__ = [
     "DEFAULT_DIRECTORY",

@@ -11,6 +11,7 @@ but are answered with an error result, so the history stays a valid conversation
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 import uuid
@@ -19,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from reconciler.compile import openai_function
-from reconciler.conversation.blocking import in_daemon_thread
 from reconciler.conversation.execution import Invocation, Outcome, ToolRunner
 from reconciler.conversation.gateway import Completion, ModelToolCall
 from reconciler.errors import ConfigurationError, ReconcilerError
 from reconciler.model import Tool
+from reconciler.runtime.threads import in_daemon_thread
 
 DEFAULT_MAX_MODEL_CALLS = 8
 MAX_MODEL_CALLS_LIMIT = 49
@@ -167,9 +168,10 @@ async def run_turn(
     records: list[ToolCallRecord] = []
     for number in range(1, max_model_calls + 1):
         try:
-            completion = await in_daemon_thread(  # not to_thread: Ctrl-C must not wait for a slow gateway
+            ask = functools.partial(
                 gateway.complete, list(conversation.messages), conversation.functions, script=script
             )
+            completion = await in_daemon_thread(ask)  # not to_thread: Ctrl-C must not wait for a slow gateway
         except ReconcilerError as exc:
             error = str(exc)
             _finish(conversation, user, None, "gateway_error", number, records, started, max_model_calls, error)
