@@ -31,6 +31,7 @@ from reconciler.load.located import (
     node_location,
 )
 from reconciler.load.lookalikes import ignored_lookalikes
+from reconciler.load.yaml_loader import nested_deeper_than
 from reconciler.model import SourceLocation
 
 
@@ -117,6 +118,7 @@ __all__ = [
     "load_directory",
     "locate",
     "location",
+    "nested_deeper_than",
     "node_location",
     "read_documents",
 ]

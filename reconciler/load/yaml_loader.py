@@ -209,7 +209,7 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
         raise InputError.at(
             SourceLocation(file), f"nesting deeper than {MAX_DEPTH} levels; flatten the document", "limit"
         ) from None
-    if _deeper_than(content, MAX_DEPTH):  # as YAML is refused: later stages walk documents recursively
+    if nested_deeper_than(content, MAX_DEPTH):  # as YAML is refused: later stages walk documents recursively
         raise InputError.at(
             _place(file, text, _deep_index(text)),
             f"nesting deeper than {MAX_DEPTH} levels; flatten the document",
@@ -218,8 +218,9 @@ def parse_json(data: bytes, file: str, classify: Callable[[Any], str] | None = N
     return content
 
 
-def _deeper_than(content: Any, limit: int) -> bool:
-    """Whether containers nest more than `limit` levels, walked without recursion."""
+def nested_deeper_than(content: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels (`content` itself the first), walked without recursion:
+    for documents here, and for the arguments and context values the tool service takes."""
     stack: list[tuple[Any, int]] = [(content, 1)]
     while stack:
         node, depth = stack.pop()

@@ -15,6 +15,7 @@ import jsonschema
 import jsonschema_rs
 
 from reconciler.compile.payload import normalize
+from reconciler.load import nested_deeper_than
 from reconciler.model import Tool
 from reconciler.runtime.invocation import Invocation, ToolError
 from reconciler.runtime.patterns import ExplainingValidator
@@ -49,7 +50,7 @@ def context_values(tool: Tool, state: Mapping[str, Any]) -> dict[str, Any]:
                     "not hold",
                 )
             node = node[part]
-        if isinstance(node, (dict, list)) and _deeper_than(node, MAX_DEPTH):
+        if isinstance(node, (dict, list)) and nested_deeper_than(node, MAX_DEPTH):
             raise ToolError(
                 "INVALID_PAYLOAD",
                 f"context parameter {name!r} of {tool.name} reads {path}, which holds a value nested deeper than "
@@ -81,7 +82,7 @@ class ArgumentChecker:
             )
         deep = [name for name, value in arguments.items() if isinstance(value, (dict, list))]
         for name in deep:
-            if _deeper_than(arguments[name], MAX_DEPTH):
+            if nested_deeper_than(arguments[name], MAX_DEPTH):
                 raise ToolError(
                     "INVALID_ARGUMENTS",
                     f"argument {name[:_SHOWN_NAME]!r} of {self.tool.name} is nested deeper than {MAX_DEPTH} levels",
@@ -103,18 +104,6 @@ class ArgumentChecker:
         if not problems:
             problems = ["they do not match its schema"]
         raise ToolError("INVALID_ARGUMENTS", f"invalid arguments for {self.tool.name}: " + "; ".join(problems))
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether `value` holds containers nested more than `limit` levels deep (itself the first); no recursion."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        node, depth = pending.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
 
 
 def _names(names: list[str]) -> str:
