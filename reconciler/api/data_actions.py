@@ -137,11 +137,12 @@ class DataActionsClient(ApiClient):
         response = self._call(operation, url, json={"version": version}, expect=(200, 201))
         return self._json_object(response), response.status_code, correlation_id(response)
 
-    def delete_action(self, action_id: str) -> tuple[int, str | None]:
-        """A 404 means the action is already gone: returned, not raised."""
+    def delete_action(self, action_id: str) -> tuple[int, str | None, bool]:
+        """A 404 means the action is already gone: returned, not raised. The flag: the DELETE was sent again
+        after an attempt whose answer was lost, so a 404 may be this call's own earlier attempt."""
         operation = _op("delete", "DELETE", f"action {action_id}")
-        response = self._call(operation, self._action(action_id), expect=(200, 202, 204, 404))
-        return response.status_code, correlation_id(response)
+        response, resent = self._call_noting(operation, self._action(action_id), expect=(200, 202, 204, 404))
+        return response.status_code, correlation_id(response), resent
 
     def _action(self, action_id: str, tail: str = "") -> str:
         return self._url(f"{ACTIONS_PATH}/{quote(action_id, safe='')}{tail}")
@@ -278,8 +279,8 @@ class DataActionsTarget:
         raise ApiError(f"no answer after {DRAFT_ATTEMPTS} attempts to publish the draft of action {action_id}")
 
     def delete(self, record_id: str) -> WriteResult:
-        status, cid = self.client.delete_action(record_id)
-        return WriteResult(None, status, cid)
+        status, cid, resent = self.client.delete_action(record_id)
+        return WriteResult(None, status, cid, resent)
 
     def __repr__(self) -> str:
         return f"DataActionsTarget({self.client.target.description!r}, integration {self._form.integration_id!r})"

@@ -388,3 +388,26 @@ def test_the_order_of_required_in_a_contract_is_no_change(
     org.actions.put_raw({**action, "contract": {**action["contract"], "input": {"inputSchema": {
         **schema, "required": schema["required"][::-1]}}}})  # fmt: skip
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_delete_resent_after_its_answer_was_lost_is_this_runs_own_in_the_audit_log(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """A DELETE is safe to resend, so the client sends it again when its answer is lost; the second answer is
+    404 because the first one landed. apply credited that delete to another writer ("this run wrote nothing")
+    and the audit log said `written: false` for this run's own delete."""
+    (repo / "tools.d" / "b.yaml").write_text(
+        TOOL.format(description="Tracks.").replace("check_inventory", "track_order"), encoding="utf-8"
+    )
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "tools.d" / "b.yaml").unlink()
+    org.faults.inject("drop_after_commit", methods=("DELETE",))
+    result = run("apply", "--auto-approve", "--allow-mass-delete", "--audit-log", "audit.jsonl")
+    assert result.code == 0, result.output
+    assert org.stats.dropped_connections == 1
+    assert "another writer" not in result.output
+    [record] = [json.loads(line) for line in (repo / "audit.jsonl").read_text().splitlines()]
+    assert (record["action"], record["name"], record["outcome"]) == ("delete", "track_order", "ok")
+    assert record["written"] is not False  # this run's own DELETE made it (or cannot tell): never "another writer"
+    assert [a["name"] for a in org.actions.actions()] == ["check_inventory"]
+    assert run("plan", "--detailed-exitcode").code == 0
