@@ -18,15 +18,15 @@ draft steps is finished by the next one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
 from reconciler.api.adapter import WriteResult
-from reconciler.api.client import MAX_PAGES, ApiClient
+from reconciler.api.client import LIST_ATTEMPTS, MAX_PAGES, ApiClient
 from reconciler.api.translate import DATA_ACTIONS_API, Kind, Operation, correlation_id
-from reconciler.errors import ApiError, ConfigurationError, ConflictError
+from reconciler.errors import ApiError, ConfigurationError, ConflictError, ServerError
 from reconciler.state import DataActionsForm, Form, Record
 from reconciler.state.data_actions import normalized_action
 
@@ -51,21 +51,49 @@ def _op(kind: Kind, method: str, subject: str) -> Operation:
 class DataActionsClient(ApiClient):
     """The calls, in the API's own JSON."""
 
-    def pages(self, path: str, filters: Mapping[str, str], subject: str) -> Iterator[dict[str, Any]]:
+    def pages(self, path: str, filters: Mapping[str, str], subject: str) -> list[dict[str, Any]]:
+        """Every entity of a list, read again from the first page when it shifted while it was read: numbered
+        pages move when another writer creates or deletes an entity meanwhile, and one would be missed or seen
+        twice. Told, as the Tools API client tells it, by a page whose `total` differs from the first page's, or
+        an id seen twice."""
+        for _ in range(LIST_ATTEMPTS):
+            entities = self._listing(path, filters, subject)
+            if entities is not None:
+                return entities
+        raise ServerError(
+            f"the list of {subject} on {self.target.api_host} changed while it was read, {LIST_ATTEMPTS} times in "
+            "a row (another writer at work?); try again when it is done"
+        )
+
+    def _listing(self, path: str, filters: Mapping[str, str], subject: str) -> list[dict[str, Any]] | None:
+        """One read of the whole list; None when it shifted under the reader."""
         operation = _op("list", "GET", subject)
         url = self._url(path)
         params: dict[str, Any] | None = {"pageSize": PAGE_SIZE, "pageNumber": 1, **filters}
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+        ids: set[str] = set()
+        found: list[dict[str, Any]] = []
+        total: Any = None
+        for number in range(MAX_PAGES):
             response = self._call(operation, url, params=params, expect=(200,))
             body = self._json_object(response)
             entities = body.get("entities")
             if not isinstance(entities, list):
                 raise self._broken(response, f"a page of {subject} without an `entities` list")
-            yield from entities
+            if number == 0:
+                total = body.get("total")
+            elif body.get("total") != total:
+                return None
+            for entity in entities:
+                ident = entity.get("id") if isinstance(entity, Mapping) else None
+                if isinstance(ident, str):
+                    if ident in ids:
+                        return None
+                    ids.add(ident)
+            found.extend(entities)
             next_uri = body.get("nextUri")
             if not next_uri or not entities:
-                return
+                return found
             url, params = self._follow(str(next_uri), response), None
             if url in seen:
                 raise self._broken(response, f"the same page twice ({url}); stopped instead of looping forever")
@@ -73,14 +101,14 @@ class DataActionsClient(ApiClient):
         raise self._broken(None, f"more than {MAX_PAGES} pages of {subject}; stopped")
 
     def integrations(self) -> list[dict[str, Any]]:
-        return list(self.pages(INTEGRATIONS_PATH, {}, "the integrations"))
+        return self.pages(INTEGRATIONS_PATH, {}, "the integrations")
 
     def list_actions(self, name: str | None = None) -> list[dict[str, Any]]:
         filters = {"includeConfig": "true", **({"name": name} if name else {})}
-        return list(self.pages(ACTIONS_PATH, filters, "the actions" + (f" (name {name!r})" if name else "")))
+        return self.pages(ACTIONS_PATH, filters, "the actions" + (f" (name {name!r})" if name else ""))
 
     def list_drafts(self) -> list[dict[str, Any]]:
-        return list(self.pages(f"{ACTIONS_PATH}/drafts", {}, "the action drafts"))
+        return self.pages(f"{ACTIONS_PATH}/drafts", {}, "the action drafts")
 
     def get_action(self, action_id: str, *, templates: bool = True) -> dict[str, Any]:
         """The action whole; `templates=False` leaves templates the answer names by URI unread."""
