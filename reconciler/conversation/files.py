@@ -95,6 +95,14 @@ def load_conversations(directory: Path, environ: Mapping[str, str], tool_names: 
         loaded.diagnostics.extend(checker.diagnostics)
         if spec is not None and not checker.diagnostics:
             loaded.conversations.append(spec)
+    if not loaded.conversations and not loaded.diagnostics:
+        # as pytest's "no tests collected": a CI job whose conversation files went missing must not stay green
+        raise InputError.at(
+            SourceLocation(display_path(directory)),
+            "no conversation files (.yaml, .yml or .json) to run; add one (the format is in docs/conversations.md), "
+            "or pass the folder that holds them: reconciler test FOLDER",
+            "empty",
+        )
     return loaded
 
 

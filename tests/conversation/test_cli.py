@@ -963,3 +963,30 @@ def test_chat_does_not_write_its_transcript_over_its_inputs(project: Path, run: 
     assert (project / "state.yaml").read_text(encoding="utf-8") == "user_id: USR-1\n"
     assert sorted(p.name for p in (project / "tools.d").iterdir()) == before
     assert "gateway:" not in result.err
+
+
+@pytest.mark.parametrize("output_format", ["text", "github", "json"])
+@pytest.mark.parametrize("contents", [{}, {"README.md": "# notes\n"}, {"empty.yaml": ""}])
+def test_a_folder_without_conversations_fails_rather_than_passing_nothing(
+    project: Path, run: Any, output_format: str, contents: dict[str, str]
+) -> None:
+    """A CI job whose conversation files were lost (moved, renamed to .txt, emptied) ran no test and exited 0, so
+    it stayed green; as pytest's 'no tests collected' it must not pass."""
+    shutil.rmtree(project / "conversations.d")
+    (project / "conversations.d").mkdir()
+    for name, text in contents.items():
+        (project / "conversations.d" / name).write_text(text, encoding="utf-8")
+    result = run("test", "--format", output_format)
+    assert result.code == 1, result.output
+    said = "no conversation files (.yaml, .yml or .json) to run; add one"
+    if output_format == "json":
+        report = json.loads(result.out)
+        assert report["ok"] is False and report["conversations"] == []
+        [problem] = report["diagnostics"]
+        assert problem["file"] == "conversations.d" and said in problem["message"]
+    elif output_format == "github":
+        assert result.out.startswith(f"::error title=reconciler::conversations.d: {said}")
+    else:
+        assert f"conversations.d:1:1: error: {said}" in result.err
+    assert "gateway:" not in result.err  # nothing ran, no gateway was opened
+    assert "Traceback" not in result.output
