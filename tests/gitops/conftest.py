@@ -77,8 +77,8 @@ def fake_reconciler(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_step(tmp_path: Path, fake_reconciler: Path):  # type: ignore[no-untyped-def]
-    """Run a step's `run:` script the way a runner does (bash -eo pipefail), with the stand-in reconciler (or,
-    with `real_cli`, the real one)."""
+    """Run a step's `run:` script the way a runner does with `shell: bash` (bash -eo pipefail; every workflow
+    sets it, test_workflows.py checks), with the stand-in reconciler (or, with `real_cli`, the real one)."""
 
     def run(script: str, env: dict[str, str], fake_code: int = 0, *, real_cli: bool = False) -> StepRun:
         work = tmp_path / "work"

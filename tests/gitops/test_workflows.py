@@ -107,6 +107,28 @@ def test_jobs_write_only_where_they_must(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_every_script_runs_with_pipefail(name: str) -> None:
+    """GitHub runs a `run:` step whose shell nobody named as `bash -e {0}`, without pipefail: a failed apply
+    piped into `tee` (apply.yml), or a failed suite (deps.yml), would leave its step green. `shell: bash`
+    (on the step, its job's or the workflow's `defaults.run`) runs `bash --noprofile --norc -eo pipefail {0}`,
+    which is how tests/gitops/conftest.py runs the scripts."""
+    workflow = load(name)
+    unnamed = []
+    for job_name, job in workflow["jobs"].items():
+        for s in job.get("steps", []):
+            if "run" not in s:
+                continue
+            shell = (
+                s.get("shell")
+                or job.get("defaults", {}).get("run", {}).get("shell")
+                or workflow.get("defaults", {}).get("run", {}).get("shell")
+            )
+            if shell != "bash":
+                unnamed.append(f"{job_name}/{s.get('name', s['run'].splitlines()[0])}: shell {shell!r}")
+    assert unnamed == []
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_actions_are_pinned_by_commit_with_the_tag_in_a_comment(name: str) -> None:
     lines = [line.strip() for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()]
     uses = [line.split("uses:", 1)[1].strip() for line in lines if re.match(r"(- )?uses:", line)]
