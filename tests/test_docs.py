@@ -73,3 +73,24 @@ def test_every_option_the_readme_shows_exists(name: str) -> None:
     if not line.endswith(" ..."):  # a synopsis that does not say it is cut short names every option
         own = {option for option in accepted if option.startswith("--")} - {"--help", "--no-color"}
         assert own - shown == set(), f"the README's synopsis of `reconciler {name}` leaves these out"
+
+
+# `pip install` of the bare name: what a new user types first. The name `reconciler` on PyPI belongs to another
+# project (a DataFrame utility, versions 0.1.0 to 0.2.2), so such a line installs it instead of this one. Allowed:
+# `python -m pip install 'reconciler[serve]'` (the CLI's hint, into the environment that already has this one,
+# where pip keeps it and adds the extra), and a warning that says "not `pip install …`".
+BARE_NAME_INSTALL = re.compile(
+    r"""pip install (?:-\S+ )*['"]?reconciler(?:\[[\w,]+\])?(?:[=<>~!]=?[\w.]+)?['"]?(?=\s|$|`)"""
+)
+SHOWN_TO_USERS = [*PAGES, ROOT / "action.yml", *sorted((ROOT / "reconciler").rglob("*.py"))]
+
+
+@pytest.mark.parametrize("page", SHOWN_TO_USERS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_page_tells_to_pip_install_the_bare_name(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    told = [
+        text[max(0, m.start() - 40) : m.end()]
+        for m in BARE_NAME_INSTALL.finditer(text)
+        if not text[: m.start()].endswith(("not `", "-m "))
+    ]
+    assert told == [], "these install the PyPI project named reconciler, not this one"

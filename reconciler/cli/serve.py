@@ -11,7 +11,9 @@ from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError, InputError
 
-INSTALL_HINT = "reconciler serve needs the serve extra: pip install 'reconciler[serve]'"
+# Into the environment that runs this reconciler: there pip takes the installed one and adds its extra; in an
+# empty one, the name `reconciler` on PyPI is another project.
+INSTALL_HINT = f"reconciler serve needs the serve extra: {sys.executable} -m pip install 'reconciler[serve]'"
 
 
 @click.command("serve")

@@ -3,7 +3,7 @@
 `app` is the Starlette application (routes, answers, accounting), `audit` the JSON-lines audit log,
 `telemetry` the OpenTelemetry metrics exposed for Prometheus, `handlers` loads `--app module:object`, and
 `server` runs it all under uvicorn with a graceful stop. The execution itself is `reconciler.runtime`'s.
-Needs the `serve` extra: `pip install 'reconciler[serve]'`.
+Needs the `serve` extra: `pip install '.[serve]'` in a checkout (`reconciler` on PyPI is another project).
 """
 
 from reconciler.serve.app import STATUS, Service, create_app

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,39 @@ def test_installs_the_actions_own_checkout_unless_told_otherwise() -> None:
     setup = action_step("python")
     assert setup["uses"].startswith("actions/setup-python@")
     assert setup["with"]["update-environment"] is False  # the caller's Python stays as it was
+
+
+def _wheel(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    """A minimal pure-Python wheel, built by hand so that installing it needs no index and no build."""
+    info = f"{name}-{version}.dist-info"
+    contents = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    record.append(f"{info}/RECORD,,")
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in contents.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def test_a_package_spec_that_installs_another_projects_reconciler_fails_the_step(tmp_path: Path, run_step: Any) -> None:
+    """`package-spec: reconciler==0.1.0` installs the unrelated PyPI project of that name (a DataFrame
+    utility); the step stops there with an annotation rather than fail later on a missing module."""
+    other = _wheel(tmp_path, "reconciler", "0.1.0", {"reconciler/__init__.py": '"""Reconcile DataFrames."""\n'})
+    env = {"PYTHON": sys.executable, "PACKAGE_SPEC": str(other), "ACTION_PATH": str(ROOT)}
+    result = run_step(action_step("install")["run"], env)
+    assert result.code == 1
+    assert "::error title=reconciler::package-spec" in result.stdout and "another project" in result.stdout
+    assert "python" not in result.outputs
+    assert not (tmp_path / "reconciler-venv").exists()  # the next use of the action installs again
 
 
 def test_inputs_reach_scripts_only_through_env() -> None:

@@ -204,7 +204,8 @@ def test_without_the_serve_extra_it_says_how_to_install_it(
     result = run("serve", "--port", "0")
     assert result.code == 1
     assert result.err.strip() == (
-        "error: reconciler serve needs the serve extra: pip install 'reconciler[serve]' (uvicorn is missing)"
+        f"error: reconciler serve needs the serve extra: {sys.executable} -m pip install 'reconciler[serve]' "
+        "(uvicorn is missing)"
     )
 
 
