@@ -47,6 +47,8 @@ class Config:
     """Data Actions: the name or id of the Web Services Data Actions integration whose actions are managed."""
     category: str | None = None
     """Data Actions: the actions' category; None: the integration's name."""
+    integration_at: SourceLocation | None = None
+    """Where `integration:` is written: its lookup in the org fails at that line."""
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
@@ -186,6 +188,7 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
     return Config(
         root=root,
         integration=values.get("integration"),
+        integration_at=key_location(document.file, content, "integration") if "integration" in values else None,
         category=values.get("category"),
         limits=limits,
         managed_by=values.get("managed_by", "reconciler"),

@@ -26,7 +26,8 @@ from urllib.parse import quote
 from reconciler.api.adapter import WriteResult
 from reconciler.api.client import LIST_ATTEMPTS, MAX_PAGES, ApiClient
 from reconciler.api.translate import DATA_ACTIONS_API, Kind, Operation, correlation_id
-from reconciler.errors import ApiError, ConfigurationError, ConflictError, ServerError
+from reconciler.errors import ApiError, ConfigurationError, ConflictError, InputError, ReconcilerError, ServerError
+from reconciler.model import SourceLocation
 from reconciler.state import DataActionsForm, Form, Record
 from reconciler.state.data_actions import normalized_action
 
@@ -176,28 +177,44 @@ class DataActionsClient(ApiClient):
         return self._url(f"{ACTIONS_PATH}/{quote(action_id, safe='')}{tail}")
 
 
-def resolve_integration(client: DataActionsClient, wanted: str) -> dict[str, Any]:
-    """The Web Services Data Actions integration named `wanted`, or whose id it is; ConfigurationError else."""
-    found = [i for i in client.integrations() if isinstance(i, Mapping) and wanted in (i.get("id"), i.get("name"))]
+def resolve_integration(client: DataActionsClient, wanted: str, where: SourceLocation | None = None) -> dict[str, Any]:
+    """The Web Services Data Actions integration named `wanted`, or whose id it is. An error at `where` (the
+    place of `integration:` in reconciler.yaml) when there is none, more than one, or one of another type."""
+
+    def refused(message: str) -> ReconcilerError:
+        if where is None:
+            return ConfigurationError(f"reconciler.yaml: {message}")
+        return InputError.at(where, message, "integration")
+
+    every = [i for i in client.integrations() if isinstance(i, Mapping)]
+    found = [i for i in every if wanted in (i.get("id"), i.get("name"))]
     by_id = [i for i in found if i.get("id") == wanted]
     chosen = by_id or found
     if not chosen:
-        raise ConfigurationError(
-            f"reconciler.yaml: integration {wanted!r}: no integration of that name or id in this org; create a "
-            "Web Services Data Actions integration (docs/data-actions.md) or fix `integration:`"
+        usable = sorted(str(i.get("name")) for i in every if _type_of(i) == WEB_SERVICES_TYPE)
+        there = f" (its Web Services Data Actions integrations: {', '.join(usable)})" if usable else ""
+        raise refused(
+            f"integration {wanted!r}: no integration of that name or id in this org{there}; create a Web Services "
+            "Data Actions integration (docs/data-actions.md) or fix `integration:`"
         )
     if len(chosen) > 1:
-        raise ConfigurationError(
-            f"reconciler.yaml: integration {wanted!r}: {len(chosen)} integrations have that name; give its id instead"
+        ids = ", ".join(sorted(str(i.get("id")) for i in chosen))
+        raise refused(
+            f"integration {wanted!r}: {len(chosen)} integrations have that name; give its id instead (one of {ids})"
         )
     integration = chosen[0]
-    kind = (integration.get("integrationType") or {}).get("id")
+    kind = _type_of(integration)
     if kind != WEB_SERVICES_TYPE:
-        raise ConfigurationError(
-            f"reconciler.yaml: integration {wanted!r} is of type {kind!r}, not Web Services Data Actions "
-            f"({WEB_SERVICES_TYPE}); name one of that type"
+        raise refused(
+            f"integration {wanted!r} is of type {kind!r}, not Web Services Data Actions ({WEB_SERVICES_TYPE}); "
+            "name one of that type"
         )
     return dict(integration)
+
+
+def _type_of(integration: Mapping[str, Any]) -> Any:
+    kind = integration.get("integrationType")
+    return kind.get("id") if isinstance(kind, Mapping) else None
 
 
 class DataActionsTarget:

@@ -52,7 +52,7 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
             retry=retry,
         ) as (client, info):
             output.info(f"target: data actions on {info.description}")
-            integration = resolve_integration(client, config.integration)
+            integration = resolve_integration(client, config.integration, config.integration_at)
             category = config.category or str(integration["name"])
             output.info(f"integration: {integration['name']} ({integration['id']}); category {category!r}")
             form = DataActionsForm(integration_id=str(integration["id"]), category=category)

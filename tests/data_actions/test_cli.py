@@ -94,6 +94,38 @@ def test_an_integration_that_is_not_there_is_an_error_that_says_so(
     assert result.code == 1 and "target data-actions needs `integration:` too" in result.err
 
 
+@pytest.mark.parametrize("case", ["missing", "ambiguous", "wrong type"])
+def test_an_integration_that_cannot_be_used_is_an_error_at_its_line(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any], case: str
+) -> None:
+    """The lookup of `integration:` happens in the org, after reconciler.yaml is read: its errors named no line
+    of reconciler.yaml (only the file), where every other error of that file names the line of its key."""
+    if case == "ambiguous":
+        twin = {**org.actions.integrations()[0], "id": "00000000-0000-0000-0000-0000000000aa"}
+        org.actions.store.put("integration", twin)
+        name, said = INTEGRATION, f"integration '{INTEGRATION}': 2 integrations have that name; give its id instead ("
+    elif case == "wrong type":
+        org.actions.add_integration("Zendesk", integration_type="zendesk-data-actions")
+        name, said = "Zendesk", "integration 'Zendesk' is of type 'zendesk-data-actions', not Web Services Data "
+    else:
+        name, said = (
+            "Nowhere",
+            (
+                "integration 'Nowhere': no integration of that name or id in this org (its Web Services Data Actions "
+                f"integrations: {INTEGRATION}); create a "
+            ),
+        )
+    (repo / "reconciler.yaml").write_text(
+        f"# the org's integration\ntarget: data-actions\nmanaged_by: team-a\nintegration: {name}\n", encoding="utf-8"
+    )
+    for command in ("plan", "apply", "export"):
+        result = run(command, *(("--auto-approve",) if command == "apply" else ()))
+        assert result.code == 1, result.output
+        assert f"reconciler.yaml:4:1: error: {said}" in result.err, result.err
+        assert "Traceback" not in result.output
+    assert org.actions.actions() == []
+
+
 def test_the_cli_process_works_offline_against_the_local_registry(repo: Path) -> None:
     """No credentials: the embedded local registry, which holds the integration reconciler.yaml names."""
     (repo / "reconciler.yaml").write_text(f"target: data-actions\nintegration: {INTEGRATION}\n", encoding="utf-8")
