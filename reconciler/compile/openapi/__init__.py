@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.compile.openapi.names import NameBook, base_name
+from reconciler.compile.openapi.names import NameBook, base_name, fit
 from reconciler.compile.openapi.operations import Operation, base_url, join, list_operations
 from reconciler.compile.openapi.parameters import OperationProblem
 from reconciler.compile.openapi.refs import Files, RefError
@@ -28,7 +28,7 @@ from reconciler.compile.openapi.schemas import SchemaConverter
 from reconciler.compile.openapi.security import SecurityReader
 from reconciler.compile.openapi.selection import OperationFacts, Settings, tool_settings
 from reconciler.compile.openapi.tools import ToolBuilder, ToolPlan
-from reconciler.config import Limits
+from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import Document, display_path
 from reconciler.model import SkippedOperation, SourceLocation, Tool
@@ -132,7 +132,7 @@ def compile_openapi(
                     "unknown-scheme",
                 )
             )
-    plans = _plans(listing.operations, settings, source_document, description, result)
+    plans = _plans(listing.operations, settings, source_document, description, result, limits)
     if source_document is not None:
         _unmatched_selection(settings, [facts for _, _, facts in plans], source_document, description, result)
     missing_base = settings.endpoint_base is None and base_url(content) is None
@@ -177,6 +177,7 @@ def _plans(
     source_document: Document | None,
     description: Document,
     result: OpenApiResult,
+    limits: Limits,
 ) -> list[tuple[Operation, ToolPlan, OperationFacts]]:
     """Names for every operation (selected or not), and what each tool gets from the source."""
     ids = [operation.operation_id for operation in operations]
@@ -184,6 +185,12 @@ def _plans(
         found or base_name(None, operation.method, operation.path)
         for found, operation in zip(ids, operations, strict=True)
     ]
+    # (without an operationId, the generated name is the key)
+    generated_names = [
+        key if operation_id is None else base_name(operation_id, operation.method, operation.path)
+        for operation, operation_id, key in zip(operations, ids, keys, strict=True)
+    ]
+    prefix = _checked_prefix(settings.name_prefix, generated_names, limits, source_document, description, result)
     for key in settings.overrides:
         if key not in keys:
             close = difflib.get_close_matches(key, keys, n=1)
@@ -202,12 +209,10 @@ def _plans(
     book = NameBook(reserved)
     plain = tool_settings(settings, None)
     plans: list[tuple[Operation, ToolPlan, OperationFacts]] = []
-    for operation, operation_id, key in zip(operations, ids, keys, strict=True):
+    for operation, generated, key in zip(operations, generated_names, keys, strict=True):
         override = settings.overrides.get(key)
         chosen = plain if override is None else tool_settings(settings, override)
-        # (without an operationId, the generated name is the key)
-        generated = key if operation_id is None else base_name(operation_id, operation.method, operation.path)
-        name = chosen.name or book.give(settings.name_prefix + generated)
+        name = chosen.name or book.give(prefix + generated)
         tags = operation.node.get("tags")
         facts = OperationFacts(
             key=key,
@@ -224,6 +229,45 @@ def _plans(
         plans.append((operation, ToolPlan(operation, name, join(base, operation.path), chosen, locations), facts))
     result.contested.update(book.contested())
     return plans
+
+
+def _checked_prefix(
+    prefix: str,
+    generated: list[str],
+    limits: Limits,
+    source_document: Document | None,
+    description: Document,
+    result: OpenApiResult,
+) -> str:
+    """The source's `name_prefix`, or, when it makes names the name pattern refuses that are fine without it, one
+    error at its line and the prefix with its refused characters replaced by `_` (as an operationId's are), so
+    that every tool does not repeat the error under its own name."""
+    if not prefix:
+        return prefix
+    default = limits.name_pattern == Limits.name_pattern
+    try:
+        pattern = compile_pattern(limits.name_pattern)
+    except ValueError:  # reconciler.yaml's own error says so
+        return prefix
+    first = next(
+        (name for name in generated if pattern.fullmatch(fit(name)) and not pattern.fullmatch(fit(prefix + name))),
+        None,
+    )
+    if first is None:
+        return prefix
+    cleaned = base_name(prefix, "", "")
+    rule = "use letters, digits, '_' and '-'" if default else "make it fit limits.name_pattern of reconciler.yaml"
+    hint = f", e.g. {cleaned!r}" if default else ""
+    result.diagnostics.append(
+        Diagnostic(
+            "error",
+            _where(source_document, description, "source", "name_prefix"),
+            f"name_prefix {prefix!r} makes tool names that are not valid ({fit(prefix + first)!r}, "
+            f"{limits.name_pattern}): {rule}{hint}",
+            "name",
+        )
+    )
+    return cleaned if pattern.fullmatch(fit(cleaned + first)) else ""
 
 
 def _unmatched_selection(

@@ -211,3 +211,42 @@ def test_a_relative_server_url_is_named_in_the_error_that_asks_for_endpoint_base
     assert "tools.d/api.yaml:1:1: error:" in result.output
     assert "set source.endpoint_base" in result.output
     assert "e.g. https://api.example.com/api/v3\n" in result.output
+
+
+def _two_operations(repo: Path, prefix: str) -> None:
+    (repo / "specs").mkdir()
+    (repo / "specs" / "api.yaml").write_text(
+        OPENAPI + "paths:\n  /a:\n    get:\n      operationId: getA\n      responses: {'200': {description: ok}}\n"
+        "  /b:\n    get:\n      operationId: getB\n      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(f"source:\n  openapi: ../specs/api.yaml\n  name_prefix: '{prefix}'\n")
+
+
+def test_a_bad_name_prefix_is_one_error_at_its_line(repo: Path, run: Any) -> None:
+    """A `name_prefix` with a character no tool name may hold was an error under every tool's name (hundreds of
+    identical errors for a large description): it is one error, at the prefix, saying what to write."""
+    _two_operations(repo, "bad prefix!")
+    result = run("validate")
+    assert result.code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert errors == [
+        "tools.d/api.yaml:3:3: error: name_prefix 'bad prefix!' makes tool names that are not valid "
+        "('bad prefix!getA', ^[a-zA-Z0-9_-]{1,64}$): use letters, digits, '_' and '-', e.g. 'bad_prefix_'"
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_a_name_prefix_is_held_to_the_name_pattern_of_reconciler_yaml(repo: Path, run: Any) -> None:
+    """A repository whose `limits.name_pattern` allows a dot may prefix with one; one that does not, may not."""
+    _two_operations(repo, "acme.")
+    (repo / "reconciler.yaml").write_text("limits:\n  name_pattern: '^[a-zA-Z0-9_.-]{1,64}$'\n")
+    assert run("validate").code == 0
+    assert sorted(_tools(run)) == ["acme.getA", "acme.getB"]
+    (repo / "reconciler.yaml").write_text("limits:\n  name_pattern: '^[a-zA-Z_]{1,64}$'\n")
+    result = run("validate")
+    assert result.code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert errors == [
+        "tools.d/api.yaml:3:3: error: name_prefix 'acme.' makes tool names that are not valid "
+        "('acme.getA', ^[a-zA-Z_]{1,64}$): make it fit limits.name_pattern of reconciler.yaml"
+    ]
