@@ -220,7 +220,7 @@ def _plans(
             tags=tuple([t for t in tags if isinstance(t, str)]) if isinstance(tags, list) else (),
             deprecated=operation.node.get("deprecated") is True,
         )
-        base = settings.endpoint_base or base_url(description.content, operation) or ""
+        base = base_url(description.content, operation, settings.endpoint_base) or ""
         locations: dict[str, SourceLocation] = {}
         if override is not None:
             for field_name in ("name", "description", "context", "rate_limit", "labels"):

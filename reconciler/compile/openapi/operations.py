@@ -2,9 +2,11 @@
 
 A path item or an operation may be a `$ref` (to another file, or elsewhere in the same one); the operation
 then lives, and is located, in the file it is written in. Webhooks and callbacks are not operations a tool
-can call and are not listed. The base URL is the source's `endpoint_base`, else the first server of the
-operation, of its path item or of the description (3.x, server variables set to their defaults), else
-Swagger 2.0's scheme (https when offered), host and basePath.
+can call and are not listed. The base URL is the first server of the operation, of its path item or of the
+description (3.x, server variables set to their defaults), else Swagger 2.0's scheme (the operation's
+`schemes`, else the description's; https when offered), host and basePath. The source's `endpoint_base`
+replaces the description's base and every absolute server; a relative server of an operation or path item is
+resolved against the description's base (RFC 3986), which stands in for where the description is served.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from reconciler.compile.openapi.refs import Files, Pointer, RefError, SourceFile
 from reconciler.errors import Diagnostic
@@ -169,28 +172,47 @@ def _place(operations: list[Operation], main: SourceFile, written: list[tuple[st
             operation.location = places.get((operation.path, operation.method))
 
 
-def base_url(content: dict[str, Any], operation: Operation | None = None) -> str | None:
-    """The URL the paths of `operation` (or of the description) are relative to, or None."""
-    candidates: list[Any] = []
+def base_url(
+    content: dict[str, Any], operation: Operation | None = None, endpoint_base: str | None = None
+) -> str | None:
+    """The URL the paths of `operation` (or of the description) are relative to, or None. `endpoint_base` (the
+    source's) replaces the description's base and every absolute server; a relative server URL of the operation
+    or its path item is resolved against that base, as RFC 3986 resolves a reference (OpenAPI reads it against
+    where the description is: its base is the best knowledge of that there is)."""
     if operation is not None:
-        candidates += [operation.node.get("servers"), operation.servers]
-    candidates.append(content.get("servers"))
-    for servers in candidates:
-        if isinstance(servers, list) and servers and isinstance(servers[0], dict):
-            url = _server_url(servers[0])
-            if url is not None:
-                return url
+        for servers in (operation.node.get("servers"), operation.servers):
+            if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+                url = _server_url(servers[0])
+                if url is None:
+                    continue
+                if _ABSOLUTE.match(url):
+                    return endpoint_base.rstrip("/") if endpoint_base else url.rstrip("/")
+                outer = endpoint_base or _description_base(content, operation)
+                return urljoin(outer, url).rstrip("/") if outer is not None else None
+    outer = endpoint_base or _description_base(content, operation)
+    return outer.rstrip("/") if outer is not None else None
+
+
+def _description_base(content: dict[str, Any], operation: Operation | None) -> str | None:
+    servers = content.get("servers")
+    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+        url = _server_url(servers[0])
+        if url is not None and _ABSOLUTE.match(url):
+            return url
     host = content.get("host")
     if "swagger" in content and isinstance(host, str) and host:
-        schemes = content.get("schemes")
+        schemes = operation.node.get("schemes") if operation is not None else None  # the operation's own win
+        if not isinstance(schemes, list):
+            schemes = content.get("schemes")
         offered = [s for s in schemes if isinstance(s, str)] if isinstance(schemes, list) else []
         scheme = "https" if "https" in offered or not offered else offered[0]
         base_path = content.get("basePath")
-        return f"{scheme}://{host}{base_path if isinstance(base_path, str) else ''}".rstrip("/")
+        return f"{scheme}://{host}{base_path if isinstance(base_path, str) else ''}"
     return None
 
 
 def _server_url(server: dict[str, Any]) -> str | None:
+    """A server's URL with its variables set to their defaults; None when it has none, or one is left unset."""
     url = server.get("url")
     if not isinstance(url, str):
         return None
@@ -202,7 +224,7 @@ def _server_url(server: dict[str, Any]) -> str | None:
         return str(default) if default is not None else match.group(0)
 
     url = _VARIABLE.sub(value, url)
-    return url.rstrip("/") if _ABSOLUTE.match(url) and not _VARIABLE.search(url) else None
+    return None if _VARIABLE.search(url) else url
 
 
 def join(base: str, path: str) -> str:

@@ -250,3 +250,68 @@ def test_a_name_prefix_is_held_to_the_name_pattern_of_reconciler_yaml(repo: Path
         "tools.d/api.yaml:3:3: error: name_prefix 'acme.' makes tool names that are not valid "
         "('acme.getA', ^[a-zA-Z_]{1,64}$): make it fit limits.name_pattern of reconciler.yaml"
     ]
+
+
+def _urls(run: Any) -> dict[str, str]:
+    return {name: tool["request"]["url"] for name, tool in _tools(run).items()}
+
+
+def test_relative_servers_of_an_operation_or_path_item_are_resolved_against_the_description_base(
+    repo: Path, run: Any
+) -> None:
+    """OpenAPI 3: an operation's (or path item's) `servers` replace the description's, and a relative server URL
+    is relative to where the description is (RFC 3986). A relative one was passed over, so the tool called the
+    description's base: `/v2/a` went to `/v1/a`. It is resolved against the description's base (its absolute
+    `servers[0]`, or the source's `endpoint_base` that replaces it)."""
+    (repo / "specs").mkdir()
+    (repo / "specs" / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: 'https://api.example.com/v1'}]\npaths:\n"
+        "  /a:\n    get:\n      operationId: opServer\n      servers: [{url: /v2}]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /b:\n    servers: [{url: '../v3/{stage}', variables: {stage: {default: beta}}}]\n"
+        "    get:\n      operationId: pathServer\n      responses: {'200': {description: ok}}\n"
+        "    post:\n      operationId: bothServers\n      servers: [{url: 'https://upload.example.com/u'}]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /c:\n    get:\n      operationId: documentServer\n      responses: {'200': {description: ok}}\n"
+    )
+    source = repo / "tools.d" / "api.yaml"
+    source.write_text("source:\n  openapi: ../specs/api.yaml\n")
+    assert _urls(run) == {
+        "opServer": "https://api.example.com/v2/a",
+        "pathServer": "https://api.example.com/v3/beta/b",
+        "bothServers": "https://upload.example.com/u/b",
+        "documentServer": "https://api.example.com/v1/c",
+    }
+    source.write_text("source:\n  openapi: ../specs/api.yaml\n  endpoint_base: https://staging.example.com/v1\n")
+    assert _urls(run) == {
+        "opServer": "https://staging.example.com/v2/a",
+        "pathServer": "https://staging.example.com/v3/beta/b",
+        "bothServers": "https://staging.example.com/v1/b",  # endpoint_base replaces every absolute server
+        "documentServer": "https://staging.example.com/v1/c",
+    }
+
+
+def test_a_relative_operation_server_without_a_base_to_resolve_it_against_is_skipped(repo: Path, run: Any) -> None:
+    (repo / "tools.d" / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
+        "  /a:\n    get:\n      operationId: relative\n      servers: [{url: /v2}]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /b:\n    get:\n      operationId: absolute\n      servers: [{url: 'https://api.example.com/v2'}]\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    result = run("validate")
+    assert result.code == 1
+    assert "gives no absolute server URL" in result.output and "set source.endpoint_base" in result.output
+    (repo / "tools.d" / "source.yaml").write_text("source:\n  openapi: api.yaml\n  include: {operations: [absolute]}\n")
+    assert _urls(run) == {"absolute": "https://api.example.com/v2/b"}
+
+
+def test_a_swagger_operation_schemes_replace_the_description_schemes(repo: Path, run: Any) -> None:
+    """Swagger 2.0: an operation's `schemes` override the description's (its URL used the description's)."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\nhost: 127.0.0.1:8080\nbasePath: /api\nschemes: [http]\n"
+        "paths:\n  /a:\n    get:\n      operationId: own\n      schemes: [https]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /b:\n    get:\n      operationId: inherited\n      responses: {'200': {description: ok}}\n"
+    )
+    assert _urls(run) == {"own": "https://127.0.0.1:8080/api/a", "inherited": "http://127.0.0.1:8080/api/b"}
