@@ -158,10 +158,21 @@ def _without_marker(content: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def export_actions(
-    live: Iterable[Record], *, managed_by: str, include_unmanaged: bool, sensitive: Mapping[str, str] = {}
+    live: Iterable[Record],
+    *,
+    managed_by: str,
+    include_unmanaged: bool,
+    sensitive: Mapping[str, str] = {},
+    category: str | None = None,
 ) -> tuple[list[ExportedTool], list[str]]:
     """The actions as tool definitions (as `export_tools` writes tools), and the names of those no tool
-    definition can express."""
+    definition can express.
+
+    `category` is the repository's (reconciler.yaml `category:`, else the integration's name). A tool file has
+    no category, so the file of an unmanaged action of another category would adopt it into this one: such an
+    action is named with the reason, not written. A managed one is written all the same: its category is
+    reconciler.yaml's to decide (an action moved in the UI is drift, shown by plan), and leaving its file out
+    would make the next plan delete it."""
     converted: list[Record] = []
     extras: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
@@ -170,6 +181,14 @@ def export_actions(
             continue
         if not _NAME.fullmatch(record.name):  # made in the UI ("Get Weather"): a file of it would not validate
             skipped.append(f"{record.name} {_NOT_A_NAME}")
+            continue
+        there = record.content.get("category")
+        if category is not None and record.owner != managed_by and there != category:
+            skipped.append(
+                f"{record.name} (its category {there!r} is not this repository's {category!r}, and a tool file "
+                f"cannot keep another: adopting it would move it; adopt it where reconciler.yaml says "
+                f"`category: {there}`)"
+            )
             continue
         found = action_as_tool(record)
         if found is None:

@@ -17,6 +17,7 @@ from reconciler.cli.planning import connect
 from reconciler.errors import ConfigurationError, InputError
 from reconciler.export import export_tools
 from reconciler.export_actions import export_actions
+from reconciler.state import DataActionsForm
 
 HEADER = "# Exported from {target} by `reconciler export`.\n"
 
@@ -48,12 +49,14 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         live = session.client.list()
         learn_live(live)
         target = session.target
+        form = session.client.form
+        category = form.category if isinstance(form, DataActionsForm) else None
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
     everything = include_unmanaged or output_format == "json"
     not_exported: list[str] = []
     if config.target == "data-actions":
         exported, not_exported = export_actions(
-            live, managed_by=config.managed_by, include_unmanaged=everything, sensitive=sensitive
+            live, managed_by=config.managed_by, include_unmanaged=everything, sensitive=sensitive, category=category
         )
         shown = {item.document["name"] for item in exported}
         live = [record for record in live if record.name in shown]
@@ -96,8 +99,8 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
             )
     if not_exported:
         output.info(
-            f"Not exported: {len(not_exported)} actions whose request or contract no tool definition can express "
-            f"(only a POST of the inputs as JSON to an endpoint can be): {', '.join(not_exported)}"
+            f"Not exported: {len(not_exported)} actions no tool definition can express as they are (only a POST "
+            f"of the inputs as JSON to an endpoint, in this repository's category, can be): {', '.join(not_exported)}"
         )
     output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
     if kept:

@@ -163,7 +163,7 @@ def test_export_writes_definitions_that_plan_finds_unchanged(
 
     result = run("export", "--all", "--out", "exported")
     assert result.code == 0, result.output
-    assert "Not exported: 1 actions whose request or contract no tool definition can express" in result.err
+    assert "Not exported: 1 actions no tool definition can express as they are" in result.err
     assert "handmade" in result.err
     assert sorted(p.name for p in (repo / "exported").iterdir()) == ["check_inventory.yaml", "track_order.yaml"]
     exported = (repo / "exported" / "track_order.yaml").read_text()
@@ -443,3 +443,49 @@ def test_a_delete_resent_after_its_answer_was_lost_is_this_runs_own_in_the_audit
     assert record["written"] is not False  # this run's own DELETE made it (or cannot tell): never "another writer"
     assert [a["name"] for a in org.actions.actions()] == ["check_inventory"]
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_export_all_of_an_action_in_another_category_leaves_it_where_it_is(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """A tool file has no category: an action of another category exported with `--all` became a file whose
+    adoption moved the action into this repository's category (a change the user never asked for). Export
+    must write only what keeps each action as it is: such an action is named, with the reason, not written."""
+    for name in ("billing_lookup", "stock_lookup"):
+        (repo / "tools.d" / f"{name}.yaml").write_text(TOOL.format(description="Looks.").replace(
+            "check_inventory", name), encoding="utf-8")  # fmt: skip
+    assert run("apply", "--auto-approve").code == 0
+    for action in org.actions.actions():  # made by hand: no marker; one of them in another category
+        if action["name"] != "check_inventory":
+            (repo / "tools.d" / f"{action['name']}.yaml").unlink()
+            schema = {k: v for k, v in action["contract"]["input"]["inputSchema"].items() if k != "id"}
+            category = "Billing" if action["name"] == "billing_lookup" else action["category"]
+            org.actions.put_raw({**action, "category": category, "contract": {
+                **action["contract"], "input": {"inputSchema": schema}}})  # fmt: skip
+    result = run("export", "--all", "--out", "exported")
+    assert result.code == 0, result.output
+    assert (
+        f"billing_lookup (its category 'Billing' is not this repository's '{INTEGRATION}', and a tool file "
+        "cannot keep another" in result.err
+    )
+    assert sorted(p.name for p in (repo / "exported").iterdir()) == ["check_inventory.yaml", "stock_lookup.yaml"]
+    for path in (repo / "tools.d").iterdir():
+        path.unlink()
+    for path in (repo / "exported").iterdir():
+        path.rename(repo / "tools.d" / path.name)
+    plan = json.loads(run("plan", "--format", "json").out)
+    assert [(c["name"], c["action"]) for c in plan["changes"]] == [("stock_lookup", "adopt")]
+    [adoption] = plan["changes"]
+    assert [f["path"] for f in adoption["fields"]] == ["contract.input.inputSchema.id"]  # only the marker
+    assert run("apply", "--auto-approve").code == 0
+    assert run("plan", "--detailed-exitcode").code == 0
+    assert {a["name"]: a["category"] for a in org.actions.actions()}["billing_lookup"] == "Billing"
+    # A managed action moved in the UI is still written (leaving its file out would make plan delete it); plan
+    # shows the move as drift, to be put back.
+    [managed] = [a for a in org.actions.actions() if a["name"] == "check_inventory"]
+    org.actions.put_raw({**managed, "category": "Moved in the UI"})
+    assert run("export", "--out", "again").code == 0
+    assert (repo / "again" / "check_inventory.yaml").is_file()
+    [drift] = json.loads(run("plan", "--format", "json").out)["changes"]
+    assert (drift["name"], drift["drift"]) == ("check_inventory", True)
+    assert "category" in [f["path"] for f in drift["fields"]]
