@@ -78,6 +78,23 @@ _KINDS = {list: "a list", str: "text", int: "a number", float: "a number", bool:
 """What a document that is not a mapping holds, in the words of its file (not Python's type names)."""
 
 
+def _missing_folder(directory: Path) -> str:
+    """What to do about a folder that is not there. Run from inside the repository (in tools.d itself, or a
+    folder beside it), the folder is found above, as git finds its root, and the message says where to run."""
+    if not directory.is_absolute():
+        here = Path.cwd()
+        for above in here.parents:
+            if (above / directory).is_dir():
+                up = os.path.relpath(above, here)
+                return (
+                    f"no such directory here; {os.path.join(up, directory)} is one: run reconciler from "
+                    f"{up} (`cd {up}`), where the repository's tools.d and reconciler.yaml are"
+                )
+            if (above / ".git").exists():
+                break
+    return "no such directory; pass the folder that holds your tool definitions (default: tools.d)"
+
+
 def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnostic]) -> Iterator[tuple[Path, str]]:
     """The files to read, each with the name diagnostics give it. `directory` may be one file
     (`validate tools.d/orders.yaml`); a folder's links are followed as `discover` says."""
@@ -85,11 +102,7 @@ def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnosti
         yield directory, display_path(directory)
         return
     if not directory.is_dir():
-        missing = (
-            "no such file"
-            if directory.suffix in DOCUMENT_SUFFIXES
-            else "no such directory; pass the folder that holds your tool definitions (default: tools.d)"
-        )
+        missing = "no such file" if directory.suffix in DOCUMENT_SUFFIXES else _missing_folder(directory)
         raise InputError.at(SourceLocation(display_path(directory)), missing, "io")
     # the folder as the user would type it, once; each file is then named by its place inside the folder
     shown = display_path(directory)

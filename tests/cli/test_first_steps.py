@@ -1,0 +1,40 @@
+"""A new user's first mistakes with the real CLI: each says where and what to do, exits 1, and shows no traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+GOOD = "name: ok_tool\ndescription: Does a thing.\nendpoint: https://tools.example.com/ok\n"
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "render", "inputs"])
+@pytest.mark.parametrize(("inside", "up"), [("tools.d", ".."), ("tools.d/orders", "../.."), ("docs", "..")])
+def test_run_from_inside_the_repository_it_says_where_to_run(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, command: str, inside: str, up: str
+) -> None:
+    """`cd tools.d && reconciler plan`: Terraform says there is no configuration here; this says where it is."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / inside).mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(repo / inside)
+    result = run(command)
+    assert result.code == 1
+    assert (
+        f"tools.d:1:1: error: no such directory here; {up}/tools.d is one: run reconciler from {up} (`cd {up}`)"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+    assert not (repo / inside / ".reconciler").exists()  # no registry was started in the wrong place
+
+
+def test_outside_any_repository_it_says_which_folder_to_pass(
+    tmp_path: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("validate")
+    assert result.code == 1
+    assert "tools.d:1:1: error: no such directory; pass the folder that holds your tool definitions" in result.out
+
