@@ -58,9 +58,12 @@ def interpolate(
             with_default = _WITH_DEFAULT.fullmatch(inner)
             name, operator, default = with_default.groups() if with_default else (inner, "", "")
             if not _NAME.fullmatch(name):
-                diagnostics.append(
-                    Diagnostic("error", where(), f"malformed variable reference '${{{inner}}}'", "variable")
+                # `${VAR:?}`, `${VAR:=x}`, `$(cmd)`-style habits from the shell, or a name with a hyphen or space
+                message = (
+                    f"malformed variable reference '${{{inner}}}'; write ${{NAME}}, ${{NAME:-default}} or "
+                    "${NAME-default} (NAME: letters, digits and _, not starting with a digit), or $${ for a literal ${"
                 )
+                diagnostics.append(Diagnostic("error", where(), message, "variable"))
                 return text
             value = environ.get(name)
             if value is not None and not _is_text(value):

@@ -38,3 +38,13 @@ def test_outside_any_repository_it_says_which_folder_to_pass(
     assert result.code == 1
     assert "tools.d:1:1: error: no such directory; pass the folder that holds your tool definitions" in result.out
 
+
+@pytest.mark.parametrize("reference", ["${1X}", "${BASE_URL:?}", "${BASE_URL:=https://x.example.com}", "${base url}"])
+def test_a_malformed_reference_says_which_forms_work(repo: Path, run: Callable[..., Any], reference: str) -> None:
+    """A shell habit (`:?`, `:=`) or a bad name: the message shows the forms that work, as Terraform shows the
+    syntax it expected."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD.replace("Does a thing.", f"'{reference}'"), encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert f"tools.d/a.yaml:2:1: error: malformed variable reference '{reference}'; write ${{NAME}}, " in result.out
+    assert "${NAME:-default} or ${NAME-default} (NAME: letters, digits and _, not starting with a digit)" in result.out
