@@ -26,7 +26,15 @@ from urllib.parse import quote
 from reconciler.api.adapter import WriteResult
 from reconciler.api.client import LIST_ATTEMPTS, MAX_PAGES, ApiClient
 from reconciler.api.translate import DATA_ACTIONS_API, Kind, Operation, correlation_id
-from reconciler.errors import ApiError, ConfigurationError, ConflictError, InputError, ReconcilerError, ServerError
+from reconciler.errors import (
+    ApiError,
+    ConfigurationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    ReconcilerError,
+    ServerError,
+)
 from reconciler.model import SourceLocation
 from reconciler.state import DataActionsForm, Form, Record
 from reconciler.state.data_actions import normalized_action
@@ -241,8 +249,16 @@ class DataActionsTarget:
         listed = self._ours(self.client.list_actions())
         drafts = {str(d.get("id")) for d in self.client.list_drafts() if isinstance(d, Mapping)}
         with ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="read") as pool:
-            full = list(pool.map(lambda raw: self.client.get_action(str(raw["id"])), listed))
+            full = [raw for raw in pool.map(self._read, listed) if raw is not None]
         return [self._form.parse(raw, host=self._host, draft=str(raw.get("id")) in drafts) for raw in full]
+
+    def _read(self, listed: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A listed action read whole; None when another writer deleted it since the listing (it is gone, as a
+        Terraform refresh drops a resource that answers 404, rather than failing the whole plan)."""
+        try:
+            return self.client.get_action(str(listed["id"]))
+        except NotFoundError:
+            return None
 
     def get(self, record_id: str) -> Record:
         return self._form.parse(self.client.get_action(record_id), host=self._host)
