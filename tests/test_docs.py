@@ -94,3 +94,82 @@ def test_no_page_tells_to_pip_install_the_bare_name(page: Path) -> None:
         if not text[: m.start()].endswith(("not `", "-m "))
     ]
     assert told == [], "these install the PyPI project named reconciler, not this one"
+
+
+# Every `reconciler …` command a user may copy: the examples of each --help, and the commands in README and
+# docs/ (fenced blocks and inline code). Each must name a command that exists, options it takes, and for a
+# choice (`--format`) a value it accepts; a renamed option or format fails here instead of in a user's shell.
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+HELP = {"-h", "--help"}  # click's help option, which is no parameter
+
+
+def _help_text(name: str) -> str:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    return command.get_help(click.Context(command, info_name=name, parent=click.Context(cli, info_name="reconciler")))
+
+
+def _shown_commands(text: str) -> list[str]:
+    """The `reconciler …` commands of a page or help text: whole lines of code, and inline code spans."""
+    fenced = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
+    lines = [line for block in fenced for line in block.splitlines()]
+    lines += INLINE_CODE.findall(re.sub(r"```.*?```", "", text, flags=re.S))
+    lines += [line for line in text.splitlines() if line.strip().startswith("reconciler ")]  # --help examples
+    found = []
+    for line in lines:
+        for part in re.split(r"&&|\|\||;|\|", line):
+            command = part.split(" #", 1)[0].strip()
+            command = re.sub(r"^(?:\S*/)?(?:\.venv/bin/)?(?=reconciler )", "", command)  # .venv/bin/reconciler
+            if command.startswith("reconciler "):
+                found.append(command)
+    return found
+
+
+def _problems(shown: str) -> list[str]:
+    words = re.split(r"\s+", shown.strip())[1:]
+    words = [w for w in words if not w.startswith(("[", ">", "2>", "<"))] if "[" not in shown else words
+    while words and words[0].startswith("-"):  # options before the command: --debug, --no-color
+        option = words.pop(0)
+        if option not in {o for p in cli.params for o in p.opts + p.secondary_opts} | HELP:
+            return [f"{shown}: reconciler takes no {option}"]
+    if not words:
+        return []
+    command = cli.get_command(click.Context(cli), words[0])
+    if command is None:
+        return [f"{shown}: no command {words[0]!r}"]
+    options = {o: p for p in command.params for o in p.opts + p.secondary_opts}
+    problems = []
+    words = [w for w in words if w not in HELP]
+    for index, word in enumerate(words[1:], start=1):
+        if not word.startswith("-") or word in {"-", "--"} or re.fullmatch(r"-\d+", word):
+            continue
+        name, _, value = word.partition("=")
+        if name not in options:
+            problems.append(f"{shown}: `reconciler {words[0]}` takes no {name}")
+            continue
+        parameter = options[name]
+        if isinstance(parameter.type, click.Choice) and not getattr(parameter, "is_flag", False):
+            value = value or (words[index + 1] if index + 1 < len(words) else "")
+            value = value.strip("'\"")
+            if value and re.fullmatch(r"[a-z-]+", value) and value not in parameter.type.choices:
+                problems.append(f"{shown}: {name} {value!r} is not one of {list(parameter.type.choices)}")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"version"}))
+def test_every_help_shows_examples(name: str) -> None:
+    text = _help_text(name)
+    assert "Examples:" in text, f"`reconciler {name} --help` shows no example"
+    assert [s for s in _shown_commands(text) if s.split()[1] == name], f"`reconciler {name} --help`: no example of it"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [*(p.relative_to(ROOT).as_posix() for p in PAGES), *(f"reconciler {n} --help" for n in sorted(COMMANDS))],
+)
+def test_every_command_shown_takes_the_options_it_is_shown_with(source: str) -> None:
+    is_help = source.endswith(" --help")
+    text = _help_text(source.split()[1]) if is_help else (ROOT / source).read_text(encoding="utf-8")
+    shown = _shown_commands(text)
+    problems = [problem for line in shown for problem in _problems(line)]
+    assert problems == []

@@ -45,7 +45,15 @@ def apply_command(
     no_prune: bool,
     tools: tuple[str, ...],
 ) -> int:
-    """Apply the changes that make the registry match tools.d (or those of a saved plan)."""
+    """Apply the changes that make the registry match tools.d (or those of a saved plan).
+
+    \b
+    Examples:
+      reconciler apply                          # show the plan, ask, apply
+      reconciler apply plan.json                # exactly a plan saved by `plan --out plan.json`
+      reconciler apply --auto-approve --audit-log audit.jsonl
+      reconciler apply --dry-run
+    """
     if not source.exists() and source.suffix not in ("", ".d"):  # plan.json, tfplan.out: meant as a saved plan
         raise PlanError(f"no such plan file: {source} (save one with `reconciler plan --out {source}`)")
     if source.exists() and not source.is_dir():  # a saved plan; load_plan says so when it is not one (a FIFO…)

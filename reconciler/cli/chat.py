@@ -138,7 +138,13 @@ def chat_command(
     transcript_file: Path | None,
     model: str,
 ) -> int:
-    """Hold a conversation with the LLM gateway; the model may call the tools of DIR."""
+    """Hold a conversation with the LLM gateway; the model may call the tools of DIR.
+
+    \b
+    Examples:
+      reconciler chat
+      reconciler chat --state state.yaml --message "Where is my order 123?" --transcript transcript.json
+    """
     if transcript_file is not None:
         _check_transcript(transcript_file, directory, state_file)
     desired = load_desired(directory)

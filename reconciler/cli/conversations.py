@@ -74,7 +74,13 @@ def test_command(
     max_turns: int,
     model: str,
 ) -> int:
-    """Run the conversation tests in DIRECTORY (default conversations.d)."""
+    """Run the conversation tests in DIRECTORY (default conversations.d).
+
+    \b
+    Examples:
+      reconciler test
+      reconciler test --format github --transcripts transcripts
+    """
     if transcripts_directory is not None:
         _check_apart(transcripts_directory, directory, "conversations")
         _check_apart(transcripts_directory, tools_directory, "tools")

@@ -106,7 +106,14 @@ def emulator(
     seed: int | None,
     integrations: tuple[str, ...],
 ) -> int:
-    """Serve the Tools API contract locally: auth, paging, errors, rate limits and injected faults."""
+    """Serve the Tools API contract locally: auth, paging, errors, rate limits and injected faults.
+
+    \b
+    Examples:
+      reconciler emulator --port 8765           # prints the line that points the CLI at it
+      reconciler emulator --read-only           # every write answered 403, as for a read-only client
+      reconciler emulator --fault-429 0.2 --seed 7
+    """
     from reconciler.emulator import EmulatorConfig, create_server
     from reconciler.emulator.config import READ_SCOPE, WRITE_SCOPE
 

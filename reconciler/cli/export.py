@@ -43,7 +43,13 @@ HEADER = "# Exported from {target} by `reconciler export`.\n"
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.pass_obj
 def export_command(output: Output, out: Path, include_unmanaged: bool, output_format: str, force: bool) -> int:
-    """Write the live tools as tools.d files, to adopt an existing org."""
+    """Write the live tools as tools.d files, to adopt an existing org.
+
+    \b
+    Examples:
+      reconciler export --all --out tools.d     # every live tool, managed or not
+      reconciler export --format json           # a summary of the registry, no files
+    """
     config = project_config(out if out.is_dir() else Path.cwd())
     with connect(output, config) as session:
         live = session.client.list()

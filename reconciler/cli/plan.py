@@ -32,7 +32,15 @@ def plan_command(
     tools: tuple[str, ...],
     no_prune: bool,
 ) -> int:
-    """Compare tools.d with the registry and show the changes apply would make."""
+    """Compare tools.d with the registry and show the changes apply would make.
+
+    \b
+    Examples:
+      reconciler plan
+      reconciler plan --out plan.json          # then: reconciler apply plan.json
+      reconciler plan --detailed-exitcode      # exit 2 when there are changes (drift checks)
+      reconciler plan --tool check_inventory --format markdown
+    """
     with cyclic_gc_paused():  # the desired state, the live records and the plan live until the run ends
         state = load_desired(directory)
         with connect(output, state.config) as session:

@@ -33,7 +33,13 @@ INTEGRATION_PLACEHOLDER = "(integration id)"
 def render_command(output: Output, directory: Path, output_format: str) -> int:
     """Print the compiled tools as a JSON array (byte-identical for the same input).
 
-    Values of sensitive variables are shown as (sensitive)."""
+    Values of sensitive variables are shown as (sensitive).
+
+    \b
+    Examples:
+      reconciler render > tools.json
+      reconciler render --format openai         # the gateway's function-tool form
+    """
     state = load_desired(directory, output_schemas=output_format != "openai")  # the function form has no output
     if output_format == "openai":
         payloads = [openai_function(tool) for tool in state.tools]

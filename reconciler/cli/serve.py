@@ -44,7 +44,13 @@ def serve_command(
     app_spec: str | None,
     drain_seconds: float,
 ) -> int:
-    """Serve every tool of DIR at POST /tools/{name}, with metrics, an audit log and a registry listing."""
+    """Serve every tool of DIR at POST /tools/{name}, with metrics, an audit log and a registry listing.
+
+    \b
+    Examples:
+      reconciler serve --port 8080 --audit-log audit.jsonl
+      reconciler serve --app handlers:TOOLS     # tools answered by Python functions
+    """
     try:
         from reconciler.runtime import Runtime
         from reconciler.serve import AuditLog, Service, bind, load_handlers, serve
