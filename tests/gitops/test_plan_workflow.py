@@ -221,3 +221,26 @@ def test_a_comment_over_the_limit_fails_rather_than_being_cut(run_github_script:
     run = comment_on(run_github_script, [], result="success", touched="true", plan=MARKER + "\n" + "x" * COMMENT_LIMIT)
     assert run.error is not None and "over the comment limit" in run.error
     assert run.called("issues.createComment") == []
+
+
+def test_a_tools_d_variable_set_where_the_docs_say_reaches_every_step_that_reads_tools_d(
+    tmp_path: Path, run_step: Any
+) -> None:
+    """docs/gitops.md said to give `${TOOLS_BASE_URL}` to the Plan and Apply steps: the Validate step, which
+    reads the same files, then failed every pull request with "environment variable TOOLS_BASE_URL is not set".
+    Given where the docs now say (the workflow's top-level `env:`, which a runner passes to every step), the
+    steps that read tools.d all see it."""
+    docs = (ROOT / "docs" / "gitops.md").read_text(encoding="utf-8")
+    assert "add them to the top-level `env:` of `plan.yml`, `apply.yml` and `drift.yml`" in docs
+    work = tmp_path / "work"
+    (work / "tools.d").mkdir(parents=True)
+    (work / "tools.d" / "a.yaml").write_text(
+        "name: a_tool\ndescription: Does a thing.\nendpoint: ${TOOLS_BASE_URL}/a\n", encoding="utf-8"
+    )
+    workflow_env = {"TOOLS_BASE_URL": "https://tools.example.com"}
+    for name in ("Validate", "Plan"):
+        assert "TOOLS_BASE_URL" not in step(name).get("env", {})
+        result = run_step(step(name)["run"], {**workflow_env, "GENESYSCLOUD_OAUTHCLIENT_ID": ""}, real_cli=True)
+        assert result.code == 0, (name, result.stdout, result.stderr)
+    without = run_step(step("Validate")["run"], {}, real_cli=True)  # the step as the old docs left it
+    assert without.code == 1 and "environment variable TOOLS_BASE_URL is not set" in without.stdout
