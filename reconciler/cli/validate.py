@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output, capped
+from reconciler.config import CONFIG_FILE, load_config
 from reconciler.desired import DesiredState
 from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
 from reconciler.validate import check_serve
@@ -43,10 +44,15 @@ def validate_command(output: Output, directory: Path, output_format: str, strict
     """
     state: DesiredState | None = None
     try:
-        state = load_desired(directory, check=False)
-        diagnostics = state.diagnostics
-        if for_serve:
-            diagnostics = sorted_diagnostics([*diagnostics, *check_serve(state.tools)])
+        if directory.name == CONFIG_FILE and directory.is_file():
+            # `validate reconciler.yaml` checks the configuration, not a tool definition that has none of its keys
+            load_config(directory.resolve().parent, os.environ)
+            diagnostics = []
+        else:
+            state = load_desired(directory, check=False)
+            diagnostics = state.diagnostics
+            if for_serve:
+                diagnostics = sorted_diagnostics([*diagnostics, *check_serve(state.tools)])
     except InputError as exc:  # a broken reconciler.yaml
         diagnostics = exc.diagnostics
     failed = any(d.severity == "error" for d in diagnostics) or (strict and bool(diagnostics))

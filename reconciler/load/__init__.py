@@ -99,6 +99,13 @@ def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnosti
     """The files to read, each with the name diagnostics give it. `directory` may be one file
     (`validate tools.d/orders.yaml`); a folder's links are followed as `discover` says."""
     if directory.is_file():
+        if directory.suffix not in DOCUMENT_SUFFIXES:  # `validate README.md`: its errors would be nonsense
+            raise InputError.at(
+                SourceLocation(display_path(directory)),
+                f"not a tool definition file: only {', '.join(DOCUMENT_SUFFIXES)} files are read; pass one of "
+                "them, or the folder that holds them",
+                "suffix",
+            )
         yield directory, display_path(directory)
         return
     if not directory.is_dir():

@@ -48,3 +48,28 @@ def test_a_malformed_reference_says_which_forms_work(repo: Path, run: Callable[.
     assert result.code == 1
     assert f"tools.d/a.yaml:2:1: error: malformed variable reference '{reference}'; write ${{NAME}}, " in result.out
     assert "${NAME:-default} or ${NAME-default} (NAME: letters, digits and _, not starting with a digit)" in result.out
+
+
+def test_validate_of_reconciler_yaml_checks_the_configuration(repo: Path, run: Callable[..., Any]) -> None:
+    """It was read as a tool definition: "missing required key 'name'" and "unknown key 'prune'" for a good file."""
+    (repo / "reconciler.yaml").write_text("prune: false\nmass_delete_share: 0.5\n", encoding="utf-8")
+    good = run("validate", "reconciler.yaml")
+    assert good.code == 0, good.output
+    assert good.out == ""
+    (repo / "reconciler.yaml").write_text("prune: false\nmas_delete_share: 0.5\n", encoding="utf-8")
+    bad = run("validate", "reconciler.yaml")
+    assert bad.code == 1
+    assert bad.out.strip() == (
+        "reconciler.yaml:2:1: error: unknown key 'mas_delete_share'; did you mean 'mass_delete_share'?"
+    )
+
+
+@pytest.mark.parametrize("name", ["README.md", "tools.d/notes.txt"])
+def test_validate_of_a_file_that_is_not_yaml_or_json_says_so(repo: Path, run: Callable[..., Any], name: str) -> None:
+    (repo / name).write_text("hello: world\n", encoding="utf-8")
+    result = run("validate", name)
+    assert result.code == 1
+    assert result.out.strip() == (
+        f"{name}:1:1: error: not a tool definition file: only .yaml, .yml, .json files are read; pass one of them, "
+        "or the folder that holds them"
+    )
