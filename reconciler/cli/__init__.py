@@ -7,6 +7,7 @@ Ctrl-C: see `funnel`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -33,6 +34,19 @@ class LazyGroup(click.Group):
         if cmd_name not in self.commands:
             _load(cmd_name)
         return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """`reconciler pln`: click says only "No such command"; as for an option, name the close one."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            typed = args[0] if args else ""
+            close = difflib.get_close_matches(typed, self.list_commands(ctx), n=1)
+            if not close or typed.startswith("-"):
+                raise
+            raise click.UsageError(f"{exc.message} (Did you mean {close[0]!r}?)", ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from reconciler.cli.commands import COMMANDS

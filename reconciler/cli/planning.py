@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,7 +73,9 @@ def check_selection(state: DesiredState, live: list[Record], tools: tuple[str, .
     known = {tool.name for tool in state.tools} | {record.name for record in live}
     missing = sorted(set(tools) - known)
     if missing:
-        raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry")
+        close = [match for name in missing for match in difflib.get_close_matches(name, sorted(known), n=1)]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ConfigurationError(f"--tool {', '.join(missing)}: no such tool in tools.d or in the registry{hint}")
 
 
 def plan_for(state: DesiredState, session: Session, live: list[Record], *, prune: bool, only: tuple[str, ...]) -> Plan:

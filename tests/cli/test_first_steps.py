@@ -73,3 +73,22 @@ def test_validate_of_a_file_that_is_not_yaml_or_json_says_so(repo: Path, run: Ca
         f"{name}:1:1: error: not a tool definition file: only .yaml, .yml, .json files are read; pass one of them, "
         "or the folder that holds them"
     )
+
+
+def test_a_mistyped_command_names_the_close_one(repo: Path, run: Callable[..., Any]) -> None:
+    result = run("pln")
+    assert result.code == 1
+    assert "Error: No such command 'pln'. (Did you mean 'plan'?)" in result.err
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_mistyped_tool_names_the_close_one(repo: Path, run: Callable[..., Any], command: str) -> None:
+    (repo / "tools.d" / "a.yaml").write_text(GOOD.replace("ok_tool", "check_inventory"), encoding="utf-8")
+    result = run(command, "--tool", "check_inventry", *(["--auto-approve"] if command == "apply" else []))
+    assert result.code == 1
+    assert (
+        "error: --tool check_inventry: no such tool in tools.d or in the registry; did you mean check_inventory?"
+        in result.err
+    )
+    assert "created" not in result.err  # nothing was sent
