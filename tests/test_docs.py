@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import click
 import pytest
+import yaml
 
-from reconciler.cli import cli
+from reconciler.cli import cli, main
 from reconciler.cli.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,3 +175,69 @@ def test_every_command_shown_takes_the_options_it_is_shown_with(source: str) -> 
     shown = _shown_commands(text)
     problems = [problem for line in shown for problem in _problems(line)]
     assert problems == []
+
+
+# The file examples a user copies: the README's tool definition, OpenAPI source and reconciler.yaml, written as
+# files of a new repository (with a description that has the operations they name), validate without an error;
+# gitops.md's composite action step passes only inputs the action takes and reads only outputs it sets, and its
+# pre-commit snippet names a hook that exists.
+ORDERS_SPEC = """\
+openapi: 3.0.3
+info: {title: Orders, version: "1"}
+paths:
+  /orders/{id}:
+    get:
+      operationId: getOrderById
+      tags: [orders]
+      summary: Look up an order
+      parameters: [{name: id, in: path, required: true, schema: {type: string}, description: The order id}]
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+    delete:
+      operationId: deleteOrder
+      tags: [orders]
+      summary: Delete an order
+      responses: {"204": {description: deleted}}
+"""
+
+
+def _fenced(page: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", (ROOT / page).read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_readme_file_examples_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tool, source, config = _fenced("README.md", "yaml")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "tools.d").mkdir()
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "orders.yaml").write_text(ORDERS_SPEC, encoding="utf-8")
+    (tmp_path / "tools.d" / "inventory.yaml").write_text(tool, encoding="utf-8")
+    (tmp_path / "tools.d" / "orders.yaml").write_text(source, encoding="utf-8")
+    (tmp_path / "reconciler.yaml").write_text(config, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOOLS_BASE_URL", "https://tools.example.com")
+    monkeypatch.setenv("ORDERS_BASE_URL", "https://orders.example.com")
+    code = main(["validate", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    errors = [d for d in report["diagnostics"] if d["severity"] == "error"]
+    assert (code, errors) == (0, [])
+    assert sorted(report["tools"]) == ["check_inventory", "get_order"]  # overrides name it in full
+
+
+def test_the_composite_action_example_uses_only_what_the_action_has() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    (example,) = [block for block in _fenced("docs/gitops.md", "yaml") if "OWNER/reconciler@" in block]
+    steps = yaml.safe_load(example)
+    (used,) = [s for s in steps if str(s.get("uses", "")).startswith("OWNER/reconciler@")]
+    assert set(used["with"]) <= set(action["inputs"])
+    assert used["with"]["command"] in action["inputs"]["command"]["description"]
+    read = set(re.findall(r"steps\.plan\.outputs\.([\w-]+)", example))
+    assert read and read <= set(action["outputs"])
+
+
+def test_the_pre_commit_example_names_a_hook_that_exists() -> None:
+    hooks = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    (example,) = [block for block in _fenced("docs/gitops.md", "yaml") if "repos:" in block]
+    named = {hook["id"] for repo in yaml.safe_load(example)["repos"] for hook in repo["hooks"]}
+    assert named and named <= hooks
