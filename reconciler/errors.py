@@ -21,6 +21,7 @@ pipeline raises one `InputError` carrying them all, sorted by place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +29,16 @@ from typing import Any, Literal
 from reconciler.model import SourceLocation
 
 Severity = Literal["error", "warning"]
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (line breaks included) and bidi controls, as the plan escapes them (plan/render/_shared.py)."""
+
+
+def one_line(text: str) -> str:
+    """`text` safe to print as one line of a terminal or a CI log: a finding quotes names and file paths from the
+    input, and a line break in one would start a line of its own (a forged `::error::` workflow command in a
+    GitHub log), an escape sequence would rewrite the terminal. They are shown as \\u escapes."""
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +51,7 @@ class Diagnostic:
     code: str = "invalid"
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message}"
+        return one_line(f"{self.location}: {self.severity}: {self.message}")
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -212,5 +223,6 @@ __all__ = [
     "ReconcilerError",
     "ServerError",
     "Severity",
+    "one_line",
     "sorted_diagnostics",
 ]

@@ -12,7 +12,7 @@ from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output, capped
 from reconciler.config import CONFIG_FILE, load_config
 from reconciler.desired import DesiredState
-from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
+from reconciler.errors import Diagnostic, InputError, one_line, sorted_diagnostics
 from reconciler.validate import check_serve
 
 GITHUB_ANNOTATION_LIMIT = 10
@@ -77,7 +77,8 @@ def _styled(diagnostic: Diagnostic, color: bool) -> str:
     if not color:
         return str(diagnostic)
     severity = click.style(diagnostic.severity, fg="red" if diagnostic.severity == "error" else "yellow", bold=True)
-    return f"{click.style(str(diagnostic.location), bold=True)}: {severity}: {diagnostic.message}"
+    where, message = one_line(str(diagnostic.location)), one_line(diagnostic.message)
+    return f"{click.style(where, bold=True)}: {severity}: {message}"
 
 
 def github_annotations(diagnostics: list[Diagnostic]) -> list[str]:
@@ -110,6 +111,7 @@ def github_annotations(diagnostics: list[Diagnostic]) -> list[str]:
 
 
 def _escape_data(text: str) -> str:
+    text = one_line(text)  # control characters as \u escapes: an escape sequence in a name would colour the log
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
