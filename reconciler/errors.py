@@ -21,24 +21,14 @@ pipeline raises one `InputError` carrying them all, sorted by place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.model import SourceLocation
+from reconciler.redaction import one_line
 
 Severity = Literal["error", "warning"]
-
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-"""Control characters (line breaks included) and bidi controls, as the plan escapes them (plan/render/_shared.py)."""
-
-
-def one_line(text: str) -> str:
-    """`text` safe to print as one line of a terminal or a CI log: a finding quotes names and file paths from the
-    input, and a line break in one would start a line of its own (a forged `::error::` workflow command in a
-    GitHub log), an escape sequence would rewrite the terminal. They are shown as \\u escapes."""
-    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +41,8 @@ class Diagnostic:
     code: str = "invalid"
 
     def __str__(self) -> str:
+        # a finding quotes names and paths from the input: one line, escaped, so that none forges a line of its
+        # own (a `::error::` workflow command in a GitHub log) or rewrites the terminal
         return one_line(f"{self.location}: {self.severity}: {self.message}")
 
     @property

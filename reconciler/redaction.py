@@ -150,13 +150,25 @@ def _strings(value: Any) -> list[str]:
     return found
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (line breaks included) and bidi controls, as the plan escapes them (plan/render/_shared.py)."""
+
+
+def one_line(text: str) -> str:
+    """`text` safe to print as one line of a terminal or a CI log, its control and bidi characters as \\u
+    escapes (the form findings are printed in; here, so that scrubbing knows the form)."""
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def encodings(secret: str) -> set[str]:
-    """`secret` as output formats may write it: raw, JSON-escaped (ASCII or not), HTML-escaped,
-    percent-encoded, and escaped for a GitHub workflow command."""
+    """`secret` as output formats may write it: raw, JSON-escaped (ASCII or not), as Python quotes it in a
+    message (`!r`), HTML-escaped, percent-encoded, escaped for a GitHub workflow command, and on one line."""
     forms = {
         secret,
         json.dumps(secret, ensure_ascii=False)[1:-1],
         json.dumps(secret)[1:-1],
+        repr(secret)[1:-1],
+        one_line(secret),
         html.escape(secret),
         html.escape(secret, quote=False),
         quote(secret, safe=""),
@@ -206,6 +218,35 @@ def pattern_for(secrets: Iterable[str]) -> re.Pattern[str] | None:
     return _alternation(form for secret in secrets if secret for form in encodings(secret))
 
 
+CUT = "…"
+"""What a message puts where it cuts a long value short (`'abcdefgh…' (111 characters)`)."""
+CUT_PREFIX = 8
+"""A secret cut short is hidden from this many characters on: its head is as much a secret as the whole."""
+
+
+class _CutPattern:
+    """Forms of the secrets cut short by a message: a head of at least CUT_PREFIX characters of a form, right
+    before the cut mark (a closing quote may come between)."""
+
+    def __init__(self, forms: Iterable[str]) -> None:
+        self._forms = sorted({form for form in forms if len(form) > CUT_PREFIX}, key=lambda s: (-len(s), s))
+        heads = sorted({re.escape(form[:CUT_PREFIX]) for form in self._forms})
+        longest = max((len(form) for form in self._forms), default=0)
+        # the shortest run from a head to the mark (or to the mark as ASCII JSON writes it, \u2026)
+        self._pattern = (
+            re.compile(f"(?:{'|'.join(heads)})[^{CUT}]{{0,{longest}}}?(?=['\"]?(?:{CUT}|\\\\u2026))") if heads else None
+        )
+
+    def scrub(self, text: str) -> str:
+        if self._pattern is None or (CUT not in text and "\\u2026" not in text):
+            return text
+        return self._pattern.sub(self._replace, text)
+
+    def _replace(self, match: re.Match[str]) -> str:
+        cut = match.group()
+        return REDACTED if any(form.startswith(cut) for form in self._forms) else cut
+
+
 class Redactor:
     """The sensitive values known so far; thread-safe, values are only ever added."""
 
@@ -213,6 +254,7 @@ class Redactor:
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._cut = _CutPattern(())
         self.add(*values)
 
     @classmethod
@@ -232,6 +274,7 @@ class Redactor:
             if new:
                 self._values |= new
                 self._pattern = pattern_for(self._values)
+                self._cut = _CutPattern(form for value in self._values for form in encodings(value))
 
     def add_environment(self, environ: Mapping[str, str], names: Iterable[str]) -> None:
         self.add(*(environ.get(name) for name in names))
@@ -242,8 +285,8 @@ class Redactor:
 
     def scrub(self, text: str) -> str:
         with self._lock:
-            pattern = self._pattern
-        return text if pattern is None else pattern.sub(REDACTED, text)
+            pattern, cut = self._pattern, self._cut
+        return text if pattern is None else cut.scrub(pattern.sub(REDACTED, text))
 
     def __repr__(self) -> str:
         return f"Redactor(<{len(self._values)} values>)"
@@ -256,6 +299,7 @@ __all__ = [
     "credentials_in",
     "encodings",
     "named_like_secret",
+    "one_line",
     "pattern_for",
     "secret_parameter",
     "value_pattern",
