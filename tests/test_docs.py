@@ -106,6 +106,8 @@ HELP = {"-h", "--help"}  # click's help option, which is no parameter
 
 
 def _help_text(name: str) -> str:
+    if not name:  # `reconciler --help`
+        return cli.get_help(click.Context(cli, info_name="reconciler"))
     command = cli.get_command(click.Context(cli), name)
     assert command is not None
     return command.get_help(click.Context(command, info_name=name, parent=click.Context(cli, info_name="reconciler")))
@@ -167,11 +169,17 @@ def test_every_help_shows_examples(name: str) -> None:
 
 @pytest.mark.parametrize(
     "source",
-    [*(p.relative_to(ROOT).as_posix() for p in PAGES), *(f"reconciler {n} --help" for n in sorted(COMMANDS))],
+    [
+        *(p.relative_to(ROOT).as_posix() for p in PAGES),
+        "reconciler --help",
+        *(f"reconciler {n} --help" for n in sorted(COMMANDS)),
+    ],
 )
 def test_every_command_shown_takes_the_options_it_is_shown_with(source: str) -> None:
-    is_help = source.endswith(" --help")
-    text = _help_text(source.split()[1]) if is_help else (ROOT / source).read_text(encoding="utf-8")
+    if source.endswith(" --help"):
+        text = _help_text(source.removeprefix("reconciler").removesuffix("--help").strip())
+    else:
+        text = (ROOT / source).read_text(encoding="utf-8")
     shown = _shown_commands(text)
     problems = [problem for line in shown for problem in _problems(line)]
     assert problems == []
