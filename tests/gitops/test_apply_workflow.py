@@ -106,6 +106,22 @@ def test_a_rerun_of_an_old_commit_is_refused(run_step: Any, clone: dict[str, str
     assert f"commit {clone['old'][:7]} is no longer the head of main ({clone['new'][:7]})" in result.stdout
 
 
+def test_a_rerun_of_the_apply_job_alone_checks_the_commit_again(run_step: Any, clone: dict[str, str]) -> None:
+    """ "Re-run failed jobs" re-runs the apply job alone, with the plan saved back then: without a check of its
+    own it put an old commit's plan over a newer state (the stale-plan guard misses a tool the newer commit
+    left as the org had it)."""
+    job = APPLY["jobs"]["apply"]
+    names = [s.get("name") or s["uses"].split("@")[0] for s in job["steps"]]
+    assert names.index("Check the commit again") < names.index("Install reconciler") < names.index("Apply")
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+    env = {"GITHUB_SHA": clone["old"], "GITHUB_REF": "refs/heads/main", "DEFAULT_BRANCH": "main"}
+    result = run_step(step(APPLY, "Check the commit again")["run"], env)
+    assert result.code == 1
+    assert f"commit {clone['old'][:7]} is no longer the head of main ({clone['new'][:7]})" in result.stdout
+    head = run_step(step(APPLY, "Check the commit again")["run"], {**env, "GITHUB_SHA": clone["new"]})
+    assert head.code == 0, head.stdout + head.stderr
+
+
 # --- the plan job ---------------------------------------------------------------------------------------------------
 
 
