@@ -17,7 +17,7 @@ from reconciler.model import SourceLocation, Tool
 from reconciler.state import DataActionsForm, DesiredTool
 
 INTEGRATION = "Reconciler Actions"
-FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01)
+FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01, jitter=0.001)
 
 
 @dataclass

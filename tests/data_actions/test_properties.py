@@ -1,9 +1,11 @@
 """The law, for any desired set and any starting integration: plan → apply → plan is empty, the second apply
 sends nothing, every desired action exists once, unmanaged actions are left exactly as they were, and each
-action that was updated kept its id."""
+action that was updated kept its id. Under injected faults (429, 5xx, answers lost after the write), re-running
+apply converges to the same end, with no action twice."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from reconciler.errors import ApiError
 from reconciler.model import SourceLocation, Tool
 from reconciler.plan import PlanOptions, compute_plan
 from reconciler.state import DesiredTool
@@ -103,3 +106,43 @@ def test_plan_apply_plan_is_empty_from_any_start(
     second = compute_plan(desired, org.target.list(), PlanOptions(), target="p", form=org.target.form)
     assert second.is_empty, [(c.action, c.name, [f.path for f in c.fields]) for c in second.changes]
     assert apply_plan(second, org.target).outcomes == ()
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[Org]:
+    config = EmulatorConfig(fault_429=0.1, fault_5xx=0.1, fault_drop_after_commit=0.15, seed=7)
+    with run_emulator(config) as emulator, open_org(emulator) as opened:
+        yield opened
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(desired_specs=desired_sets, live=live_states)
+def test_reruns_converge_whatever_faults_are_injected(
+    faulty: Org, desired_specs: dict[str, dict[str, Any]], live: dict[str, tuple[str, dict[str, Any]]]
+) -> None:
+    """As `reconciler apply` run again after a failed run: list, plan, apply, until the plan is empty. Any call
+    may run out of retries under these fault rates (the run then fails, exit 1); the law is that re-running
+    converges, so a failed run is run again, never excused."""
+    seeded = seed(faulty, live)
+    desired = [make(name, spec) for name, spec in sorted(desired_specs.items())]
+    failed_runs = 0
+    for _ in range(12):
+        try:
+            plan = compute_plan(desired, faulty.target.list(), PlanOptions(), target="p", form=faulty.target.form)
+            if plan.is_empty:
+                break
+            apply_plan(plan, faulty.target)
+        except ApiError:
+            failed_runs += 1
+    # Judged from the emulator's store itself, not through the faulty wire.
+    stored = faulty.emulator.actions.actions()
+    live_records = [faulty.target.form.parse(raw, host="store") for raw in stored]
+    final = compute_plan(desired, live_records, PlanOptions(), target="p", form=faulty.target.form)
+    assert final.is_empty, (failed_runs, [(c.action, c.name, [f.path for f in c.fields]) for c in final.changes])
+    names = Counter(str(a["name"]) for a in stored)
+    assert all(count == 1 for count in names.values()), names
+    assert set(desired_specs) <= set(names)
+    after = {a["name"]: a for a in stored}
+    for name in desired_specs:
+        if name in seeded:
+            assert after[name]["id"] == seeded[name]["id"]  # updated in place, never recreated
