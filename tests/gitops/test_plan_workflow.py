@@ -112,6 +112,21 @@ def test_the_gate_plans_exactly_when_an_input_changed(
         assert "CHANGES.md" not in result.stdout  # the base's own commits are not the pull request's
 
 
+def test_a_broken_reconciler_yaml_is_planned_so_that_validate_annotates_it(tmp_path: Path, run_step: Any) -> None:
+    """`reconciler inputs` cannot list inputs of a reconciler.yaml it cannot read: the gate step failed, the
+    Validate step never ran, and the pull request got "see the annotations" with none to see."""
+    pull_request_merge(tmp_path / "work", {"reconciler.yaml": "prnue: true\n"})
+    gate = run_step(step("Inputs touched")["run"], {}, real_cli=True)
+    assert gate.code == 0, gate.stderr
+    assert gate.outputs["touched"] == "true"
+    validate = run_step(step("Validate")["run"], {}, real_cli=True)
+    assert validate.code == 1
+    assert (
+        "::error file=reconciler.yaml,line=1,col=1,title=reconciler::unknown key 'prnue'; did you mean 'prune'?"
+        in validate.stdout
+    )
+
+
 # --- the plan step, with a stand-in CLI ----------------------------------------------------------------------------
 
 CREDENTIALS = {
