@@ -41,6 +41,12 @@ def plan_command(
       reconciler plan --detailed-exitcode      # exit 2 when there are changes (drift checks)
       reconciler plan --tool check_inventory --format markdown
     """
+    if out is not None and directory.resolve() in out.resolve().parents:
+        # the next plan (and validate) would read the saved plan as a tool file, and refuse every key of it
+        raise click.UsageError(
+            f"--out {out} is inside the tools directory {directory}: the next plan would read it as a tool file; "
+            f"save it elsewhere, e.g. --out {out.name}"
+        )
     with cyclic_gc_paused():  # the desired state, the live records and the plan live until the run ends
         state = load_desired(directory)
         with connect(output, state.config) as session:

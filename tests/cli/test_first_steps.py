@@ -92,3 +92,19 @@ def test_a_mistyped_tool_names_the_close_one(repo: Path, run: Callable[..., Any]
         in result.err
     )
     assert "created" not in result.err  # nothing was sent
+
+
+def test_a_plan_saved_inside_tools_d_is_refused_before_anything_is_read(repo: Path, run: Callable[..., Any]) -> None:
+    """`plan --out tools.d/plan.json` saved it, and every later plan and validate read it as a tool file: fifteen
+    "unknown key" errors for a file the user did not write."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    result = run("plan", "--out", "tools.d/plan.json")
+    assert result.code == 1
+    assert (
+        "Error: --out tools.d/plan.json is inside the tools directory tools.d: the next plan would read it as a "
+        "tool file; save it elsewhere, e.g. --out plan.json" in result.err
+    )
+    assert not (repo / "tools.d" / "plan.json").exists()
+    assert not (repo / ".reconciler").exists()  # the registry was not read
+    assert run("plan", "--out", "plan.json").code == 0
+    assert run("validate").code == 0
