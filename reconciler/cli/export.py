@@ -82,6 +82,10 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         ]
         output.data(json.dumps(summary, indent=2, sort_keys=True))
         return 0
+    # What another repository manages (another `managed_by`) is its to define: plan here refuses a file of it.
+    owners = {record.name: record.owner for record in live}
+    foreign = [item for item in exported if owners.get(item.document["name"]) not in (None, config.managed_by)]
+    exported = [item for item in exported if item not in foreign]
     # Beside existing files, write only the tools not defined there yet: a second definition of a name is one
     # that validate refuses.
     defined = _defined_names(out)
@@ -107,6 +111,12 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         output.info(
             f"Not exported: {len(not_exported)} actions no tool definition can express as they are (only a POST "
             f"of the inputs as JSON to an endpoint, in this repository's category, can be): {', '.join(not_exported)}"
+        )
+    if foreign:
+        output.info(
+            f"Not exported: {len(foreign)} tools another repository manages (plan here would refuse them; "
+            "export them from that repository): "
+            + ", ".join(f"{item.document['name']} (managed by {owners[item.document['name']]!r})" for item in foreign)
         )
     output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
     if kept:

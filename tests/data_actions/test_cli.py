@@ -489,3 +489,22 @@ def test_export_all_of_an_action_in_another_category_leaves_it_where_it_is(
     [drift] = json.loads(run("plan", "--format", "json").out)["changes"]
     assert (drift["name"], drift["drift"]) == ("check_inventory", True)
     assert "category" in [f["path"] for f in drift["fields"]]
+
+
+def test_export_all_leaves_out_what_another_repository_manages(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """`export --all` wrote a file for an action another repository manages (another `managed_by`): plan then
+    refused the whole export ("exists in the registry managed by 'team-b'"). Such an action is named, with
+    whose it is, not written."""
+    config = f"target: data-actions\nintegration: {INTEGRATION}\n"
+    (repo / "reconciler.yaml").write_text(config + "managed_by: team-b\n", encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "reconciler.yaml").write_text(config + "managed_by: team-a\n", encoding="utf-8")
+    (repo / "tools.d" / "a.yaml").unlink()
+    result = run("export", "--all", "--out", "exported")
+    assert result.code == 0, result.output
+    assert "Not exported: 1 tools another repository manages" in result.err
+    assert "check_inventory (managed by 'team-b')" in result.err
+    assert not (repo / "exported").exists() or list((repo / "exported").iterdir()) == []
+    assert run("plan", "--detailed-exitcode").code == 0

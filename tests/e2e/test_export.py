@@ -199,3 +199,23 @@ def test_the_local_registry_is_the_repositorys_whatever_out_says(
     assert not (elsewhere / ".reconciler").exists() and not (elsewhere.parent / ".reconciler").exists()
     planned = run("plan", str(elsewhere), "--detailed-exitcode")
     assert planned.code == 0, planned.output  # the same registry: nothing to change
+
+
+def test_export_all_leaves_out_what_another_repository_manages(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    """`export --all` wrote a file for a tool another repository manages (another `managed_by`): plan then
+    refused the whole export ("exists in the registry managed by 'team-b'"). Such a tool is named, with whose
+    it is, not written; what is unmanaged is still exported to adopt."""
+    (repo / "reconciler.yaml").write_text("managed_by: team-b\n", encoding="utf-8")
+    (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND, encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    emulator.registry.put_raw({"name": "by_hand", "description": "Made by hand.",
+        "executionEndpoint": "https://tools.example.com/by_hand", "schema": {"type": "object"}})  # fmt: skip
+    (repo / "reconciler.yaml").write_text("managed_by: team-a\n", encoding="utf-8")
+    (repo / "tools.d" / "lookup.yaml").unlink()
+    result = run("export", "--all", "--out", "tools.d", "--force")
+    assert result.code == 0, result.output
+    assert "Not exported: 1 tools another repository manages" in result.err
+    assert "lookup (managed by 'team-b')" in result.err
+    assert sorted(p.name for p in (repo / "tools.d").iterdir()) == ["by_hand.yaml"]
+    plan = json.loads(run("plan", "--format", "json").out)
+    assert [(c["name"], c["action"]) for c in plan["changes"]] == [("by_hand", "adopt")]
