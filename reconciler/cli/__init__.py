@@ -17,7 +17,7 @@ import click
 from reconciler import __version__
 from reconciler.cli.conventions import GROUP_EPILOG, NO_COLOR_HELP, apply_conventions
 from reconciler.cli.funnel import guarded
-from reconciler.cli.output import Output
+from reconciler.cli.output import DEBUG_HELP, Output
 from reconciler.redaction import Redactor
 
 
@@ -87,7 +87,7 @@ def _load(name: str) -> None:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=GROUP_EPILOG,
 )
-@click.option("--debug", is_flag=True, help="Log every HTTP exchange (secrets redacted) and show tracebacks.")
+@click.option("--debug", is_flag=True, help=DEBUG_HELP)
 @click.option("--no-color", is_flag=True, help=NO_COLOR_HELP)
 @click.version_option(__version__, "-V", "--version", prog_name="reconciler", message="%(prog)s %(version)s")
 @click.pass_context

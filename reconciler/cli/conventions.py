@@ -1,11 +1,11 @@
-"""What every command shares beyond its own options: `--no-color` after the command name, and the help text
-that says how to run it (examples, the environment it reads, the exit codes)."""
+"""What every command shares beyond its own options: `--no-color` and `--debug` after the command name, and the
+help text that says how to run it (examples, the environment it reads, the exit codes)."""
 
 from __future__ import annotations
 
 import click
 
-from reconciler.cli.output import NO_COLOR_HELP, no_color_option
+from reconciler.cli.output import NO_COLOR_HELP, debug_option, no_color_option
 
 EXIT_CODES = """\b
 Exit codes:
@@ -40,9 +40,11 @@ GROUP_EPILOG = "\n\n".join([EXAMPLES, ENVIRONMENT, EXIT_CODES])
 
 
 def apply_conventions(command: click.Command) -> None:
-    """Give a registered command `--no-color` (unless it has one) and the exit codes in its help."""
+    """Give a registered command `--no-color` and `--debug` (unless it has them) and the exit codes in its help."""
     if not any("--no-color" in getattr(param, "opts", ()) for param in command.params):
         no_color_option(command)
+    if not any("--debug" in getattr(param, "opts", ()) for param in command.params):
+        debug_option(command)
     if command.epilog is None:
         command.epilog = EXIT_CODES
 

@@ -69,6 +69,25 @@ def capped(lines: Sequence[str], limit: int = MAX_PRINTED_DIAGNOSTICS) -> list[s
     return [*lines[:limit], f"… and {rest} more; `reconciler validate --format json` lists every one"]
 
 
+DEBUG_HELP = "Log every HTTP exchange (secrets redacted) and show tracebacks."
+
+
+def debug_option(command: Any) -> Any:
+    """`--debug` on a command: `reconciler plan --debug` is `reconciler --debug plan`, as `--no-color` is (the
+    error funnel already reads it wherever it stands)."""
+    return click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_debug, help=DEBUG_HELP)(
+        command
+    )
+
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and isinstance(ctx.obj, Output) and not ctx.obj.debug:
+        from reconciler.cli.debug_log import start_debug_log
+
+        ctx.obj.debug = True
+        start_debug_log(ctx, ctx.obj.redactor)
+
+
 def _no_color(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value and isinstance(ctx.obj, Output):
         ctx.obj.no_color = True

@@ -108,3 +108,15 @@ def test_a_plan_saved_inside_tools_d_is_refused_before_anything_is_read(repo: Pa
     assert not (repo / ".reconciler").exists()  # the registry was not read
     assert run("plan", "--out", "plan.json").code == 0
     assert run("validate").code == 0
+
+
+def test_debug_after_the_command_name_is_the_same_as_before_it(repo: Path, run: Callable[..., Any]) -> None:
+    """`reconciler plan --debug` answered "No such option '--debug'", though `--no-color` works on either side."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    before = run("--debug", "plan")
+    after = run("plan", "--debug")
+    assert before.code == after.code == 0, after.output
+    logged = [line for line in after.err.splitlines() if line.startswith("debug: ")]
+    assert logged
+    assert len(logged) == len([line for line in before.err.splitlines() if line.startswith("debug: ")])
+    assert after.out == before.out
