@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reconciler.compile.payload import (
     DIGEST_LABEL,
+    IGNORED_LABEL,
     OWNER_LABEL,
     OWNERSHIP_LABELS,
     PERMISSIVE_OUTPUT,
@@ -32,6 +33,7 @@ from reconciler.compile.tool_definition import compile_tool_definition, paramete
 
 __all__ = [
     "DIGEST_LABEL",
+    "IGNORED_LABEL",
     "OWNERSHIP_LABELS",
     "OWNER_LABEL",
     "PERMISSIVE_OUTPUT",

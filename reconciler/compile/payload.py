@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -22,7 +22,9 @@ OWNER_LABEL = "managed-by"
 SOURCE_LABEL = "reconciler-source"
 DIGEST_LABEL = "reconciler-digest"
 PROTECTED_LABEL = "reconciler-protected"
-OWNERSHIP_LABELS = (OWNER_LABEL, SOURCE_LABEL, DIGEST_LABEL, PROTECTED_LABEL)
+IGNORED_LABEL = "reconciler-ignore-changes"
+"""The ToolInput fields (comma-separated) that the digest leaves out: those named in `ignore_changes`."""
+OWNERSHIP_LABELS = (OWNER_LABEL, SOURCE_LABEL, DIGEST_LABEL, PROTECTED_LABEL, IGNORED_LABEL)
 
 
 def tool_input(tool: Tool) -> dict[str, Any]:
@@ -74,16 +76,23 @@ def with_ownership(
     *,
     protected: bool,
     content: Mapping[str, Any] | None = None,
+    ignored: Sequence[str] = (),
 ) -> dict[str, Any]:
     """`payload` stamped as ours: owner, source file, protection (a deleted definition can no longer say it) and
     the digest of everything else (or of `content`, what the desired state sets of it), which later tells an
-    edit made outside git."""
+    edit made outside git. The `ignored` fields (`ignore_changes`) are left out of the digest, and named in a
+    label, so an edit to one of them is not drift."""
     labels = {k: v for k, v in payload.get("labels", {}).items() if k not in OWNERSHIP_LABELS}
     labels[OWNER_LABEL] = managed_by
     labels[SOURCE_LABEL] = source_file
     if protected:
         labels[PROTECTED_LABEL] = "true"
-    labels[DIGEST_LABEL] = digest(payload if content is None else {**content, "labels": payload.get("labels", {})})
+    if ignored:
+        labels[IGNORED_LABEL] = ",".join(ignored)
+    covered = dict(payload if content is None else {**content, "labels": payload.get("labels", {})})
+    for key in ignored:
+        covered.pop(key, None)
+    labels[DIGEST_LABEL] = digest(covered)
     return {**payload, "labels": dict(sorted(labels.items()))}
 
 
@@ -296,6 +305,7 @@ def _sorted_list(items: list[Any]) -> list[Any]:
 
 __all__ = [
     "DIGEST_LABEL",
+    "IGNORED_LABEL",
     "OWNERSHIP_LABELS",
     "OWNER_LABEL",
     "PERMISSIVE_OUTPUT",

@@ -101,7 +101,12 @@ def _change_for(
         )
     before = dict(current.content)
     paths = changed_paths(before, payload)
-    if not adopt and form.only_source_moved([".".join(path) for path in paths], current, after):
+    dotted = [".".join(path) for path in paths]
+    if not adopt and form.only_source_moved(dotted, current, after):
+        return None
+    if not adopt and form.only_marker(dotted) and set(current.ignored) < set(after.ignored):
+        # names added to `ignore_changes`, and nothing else differs: as Terraform, no change to make (an edit made
+        # to those fields, before or since, is kept); the marker catches up with the next write
         return None
     if current.version is None:  # an update sends the version it read (DESIGN §4): without one it cannot
         raise PlanError(
@@ -113,6 +118,10 @@ def _change_for(
     drift = not adopt and current.drifted
     if adopt:
         reason = f"exists in the registry without the ownership {_marker(form)}; tools.d takes it over"
+    elif not drift and current.ignored != after.ignored and form.only_marker(dotted):
+        # names removed from `ignore_changes`: the digest must cover those fields again, or an edit to them
+        # would go unseen
+        reason = "ignore_changes changed in tools.d"
     elif drift:
         reason = "edited outside of reconciler since the last apply"
     else:

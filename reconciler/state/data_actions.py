@@ -5,9 +5,10 @@ only the fields of the SDK's models are sure to survive the platform. `contract.
 `JsonSchemaDocument`, whose `id` (draft-04's schema identifier, a URI) no compiled tool uses, so the reconciler
 writes its marker there as a URN:
 
-    urn:reconciler:OWNER:sha256:HEX[?source=FILE][&protected=true]
+    urn:reconciler:OWNER:sha256:HEX[?source=FILE][&protected=true][&ignore=PATH,PATH]
 
-OWNER and FILE percent-encoded; the digest covers the whole payload except the marker itself. A live action
+OWNER and FILE percent-encoded; the digest covers the whole payload except the marker itself and the paths
+`ignore` names (those `ignore_changes` keeps as the org has them, so an edit there is not drift). A live action
 without such an `id` is unmanaged; one whose `id` starts `urn:reconciler:` but does not parse is refused at the
 client's edge (something rewrote it), instead of being silently taken for unmanaged.
 """
@@ -47,22 +48,25 @@ IGNORED_PATHS: dict[str, tuple[str, ...]] = {
 """`ignore_changes` on this target keeps the whole `contract` or `config` an edit in the UI left; for
 `output_schema`, the output contract and the `config.response` that returns it."""
 IGNORABLE_FIELDS: dict[str, str] = {name: paths[0] for name, paths in IGNORED_PATHS.items()}
+_IGNORABLE_PATHS = frozenset(path for paths in IGNORED_PATHS.values() for path in paths)
 
 ActionInput = Callable[..., dict[str, Any]]
 
 
-def action_marker(owner: str, digest: str, source: str | None, protected: bool) -> str:
+def action_marker(owner: str, digest: str, source: str | None, protected: bool, ignored: Sequence[str] = ()) -> str:
     query = {}
     if source:
         query["source"] = source
     if protected:
         query["protected"] = "true"
+    if ignored:
+        query["ignore"] = ",".join(ignored)
     tail = f"?{urlencode(query, quote_via=quote, safe='/')}" if query else ""
     return f"{MARKER_PREFIX}{quote(owner, safe='')}:{digest}{tail}"
 
 
-def parse_marker(value: Any) -> tuple[str, str, str | None, bool] | None:
-    """(owner, digest, source, protected) from a marker; None when `value` is no marker at all.
+def parse_marker(value: Any) -> tuple[str, str, str | None, bool, tuple[str, ...]] | None:
+    """(owner, digest, source, protected, ignored paths) from a marker; None when `value` is no marker at all.
     Raises ValueError for a value that claims to be one (starts `urn:reconciler:`) but is damaged."""
     if not isinstance(value, str) or not value.startswith(MARKER_PREFIX):
         return None
@@ -71,7 +75,14 @@ def parse_marker(value: Any) -> tuple[str, str, str | None, bool] | None:
         raise ValueError(value)
     query = parse_qs(found.group(3) or "", keep_blank_values=True)
     source = query.get("source", [None])[0]
-    return unquote(found.group(1)), found.group(2), source, query.get("protected", [""])[0] == "true"
+    # only paths ignore_changes may name: a marker edited to name others is a change the next plan puts back
+    ignored = sorted({path for path in query.get("ignore", [""])[0].split(",") if path in _IGNORABLE_PATHS})
+    return unquote(found.group(1)), found.group(2), source, query.get("protected", [""])[0] == "true", tuple(ignored)
+
+
+def ignored_paths(names: Sequence[str]) -> tuple[str, ...]:
+    """The paths of an action that `ignore_changes` names keep as the org has them."""
+    return tuple(sorted({path for name in names for path in IGNORED_PATHS.get(name, ())}))
 
 
 def normalized_action(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -143,10 +154,24 @@ def _with_marker(payload: Mapping[str, Any], marker: str | None) -> dict[str, An
     return result
 
 
-def action_digest(payload: Mapping[str, Any]) -> str:
-    """sha256 of the canonical action without its marker (`required` lists sorted: their order means nothing)."""
+def action_digest(payload: Mapping[str, Any], ignored: Sequence[str] = ()) -> str:
+    """sha256 of the canonical action without its marker and the `ignored` paths (`required` lists sorted: their
+    order means nothing)."""
     content = sort_required(_with_marker(normalized_action(payload), None))
+    for path in ignored:
+        content = _without(content, path.split("."))
     return "sha256:" + hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def _without(value: Mapping[str, Any], path: Sequence[str]) -> dict[str, Any]:
+    """A copy of `value` without what `path` leads to (the maps on the way copied, nothing else)."""
+    result = dict(value)
+    head, rest = path[0], path[1:]
+    if not rest:
+        result.pop(head, None)
+    elif isinstance(result.get(head), Mapping):
+        result[head] = _without(result[head], rest)
+    return result
 
 
 class DataActionsForm:
@@ -170,8 +195,9 @@ class DataActionsForm:
             for name in item.tool.ignore_changes:
                 for path in IGNORED_PATHS.get(name, ()):
                     _keep(wanted, live.content, path.split("."))
-        written = action_digest(wanted)
-        marker = action_marker(managed_by, written, item.source, item.tool.protected)
+        ignored = ignored_paths(item.tool.ignore_changes)
+        written = action_digest(wanted, ignored)
+        marker = action_marker(managed_by, written, item.source, item.tool.protected, ignored)
         content = normalized_action(_with_marker(wanted, marker))
         return Record(
             name=item.tool.name,
@@ -180,6 +206,7 @@ class DataActionsForm:
             source=item.source,
             digest=written,
             protected=item.tool.protected,
+            ignored=ignored,
         )
 
     def parse(self, raw: Any, *, host: str, draft: bool = False) -> Record:
@@ -206,7 +233,7 @@ class DataActionsForm:
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             raise broken_entity(host, self.noun, f"{name!r} whose version is not a whole number: {version!r}")
         content = normalized_action(raw)
-        owner, written, source, protected = marker if marker else (None, None, None, False)
+        owner, written, source, protected, ignored = marker if marker else (None, None, None, False, ())
         return Record(
             name=name,
             content=content,
@@ -216,17 +243,18 @@ class DataActionsForm:
             source=source,
             digest=written,
             protected=protected,
-            drifted=written is not None and written != action_digest(content),
+            drifted=written is not None and written != action_digest(content, ignored),
+            ignored=ignored,
             draft=draft,
             raw=raw,
         )
 
     def only_source_moved(self, paths: Sequence[str], before: Record, after: Record) -> bool:
-        return all(path == MARKER_PATH for path in paths) and (before.owner, before.digest, before.protected) == (
-            after.owner,
-            after.digest,
-            after.protected,
-        )
+        kept = (before.owner, before.digest, before.protected, before.ignored)
+        return self.only_marker(paths) and kept == (after.owner, after.digest, after.protected, after.ignored)
+
+    def only_marker(self, paths: Sequence[str]) -> bool:
+        return all(path == MARKER_PATH for path in paths)
 
     def owner_of(self, payload: Mapping[str, Any]) -> str | None:
         try:
@@ -243,6 +271,7 @@ __all__ = [
     "DataActionsForm",
     "action_digest",
     "action_marker",
+    "ignored_paths",
     "normalized_action",
     "parse_marker",
 ]

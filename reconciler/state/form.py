@@ -42,6 +42,10 @@ class Form(Protocol):
         """True when the only difference is the file a definition lives in (nothing the platform sees)."""
         ...
 
+    def only_marker(self, paths: Sequence[str]) -> bool:
+        """True when the paths that differ are all the ownership marker's (source, digest, ignored fields)."""
+        ...
+
     def owner_of(self, payload: Mapping[str, Any]) -> str | None:
         """The owner a payload's ownership marker names (None: unmarked, or a damaged marker)."""
         ...

@@ -29,6 +29,9 @@ class Record:
     protected: bool = False
     drifted: bool = False
     """A managed entity whose content no longer matches the digest the reconciler wrote: edited outside git."""
+    ignored: tuple[str, ...] = ()
+    """The fields (Tools API keys, Data Actions paths) the digest leaves out: those `ignore_changes` named when it
+    was written, as the marker records them."""
     draft: bool = False
     """Data Actions: an unpublished draft of this action exists (an interrupted apply, or an edit in the UI)."""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

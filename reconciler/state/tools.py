@@ -7,6 +7,7 @@ from typing import Any, TypeGuard
 
 from reconciler.compile import (
     DIGEST_LABEL,
+    IGNORED_LABEL,
     OWNER_LABEL,
     PROTECTED_LABEL,
     SOURCE_LABEL,
@@ -48,11 +49,31 @@ change; the drift check tries the live tool without each default it may have fil
 
 def has_drifted(live: Mapping[str, Any]) -> bool:
     """True when a managed tool no longer matches the digest the reconciler wrote: it was edited outside git."""
-    written = (live.get("labels") or {}).get(DIGEST_LABEL)
-    return written is not None and _drifted(live_input(live), written)
+    labels = live.get("labels") or {}
+    written = labels.get(DIGEST_LABEL)
+    return written is not None and _drifted(live_input(live), written, ignored_keys(labels))
 
 
-def _drifted(content: Mapping[str, Any], written: str) -> bool:
+def ignored_keys(labels: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields the digest leaves out, as the label the reconciler wrote names them (only fields that
+    `ignore_changes` may name: a label edited to name others is a change the next plan shows and puts back)."""
+    named = labels.get(IGNORED_LABEL)
+    if not isinstance(named, str):
+        return ()
+    return tuple(sorted({key for key in named.split(",") if key in _IGNORABLE_KEYS}))
+
+
+def ignored_fields(names: Sequence[str]) -> tuple[str, ...]:
+    """The ToolInput fields that `ignore_changes` names (`schema` and `parameters` are one)."""
+    return tuple(sorted({IGNORABLE_FIELDS[name] for name in names}))
+
+
+_IGNORABLE_KEYS = frozenset(IGNORABLE_FIELDS.values())
+
+
+def _drifted(content: Mapping[str, Any], written: str, ignored: Sequence[str] = ()) -> bool:
+    if ignored:  # an edit to a field the desired state leaves as the org has it is not drift
+        content = {key: value for key, value in content.items() if key not in ignored}
     # lazily: the content as it is almost always matches, and each candidate costs a digest
     return all(written != digest(candidate) for candidate in _without_server_defaults(content))
 
@@ -112,7 +133,12 @@ def _payload(desired: DesiredTool, current: Mapping[str, Any] | None, managed_by
                 merged.pop(key, None)
         wanted = merged
     return with_ownership(
-        wanted, managed_by, desired.source, protected=desired.tool.protected, content=_as_set(wanted, written)
+        wanted,
+        managed_by,
+        desired.source,
+        protected=desired.tool.protected,
+        content=_as_set(wanted, written),
+        ignored=ignored_fields(desired.tool.ignore_changes),
     )
 
 
@@ -123,6 +149,7 @@ def tool_record(payload: Mapping[str, Any], *, raw: Mapping[str, Any] | None = N
     written = labels.get(DIGEST_LABEL)
     live = raw if raw is not None else {}
     version = live.get("version")
+    ignored = ignored_keys(labels)
     return Record(
         name=str(payload.get("name")),
         content=payload,
@@ -133,7 +160,8 @@ def tool_record(payload: Mapping[str, Any], *, raw: Mapping[str, Any] | None = N
         digest=optional_str(written),
         protected=labels.get(PROTECTED_LABEL) == "true",
         # a managed tool whose digest label is gone was edited outside git too (its labels, in the UI)
-        drifted=raw is not None and owner is not None and (written is None or _drifted(payload, str(written))),
+        drifted=raw is not None and owner is not None and (written is None or _drifted(payload, str(written), ignored)),
+        ignored=ignored,
         raw=live,
     )
 
@@ -176,10 +204,15 @@ class ToolsForm:
         bookkeeping = (f"labels.{SOURCE_LABEL}", f"labels.{DIGEST_LABEL}")
         return all(path in bookkeeping for path in paths) and not before.drifted
 
+    def only_marker(self, paths: Sequence[str]) -> bool:
+        return all(path in _MARKER_PATHS for path in paths)
+
     def owner_of(self, payload: Mapping[str, Any]) -> str | None:
         labels = payload.get("labels")
         return optional_str(labels.get(OWNER_LABEL)) if _is_map(labels) else None
 
+
+_MARKER_PATHS = frozenset(f"labels.{label}" for label in (SOURCE_LABEL, DIGEST_LABEL, IGNORED_LABEL))
 
 TOOLS_FORM = ToolsForm()
 
@@ -191,6 +224,8 @@ __all__ = [
     "ToolsForm",
     "desired_payload",
     "has_drifted",
+    "ignored_fields",
+    "ignored_keys",
     "live_input",
     "tool_record",
 ]

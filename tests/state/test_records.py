@@ -13,6 +13,7 @@ from reconciler.api import Target, ToolsClient, ToolsTarget
 from reconciler.compile import OWNER_LABEL
 from reconciler.errors import ServerError
 from reconciler.state import TOOLS_FORM, DataActionsForm, action_marker, parse_marker
+from reconciler.state.data_actions import IGNORED_PATHS
 
 
 def tool(**fields: Any) -> dict[str, Any]:
@@ -70,10 +71,13 @@ def test_a_tool_record_carries_what_the_labels_say() -> None:
     source=st.none() | st.text(max_size=40),
     protected=st.booleans(),
     digest=st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True),
+    ignored=st.lists(st.sampled_from(sorted({p for paths in IGNORED_PATHS.values() for p in paths})), unique=True),
 )
-def test_the_action_marker_round_trips(owner: str, source: str | None, protected: bool, digest: str) -> None:
-    parsed = parse_marker(action_marker(owner, digest, source, protected))
-    assert parsed == (owner, digest, source or None, protected)
+def test_the_action_marker_round_trips(
+    owner: str, source: str | None, protected: bool, digest: str, ignored: list[str]
+) -> None:
+    parsed = parse_marker(action_marker(owner, digest, source, protected, sorted(ignored)))
+    assert parsed == (owner, digest, source or None, protected, tuple(sorted(ignored)))
 
 
 def action(**fields: Any) -> dict[str, Any]:
