@@ -59,6 +59,10 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         category = form.category if isinstance(form, DataActionsForm) else None
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
     everything = include_unmanaged or output_format == "json"
+    # without --all, what nobody manages yet is left out: say so, or an adoption finds "Exported 0 tools" (Data
+    # Actions: --all leaves some of those out too, for reasons export_actions gives; it is not promised there)
+    quiet = everything or config.target == "data-actions"
+    left_out = [] if quiet else sorted(record.name for record in live if record.owner is None)
     not_exported: list[str] = []
     if config.target == "data-actions":
         exported, not_exported = export_actions(
@@ -119,6 +123,12 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
             + ", ".join(f"{item.document['name']} (managed by {owners[item.document['name']]!r})" for item in foreign)
         )
     output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
+    if left_out:
+        names = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
+        output.info(
+            f"Left out {len(left_out)} tools no reconciler manages yet ({names}): "
+            "`reconciler export --all` writes them too, to adopt them."
+        )
     if kept:
         names = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
         output.info(f"Left {len(kept)} tools already defined in {out}/ as they are: {names}.")

@@ -219,3 +219,22 @@ def test_export_all_leaves_out_what_another_repository_manages(repo: Path, run: 
     assert sorted(p.name for p in (repo / "tools.d").iterdir()) == ["by_hand.yaml"]
     plan = json.loads(run("plan", "--format", "json").out)
     assert [(c["name"], c["action"]) for c in plan["changes"]] == [("by_hand", "adopt")]
+
+
+def test_export_without_all_names_the_unmanaged_tools_it_left_out(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    """The README's adoption step said `export --out tools.d` (no --all): on an org nobody manages yet it wrote
+    nothing and said "Exported 0 tools to tools.d/ (0 unmanaged)", as if the org were empty."""
+    emulator.registry.put_raw({"name": "by_hand", "description": "Made by hand.",
+        "executionEndpoint": "https://tools.example.com/by_hand", "schema": {"type": "object"}})  # fmt: skip
+    result = run("export", "--out", "tools.d")
+    assert result.code == 0, result.output
+    assert "Exported 0 tools to tools.d/ (0 unmanaged)." in result.err
+    assert (
+        "Left out 1 tools no reconciler manages yet (by_hand): `reconciler export --all` writes them too, "
+        "to adopt them." in result.err
+    )
+    assert list((repo / "tools.d").iterdir()) == []
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "**Adopting an existing org**: `reconciler export --all --out tools.d`" in readme
