@@ -80,6 +80,9 @@ class Input:
     """The parameter's own `example`/`examples` (OpenAPI 3) or `x-example` (Swagger 2.0): a model fills a
     parameter better for seeing one. (Neither default is a new empty container: a large description makes
     thousands of inputs, most of them body properties with neither.)"""
+    note: str | None = None
+    """For a name ending in a comparison (`DateCreated<`), what it bounds and how it is sent: it goes before the
+    description the model reads (the parameter's own, else its schema's), so the two ends of a range differ."""
 
 
 @dataclass
@@ -196,8 +199,18 @@ def unique_names(inputs: list[Input]) -> list[str]:
 def _resolve(raw: Any, source: SourceFile, converter: SchemaConverter) -> tuple[dict[str, Any], SourceFile]:
     if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
         target = converter.resolve(raw, source)
-        return (target.node if isinstance(target.node, dict) else {}), target.source
+        node = target.node if isinstance(target.node, dict) else {}
+        if len(raw) > 1 and isinstance(raw.get("description"), str) and _version_31(converter):
+            # OpenAPI 3.1's Reference Object: a `description` beside the `$ref` overrides the referenced one's
+            # (it says what the shared parameter or body means here); 3.0 says to ignore anything beside it
+            node = {**node, "description": raw["description"]}
+        return node, target.source
     return (raw if isinstance(raw, dict) else {}), source
+
+
+def _version_31(converter: SchemaConverter) -> bool:
+    version = converter.files.main.content.get("openapi")
+    return isinstance(version, str) and version.startswith("3.1")
 
 
 def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Input:
@@ -230,8 +243,8 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
     text = description if isinstance(description, str) else None
     name = parameter["name"]
     bound = _bound(name) if isinstance(name, str) else None
-    if bound is not None:  # `DateCreated<` and `DateCreated>` must not read the same to a model
-        text = f"{bound[2]} (sent as `{name}`)." + (f" {text}" if text else "")
+    # (`DateCreated<` and `DateCreated>` must not read the same to a model)
+    note = f"{bound[2]} (sent as `{name}`)." if bound is not None else None
     return Input(
         "body" if place == "formData" else place,
         name,
@@ -243,6 +256,7 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
         binding,
         False,
         _examples(parameter),
+        note,
     )
 
 

@@ -225,8 +225,14 @@ class ToolBuilder:
         if isinstance(schema, bool):
             schema = {} if schema else {"not": {}}
         extra: dict[str, Any] = {}
-        if item.description and "description" not in schema:
-            extra["description"] = item.description
+        # a parameter's own description says what it means here; its schema's, often a shared component's, only
+        # what the type is: the parameter's wins (OpenAPI gives the schema's no precedence)
+        text = item.description
+        if item.note is not None:
+            said = text or schema.get("description")
+            text = f"{item.note} {said}" if isinstance(said, str) and said else item.note
+        if text:
+            extra["description"] = text
         if item.deprecated:
             extra["deprecated"] = True
         if item.examples and "examples" not in schema:

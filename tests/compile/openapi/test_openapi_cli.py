@@ -315,3 +315,82 @@ def test_a_swagger_operation_schemes_replace_the_description_schemes(repo: Path,
         "  /b:\n    get:\n      operationId: inherited\n      responses: {'200': {description: ok}}\n"
     )
     assert _urls(run) == {"own": "https://127.0.0.1:8080/api/a", "inherited": "http://127.0.0.1:8080/api/b"}
+
+
+def _descriptions(run: Any, name: str) -> dict[str, Any]:
+    return {key: value.get("description") for key, value in _tools(run)[name]["schema"]["properties"].items()}
+
+
+DESCRIBED = """\
+paths:
+  /orders:
+    get:
+      operationId: listOrders
+      parameters:
+        - name: status
+          in: query
+          description: Only orders in this status.
+          schema: {$ref: '#/components/schemas/Status'}
+        - {name: limit, in: query, description: How many to return., schema: {type: integer, description: A count.}}
+        - {name: 'created<', in: query, schema: {type: string, format: date-time, description: A creation time.}}
+        - name: 'created>'
+          in: query
+          description: Orders created after it.
+          schema: {type: string, description: A creation time.}
+        - {name: plain, in: query, schema: {type: string, description: The schema says it.}}
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    Status: {type: string, enum: [open, shipped], description: An order status.}
+"""
+
+
+def test_a_parameter_description_wins_over_its_schema_description(repo: Path, run: Any) -> None:
+    """A parameter's own `description` says what it means in this operation; its schema's (often a shared
+    component's) says what the type is. The schema's won, so the model read "A count." for `limit`, and the two
+    bounds of a range read the same ("A creation time.") without saying which one is the upper bound."""
+    (repo / "tools.d" / "api.yaml").write_text(OPENAPI + DESCRIBED)
+    assert _descriptions(run, "listOrders") == {
+        "status": "Only orders in this status.",
+        "limit": "How many to return.",
+        "created_before": "Upper bound (sent as `created<`). A creation time.",
+        "created_after": "Lower bound (sent as `created>`). Orders created after it.",
+        "plain": "The schema says it.",
+    }
+
+
+REFERENCED = """\
+paths:
+  /pets:
+    put:
+      operationId: tagPets
+      parameters:
+        - {$ref: '#/components/parameters/Limit', description: How many pets to tag.}
+        - {$ref: '#/components/parameters/Offset'}
+      requestBody: {$ref: '#/components/requestBodies/Tags', description: The tags every pet gets.}
+      responses: {'200': {description: ok}}
+components:
+  parameters:
+    Limit: {name: limit, in: query, description: A page size., schema: {type: integer}}
+    Offset: {name: offset, in: query, description: Where the page starts., schema: {type: integer}}
+  requestBodies:
+    Tags:
+      description: Some tags.
+      content: {application/json: {schema: {type: array, items: {type: string}}}}
+"""
+
+
+@pytest.mark.parametrize(("version", "overridden"), [("3.1.0", True), ("3.0.3", False)])
+def test_a_description_beside_a_reference_overrides_the_referenced_one_in_3_1(
+    repo: Path, run: Any, version: str, overridden: bool
+) -> None:
+    """OpenAPI 3.1's Reference Object: a `description` beside `$ref` overrides the referenced parameter's (or
+    request body's); it was ignored, so a shared `Limit` read "A page size." wherever it was used. 3.0 says that
+    anything beside a `$ref` is ignored, and so it is there."""
+    head = f"openapi: {version}\ninfo: {{title: t, version: '1'}}\nservers: [{{url: 'https://api.example.com'}}]\n"
+    (repo / "tools.d" / "api.yaml").write_text(head + REFERENCED)
+    assert _descriptions(run, "tagPets") == {
+        "limit": "How many pets to tag." if overridden else "A page size.",
+        "offset": "Where the page starts.",
+        "body": "The tags every pet gets." if overridden else "Some tags.",
+    }
