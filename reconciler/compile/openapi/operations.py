@@ -182,6 +182,9 @@ def base_url(
     if operation is not None:
         for servers in (operation.node.get("servers"), operation.servers):
             if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+                written = servers[0].get("url")
+                if endpoint_base and isinstance(written, str) and _ABSOLUTE.match(written):
+                    return endpoint_base.rstrip("/")  # (Twilio writes its one server on each path item)
                 url = _server_url(servers[0])
                 if url is None:
                     continue
