@@ -2,9 +2,14 @@
 
 A reference is `[relative path][#json-pointer]`. The path is taken relative to the file the reference is
 written in and must stay inside the repository root; a remote reference (`https://…`, or any other URI scheme)
-is refused. Each file is read once per compile (`Files`, keyed by resolved path) and nothing is copied: a
-resolved reference is the node itself, with the file it lives in and its pointer, so that later stages can
-say where it was written.
+is refused, unless it is the `$id` of a schema of the file it is written in (JSON Schema 2020-12, which OpenAPI
+3.1 schemas are: `https://example.com/schemas/tag`, with a pointer or an anchor after `#`, is found there, never
+fetched). After `#`, a plain name (`#pet`) is an anchor: the one schema of that file with `$anchor: pet` (or
+`$dynamicAnchor`); a name that several schemas of the file declare (in different `$id` resources) must be
+written with its resource's `$id` in front. A JSON pointer is read from the file's root, even inside a schema
+with an `$id`, as bundled descriptions expect; a relative path is a file even there. Each file is read once
+per compile (`Files`, keyed by resolved path) and nothing is copied: a resolved reference is the node itself,
+with the file it lives in and its pointer, so that later stages can say where it was written.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import Document, LocatedDict, display_path, key_location, read_documents
@@ -27,6 +32,8 @@ NodeKey = tuple[str, Pointer]
 
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _MAX_CHAIN = 64
+_VALUES = frozenset(("enum", "const", "default", "example", "examples"))
+"""Keys whose values are data, not schemas: an `$id` or `$anchor` inside one identifies nothing."""
 
 
 class RefError(Exception):
@@ -43,6 +50,8 @@ class SourceFile:
 
     document: Document
     key: str
+    identifiers: Identifiers | None = None
+    """The file's `$id`s and anchors, found when a reference first needs them."""
 
     @property
     def file(self) -> str:
@@ -93,6 +102,36 @@ def _typed(content: Any, pointer: tuple[str | int, ...]) -> tuple[str | int, ...
             parts.append(part)
             node = node.get(part) if isinstance(node, dict) else None
     return tuple(parts)
+
+
+class Identifiers:
+    """The schema resources (`$id`, resolved against the enclosing one) and the anchors of one file."""
+
+    def __init__(self, content: Any) -> None:
+        self.ids: dict[str, Pointer] = {}
+        """Each absolute `$id` (without fragment) → where its schema is."""
+        self.anchors: dict[str, list[tuple[str | None, Pointer]]] = {}
+        """Each anchor name → the `$id` of the resource it is declared in (None: the file's own) and where."""
+        pending: list[tuple[Any, Pointer, str | None]] = [(content, (), None)]
+        while pending:
+            node, pointer, scope = pending.pop()
+            if isinstance(node, list):
+                pending.extend((item, (*pointer, str(index)), scope) for index, item in enumerate(node))
+                continue
+            if not isinstance(node, dict):
+                continue
+            own = node.get("$id")
+            if isinstance(own, str) and own.partition("#")[0]:
+                scope = urljoin(scope, own).partition("#")[0] if scope else own.partition("#")[0]
+                if _URI_SCHEME.match(scope):
+                    self.ids.setdefault(scope, pointer)
+            for keyword in ("$anchor", "$dynamicAnchor"):
+                name = node.get(keyword)
+                if isinstance(name, str) and (scope, pointer) not in self.anchors.get(name, ()):
+                    self.anchors.setdefault(name, []).append((scope, pointer))
+            for key, value in node.items():
+                if isinstance(value, (dict, list)) and key not in _VALUES and not str(key).startswith("x-"):
+                    pending.append((value, (*pointer, str(key)), scope))
 
 
 class Resolved:
@@ -167,23 +206,23 @@ class Files:
         if not isinstance(ref, str):
             raise fail("$ref must be a string")
         location, _, fragment = ref.partition("#")
+        if "%" in fragment:
+            fragment = unquote(fragment)
         if _URI_SCHEME.match(location) or location.startswith("//"):
-            raise fail(
-                f"remote $ref {ref!r} is refused: references must stay inside the repository; "
-                "save the file next to the description and refer to it by a relative path"
-            )
+            identified = _identifiers(source).ids.get(location)
+            if identified is None:
+                raise fail(
+                    f"remote $ref {ref!r} is refused: references must stay inside the repository (and no $id of "
+                    f"{source.file} is {location!r}); save the file next to the description and refer to it by a "
+                    "relative path"
+                )
+            if fragment and not fragment.startswith("/"):
+                return _anchored(source, fragment, location, ref, fail)
+            return _walk(source, (*identified, *_pointer(fragment, fail, ref)), ref, fail)
         target = source if not location else self._file(unquote(location), source, fail)
-        pointer = _pointer(fragment, fail, ref)
-        found = target.content
-        for depth, part in enumerate(pointer):
-            if isinstance(found, dict) and part in found:
-                found = found[part]
-            elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
-                found = found[int(part)]
-            else:
-                where = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in pointer[:depth])
-                raise fail(f"$ref {ref!r} points at nothing: {target.file} has no {part!r} at {where}")
-        return Resolved(found, target, pointer)
+        if fragment and not fragment.startswith("/"):
+            return _anchored(target, fragment, None, ref, fail)
+        return _walk(target, _pointer(fragment, fail, ref), ref, fail)
 
     def _file(self, location: str, source: SourceFile, fail: Any) -> SourceFile:
         path = (source.document.path.parent / location).resolve()
@@ -210,13 +249,48 @@ class Files:
         return loaded
 
 
+def _walk(target: SourceFile, pointer: Pointer, ref: str, fail: Any) -> Resolved:
+    found = target.content
+    for depth, part in enumerate(pointer):
+        if isinstance(found, dict) and part in found:
+            found = found[part]
+        elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
+            found = found[int(part)]
+        else:
+            where = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in pointer[:depth])
+            raise fail(f"$ref {ref!r} points at nothing: {target.file} has no {part!r} at {where}")
+    return Resolved(found, target, pointer)
+
+
+def _identifiers(source: SourceFile) -> Identifiers:
+    if source.identifiers is None:  # (only a reference by anchor or by URI needs them: most files never do)
+        source.identifiers = Identifiers(source.content)
+    return source.identifiers
+
+
+def _anchored(target: SourceFile, name: str, resource: str | None, ref: str, fail: Any) -> Resolved:
+    """The schema of `target` that declares anchor `name` (within the resource whose `$id` is `resource`, when
+    the reference names one)."""
+    declared = _identifiers(target).anchors.get(name, [])
+    places = [pointer for scope, pointer in declared if resource is None or scope == resource]
+    within = f" within $id {resource!r}" if resource is not None else ""
+    if not places:
+        raise fail(
+            f"$ref {ref!r}: no $anchor {name!r} is declared in {target.file}{within}; give the schema it means "
+            f"`$anchor: {name}`, or refer to it by a JSON pointer (#/components/schemas/…)"
+        )
+    if len(places) > 1:
+        where = ", ".join("#/" + "/".join(pointer) for pointer in sorted(places)[:3])
+        raise fail(
+            f"$ref {ref!r}: {name!r} is the $anchor of {len(places)} schemas of {target.file} ({where}); write "
+            "the $id of the one it means in front (https://…#" + name + "), or refer to it by a JSON pointer"
+        )
+    return _walk(target, places[0], ref, fail)
+
+
 def _pointer(fragment: str, fail: Any, ref: str) -> Pointer:
-    if not fragment:
+    if not fragment:  # (decoded already, and a JSON pointer: a plain name is an anchor)
         return ()
-    if "%" in fragment:
-        fragment = unquote(fragment)
-    if not fragment.startswith("/"):
-        raise fail(f"$ref {ref!r}: only JSON pointers (#/…) are supported after '#', not anchors")
     parts = fragment[1:].split("/")
     if "~" in fragment:
         return tuple(part.replace("~1", "/").replace("~0", "~") for part in parts)

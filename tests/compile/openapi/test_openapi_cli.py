@@ -394,3 +394,88 @@ def test_a_description_beside_a_reference_overrides_the_referenced_one_in_3_1(
         "offset": "Where the page starts.",
         "body": "The tags every pet gets." if overridden else "Some tags.",
     }
+
+
+HEAD_31 = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nservers: [{url: 'https://api.example.com'}]\n"
+ANCHORED = """\
+paths:
+  /pets/{id}:
+    put:
+      operationId: putPet
+      parameters: [{name: id, in: path, required: true, schema: {$ref: '#petId'}}]
+      requestBody: {content: {application/json: {schema: {$ref: '#pet'}}}}
+      responses: {'200': {description: ok}}
+  /tags:
+    post:
+      operationId: addTag
+      requestBody: {content: {application/json: {schema: {$ref: 'https://example.com/schemas/tag'}}}}
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    PetId: {$anchor: petId, type: integer, minimum: 1}
+    Pet:
+      $anchor: pet
+      type: object
+      properties:
+        name: {type: string}
+        parent: {$ref: '#pet'}
+        count: {$ref: '#count'}
+    Count: {$anchor: count, type: integer}
+    Tag:
+      $id: https://example.com/schemas/tag
+      type: object
+      properties:
+        label: {$ref: 'https://example.com/schemas/tag#label'}
+        count: {$ref: '#/components/schemas/Count'}
+      $defs:
+        label: {$anchor: label, type: string, maxLength: 10}
+"""
+
+
+def test_plain_name_anchors_and_embedded_ids_of_the_description_are_resolved(repo: Path, run: Any) -> None:
+    """JSON Schema 2020-12, which OpenAPI 3.1 schemas are: `$ref: '#pet'` names the schema with `$anchor: pet`,
+    and `$ref: 'https://example.com/schemas/tag'` the schema whose `$id` it is, in the same document (nothing is
+    fetched), with an anchor of that resource after `#`; a JSON pointer is read from the document's root. Both
+    were refused ("not anchors", "remote $ref"), so the operations were skipped."""
+    (repo / "tools.d" / "api.yaml").write_text(HEAD_31 + ANCHORED)
+    result = run("validate")
+    assert result.code == 0, result.output
+    tools = _tools(run)
+    put = tools["putPet"]["schema"]
+    assert put["properties"]["id"] == {"type": "integer", "minimum": 1}
+    assert put["properties"]["name"] == {"type": "string"}
+    assert put["properties"]["count"] == {"type": "integer"}
+    parent = put["properties"]["parent"]["$ref"]  # the schema refers to itself: a definition
+    assert put["$defs"][parent.rsplit("/", 1)[1]]["properties"]["parent"] == {"$ref": parent}
+    assert tools["addTag"]["schema"]["properties"] == {
+        "label": {"type": "string", "maxLength": 10},
+        "count": {"type": "integer"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "said"),
+    [
+        ("'#missing'", "no $anchor 'missing'"),
+        ("'#label'", "'label' is the $anchor of 2 schemas"),
+        ("'https://other.example.com/schemas/tag'", "remote $ref"),
+    ],
+    ids=["unknown-anchor", "ambiguous-anchor", "remote"],
+)
+def test_an_anchor_or_id_that_names_nothing_here_is_an_error_at_its_line(
+    repo: Path, run: Any, reference: str, said: str
+) -> None:
+    text = HEAD_31 + (
+        "paths:\n  /a:\n    get:\n      operationId: getA\n      parameters:\n"
+        f"        - {{name: q, in: query, schema: {{$ref: {reference}}}}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "components:\n  schemas:\n    A: {$anchor: label, type: integer}\n    B: {$anchor: label, type: string}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    result = run("validate")
+    assert result.code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith("tools.d/api.yaml:9:"), errors
+    assert said in errors[0], errors
+    assert "Traceback" not in result.output

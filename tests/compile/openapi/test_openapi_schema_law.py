@@ -145,3 +145,40 @@ def test_a_compiled_schema_accepts_what_the_openapi_schema_accepts(tmp_path: Pat
             assert emitted.is_valid(value) == original.is_valid(value), (value, compiled, json.dumps([top, a, b]))
 
     law()
+
+
+def _tools(tmp_path: Path, description: dict[str, Any]) -> list[tuple[Any, ...]]:
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(description))
+    result = compile_openapi(read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits())
+    assert not [d for d in result.diagnostics if d.severity == "error"], result.diagnostics
+    return [(tool.name, tool.schema, tool.output_schema, tool.request) for tool in result.tools]
+
+
+def test_a_reference_by_anchor_or_by_id_compiles_as_the_pointer_to_the_same_schema(tmp_path: Path) -> None:
+    """JSON Schema 2020-12 (OpenAPI 3.1's schemas) names a schema three ways within one document: a JSON pointer,
+    a plain-name `$anchor`, and the `$id` of an embedded resource. The tools do not depend on which is written."""
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(top=schemas("3.1.0", ["A", "B"]), a=schemas("3.1.0", ["B"]), b=schemas("3.1.0", []))
+    def law(top: Any, a: Any, b: Any) -> None:
+        body = {"content": {"application/json": {"schema": top}}}
+        answer = {"description": "ok", "content": {"application/json": {"schema": top}}}
+        description = {
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "servers": [{"url": "https://api.example.com"}],
+            "paths": {"/x": {"post": {"operationId": "x", "requestBody": body, "responses": {"200": answer}}}},
+            "components": {"schemas": {"A": a, "B": b}},
+        }
+        by_pointer = _tools(tmp_path, description)
+        text = json.dumps(description)
+        text = text.replace('"#/components/schemas/A"', '"#A"')
+        text = text.replace('"#/components/schemas/B"', '"https://example.com/schemas/b"')
+        renamed = json.loads(text)
+        components = renamed["components"]["schemas"]
+        components["A"] = {**components["A"], "$anchor": "A"}
+        components["B"] = {**components["B"], "$id": "https://example.com/schemas/b"}
+        assert _tools(tmp_path, renamed) == by_pointer, text
+
+    law()
