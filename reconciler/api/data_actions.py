@@ -331,6 +331,13 @@ class DataActionsTarget:
             try:
                 action, status, cid = self.client.publish_draft(action_id, version)
                 return WriteResult(self._form.parse(action, host=self._host), status, cid)
+            except ConflictError as exc:  # the draft moved since this apply wrote it: publish nobody's content
+                raise ApiError(
+                    f"the draft of action {action_id} changed while this apply wrote it (someone saved it in the UI, "
+                    f"or another apply ran); nothing was published: run apply again, which overwrites that draft",
+                    status=exc.status,
+                    correlation_id=exc.correlation_id,
+                ) from None
             except ApiError as exc:
                 if not exc.maybe_committed:
                     raise
