@@ -160,7 +160,9 @@ def _removal(record: Record, prune: bool) -> Change:
         reason=reason,
         before=dict(record.content),
         live_version=record.version,
-        drift=record.drifted,
+        # a kept tool is no longer described by git, and the plan leaves it as it is: an edit to it is no drift
+        # that "the plan may undo" (a delete does undo it, and says so)
+        drift=record.drifted and action == "delete",
         source=record.source,
     )
 

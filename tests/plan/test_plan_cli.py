@@ -1,0 +1,64 @@
+"""`reconciler plan` through the real CLI against a loopback emulator: what it says about tools it will not touch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.emulator import RunningEmulator
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture
+def org(repo: Path, start: Callable[..., RunningEmulator], monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    emulator = start()
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", emulator.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "cli-token")
+    return emulator
+
+
+def write(repo: Path, name: str, *, protected: bool = False) -> None:
+    (repo / "tools.d" / f"{name}.yaml").write_text(
+        f"name: {name}\ndescription: Does {name}.\nendpoint: https://tools.example.com/{name}\n"
+        + ("protected: true\n" if protected else ""),
+        encoding="utf-8",
+    )
+
+
+def edit_in_the_ui(org: RunningEmulator, name: str, **fields: Any) -> None:
+    base = f"{org.url}/api/v2/ai/assistant/tools"
+    with httpx.Client(headers={"Authorization": "Bearer ui-token"}) as http:
+        [tool] = http.get(base, params={"name": name}).json()["entities"]
+        body = {k: v for k, v in tool.items() if k not in ("id", "status", "dateCreated", "dateModified", "selfUri")}
+        assert http.put(f"{base}/{tool['id']}", json={**body, **fields}).status_code == 200
+
+
+@pytest.mark.parametrize("why", ["protected", "no-prune"])
+def test_a_tool_kept_out_of_tools_d_is_not_reported_as_drift_the_plan_would_undo(
+    org: RunningEmulator, repo: Path, run: Run, why: str
+) -> None:
+    """A managed tool removed from tools.d but kept (protected, or pruning off) is no longer described by git:
+    the plan changes nothing about it, yet an edit to it in the UI was announced as drift that "the plan below
+    may undo", beside "No changes"."""
+    write(repo, "kept", protected=why == "protected")
+    for other in ("a", "b", "c", "d"):
+        write(repo, other)
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "tools.d" / "kept.yaml").unlink()
+    edit_in_the_ui(org, "kept", description="Edited in the UI.")
+    flags = ["--no-prune"] if why == "no-prune" else []
+
+    result = run("plan", "--detailed-exitcode", *flags)
+    assert result.code == 0, result.output
+    assert "No changes" in result.out
+    assert "outside of reconciler" not in result.out and "may undo" not in result.out
+    markdown = run("plan", "--format", "markdown", *flags).out
+    assert "(drift)" not in markdown and "outside of" not in markdown
+    [change] = json.loads(run("plan", "--format", "json", *flags).out)["changes"]
+    assert (change["action"], change["drift"]) == ("keep", False)
