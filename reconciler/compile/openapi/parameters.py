@@ -148,7 +148,9 @@ def collect(
         if place == "formData":
             form = [item for item in form if item.name != name] + [_parameter(parameter, source, place)]
         else:
-            by_place[(place, name)] = (place, parameter, source)  # an operation's parameter replaces its path item's
+            # an operation's parameter replaces its path item's; a header's name in any case (HTTP header names
+            # are case-insensitive: `X-Request-Id` and `x-request-id` are one header, sent once)
+            by_place[(place, name.lower() if place == "header" else name)] = (place, parameter, source)
     declared = {name for place, name in by_place if place == "path"}
     for variable in _TEMPLATE.findall(path):
         if variable not in declared:

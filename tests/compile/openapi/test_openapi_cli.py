@@ -479,3 +479,26 @@ def test_an_anchor_or_id_that_names_nothing_here_is_an_error_at_its_line(
     assert errors[0].startswith("tools.d/api.yaml:9:"), errors
     assert said in errors[0], errors
     assert "Traceback" not in result.output
+
+
+def test_an_operation_header_replaces_its_path_item_header_of_the_same_name_in_any_case(repo: Path, run: Any) -> None:
+    """HTTP header names are case-insensitive, and an operation's parameter replaces its path item's of the same
+    name and place. `X-Request-Id` on the path item and `x-request-id` on the operation became two tool
+    parameters for one header: a model could fill both, and the request carried the header twice."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        OPENAPI + "paths:\n  /a:\n    parameters:\n"
+        "      - {name: X-Request-Id, in: header, description: path level, schema: {type: string}}\n"
+        "      - {name: trace, in: query, schema: {type: string}}\n"
+        "    get:\n      operationId: getA\n      parameters:\n"
+        "        - {name: x-request-id, in: header, required: true, description: op level, schema: {type: string}}\n"
+        "        - {name: Trace, in: query, schema: {type: integer}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    tool = _tools(run)["getA"]
+    assert tool["schema"]["properties"] == {
+        "trace": {"type": "string"},  # query names are case-sensitive: two parameters
+        "x-request-id": {"type": "string", "description": "op level"},
+        "Trace": {"type": "integer"},
+    }
+    assert tool["schema"]["required"] == ["x-request-id"]
+    assert tool["request"]["parameters"]["x-request-id"] == {"in": "header", "name": "x-request-id"}
