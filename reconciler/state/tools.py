@@ -31,8 +31,10 @@ IGNORABLE_FIELDS: dict[str, str] = {
     "request": "request",
 }
 
-AUTHORITATIVE_FIELDS = ("labels", "context")
-"""Maps that tools.d always sets: leaving one out means "none", not "whatever the server has"."""
+AUTHORITATIVE_FIELDS = ("labels", "context", "request")
+"""Fields that tools.d always sets when there are any: leaving one out means "none", not "whatever the server
+has" (a hand-written tool has no request binding; one kept from an OpenAPI operation of the same name would go
+on calling that operation)."""
 
 
 def live_input(live: Mapping[str, Any]) -> dict[str, Any]:

@@ -62,3 +62,48 @@ def test_a_tool_kept_out_of_tools_d_is_not_reported_as_drift_the_plan_would_undo
     assert "(drift)" not in markdown and "outside of" not in markdown
     [change] = json.loads(run("plan", "--format", "json", *flags).out)["changes"]
     assert (change["action"], change["drift"]) == ("keep", False)
+
+
+SPEC = """openapi: 3.0.3
+info: {title: Orders, version: '1'}
+paths:
+  /orders/{id}:
+    get:
+      operationId: getOrder
+      summary: Look up one order.
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        '200': {description: ok}
+"""
+
+
+def test_a_tool_rewritten_by_hand_loses_the_request_binding_of_its_openapi_past(
+    org: RunningEmulator, repo: Path, run: Run
+) -> None:
+    """An OpenAPI-derived tool replaced by a hand-written one of the same name kept its live `request` binding
+    (GET on the old upstream) through plan and apply, hidden among the unchanged attributes: whoever executes the
+    tool by its binding went on calling the old API instead of the new endpoint."""
+    (repo / "specs").mkdir()
+    (repo / "specs" / "orders.yaml").write_text(SPEC, encoding="utf-8")
+    (repo / "tools.d" / "orders.yaml").write_text(
+        "source:\n  openapi: ../specs/orders.yaml\n  endpoint_base: https://orders.example.com\n", encoding="utf-8"
+    )
+    assert run("apply", "--auto-approve").code == 0
+    [tool] = org.registry.all_tools()
+    assert tool["request"]["method"] == "GET"
+
+    (repo / "tools.d" / "orders.yaml").unlink()
+    (repo / "tools.d" / "get_order.yaml").write_text(
+        "name: getOrder\ndescription: Look up one order.\nendpoint: https://tools.example.com/getOrder\n"
+        "parameters:\n  id: {type: string, description: Order id, required: true}\n",
+        encoding="utf-8",
+    )
+    [change] = json.loads(run("plan", "--format", "json").out)["changes"]
+    assert change["action"] == "update"
+    [removed] = [f for f in change["fields"] if f["path"] == "request"]
+    assert removed["kind"] == "remove"
+    assert run("apply", "--auto-approve").code == 0
+    [tool] = org.registry.all_tools()
+    assert "request" not in tool and tool["executionEndpoint"] == "https://tools.example.com/getOrder"
+    assert run("plan", "--detailed-exitcode").code == 0
