@@ -82,16 +82,18 @@ def check_against_registry(
         if record is None:
             continue  # gone since the plan: the staleness check says so
         if record.name != change.name:
-            problems.append(f"{change.name}: its id {change.id} is the registry's tool '{record.name}'")
+            problems.append(f"{change.name}: its id {change.id} is the registry's {plan.noun} '{record.name}'")
         elif change.action == "adopt" and record.owner is not None:
-            problems.append(f"{change.name}: cannot adopt a tool that '{record.owner}' manages")
+            problems.append(f"{change.name}: cannot adopt a {plan.noun} that '{record.owner}' manages")
         elif change.action in ("update", "delete") and record.owner != managed_by:
             whose = f"managed by '{record.owner}'" if record.owner is not None else "unmanaged"
-            problems.append(f"{change.name}: {change.action} of a tool that is {whose}, not managed by '{managed_by}'")
+            problems.append(
+                f"{change.name}: {change.action} of a {plan.noun} that is {whose}, not managed by '{managed_by}'"
+            )
         elif change.action == "delete" and record.protected:
-            problems.append(f"{change.name}: protected tools are never deleted")
+            problems.append(f"{change.name}: protected {plan.noun}s are never deleted")
         elif change.action == "delete" and not prune:
-            problems.append(f"{change.name}: reconciler.yaml sets prune: false, so no tool is deleted")
+            problems.append(f"{change.name}: reconciler.yaml sets prune: false, so no {plan.noun} is deleted")
     if problems:
         raise PlanError("the plan may not be applied; plan again:\n  " + "\n  ".join(problems))
     refusal = (

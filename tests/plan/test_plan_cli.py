@@ -107,3 +107,34 @@ def test_a_tool_rewritten_by_hand_loses_the_request_binding_of_its_openapi_past(
     [tool] = org.registry.all_tools()
     assert "request" not in tool and tool["executionEndpoint"] == "https://tools.example.com/getOrder"
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_data_actions_plan_counts_actions_not_tools_in_every_format(
+    org: RunningEmulator, repo: Path, run: Run
+) -> None:
+    """The text plan said "These managed actions were edited…" but, in the same output, "1 managed tool kept";
+    the markdown comment said "This plan destroys 1 tool" and "1 managed tool was edited" of actions."""
+    org.actions.add_integration("Reconciler Actions")
+    (repo / "reconciler.yaml").write_text("target: data-actions\nintegration: Reconciler Actions\n", "utf-8")
+    for name in ("gone", "b", "c", "d", "e"):
+        write(repo, name)
+    write(repo, "kept", protected=True)
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "tools.d" / "gone.yaml").unlink()
+    (repo / "tools.d" / "kept.yaml").unlink()
+    [edited] = [action for action in org.actions.actions() if action["name"] == "b"]
+    org.actions.put_raw(
+        {**edited, "version": edited["version"] + 1, "config": {**edited["config"], "timeoutSeconds": 9}}
+    )
+    [other] = [action for action in org.actions.actions() if action["name"] == "c"]
+    org.actions.put_raw(
+        {**other, "id": "made-in-the-ui", "name": "by_hand", "contract": {"input": {"inputSchema": {}}}}
+    )
+
+    text = run("plan").out
+    assert "1 unmanaged action in the registry left alone." in text
+    assert "1 managed action kept instead of destroyed." in text
+    markdown = run("plan", "--format", "markdown").out
+    assert "This plan destroys 1 action: `gone`." in markdown
+    assert "> 1 managed action was edited outside of git" in markdown
+    assert " tool" not in markdown.replace("tools.d", "")

@@ -145,10 +145,10 @@ def footnotes(plan: Plan) -> list[str]:
     """The tools the plan leaves alone, one line per kind, only when there are any."""
     notes: list[str] = []
     if plan.unmanaged:
-        notes.append(f"{plan.unmanaged} unmanaged {plural(plan.unmanaged, 'tool')} in the registry left alone.")
+        notes.append(f"{plan.unmanaged} unmanaged {plural(plan.unmanaged, plan.noun)} in the registry left alone.")
     kept = len(plan.kept)
     if kept:
-        notes.append(f"{kept} managed {plural(kept, 'tool')} kept instead of destroyed.")
+        notes.append(f"{kept} managed {plural(kept, plan.noun)} kept instead of destroyed.")
     return notes
 
 

@@ -90,13 +90,13 @@ def _head(plan: Plan) -> str:
     parts = [f"{MARKER}\n### reconciler plan for {code(plan.target)}", "\n".join(table), f"**{summary_line(plan)}**"]
     deletes = [change for change in plan.changes if change.action == "delete"]
     if deletes:
-        count = f"{len(deletes)} {plural(len(deletes), 'tool')}"
+        count = f"{len(deletes)} {plural(len(deletes), plan.noun)}"
         parts.append(f"> [!WARNING]\n> This plan destroys {count}: {_names(deletes)}.")
     if plan.drifted:
         drifted = plan.drifted
         one = len(drifted) == 1
         parts.append(
-            f"> [!NOTE]\n> {len(drifted)} managed {plural(len(drifted), 'tool')} {'was' if one else 'were'} edited "
+            f"> [!NOTE]\n> {len(drifted)} managed {plural(len(drifted), plan.noun)} {'was' if one else 'were'} edited "
             f"outside of git since the reconciler last wrote {'it' if one else 'them'} (drift): {_names(drifted)}. "
             "Unless the same edits are made in tools.d, this plan may undo them."
         )
