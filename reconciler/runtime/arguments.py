@@ -4,6 +4,12 @@ filled from the conversation state.
 A context parameter (`context: {user_id: conversation.user_id}`) is hidden from the model and read from the
 state at its path; a value the model supplies for one is refused, so a model cannot act as another user.
 Messages name parameters and schema rules, never the values (they may be personal data or secrets).
+
+An argument the schema does not declare is refused, unless the schema says what else it accepts
+(`additionalProperties` or `unevaluatedProperties`, `true` or a schema): JSON Schema would let any other
+name through, and a model could then smuggle a field (`is_admin`, `price`) to an endpoint or handler that never
+asked for it. An OpenAPI-derived tool's binding has no place for one either, and a Data Action's contract
+refuses one (`additionalProperties: false` unless the tool says otherwise): all tools, one rule.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ class ArgumentChecker:
         self.tool = tool
         # plain dicts and lists: a schema written in tools.d holds the loader's located containers, which
         # jsonschema_rs refuses ("Unsupported type: 'LocatedList'")
-        schema: dict[str, Any] = normalize(tool.schema)
+        schema: dict[str, Any] = closed(normalize(tool.schema))
         self._fast = jsonschema_rs.validator_for(schema)
         self._schema = schema
 
@@ -106,6 +112,20 @@ class ArgumentChecker:
         raise ToolError("INVALID_ARGUMENTS", f"invalid arguments for {self.tool.name}: " + "; ".join(problems))
 
 
+_COMPOSING = ("allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas")
+
+
+def closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, refusing the arguments it does not declare when it does not say what else it accepts: with
+    `additionalProperties: false`, or, when its top level is composed (`allOf`, `$ref`, …, whose properties
+    `additionalProperties` would not see), `unevaluatedProperties: false`."""
+    if "additionalProperties" in schema or "unevaluatedProperties" in schema:
+        return schema
+    if any(keyword in schema for keyword in _COMPOSING):
+        return {**schema, "unevaluatedProperties": False}
+    return {**schema, "additionalProperties": False}
+
+
 def _names(names: list[str]) -> str:
     shown = ", ".join(repr(name[:_SHOWN_NAME]) for name in names[:5])
     return f"argument{'s' if len(names) > 1 else ''} {shown}"
@@ -123,6 +143,8 @@ def _problem(error: jsonschema.ValidationError) -> str:
     if rule == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         return f"{subject}: unknown {_names(sorted(set(error.instance) - known))}"
+    if rule == "unevaluatedProperties" and expected is False:
+        return f"{subject}: hold arguments the schema does not declare"
     if rule == "type":
         return f"{subject}: must be of type {' or '.join(expected) if isinstance(expected, list) else expected}"
     if rule in ("enum", "const"):
@@ -132,4 +154,4 @@ def _problem(error: jsonschema.ValidationError) -> str:
     return f"{subject}: does not meet the schema's {rule!r} rule"
 
 
-__all__ = ["ArgumentChecker", "context_values", "conversation_state"]
+__all__ = ["ArgumentChecker", "closed", "context_values", "conversation_state"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -239,7 +240,8 @@ def test_a_deeply_nested_payload_or_answer_is_answered_in_json_and_audited(
         return "[" * depth + "]" * depth
 
     audit = tmp_path / "audit.jsonl"
-    service = serving([check_tool(upstream)], audit=audit)
+    declared = {**SCHEMA, "properties": {**SCHEMA["properties"], "x": {"type": "array"}}}
+    service = serving([dataclasses.replace(check_tool(upstream), schema=declared)], audit=audit)
     deep_argument = post(
         service.url,
         "check_inventory",
