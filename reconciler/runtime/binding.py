@@ -142,13 +142,43 @@ def _refuse_dot_segments(tool: Tool, template: str, url: str, parameters: Mappin
             )
 
 
-def forward_request(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
-    """A hand-written tool without a handler: POST its arguments (context filled) as JSON to its endpoint."""
+def forward_request(tool: Tool, parameters: Mapping[str, Any], context: Mapping[str, Any]) -> UpstreamRequest:
+    """A hand-written tool without a handler: POST to its endpoint, as JSON, the invocation every tool endpoint
+    takes (DESIGN §9's callback contract), as the tool's Data Action posts it (compile/data_actions/request.py):
+
+        {"tool_name": NAME, "parameters": {the model's arguments},
+         "user_id": …, "conversation_id": …,      (when a context parameter reads conversation.user_id / .id)
+         "conversation": {each context value at its path}}   (when the tool has context parameters)
+
+    Only the state its context parameters read goes out, not the whole conversation the service was given (a
+    session token, an e-mail): the endpoint gets what the tool declared, and a `reconciler serve` there fills
+    the same context parameters from it."""
+    invocation: dict[str, Any] = {"tool_name": tool.name, "parameters": dict(parameters)}
+    if tool.context:
+        state: dict[str, Any] = {}
+        taken: set[tuple[str, ...]] = set()
+        # shorter paths first: a path inside one already taken is in that one's value
+        for name, path in sorted(tool.context.items(), key=lambda item: item[1].count(".")):
+            parts = tuple(path.split(".")[1:])
+            if len(parts) == 1 and parts[0] in _TOP_LEVEL:
+                invocation[_TOP_LEVEL[parts[0]]] = context[name]
+            if not parts or any(parts[:end] in taken for end in range(1, len(parts))):
+                continue
+            taken.add(parts)
+            node = state
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = context[name]
+        invocation["conversation"] = state
     try:
-        content = _json(dict(arguments))
+        content = _json(invocation)
     except UnicodeEncodeError:
-        raise _not_unicode(tool, arguments) from None
+        raise _not_unicode(tool, {**parameters, **context}) from None
     return UpstreamRequest("POST", tool.endpoint, [("Content-Type", "application/json")], content)
+
+
+_TOP_LEVEL = {"id": "conversation_id", "user_id": "user_id"}
+"""Context paths the invocation also carries at its top level (conversation_id, user_id), as it arrives here."""
 
 
 def _not_unicode(tool: Tool, arguments: Mapping[str, Any]) -> ToolError:

@@ -7,7 +7,7 @@
       └─ within the tool's timeout (retries included)        TOOL_EXECUTION_TIMEOUT
            ├─ a registered handler                           EXECUTION_FAILURE when it raises
            ├─ else the request binding (OpenAPI-derived)  ┐
-           └─ else a POST of the arguments to `endpoint`  ┴─ CIRCUIT_OPEN, UPSTREAM_ERROR (3xx-5xx, unreachable)
+           └─ else a POST of the invocation to `endpoint` ┴─ CIRCUIT_OPEN, UPSTREAM_ERROR (3xx-5xx, unreachable)
 
 Retries only where repeating is safe: idempotent HTTP methods (on connection errors, 502, 503 and 504), and
 handlers that say so with an `idempotent = True` attribute; with exponential backoff, inside the timeout.
@@ -89,9 +89,10 @@ class Runtime:
             tool = self.tools.get(invocation.tool_name)
             if tool is None:
                 raise ToolError("UNKNOWN_TOOL", f"no tool named {invocation.tool_name[:64]!r} is served here")
-            arguments = self._arguments(tool, invocation)
+            context = self._arguments(tool, invocation)
             timeout = tool.timeout if tool.timeout is not None else DEFAULT_TIMEOUT
-            output = await self._within(timeout, tool, self._run(tool, arguments, upstream, timeout))
+            work = self._run(tool, invocation.parameters, context, upstream, timeout)
+            output = await self._within(timeout, tool, work)
             return Outcome("success", output, latency_ms=self._since(start), upstream_status=_last(upstream))
         except ToolError as error:
             status = error.upstream_status if error.upstream_status is not None else _last(upstream)
@@ -105,12 +106,12 @@ class Runtime:
         return (self.clock.now() - start) * 1000.0
 
     def _arguments(self, tool: Tool, invocation: Invocation) -> dict[str, Any]:
+        """The context parameters' values, once the model's arguments are checked."""
         checker = self._checkers.get(tool.name)
         if checker is None:
             checker = self._checkers[tool.name] = ArgumentChecker(tool)
         checker.check(invocation.parameters)
-        filled = context_values(tool, conversation_state(invocation)) if tool.context else {}
-        return {**invocation.parameters, **filled}
+        return context_values(tool, conversation_state(invocation)) if tool.context else {}
 
     async def _within(self, seconds: float, tool: Tool, work: Awaitable[Any]) -> Any:
         """`work`'s result, or TOOL_EXECUTION_TIMEOUT once `seconds` have passed on the clock (work cancelled)."""
@@ -152,19 +153,21 @@ class Runtime:
             del task
         raise ToolError("TOOL_EXECUTION_TIMEOUT", f"{tool.name} did not finish within {seconds:g} s")
 
-    async def _run(self, tool: Tool, arguments: dict[str, Any], upstream: list[int], timeout: float) -> Any:
+    async def _run(
+        self, tool: Tool, parameters: Mapping[str, Any], context: dict[str, Any], upstream: list[int], timeout: float
+    ) -> Any:
         handler = self.handlers.get(tool.name)
         if handler is not None:
-            return await self._handle(tool, handler, arguments)
+            return await self._handle(tool, handler, {**parameters, **context})
         if tool.request is not None:
-            request = build_request(tool, arguments)
+            request = build_request(tool, {**parameters, **context})
             credentials = credentials_for(tool, self.credentials)
             schemes = chosen_alternative(tool, credentials)
             if schemes is None:
                 raise ToolError("EXECUTION_FAILURE", f"{tool.name} has no credentials for its security requirement")
             apply_credentials(request, schemes, credentials, tool.name)
         else:
-            request = forward_request(tool, arguments)
+            request = forward_request(tool, parameters, context)
         return await self._send(tool, request, upstream, timeout)
 
     async def _handle(self, tool: Tool, handler: Handler, arguments: dict[str, Any]) -> Any:

@@ -86,12 +86,20 @@ def test_the_shipped_conversation_runs_its_tools_for_real_when_unstubbed(
     shipped.write_text(re.sub(r"stubs:\n(  .*\n)+", "", text), encoding="utf-8")
     result = run("test")
     assert result.code == 0, result.output
-    assert endpoint.bodies("/api/v1/tools/order_status") == [
-        {"order_id": "123", "customer_id": "USR-4492", "session_token": "tok_9981"}
-    ]
-    assert sorted(b["warehouse_id"] for b in endpoint.bodies("/api/v1/tools/check_inventory")) == ["W1", "W2"]
+    assert [body["parameters"] for body in endpoint.bodies("/api/v1/tools/order_status")] == [{"order_id": "123"}]
+    assert endpoint.bodies("/api/v1/tools/order_status")[0]["conversation"] == {
+        "user_id": "USR-4492",
+        "session_token": "tok_9981",
+    }
+    inventory = endpoint.bodies("/api/v1/tools/check_inventory")
+    assert sorted(b["parameters"]["warehouse_id"] for b in inventory) == ["W1", "W2"]
     assert endpoint.bodies("/api/v1/tools/cancel_order") == [
-        {"order_id": "456", "reason": "changed_mind", "customer_id": "USR-4492"}
+        {
+            "tool_name": "cancel_order",
+            "parameters": {"order_id": "456", "reason": "changed_mind"},
+            "user_id": "USR-4492",
+            "conversation": {"user_id": "USR-4492"},
+        }
     ]
 
 
@@ -398,7 +406,9 @@ def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: 
         silent.close()
     assert code == 130, err
     assert "interrupted" in err
-    assert endpoint.bodies("/api/v1/tools/check_inventory") == [{"sku": "S-1"}]
+    assert endpoint.bodies("/api/v1/tools/check_inventory") == [
+        {"tool_name": "check_inventory", "parameters": {"sku": "S-1"}}
+    ]
     turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
     assert [(t["user"], t["stop_reason"], t["model_calls"]) for t in turns] == [
         ("where is my order?", "interrupted", 2)
@@ -552,8 +562,8 @@ def test_a_turn_the_gateway_broke_off_keeps_its_tool_calls_in_the_transcript(
     assert result.code == 1
     assert "too long" in result.err
     assert "  tool cancel_order (" in result.err  # said before the error, as a turn that ends well says it
-    assert endpoint.bodies("/api/v1/tools/cancel_order") == [
-        {"order_id": "456", "reason": "other", "customer_id": "USR-1"}
+    assert [body["parameters"] for body in endpoint.bodies("/api/v1/tools/cancel_order")] == [
+        {"order_id": "456", "reason": "other"}
     ]
     turns = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
     assert [(t["user"], t["reply"], t["stop_reason"], t["model_calls"]) for t in turns] == [
@@ -720,9 +730,11 @@ def test_the_state_file_reads_variables_as_conversation_files_do(
     finally:
         gateway.close()
     assert result.code == 0, result.output
-    assert endpoint.bodies("/api/v1/tools/order_status") == [
-        {"order_id": "7", "customer_id": "USR-1", "session_token": "sess-from-env-5"}
-    ]
+    [body] = endpoint.bodies("/api/v1/tools/order_status")
+    assert (body["parameters"], body["conversation"]) == (
+        {"order_id": "7"},
+        {"user_id": "USR-1", "session_token": "sess-from-env-5"},
+    )
     assert "sess-from-env-5" not in (project / "t.json").read_text(encoding="utf-8")
 
 

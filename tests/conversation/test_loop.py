@@ -75,7 +75,10 @@ def test_the_calls_of_one_answer_run_concurrently_and_return_in_order_with_their
         ("a", {"order_id": "1"}, "success"),
         ("b", {"order_id": "2"}, "success"),
     ]
-    assert result.reply == 'a: {"received": {"order_id": "1"}} b: {"received": {"order_id": "2"}}'
+    assert result.reply == (
+        'a: {"received": {"tool_name": "a", "parameters": {"order_id": "1"}}} '
+        'b: {"received": {"tool_name": "b", "parameters": {"order_id": "2"}}}'
+    )
     answered = [m for m in conversation.messages if m["role"] == "tool"]
     assert [m["tool_call_id"] for m in answered] == [r.id for r in result.tool_calls]
     assert len({r.id for r in result.tool_calls}) == 2
@@ -98,7 +101,14 @@ def test_context_parameters_come_from_the_state_never_from_the_model(
     assert (refused.status, refused.error_code) == ("error", "INVALID_ARGUMENTS")
     assert "filled from the conversation state" in (refused.message or "")
     assert honest.status == "success"
-    assert endpoint.bodies("/lookup") == [{"order_id": "1", "customer_id": "USR-4492"}]  # the model's never arrived
+    assert endpoint.bodies("/lookup") == [  # the model's never arrived
+        {
+            "tool_name": "lookup",
+            "parameters": {"order_id": "1"},
+            "user_id": "USR-4492",
+            "conversation": {"user_id": "USR-4492"},
+        }
+    ]
     fed_back = next(m["content"] for m in conversation.messages if m["role"] == "tool")
     assert json.loads(fed_back)["error"]["code"] == "INVALID_ARGUMENTS"
 

@@ -122,7 +122,15 @@ def test_a_hand_written_tool_gets_its_arguments_and_context_as_json(upstream: Up
     assert outcome.upstream_status == 200
     [received] = upstream.received
     assert (received.method, received.path) == ("POST", "/api/v1/tools/check")
-    assert received.json == {"sku": HOSTILE, "user_id": "USR-4492", "conv": "C-1", "tier": "gold"}
+    # the invocation (DESIGN §9's callback contract, as the tool's Data Action posts it), with only the state its
+    # context reads
+    assert received.json == {
+        "tool_name": "check",
+        "parameters": {"sku": HOSTILE},
+        "user_id": "USR-4492",
+        "conversation_id": "C-1",
+        "conversation": {"user_id": "USR-4492", "id": "C-1", "account": {"tier": "gold"}},
+    }
 
 
 def test_a_cookie_one_invocation_received_is_never_sent_with_another(upstream: Upstream) -> None:

@@ -4,6 +4,7 @@ Data Action posts too), so one endpoint serves the tool on either target."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.compile.data_actions import action_input
+from reconciler.config import Config
+from reconciler.desired import build_desired_state
+from reconciler.emulator.execute import execute
 from reconciler.model import SourceLocation, Tool
 from tests.runtime.conftest import Upstream
 from tests.serve.conftest import Serving
@@ -52,7 +57,7 @@ def test_arguments_a_schema_allows_beside_its_properties_are_sent(
     assert post(service.url, {"sku": "A-1", "note": "fragile"}).status_code == 200
     assert post(service.url, {"sku": "A-1", "note": 5}).status_code == 422  # checked by the schema it gives them
     [received] = upstream.received
-    assert received.json == {"sku": "A-1", "note": "fragile"}
+    assert received.json["parameters"] == {"sku": "A-1", "note": "fragile"}
 
 
 def test_a_handler_never_sees_an_argument_its_schema_does_not_declare(repo: Path, upstream: Upstream) -> None:
@@ -72,3 +77,54 @@ def test_a_handler_never_sees_an_argument_its_schema_does_not_declare(repo: Path
     assert (refused.status_code, refused.json()["error_code"]) == (422, "INVALID_ARGUMENTS")
     assert "unknown argument 'role'" in refused.json()["message"]
     assert accepted.json()["output"] == {"seen": ["sku"]}
+
+
+CONTEXT = {"user_id": "conversation.user_id", "tier": "conversation.customer.tier"}
+
+
+def test_an_endpoint_gets_the_invocation_with_only_the_state_its_context_reads(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    written = {"type": "object", "properties": PROPERTIES, "required": ["sku"]}
+    service = serving([Tool("check", "d", upstream.url + "/check", written, SourceLocation("t.yaml"), context=CONTEXT)])
+    answer = post(
+        service.url,
+        {"sku": "A-1"},
+        conversation_id="C-1",
+        user_id="U-9",
+        conversation={"customer": {"tier": "gold", "email": "x@example.com"}, "session_token": "tok-secret"},
+    )
+    assert answer.json()["status"] == "success", answer.json()
+    [received] = upstream.received
+    assert (received.method, received.path, received.headers["Content-Type"]) == ("POST", "/check", "application/json")
+    # the state the tool does not read (an e-mail, a session token, the conversation id) stays in the service
+    assert received.json == {
+        "tool_name": "check",
+        "parameters": {"sku": "A-1"},
+        "user_id": "U-9",
+        "conversation": {"user_id": "U-9", "customer": {"tier": "gold"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "context", ["", "context:\n  user_id: conversation.user_id\n  tier: conversation.customer.tier\n"]
+)
+def test_serve_posts_to_an_endpoint_what_the_tools_data_action_posts(
+    repo: Path, serving: Callable[..., Serving], upstream: Upstream, context: str
+) -> None:
+    (repo / "tools.d" / "t.yaml").write_text(
+        "name: check\ndescription: Checks.\nendpoint: ${UPSTREAM}/check\nparameters:\n"
+        "  sku: {type: string, required: true}\n  count: {type: integer}\n" + context
+    )
+    state = build_desired_state(repo / "tools.d", Config(root=repo), {"UPSTREAM": upstream.url})
+    assert state.errors == []
+    [compiled] = state.tools
+    inputs: dict[str, Any] = {"sku": 'A-1 "q" ü', "count": 3}
+    filled = {"user_id": "U-9", "tier": "gold"} if context else {}
+    status, _ = execute(action_input(compiled, category="Tools", integration_id="i-1"), {**inputs, **filled})
+    assert status == 200
+    service = serving([compiled])
+    assert post(service.url, inputs, user_id="U-9", conversation={"customer": {"tier": "gold"}}).status_code == 200
+    from_action, from_serve = upstream.received
+    assert from_serve.json == from_action.json
+    assert json.loads(from_serve.body)["tool_name"] == "check"

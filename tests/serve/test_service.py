@@ -54,7 +54,12 @@ def test_an_invocation_runs_the_tool_and_answers_its_output(
     assert body["status"] == "success"
     assert body["output"] == {"stock": 12, "note": "as received"}
     assert body["metadata"]["upstream_status"] == 200
-    assert upstream.received[0].json == {"sku": "A-1", "user_id": "U-9"}
+    assert upstream.received[0].json == {  # the invocation, as the tool's Data Action posts it
+        "tool_name": "check_inventory",
+        "parameters": {"sku": "A-1"},
+        "user_id": "U-9",
+        "conversation": {"user_id": "U-9"},
+    }
 
 
 def test_each_error_code_with_its_http_status_and_nothing_sent(
@@ -116,7 +121,7 @@ def test_only_a_post_to_one_tools_segment_is_an_invocation(serving: Callable[...
     answer = post(service.url, "check_inventory", {"parameters": {"sku": "A"}, "user_id": "U"})
     assert (answer.status_code, answer.headers["content-type"]) == (200, "application/json")
     assert int(answer.headers["content-length"]) == len(answer.content)
-    assert upstream.received[0].json == {"sku": "A", "user_id": "U"}
+    assert upstream.received[0].json["parameters"] == {"sku": "A"}
 
 
 def test_metrics_carry_the_seed_names_and_no_values(serving: Callable[..., Serving], upstream: Upstream) -> None:
@@ -212,9 +217,9 @@ def test_the_payload_is_read_as_the_standard_library_reads_it(
     assert post(service.url, "t", b'{"parameters": {"n": -9223372036854775809}}').status_code == 200
     assert post(service.url, "t", "\ufeff{}".encode()).status_code == 200  # a byte order mark
     assert [received.body for received in upstream.received] == [
-        b'{"n":%d}' % big,
-        b'{"n":-9223372036854775809}',
-        b"{}",
+        b'{"tool_name":"t","parameters":{"n":%d}}' % big,
+        b'{"tool_name":"t","parameters":{"n":-9223372036854775809}}',
+        b'{"tool_name":"t","parameters":{}}',
     ]
     # a lone surrogate is JSON, but no UTF-8 can carry it to the upstream: the caller's mistake (422, not the
     # service's 500), and the call is still audited
