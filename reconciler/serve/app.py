@@ -2,7 +2,8 @@
 
     POST /tools/{name}            the invocation → {output, status: "success", metadata} | {status: "error", …}
     GET  /api/v1/tools/registry   the served tools: name, version (digest), status, capabilities
-    GET  /healthz, /readyz        200 once ready; /readyz answers 503 while the service drains
+    GET  /healthz, /readyz        200 once ready; /readyz answers 503 while the service drains, or while its
+                                  audit log cannot be written (audit.py)
     GET  /metrics                 Prometheus text format
 
 An error answer carries an HTTP status that matches its code (400 INVALID_PAYLOAD, 404 UNKNOWN_TOOL, 422
@@ -111,6 +112,9 @@ def create_app(service: Service) -> ASGIApp:
         )
 
     async def readyz(request: Request) -> Response:
+        if service.audit.failing and not service.audit.recover():
+            # calls it cannot audit go to another replica (audit.py); polling this tries the log again
+            return JSONResponse({"status": "not ready", "reason": "the audit log cannot be written"}, 503)
         ok = service.ready and not service.draining
         return JSONResponse({"status": "ready" if ok else "not ready"}, 200 if ok else 503)
 
@@ -216,7 +220,8 @@ def _account(
 ) -> None:
     known = name in service.runtime.tools
     service.metrics.record(name if known else UNKNOWN, outcome)
-    service.audit.write(audit_record(name, ids[0], ids[1], parameters, outcome))
+    if not service.audit.write(audit_record(name, ids[0], ids[1], parameters, outcome)):
+        service.metrics.audit_failures += 1  # the answer goes back all the same: the call has happened
 
 
 def _ids(payload: Any) -> tuple[str | None, str | None]:

@@ -10,22 +10,33 @@ the SHA-256 of their canonical JSON (sorted keys, no spaces, UTF-8: `compile.pay
 line can be matched to a known call without holding its values (null for a refused payload nested too deeply to
 be written as JSON). Each line is written and flushed when the
 invocation ends, so the file is complete once the service has exited.
+
+A line that cannot be written (a full disk, a reader of the FIFO gone) does not fail the call it records: the
+call has happened, its answer goes back, and an error answer would make a model repeat a call that may not be
+repeated. The failure is made visible instead, without a value: a warning on stderr (the file and the OS error),
+`reconciler_audit_write_failures_total` in /metrics, and `failing`, which turns /readyz to 503 so a load balancer
+sends calls to a replica that can audit them. Once a write succeeds again, a `{"event": "audit.gap", "lost": N}`
+line says how many lines are missing there, and readiness comes back; /readyz tries that line itself, so a
+replica taken out of rotation recovers without traffic.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
 from reconciler.compile.payload import canonical_bytes, canonical_json
 from reconciler.errors import ConfigurationError
 from reconciler.runtime import Outcome
+
+log = logging.getLogger("reconciler.serve")
 
 MAX_TOOL = 64
 """The longest tool name there can be (`^[a-zA-Z0-9_-]{1,64}$`): a longer one is cut, as requested up to here."""
@@ -68,7 +79,11 @@ class AuditLog:
     """Appends to `path` (created with its folders); `None`: records are dropped."""
 
     def __init__(self, path: Path | None) -> None:
-        self._file: IO[bytes] | None = None
+        self.path = path
+        self._descriptor: int | None = None
+        self.lost = 0
+        """Lines not written since the last one that was (0 while writes succeed)."""
+        self._torn = False  # a write broke off mid-line: the next line starts on a line of its own
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             # without blocking: opening a FIFO to append would wait for a reader forever, saying nothing
@@ -82,17 +97,68 @@ class AuditLog:
                     ) from None
                 raise
             os.set_blocking(descriptor, True)  # a line waits for a slow reader rather than fail
-            self._file = os.fdopen(descriptor, "ab")
+            self._descriptor = descriptor
 
-    def write(self, record: dict[str, Any]) -> None:
-        if self._file is not None:
-            self._file.write(orjson.dumps(record) + b"\n")
-            self._file.flush()
+    @property
+    def failing(self) -> bool:
+        return self.lost > 0
+
+    def write(self, record: dict[str, Any]) -> bool:
+        """Append `record` as one line; False when it could not be: reported, never raised (see the module)."""
+        if self._descriptor is None:
+            return True
+        if self.lost and not self.recover():
+            self._failed(None)
+            return False
+        error = self._append(orjson.dumps(record) + b"\n")
+        if error is not None:
+            self._failed(error)
+            return False
+        return True
+
+    def recover(self) -> bool:
+        """Whether lines can be written: while failing, it writes the gap line (how many lines are missing)."""
+        if not self.lost or self._descriptor is None:
+            return True
+        gap = {"event": "audit.gap", "time": datetime.now(timezone.utc).isoformat(), "lost": self.lost}
+        if self._append(orjson.dumps(gap) + b"\n") is not None:
+            return False
+        log.warning(
+            "audit log %s: writing again; %d lines are missing (an audit.gap line marks where)", self.path, self.lost
+        )
+        self.lost = 0
+        return True
+
+    def _append(self, line: bytes) -> OSError | None:
+        assert self._descriptor is not None
+        data = b"\n" + line if self._torn else line
+        written = 0
+        try:
+            while written < len(data):  # a regular file takes all at once; a pipe may take it in parts
+                written += os.write(self._descriptor, data[written:])
+        except OSError as exc:
+            if written:
+                self._torn = data[written - 1 : written] != b"\n"
+            return exc
+        self._torn = False
+        return None
+
+    def _failed(self, error: OSError | None) -> None:
+        self.lost += 1
+        if error is not None and self.lost == 1:  # said once per gap, not once per call
+            reason = errno.errorcode.get(error.errno or 0, type(error).__name__)
+            log.warning(
+                "audit log %s: a line could not be written (%s: %s); the call was answered, the line is counted in "
+                "reconciler_audit_write_failures_total, and /readyz answers 503 until the log takes lines again",
+                self.path,
+                reason,
+                error.strerror or "no detail",
+            )
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
 
 
 __all__ = ["AuditLog", "audit_record", "parameters_sha256"]

@@ -3,6 +3,7 @@
     genesys.tool.invocation.latency   histogram, ms   {tool_name}
     genesys.tool.invocation.success   counter          {tool_name}
     genesys.tool.invocation.error     counter          {tool_name, error_type}
+    reconciler.audit.write.failures   counter          audit lines that could not be written (audit.py)
 
 The exporter converts the names (`genesys_tool_invocation_latency_milliseconds_bucket`,
 `genesys_tool_invocation_success_total`, …). Each app has its own meter provider and Prometheus registry, so
@@ -47,6 +48,12 @@ class Metrics:
             "genesys.tool.invocation.error", [self._observe_errors], description="Failed invocations."
         )
         self._attributes: dict[str, dict[str, str]] = {}
+        self.audit_failures = 0
+        meter.create_observable_counter(
+            "reconciler.audit.write.failures",
+            [self._observe_audit_failures],
+            description="Invocations whose audit line could not be written (answered all the same).",
+        )
 
     def record(self, tool_name: str, outcome: Outcome) -> None:
         attributes = self._attributes.get(tool_name)
@@ -66,6 +73,9 @@ class Metrics:
             Observation(count, {"tool_name": name, "error_type": code})
             for (name, code), count in list(self._errors.items())
         ]
+
+    def _observe_audit_failures(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(self.audit_failures)]
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -248,3 +248,37 @@ def test_an_audit_log_fifo_nobody_reads_is_an_error_not_a_hang(repo: Path, upstr
     assert result.stderr == (
         "error: --audit-log audit.fifo: a FIFO that nobody reads; start its reader first, or name a file\n"
     )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (every write fails: disk full)")
+def test_an_audit_line_that_cannot_be_written_leaves_the_answer_and_turns_readiness_off(
+    repo: Path, upstream: Upstream
+) -> None:
+    # The call has happened when its audit line is written: a 500 then made a model (or its runtime) repeat a
+    # call that must not be repeated (an order placed twice). The answer goes back; the failure is on stderr
+    # (without values), in /metrics, and /readyz sends the load balancer's calls to a replica that can audit.
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    process, url = start(repo, "--audit-log", "/dev/full", env={"UPSTREAM": upstream.url})
+    try:
+        with httpx.Client(base_url=url, timeout=20) as client:
+            assert client.get("/readyz").status_code == 200
+            answers = [client.post("/tools/check", json={"parameters": {"sku": "sku-secret-4711"}}) for _ in "ab"]
+            ready = client.get("/readyz")
+            metrics = client.get("/metrics").text
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        _, err = process.communicate()
+    assert [(a.status_code, a.json()["status"], a.json()["output"]) for a in answers] == [
+        (200, "success", {"ok": True})
+    ] * 2
+    assert len(upstream.received) == 2  # each call made once
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"status": "not ready", "reason": "the audit log cannot be written"},
+    )
+    [counted] = [line for line in metrics.splitlines() if line.startswith("reconciler_audit_write_failures_total")]
+    assert counted.endswith(" 2.0")
+    assert err.count("audit log /dev/full: a line could not be written (ENOSPC: No space left on device)") == 1
+    assert "sku-secret-4711" not in err and "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.model import SourceLocation, Tool
 from tests.runtime.conftest import Upstream
@@ -316,3 +318,31 @@ def test_a_handler_that_calls_sys_exit_fails_its_call_not_the_service(
             {"status": "error", "error_code": "EXECUTION_FAILURE", "message": f"{name} failed (SystemExit)"},
         )
     assert httpx.get(service.url + "/healthz").status_code == 200
+
+
+def test_after_audit_lines_were_lost_a_gap_line_says_how_many_and_readiness_comes_back(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A disk that fills and is freed again (simulated: the first two writes fail). Polling /readyz tries the log
+    # again, so a replica the load balancer took out of rotation recovers without traffic.
+    import os
+
+    from reconciler.serve import audit as audit_module
+
+    failing = [OSError(errno.ENOSPC, "No space left on device")] * 2
+    real_write = os.write
+
+    def write(descriptor: int, data: bytes) -> int:
+        if failing:
+            raise failing.pop()
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(audit_module.os, "write", write)
+    path = tmp_path / "audit.jsonl"
+    service = serving([check_tool(upstream)], audit=path)
+    assert post(service.url, "check_inventory", {"parameters": {"sku": "A"}, "user_id": "U"}).status_code == 200
+    assert httpx.get(service.url + "/readyz").status_code == 503  # the gap line could not be written either
+    assert httpx.get(service.url + "/readyz").status_code == 200
+    assert post(service.url, "check_inventory", {"parameters": {"sku": "B"}, "user_id": "U"}).status_code == 200
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["event"], line.get("lost")) for line in lines] == [("audit.gap", 1), ("tool.invocation", None)]
