@@ -105,8 +105,10 @@ class ApplyError(ReconcilerError):
     """An apply that finished with failures. `failures` and `not_attempted` are plain lines for the user."""
 
     def __init__(self, message: str, failures: Sequence[str] = (), not_attempted: Sequence[str] = ()) -> None:
-        self.failures = list(failures)
-        self.not_attempted = list(not_attempted)
+        # each a line of its own: names and the server's words come from the registry, whose line breaks must not
+        # start lines (a forged `::error::` in a CI log)
+        self.failures = [one_line(failure) for failure in failures]
+        self.not_attempted = [one_line(change) for change in not_attempted]
         lines = [message, *(f"  failed: {f}" for f in self.failures)]
         lines += [f"  not attempted: {n}" for n in self.not_attempted]
         super().__init__("\n".join(lines))

@@ -19,6 +19,7 @@ from reconciler.desired import cyclic_gc_paused
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import Plan, check_against_registry, load_plan, stale_changes
 from reconciler.plan.render import render_text
+from reconciler.redaction import one_line
 from reconciler.state import Form, Record
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
@@ -219,6 +220,7 @@ class _Progress:
             text = f"{change.name}: {change.action} {outcome.status}: {outcome.error}"
         else:
             text = f"{change.name}: {change.action} not attempted: {outcome.error}"
+        text = one_line(text)  # a live tool's name (a delete's) and the server's words: one line, escaped
         if self.bar:
             width = 30
             filled = width * self.done // self.total

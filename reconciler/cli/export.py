@@ -17,6 +17,7 @@ from reconciler.cli.planning import connect
 from reconciler.errors import ConfigurationError, InputError
 from reconciler.export import export_tools
 from reconciler.export_actions import export_actions
+from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm
 
 HEADER = "# Exported from {target} by `reconciler export`.\n"
@@ -112,9 +113,10 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
                 "export it before running plan"
             )
     if not_exported:
+        names = one_line(", ".join(not_exported))  # the org's action names: one line, escaped
         output.info(
             f"Not exported: {len(not_exported)} actions no tool definition can express as they are (only a POST "
-            f"of the inputs as JSON to an endpoint, in this repository's category, can be): {', '.join(not_exported)}"
+            f"of the inputs as JSON to an endpoint, in this repository's category, can be): {names}"
         )
     if foreign:
         output.info(

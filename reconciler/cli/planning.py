@@ -16,6 +16,7 @@ from reconciler.config import CONFIG_FILE, Config, find_root
 from reconciler.desired import DesiredState
 from reconciler.errors import ConfigurationError, PlanError
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning, names_moved
+from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm, Record
 
 
@@ -55,7 +56,8 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
             output.info(f"target: data actions on {info.description}")
             integration = resolve_integration(client, config.integration, config.integration_at)
             category = config.category or str(integration["name"])
-            output.info(f"integration: {integration['name']} ({integration['id']}); category {category!r}")
+            # the org's names: one line, escaped
+            output.info(one_line(f"integration: {integration['name']} ({integration['id']}); category {category!r}"))
             form = DataActionsForm(integration_id=str(integration["id"]), category=category)
             name = f"data actions of integration {integration['id']} on {info.description}"
             yield Session(DataActionsTarget(client, form, parallelism=parallelism), name, info.is_local)

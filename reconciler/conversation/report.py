@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.conversation.runner import FileResult
 from reconciler.errors import Diagnostic
+from reconciler.redaction import one_line
 
 ALARM_WORDS = re.compile(r"fail|error|mismatch", re.IGNORECASE)
 FORMAT_VERSION = 1
@@ -24,7 +25,7 @@ def plural(count: int, noun: str) -> str:
 
 def passing_line(index: int, result: FileResult) -> str:
     counts = f"({plural(len(result.conversation.turns), 'turn')}, {plural(result.tool_calls, 'tool call')})"
-    line = f"ok    {result.spec.file} {counts}"
+    line = one_line(f"ok    {result.spec.file} {counts}")
     if ALARM_WORDS.search(line):
         line = f"ok    conversation file #{index} {counts}"
     return line
@@ -36,7 +37,7 @@ def render_text(results: Sequence[FileResult]) -> list[str]:
         if result.passed:
             lines.append(passing_line(index, result))
         else:
-            lines.append(f"FAIL  {result.spec.file}")
+            lines.append(one_line(f"FAIL  {result.spec.file}"))
             lines.extend(f"  {failure}" for failure in result.failures)
     return lines
 

@@ -29,7 +29,7 @@ from reconciler.conversation.printable import printable
 from reconciler.conversation.transcript import Concealer
 from reconciler.errors import ReconcilerError
 from reconciler.model import SourceLocation, Tool
-from reconciler.redaction import named_like_secret
+from reconciler.redaction import named_like_secret, one_line
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Failure:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return one_line(f"{self.location}: {self.message}")  # a file name with a line break stays on its line
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from reconciler.errors import PlanError
 from reconciler.plan.fields import changed_paths, changes_at, field_changes, unchanged_leaves
 from reconciler.plan.model import ACTION_ORDER, Action, Change, Plan
+from reconciler.redaction import one_line
 from reconciler.state import TOOLS_FORM, DesiredTool, Form, Record
 from reconciler.state.tools import IGNORABLE_FIELDS, desired_payload, has_drifted, live_input
 
@@ -53,7 +54,7 @@ def compute_plan(
             continue
         if name in foreign:
             raise PlanError(
-                f"{form.noun} '{name}' exists in the registry managed by '{foreign[name].owner}', not "
+                f"{form.noun} '{name}' exists in the registry managed by '{one_line(str(foreign[name].owner))}', not "
                 f"'{options.managed_by}'; rename it in tools.d, or remove it from the other repository first"
             )
         current = managed.get(name) or unmanaged.get(name)

@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.model import Tool
 from reconciler.plan.model import Plan
+from reconciler.redaction import one_line
 from reconciler.state import TOOLS_FORM, Form, Record
 
 ALLOW_MASS_DELETE = "--allow-mass-delete"
@@ -95,7 +96,8 @@ def check_against_registry(
         elif change.action == "delete" and not prune:
             problems.append(f"{change.name}: reconciler.yaml sets prune: false, so no {plan.noun} is deleted")
     if problems:
-        raise PlanError("the plan may not be applied; plan again:\n  " + "\n  ".join(problems))
+        # names and owners come from the registry too: each problem stays on its line
+        raise PlanError("the plan may not be applied; plan again:\n  " + "\n  ".join(map(one_line, problems)))
     refusal = (
         None if allow_mass_delete else mass_delete_refusal(plan.count("delete"), managed, mass_delete_share, plan.noun)
     )

@@ -5,6 +5,7 @@ own in the CI log, and a line starting with `::` is a GitHub workflow command (a
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,23 @@ def test_a_file_name_with_a_line_break_stays_on_its_line(repo: Path, run: Callab
         assert result.code == 1
         assert "missing required key 'description'" in result.output
         _assert_no_forged_line(result.output)
+
+
+@pytest.mark.parametrize("output", ["text", "github"])
+def test_a_conversation_file_name_with_a_line_break_stays_on_its_line(
+    repo: Path, run: Callable[..., Any], output: str
+) -> None:
+    """`reconciler test` runs in the pull-request workflow too: it names each conversation file it ran."""
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "tools.d", repo / "tools.d", dirs_exist_ok=True)
+    conversation = (root / "conversations.d" / "order_status.yaml").read_text(encoding="utf-8")
+    folder = repo / "conversations.d"
+    folder.mkdir()
+    (folder / "pass\n::warning file=README.md::forged.yaml").write_text(conversation, encoding="utf-8")
+    wrong = conversation.replace("reply_contains: shipped", "reply_contains: delivered", 1)
+    (folder / "wrong\n::warning file=README.md::forged.yaml").write_text(wrong, encoding="utf-8")
+    result = run("test", "--format", output)
+    assert result.code == 1, result.output
+    assert "delivered" in result.output
+    for line in result.output.splitlines():
+        assert not line.lstrip().startswith("::warning file=README"), line
