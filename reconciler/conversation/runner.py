@@ -102,7 +102,11 @@ def check_turn(turn: TurnSpec, result: TurnResult, number: int, *, conceal: Conc
     made = list(result.tool_calls)
     position = 0
     for expected in turn.expected_calls:
-        found = _find(expected, made, position)
+        # a call that ended as expected meets it (a model retries a refused call); else the first that matches,
+        # to say how it ended
+        found = _find(expected, made, position, status=True)
+        if found is None:
+            found = _find(expected, made, position)
         if found is None:
             failures.append(Failure(expected.location, f"turn {number}: {_missing(expected, made, conceal)}"))
             continue
@@ -120,10 +124,11 @@ def check_turn(turn: TurnSpec, result: TurnResult, number: int, *, conceal: Conc
     return failures
 
 
-def _find(expected: ExpectedCall, made: list[ToolCallRecord], start: int) -> int | None:
+def _find(expected: ExpectedCall, made: list[ToolCallRecord], start: int, *, status: bool = False) -> int | None:
+    """The first call from `start` on that matches `expected` (and, with `status`, ended as it expects)."""
     for index in range(start, len(made)):
         record = made[index]
-        if record.name != expected.name:
+        if record.name != expected.name or (status and record.status != expected.status):
             continue
         if record.arguments is None:  # not a JSON object: only an expectation that names no argument matches it
             if not expected.arguments:

@@ -1002,3 +1002,33 @@ def test_a_folder_without_conversations_fails_rather_than_passing_nothing(
         assert f"conversations.d:1:1: error: {said}" in result.err
     assert "gateway:" not in result.err  # nothing ran, no gateway was opened
     assert "Traceback" not in result.output
+
+
+RETRIED = """\
+name: retried after a refused call
+state: {user_id: USR-1, session_token: tok_1}
+stubs: {get_order_status: {status: shipped}}
+turns:
+  - user: Where is 123?
+    expect:
+      tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]
+    script:
+      - tool_calls: [{name: get_order_status, arguments: {order_id: "123", include_items: "yes"}}]
+      - tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]
+      - content: "{{tool:get_order_status}}"
+"""
+
+
+def test_an_expected_call_is_met_by_a_retry_that_succeeded_after_a_refused_one(project: Path, run: Any) -> None:
+    """A model that sends a wrong argument, reads the error and calls again correctly made the expected call, and
+    it succeeded; the test failed all the same, on the first (refused) attempt that matched the same arguments."""
+    (project / "conversations.d" / "order_status.yaml").unlink()
+    (project / "conversations.d" / "retried.yaml").write_text(RETRIED, encoding="utf-8")
+    result = run("test")
+    assert result.code == 0, result.output
+
+    failing = RETRIED.replace('      - tool_calls: [{name: get_order_status, arguments: {order_id: "123"}}]\n', "")
+    (project / "conversations.d" / "retried.yaml").write_text(failing, encoding="utf-8")
+    result = run("test")
+    assert result.code == 1
+    assert "was called but did not succeed: INVALID_ARGUMENTS" in result.out
