@@ -18,6 +18,7 @@ from reconciler.plan import live_input
 from reconciler.plan.render import secret_pattern
 from reconciler.redaction import credentials_in
 from reconciler.state import Record
+from reconciler.state.tools import IGNORABLE_FIELDS, ignored_keys
 
 PARAMETER_KEYS = frozenset(
     {
@@ -27,6 +28,8 @@ PARAMETER_KEYS = frozenset(
     }
 )  # fmt: skip
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_IGNORED_NAMES = {key: name for name, key in IGNORABLE_FIELDS.items() if name != "parameters"}
+"""A ToolInput field → its name in `ignore_changes` (`schema` covers `parameters` too)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ def tool_document(live: Mapping[str, Any], sensitive: Mapping[str, str] = {}) ->
         document["labels"] = own
     if labels.get(PROTECTED_LABEL) == "true":
         document["protected"] = True
+    ignored = ignored_keys(labels)  # the fields the org's team owns stay theirs after the export
+    if ignored:
+        document["ignore_changes"] = [_IGNORED_NAMES[key] for key in ignored]
     if payload.get("request"):
         document["request"] = payload["request"]
     secrets = {value: name for name, value in sensitive.items() if value}

@@ -154,6 +154,20 @@ def test_an_edit_made_before_the_name_was_added_is_kept_and_not_called_drift(
     assert only_tool(org)["version"] == edited["version"] and only_tool(org)["description"] == "Tuned."
 
 
+def test_an_export_keeps_ignore_changes_so_plan_on_it_is_empty(org: RunningEmulator, repo: Path, run: Run) -> None:
+    """export promises that plan on its files is empty; a managed tool whose label names ignored fields was
+    written without them, so the plan took the fields back from the UI's team."""
+    write(repo)
+    assert run("apply", "--auto-approve").code == 0
+    edit_in_the_ui(org, description="Tuned by the ops team.")
+    (repo / "tools.d" / "a.yaml").unlink()
+    assert run("export", "--out", "tools.d").code == 0
+    [exported] = (repo / "tools.d").iterdir()
+    assert "ignore_changes:\n- description\n- rate_limit\n" in exported.read_text(encoding="utf-8")
+    result = run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.output
+
+
 @pytest.fixture
 def actions_org(org: RunningEmulator, repo: Path) -> RunningEmulator:
     org.actions.add_integration(INTEGRATION)
