@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import click
@@ -249,3 +250,20 @@ def test_the_pre_commit_example_names_a_hook_that_exists() -> None:
     (example,) = [block for block in _fenced("docs/gitops.md", "yaml") if "repos:" in block]
     named = {hook["id"] for repo in yaml.safe_load(example)["repos"] for hook in repo["hooks"]}
     assert named and named <= hooks
+
+
+def test_the_conversation_file_example_passes_against_the_repositorys_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/conversations.md's example, as a file of conversations.d beside this repository's tools.d, passes
+    `reconciler test` (the embedded gateway plays its script)."""
+    (example,) = _fenced("docs/conversations.md", "yaml")
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(ROOT / "tools.d", tmp_path / "tools.d")
+    (tmp_path / "conversations.d").mkdir()
+    (tmp_path / "conversations.d" / "example.yaml").write_text(example, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = main(["test"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert "ok    conversations.d/example.yaml (1 turn, 1 tool call)" in captured.out
