@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.compile import PROTECTED_LABEL
+from reconciler.compile import IGNORED_LABEL, PROTECTED_LABEL
 from reconciler.compile.data_actions import action_input
 from reconciler.errors import InputError
 from reconciler.export import ExportedTool, export_tools
@@ -144,9 +144,22 @@ def action_as_tool(record: Record) -> ActionAsTool | None:
     }
     if context:
         tool_input["context"] = context
-    if record.protected:
-        tool_input["labels"] = {PROTECTED_LABEL: "true"}
+    labels = {PROTECTED_LABEL: "true"} if record.protected else {}
+    if record.ignored:  # the parts the org's team owns stay theirs after the export (as the Tools API's label)
+        labels[IGNORED_LABEL] = ",".join(sorted({_IGNORED_AS_FIELD[path] for path in record.ignored}))
+    if labels:
+        tool_input["labels"] = labels
     return ActionAsTool(tool_input, extra)
+
+
+_IGNORED_AS_FIELD = {
+    "contract": "description",
+    "config": "executionEndpoint",
+    "contract.output": "outputSchema",
+    "config.response": "outputSchema",
+}
+"""A path an action's marker names as ignored → a ToolInput field whose `ignore_changes` name ignores that path
+(`description` keeps the whole contract, `endpoint` the whole config)."""
 
 
 def _without_marker(content: Mapping[str, Any]) -> dict[str, Any]:

@@ -203,6 +203,19 @@ def test_data_actions_an_edit_to_an_ignored_contract_is_no_change_and_no_drift(
     assert "config.timeoutSeconds" in {f["path"] for f in change["fields"]}
 
 
+def test_data_actions_an_export_keeps_ignore_changes_so_plan_on_it_is_empty(
+    actions_org: RunningEmulator, repo: Path, run: Run
+) -> None:
+    write(repo, ignore="ignore_changes: [description, endpoint]\n", tool=ACTION)
+    assert run("apply", "--auto-approve").code == 0
+    (repo / "tools.d" / "a.yaml").unlink()
+    assert run("export", "--out", "tools.d").code == 0
+    [exported] = (repo / "tools.d").iterdir()
+    assert "ignore_changes:\n- description\n- endpoint\n" in exported.read_text(encoding="utf-8")
+    result = run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.output
+
+
 # The law, for any tool and any edit made outside git: edits to ignored fields only ⇒ an empty plan; an edit to a
 # field that is not ignored ⇒ drift.
 
