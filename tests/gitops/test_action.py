@@ -80,6 +80,10 @@ def test_a_package_spec_that_installs_another_projects_reconciler_fails_the_step
     """`package-spec: reconciler==0.1.0` installs the unrelated PyPI project of that name (a DataFrame
     utility); the step stops there with an annotation rather than fail later on a missing module."""
     other = _wheel(tmp_path, "reconciler", "0.1.0", {"reconciler/__init__.py": '"""Reconcile DataFrames."""\n'})
+    workspace = tmp_path / "work" / "reconciler"  # a caller's folder of that name does not pass for the package
+    workspace.mkdir(parents=True)
+    (workspace / "__init__.py").write_text("", encoding="utf-8")
+    (workspace / "cli.py").write_text("", encoding="utf-8")
     env = {"PYTHON": sys.executable, "PACKAGE_SPEC": str(other), "ACTION_PATH": str(ROOT)}
     result = run_step(action_step("install")["run"], env)
     assert result.code == 1
