@@ -98,7 +98,15 @@ def test_inputs_reach_scripts_only_through_env() -> None:
 
 
 def run_action(run_step: Any, fake_code: int = 0, **inputs: str) -> Any:
-    env = {"RECONCILER_PYTHON": sys.executable, "DIRECTORY": "tools.d", "FORMAT": "", "ARGS": "", **inputs}
+    """The run step with the stand-in CLI, and credentials as a caller's step env gives them."""
+    env = {
+        "RECONCILER_PYTHON": sys.executable,
+        "DIRECTORY": "tools.d",
+        "FORMAT": "",
+        "ARGS": "",
+        "GENESYSCLOUD_OAUTHCLIENT_ID": "client-id",
+        **inputs,
+    }
     return run_step(action_step("run")["run"], env, fake_code=fake_code)
 
 
@@ -164,6 +172,25 @@ def test_apply_with_auto_approve_applies_once(run_step: Any, auto_approve: str, 
     assert result.code == 0
     (call,) = result.calls
     assert call[:2] == ["apply", "tools.d"] and call.count("--auto-approve") == 1
+
+
+@pytest.mark.parametrize("given", [{}, {"GENESYSCLOUD_OAUTHCLIENT_ID": " "}, {"GENESYSCLOUD_REGION": "eu-central-1"}])
+def test_apply_without_an_org_fails_before_reading_anything(run_step: Any, given: dict[str, str]) -> None:
+    """With no credentials (a secret misnamed, or not given to the step) the CLI applies to a throwaway local
+    registry in the workspace and ends green: the org is never changed and nobody is told."""
+    inputs = {"COMMAND": "apply", "AUTO_APPROVE": "true", "GENESYSCLOUD_OAUTHCLIENT_ID": "", **given}
+    result = run_action(run_step, **inputs)
+    assert result.code == 1
+    assert "::error title=reconciler::command: apply has no org to apply to" in result.stdout
+    assert result.calls == []
+
+
+@pytest.mark.parametrize("variable", ["GENESYS_CLOUD_ACCESS_TOKEN", "GENESYS_CLOUD_API_URL", "GENESYS_CLOUD_CLIENT_ID"])
+def test_apply_with_any_way_to_an_org_runs(run_step: Any, variable: str) -> None:
+    inputs = {"COMMAND": "apply", "AUTO_APPROVE": "true", "GENESYSCLOUD_OAUTHCLIENT_ID": "", variable: "x"}
+    result = run_action(run_step, **inputs)
+    assert result.code == 0, result.stdout
+    assert [call[0] for call in result.calls] == ["apply"]
 
 
 def test_an_unknown_command_fails_before_running_anything(run_step: Any) -> None:
