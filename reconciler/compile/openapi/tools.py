@@ -231,7 +231,7 @@ class ToolBuilder:
         if item.note is not None:
             said = text or schema.get("description")
             text = f"{item.note} {said}" if isinstance(said, str) and said else item.note
-        if text and text != schema.get("description"):
+        if text and ("description" not in schema or schema["description"] != text):
             extra["description"] = text
         if item.deprecated:
             extra["deprecated"] = True
