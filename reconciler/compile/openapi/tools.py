@@ -235,7 +235,7 @@ class ToolBuilder:
             extra["description"] = text
         if item.deprecated:
             extra["deprecated"] = True
-        if item.examples and "examples" not in schema:
+        if item.examples:  # OpenAPI: the parameter's example SHALL override the one its schema provides
             extra["examples"] = item.examples
         kind = schema.get("type")
         if isinstance(kind, list):

@@ -502,3 +502,19 @@ def test_an_operation_header_replaces_its_path_item_header_of_the_same_name_in_a
     }
     assert tool["schema"]["required"] == ["x-request-id"]
     assert tool["request"]["parameters"]["x-request-id"] == {"in": "header", "name": "x-request-id"}
+
+
+def test_a_parameter_example_overrides_its_schema_example(repo: Path, run: Any) -> None:
+    """OpenAPI: a parameter's `example` "SHALL override the example provided by the schema". The schema's won:
+    DigitalOcean's monitoring_list_sinks showed a droplet URN for a resource_id its operation documents with a
+    Kubernetes one."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        OPENAPI + "paths:\n  /a:\n    get:\n      operationId: getA\n      parameters:\n"
+        "        - {name: urn, in: query, example: 'do:kubernetes:1', schema: {$ref: '#/components/schemas/Urn'}}\n"
+        "        - {name: other, in: query, schema: {$ref: '#/components/schemas/Urn'}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "components:\n  schemas:\n    Urn: {type: string, example: 'do:droplet:1'}\n"
+    )
+    properties = _tools(run)["getA"]["schema"]["properties"]
+    assert properties["urn"]["examples"] == ["do:kubernetes:1"]
+    assert properties["other"]["examples"] == ["do:droplet:1"]
