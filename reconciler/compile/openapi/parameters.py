@@ -93,6 +93,9 @@ class Inputs:
     """Header parameters in CLIENT_HEADERS, as written (and where), for the warning that says they are left out."""
     counted: int | None = None
     """When `collect` only counted the inputs (`at_most`), how many there are; `items` is empty then."""
+    unplaced: list[tuple[dict[str, Any], SourceFile]] = field(default_factory=list)
+    """Path parameters whose `{name}` the path does not hold, as written (and where): OpenAPI says a path
+    parameter's name MUST be one of its path's; its value would go nowhere, so the model is not asked for it."""
     credentials: list[tuple[dict[str, Any], SourceFile]] = field(default_factory=list)
     """Parameters that name an API key the operation's security sends from a credential of the source
     (`collect`'s `filled`), as written (and where): the credential fills them, and a model asked for one would
@@ -152,7 +155,14 @@ def collect(
             # are case-insensitive: `X-Request-Id` and `x-request-id` are one header, sent once)
             by_place[(place, name.lower() if place == "header" else name)] = (place, parameter, source)
     declared = {name for place, name in by_place if place == "path"}
-    for variable in _TEMPLATE.findall(path):
+    variables = _TEMPLATE.findall(path)
+    unplaced: list[tuple[dict[str, Any], SourceFile]] = []
+    for stray in [key for key in by_place if key[0] == "path" and key[1] not in variables] if declared else ():
+        _, written, where = by_place.pop(stray)
+        declared.discard(stray[1])
+        if written is not None:
+            unplaced.append((written, where))
+    for variable in variables:
         if variable not in declared:
             by_place[("path", variable)] = (
                 "path",
@@ -172,11 +182,11 @@ def collect(
         rest, media = ([], None) if body is None else (body.items, body.content_type)
     count = len(by_place) + (len(rest) if body is None or body.counted is None else body.counted)
     if at_most is not None and count > at_most:
-        return Inputs([], media, dropped, counted=count, credentials=keys)
+        return Inputs([], media, dropped, counted=count, credentials=keys, unplaced=unplaced)
     # sorted by place (path, query, header, cookie), stably: in the order written within each
     entries = sorted(by_place.values(), key=lambda entry: _ORDER[entry[0]])
     items = [made if written is None else _parameter(written, made, place) for place, written, made in entries]
-    return Inputs(items + rest, media, dropped, credentials=keys)
+    return Inputs(items + rest, media, dropped, credentials=keys, unplaced=unplaced)
 
 
 def unique_names(inputs: list[Input]) -> list[str]:

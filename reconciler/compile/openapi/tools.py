@@ -105,6 +105,16 @@ class ToolBuilder:
                     "credential-parameter",
                 )
             )
+        for parameter, written_in in inputs.unplaced:
+            self.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    _parameter_location(operation, parameter, written_in),
+                    f"{operation.label}: path parameter {parameter['name']!r} is left out of the tool: the path has "
+                    f"no {{{parameter['name']}}} to put it in (a path parameter's name must be one of its path's)",
+                    "unplaced-parameter",
+                )
+            )
         for parameter, written_in in inputs.dropped_headers:
             name = parameter["name"]
             sent = (

@@ -518,3 +518,23 @@ def test_a_parameter_example_overrides_its_schema_example(repo: Path, run: Any) 
     properties = _tools(run)["getA"]["schema"]["properties"]
     assert properties["urn"]["examples"] == ["do:kubernetes:1"]
     assert properties["other"]["examples"] == ["do:droplet:1"]
+
+
+def test_a_path_parameter_the_path_does_not_hold_is_left_out_with_a_warning_at_its_line(repo: Path, run: Any) -> None:
+    """OpenAPI: a path parameter's name MUST be one of its path's `{…}`. One that is not (`orderId` on
+    `/orders/{order_id}`, a renamed variable) was a required tool parameter whose value went nowhere: the model
+    had to make one up, beside the `order_id` the URL needs."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        OPENAPI + "paths:\n  /orders/{order_id}:\n    get:\n      operationId: getOrder\n      parameters:\n"
+        "        - {name: orderId, in: path, required: true, schema: {type: string}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    result = run("validate")
+    assert result.code == 0
+    assert (
+        "tools.d/api.yaml:9:12: warning: GET /orders/{order_id} (getOrder): path parameter 'orderId' is left out of "
+        "the tool: the path has no {orderId} to put it in" in result.output
+    ), result.output
+    tool = _tools(run)["getOrder"]
+    assert tool["schema"]["properties"] == {"order_id": {"type": "string"}}
+    assert tool["request"]["parameters"] == {"order_id": {"in": "path", "name": "order_id"}}
