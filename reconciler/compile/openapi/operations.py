@@ -210,7 +210,10 @@ def _description_base(content: dict[str, Any], operation: Operation | None) -> s
         offered = [s for s in schemes if isinstance(s, str)] if isinstance(schemes, list) else []
         scheme = "https" if "https" in offered or not offered else offered[0]
         base_path = content.get("basePath")
-        return f"{scheme}://{host}{base_path if isinstance(base_path, str) else ''}"
+        path = base_path if isinstance(base_path, str) else ""
+        # Swagger says the host is only the host and basePath starts with '/': `host: api.example.com/` gave
+        # `//v1`, and `basePath: v1` the host `api.example.comv1`
+        return f"{scheme}://{host.rstrip('/')}{'/' if path and not path.startswith('/') else ''}{path}"
     return None
 
 

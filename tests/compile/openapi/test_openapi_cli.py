@@ -538,3 +538,17 @@ def test_a_path_parameter_the_path_does_not_hold_is_left_out_with_a_warning_at_i
     tool = _tools(run)["getOrder"]
     assert tool["schema"]["properties"] == {"order_id": {"type": "string"}}
     assert tool["request"]["parameters"] == {"order_id": {"in": "path", "name": "order_id"}}
+
+
+@pytest.mark.parametrize(("host", "base_path"), [("api.example.com/", "/v1"), ("api.example.com", "v1")])
+def test_a_swagger_host_with_a_slash_or_a_base_path_without_one_still_gives_the_api_url(
+    repo: Path, run: Any, host: str, base_path: str
+) -> None:
+    """Swagger 2.0 says `host` is the host alone and `basePath` starts with '/'. A description that slips
+    (`host: api.example.com/`, `basePath: v1`) called `https://api.example.com//v1/a`, or another host
+    altogether (`https://api.example.comv1/a`)."""
+    (repo / "tools.d" / "api.yaml").write_text(
+        f"swagger: '2.0'\ninfo: {{title: t, version: '1'}}\nhost: {host}\nbasePath: {base_path}\n"
+        "paths:\n  /a:\n    get:\n      operationId: getA\n      responses: {'200': {description: ok}}\n"
+    )
+    assert _urls(run) == {"getA": "https://api.example.com/v1/a"}
