@@ -64,18 +64,27 @@ class DataActionsClient(ApiClient):
         """Every entity of a list, read again from the first page when it shifted while it was read: numbered
         pages move when another writer creates or deletes an entity meanwhile, and one would be missed or seen
         twice. Told, as the Tools API client tells it, by a page whose `total` differs from the first page's, or
-        an id seen twice."""
+        an id seen twice; and, since a create and a delete together leave `total` as it was and still shift a
+        page, a list of more than one page is accepted only when a second read gives the same ids in the same
+        order (one page is one answer: a snapshot already). The second read costs as many requests as the
+        pages, next to one request per action for the whole reads a plan makes anyway."""
         for _ in range(LIST_ATTEMPTS):
-            entities = self._listing(path, filters, subject)
-            if entities is not None:
+            first = self._listing(path, filters, subject)
+            if first is None:
+                continue
+            entities, numbered = first
+            if numbered <= 1:
                 return entities
+            second = self._listing(path, filters, subject)
+            if second is not None and _ids(second[0]) == _ids(entities):
+                return second[0]
         raise ServerError(
             f"the list of {subject} on {self.target.api_host} changed while it was read, {LIST_ATTEMPTS} times in "
             "a row (another writer at work?); try again when it is done"
         )
 
-    def _listing(self, path: str, filters: Mapping[str, str], subject: str) -> list[dict[str, Any]] | None:
-        """One read of the whole list; None when it shifted under the reader."""
+    def _listing(self, path: str, filters: Mapping[str, str], subject: str) -> tuple[list[dict[str, Any]], int] | None:
+        """One read of the whole list and the number of pages it took; None when it shifted under the reader."""
         operation = _op("list", "GET", subject)
         url = self._url(path)
         params: dict[str, Any] | None = {"pageSize": PAGE_SIZE, "pageNumber": 1, **filters}
@@ -102,7 +111,7 @@ class DataActionsClient(ApiClient):
             found.extend(entities)
             next_uri = body.get("nextUri")
             if not next_uri or not entities:
-                return found
+                return found, number + 1
             url, params = self._follow(str(next_uri), response), None
             if url in seen:
                 raise self._broken(response, f"the same page twice ({url}); stopped instead of looping forever")
@@ -183,6 +192,10 @@ class DataActionsClient(ApiClient):
 
     def _action(self, action_id: str, tail: str = "") -> str:
         return self._url(f"{ACTIONS_PATH}/{quote(action_id, safe='')}{tail}")
+
+
+def _ids(entities: list[dict[str, Any]]) -> list[Any]:
+    return [entity.get("id") if isinstance(entity, Mapping) else None for entity in entities]
 
 
 def resolve_integration(client: DataActionsClient, wanted: str, where: SourceLocation | None = None) -> dict[str, Any]:

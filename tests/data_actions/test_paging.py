@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.api import DataActionsClient, DataActionsTarget, resolve_integration, resolve_target
 from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
@@ -115,3 +117,41 @@ def test_an_action_deleted_between_the_listing_and_its_read_is_gone_not_an_error
     with client:
         names = [record.name for record in DataActionsTarget(client, form).list()]
     assert names == ["action_000", "action_002"]
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[RunningEmulator]:
+    with run_emulator(EmulatorConfig()) as running:
+        yield running
+
+
+edits = st.lists(st.tuples(st.sampled_from(["create", "delete"]), st.integers(0, 10_000)), max_size=4)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(count=st.integers(0, 320), meanwhile_edits=edits)
+def test_the_list_read_is_the_list_as_it_is_whatever_changes_between_pages(
+    shared: RunningEmulator, count: int, meanwhile_edits: list[tuple[str, int]]
+) -> None:
+    """The law: whatever another writer creates or deletes right after page 1 was read, the list the client
+    returns is the integration's list as it was before (when page 1 was all of it) or as it is after: each
+    action once, none missing, none that was not there."""
+    shared.actions.store.clear("action")
+    integration = seed(shared, count)
+    before: list[str] = []
+
+    def meanwhile() -> None:
+        before.extend(sorted(a["id"] for a in shared.actions.actions()))
+        for kind, number in meanwhile_edits:
+            actions = shared.actions.actions()
+            if kind == "delete" and actions:
+                shared.actions.delete(actions[number % len(actions)]["id"])
+            elif kind == "create":
+                shared.actions.put_raw(action(integration, f"action_{number % 400:03d}x{number}"))
+
+    client, _ = target_for(shared, AfterFirstPage(meanwhile))
+    with client:
+        listed = client.list_actions()
+    ids = [a["id"] for a in listed]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) in (before, sorted(a["id"] for a in shared.actions.actions()))
