@@ -25,6 +25,7 @@ from reconciler.api.target import API_URL_VARIABLE, Target
 from reconciler.api.translate import Operation, correlation_id, error_for_response, was_sent
 from reconciler.api.waiting import SlowRequests, announcing
 from reconciler.errors import AuthenticationError, NetworkError, ServerError
+from reconciler.network import check_proxies, tls_context
 
 TOOLS_PATH = "/api/v2/ai/assistant/tools"
 PAGE_SIZE = 100
@@ -78,12 +79,17 @@ class ApiClient:
         self.pacer = pacer if pacer is not None else Pacer(sleep=announcing(time.sleep, notice, "the API's rate limit"))
         self._secrets = Secrets()
         connections = max(parallelism, 1) + 2
+        trust_env = not is_loopback(target.api_url)
+        if trust_env:  # a proxy scheme httpx cannot speak: said by name here, not an error from inside httpx
+            check_proxies()
         self._http = httpx.Client(
+            # the system's CA store (a corporate CA) or SSL_CERT_FILE, not certifi's bundle alone
+            verify=tls_context() if target.api_url.startswith("https:") else True,
             transport=transport,
             timeout=timeout,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             headers={"Accept": "application/json", "User-Agent": "reconciler"},
-            trust_env=not is_loopback(target.api_url),
+            trust_env=trust_env,
         )
         self._exchange = Exchanger(
             self._http,

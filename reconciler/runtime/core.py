@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.model import DEFAULT_TIMEOUT, Tool
+from reconciler.network import check_proxies, tls_context
 from reconciler.runtime.arguments import ArgumentChecker, context_values, conversation_state
 from reconciler.runtime.binding import UpstreamRequest, build_request, forward_request
 from reconciler.runtime.breaker import BreakerPolicy, Breakers
@@ -70,6 +71,11 @@ class Runtime:
         self._client = client
         self._pool: Pool | None = None
         self._threads = HandlerThreads()
+        # the network settings, checked before the first call: a proxy no pool speaks, or an SSL_CERT_FILE that is
+        # not there, is the operator's to fix (a ConfigurationError naming the variable), not every call's failure
+        check_proxies()
+        if any(_https(tool) for tool in self.tools.values()):
+            tls_context()
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -269,6 +275,10 @@ def _host_port(url: str) -> str:
 
 
 _HOST_PORTS: dict[str, str] = {}
+
+
+def _https(tool: Tool) -> bool:
+    return str((tool.request or {}).get("url", tool.endpoint)).lower().startswith("https:")
 
 
 def _last(statuses: list[int]) -> int | None:

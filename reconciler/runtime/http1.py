@@ -11,8 +11,8 @@ answer has no body), and a host the environment's proxy settings send through a 
 
 What it keeps from aiohttp, as the runtime's tests pin for every pool: the URL is sent as built (no
 re-quoting); no cookie is kept (nothing is); redirects are not followed (a 3xx is returned); TLS with the
-system's default context; TCP_NODELAY on every connection; an answer by Content-Length, chunked, or up to the
-connection's end; gzip and deflate answers decoded; at most MAX_CONNECTIONS connections, the rest wait;
+system's store (reconciler.network); TCP_NODELAY on every connection; an answer by Content-Length, chunked, or
+up to the connection's end; gzip and deflate answers decoded; at most MAX_CONNECTIONS connections, the rest wait;
 idle connections reused for 15 s, and never after the server said `Connection: close` or closed them; a
 GET, PUT or DELETE whose reused connection turns out closed is sent once more on a new one; `timeout`
 covers waiting for a connection, connecting, sending and the whole answer.
@@ -34,6 +34,7 @@ from typing import cast
 import httptools
 
 from reconciler import __version__
+from reconciler.network import tls_context
 from reconciler.runtime.upstream import (
     MAX_ANSWER_BYTES,
     MAX_CONNECTIONS,
@@ -327,7 +328,7 @@ class Http1Pool:
     async def _connect(self, origin: _Origin, deadline: float) -> _Connection:
         loop = asyncio.get_running_loop()
         if origin.tls and self._tls is None:
-            self._tls = ssl.create_default_context()
+            self._tls = tls_context()
         self._open += 1
         try:
             _, connection = await asyncio.wait_for(

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal, Protocol
 
+from reconciler.network import tls_context, uses_socks
+
 Client = Literal["http1", "aiohttp", "httpx"]
 
 MAX_CONNECTIONS = 256
@@ -72,8 +74,9 @@ class Pool(Protocol):
 
 def environment_proxies() -> dict[str, str]:
     """The proxy of each scheme (http, https) the environment names, read as httpx reads it, so every pool takes
-    the same route: HTTP_PROXY / HTTPS_PROXY, else ALL_PROXY; `host:port` is an http:// proxy. A proxy that is
-    not HTTP (socks5://) is left out: no pool here speaks it (httpx would need socksio), so calls go direct."""
+    the same route: HTTP_PROXY / HTTPS_PROXY, else ALL_PROXY; `host:port` is an http:// proxy. A SOCKS proxy is
+    left out here: while one is named, `open_pool` takes the httpx pool, which speaks it (socksio), so no call
+    goes around it (reconciler.network refuses the schemes no pool speaks)."""
     found = urllib.request.getproxies()
     proxies: dict[str, str] = {}
     for scheme in ("http", "https"):
@@ -102,6 +105,8 @@ def available() -> Client:
 
 def open_pool(client: Client | None = None) -> Pool:
     chosen = client or available()
+    if chosen != "httpx" and uses_socks(urllib.request.getproxies()):
+        chosen = "httpx"  # the only pool here that speaks SOCKS
     if chosen == "http1":
         from reconciler.runtime.http1 import Http1Pool
 
@@ -127,7 +132,7 @@ class _AiohttpPool:
         self._proxy_of: dict[tuple[str, str], str | None] = {}
         return aiohttp.ClientSession(
             # aiohttp keeps every idle connection up to the limit, and sets TCP_NODELAY on each
-            connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0),
+            connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, ssl=tls_context()),
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=("Content-Type",),  # a body without one goes without, as the binding built it
             # not trust_env: it reads ~/.netrc (in a thread) and the proxy variables on every request, a fifth
@@ -183,8 +188,8 @@ class _HttpxPool:
 
         if not self._clients:
             # one TLS context for all of them: each client would load the CA bundle itself (~40 ms apiece, the
-            # slow first call `chat` and `test` saw)
-            tls = httpx.create_ssl_context()
+            # slow first call `chat` and `test` saw); the system's store or SSL_CERT_FILE, not certifi's alone
+            tls = tls_context()
             self._clients = [
                 httpx.AsyncClient(
                     verify=tls,
