@@ -3,6 +3,8 @@ help text that says how to run it (examples, the environment it reads, the exit 
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from reconciler.cli.output import NO_COLOR_HELP, debug_option, no_color_option
@@ -39,6 +41,17 @@ Examples:
 GROUP_EPILOG = "\n\n".join([EXAMPLES, ENVIRONMENT, EXIT_CODES])
 
 
+class NonEmptyPath(click.Path):
+    """A path option or argument that refuses an empty value. `--out "$PLAN"` with PLAN unset is `--out ""`, which
+    click takes as the current folder: plan failed on a temporary file it left behind, export wrote beside the
+    repository's files, `plan ""` read the whole repository as tools.d."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("is empty; give a path (is the shell variable meant to hold it set?)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def apply_conventions(command: click.Command) -> None:
     """Give a registered command `--no-color` and `--debug` (unless it has them) and the exit codes in its help."""
     if not any("--no-color" in getattr(param, "opts", ()) for param in command.params):
@@ -47,6 +60,9 @@ def apply_conventions(command: click.Command) -> None:
         debug_option(command)
     if command.epilog is None:
         command.epilog = EXIT_CODES
+    for param in command.params:
+        if type(param.type) is click.Path:
+            param.type.__class__ = NonEmptyPath  # the same settings (exists, dir_okay, ...), one check more
 
 
 __all__ = ["GROUP_EPILOG", "NO_COLOR_HELP", "apply_conventions"]

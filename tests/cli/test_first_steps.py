@@ -120,3 +120,28 @@ def test_debug_after_the_command_name_is_the_same_as_before_it(repo: Path, run: 
     assert logged
     assert len(logged) == len([line for line in before.err.splitlines() if line.startswith("debug: ")])
     assert after.out == before.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "where"),
+    [
+        (["plan", "--out", ""], "'--out'"),
+        (["export", "--out", ""], "'--out'"),
+        (["apply", "--auto-approve", "--audit-log", ""], "'--audit-log'"),
+        (["plan", ""], "'[DIRECTORY]'"),
+        (["validate", ""], "'[DIR | FILE]'"),
+    ],
+)
+def test_an_empty_path_is_refused_before_anything_runs(
+    repo: Path, run: Callable[..., Any], argv: list[str], where: str
+) -> None:
+    """`--out "$PLAN"` with PLAN unset: click took "" as the current folder. plan failed on a temporary file it
+    left in the repository, export wrote beside the repository's files, `plan ""` read the whole repository as
+    tools.d."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    before = sorted(path.name for path in repo.iterdir())
+    result = run(*argv)
+    assert result.code == 1
+    assert f"Error: Invalid value for {where}: is empty; give a path" in result.err
+    assert sorted(path.name for path in repo.iterdir()) == before  # no temporary file, no registry, no export
+
