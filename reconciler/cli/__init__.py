@@ -116,16 +116,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One redactor for the whole run: commands add the values they learn (reconciler.yaml's sensitive_variables,
     # the live tools), and every message, errors included, passes through it.
     redactor = Redactor.from_environment(os.environ)
-    return guarded(
-        lambda: cli.main(
-            args=list(argv) if argv is not None else None,
-            standalone_mode=False,
-            prog_name="reconciler",
-            obj=redactor,
-        ),
-        debug=debug,
-        redactor=redactor,
-    )
+    args = list(argv) if argv is not None else sys.argv[1:]
+
+    def run() -> object:
+        try:
+            return cli.main(args=args, standalone_mode=False, prog_name="reconciler", obj=redactor)
+        except click.NoSuchOption as exc:
+            raise _with_two_dashes(exc, args) from None
+
+    return guarded(run, debug=debug, redactor=redactor)
+
+
+def _with_two_dashes(exc: click.NoSuchOption, args: list[str]) -> click.UsageError:
+    """Terraform's `-out=plan.json`, `-auto-approve`: click reads `-out` as the short options -o -u -t and says
+    "No such option '-o'"; name the long option meant instead."""
+    command = exc.ctx.command if exc.ctx is not None else cli
+    known = {option for param in command.params for option in (*param.opts, *param.secondary_opts)}
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        if len(name) > 2 and name[0] == "-" and name[1] != "-" and f"-{name}" in known:
+            return click.UsageError(
+                f"No such option '{name}'. (Did you mean '-{name}'? Long options take two dashes.)", exc.ctx
+            )
+    return exc
 
 
 __all__ = ["cli", "main"]

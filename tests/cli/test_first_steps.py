@@ -145,3 +145,21 @@ def test_an_empty_path_is_refused_before_anything_runs(
     assert f"Error: Invalid value for {where}: is empty; give a path" in result.err
     assert sorted(path.name for path in repo.iterdir()) == before  # no temporary file, no registry, no export
 
+
+@pytest.mark.parametrize(
+    ("argv", "meant"),
+    [
+        (["plan", "-out=plan.json"], "--out"),
+        (["plan", "-detailed-exitcode"], "--detailed-exitcode"),
+        (["apply", "-auto-approve"], "--auto-approve"),
+        (["-debug", "validate"], "--debug"),
+    ],
+)
+def test_terraforms_single_dash_options_name_the_long_option(
+    repo: Path, run: Callable[..., Any], argv: list[str], meant: str
+) -> None:
+    """click read `-out=plan.json` as -o -u -t and answered "No such option '-o'"."""
+    result = run(*argv)
+    assert result.code == 1
+    single = meant[1:]
+    assert f"Error: No such option '{single}'. (Did you mean '{meant}'? Long options take two dashes.)" in result.err
