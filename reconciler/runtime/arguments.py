@@ -74,7 +74,9 @@ class ArgumentChecker:
         # plain dicts and lists: a schema written in tools.d holds the loader's located containers, which
         # jsonschema_rs refuses ("Unsupported type: 'LocatedList'")
         schema: dict[str, Any] = closed(normalize(tool.schema))
-        self._fast = jsonschema_rs.validator_for(schema)
+        # offline: jsonschema-rs would fetch over HTTP what the schema names by URL (a subschema's `$schema`
+        # meta-schema), and the schema is the repository's data: the service calls only the tool's upstream
+        self._fast = jsonschema_rs.validator_for(schema, offline=True)
         self._schema = schema
 
     def check(self, arguments: Mapping[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """A tool's schemas are sent as written, and `serve` compiles them to check the model's arguments: every `$ref`
-in them must land inside the same schema. A remote one made the tool service fetch its URL (jsonschema-rs
-resolves over HTTP), one to a file of the repository means nothing to the registry, and one that points at
-nothing fails every call. OpenAPI-derived tools arrive with their references resolved by the compiler."""
+and `$dynamicRef` in them must land inside the same schema. A remote one made the tool service fetch its URL
+(jsonschema-rs resolves over HTTP; the service now builds its validators offline), one to a file of the
+repository means nothing to the registry, and one that points at nothing fails every call. OpenAPI-derived
+tools arrive with their references resolved by the compiler."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ import orjson
 
 from reconciler.errors import Diagnostic
 from reconciler.model import Tool
+
+_REFERENCES = ("$ref", "$dynamicRef")
+"""The keywords that refer to another schema: jsonschema-rs resolves both the same way."""
+_ANCHORS = ("$anchor", "$dynamicAnchor")
 
 
 def check_schema_refs(tool: Tool) -> Iterator[Diagnostic]:
@@ -28,9 +33,9 @@ def _check(tool: Tool, schema: Any, shown: str, field: str, shorthand: bool) -> 
     if not _mentions_ref(schema):  # most schemas: one C-level look instead of three walks (plan of 10,000 tools)
         return
     ids = {node["$id"] for node, _ in _nodes(schema) if isinstance(node.get("$id"), str)}
-    anchors = {node["$anchor"] for node, _ in _nodes(schema) if isinstance(node.get("$anchor"), str)}
-    for node, path in _nodes(schema):
-        ref = node.get("$ref")
+    anchors = {node[key] for node, _ in _nodes(schema) for key in _ANCHORS if isinstance(node.get(key), str)}
+    for node, path, keyword in ((n, p, k) for n, p in _nodes(schema) for k in _REFERENCES if k in n):
+        ref = node[keyword]
         if not isinstance(ref, str):
             continue
         location, _, fragment = ref.partition("#")
@@ -43,14 +48,18 @@ def _check(tool: Tool, schema: Any, shown: str, field: str, shorthand: bool) -> 
             continue  # a resource the schema itself names by $id: resolved within it
         else:
             problem = f"points at nothing in the tool's {shown}"
-        place = _field(path, field, shorthand)
-        yield Diagnostic("error", tool.location_of(place), f"$ref {ref!r} of '{tool.name}' {problem}", "schema-ref")
+        place = _field(path, field, shorthand, keyword)
+        yield Diagnostic(
+            "error", tool.location_of(place), f"{keyword} {ref!r} of '{tool.name}' {problem}", "schema-ref"
+        )
 
 
 def _mentions_ref(schema: Any) -> bool:
-    """Whether `$ref` is written anywhere in the schema (a key of that name, or text holding it: then walk)."""
+    """Whether `$ref` or `$dynamicRef` is written anywhere in the schema (a key of that name, or text holding it:
+    then walk)."""
     try:
-        return b'"$ref"' in orjson.dumps(schema)
+        text = orjson.dumps(schema)
+        return b'"$ref"' in text or b'"$dynamicRef"' in text
     except TypeError:  # (orjson.JSONEncodeError too) a value JSON cannot hold: the walk says what it finds
         return True
 
@@ -82,8 +91,8 @@ def _nodes(schema: Any) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
             stack.extend((value, (*path, str(index))) for index, value in enumerate(node))
 
 
-def _field(path: tuple[str, ...], field: str, shorthand: bool) -> str:
+def _field(path: tuple[str, ...], field: str, shorthand: bool, keyword: str) -> str:
     """The written field a schema path comes from: shorthand parameters are `properties` of the schema."""
     if shorthand:
         path = path[1:] if path[:1] == ("properties",) else ()
-    return ".".join((field, *path, "$ref"))
+    return ".".join((field, *path, keyword))
