@@ -160,15 +160,20 @@ def one_line(text: str) -> str:
     return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
+_NOT_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+
+
 def encodings(secret: str) -> set[str]:
     """`secret` as output formats may write it: raw, JSON-escaped (ASCII or not), as Python quotes it in a
-    message (`!r`), HTML-escaped, percent-encoded, escaped for a GitHub workflow command, and on one line."""
+    message (`!r`), HTML-escaped, percent-encoded, escaped for a GitHub workflow command, on one line, and made
+    into a tool name (each character a name cannot hold as `_`: a `name_prefix` written `${SECRET}`)."""
     forms = {
         secret,
         json.dumps(secret, ensure_ascii=False)[1:-1],
         json.dumps(secret)[1:-1],
         repr(secret)[1:-1],
         one_line(secret),
+        _NOT_NAME.sub("_", secret.strip()),
         html.escape(secret),
         html.escape(secret, quote=False),
         quote(secret, safe=""),
@@ -219,26 +224,26 @@ def pattern_for(secrets: Iterable[str]) -> re.Pattern[str] | None:
 
 
 CUT = "…"
-"""What a message puts where it cuts a long value short (`'abcdefgh…' (111 characters)`)."""
+"""What a message puts where it cuts a long value short (`'abcdefgh…' (111 characters)`). A tool name too long
+for the name rule is cut short too, and ends in `_` and 8 hex digits of its digest instead."""
 CUT_PREFIX = 8
 """A secret cut short is hidden from this many characters on: its head is as much a secret as the whole."""
 
 
 class _CutPattern:
     """Forms of the secrets cut short by a message: a head of at least CUT_PREFIX characters of a form, right
-    before the cut mark (a closing quote may come between)."""
+    before the cut mark (a closing quote may come between), or before the digest that ends a shortened name."""
 
     def __init__(self, forms: Iterable[str]) -> None:
         self._forms = sorted({form for form in forms if len(form) > CUT_PREFIX}, key=lambda s: (-len(s), s))
         heads = sorted({re.escape(form[:CUT_PREFIX]) for form in self._forms})
         longest = max((len(form) for form in self._forms), default=0)
-        # the shortest run from a head to the mark (or to the mark as ASCII JSON writes it, \u2026)
-        self._pattern = (
-            re.compile(f"(?:{'|'.join(heads)})[^{CUT}]{{0,{longest}}}?(?=['\"]?(?:{CUT}|\\\\u2026))") if heads else None
-        )
+        # the shortest run from a head to the mark (or to the mark as ASCII JSON writes it, \u2026), or to a digest
+        mark = f"['\"]?(?:{CUT}|\\\\u2026)|_[0-9a-f]{{8}}(?![0-9A-Za-z])"
+        self._pattern = re.compile(f"(?:{'|'.join(heads)})[^{CUT}]{{0,{longest}}}?(?={mark})") if heads else None
 
     def scrub(self, text: str) -> str:
-        if self._pattern is None or (CUT not in text and "\\u2026" not in text):
+        if self._pattern is None:
             return text
         return self._pattern.sub(self._replace, text)
 

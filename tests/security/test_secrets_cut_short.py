@@ -77,3 +77,38 @@ def test_a_sensitive_value_with_a_line_break_is_hidden_in_a_finding(
     assert result.code == 1
     assert "has no description" in result.output
     assert "first-line" not in result.output and "second-line" not in result.output
+
+
+def _prefixed_source(repo: Path) -> None:
+    (repo / "specs").mkdir()
+    (repo / "specs" / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: getX\n"
+        "      responses: {'200': {description: ok}}\n",
+        encoding="utf-8",
+    )
+    (repo / "tools.d" / "src.yaml").write_text(
+        "source:\n  openapi: ../specs/api.yaml\n  endpoint_base: https://api.example.com\n"
+        "  name_prefix: ${PARTNER_SECRET}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    ("secret", "code"),
+    [
+        ("Ab3.dEf9+gH1~kL7", 1),  # not a name: the error suggests the prefix with `_` for what a name cannot hold
+        ("Kq7" + "x" * 30 + "Zp9" + "y" * 30, 0),  # too long: each name keeps 55 characters and a digest
+    ],
+    ids=["made-to-fit-the-name-rule", "shortened-with-a-digest"],
+)
+def test_a_secret_made_into_a_name_leaves_no_trace(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, secret: str, code: int
+) -> None:
+    """A pull request can write `name_prefix: ${SOME_SECRET}`: the names it makes are shown in the plan."""
+    monkeypatch.setenv("PARTNER_SECRET", secret)
+    _prefixed_source(repo)
+    for argv in (("validate",), ("plan",), ("plan", "--format", "markdown"), ("render",)):
+        result = run(*argv)
+        assert result.code in (code, 2 if argv[0] == "plan" and code == 0 else code), result.output
+        assert secret[:CUT_PREFIX] not in result.output, argv
+        assert secret[:CUT_PREFIX].replace(".", "_") not in result.output, argv
