@@ -267,3 +267,14 @@ def test_the_conversation_file_example_passes_against_the_repositorys_tools(
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert "ok    conversations.d/example.yaml (1 turn, 1 tool call)" in captured.out
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"test", "completion"}))
+def test_each_usage_line_names_the_arguments_as_the_readme_does(name: str) -> None:
+    """`apply --help` said `[SOURCE]` and plan's `[DIRECTORY]` where the README and the help texts say `[DIR | PLAN]`
+    and `[DIR]`. (`test` and `completion` show their default and their choices instead.)"""
+    synopsis = _readme_commands()[name].split(None, 2)[2:] or [""]
+    arguments = re.match(r"((?:\[[A-Z][A-Z| ]*\]|[A-Z]+)(?: |$))*", synopsis[0])
+    assert arguments is not None
+    usage = _help_text(name).splitlines()[0]
+    assert usage == f"Usage: reconciler {name} [OPTIONS] {arguments.group(0).strip()}".rstrip()

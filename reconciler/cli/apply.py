@@ -26,7 +26,9 @@ _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete":
 
 
 @click.command("apply")
-@click.argument("source", required=False, default=DEFAULT_DIRECTORY, type=click.Path(path_type=Path))
+@click.argument(
+    "source", metavar="[DIR | PLAN]", required=False, default=DEFAULT_DIRECTORY, type=click.Path(path_type=Path)
+)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Show what would be done and write nothing.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Concurrent writes.")

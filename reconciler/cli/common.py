@@ -18,7 +18,11 @@ from reconciler.state import Record
 DEFAULT_DIRECTORY = "tools.d"
 
 directory_argument = click.argument(
-    "directory", required=False, default=DEFAULT_DIRECTORY, type=click.Path(file_okay=False, path_type=Path)
+    "directory",
+    metavar="[DIR]",  # as the README and each command's help call it
+    required=False,
+    default=DEFAULT_DIRECTORY,
+    type=click.Path(file_okay=False, path_type=Path),
 )
 
 

@@ -128,7 +128,7 @@ def test_debug_after_the_command_name_is_the_same_as_before_it(repo: Path, run: 
         (["plan", "--out", ""], "'--out'"),
         (["export", "--out", ""], "'--out'"),
         (["apply", "--auto-approve", "--audit-log", ""], "'--audit-log'"),
-        (["plan", ""], "'[DIRECTORY]'"),
+        (["plan", ""], "'[DIR]'"),
         (["validate", ""], "'[DIR | FILE]'"),
     ],
 )
