@@ -142,7 +142,9 @@ def _refuse_dot_segments(tool: Tool, template: str, url: str, parameters: Mappin
             )
 
 
-def forward_request(tool: Tool, parameters: Mapping[str, Any], context: Mapping[str, Any]) -> UpstreamRequest:
+def forward_request(
+    tool: Tool, parameters: Mapping[str, Any], context: Mapping[str, Any], via: tuple[str, ...] = ()
+) -> UpstreamRequest:
     """A hand-written tool without a handler: POST to its endpoint, as JSON, the invocation every tool endpoint
     takes (DESIGN §9's callback contract), as the tool's Data Action posts it (compile/data_actions/request.py):
 
@@ -174,7 +176,26 @@ def forward_request(tool: Tool, parameters: Mapping[str, Any], context: Mapping[
         content = _json(invocation)
     except UnicodeEncodeError:
         raise _not_unicode(tool, {**parameters, **context}) from None
-    return UpstreamRequest("POST", tool.endpoint, [("Content-Type", "application/json")], content)
+    headers = [("Content-Type", "application/json")]
+    if via:  # the services this call went through, this one last: how a service tells a call that came back
+        headers.append(("Via", ", ".join(f"1.1 {VIA_PREFIX}{instance}" for instance in via)))
+    return UpstreamRequest("POST", tool.endpoint, headers, content)
+
+
+VIA_PREFIX = "reconciler-"
+"""A reconciler service's name in a `Via` header (RFC 9110 §7.6.3, whose purpose includes finding loops)."""
+
+
+def services_via(header: str | None) -> tuple[str, ...]:
+    """The instances of reconciler services a `Via` header names, in order (other proxies' entries left out)."""
+    if not header:
+        return ()
+    found = []
+    for entry in header.split(","):
+        parts = entry.split()
+        if len(parts) >= 2 and parts[1].startswith(VIA_PREFIX):
+            found.append(parts[1][len(VIA_PREFIX) :][:64])
+    return tuple(found[:64])
 
 
 _TOP_LEVEL = {"id": "conversation_id", "user_id": "user_id"}
@@ -281,4 +302,4 @@ def _json(value: Any) -> bytes:
     return _json_text(value).encode() if data is None else data
 
 
-__all__ = ["IDEMPOTENT_METHODS", "UpstreamRequest", "build_request", "forward_request"]
+__all__ = ["IDEMPOTENT_METHODS", "VIA_PREFIX", "UpstreamRequest", "build_request", "forward_request", "services_via"]

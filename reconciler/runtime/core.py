@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +44,8 @@ Handler = Callable[[dict[str, Any]], Any]
 log = logging.getLogger("reconciler.runtime")
 
 RETRIED_STATUSES = frozenset((502, 503, 504))
+MAX_FORWARDS = 8
+"""Services a call may be forwarded through (`Via`): past that, a loop among replicas that forward it."""
 MAX_ATTEMPTS = 3
 FIRST_BACKOFF = 0.05
 
@@ -71,6 +74,8 @@ class Runtime:
         self._client = client
         self._pool: Pool | None = None
         self._threads = HandlerThreads()
+        self.instance = secrets.token_hex(6)
+        """This runtime in the `Via` header of the calls it forwards, so a call that comes back is told."""
         # the network settings, checked before the first call: a proxy no pool speaks, or an SSL_CERT_FILE that is
         # not there, is the operator's to fix (a ConfigurationError naming the variable), not every call's failure
         check_proxies()
@@ -97,7 +102,7 @@ class Runtime:
                 raise ToolError("UNKNOWN_TOOL", f"no tool named {invocation.tool_name[:64]!r} is served here")
             context = self._arguments(tool, invocation)
             timeout = tool.timeout if tool.timeout is not None else DEFAULT_TIMEOUT
-            work = self._run(tool, invocation.parameters, context, upstream, timeout)
+            work = self._run(tool, invocation.parameters, context, upstream, timeout, invocation.via)
             output = await self._within(timeout, tool, work)
             return Outcome("success", output, latency_ms=self._since(start), upstream_status=_last(upstream))
         except ToolError as error:
@@ -160,7 +165,13 @@ class Runtime:
         raise ToolError("TOOL_EXECUTION_TIMEOUT", f"{tool.name} did not finish within {seconds:g} s")
 
     async def _run(
-        self, tool: Tool, parameters: Mapping[str, Any], context: dict[str, Any], upstream: list[int], timeout: float
+        self,
+        tool: Tool,
+        parameters: Mapping[str, Any],
+        context: dict[str, Any],
+        upstream: list[int],
+        timeout: float,
+        via: tuple[str, ...] = (),
     ) -> Any:
         handler = self.handlers.get(tool.name)
         if handler is not None:
@@ -173,7 +184,16 @@ class Runtime:
                 raise ToolError("EXECUTION_FAILURE", f"{tool.name} has no credentials for its security requirement")
             apply_credentials(request, schemes, credentials, tool.name)
         else:
-            request = forward_request(tool, parameters, context)
+            if self.instance in via or len(via) >= MAX_FORWARDS:
+                # the endpoint leads back here (often: the tool's endpoint is this very service, which has no
+                # handler for it): forwarded again, the call would go round until its timeout
+                log.warning("tool %s: its endpoint forwards the call back to this service; not sending it", tool.name)
+                raise ToolError(
+                    "EXECUTION_FAILURE",
+                    f"{tool.name} is forwarded to its endpoint, which leads back to a service that forwards it; "
+                    "serve its handler (--app) where the endpoint points",
+                )
+            request = forward_request(tool, parameters, context, (*via, self.instance))
         return await self._send(tool, request, upstream, timeout)
 
     async def _handle(self, tool: Tool, handler: Handler, arguments: dict[str, Any]) -> Any:

@@ -44,9 +44,12 @@ class Invocation:
     conversation_id: str | None = None
     user_id: str | None = None
     conversation: Mapping[str, Any] | None = None
+    via: tuple[str, ...] = ()
+    """The reconciler services that forwarded this call here, by instance (the request's `Via` header): a
+    service forwards no call that has been through it already (binding.forward_request)."""
 
     @classmethod
-    def from_payload(cls, payload: Any) -> Invocation:
+    def from_payload(cls, payload: Any, via: tuple[str, ...] = ()) -> Invocation:
         """The invocation a decoded request body holds; ToolError INVALID_PAYLOAD when it holds none."""
         if not isinstance(payload, dict):
             raise ToolError("INVALID_PAYLOAD", "the invocation must be a JSON object")
@@ -67,7 +70,7 @@ class Invocation:
         conversation = payload.get("conversation")
         if conversation is not None and not isinstance(conversation, dict):
             raise ToolError("INVALID_PAYLOAD", "'conversation' must be a JSON object (the conversation state)")
-        return cls(name, parameters, ids["conversation_id"], ids["user_id"], conversation)
+        return cls(name, parameters, ids["conversation_id"], ids["user_id"], conversation, via)
 
 
 @dataclass(frozen=True)

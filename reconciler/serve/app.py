@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.compile.payload import digest, tool_input
 from reconciler.runtime import Invocation, Outcome, Runtime, ToolError
+from reconciler.runtime.binding import services_via
 from reconciler.runtime.jsonread import read_json
 from reconciler.serve.audit import AuditLog, audit_record
 from reconciler.serve.telemetry import CONTENT_TYPE, UNKNOWN, Metrics
@@ -62,8 +63,11 @@ class _Json(Response):
         return orjson.dumps(content)
 
 
-async def answer_invocation(service: Service, name: str, body: bytes | None) -> tuple[int, bytes]:
-    """The HTTP status and JSON body answering `body` posted to /tools/`name` (None: it was too large)."""
+async def answer_invocation(
+    service: Service, name: str, body: bytes | None, via: str | None = None
+) -> tuple[int, bytes]:
+    """The HTTP status and JSON body answering `body` posted to /tools/`name` (None: it was too large), with the
+    request's `Via` header."""
     if body is None:
         return 413, _dumps(_error_body("INVALID_PAYLOAD", f"the invocation is larger than {MAX_BODY} bytes"))
     try:
@@ -75,7 +79,7 @@ async def answer_invocation(service: Service, name: str, body: bytes | None) -> 
     if isinstance(payload, dict) and "tool_name" not in payload:
         payload = {**payload, "tool_name": name}
     try:
-        invocation = Invocation.from_payload(payload)
+        invocation = Invocation.from_payload(payload, services_via(via))
         if invocation.tool_name != name:
             raise ToolError("INVALID_PAYLOAD", "'tool_name' differs from the tool named in the URL")
     except ToolError as error:
@@ -100,7 +104,8 @@ def create_app(service: Service) -> ASGIApp:
     registry = _registry(service.runtime)
 
     async def invoke(request: Request) -> Response:
-        status, body = await answer_invocation(service, request.path_params["name"], await _read(request))
+        name, via = request.path_params["name"], request.headers.get("via")
+        status, body = await answer_invocation(service, name, await _read(request), via)
         return Response(body, status, media_type="application/json")
 
     async def tools(request: Request) -> Response:
@@ -171,7 +176,7 @@ class Invocations:
                 body = await _receive_body(scope, receive)
             except _Disconnected:
                 return  # the caller left before its payload arrived: nothing to answer or account
-            status, answer = await answer_invocation(self.service, name, body)
+            status, answer = await answer_invocation(self.service, name, body, _via(scope))
             started = True
             await send({"type": "http.response.start", "status": status, "headers": _json_headers(len(answer))})
             await send({"type": "http.response.body", "body": answer})
@@ -209,6 +214,11 @@ async def _receive_body(scope: Scope, receive: Receive) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _via(scope: Scope) -> str | None:
+    found = [value.decode("latin-1") for key, value in scope["headers"] if key == b"via"]
+    return ", ".join(found) if found else None
 
 
 def _json_headers(length: int) -> list[tuple[bytes, bytes]]:

@@ -4,6 +4,7 @@ Data Action posts too), so one endpoint serves the tool on either target."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -128,3 +129,31 @@ def test_serve_posts_to_an_endpoint_what_the_tools_data_action_posts(
     from_action, from_serve = upstream.received
     assert from_serve.json == from_action.json
     assert json.loads(from_serve.body)["tool_name"] == "check"
+
+
+def test_a_tool_whose_endpoint_leads_back_to_its_own_service_fails_at_once_not_in_a_loop(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    # The endpoint a tool's Data Action calls is often `reconciler serve` itself (${TOOLS_BASE_URL}/tools/NAME);
+    # served without a handler for it, the service forwarded each call to itself, again and again, until the
+    # timeout, with hundreds of calls in flight
+    audit = tmp_path / "audit.jsonl"
+    service = serving([tool(upstream)], audit=audit)
+    service.service.runtime.tools["check"] = dataclasses.replace(tool(upstream), endpoint=service.url + "/tools/check")
+    answer = post(service.url, {"sku": "A-1"})
+    assert (answer.status_code, answer.json()["error_code"]) == (502, "UPSTREAM_ERROR")
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [line["error_code"] for line in lines] == ["EXECUTION_FAILURE", "UPSTREAM_ERROR"]  # the call came back once
+    assert upstream.received == []
+
+
+def test_a_service_forwarding_to_another_that_runs_the_tool_is_not_a_loop(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    async def check(arguments: dict[str, Any]) -> Any:
+        return {"handled": arguments}
+
+    runs = serving([tool(upstream)], handlers={"check": check})
+    forwards = serving([dataclasses.replace(tool(upstream), endpoint=runs.url + "/tools/check")])
+    answer = post(forwards.url, {"sku": "A-1"})
+    assert answer.json()["output"]["output"] == {"handled": {"sku": "A-1"}}
