@@ -162,11 +162,13 @@ def test_the_plan_reads_the_org_once_and_renders_from_the_saved_plan(
 # --- the sticky comment, in node --------------------------------------------------------------------------------
 
 
-def comment_on(run_github_script: Any, comments: list[dict[str, Any]], *, result: str, touched: str, plan: str) -> Any:
+def comment_on(
+    run_github_script: Any, comments: list[dict[str, Any]], *, result: str, touched: str, plan: str, local: str = ""
+) -> Any:
     return run_github_script(
         comment_script(),
         state={"issues": [{"number": 12, "state": "open", "labels": [], "user": PERSON}], "comments": comments},
-        env={"PLAN_RESULT": result, "TOUCHED": touched},
+        env={"PLAN_RESULT": result, "TOUCHED": touched, "LOCAL": local},
         files={"plan.md": plan} if plan else {},
         context=PR_CONTEXT,
     )
@@ -180,6 +182,24 @@ def test_the_first_plan_creates_the_comment(run_github_script: Any) -> None:
     assert run.error is None
     (created,) = run.called("issues.createComment")
     assert created == {"issue_number": 12, "body": PLAN_MD}
+
+
+def test_a_plan_against_the_local_registry_says_so_at_the_top_of_the_comment(
+    run_github_script: Any, run_step: Any
+) -> None:
+    """A Dependabot pull request (no secrets) touches pyproject.toml, so it is planned against the empty local
+    registry: the comment showed every tool as a create, with only a warning in the run's log to say why."""
+    plan = run_step(step("Plan")["run"], {"GENESYSCLOUD_OAUTHCLIENT_ID": ""}, fake_code=2)
+    assert plan.outputs["local"] == "true"
+    assert "local" not in run_step(step("Plan")["run"], CREDENTIALS, fake_code=2).outputs
+    assert WORKFLOW["jobs"]["plan"]["outputs"]["local"] == "${{ steps.plan.outputs.local }}"
+    run = comment_on(run_github_script, [], result="success", touched="true", plan=PLAN_MD, local="true")
+    (created,) = run.called("issues.createComment")
+    first, second, *rest = created["body"].split("\n")
+    assert first == MARKER
+    assert second == "> [!WARNING]"
+    assert "Not the org: no credentials reached this run" in rest[0]
+    assert "\n".join(rest[1:]) == PLAN_MD.split("\n", 1)[1]  # the plan follows, whole
 
 
 def test_later_plans_edit_the_bots_comment_and_leave_a_persons_alone(run_github_script: Any) -> None:
