@@ -193,6 +193,19 @@ def test_apply_with_any_way_to_an_org_runs(run_step: Any, variable: str) -> None
     assert [call[0] for call in result.calls] == ["apply"]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="PYTHONSAFEPATH is read from Python 3.11 on")
+def test_a_reconciler_folder_in_the_workspace_does_not_replace_the_installed_one(tmp_path: Path, run_step: Any) -> None:
+    """A fork of this repository has reconciler/ at its root, where the action runs: `python -m reconciler` took
+    that folder (whatever version the fork holds) over the one the action installed."""
+    workspace = tmp_path / "work" / "reconciler"
+    workspace.mkdir(parents=True)
+    (workspace / "__init__.py").write_text("", encoding="utf-8")
+    (workspace / "__main__.py").write_text("print('the workspace copy')\nraise SystemExit(0)\n", encoding="utf-8")
+    result = run_action(run_step, COMMAND="validate")
+    assert "the workspace copy" not in result.stdout
+    assert [call[0] for call in result.calls] == ["validate"]  # the installed (here: stand-in) reconciler ran
+
+
 def test_an_unknown_command_fails_before_running_anything(run_step: Any) -> None:
     result = run_action(run_step, COMMAND="destroy")
     assert result.code == 1
