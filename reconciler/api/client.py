@@ -291,16 +291,24 @@ class ToolsClient(ApiClient):
         (`nextUri`) move when a tool is created or deleted meanwhile, and a tool would be missed, or seen twice.
         Told by a page whose `total` differs from the first page's, or an id seen twice."""
         for _ in range(LIST_ATTEMPTS):
-            tools = self._listing(filters, subject)
-            if tools is not None:
+            first = self._listing(filters, subject)
+            if first is None:
+                continue
+            tools, numbered = first
+            if not numbered:  # one page, or pages by token (the name after which the next starts): no shift
                 return tools
+            # a create and a delete together keep `total` and still shift a numbered page: a second read agrees
+            second = self._listing(filters, subject)
+            if second is not None and [t.get("id") for t in second[0]] == [t.get("id") for t in tools]:
+                return second[0]
         raise ServerError(
             f"the tool list of {self.target.api_host} changed while it was read, {LIST_ATTEMPTS} times in a row "
             "(another writer at work?); try again when it is done"
         )
 
-    def _listing(self, filters: Mapping[str, str], subject: str) -> list[dict[str, Any]] | None:
-        """One read of the whole list; None when it shifted under the reader."""
+    def _listing(self, filters: Mapping[str, str], subject: str) -> tuple[list[dict[str, Any]], bool] | None:
+        """One read of the whole list, and whether it followed numbered pages (`nextUri`); None when it shifted
+        under the reader."""
         operation = Operation("list", "GET", subject)
         url = self._url(TOOLS_PATH)
         params: dict[str, Any] | None = {"page_size": PAGE_SIZE, **filters}
@@ -334,7 +342,7 @@ class ToolsClient(ApiClient):
                 key = f"nextUri {url}"
                 params = None
             else:
-                return tools
+                return tools, any(key.startswith("nextUri ") for key in seen)
             if key in seen:
                 raise self._broken(response, f"the same page twice ({key}); stopped instead of looping forever")
             seen.add(key)

@@ -61,14 +61,14 @@ def test_list_follows_next_page_token_with_page_size_100() -> None:
 
 
 def test_list_follows_genesys_style_next_uri() -> None:
-    script = Script(
-        reply(
-            200, {"entities": [{"name": "a"}], "pageNumber": 1, "nextUri": "/api/v2/ai/assistant/tools?pageNumber=2"}
-        ),
-        reply(200, {"entities": [{"name": "b"}], "pageNumber": 2}),
-    )
+    """Numbered pages are read twice (a create and a delete between two pages shift one without changing
+    `total`): the list counts when both reads agree."""
+    first = {"entities": [{"name": "a"}], "pageNumber": 1, "nextUri": "/api/v2/ai/assistant/tools?pageNumber=2"}
+    second = {"entities": [{"name": "b"}], "pageNumber": 2}
+    script = Script(reply(200, first), reply(200, second), reply(200, first), reply(200, second))
     assert [t["name"] for t in make(script, FakeTime()).list_tools()] == ["a", "b"]
     assert str(script.requests[1].url) == f"{TOOLS}?pageNumber=2"
+    assert len(script.requests) == 4
 
 
 @pytest.mark.parametrize(

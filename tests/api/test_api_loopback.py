@@ -50,10 +50,11 @@ def test_paging_through_250_tools(start: Start, paging: str) -> None:
     with client_for(running) as client:
         names = [tool["name"] for tool in client.list_tools()]
         assert names == [f"tool_{i:03d}" for i in range(250)]
-        assert client.stats.by_kind == {"list": 3}
+        pages = 3 if paging == "token" else 6  # numbered pages are read twice, to see that they did not shift
+        assert client.stats.by_kind == {"list": pages}
         assert client.find_by_name("tool_137") == running.registry.find_by_name("tool_137")
         assert client.find_by_name("tool_999") is None
-    assert running.stats.by_method == {"GET": 5}
+    assert running.stats.by_method == {"GET": pages + 2}
 
 
 def test_create_read_update_delete(start: Start) -> None:
@@ -419,6 +420,22 @@ def test_a_numbered_listing_that_shifts_between_pages_is_read_again_whole(start:
             running.registry.delete(str(running.registry.find_by_name("tool_000")["id"]))  # type: ignore[index]
         else:
             running.registry.put_raw(tool_input("tool_000a"))
+
+    with client_for(running, transport=_AfterFirstPage(meanwhile)) as client:
+        names = [tool["name"] for tool in client.list_tools()]
+    assert names == [tool["name"] for tool in running.registry.all_tools()]
+
+
+def test_a_create_and_a_delete_between_pages_do_not_hide_a_tool(start: Start) -> None:
+    """A tool deleted from page 1 and another created on page 2 while page 2 is fetched leave `total` as it was
+    and still shift page 2: its first tool slid onto page 1, unseen (found for Data Actions by a hypothesis law
+    over concurrent edits). A list of several numbered pages counts only when a second read agrees."""
+    running = start(paging="nexturi")
+    seed(running, 250)
+
+    def meanwhile() -> None:
+        running.registry.delete(str(running.registry.find_by_name("tool_000")["id"]))  # type: ignore[index]
+        running.registry.put_raw(tool_input("tool_150a"))
 
     with client_for(running, transport=_AfterFirstPage(meanwhile)) as client:
         names = [tool["name"] for tool in client.list_tools()]
