@@ -213,7 +213,8 @@ def resolve_integration(client: DataActionsClient, wanted: str, where: SourceLoc
     chosen = by_id or found
     if not chosen:
         usable = sorted(str(i.get("name")) for i in every if _type_of(i) == WEB_SERVICES_TYPE)
-        there = f" (its Web Services Data Actions integrations: {', '.join(usable)})" if usable else ""
+        named = ", ".join(usable[:10]) + (f" and {len(usable) - 10} more" if len(usable) > 10 else "")
+        there = f" (its Web Services Data Actions integrations: {named})" if usable else ""
         raise refused(
             f"integration {wanted!r}: no integration of that name or id in this org{there}; create a Web Services "
             "Data Actions integration (docs/data-actions.md) or fix `integration:`"

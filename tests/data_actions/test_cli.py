@@ -508,3 +508,15 @@ def test_export_all_leaves_out_what_another_repository_manages(
     assert "check_inventory (managed by 'team-b')" in result.err
     assert not (repo / "exported").exists() or list((repo / "exported").iterdir()) == []
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_missing_integration_names_ten_of_those_that_would_do(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    for i in range(12):
+        org.actions.add_integration(f"Team {i:02d}")
+    (repo / "reconciler.yaml").write_text("target: data-actions\nintegration: Nowhere\n", encoding="utf-8")
+    result = run("plan")
+    assert result.code == 1
+    assert f"integrations: {INTEGRATION}, Team 00, Team 01, " in result.err
+    assert ", Team 08 and 3 more); create a " in result.err
