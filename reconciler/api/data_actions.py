@@ -310,6 +310,8 @@ class DataActionsTarget:
                 draft = self.client.patch_draft(record_id, {**body, "version": draft.get("version")})
                 written = True  # the draft holds the content now: its answer may name the templates only by URI
                 break
+            except NotFoundError as exc:
+                raise self._draft_gone(record_id, exc) from None
             except ApiError as exc:
                 if not (exc.maybe_committed or isinstance(exc, ConflictError)):
                     raise
@@ -345,6 +347,8 @@ class DataActionsTarget:
             try:
                 action, status, cid = self.client.publish_draft(action_id, version)
                 return WriteResult(self._form.parse(action, host=self._host), status, cid)
+            except NotFoundError as exc:
+                raise self._draft_gone(action_id, exc) from None
             except ConflictError as exc:  # the draft moved since this apply wrote it: publish nobody's content
                 raise ApiError(
                     f"the draft of action {action_id} changed while this apply wrote it (someone saved it in the UI, "
@@ -359,6 +363,21 @@ class DataActionsTarget:
                 if normalized_action(current) == wanted and self.client.get_draft(action_id) is None:
                     return WriteResult(self._form.parse(current, host=self._host), 200, exc.correlation_id)
         raise ApiError(f"no answer after {DRAFT_ATTEMPTS} attempts to publish the draft of action {action_id}")
+
+    def _draft_gone(self, action_id: str, exc: NotFoundError) -> ApiError:
+        """The error for a draft that answered 404 while this apply wrote it: the action's own 404 when the
+        action is gone too (apply says it was deleted), else the draft was discarded (or published) by someone
+        else, which is not the action being deleted."""
+        try:
+            self.client.get_action(action_id, templates=False)
+        except NotFoundError:
+            return exc
+        return ApiError(
+            f"the draft of action {action_id} was discarded or published by someone else while this apply wrote "
+            "it; nothing was published: run apply again",
+            status=exc.status,
+            correlation_id=exc.correlation_id,
+        )
 
     def delete(self, record_id: str) -> WriteResult:
         status, cid, resent = self.client.delete_action(record_id)

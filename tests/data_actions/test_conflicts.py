@@ -73,3 +73,22 @@ def test_a_draft_edited_by_someone_else_before_the_publish_is_a_clear_failure_th
 
     assert converge(org, changed) == 1
     assert org.emulator.actions.drafts() == []
+
+
+def test_a_draft_deleted_by_someone_else_before_the_publish_is_not_called_a_deleted_action(org: Org) -> None:
+    """Someone discarded the draft in the UI between this apply's PATCH and its publish: the publish answers
+    404 (no draft). The outcome said the action was 'deleted from the registry since the plan', which it was
+    not; it says what happened, and a rerun finishes the update."""
+    converge(org, [make_tool()])
+    [action] = org.emulator.actions.actions()
+    changed = [make_tool(description="Checks stock levels.")]
+    plan = compute_plan(changed, org.target.list(), PlanOptions(), target="t", form=org.target.form)
+
+    target = target_with(org, After("PATCH", "/draft", lambda: org.emulator.actions.delete_draft(action["id"])))
+    with target.client:
+        [outcome] = apply_plan(plan, target).outcomes
+    assert outcome.status == "failed"
+    assert outcome.error is not None and "deleted from the registry" not in outcome.error, outcome.error
+    assert "draft" in outcome.error and "nothing was published" in outcome.error, outcome.error
+    assert org.emulator.actions.actions() == [action]
+    assert converge(org, changed) == 1
