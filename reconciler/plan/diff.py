@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import PlanError
 from reconciler.plan.fields import changed_paths, changes_at, field_changes, unchanged_leaves
-from reconciler.plan.model import ACTION_ORDER, Action, Change, Plan
+from reconciler.plan.model import ACTION_ORDER, Action, Change, Plan, address
 from reconciler.redaction import one_line
 from reconciler.state import TOOLS_FORM, DesiredTool, Form, Record
 from reconciler.state.tools import IGNORABLE_FIELDS, desired_payload, has_drifted, live_input
@@ -102,7 +102,7 @@ def _change_for(
         )
     before = dict(current.content)
     paths = changed_paths(before, payload)
-    dotted = [".".join(path) for path in paths]
+    dotted = [address(path) for path in paths]
     if not adopt and form.only_source_moved(dotted, current, after):
         return None
     if not adopt and form.only_marker(dotted) and set(current.ignored) < set(after.ignored):

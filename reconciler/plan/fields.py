@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from reconciler.compile import SCHEMA_FIELDS, SCHEMA_MAPS, canonical_json, sort_required
-from reconciler.plan.model import MISSING, FieldChange
+from reconciler.plan.model import MISSING, FieldChange, address
 
 Path = tuple[str, ...]
 
@@ -34,7 +34,7 @@ def changed_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[P
 
 
 def changes_at(before: Mapping[str, Any], after: Mapping[str, Any], paths: list[Path]) -> tuple[FieldChange, ...]:
-    return tuple(FieldChange(".".join(path), _get(before, path), _get(after, path)) for path in paths)
+    return tuple(FieldChange(address(path), _get(before, path), _get(after, path)) for path in paths)
 
 
 def unchanged_leaves(after: Mapping[str, Any], paths: list[Path]) -> int:

@@ -5,7 +5,9 @@ Renderers show it, the plan file saves it, apply executes it. Nothing here does 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,10 +42,27 @@ class Missing:
 MISSING: Any = Missing()
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
+
+
+def address(path: Sequence[str]) -> str:
+    """An attribute's path as the plan writes it: dotted (`schema.properties.sku.type`), with a key that is not a
+    plain name quoted, as Terraform addresses a map key (`labels["app.example.com/tier"]`), so that a key with a
+    dot in it reads, and splits, as one key."""
+    return "".join(step(key, first=index == 0) for index, key in enumerate(path))
+
+
+def step(key: str, *, first: bool = False) -> str:
+    """One key of an `address`: `.key`, or `["key"]` (`key` alone as the first one)."""
+    if _PLAIN_KEY.fullmatch(key):
+        return key if first else f".{key}"
+    return f"[{json.dumps(key, ensure_ascii=False)}]"
+
+
 @dataclass(frozen=True)
 class FieldChange:
-    """One attribute that differs. `path` is dotted (`schema.properties.sku.type`); a side is MISSING when the
-    attribute is absent there."""
+    """One attribute that differs. `path` is its `address` (`schema.properties.sku.type`); a side is MISSING
+    when the attribute is absent there."""
 
     path: str
     before: Any

@@ -138,3 +138,32 @@ def test_a_data_actions_plan_counts_actions_not_tools_in_every_format(
     assert "This plan destroys 1 action: `gone`." in markdown
     assert "> 1 managed action was edited outside of git" in markdown
     assert " tool" not in markdown.replace("tools.d", "")
+
+
+def test_a_key_with_a_dot_is_quoted_in_the_path_so_it_reads_as_one_key(
+    org: RunningEmulator, repo: Path, run: Run
+) -> None:
+    """`labels.app.example.com/tier` and `schema.properties.page.size.type` read as nested keys (app → example →
+    …, page → size) that do not exist, and a machine reading the JSON plan could not split the path; a key that is
+    not a plain name is quoted, as Terraform addresses a map key: `labels["app.example.com/tier"]`."""
+    tool = (
+        "name: paged\ndescription: Pages.\nendpoint: https://tools.example.com/paged\n"
+        "parameters:\n  page.size: {{type: {kind}, description: Page size}}\n"
+        "labels: {{app.example.com/tier: {tier}, team: a}}\n"
+    )
+    (repo / "tools.d" / "paged.yaml").write_text(tool.format(kind="integer", tier="gold"), encoding="utf-8")
+    created = " ".join(run("plan").out.split())  # the column the values are aligned to aside
+    assert '+ labels["app.example.com/tier"] = "gold"' in created
+    assert '+ schema.properties["page.size"].type = "integer"' in created
+    assert run("apply", "--auto-approve").code == 0
+
+    (repo / "tools.d" / "paged.yaml").write_text(tool.format(kind="number", tier="platinum"), encoding="utf-8")
+    text = " ".join(run("plan").out.split())
+    assert '~ labels["app.example.com/tier"] = "gold" -> "platinum"' in text
+    assert '~ schema.properties["page.size"].type = "integer" -> "number"' in text
+    [change] = json.loads(run("plan", "--format", "json").out)["changes"]
+    assert {f["path"] for f in change["fields"]} >= {
+        'labels["app.example.com/tier"]',
+        'schema.properties["page.size"].type',
+    }
+    assert 'labels["app.example.com/tier"]' in run("plan", "--format", "markdown").out

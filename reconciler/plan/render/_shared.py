@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.model import Change, FieldChange, Plan, step
 
 HEADERS: dict[str, str] = {
     "create": "will be created",
@@ -59,10 +59,10 @@ def encode(value: Any) -> str:
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Leaf attributes by dotted path, sorted. Lists stay whole: their order means something (`enum`)."""
+    """Leaf attributes by path (their `address`), sorted. Lists stay whole: their order means something (`enum`)."""
     leaves: list[tuple[str, Any]] = []
     for key in sorted(value, key=str):
-        path = f"{prefix}.{key}" if prefix else str(key)
+        path = prefix + step(str(key), first=not prefix)
         inner = value[key]
         if isinstance(inner, Mapping) and inner:
             leaves.extend(flatten(inner, path))
