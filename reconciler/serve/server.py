@@ -18,6 +18,7 @@ from types import FrameType
 
 import uvicorn
 
+from reconciler.errors import ConfigurationError
 from reconciler.model import DEFAULT_TIMEOUT
 from reconciler.serve.app import Service, create_app
 
@@ -125,6 +126,8 @@ def make_server(
 ) -> _Server:
     """The server `serve` runs; `tune_gc`: `settle_heap()` once started (the process is then the service's, as
     under `serve`; tests running servers in their own process leave the collector alone)."""
+    if not math.isfinite(drain_seconds):  # click's FloatRange lets NaN through (every comparison is false)
+        raise ConfigurationError(f"--drain-seconds {drain_seconds}: give a number of seconds from 0 to 600")
     config = uvicorn.Config(
         create_app(service),
         http=_http_protocol(),

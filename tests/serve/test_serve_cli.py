@@ -282,3 +282,20 @@ def test_an_audit_line_that_cannot_be_written_leaves_the_answer_and_turns_readin
     assert counted.endswith(" 2.0")
     assert err.count("audit log /dev/full: a line could not be written (ENOSPC: No space left on device)") == 1
     assert "sku-secret-4711" not in err and "Traceback" not in err
+
+
+def test_a_drain_of_nan_seconds_is_refused_not_a_drain_that_never_ends(repo: Path, upstream: Upstream) -> None:
+    # click's FloatRange(0, 600) passes NaN (each comparison is false); after SIGTERM the service then answered
+    # on and never closed, until a second signal or the supervisor's SIGKILL cut the calls in flight
+    (repo / "tools.d" / "t.yaml").write_text(TOOL)
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--drain-seconds", "nan"],
+        check=False,
+        cwd=repo,
+        env={**os.environ, "UPSTREAM": upstream.url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "error: --drain-seconds nan: give a number of seconds from 0 to 600\n"
