@@ -149,9 +149,9 @@ def https_upstream(certificate: Path) -> Iterator[str]:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "11")
+            self.send_header("Content-Length", "13")
             self.end_headers()
-            self.wfile.write(b'{"tls": true}'[:11])
+            self.wfile.write(b'{"tls": true}')
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -176,7 +176,8 @@ def test_the_cas_of_ssl_cert_file_are_trusted_and_no_others(
     assert call(https_upstream + "/check").error_code == "UPSTREAM_ERROR"  # not a CA anyone trusts
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate / "cert.pem"))
     network._context.cache_clear()
-    assert call(https_upstream + "/check").status == "success"
+    outcome = call(https_upstream + "/check")
+    assert (outcome.status, outcome.output) == ("success", {"tls": True}), outcome
 
 
 def test_a_ca_the_system_store_holds_is_trusted(
@@ -192,7 +193,8 @@ def test_a_ca_the_system_store_holds_is_trusted(
         context.load_verify_locations(cafile=cafile)
 
     monkeypatch.setattr(ssl.SSLContext, "set_default_verify_paths", system_store)
-    assert call(https_upstream + "/check").status == "success"
+    outcome = call(https_upstream + "/check")
+    assert (outcome.status, outcome.output) == ("success", {"tls": True}), outcome
 
 
 def test_an_ssl_cert_file_that_is_not_there_stops_the_start_naming_it(
