@@ -23,6 +23,14 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 import orjson
 
 REDACTED = "(sensitive)"
+OWN_CREDENTIAL_VARIABLES = (
+    "GENESYS_CLOUD_CLIENT_SECRET",
+    "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+    "GENESYS_CLOUD_ACCESS_TOKEN",
+    "GENESYSCLOUD_ACCESS_TOKEN",
+)
+"""The reconciler's own credentials (api/target.py reads them): they go to the registry and its login server only,
+never into a tool, whose fields every reader of the org's tools, and the model, sees."""
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE")
 """A variable whose name holds one of these is sensitive without being listed."""
 
@@ -298,6 +306,7 @@ class Redactor:
 
 
 __all__ = [
+    "OWN_CREDENTIAL_VARIABLES",
     "REDACTED",
     "SECRET_WORDS",
     "Redactor",

@@ -33,6 +33,7 @@ from reconciler.load.located import (
 from reconciler.load.lookalikes import ignored_lookalikes
 from reconciler.load.yaml_loader import nested_deeper_than
 from reconciler.model import SourceLocation
+from reconciler.redaction import OWN_CREDENTIAL_VARIABLES
 
 
 @dataclass
@@ -69,7 +70,14 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
                 )
                 continue
             if document.kind != "openapi" and not document.without_dollar:
-                interpolate(document.content, document.file, environ, state.diagnostics, state.variables)
+                interpolate(
+                    document.content,
+                    document.file,
+                    environ,
+                    state.diagnostics,
+                    state.variables,
+                    refused=OWN_CREDENTIAL_VARIABLES,
+                )
             state.documents.append(document)
     return state
 

@@ -10,7 +10,7 @@ published OpenAPI descriptions use `${…}` in their prose (DigitalOcean's does)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from reconciler.errors import Diagnostic
@@ -28,9 +28,11 @@ def interpolate(
     environ: Mapping[str, str],
     diagnostics: list[Diagnostic],
     used: dict[str, str],
+    refused: Collection[str] = (),
 ) -> Any:
     """Replace references in every string value of `content` (in place for containers); record each variable
-    read in `used`, and an error in `diagnostics` for each unset or malformed reference."""
+    read in `used`, and an error in `diagnostics` for each unset or malformed reference, and for each reference
+    to a variable of `refused` (left unreplaced)."""
 
     def replace_in(value: str, where: Callable[[], Any]) -> str:
         if "$" not in value:
@@ -62,6 +64,14 @@ def interpolate(
                 message = (
                     f"malformed variable reference '${{{inner}}}'; write ${{NAME}}, ${{NAME:-default}} or "
                     "${NAME-default} (NAME: letters, digits and _, not starting with a digit), or $${ for a literal ${"
+                )
+                diagnostics.append(Diagnostic("error", where(), message, "variable"))
+                return text
+            if name in refused:
+                message = (
+                    f"${{{name}}} is the reconciler's own credential, for the registry and its login only: a tool "
+                    "that held it would show it to every reader of the org's tools and to the model; give the tool "
+                    "a variable of its own"
                 )
                 diagnostics.append(Diagnostic("error", where(), message, "variable"))
                 return text

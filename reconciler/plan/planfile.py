@@ -21,7 +21,7 @@ import orjson
 from reconciler.compile import indented_json
 from reconciler.errors import PlanError
 from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, Change, FieldChange, Plan
-from reconciler.redaction import REDACTED, pattern_for, value_pattern
+from reconciler.redaction import OWN_CREDENTIAL_VARIABLES, REDACTED, pattern_for, value_pattern
 from reconciler.state import Record
 
 PLAN_KIND = "reconciler-plan"
@@ -141,6 +141,12 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
             "a plan is applied exactly as reviewed: plan again"
         )
     placeholders = set(_PLACEHOLDER.findall(text))
+    own = sorted(placeholders.intersection(OWN_CREDENTIAL_VARIABLES))
+    if own:  # save_plan never writes one (tools.d cannot read them): the file was written by someone else
+        raise PlanError(
+            f"{path}: the plan would send {own[0]}, which is the reconciler's own credential, in a tool; a plan "
+            "never holds it: plan again"
+        )
     missing = sorted(name for name in placeholders if name not in environ)
     if missing:
         raise PlanError(
