@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.emulator import is_loopback
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError, InputError
 
@@ -80,6 +81,12 @@ def serve_command(
             f"{len(tools)} tools ({len(handlers)} with handlers, {forwarded} forwarded to their endpoint); "
             "SIGTERM or Ctrl-C stops after in-flight calls finish"
         )
+        if not is_loopback(host):
+            output.info(
+                f"warning: the tool service does not authenticate its callers: whoever reaches {host} can call "
+                "every tool, with any user_id and conversation state (which context parameters trust); let only "
+                "the gateway reach it (a private network, a sidecar, or a proxy that authenticates)"
+            )
 
     try:
         serve(service, sock, announce, drain_seconds)
