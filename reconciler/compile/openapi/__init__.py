@@ -208,6 +208,7 @@ def _plans(
     }
     book = NameBook(reserved)
     plain = tool_settings(settings, None)
+    fixed_base = settings.endpoint_base.rstrip("/") if settings.endpoint_base else None
     plans: list[tuple[Operation, ToolPlan, OperationFacts]] = []
     for operation, generated, key in zip(operations, generated_names, keys, strict=True):
         override = settings.overrides.get(key)
@@ -220,7 +221,10 @@ def _plans(
             tags=tuple([t for t in tags if isinstance(t, str)]) if isinstance(tags, list) else (),
             deprecated=operation.node.get("deprecated") is True,
         )
-        base = base_url(description.content, operation, settings.endpoint_base) or ""
+        if fixed_base is not None and not operation.servers and "servers" not in operation.node:
+            base = fixed_base  # (the commonest case: nothing of the operation's own to read)
+        else:
+            base = base_url(description.content, operation, settings.endpoint_base) or ""
         locations: dict[str, SourceLocation] = {}
         if override is not None:
             for field_name in ("name", "description", "context", "rate_limit", "labels"):

@@ -157,9 +157,9 @@ def collect(
     declared = {name for place, name in by_place if place == "path"}
     variables = _TEMPLATE.findall(path)
     unplaced: list[tuple[dict[str, Any], SourceFile]] = []
-    for stray in [key for key in by_place if key[0] == "path" and key[1] not in variables] if declared else ():
+    strays = declared.difference(variables) if declared else declared
+    for stray in [key for key in by_place if key[0] == "path" and key[1] in strays] if strays else ():
         _, written, where = by_place.pop(stray)
-        declared.discard(stray[1])
         if written is not None:
             unplaced.append((written, where))
     for variable in variables:
