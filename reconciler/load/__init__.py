@@ -100,7 +100,11 @@ def _missing_folder(directory: Path) -> str:
                 )
             if (above / ".git").exists():
                 break
-    return "no such directory; pass the folder that holds your tool definitions (default: tools.d)"
+    # `test` takes its conversations as DIR: its tools come with --tools
+    return (
+        "no such directory; pass the folder that holds your tool definitions (default: tools.d; "
+        "`reconciler test` takes it as --tools DIR)"
+    )
 
 
 def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnostic]) -> Iterator[tuple[Path, str]]:

@@ -163,3 +163,16 @@ def test_terraforms_single_dash_options_name_the_long_option(
     assert result.code == 1
     single = meant[1:]
     assert f"Error: No such option '{single}'. (Did you mean '{meant}'? Long options take two dashes.)" in result.err
+
+
+def test_test_without_tools_d_says_to_pass_them_with_tools(
+    tmp_path: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`reconciler test` takes conversations.d as DIR: "pass the folder that holds your tool definitions" led to
+    `reconciler test tools.d`, which reads the tools as conversation files."""
+    (tmp_path / "conversations.d").mkdir()
+    (tmp_path / "conversations.d" / "a.yaml").write_text("name: a\nturns: [{user: hi}]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("test")
+    assert result.code == 1
+    assert "`reconciler test` takes it as --tools DIR" in result.output
