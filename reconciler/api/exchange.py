@@ -15,6 +15,7 @@ from reconciler.api.pacing import Pacer
 from reconciler.api.redact import REDACTED, Secrets, redact_headers, redact_url
 from reconciler.api.translate import Operation, correlation_id, network_error, retry_after
 from reconciler.api.waiting import SlowRequests
+from reconciler.redaction import CUT
 
 log = logging.getLogger("reconciler.api.http")
 BODY_EXCERPT = 500
@@ -159,7 +160,9 @@ class Exchanger:
             shown = response.headers.get("retry-after", "-")
             log.debug("rate limited: Retry-After %s, %s", shown, self._limits(response))
         elif status >= 400:
-            text = REDACTED if operation.kind == "token" else self._secrets.scrub(response.text[:BODY_EXCERPT])
+            # scrubbed whole, then cut with the cut mark, which the CLI's scrubbing knows (redaction.CUT): a secret
+            # straddling a bare cut would leave a head that no scrubbing can find
+            text = REDACTED if operation.kind == "token" else _excerpt(self._secrets.scrub(response.text))
             log.debug("error body: %s", text)
         return response
 
@@ -197,6 +200,10 @@ class Exchanger:
     def _limits(response: httpx.Response) -> str:
         names = ("inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset")
         return " ".join(f"{name}={response.headers.get(name, '-')}" for name in names)
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + CUT
 
 
 __all__ = ["ClientStats", "Exchanger"]

@@ -105,3 +105,48 @@ def test_another_owners_hostile_label_stays_on_its_line(
     assert result.code == 1
     assert "exists in the registry managed by" in result.err
     _assert_on_their_lines(result.output)
+
+
+def test_a_debug_excerpt_of_an_error_body_does_not_cut_a_secret_in_two(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--debug` logs the first 500 characters of an error body: a server echoing the payload (a 422) may have the
+    secret straddle that cut, and scrubbing the excerpt cannot find the half that is left."""
+    secret = "pk_live_" + "Q7w" * 10
+    echoed = json.dumps({"message": "invalid", "echo": "x" * (500 - 32 - 12) + secret}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer(200, b'{"entities": [], "next_page_token": null}')
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(422, echoed)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("GENESYS_CLOUD_API_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "t")
+        monkeypatch.setenv("PARTNER_API_KEY", secret)
+        (repo / "tools.d" / "a.yaml").write_text(
+            "name: t\ndescription: 'Key ${PARTNER_API_KEY}'\nendpoint: https://tools.example.com/x\n",
+            encoding="utf-8",
+        )
+        result = run("--debug", "apply", "--auto-approve")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.code == 1
+    assert "error body" in result.err
+    assert secret[:8] not in result.output
