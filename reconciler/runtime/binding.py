@@ -10,7 +10,8 @@ for a parameter described by `content` (`"content_type": "application/json"` in 
 text first, as OpenAPI serializes such a parameter (`?filter=%7B%22a%22%3A1%7D`); a
 header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
 ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
-(arrays as repeated fields, objects as JSON text), multipart (one part a property; binary-format strings as
+(arrays as repeated fields, a Swagger 2.0 `formData` array as one field joined by its `collectionFormat`,
+objects as JSON text), multipart (one part a property; binary-format strings as
 files, objects as JSON parts), and any other media type as the string given (or its JSON).
 
 The result is plain data (`UpstreamRequest`); sending it is the runtime's job.
@@ -78,7 +79,7 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         name = place.get("name", argument)
         if location == "body":
             if "name" in place:
-                body[name] = value
+                body[name] = styles.collection_field(value, place)
             else:
                 whole_body = (True, value)
             continue

@@ -53,6 +53,17 @@ def _delimiter(binding: dict[str, Any], style: str) -> str:
     return _STYLE_DELIMITERS.get(style, ",")
 
 
+def collection_field(value: Any, binding: dict[str, Any]) -> Any:
+    """A Swagger 2.0 `formData` array as the one field its `collectionFormat` makes of it (`a,b` for `csv`,
+    `1|2` for `pipes`); `multi`, and a value of any other parameter, stays as it is: one field per item. A form
+    field's value is encoded whole where it lands, so (as Swagger 2.0 defines it) nothing escapes a delimiter
+    inside an item."""
+    fmt = binding.get("collectionFormat")
+    if isinstance(value, list) and isinstance(fmt, str) and fmt in _COLLECTION_DELIMITERS:
+        return _COLLECTION_DELIMITERS[fmt].join(scalar(item) for item in value)
+    return value
+
+
 def _flat(value: dict[str, Any], join: str, pair: str, enc: Any) -> str:
     if pair == ",":
         return join.join(f"{enc(key)},{enc(scalar(item))}" for key, item in value.items())

@@ -256,6 +256,54 @@ def test_form_and_multipart_bodies(tmp_path: Path, upstream: Upstream) -> None:
     assert json.loads(parts["meta"].get_payload(decode=True)) == {"k": 1}
 
 
+SWAGGER_FORMS = """swagger: "2.0"
+info: {title: t, version: "1"}
+host: %s
+schemes: [http]
+paths:
+  /pets:
+    post:
+      operationId: addPet
+      consumes: [%s]
+      parameters:
+        - {name: tags, in: formData, type: array, items: {type: string}}
+        - {name: ids, in: formData, type: array, items: {type: integer}, collectionFormat: pipes}
+        - {name: words, in: formData, type: array, items: {type: string}, collectionFormat: ssv}
+        - {name: many, in: formData, type: array, items: {type: string}, collectionFormat: multi}
+      responses: {"200": {description: ok}}
+"""
+
+
+@pytest.mark.parametrize("media", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_swagger_form_array_is_one_field_joined_by_its_collection_format(
+    tmp_path: Path, upstream: Upstream, media: str
+) -> None:
+    """Swagger 2.0 sends a formData array as one field, `a,b` (`csv`, the default), `1|2` (`pipes`)…; only
+    `multi` repeats the field. The upstream reads `tags=a&tags=b%2Cc` as tags = "b,c" (the last), or refuses it."""
+    path = tmp_path / "swagger.yaml"
+    path.write_text(SWAGGER_FORMS % (upstream.url.split("://", 1)[1], media))
+    [tool] = compile_openapi(
+        read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits()
+    ).tools
+    arguments = {"tags": ["a", "b,c"], "ids": [1, 2], "words": ["x", "y"], "many": ["m", "n"]}
+    assert call(Runtime([tool]), "addPet", arguments).status == "success"
+    [received] = upstream.received
+    if media == "multipart/form-data":
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + received.headers["Content-Type"].encode() + b"\r\n\r\n" + received.body
+        )
+        fields = [
+            (part.get_param("name", header="content-disposition"), part.get_payload(decode=True).decode())
+            for part in message.iter_parts()
+        ]
+    else:
+        fields = parse_qsl(received.body.decode(), keep_blank_values=True)
+    assert fields == [("tags", "a,b,c"), ("ids", "1|2"), ("words", "x y"), ("many", "m"), ("many", "n")]
+
+
 def test_credentials_fill_the_operations_security_scheme(tmp_path: Path, upstream: Upstream) -> None:
     get_user = openapi_tools(tmp_path, upstream.url)["getUser"]
     key = SecurityScheme("key", "apiKey", "query", "api_key")
