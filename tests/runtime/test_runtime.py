@@ -304,6 +304,23 @@ def test_a_swagger_form_array_is_one_field_joined_by_its_collection_format(
     assert fields == [("tags", "a,b,c"), ("ids", "1|2"), ("words", "x y"), ("many", "m"), ("many", "n")]
 
 
+def test_a_query_in_the_server_url_stays_after_the_operations_path(tmp_path: Path, upstream: Upstream) -> None:
+    """`servers: [{url: https://x/v1?api-version=2024-01-01}]`: the path goes before the query, whose pairs are
+    sent beside the operation's own."""
+    spec = SPEC.replace('servers: [{url: "%s"}]', 'servers: [{url: "%s/v1?api-version=2024-01-01"}]')
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec % upstream.url)
+    compiled = compile_openapi(
+        read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits()
+    )
+    tools = {tool.name: tool for tool in compiled.tools}
+    assert tools["getUser"].endpoint == f"{upstream.url}/v1/users/{{user}}?api-version=2024-01-01"
+    outcome = call(Runtime(tools), "updateItem", {"id": "7", "note": "n", "tags": ["a"]})
+    assert outcome.status == "success", outcome
+    [received] = upstream.received
+    assert received.path == "/v1/items/7?api-version=2024-01-01&tags=a"
+
+
 def test_credentials_fill_the_operations_security_scheme(tmp_path: Path, upstream: Upstream) -> None:
     get_user = openapi_tools(tmp_path, upstream.url)["getUser"]
     key = SecurityScheme("key", "apiKey", "query", "api_key")

@@ -234,7 +234,16 @@ def _server_url(server: dict[str, Any]) -> str | None:
 
 
 def join(base: str, path: str) -> str:
-    return base.rstrip("/") + (path if path.startswith("/") else "/" + path)
+    if "?" not in base:
+        return base.rstrip("/") + (path if path.startswith("/") else "/" + path)
+    # a server URL with a query (`https://x.example.com/v1?api-version=2024-01-01`, as Azure's are): the path goes
+    # before it, not after it (`…?api-version=2024-01-01/pets`), and a query the path holds joins it
+    base_head, _, base_query = base.partition("?")
+    path_head, mark, fragment = path.partition("#")
+    path_head, _, path_query = path_head.partition("?")
+    query = "&".join(part for part in (base_query, path_query) if part)
+    url = base_head.rstrip("/") + (path_head if path_head.startswith("/") else "/" + path_head)
+    return url + ("?" + query if query else "") + mark + fragment
 
 
 __all__ = ["METHODS", "Listing", "Operation", "base_url", "join", "list_operations"]
