@@ -49,6 +49,8 @@ class Config:
     """Data Actions: the actions' category; None: the integration's name."""
     integration_at: SourceLocation | None = None
     """Where `integration:` is written: its lookup in the org fails at that line."""
+    target_at: SourceLocation | None = None
+    """Where `target:` is written: a setting the target needs and the file lacks is reported at that line."""
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
@@ -197,7 +199,21 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
         sensitive_variables=tuple(str(v) for v in values.get("sensitive_variables", [])),
         file=document.file,
         target=target,
+        target_at=key_location(document.file, content, "target") if "target" in values else None,
     )
+
+
+def missing_settings(config: Config) -> list[Diagnostic]:
+    """What the target needs that reconciler.yaml does not say. Not a load error: `render` previews the
+    actions offline with a placeholder; `validate` reports it, as `plan` and `apply` cannot run without it."""
+    if config.target != "data-actions" or config.integration is not None:
+        return []
+    where = config.target_at or SourceLocation(config.file or CONFIG_FILE)
+    message = (
+        "target data-actions needs `integration:` too: the name or id of the Web Services Data Actions "
+        "integration whose actions this repository manages (docs/data-actions.md)"
+    )
+    return [Diagnostic("error", where, message, "required")]
 
 
 def _check(
@@ -233,4 +249,5 @@ __all__ = [
     "compile_pattern",
     "find_root",
     "load_config",
+    "missing_settings",
 ]

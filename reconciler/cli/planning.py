@@ -12,9 +12,9 @@ from pathlib import Path
 
 from reconciler.api import DataActionsTarget, RetryPolicy, TargetClient, ToolsTarget, resolve_integration
 from reconciler.cli.output import Output
-from reconciler.config import CONFIG_FILE, Config, find_root
+from reconciler.config import Config, find_root, missing_settings
 from reconciler.desired import DesiredState
-from reconciler.errors import ConfigurationError, PlanError
+from reconciler.errors import ConfigurationError, InputError, PlanError
 from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning, names_moved
 from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm, Record
@@ -40,11 +40,8 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
     retry = RetryPolicy(notice=output.info)  # a wait of more than a few seconds is said on stderr
     local_root = find_root(Path.cwd())
     if config.target == "data-actions":
-        if config.integration is None:
-            raise ConfigurationError(
-                f"{config.file or CONFIG_FILE}: target data-actions needs `integration:` too: the name or id of the "
-                "Web Services Data Actions integration whose actions this repository manages (docs/data-actions.md)"
-            )
+        if config.integration is None:  # validate reports it too; plan and apply stop here, before connecting
+            raise InputError(missing_settings(config))
         with open_data_actions(
             os.environ,
             local_root,

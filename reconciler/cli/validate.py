@@ -10,7 +10,7 @@ import click
 
 from reconciler.cli.common import DEFAULT_DIRECTORY, load_desired
 from reconciler.cli.output import Output, capped
-from reconciler.config import CONFIG_FILE, load_config
+from reconciler.config import CONFIG_FILE, load_config, missing_settings
 from reconciler.desired import DesiredState
 from reconciler.errors import Diagnostic, InputError, one_line, sorted_diagnostics
 from reconciler.validate import check_serve
@@ -46,11 +46,10 @@ def validate_command(output: Output, directory: Path, output_format: str, strict
     try:
         if directory.name == CONFIG_FILE and directory.is_file():
             # `validate reconciler.yaml` checks the configuration, not a tool definition that has none of its keys
-            load_config(directory.resolve().parent, os.environ)
-            diagnostics = []
+            diagnostics = missing_settings(load_config(directory.resolve().parent, os.environ))
         else:
             state = load_desired(directory, check=False)
-            diagnostics = state.diagnostics
+            diagnostics = sorted_diagnostics([*state.diagnostics, *missing_settings(state.config)])
             if for_serve:
                 diagnostics = sorted_diagnostics([*diagnostics, *check_serve(state.tools)])
     except InputError as exc:  # a broken reconciler.yaml

@@ -41,7 +41,8 @@ TREE = """\
 
 
 def write(repo: Path, files: dict[str, str], target: str = "data-actions") -> None:
-    (repo / "reconciler.yaml").write_text(f"target: {target}\n", encoding="utf-8")
+    integration = "integration: Orders\n" if target == "data-actions" else ""
+    (repo / "reconciler.yaml").write_text(f"target: {target}\n{integration}", encoding="utf-8")
     for name, text in files.items():
         (repo / "tools.d" / name).write_text(textwrap.dedent(text), encoding="utf-8")
 
@@ -97,6 +98,43 @@ def test_an_unknown_target_is_an_error_in_reconciler_yaml(repo: Path, run: Calla
 
     assert result.code == 1
     assert "reconciler.yaml:1:1: error: target 'actions' is not one of: tools, data-actions" in result.output
+
+
+NO_INTEGRATION = (
+    "reconciler.yaml:2:1: error: target data-actions needs `integration:` too: the name or id of the Web Services "
+    "Data Actions integration whose actions this repository manages (docs/data-actions.md)"
+)
+
+
+def test_validate_refuses_data_actions_without_an_integration_at_the_target_line(
+    repo: Path, run: Callable[..., Any]
+) -> None:
+    """plan cannot run without the integration: validate, the offline gate of CI, says so first."""
+    write(repo, {"search.yaml": SEARCH})
+    (repo / "reconciler.yaml").write_text("managed_by: shop\ntarget: data-actions\n", encoding="utf-8")
+
+    for argv in (("validate", "tools.d"), ("validate", "reconciler.yaml")):
+        result = run(*argv)
+        assert result.code == 1, argv
+        assert NO_INTEGRATION in result.out
+    github = run("validate", "--format", "github").out
+    assert "::error file=reconciler.yaml,line=2,col=1,title=reconciler::target data-actions needs" in github
+    # render stays an offline preview: the category shows as a placeholder until the integration is named
+    assert run("render", "tools.d", "--format", "data-actions").code == 0
+
+
+def test_plan_without_an_integration_names_the_target_line_and_sends_nothing(
+    repo: Path, run: Callable[..., Any]
+) -> None:
+    write(repo, {"search.yaml": SEARCH.replace("    rate_limit: {requests_per_minute: 60}\n", "")})
+    (repo / "reconciler.yaml").write_text("managed_by: shop\ntarget: data-actions\n", encoding="utf-8")
+
+    result = run("plan")
+
+    assert result.code == 1
+    assert NO_INTEGRATION in result.err
+    assert "Traceback" not in result.output
+    assert not (repo / ".reconciler").exists()
 
 
 def test_a_category_over_256_characters_is_an_error(repo: Path, run: Callable[..., Any]) -> None:
