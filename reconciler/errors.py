@@ -55,8 +55,8 @@ class Diagnostic:
         return {
             "severity": self.severity,
             "file": where.file,
-            "line": where.line,
-            "column": where.column,
+            "line": where.line or None,  # a folder: no line to point at
+            "column": where.column or None,
             "code": self.code,
             "message": self.message,
         }

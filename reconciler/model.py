@@ -28,14 +28,20 @@ TOOL_INPUT_FIELDS = (
 
 @dataclass(frozen=True, slots=True, order=True)
 class SourceLocation:
-    """A place in the input: a path as the user would type it, and a 1-based line and column."""
+    """A place in the input: a path as the user would type it, and a 1-based line and column; line 0 for a
+    path that has no lines (a folder), shown as the path alone."""
 
     file: str
     line: int = 1
     column: int = 1
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+
+    @classmethod
+    def path(cls, file: str) -> SourceLocation:
+        """A folder, or a path that is not there: nothing inside it to point at."""
+        return cls(file, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,8 +121,9 @@ def _named_files(directory: Path, *, root: Path | None, problems: list[Diagnosti
         yield directory, display_path(directory)
         return
     if not directory.is_dir():
-        missing = "no such file" if directory.suffix in DOCUMENT_SUFFIXES else _missing_folder(directory)
-        raise InputError.at(SourceLocation(display_path(directory)), missing, "io")
+        if directory.suffix in DOCUMENT_SUFFIXES:
+            raise InputError.at(SourceLocation(display_path(directory)), "no such file", "io")
+        raise InputError.at(SourceLocation.path(display_path(directory)), _missing_folder(directory), "io")
     # the folder as the user would type it, once; each file is then named by its place inside the folder
     shown = display_path(directory)
     prefix = "" if shown == os.curdir else shown  # `validate .` names files `a.yaml`, not `./a.yaml`

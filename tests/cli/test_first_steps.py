@@ -23,7 +23,7 @@ def test_run_from_inside_the_repository_it_says_where_to_run(
     result = run(command)
     assert result.code == 1
     assert (
-        f"tools.d:1:1: error: no such directory here; {up}/tools.d is one: run reconciler from {up} (`cd {up}`)"
+        f"tools.d: error: no such directory here; {up}/tools.d is one: run reconciler from {up} (`cd {up}`)"
         in result.output
     )
     assert "Traceback" not in result.output
@@ -36,7 +36,7 @@ def test_outside_any_repository_it_says_which_folder_to_pass(
     monkeypatch.chdir(tmp_path)
     result = run("validate")
     assert result.code == 1
-    assert "tools.d:1:1: error: no such directory; pass the folder that holds your tool definitions" in result.out
+    assert "tools.d: error: no such directory; pass the folder that holds your tool definitions" in result.out
 
 
 @pytest.mark.parametrize("reference", ["${1X}", "${BASE_URL:?}", "${BASE_URL:=https://x.example.com}", "${base url}"])

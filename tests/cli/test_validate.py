@@ -86,7 +86,10 @@ def test_limits_come_from_reconciler_yaml(repo: Path, run: Callable[..., Any]) -
 def test_a_missing_directory_is_a_clear_error(repo: Path, run: Callable[..., Any]) -> None:
     result = run("validate", "nowhere")
     assert result.code == 1
-    assert "nowhere:1:1: error: no such directory" in result.output
+    # a folder has no lines: its path alone, not nowhere:1:1
+    assert result.out.startswith("nowhere: error: no such directory")
+    (finding,) = json.loads(run("validate", "nowhere", "--format", "json").out)["diagnostics"]
+    assert (finding["file"], finding["line"], finding["column"]) == ("nowhere", None, None)
 
 
 def test_debug_logging_ends_with_its_run(repo: Path, run: Callable[..., Any]) -> None:
