@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -16,6 +18,23 @@ from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError
 
 PROBABILITY = click.FloatRange(0.0, 1.0)
+
+
+def listen_failure(host: str, port: int, exc: OSError) -> str:
+    """Why `serve` or `emulator` cannot listen, and which flag to change: a host that is no name, or no address
+    of this machine, is not fixed by another port."""
+    where = f"cannot listen on {host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return (
+            f"{where}: the host {host!r} cannot be resolved ({exc.strerror or exc}); pass --host a name or address "
+            "of this machine (127.0.0.1, or 0.0.0.0 for every one)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {host} is not an address of this machine; pass --host one of its addresses (127.0.0.1, or "
+            "0.0.0.0 for every one)"
+        )
+    return f"{where}: {exc.strerror or exc}; choose another --port"
 
 
 def is_loopback(host: str) -> bool:
@@ -144,9 +163,7 @@ def emulator(
     try:
         server = create_server(config)
     except OSError as exc:
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
-        ) from exc
+        raise ConfigurationError(listen_failure(host, port, exc)) from exc
     for name in integrations:
         server.actions.add_integration(name)
     click.echo(f"reconciler emulator listening on {server.url}")

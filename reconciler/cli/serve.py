@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import directory_argument, load_desired
-from reconciler.cli.emulator import is_loopback
+from reconciler.cli.emulator import is_loopback, listen_failure
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError, InputError
 
@@ -68,9 +68,7 @@ def serve_command(
     try:
         sock = bind(host, port)
     except OSError as exc:
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
-        ) from exc
+        raise ConfigurationError(listen_failure(host, port, exc)) from exc
     service = Service(Runtime(tools, handlers=handlers), AuditLog(audit_log))
 
     def announce(url: str) -> None:
