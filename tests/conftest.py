@@ -16,7 +16,7 @@ from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach a real org, whatever the developer's shell exports."""
     for name in list(os.environ):
-        if name.startswith(("GENESYS_CLOUD_", "GENESYSCLOUD_", "TOOLS_BASE_URL")):
+        if name.startswith(("GENESYS_CLOUD_", "GENESYSCLOUD_", "TOOLS_BASE_URL", "RECONCILER_ALLOW_INSECURE_HTTP")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
 

@@ -8,13 +8,13 @@ Errors are the `ApiError` family of `reconciler.errors`. Logging goes to loggers
 from __future__ import annotations
 
 from reconciler.api.adapter import TargetClient, ToolsTarget, WriteResult
-from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiClient, ApiResult, ToolsClient, is_loopback
+from reconciler.api.client import PAGE_SIZE, TOOLS_PATH, ApiClient, ApiResult, ToolsClient
 from reconciler.api.data_actions import DataActionsClient, DataActionsTarget, resolve_integration
 from reconciler.api.exchange import ClientStats
 from reconciler.api.pacing import Pacer
 from reconciler.api.regions import REGIONS, api_url, login_url, region_domain
 from reconciler.api.retry import RetryPolicy
-from reconciler.api.target import Credentials, Target, resolve_target
+from reconciler.api.target import Credentials, Target, is_loopback, resolve_target
 from reconciler.api.translate import Operation
 
 __all__ = [

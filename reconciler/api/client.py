@@ -6,7 +6,6 @@ typed error, and let the retry policy decide whether to try again. Safe to call 
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from reconciler.api.exchange import ClientStats, Exchanger
 from reconciler.api.pacing import Pacer
 from reconciler.api.redact import Secrets
 from reconciler.api.retry import RefreshToken, RetryPolicy, call_with_retries
-from reconciler.api.target import API_URL_VARIABLE, Target
+from reconciler.api.target import API_URL_VARIABLE, Target, is_loopback
 from reconciler.api.translate import Operation, correlation_id, error_for_response, was_sent
 from reconciler.api.waiting import SlowRequests, announcing
 from reconciler.errors import AuthenticationError, NetworkError, ServerError
@@ -45,17 +44,6 @@ class ApiResult:
     resent: bool = False
     """An earlier attempt of this call reached the server and its answer was lost (or was a 5xx), and the call
     was sent again: a DELETE's 404 may then be this call's own earlier attempt, not another writer's."""
-
-
-def is_loopback(url: str) -> bool:
-    """Whether `url` names this machine (localhost or a loopback address): a local emulator, never an org."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiClient:

@@ -2,11 +2,14 @@
 
 Credentials, first found wins: an access token (used as is), else an OAuth client (client credentials grant)
 with a region. The CX-as-Code names are accepted too. `GENESYS_CLOUD_API_URL` / `GENESYS_CLOUD_LOGIN_URL`
-override the hosts. Nothing configured means no target: the CLI then uses the local registry.
+override the hosts: `https://`, or `http://` to this machine (a local emulator); `http://` to another host only
+with `RECONCILER_ALLOW_INSECURE_HTTP=1`, since the token or the client secret then crosses the network in clear
+text. Nothing configured means no target: the CLI then uses the local registry.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +23,7 @@ CLIENT_SECRET_VARIABLES = ("GENESYS_CLOUD_CLIENT_SECRET", "GENESYSCLOUD_OAUTHCLI
 REGION_VARIABLES = ("GENESYS_CLOUD_REGION", "GENESYSCLOUD_REGION")
 API_URL_VARIABLE = "GENESYS_CLOUD_API_URL"
 LOGIN_URL_VARIABLE = "GENESYS_CLOUD_LOGIN_URL"
+INSECURE_HTTP_VARIABLE = "RECONCILER_ALLOW_INSECURE_HTTP"
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,22 @@ def _first(environ: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str
     return None
 
 
-def _base_url(variable: str, value: str) -> str:
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (localhost or a loopback address): a local emulator, never an org."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _insecure_http_allowed(environ: Mapping[str, str]) -> bool:
+    return environ.get(INSECURE_HTTP_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+def _base_url(variable: str, value: str, environ: Mapping[str, str]) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"{variable} must be an http(s) URL such as https://api.mypurecloud.de")
@@ -87,6 +106,13 @@ def _base_url(variable: str, value: str) -> str:
     if parts.scheme == "http" and any(host == d or host.endswith(f".{d}") for d in REGIONS.values()):
         # the org speaks https only; over http the secret or token would cross the network in clear text
         raise ConfigurationError(f"{variable} must use https for a Genesys Cloud host: https://{parts.netloc}")
+    if parts.scheme == "http" and not is_loopback(value) and not _insecure_http_allowed(environ):
+        # every call carries the bearer token, the token request the client secret: readable by anyone on the path
+        raise ConfigurationError(
+            f"{variable} is http:// to {parts.netloc}, which is not this machine: the access token or client secret "
+            f"would cross the network in clear text. Use https://, or, for a `reconciler emulator --allow-remote` "
+            f"on a network you trust, set {INSECURE_HTTP_VARIABLE}=1"
+        )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -130,12 +156,12 @@ def resolve_target(environ: Mapping[str, str]) -> Target | None:
     region_variable, region = region_setting or (REGION_VARIABLES[0], DEFAULT_REGION)
 
     if api_override is not None:
-        api = _base_url(*api_override)
-        login = _base_url(*login_override) if login_override is not None else api
+        api = _base_url(*api_override, environ)
+        login = _base_url(*login_override, environ) if login_override is not None else api
         return Target(api_url=api, login_url=login, description=api, credentials=credentials)
 
     domain = region_domain(region, variable=region_variable)
-    login = _base_url(*login_override) if login_override is not None else f"https://login.{domain}"
+    login = _base_url(*login_override, environ) if login_override is not None else f"https://login.{domain}"
     return Target(
         api_url=f"https://api.{domain}",
         login_url=login,
@@ -150,9 +176,11 @@ __all__ = [
     "API_URL_VARIABLE",
     "CLIENT_ID_VARIABLES",
     "CLIENT_SECRET_VARIABLES",
+    "INSECURE_HTTP_VARIABLE",
     "LOGIN_URL_VARIABLE",
     "REGION_VARIABLES",
     "Credentials",
     "Target",
+    "is_loopback",
     "resolve_target",
 ]

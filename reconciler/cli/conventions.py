@@ -23,7 +23,8 @@ Environment variables read:
   GENESYS_CLOUD_REGION             the org's region, e.g. eu-central-1 (or GENESYSCLOUD_REGION)
   GENESYS_CLOUD_ACCESS_TOKEN       a bearer token instead of client credentials
   GENESYS_CLOUD_API_URL            another Tools API, e.g. `reconciler emulator`'s URL
-  GENESYS_CLOUD_LOGIN_URL          its OAuth server (default: the API URL)
+  GENESYS_CLOUD_LOGIN_URL          its OAuth server (default: the API URL); both https://, or http:// to this machine
+  RECONCILER_ALLOW_INSECURE_HTTP=1 allow http:// to another host (a remote emulator; the token travels in clear)
   NO_COLOR, TERM=dumb              no colour
   any ${VAR} that tools.d or reconciler.yaml names
   With no credentials and no URL, plan/apply/export use the local registry (.reconciler/ at the

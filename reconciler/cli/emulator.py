@@ -13,7 +13,7 @@ from types import FrameType
 
 import click
 
-from reconciler.api.target import ACCESS_TOKEN_VARIABLES, API_URL_VARIABLE
+from reconciler.api.target import ACCESS_TOKEN_VARIABLES, API_URL_VARIABLE, INSECURE_HTTP_VARIABLE
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError
 
@@ -57,7 +57,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option(
     "--allow-remote",
     is_flag=True,
-    help="Allow a --host that is not loopback: the emulator has no TLS, and other machines could reach it.",
+    help="Allow a --host that is not loopback: the emulator has no TLS, and other machines could reach it (the CLI"
+    " there needs RECONCILER_ALLOW_INSECURE_HTTP=1).",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option(
@@ -177,6 +178,8 @@ def emulator(
         use = f"{API_URL_VARIABLE}={server.url} {ACCESS_TOKEN_VARIABLES[0]}=local"
     if read_only:
         auth += ", read only"
+    if not is_loopback(host):  # the CLI refuses http:// to another host without it (the token is sent in clear)
+        use = f"{INSECURE_HTTP_VARIABLE}=1 {use}"
     output.info(f"point the CLI at it: {use} reconciler plan")
     output.info(f"{where}; {auth}; Ctrl-C stops")
     previous = None

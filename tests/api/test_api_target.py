@@ -204,6 +204,9 @@ def test_plain_http_to_a_genesys_cloud_host_is_refused_before_a_secret_travels(
     assert sent == []
 
 
-def test_plain_http_stays_allowed_to_other_hosts_such_as_a_remote_emulator() -> None:
-    target = resolve_target({"GENESYS_CLOUD_API_URL": "http://emulator:8765", "GENESYS_CLOUD_ACCESS_TOKEN": "t"})
+def test_plain_http_to_another_host_such_as_a_remote_emulator_takes_the_opt_in() -> None:
+    settings = {"GENESYS_CLOUD_API_URL": "http://emulator:8765", "GENESYS_CLOUD_ACCESS_TOKEN": "t"}
+    with pytest.raises(ConfigurationError, match="GENESYS_CLOUD_API_URL is http:// to emulator:8765"):
+        resolve_target(settings)
+    target = resolve_target({**settings, "RECONCILER_ALLOW_INSECURE_HTTP": "1"})
     assert target is not None and target.api_url == "http://emulator:8765"
