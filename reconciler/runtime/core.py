@@ -11,8 +11,10 @@
 
 Retries only where repeating is safe: idempotent HTTP methods (on connection errors, 502, 503 and 504), and
 handlers that say so with an `idempotent = True` attribute; with exponential backoff, inside the timeout.
-The upstream's JSON answer is the output as received (text when it is not JSON). Nothing here logs or raises
-an argument value, a credential or a filled URL: messages name tools, parameters, hosts and statuses.
+The upstream's JSON answer is the output as received (text when it is not strict JSON: NaN and Infinity are
+not). A 2xx answer too large to pass on is a success all the same (the call happened), its output a note.
+Nothing here logs or raises an argument value, a credential or a filled URL: messages name tools, parameters,
+hosts and statuses.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from reconciler.runtime.arguments import ArgumentChecker, context_values, conver
 from reconciler.runtime.binding import UpstreamRequest, build_request, forward_request
 from reconciler.runtime.breaker import BreakerPolicy, Breakers
 from reconciler.runtime.clock import Clock, SystemClock
-from reconciler.runtime.invocation import Invocation, Outcome, ToolError
-from reconciler.runtime.jsonread import read_json
+from reconciler.runtime.invocation import Invocation, Outcome, ToolError, withheld_note
+from reconciler.runtime.jsonread import finite, no_constant, read_json
 from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
 from reconciler.runtime.threads import HandlerThreads
 from reconciler.runtime.upstream import MAX_ANSWER_BYTES, Answer, Client, Pool, Unreachable, open_pool
@@ -104,6 +106,9 @@ class Runtime:
             timeout = tool.timeout if tool.timeout is not None else DEFAULT_TIMEOUT
             work = self._run(tool, invocation.parameters, context, upstream, timeout, invocation.via)
             output = await self._within(timeout, tool, work)
+            if isinstance(output, _TooLarge):  # a 2xx answer past MAX_ANSWER_BYTES: the call happened all the same
+                note = withheld_note(tool.name, output.status, TOO_LARGE)
+                return Outcome("success", note, None, None, self._since(start), output.status, "too_large")
             return Outcome("success", output, latency_ms=self._since(start), upstream_status=_last(upstream))
         except ToolError as error:
             status = error.upstream_status if error.upstream_status is not None else _last(upstream)
@@ -237,8 +242,14 @@ class Runtime:
             except Unreachable as exc:
                 if exc.kind == "AnswerTooLarge":  # the host answers; asking again would bring the same answer
                     self.breakers.succeeded(key)
+                    if exc.status is not None and 200 <= exc.status < 300:
+                        # the upstream did the call (an order placed): an error would have a model place it again
+                        upstream.append(exc.status)
+                        return _TooLarge(exc.status)
+                    # an error answer (3xx-5xx) is the error it says, however long; its size only when unknown
+                    said = f"{exc.status}" if exc.status is not None else f"more than {MAX_ANSWER_BYTES:,} bytes"
                     raise ToolError(
-                        "UPSTREAM_ERROR", f"the upstream of {tool.name} answered more than {MAX_ANSWER_BYTES:,} bytes"
+                        "UPSTREAM_ERROR", f"the upstream of {tool.name} answered {said}", upstream_status=exc.status
                     ) from None
                 self.breakers.failed(key)
                 if attempt < attempts:
@@ -266,6 +277,18 @@ class Runtime:
         raise AssertionError("unreachable")
 
 
+TOO_LARGE = f"too large to pass on (more than {MAX_ANSWER_BYTES:,} bytes)"
+
+
+class _TooLarge:
+    """What `_send` gives for a 2xx answer past MAX_ANSWER_BYTES (not an output a handler could return)."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
 def _expire(task: asyncio.Future[Any], expired: list[bool]) -> None:
     expired.append(True)
     task.cancel()
@@ -275,7 +298,9 @@ def _output(answer: Answer) -> Any:
     if not answer.content:
         return None
     try:
-        return read_json(answer.content)  # as json.loads reads it (integers past 64 bits too), by orjson mostly
+        # as json.loads reads it (integers past 64 bits too), by orjson mostly; strict: NaN, the infinities and a
+        # number past the float range are not JSON, and would be passed on as null (orjson) or as no JSON at all
+        return read_json(answer.content, no_constant, finite)
     except (ValueError, RecursionError):  # not JSON, or nested past what json.loads can read: the text
         return answer.text()
 

@@ -114,7 +114,10 @@ class _Connection(asyncio.Protocol):
         except Exception as exc:  # the parser's error, or one of the checks below raised in its callbacks
             # (httptools raises its own error for one raised in a callback, with ours as its context)
             too_large = isinstance(exc, _TooLarge) or isinstance(exc.__context__, _TooLarge)
-            self._fail("AnswerTooLarge" if too_large else "ProtocolError")
+            if too_large:
+                self._fail("AnswerTooLarge", self.parser.get_status_code())
+            else:
+                self._fail("ProtocolError")
             self.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -177,18 +180,19 @@ class _Connection(asyncio.Protocol):
                 content = _decoded(content, self.encoding)
             except (zlib.error, _TooLarge) as exc:
                 waiter, self.waiter = None, waiter
-                self._fail("AnswerTooLarge" if isinstance(exc, _TooLarge) else "ProtocolError")
+                too_large = isinstance(exc, _TooLarge)
+                self._fail("AnswerTooLarge" if too_large else "ProtocolError", self.parser.get_status_code())
                 return
         answer = Answer(self.parser.get_status_code(), content, _charset(self.content_type))
         self._reset()
         if waiter is not None and not waiter.done():
             waiter.set_result(answer)
 
-    def _fail(self, kind: str) -> None:
+    def _fail(self, kind: str, status: int | None = None) -> None:
         waiter, self.waiter = self.waiter, None
         self.reusable = False
         if waiter is not None and not waiter.done():
-            waiter.set_exception(Unreachable(kind))
+            waiter.set_exception(Unreachable(kind, status))
 
     def time_out(self) -> None:
         self._fail("TimeoutError")

@@ -84,6 +84,9 @@ class Outcome:
     message: str | None = None
     latency_ms: float = 0.0
     upstream_status: int | None = None
+    withheld: Literal["too_large", "too_deep"] | None = None
+    """Set when an upstream's 2xx answer could not be passed on: `output` is then a note saying so (the call
+    happened; an error would have a model repeat it), and the answer's metadata says `output_withheld`."""
 
     @property
     def ok(self) -> bool:
@@ -95,8 +98,15 @@ class Outcome:
             metadata: dict[str, Any] = {"latency_ms": round(self.latency_ms, 3)}
             if self.upstream_status is not None:
                 metadata["upstream_status"] = self.upstream_status
+            if self.withheld is not None:
+                metadata["output_withheld"] = self.withheld
             return {"output": self.output, "status": "success", "metadata": metadata}
         return {"status": "error", "error_code": self.error_code, "message": self.message}
 
 
-__all__ = ["ERROR_CODES", "ErrorCode", "Invocation", "Outcome", "ToolError"]
+def withheld_note(tool: str, status: int, why: str) -> str:
+    """The output standing for an upstream's 2xx answer that cannot be passed on: it says the call happened."""
+    return f"{tool} was called and its upstream answered {status}, but that answer is {why}; the call has happened"
+
+
+__all__ = ["ERROR_CODES", "ErrorCode", "Invocation", "Outcome", "ToolError", "withheld_note"]

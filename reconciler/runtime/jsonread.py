@@ -9,6 +9,7 @@ surrogate, a number past the float range, a byte order mark, UTF-16 or UTF-32) g
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -33,4 +34,18 @@ def read_json(
     return json.loads(data, parse_constant=parse_constant, parse_float=parse_float)
 
 
-__all__ = ["read_json"]
+def no_constant(name: str) -> Any:
+    """For `parse_constant`: NaN, Infinity and -Infinity are refused, as JSON (RFC 8259) has none of them."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def finite(text: str) -> float:
+    """For `parse_float`: a number past the float range (1e999) is refused like Infinity, which json.loads
+    would make it."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:32]} is past the float range")
+    return value
+
+
+__all__ = ["finite", "no_constant", "read_json"]

@@ -57,11 +57,12 @@ class Unreachable(Exception):
     """The request did not get an answer. `kind` is one of a few names that do not depend on the client:
     ConnectError (no connection could be made), TimeoutError, ConnectionLost (closed or reset mid-exchange),
     ProtocolError (an answer that is not HTTP, or a body cut short), InvalidURL, AnswerTooLarge (a body past
-    MAX_ANSWER_BYTES)."""
+    MAX_ANSWER_BYTES; `status` is the status it came with)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, status: int | None = None) -> None:
         super().__init__(kind)
         self.kind = kind
+        self.status = status
 
 
 class Pool(Protocol):
@@ -156,8 +157,8 @@ class _AiohttpPool:
                 method, target, headers=headers, data=content, allow_redirects=False, timeout=limit, proxy=proxy
             ) as response:
                 if (response.content_length or 0) > MAX_ANSWER_BYTES:
-                    raise Unreachable("AnswerTooLarge")
-                body = await _capped(response.content.iter_any())
+                    raise Unreachable("AnswerTooLarge", response.status)
+                body = await _capped(response.content.iter_any(), response.status)
                 return Answer(response.status, body, response.charset)
         except self._errors as exc:
             raise Unreachable(_aiohttp_kind(exc)) from None
@@ -217,7 +218,7 @@ class _HttpxPool:
         try:
             response = await client.send(request, stream=True)
             try:
-                body = await _capped(response.aiter_bytes())
+                body = await _capped(response.aiter_bytes(), response.status_code)
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
@@ -230,13 +231,13 @@ class _HttpxPool:
             await client.aclose()
 
 
-async def _capped(chunks: AsyncIterator[bytes]) -> bytes:
+async def _capped(chunks: AsyncIterator[bytes], status: int) -> bytes:
     """An answer's body from its chunks (decoded as they arrive), refused once past MAX_ANSWER_BYTES."""
     body = bytearray()
     async for chunk in chunks:
         body += chunk
         if len(body) > MAX_ANSWER_BYTES:
-            raise Unreachable("AnswerTooLarge")
+            raise Unreachable("AnswerTooLarge", status)
     return bytes(body)
 
 

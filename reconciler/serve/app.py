@@ -14,8 +14,8 @@ is counted and audited, unknown tools included.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,7 +31,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reconciler.compile.payload import digest, tool_input
 from reconciler.runtime import Invocation, Outcome, Runtime, ToolError
 from reconciler.runtime.binding import services_via
-from reconciler.runtime.jsonread import read_json
+from reconciler.runtime.invocation import withheld_note
+from reconciler.runtime.jsonread import finite, no_constant, read_json
 from reconciler.serve.audit import AuditLog, audit_record
 from reconciler.serve.telemetry import CONTENT_TYPE, UNKNOWN, Metrics
 
@@ -71,7 +72,9 @@ async def answer_invocation(
     if body is None:
         return 413, _dumps(_error_body("INVALID_PAYLOAD", f"the invocation is larger than {MAX_BODY} bytes"))
     try:
-        payload = read_json(body, _no_constant, _finite)  # orjson where it reads what json.loads reads
+        # strict: no JSON can carry NaN, the infinities or a number past the float range on to the upstream, nor
+        # the audit log hash it
+        payload = read_json(body, no_constant, finite)  # orjson where it reads what json.loads reads
     except (ValueError, RecursionError):
         outcome = Outcome("error", None, "INVALID_PAYLOAD", "the body is not JSON")
         service.metrics.record(name if name in service.runtime.tools else UNKNOWN, outcome)
@@ -89,7 +92,13 @@ async def answer_invocation(
         return _status(outcome), _dumps(outcome.answer())
     outcome = await service.runtime.invoke(invocation)
     encoded = _encoded(outcome)
-    if encoded is None:  # a handler's output that JSON cannot hold (a set, a date, …)
+    if encoded is None and outcome.ok and outcome.upstream_status is not None:
+        # an upstream's 2xx answer nested past what the encoders write (~1,000 levels): the call has happened,
+        # and an error would have a model repeat it; a success saying so instead
+        note = withheld_note(name, outcome.upstream_status, "nested too deep to pass on as JSON")
+        outcome = dataclasses.replace(outcome, output=note, withheld="too_deep")
+        encoded = _dumps(outcome.answer())
+    elif encoded is None:  # a handler's output that JSON cannot hold (a set, a date, NaN, …)
         outcome = Outcome(
             "error", None, "EXECUTION_FAILURE", f"{name} returned an output that is not JSON", outcome.latency_ms
         )
@@ -249,9 +258,15 @@ def _encoded(outcome: Outcome) -> bytes | None:
     """The answer as JSON bytes; orjson first (fast), the standard library for integers past 64 bits."""
     answer = outcome.answer()
     try:
-        return orjson.dumps(answer)
+        encoded = orjson.dumps(answer)
     except TypeError:
         pass
+    else:
+        # orjson writes NaN and the infinities as null: a handler's output holding one is the handler's bug, to
+        # be said, not a silent null (the standard library refuses them; an upstream's output holds none, as
+        # its answer is read as strict JSON)
+        if outcome.upstream_status is not None or b"null" not in encoded:
+            return encoded
     try:
         return json.dumps(answer, ensure_ascii=False, allow_nan=False).encode()
     except (TypeError, ValueError, RecursionError):  # RecursionError: nested ~1,000 levels deep
@@ -279,19 +294,6 @@ def _error_body(code: str, message: str) -> dict[str, Any]:
 
 def _dumps(answer: Any) -> bytes:
     return orjson.dumps(answer)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    """A number past the float range (1e999) is refused like Infinity, which json.loads would make it: no JSON
-    can carry it on to the upstream, nor the audit log hash it."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text[:32]} is past the float range")
-    return value
 
 
 def _registry(runtime: Runtime) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import dataclasses
 import errno
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -277,14 +278,14 @@ def test_a_deeply_nested_payload_or_answer_is_answered_in_json_and_audited(
     assert upstream.received == []
     upstream.answers = [(200, nested(1000).encode())]
     deep_answer = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
-    assert deep_answer.status_code == 500
-    assert deep_answer.json()["error_code"] == "EXECUTION_FAILURE"
+    assert deep_answer.status_code == 200  # the call happened: a success, its output a note saying why
+    assert deep_answer.json()["metadata"]["output_withheld"] == "too_deep"
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [line["error_code"] for line in lines] == [
         "INVALID_ARGUMENTS",
         "INVALID_PAYLOAD",
         "INVALID_PAYLOAD",
-        "EXECUTION_FAILURE",
+        None,
     ]
     assert lines[0]["parameters_sha256"] is None  # too deep to write as canonical JSON: no hash, still a line
     for depth, status in ((64, 200), (65, 422)):  # the limit, exactly
@@ -346,3 +347,85 @@ def test_after_audit_lines_were_lost_a_gap_line_says_how_many_and_readiness_come
     assert post(service.url, "check_inventory", {"parameters": {"sku": "B"}, "user_id": "U"}).status_code == 200
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [(line["event"], line.get("lost")) for line in lines] == [("audit.gap", 1), ("tool.invocation", None)]
+
+
+def test_a_2xx_answer_too_deep_to_pass_on_is_a_success_that_says_so(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    # The upstream did what it was asked (an order placed); answered EXECUTION_FAILURE, a model would place it
+    # again. The call succeeded: its answer is left out, and the output and metadata say why.
+    audit = tmp_path / "audit.jsonl"
+    service = serving([check_tool(upstream)], audit=audit)
+    upstream.answers = [(201, ("[" * 300 + "]" * 300).encode()), (201, ("[" * 1000 + "]" * 1000).encode())]
+    passed = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert (passed.status_code, passed.text.count("[")) == (200, 300)  # deep, still written: passed on
+    answer = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "success"
+    assert body["output"] == (
+        "check_inventory was called and its upstream answered 201, but that answer is nested too deep to pass on "
+        "as JSON; the call has happened"
+    )
+    assert (body["metadata"]["upstream_status"], body["metadata"]["output_withheld"]) == (201, "too_deep")
+    assert len(upstream.received) == 2
+    line = [json.loads(line) for line in audit.read_text().splitlines()][-1]
+    assert (line["outcome"], line["error_code"], line["upstream_status"]) == ("success", None, 201)
+
+
+def test_a_2xx_answer_too_large_to_pass_on_is_a_success_that_says_so_and_a_4xx_one_an_error(
+    serving: Callable[..., Serving], upstream: Upstream
+) -> None:
+    from reconciler.runtime.upstream import MAX_ANSWER_BYTES
+
+    service = serving([check_tool(upstream)])
+    big = b'"' + b" " * MAX_ANSWER_BYTES + b'"'
+    upstream.answers = [(200, big), (404, big)]
+    answer = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert (answer.status_code, answer.json()) == (
+        200,
+        {
+            "status": "success",
+            "output": "check_inventory was called and its upstream answered 200, but that answer is too large to "
+            f"pass on (more than {MAX_ANSWER_BYTES:,} bytes); the call has happened",
+            "metadata": {
+                "latency_ms": answer.json()["metadata"]["latency_ms"],
+                "upstream_status": 200,
+                "output_withheld": "too_large",
+            },
+        },
+    )
+    failed = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert (failed.status_code, failed.json()) == (
+        502,
+        {
+            "status": "error",
+            "error_code": "UPSTREAM_ERROR",
+            "message": "the upstream of check_inventory answered 404",
+        },
+    )
+    assert len(upstream.received) == 2
+
+
+def test_nan_or_infinity_is_never_answered_as_null(serving: Callable[..., Serving], upstream: Upstream) -> None:
+    # JSON has no NaN: orjson wrote a handler's float("nan") and an upstream's `NaN` as null, a value the tool
+    # never gave. A handler's is its bug, said with EXECUTION_FAILURE; an upstream's answer that is not strict
+    # JSON is passed on as the text it is, as any other answer that is not JSON.
+    tools = [Tool(name, "d", upstream.url, {"type": "object"}, SourceLocation("t.yaml")) for name in ("nan", "inf")]
+    handlers = {"nan": lambda arguments: {"ratio": float("nan"), "note": None}, "inf": lambda arguments: [-math.inf]}
+    service = serving([*tools, check_tool(upstream)], handlers=handlers)
+    for name in ("nan", "inf"):
+        answer = post(service.url, name, {"parameters": {}})
+        assert (answer.status_code, answer.json()) == (
+            500,
+            {
+                "status": "error",
+                "error_code": "EXECUTION_FAILURE",
+                "message": f"{name} returned an output that is not JSON",
+            },
+        )
+    upstream.answers = [(200, b'{"ratio": NaN, "n": 1}'), (200, b'{"n": null}')]
+    text = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert (text.status_code, text.json()["output"]) == (200, '{"ratio": NaN, "n": 1}')
+    null = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
+    assert (null.status_code, null.json()["output"]) == (200, {"n": None})
