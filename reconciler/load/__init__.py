@@ -30,7 +30,7 @@ from reconciler.load.located import (
     location,
     node_location,
 )
-from reconciler.load.lookalikes import ignored_lookalikes
+from reconciler.load.lookalikes import files_named, ignored_lookalikes
 from reconciler.load.yaml_loader import nested_deeper_than
 from reconciler.model import SourceLocation
 from reconciler.redaction import OWN_CREDENTIAL_VARIABLES
@@ -145,6 +145,7 @@ __all__ = [
     "LocatedDict",
     "LocatedList",
     "display_path",
+    "files_named",
     "interpolate",
     "item_location",
     "key_location",

@@ -58,3 +58,22 @@ def _meant(suffix: str) -> str | None:
 
 
 __all__ = ["ignored_lookalikes"]
+
+
+MAX_ENTRIES_SEARCHED = 20_000
+"""A repository larger than this is not searched to the end for a file a path missed: the hint is a courtesy."""
+
+
+def files_named(root: Path, name: str, *, limit: int = 3) -> list[Path]:
+    """Files called `name` below `root` (hidden folders skipped), for the hint "write ../specs/orders.yaml"
+    when a path written relative to the wrong folder names nothing."""
+    found: list[Path] = []
+    seen = 0
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f != "node_modules")
+        seen += len(folders) + len(files)
+        if name in files:
+            found.append(Path(folder) / name)
+        if len(found) >= limit or seen > MAX_ENTRIES_SEARCHED:
+            break
+    return found

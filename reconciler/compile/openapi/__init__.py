@@ -15,6 +15,7 @@ diagnostics (with file and line) or skipped operations, and every operation is e
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from reconciler.compile.openapi.selection import OperationFacts, Settings, tool_
 from reconciler.compile.openapi.tools import ToolBuilder, ToolPlan
 from reconciler.config import Limits, compile_pattern
 from reconciler.errors import Diagnostic, InputError
-from reconciler.load import Document, display_path
+from reconciler.load import Document, display_path, files_named
 from reconciler.model import SkippedOperation, SourceLocation, Tool
 
 
@@ -64,7 +65,17 @@ def description_path(source_document: Document, root: Path) -> Path:
             where, f"source.openapi {value!r} leaves the repository root ({display_path(root)})", "openapi"
         )
     if not path.is_file():
-        raise InputError.at(where, f"source.openapi {value!r}: no such file ({display_path(path)})", "openapi")
+        # the usual slip: a path written from the repository root, or from where the command runs
+        folder = source_document.path.parent
+        named = [p for p in files_named(root, path.name) if p.resolve() != source_document.path.resolve()]
+        relative = [Path(os.path.relpath(p, folder.resolve())).as_posix() for p in named]
+        hint = f": write {' or '.join(relative)}" if relative else ""
+        raise InputError.at(
+            where,
+            f"source.openapi {value!r}: no such file ({display_path(path)}); the path is relative to the folder "
+            f"of this file ({display_path(folder)}){hint}",
+            "openapi",
+        )
     return path
 
 
