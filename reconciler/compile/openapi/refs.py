@@ -175,7 +175,11 @@ class Files:
         first: Resolved | None = None  # (schema) the first schema on the chain with keywords beside its $ref
         for _ in range(_MAX_CHAIN):
             target = self._resolve_one(ref, node, source)
-            if not (isinstance(target.node, dict) and isinstance(target.node.get("$ref"), str)):
+            if not isinstance(target.node, dict):
+                if schema and target.node.__class__ is not bool:  # (checked only off the path of a mapping)
+                    raise self._not_a_schema(ref, node, source, target)
+                return target if first is None else first
+            if not isinstance(target.node.get("$ref"), str):
                 return target if first is None else first
             if target.key in seen:
                 break
@@ -185,6 +189,26 @@ class Files:
             ref, node, source = target.node["$ref"], target.node, target.source
         raise RefError(
             Diagnostic("error", source.ref_location(node, ref), f"$ref {ref!r} is part of a loop of references", "ref")
+        )
+
+    def _not_a_schema(self, ref: Any, node: Any, source: SourceFile, target: Resolved) -> RefError:
+        """A schema's `$ref` that lands on a string, a number, a list or an empty value: read as a schema that
+        would be `{}`, which accepts anything, so it is refused where it is written. The value is never quoted:
+        the reference may point into a file of secrets."""
+        found = target.node
+        kind = "a string" if isinstance(found, str) else "a list" if isinstance(found, list) else "a number"
+        kind = "an empty value" if found is None else kind
+        at = "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in target.pointer)
+        swagger = isinstance(self.main.content, dict) and "swagger" in self.main.content
+        return RefError(
+            Diagnostic(
+                "error",
+                source.ref_location(node, str(ref)),
+                f"$ref {ref!r} points at {kind}, not a schema ({target.source.file} has {kind} at {at}); a schema "
+                "is a mapping (or true/false): point the $ref at one, such as "
+                + ("#/definitions/…" if swagger else "#/components/schemas/…"),
+                "ref",
+            )
         )
 
     def _resolve_one(self, ref: Any, node: Any, source: SourceFile) -> Resolved:

@@ -552,3 +552,77 @@ def test_a_swagger_host_with_a_slash_or_a_base_path_without_one_still_gives_the_
         "paths:\n  /a:\n    get:\n      operationId: getA\n      responses: {'200': {description: ok}}\n"
     )
     assert _urls(run) == {"getA": "https://api.example.com/v1/a"}
+
+
+SECRET = "sk-live-not-a-schema-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("head", "where", "reference", "said"),
+    [
+        # a secrets file next to the description: its value must not become `{}` (anything), nor reach output
+        (OPENAPI, "requestBody", "'../secrets.yaml#/KEY'", "a string"),
+        (OPENAPI, "requestBody", "'#/info/title'", "a string"),
+        (OPENAPI, "requestBody", "'#/info/x-limits'", "a list"),
+        (HEAD_31, "requestBody", "'#/info/x-count'", "a number"),
+        (OPENAPI, "parameter", "'#/info/x-count'", "a number"),
+        (OPENAPI, "property", "'#/info/title'", "a string"),
+        (SWAGGER, "body", "'#/info/title'", "a string"),
+        (SWAGGER, "property", "'../secrets.yaml#/KEY'", "a string"),
+    ],
+    ids=[
+        "3.0-secret",
+        "3.0-title",
+        "3.0-list",
+        "3.1-number",
+        "3.0-parameter",
+        "3.0-property",
+        "2.0-body",
+        "2.0-secret",
+    ],
+)
+def test_a_schema_reference_to_a_value_that_is_not_a_schema_is_an_error_at_its_line(
+    repo: Path, run: Any, head: str, where: str, reference: str, said: str
+) -> None:
+    (repo / "secrets.yaml").write_text(f"KEY: {SECRET}\n")
+    info = "  x-limits: [1, 2]\n  x-count: 3\n"
+    schema = f"{{$ref: {reference}}}"
+    if where == "property":
+        schema = f"{{type: object, properties: {{q: {schema}}}}}"
+    if where == "parameter":
+        operation = f"      parameters:\n        - {{name: q, in: query, schema: {schema}}}\n"
+    elif head is SWAGGER:
+        operation = f"      parameters:\n        - {{name: body, in: body, schema: {schema}}}\n"
+    else:
+        operation = f"      requestBody:\n        content: {{application/json: {{schema: {schema}}}}}\n"
+    text = (
+        head.replace("info: {title: t, version: '1'}\n", f"info:\n  title: t\n  version: '1'\n{info}")
+        + "paths:\n  /a:\n    post:\n      operationId: postA\n"
+        + operation
+        + "      responses: {'200': {description: ok}}\n"
+        + "  /b:\n    get:\n      operationId: getB\n      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    line = 1 + text.splitlines().index(next(x for x in text.splitlines() if "$ref" in x))
+    result = run("validate")
+    assert result.code == 1, result.output
+    errors = [x for x in result.output.splitlines() if ": error: " in x]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith(f"tools.d/api.yaml:{line}:"), errors
+    assert reference.strip("'") in errors[0] and f"points at {said}, not a schema" in errors[0], errors
+    assert "Traceback" not in result.output and SECRET not in result.output
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_a_reference_to_a_boolean_schema_stays_that_schema_in_3_1(repo: Path, run: Any, value: str) -> None:
+    text = HEAD_31 + (
+        "paths:\n  /a:\n    post:\n      operationId: postA\n"
+        "      requestBody:\n        content: {application/json: {schema: {type: object, properties: "
+        "{q: {$ref: '#/components/schemas/Flag'}}}}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        f"components:\n  schemas:\n    Flag: {value}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    tools = _tools(run)
+    # (rendered as the schemas Genesys Cloud takes: `true` accepts anything, `false` nothing)
+    assert tools["postA"]["schema"]["properties"]["q"] == ({} if value == "true" else {"not": {}})

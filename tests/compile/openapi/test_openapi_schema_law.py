@@ -182,3 +182,48 @@ def test_a_reference_by_anchor_or_by_id_compiles_as_the_pointer_to_the_same_sche
         assert _tools(tmp_path, renamed) == by_pointer, text
 
     law()
+
+
+NOT_SCHEMAS = st.one_of(
+    st.text(max_size=3), st.integers(-3, 3), st.floats(0, 1), st.lists(SCALARS, max_size=2), st.none()
+)
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_a_reference_that_reaches_a_value_that_is_not_a_schema_skips_its_operation_with_an_error(
+    tmp_path: Path, version: str
+) -> None:
+    """Read as a schema, a string, a number, a list or an empty value would be `{}`, which accepts anything: an
+    operation whose schemas reach one through their `$ref`s is left out with an error at a `$ref` to it, and an
+    operation that does not reach it compiles as before (a boolean is a schema, and stays one)."""
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(top=schemas(version, ["A", "B"]), a=schemas(version, ["B"]), b=st.one_of(NOT_SCHEMAS, st.booleans()))
+    def law(top: Any, a: Any, b: Any) -> None:
+        answer = {"description": "ok", "content": {"application/json": {"schema": top}}}
+        description = {
+            "openapi": version,
+            "info": {"title": "t", "version": "1"},
+            "servers": [{"url": "https://api.example.com"}],
+            "paths": {"/x": {"get": {"operationId": "x", "responses": {"200": answer}}}},
+            "components": {"schemas": {"A": a, "B": b}},
+        }
+        path = tmp_path / "api.json"
+        path.write_text(json.dumps(description))
+        result = compile_openapi(
+            read_documents(path)[0], source=None, source_document=None, root=tmp_path, limits=Limits()
+        )
+        target = '"#/components/schemas/B"'
+        reached = target in json.dumps(top) or (
+            '"#/components/schemas/A"' in json.dumps(top) and target in json.dumps(a)
+        )
+        errors = [d.message for d in result.diagnostics if d.severity == "error"]
+        if reached and not isinstance(b, (bool, dict)):
+            assert result.tools == [], (top, a, b)
+            assert len(result.skipped) == 1 and result.skipped[0].reason == errors[0], result.skipped
+            assert errors[0].startswith("$ref '#/components/schemas/B' points at "), errors
+            assert "not a schema" in errors[0] and "api.json has " in errors[0], errors
+        else:
+            assert errors == [] and [tool.name for tool in result.tools] == ["x"], (errors, top, a, b)
+
+    law()
