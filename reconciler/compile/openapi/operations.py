@@ -114,6 +114,10 @@ def list_operations(files: Files) -> Listing:
         if isinstance(item, dict) and isinstance(item.get("$ref"), str):
             try:
                 target = files.resolve(item["$ref"], item, main)
+                if not isinstance(target.node, dict):  # (it was read as an empty path item: its operations lost)
+                    raise files.not_a_mapping(
+                        item["$ref"], item, main, target, "a path item", "of operations: point the $ref at one"
+                    )
             except RefError as exc:
                 listing.diagnostics.append(exc.diagnostic)
                 listing.skipped.append(
@@ -141,6 +145,15 @@ def list_operations(files: Files) -> Listing:
             if isinstance(node, dict) and isinstance(node.get("$ref"), str):
                 try:
                     target = files.resolve(node["$ref"], node, source)
+                    if not isinstance(target.node, dict):  # (its value was quoted in the error: maybe a secret)
+                        raise files.not_a_mapping(
+                            node["$ref"],
+                            node,
+                            source,
+                            target,
+                            "an operation",
+                            "with `responses`: point the $ref at one",
+                        )
                 except RefError as exc:
                     listing.diagnostics.append(exc.diagnostic)
                     listing.skipped.append(

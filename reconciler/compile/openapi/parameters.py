@@ -130,7 +130,7 @@ def collect(
         if raw.__class__ is dict and "$ref" not in raw:  # written in place, the common case
             parameter, source = raw, written_in
         else:
-            parameter, source = _resolve(raw, written_in, converter)
+            parameter, source = _resolve(raw, written_in, converter, "a parameter")
         name, place = parameter.get("name"), parameter.get("in")
         if not isinstance(name, str) or place.__class__ is not str or place not in _PLACES:
             continue  # (`in: [query]` is no place: a list cannot even be looked up in _PLACES)
@@ -208,10 +208,18 @@ def unique_names(inputs: list[Input]) -> list[str]:
     return names
 
 
-def _resolve(raw: Any, source: SourceFile, converter: SchemaConverter) -> tuple[dict[str, Any], SourceFile]:
+def _resolve(raw: Any, source: SourceFile, converter: SchemaConverter, what: str) -> tuple[dict[str, Any], SourceFile]:
     if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
         target = converter.resolve(raw, source)
-        node = target.node if isinstance(target.node, dict) else {}
+        if not isinstance(target.node, dict):  # (it was read as an empty one: the parameter or body was lost)
+            swagger = "swagger" in converter.files.main.content
+            place = ("#/parameters/…" if swagger else "#/components/parameters/…") if what == "a parameter" else None
+            hint = "with `name` and `in`" if place else "with `content`"
+            place = place or "#/components/requestBodies/…"
+            raise converter.files.not_a_mapping(
+                raw["$ref"], raw, source, target, what, f"{hint}: point the $ref at one, such as {place}"
+            )
+        node = target.node
         if len(raw) > 1 and isinstance(raw.get("description"), str) and _version_31(converter):
             # OpenAPI 3.1's Reference Object: a `description` beside the `$ref` overrides the referenced one's
             # (it says what the shared parameter or body means here); 3.0 says to ignore anything beside it
@@ -303,7 +311,7 @@ def _bound(name: str) -> tuple[str, str, str] | None:
 
 
 def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter, room: int | None = None) -> Inputs | None:
-    request, source = _resolve(raw, source, converter)
+    request, source = _resolve(raw, source, converter, "a request body")
     content = request.get("content")
     if not isinstance(content, dict) or not content:
         return None

@@ -193,20 +193,28 @@ class Files:
 
     def _not_a_schema(self, ref: Any, node: Any, source: SourceFile, target: Resolved) -> RefError:
         """A schema's `$ref` that lands on a string, a number, a list or an empty value: read as a schema that
-        would be `{}`, which accepts anything, so it is refused where it is written. The value is never quoted:
-        the reference may point into a file of secrets."""
+        would be `{}`, which accepts anything, so it is refused where it is written."""
+        swagger = isinstance(self.main.content, dict) and "swagger" in self.main.content
+        example = "#/definitions/…" if swagger else "#/components/schemas/…"
+        return self.not_a_mapping(
+            ref, node, source, target, "a schema", f"(or true/false): point the $ref at one, such as {example}"
+        )
+
+    def not_a_mapping(
+        self, ref: Any, node: Any, source: SourceFile, target: Resolved, what: str, hint: str
+    ) -> RefError:
+        """The error for a `$ref` that must land on `what` (a mapping) and lands on something else. The value is
+        never quoted: the reference may point into a file of secrets."""
         found = target.node
         kind = "a string" if isinstance(found, str) else "a list" if isinstance(found, list) else "a number"
         kind = "an empty value" if found is None else kind
         at = "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in target.pointer)
-        swagger = isinstance(self.main.content, dict) and "swagger" in self.main.content
         return RefError(
             Diagnostic(
                 "error",
                 source.ref_location(node, str(ref)),
-                f"$ref {ref!r} points at {kind}, not a schema ({target.source.file} has {kind} at {at}); a schema "
-                "is a mapping (or true/false): point the $ref at one, such as "
-                + ("#/definitions/…" if swagger else "#/components/schemas/…"),
+                f"$ref {ref!r} points at {kind}, not {what} ({target.source.file} has {kind} at {at}); {what} "
+                f"is a mapping {hint}",
                 "ref",
             )
         )

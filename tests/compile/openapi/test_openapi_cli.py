@@ -626,3 +626,58 @@ def test_a_reference_to_a_boolean_schema_stays_that_schema_in_3_1(repo: Path, ru
     tools = _tools(run)
     # (rendered as the schemas Genesys Cloud takes: `true` accepts anything, `false` nothing)
     assert tools["postA"]["schema"]["properties"]["q"] == ({} if value == "true" else {"not": {}})
+
+
+@pytest.mark.parametrize(
+    ("head", "operation", "said"),
+    [
+        (OPENAPI, "      parameters:\n        - $ref: '../secrets.yaml#/KEY'\n", "a string, not a parameter"),
+        (SWAGGER, "      parameters:\n        - $ref: '#/info/x-limits'\n", "a list, not a parameter"),
+        (OPENAPI, "      requestBody: {$ref: '#/info/title'}\n", "a string, not a request body"),
+    ],
+    ids=["3.0-parameter", "2.0-parameter", "3.0-request-body"],
+)
+def test_a_parameter_or_body_reference_to_a_value_that_is_no_mapping_is_an_error_at_its_line(
+    repo: Path, run: Any, head: str, operation: str, said: str
+) -> None:
+    # (it was read as an empty mapping: the parameter or the body was left out of the tool, silently)
+    (repo / "secrets.yaml").write_text(f"KEY: {SECRET}\n")
+    text = (
+        head.replace("info: {title: t, version: '1'}\n", "info:\n  title: t\n  version: '1'\n  x-limits: [1]\n")
+        + "paths:\n  /a:\n    post:\n      operationId: postA\n"
+        + operation
+        + "      responses: {'200': {description: ok}}\n"
+        + "  /b:\n    get:\n      operationId: getB\n      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    line = 1 + text.splitlines().index(next(x for x in text.splitlines() if "$ref" in x))
+    result = run("validate")
+    assert result.code == 1, result.output
+    errors = [x for x in result.output.splitlines() if ": error: " in x]
+    assert len(errors) == 1 and errors[0].startswith(f"tools.d/api.yaml:{line}:"), result.output
+    assert f"points at {said}" in errors[0], errors
+    assert "Traceback" not in result.output and SECRET not in result.output
+    assert "invalid: 1 tools, 1 errors" in result.output  # the operation is left out; getB still compiles
+
+
+def test_an_operation_or_path_item_reference_to_a_value_that_is_no_mapping_is_an_error_that_never_quotes_it(
+    repo: Path, run: Any
+) -> None:
+    # the operation's error quoted the value it landed on (a secret, here) at the target's file; the path item
+    # was read as an empty one, silently
+    (repo / "secrets.yaml").write_text(f"KEY: {SECRET}\n")
+    text = OPENAPI + (
+        "paths:\n  /a:\n    get: {$ref: '../secrets.yaml#/KEY'}\n  /b:\n    $ref: '../secrets.yaml#/KEY'\n"
+        "  /c:\n    get:\n      operationId: getC\n      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    result = run("validate")
+    assert result.code == 1, result.output
+    errors = [x for x in result.output.splitlines() if ": error: " in x]
+    assert errors == [
+        "tools.d/api.yaml:6:11: error: $ref '../secrets.yaml#/KEY' points at a string, not an operation "
+        "(secrets.yaml has a string at #/KEY); an operation is a mapping with `responses`: point the $ref at one",
+        "tools.d/api.yaml:8:5: error: $ref '../secrets.yaml#/KEY' points at a string, not a path item "
+        "(secrets.yaml has a string at #/KEY); a path item is a mapping of operations: point the $ref at one",
+    ], result.output
+    assert SECRET not in result.output and "invalid: 1 tools, 2 errors" in result.output
