@@ -43,12 +43,17 @@ MISSING: Any = Missing()
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*")
 
 
 def address(path: Sequence[str]) -> str:
     """An attribute's path as the plan writes it: dotted (`schema.properties.sku.type`), with a key that is not a
     plain name quoted, as Terraform addresses a map key (`labels["app.example.com/tier"]`), so that a key with a
     dot in it reads, and splits, as one key."""
+    dotted = ".".join(path)
+    # the commonest by far: every key a plain name (one match for the whole path; a plan has one per changed leaf)
+    if dotted.count(".") == len(path) - 1 and _PLAIN_PATH.fullmatch(dotted):
+        return dotted
     return "".join(step(key, first=index == 0) for index, key in enumerate(path))
 
 
