@@ -71,7 +71,7 @@ def load_conversations(directory: Path, environ: Mapping[str, str], tool_names: 
     loaded = LoadedConversations()
     if not directory.is_dir():
         raise InputError.at(
-            SourceLocation(display_path(directory)),
+            SourceLocation.path(display_path(directory)),
             "no such directory; pass the folder that holds your conversation files (default: conversations.d)",
             "io",
         )
@@ -98,7 +98,7 @@ def load_conversations(directory: Path, environ: Mapping[str, str], tool_names: 
     if not loaded.conversations and not loaded.diagnostics:
         # as pytest's "no tests collected": a CI job whose conversation files went missing must not stay green
         raise InputError.at(
-            SourceLocation(display_path(directory)),
+            SourceLocation.path(display_path(directory)),
             "no conversation files (.yaml, .yml or .json) to run; add one (the format is in docs/conversations.md), "
             "or pass the folder that holds them: reconciler test FOLDER",
             "empty",

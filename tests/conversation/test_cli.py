@@ -999,9 +999,21 @@ def test_a_folder_without_conversations_fails_rather_than_passing_nothing(
     elif output_format == "github":
         assert result.out.startswith(f"::error title=reconciler::conversations.d: {said}")
     else:
-        assert f"conversations.d:1:1: error: {said}" in result.err
+        assert f"conversations.d: error: {said}" in result.err  # a folder: no line to point at
     assert "gateway:" not in result.err  # nothing ran, no gateway was opened
     assert "Traceback" not in result.output
+
+
+def test_a_missing_conversations_folder_is_named_by_its_path_alone(project: Path, run: Any) -> None:
+    """A folder has no lines: `conversations.d:1:1` pointed at a line that is not there (as tools.d is shown)."""
+    shutil.rmtree(project / "conversations.d")
+    result = run("test")
+    assert result.code == 1, result.output
+    assert "conversations.d: error: no such directory" in result.err
+    assert ":1:1" not in result.err and "Traceback" not in result.output
+    report = json.loads(run("test", "--format", "json").out)
+    [problem] = report["diagnostics"]
+    assert (problem["file"], problem["line"], problem["column"]) == ("conversations.d", None, None)
 
 
 RETRIED = """\
