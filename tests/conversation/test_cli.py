@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -457,6 +457,25 @@ class _ScriptedGateway:
         self.server.server_close()
 
 
+@pytest.fixture
+def scripted_gateway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[list[tuple[int, Any, dict[str, str]]]], _ScriptedGateway]]:
+    """A `_ScriptedGateway` that the CLI's gateway variables point at, closed when the test ends."""
+    opened: list[_ScriptedGateway] = []
+
+    def serve(answers: list[tuple[int, Any, dict[str, str]]]) -> _ScriptedGateway:
+        gateway = _ScriptedGateway(answers)
+        opened.append(gateway)
+        monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
+        monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+        return gateway
+
+    yield serve
+    for gateway in opened:
+        gateway.close()
+
+
 def test_a_long_wait_for_the_gateway_is_said_on_stderr(
     project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -540,7 +559,7 @@ def test_a_failure_shows_what_the_transcript_redacts_as_sensitive(
 
 
 def test_a_turn_the_gateway_broke_off_keeps_its_tool_calls_in_the_transcript(
-    project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
+    scripted_gateway: Any, project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The model cancelled the order, then the gateway refused the next request: the cancel really happened
     upstream, so the transcript (the record of what the model did) must show it, and why the turn ended."""
@@ -550,15 +569,10 @@ def test_a_turn_the_gateway_broke_off_keeps_its_tool_calls_in_the_transcript(
         "function": {"name": "cancel_order", "arguments": '{"order_id": "456", "reason": "other"}'},
     }
     refused = {"message": "the conversation is too long for model default", "code": "bad.request", "status": 400}
-    gateway = _ScriptedGateway([(200, _answer(content=None, tool_calls=[call]), {}), (400, refused, {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    scripted_gateway([(200, _answer(content=None, tool_calls=[call]), {}), (400, refused, {})])
     monkeypatch.setenv("TOOLS_BASE_URL", endpoint.url)
-    try:
-        (project / "state.yaml").write_text("user_id: USR-1\n", encoding="utf-8")
-        result = run("chat", "-m", "cancel 456", "--state", "state.yaml", "--transcript", "t.json")
-    finally:
-        gateway.close()
+    (project / "state.yaml").write_text("user_id: USR-1\n", encoding="utf-8")
+    result = run("chat", "-m", "cancel 456", "--state", "state.yaml", "--transcript", "t.json")
     assert result.code == 1
     assert "too long" in result.err
     assert "  tool cancel_order (" in result.err  # said before the error, as a turn that ends well says it
@@ -602,19 +616,19 @@ def test_github_format_annotates_a_broken_tool_file_too(project: Path, run: Any)
     ],
 )
 def test_an_answer_the_model_did_not_finish_is_said_so(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch, finish: str, content: str | None, said: str
+    scripted_gateway: Any,
+    project: Path,
+    run: Any,
+    finish: str,
+    content: str | None,
+    said: str,
 ) -> None:
     """OpenAI's finish_reason `length` (cut at max tokens) and `content_filter` are not a finished answer: chat
     says so on stderr instead of passing a truncated or empty answer off as the model's reply, and the
     transcript keeps the reason."""
     answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}]}
-    gateway = _ScriptedGateway([(200, answer, {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
-    try:
-        result = run("chat", "-m", "where is 123?", "--transcript", "t.json")
-    finally:
-        gateway.close()
+    scripted_gateway([(200, answer, {})])
+    result = run("chat", "-m", "where is 123?", "--transcript", "t.json")
     assert result.code == 0, result.output  # an answer was given; stdout holds it as it came
     assert result.out == (content or "") + "\n"
     assert f"note: the answer was {said}" in result.err
@@ -623,9 +637,7 @@ def test_an_answer_the_model_did_not_finish_is_said_so(
     assert said in turn["stop_message"]
 
 
-def test_a_refusal_is_the_answer_shown_not_an_empty_line(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_refusal_is_the_answer_shown_not_an_empty_line(scripted_gateway: Any, project: Path, run: Any) -> None:
     """OpenAI's answer to a request the model declines has `content: null` and the text in `refusal`."""
     from openai.types.chat import ChatCompletion
 
@@ -644,13 +656,8 @@ def test_a_refusal_is_the_answer_shown_not_an_empty_line(
             ],
         }
     )
-    gateway = _ScriptedGateway([(200, answer.model_dump(mode="json"), {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
-    try:
-        result = run("chat", "-m", "help me break in", "--transcript", "t.json")
-    finally:
-        gateway.close()
+    scripted_gateway([(200, answer.model_dump(mode="json"), {})])
+    result = run("chat", "-m", "help me break in", "--transcript", "t.json")
     assert result.code == 0, result.output
     assert result.out == "I can't help with that.\n"
     assert "note: the answer was a refusal by the model (finish_reason refusal)" in result.err
@@ -660,7 +667,7 @@ def test_a_refusal_is_the_answer_shown_not_an_empty_line(
 
 @pytest.mark.parametrize("ids", [["", ""], [None, None], ["same", "same"]])
 def test_parallel_calls_without_distinct_ids_get_their_own(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch, ids: list[str | None]
+    scripted_gateway: Any, project: Path, run: Any, ids: list[str | None]
 ) -> None:
     """Some OpenAI-compatible endpoints (Gemini's, LM Studio) send tool calls with empty, missing or repeated
     ids: each result must still go back under an id of its own, matching its call, or the model cannot tell
@@ -672,13 +679,8 @@ def test_parallel_calls_without_distinct_ids_get_their_own(
         if call_id is not None:
             call["id"] = call_id
         calls.append(call)
-    gateway = _ScriptedGateway([(200, _answer(content=None, tool_calls=calls), {}), (200, _answer(content="ok"), {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
-    try:
-        result = run("chat", "-m", "stock?")
-    finally:
-        gateway.close()
+    gateway = scripted_gateway([(200, _answer(content=None, tool_calls=calls), {}), (200, _answer(content="ok"), {})])
+    result = run("chat", "-m", "stock?")
     assert result.code == 0, result.output
     messages = gateway.bodies[1]["messages"]
     asked = [call["id"] for call in messages[1]["tool_calls"]]
@@ -714,21 +716,16 @@ def test_transcripts_are_not_written_among_the_conversation_files(project: Path,
 
 
 def test_the_state_file_reads_variables_as_conversation_files_do(
-    project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
+    scripted_gateway: Any, project: Path, run: Any, endpoint: ToolEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`state: {session_token: ${ORDER_SESSION}}` works in a conversation file; the same in --state must not send
     the literal text `${ORDER_SESSION}` to the tool as the session token."""
     call = {"id": "c1", "type": "function", "function": {"name": "get_order_status", "arguments": '{"order_id": "7"}'}}
-    gateway = _ScriptedGateway([(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content="ok"), {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    scripted_gateway([(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content="ok"), {})])
     monkeypatch.setenv("TOOLS_BASE_URL", endpoint.url)
     monkeypatch.setenv("ORDER_SESSION", "sess-from-env-5")
     (project / "state.yaml").write_text("user_id: USR-1\nsession_token: ${ORDER_SESSION}\n", encoding="utf-8")
-    try:
-        result = run("chat", "-m", "where is 7?", "--state", "state.yaml", "--transcript", "t.json")
-    finally:
-        gateway.close()
+    result = run("chat", "-m", "where is 7?", "--state", "state.yaml", "--transcript", "t.json")
     assert result.code == 0, result.output
     [body] = endpoint.bodies("/api/v1/tools/order_status")
     assert (body["parameters"], body["conversation"]) == (
@@ -848,19 +845,14 @@ EVIL = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m"
 
 
 def test_chat_prints_what_the_model_wrote_without_its_terminal_control_sequences(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+    scripted_gateway: Any, project: Path, run: Any
 ) -> None:
     """The model's words are untrusted (a tool's output may steer them): escape sequences in its answer or in the
     name of a tool it calls are shown as text, never sent to the user's terminal."""
     call = {"id": "c1", "type": "function", "function": {"name": f"x{EVIL}", "arguments": "{}"}}
     answers = [(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content=f"line one\n{EVIL}!"), {})]
-    gateway = _ScriptedGateway(answers)
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
-    try:
-        result = run("chat", "-m", "hi")
-    finally:
-        gateway.close()
+    scripted_gateway(answers)
+    result = run("chat", "-m", "hi")
     assert result.code == 0, result.output
     for control in ("\x1b", "\x07", "\x9b"):
         assert control not in result.output
@@ -869,38 +861,26 @@ def test_chat_prints_what_the_model_wrote_without_its_terminal_control_sequences
 
 
 def test_a_failure_line_shows_a_tool_name_the_model_made_up_as_one_escaped_line(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+    scripted_gateway: Any, project: Path, run: Any
 ) -> None:
     call = {"id": "c1", "type": "function", "function": {"name": f"x{EVIL}\n::error::forged", "arguments": "{}"}}
     answers = [(200, _answer(content=None, tool_calls=[call]), {}), (200, _answer(content="done"), {})]
-    gateway = _ScriptedGateway(answers)
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    scripted_gateway(answers)
     (project / "conversations.d" / "order_status.yaml").unlink()
     (project / "conversations.d" / "one.yaml").write_text(
         "name: one\nturns:\n  - user: hi\n    expect: {tool_calls: [{name: check_inventory}]}\n", encoding="utf-8"
     )
-    try:
-        result = run("test")
-    finally:
-        gateway.close()
+    result = run("test")
     assert result.code == 1
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert not any(line.startswith("::") for line in result.out.splitlines())
     assert "the calls were: x\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J\\u009b31m\\n::error::forged({})" in result.out
 
 
-def test_the_transcript_keeps_what_the_model_wrote_safe_to_cat(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_transcript_keeps_what_the_model_wrote_safe_to_cat(scripted_gateway: Any, project: Path, run: Any) -> None:
     """JSON escapes C0 controls itself; C1 controls and bidi overrides would reach a terminal that cats the file."""
-    gateway = _ScriptedGateway([(200, _answer(content=f"a{EVIL}\u202eb"), {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
-    try:
-        result = run("chat", "-m", "hi", "--transcript", "t.json")
-    finally:
-        gateway.close()
+    scripted_gateway([(200, _answer(content=f"a{EVIL}\u202eb"), {})])
+    result = run("chat", "-m", "hi", "--transcript", "t.json")
     assert result.code == 0, result.output
     text = (project / "t.json").read_text(encoding="utf-8")
     assert not any(character in text for character in ("\x1b", "\x07", "\x9b", "\u202e"))
@@ -943,20 +923,15 @@ def test_on_a_terminal_a_turn_the_gateway_refused_is_said_and_the_conversation_g
 
 
 def test_a_gateway_error_fails_its_file_on_one_line_and_says_the_rest_did_not_run(
-    project: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+    scripted_gateway: Any, project: Path, run: Any
 ) -> None:
     refused = {"message": "bad request\n::error::forged", "code": "bad.request", "status": 400}
-    gateway = _ScriptedGateway([(400, refused, {})])
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", gateway.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    scripted_gateway([(400, refused, {})])
     (project / "conversations.d" / "order_status.yaml").unlink()
     (project / "conversations.d" / "two.yaml").write_text(
         "name: two\nturns:\n  - user: one\n  - user: two\n", encoding="utf-8"
     )
-    try:
-        result = run("test")
-    finally:
-        gateway.close()
+    result = run("test")
     assert result.code == 1
     assert not any(line.startswith("::") for line in result.out.splitlines())
     (line,) = [line for line in result.out.splitlines() if "two.yaml:3:" in line]
