@@ -209,9 +209,25 @@ class _Run:
         return [self.outcomes[_key(change)] for change in changes]
 
     def start_workers(self, count: int) -> None:
-        """Start `count` workers. `Thread.start` waits on an Event inside threading, and a Ctrl-C landing there can
-        leave that Event's lock released twice (a RuntimeError, not a KeyboardInterrupt: seen once in ~10 runs of
-        the interrupt test), so on the main thread the interrupt is held until every worker has started."""
+        """Start `count` workers, each with SIGINT blocked, as it inherits the mask of the thread that starts it.
+
+        Linux hands a process's Ctrl-C to any thread that does not block it, and Python runs the handler on the
+        main thread only: landing on a worker, it went unheard until the next outcome woke the main thread, and
+        workers took further changes meanwhile. Blocked in the workers, it goes to the main thread, waiting for
+        outcomes. It is blocked on the main thread too while they start: `Thread.start` waits on an Event inside
+        threading, and a Ctrl-C landing there can leave that Event's lock released twice (a RuntimeError, not a
+        KeyboardInterrupt). One arriving meanwhile is delivered, and raised, once the mask is restored."""
+        if not hasattr(signal, "pthread_sigmask"):  # Windows: hold a Ctrl-C in Python until the workers run
+            self._start_holding_ctrl_c(count)
+            return
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for number in range(count):
+                threading.Thread(target=self.work, name=f"apply-{number}", daemon=True).start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def _start_holding_ctrl_c(self, count: int) -> None:
         held: list[int] = []
         on_main = threading.current_thread() is threading.main_thread()
         previous = signal.getsignal(signal.SIGINT) if on_main else None

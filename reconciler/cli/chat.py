@@ -8,7 +8,6 @@ stdin is one turn, and the final answer is printed on stdout.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import os
@@ -21,6 +20,7 @@ import click
 
 from reconciler.api import ApiClient, RetryPolicy, Target, resolve_target
 from reconciler.cli.common import directory_argument, load_desired
+from reconciler.cli.interrupts import run_interruptible
 from reconciler.cli.output import Output
 from reconciler.conversation import (
     DEFAULT_MAX_MODEL_CALLS,
@@ -162,7 +162,7 @@ def chat_command(
     with open_gateway(os.environ, model=model, debug=output.debug, notice=output.info) as (gateway, description):
         output.info(description)
         try:
-            code = asyncio.run(_converse(output, conversation, gateway, message, max_turns))
+            code = run_interruptible(_converse(output, conversation, gateway, message, max_turns))
         finally:
             if transcript_file is not None:
                 data = transcript(

@@ -7,7 +7,6 @@ passes, 1 otherwise; a broken file is reported with file:line before anything ru
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import click
 
 from reconciler.cli.chat import max_turns_option, model_option, open_gateway
 from reconciler.cli.common import load_desired
+from reconciler.cli.interrupts import run_interruptible
 from reconciler.cli.output import Output
 from reconciler.cli.validate import github_annotations
 from reconciler.conversation import (
@@ -101,7 +101,7 @@ def test_command(
     ]
     with open_gateway(os.environ, model=model, debug=output.debug, notice=output.info) as (gateway, description):
         output.info(description)
-        results = asyncio.run(
+        results = run_interruptible(
             _run_all(
                 loaded.conversations,
                 desired.tools,

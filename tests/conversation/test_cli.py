@@ -3,6 +3,7 @@ gateway (a loopback emulator) with them, the repository's own conversations.d, a
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import json
@@ -315,8 +316,39 @@ def _read_until(stream: Any, wanted: bytes, *, seconds: float = 60.0) -> bytes:
     return seen
 
 
-def _interrupt_chat(project: Path, env: dict[str, str], wait_for: Callable[[Any], object]) -> tuple[int, str]:
-    """Start `chat` on a terminal, wait until `wait_for(stderr)` returns, press Ctrl-C; its exit code and stderr."""
+def _ctrl_c_on_another_thread(pid: int) -> None:
+    """SIGINT to one thread of process `pid` that is not its main thread, as Linux may deliver a Ctrl-C (it picks
+    any thread that does not block the signal); Python runs its handler on the main thread only."""
+    tgkill = getattr(ctypes.CDLL(None, use_errno=True), "tgkill", None)
+    threads = sorted(int(name) for name in os.listdir(f"/proc/{pid}/task") if int(name) != pid)
+    assert tgkill is not None and threads, threads
+    assert tgkill(pid, threads[-1], signal.SIGINT) == 0, ctypes.get_errno()
+
+
+def _ctrl_c(process: subprocess.Popen[bytes], where: str) -> None:
+    if where == "another thread":
+        _ctrl_c_on_another_thread(process.pid)
+    else:
+        process.send_signal(signal.SIGINT)
+
+
+WHERE = [
+    "process",
+    pytest.param(
+        "another thread",
+        marks=pytest.mark.skipif(
+            not sys.platform.startswith("linux") or not hasattr(ctypes.CDLL(None), "tgkill"),
+            reason="a signal to one thread of another process: Linux (glibc 2.30+) only",
+        ),
+    ),
+]
+
+
+def _interrupt_chat(
+    project: Path, env: dict[str, str], wait_for: Callable[[Any], object], where: str = "process"
+) -> tuple[int, str]:
+    """Start `chat` on a terminal, wait until `wait_for(stderr)` returns, press Ctrl-C (delivered to the process
+    or to one of its other threads); its exit code and stderr."""
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "chat", "--transcript", "t.json"],
@@ -330,7 +362,9 @@ def _interrupt_chat(project: Path, env: dict[str, str], wait_for: Callable[[Any]
     try:
         seen = _read_until(process.stderr, b"you> ")
         wait_for(primary)
-        process.send_signal(signal.SIGINT)
+        if where == "another thread":
+            time.sleep(0.2)  # the thread that reads the next line has started (any thread but main will do)
+        _ctrl_c(process, where)
         try:
             _, rest = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
@@ -342,8 +376,10 @@ def _interrupt_chat(project: Path, env: dict[str, str], wait_for: Callable[[Any]
     return process.returncode, (seen + rest).decode()
 
 
-def test_ctrl_c_at_the_chat_prompt_ends_the_conversation_at_once(project: Path) -> None:
-    code, err = _interrupt_chat(project, {}, lambda terminal: None)
+@pytest.mark.parametrize("where", WHERE)
+def test_ctrl_c_at_the_chat_prompt_ends_the_conversation_at_once(project: Path, where: str) -> None:
+    """Whichever thread the kernel hands the signal to: on another one, chat waited at its prompt for good."""
+    code, err = _interrupt_chat(project, {}, lambda terminal: None, where)
     assert code == 130, err
     assert "interrupted" in err
     assert json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"] == []
@@ -388,7 +424,10 @@ class _SilentGateway:
         self.server.server_close()
 
 
-def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: Path, endpoint: ToolEndpoint) -> None:
+@pytest.mark.parametrize("where", WHERE)
+def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(
+    project: Path, endpoint: ToolEndpoint, where: str
+) -> None:
     """The model called a tool, and Ctrl-C came while it read the result: the exit is at once, and the transcript
     keeps the call that ran (stop_reason interrupted)."""
     call = {"id": "c1", "type": "function", "function": {"name": "check_inventory", "arguments": '{"sku": "S-1"}'}}
@@ -401,7 +440,7 @@ def test_ctrl_c_while_the_gateway_thinks_ends_the_conversation_at_once(project: 
         assert silent.asked.wait(30)
 
     try:
-        code, err = _interrupt_chat(project, environment, ask)
+        code, err = _interrupt_chat(project, environment, ask, where)
     finally:
         silent.close()
     assert code == 130, err
@@ -1019,3 +1058,32 @@ def test_an_expected_call_is_met_by_a_retry_that_succeeded_after_a_refused_one(p
     result = run("test")
     assert result.code == 1
     assert "was called but did not succeed: INVALID_ARGUMENTS" in result.out
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_ctrl_c_while_reconciler_test_waits_for_the_gateway_ends_the_run_at_once(project: Path, where: str) -> None:
+    silent = _SilentGateway()
+    url = f"http://127.0.0.1:{silent.server.server_address[1]}"
+    environment = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "GENESYS_CLOUD_API_URL": url}
+    environment["GENESYS_CLOUD_ACCESS_TOKEN"] = "local"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "test"],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
+    try:
+        assert silent.asked.wait(60)
+        _ctrl_c(process, where)
+        try:
+            _, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError("reconciler test was still running 20 s after Ctrl-C") from None
+    finally:
+        silent.close()
+    assert process.returncode == 130, err
+    assert err.decode().rstrip().endswith("error: interrupted")

@@ -205,3 +205,22 @@ def test_a_wait_for_the_rate_limit_is_said_on_stderr(
     waits = [line for line in result.err.splitlines() if line.startswith("waiting ")]
     assert waits, result.err
     assert re.fullmatch(r"waiting \d+ s (for the API's rate limit|before trying .+ again \(429.*\))", waits[0])
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_the_workers_leave_ctrl_c_to_the_main_thread() -> None:
+    """The kernel hands a process's SIGINT to any thread that does not block it, and Python hears it on the main
+    thread only: a worker must block it, or a Ctrl-C landing there waits for the next outcome to be heard."""
+    masks: dict[str, set[int]] = {}
+
+    class Recording(BlockingApi):
+        def create(self, payload: dict[str, Any]) -> Any:
+            masks[threading.current_thread().name] = set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+            return _written(payload["name"])
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    apply_plan(_plan(12), Recording(0), parallelism=4, grace=0.1)  # type: ignore[arg-type]
+    workers = {name: mask for name, mask in masks.items() if name.startswith("apply-")}
+    assert workers and all(signal.SIGINT in mask for mask in workers.values()), masks
+    assert signal.SIGINT not in masks[threading.current_thread().name]  # the first write, on the caller's thread
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # the caller's own mask is left as it was
