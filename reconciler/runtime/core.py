@@ -241,7 +241,10 @@ class Runtime:
                 raise
             except Unreachable as exc:
                 if exc.kind == "AnswerTooLarge":  # the host answers; asking again would bring the same answer
-                    self.breakers.succeeded(key)
+                    if exc.status is not None and exc.status >= 500:
+                        self.breakers.failed(key)  # a 5xx is the host failing, however long its body
+                    else:
+                        self.breakers.succeeded(key)
                     if exc.status is not None and 200 <= exc.status < 300:
                         # the upstream did the call (an order placed): an error would have a model place it again
                         upstream.append(exc.status)

@@ -289,3 +289,28 @@ def test_sync_handlers_queue_for_their_threads_in_each_event_loop_a_runtime_is_u
         release.clear()
         started.clear()
         assert asyncio.run(two_at_once()) == [None, None]
+
+
+def test_a_5xx_answer_past_the_size_limit_is_a_failure_to_the_breaker(clock: FakeClock, upstream: Upstream) -> None:
+    """A 500 whose body passes 16 MiB (sent as a few kilobytes of gzip) is the host failing, as any 500: counted
+    by the breaker, which opens after `threshold` of them, not reset as if the host had answered well."""
+    import gzip
+
+    from reconciler.runtime.upstream import MAX_ANSWER_BYTES
+
+    big = gzip.compress(b'"' + b" " * MAX_ANSWER_BYTES + b'"')
+    upstream.answers = [(500, big)] * 2
+    upstream.headers = [("Content-Encoding", "gzip")]
+
+    async def go() -> list[Outcome]:
+        tools = [tool("post", upstream.url + "/p", method="POST")]
+        async with Runtime(tools, clock=clock, breaker=BreakerPolicy(threshold=2)) as runtime:
+            return [await runtime.invoke(Invocation("post")) for _ in range(3)]
+
+    outcomes = asyncio.run(go())
+    assert [(o.error_code, o.upstream_status) for o in outcomes] == [
+        ("UPSTREAM_ERROR", 500),
+        ("UPSTREAM_ERROR", 500),
+        ("CIRCUIT_OPEN", None),
+    ]
+    assert len(upstream.received) == 2
