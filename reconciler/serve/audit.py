@@ -2,13 +2,14 @@
 
     {"event": "tool.invocation", "time": "2026-11-29T13:20:00.123456+00:00", "tool": "get_order",
      "conversation_id": "C-1", "user_id": "U-1", "outcome": "success", "error_code": null,
-     "latency_ms": 12.3, "upstream_status": 200, "parameters_sha256": "…"}
+     "latency_ms": 12.3, "upstream_status": 200, "parameters_sha256": "…", "output_withheld": null}
 
 `tool` is the name as requested, cut at 64 characters (no served name is longer) with `…` marking the cut, and
 the ids at 256: a caller must not be able to grow the log by a megabyte a line. The parameters appear only as
 the SHA-256 of their canonical JSON (sorted keys, no spaces, UTF-8: `compile.payload.canonical_json`), so a
 line can be matched to a known call without holding its values (null for a refused payload nested too deeply to
-be written as JSON). Each line is written and flushed when the
+be written as JSON). `output_withheld` is why a 2xx answer was not passed on (`too_large`, `too_deep`), as the
+answer's metadata says, or null. Each line is written and flushed when the
 invocation ends, so the file is complete once the service has exited.
 
 A line that cannot be written (a full disk, a reader of the FIFO gone) does not fail the call it records: the
@@ -72,6 +73,7 @@ def audit_record(
         "latency_ms": round(outcome.latency_ms, 3),
         "upstream_status": outcome.upstream_status,
         "parameters_sha256": parameters_sha256(parameters),
+        "output_withheld": outcome.withheld,
     }
 
 

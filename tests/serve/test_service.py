@@ -407,6 +407,35 @@ def test_a_2xx_answer_too_large_to_pass_on_is_a_success_that_says_so_and_a_4xx_o
     assert len(upstream.received) == 2
 
 
+def test_the_audit_line_says_when_an_output_was_withheld_and_why(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path
+) -> None:
+    # The answer's metadata says `output_withheld` when a 2xx answer was too large or too deep to pass on: the
+    # audit line says so too (the reason, never the value), null for an output passed on whole.
+    from reconciler.runtime.upstream import MAX_ANSWER_BYTES
+
+    audit = tmp_path / "audit.jsonl"
+    service = serving([check_tool(upstream)], audit=audit)
+    upstream.answers = [
+        (200, {"stock": 1}),
+        (201, ("[" * 1000 + "]" * 1000).encode()),
+        (200, b'"' + b" " * MAX_ANSWER_BYTES + b'"'),
+        (404, {}),
+    ]
+    metadata = [
+        post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"}).json().get("metadata")
+        for _ in range(4)
+    ]
+    assert [m and m.get("output_withheld") for m in metadata] == [None, "too_deep", "too_large", None]
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(line["outcome"], line["output_withheld"]) for line in lines] == [
+        ("success", None),
+        ("success", "too_deep"),
+        ("success", "too_large"),
+        ("error", None),
+    ]
+
+
 def test_nan_or_infinity_is_never_answered_as_null(serving: Callable[..., Serving], upstream: Upstream) -> None:
     # JSON has no NaN: orjson wrote a handler's float("nan") and an upstream's `NaN` as null, a value the tool
     # never gave. A handler's is its bug, said with EXECUTION_FAILURE; an upstream's answer that is not strict
