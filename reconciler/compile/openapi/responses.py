@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.compile.openapi.parameters import WILDCARDS
-from reconciler.compile.openapi.refs import RefError, SourceFile
+from reconciler.compile.openapi.refs import SourceFile
 from reconciler.compile.openapi.schemas import SchemaConverter
 
 
@@ -25,7 +25,7 @@ def success_schema(
     produces: list[str] | None = None,
 ) -> dict[str, Any] | None:
     """The success answer's schema; `produces`: Swagger 2.0's document-wide list, which an operation's own
-    `produces` overrides."""
+    `produces` overrides. RefError when the success answer's `$ref` (or its schema's) cannot be followed."""
     responses = operation.get("responses")
     if not isinstance(responses, dict):
         return None
@@ -33,14 +33,22 @@ def success_schema(
     codes += [code for code in ("2XX", "2xx") if code in responses]
     for code in codes:
         raw = responses.get(code) if code in responses else responses.get(int(code))
-        try:
-            if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
-                target = converter.resolve(raw, source)
-                raw, where = target.node, target.source
-            else:
-                where = source
-        except RefError:
-            return None
+        where = source
+        if isinstance(raw, dict) and isinstance(raw.get("$ref"), str):
+            # a broken reference is an error at it (RefError), as a broken one in the answer's schema is: the
+            # tool must not go out without the answer's shape, and nothing said why
+            target = converter.resolve(raw, source)
+            if not isinstance(target.node, dict):
+                place = "#/responses/…" if swagger else "#/components/responses/…"
+                raise converter.files.not_a_mapping(
+                    raw["$ref"],
+                    raw,
+                    source,
+                    target,
+                    "a response",
+                    f"with `description`: point the $ref at one, such as {place}",
+                )
+            raw, where = target.node, target.source
         if not isinstance(raw, dict):
             continue
         schema = _schema(raw, operation, swagger, produces or [])
