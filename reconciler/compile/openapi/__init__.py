@@ -132,7 +132,7 @@ def compile_openapi(
         answers=answers,
     )
     for name in settings.credentials:
-        if name not in security.schemes:
+        if name not in security.schemes and name not in security.broken:
             close = difflib.get_close_matches(name, list(security.schemes), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; it defines {sorted(security.schemes) or 'none'}"
             result.diagnostics.append(

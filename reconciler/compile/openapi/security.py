@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.compile.openapi.operations import Operation
-from reconciler.compile.openapi.refs import Files
+from reconciler.compile.openapi.refs import Files, RefError
 from reconciler.model import Secret, Security, SecurityScheme, SourceLocation
 
 _PLACES = ("header", "query", "cookie")
@@ -38,14 +38,26 @@ class SecurityReader:
         if written is None:
             written = content.get("securityDefinitions")
         self.schemes: dict[str, SecurityScheme | None] = {}
+        self.broken: set[str] = set()
+        """Schemes whose `$ref` cannot be followed: an error at the `$ref` says so (in `files.diagnostics`), and
+        an alternative needing one is left out rather than read as needing a scheme nothing can fill."""
         if isinstance(written, dict):
             for name, node in written.items():
                 resolved = node
                 if isinstance(node, dict) and isinstance(node.get("$ref"), str):
                     try:
-                        resolved = files.resolve(node["$ref"], node, files.main).node
-                    except Exception:  # a broken $ref is reported by the schema conversion
-                        resolved = None
+                        target = files.resolve(node["$ref"], node, files.main)
+                        if not isinstance(target.node, dict):
+                            place = (
+                                "#/securityDefinitions/…" if "swagger" in content else "#/components/securitySchemes/…"
+                            )
+                            hint = f"with `type`: point the $ref at one, such as {place}"
+                            raise files.not_a_mapping(node["$ref"], node, files.main, target, "a security scheme", hint)
+                        resolved = target.node
+                    except RefError as exc:
+                        files.diagnostics.append(exc.diagnostic)
+                        self.broken.add(str(name))
+                        continue
                 self.schemes[str(name)] = _scheme(str(name), resolved)
         self.default = content.get("security")
         self._default_requirement: Security | None = None
@@ -73,6 +85,8 @@ class SecurityReader:
                 continue
             schemes = []
             for name in item:
+                if str(name) in self.broken:
+                    break  # (its error is reported once, at the scheme's $ref)
                 scheme = self.schemes.get(str(name))
                 if scheme is None:
                     unsupported.append(str(name))

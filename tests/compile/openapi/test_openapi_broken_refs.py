@@ -69,3 +69,38 @@ def test_a_success_response_reference_that_holds_gives_the_output_schema(repo: P
     assert result.code == 0, result.output
     (tool,) = json.loads(result.out)
     assert tool["outputSchema"]["properties"] == {"id": {"type": "integer"}}
+
+
+@pytest.mark.parametrize(
+    ("reference", "said"),
+    [
+        ("'#/components/securitySchemes/Missing'", "points at nothing"),
+        ("'../secrets.yaml#/KEY'", "points at a string, not a security scheme"),
+    ],
+    ids=["missing", "secret"],
+)
+def test_a_security_scheme_reference_that_is_broken_is_an_error_at_its_line(
+    repo: Path, run: Any, reference: str, said: str
+) -> None:
+    """A security scheme's `$ref` that leads nowhere was read as a scheme the tool service cannot fill: `validate`
+    said nothing, and `validate --serve` asked to exclude every operation that needs it, for a typo."""
+    (repo / "secrets.yaml").write_text(f"KEY: {SECRET}\n")
+    (repo / "specs").mkdir()
+    text = OPENAPI + (
+        "security: [{key: []}]\n"
+        "paths:\n  /a:\n    get:\n      operationId: getA\n      responses: {'200': {description: ok}}\n"
+        f"components:\n  securitySchemes:\n    key: {{$ref: {reference}}}\n"
+    )
+    (repo / "specs" / "api.yaml").write_text(text)
+    (repo / "tools.d" / "api.yaml").write_text(
+        "source:\n  openapi: ../specs/api.yaml\n  credentials: {key: '${KEY:-}'}\n"
+    )
+    for argv in (("validate",), ("validate", "--serve")):
+        result = run(*argv)
+        assert result.code == 1, result.output
+        errors = _errors(result.output)
+        assert len(errors) == 1, result.output
+        assert errors[0].startswith(f"specs/api.yaml:{_line(text, reference)}:"), errors
+        assert said in errors[0], errors
+        assert ": warning: " not in result.output  # (not "credentials name a scheme api.yaml does not define")
+        assert "Traceback" not in result.output and SECRET not in result.output
