@@ -24,6 +24,7 @@ from reconciler.conversation.execution import Invocation, Outcome, ToolRunner
 from reconciler.conversation.gateway import Completion, ModelToolCall
 from reconciler.errors import ConfigurationError, ReconcilerError
 from reconciler.model import Tool
+from reconciler.runtime.invocation import unwritable
 from reconciler.runtime.threads import in_daemon_thread
 
 DEFAULT_MAX_MODEL_CALLS = 8
@@ -256,6 +257,8 @@ async def _execute(conversation: Conversation, runner: ToolRunner, call: ModelTo
             message=f"the tool could not be run ({type(exc).__name__})",
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+    if outcome.ok and not isinstance(outcome.output, str) and _json_text(outcome.output) is None:
+        outcome = unwritable(outcome, call.name)  # as `serve` answers it: the model reads strict JSON only
     return ToolCallRecord(
         call.id,
         call.name,
@@ -285,11 +288,19 @@ def _arguments(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _json_text(output: Any) -> str | None:
+    """`output` as strict JSON text, or None when JSON cannot hold it (NaN, an infinity, a set, nested too deep)."""
+    try:
+        return json.dumps(output, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
 def _tool_message(record: ToolCallRecord) -> dict[str, Any]:
     """What the model reads: the output on success (its start, when it is longer than MAX_RESULT_CHARS), else the
     error's code and message."""
     if record.status == "success":
-        content = record.output if isinstance(record.output, str) else json.dumps(record.output, ensure_ascii=False)
+        content = record.output if isinstance(record.output, str) else _json_text(record.output) or "null"
         if len(content) > MAX_RESULT_CHARS:  # whole, it would overflow the model's context (or the request's limit)
             cut = f"the tool answered {len(content):,} characters; the first {MAX_RESULT_CHARS:,} are shown"
             content = f"{content[:MAX_RESULT_CHARS]}… (cut: {cut})"

@@ -8,6 +8,7 @@ conversation supplied, and never a credential or a filled URL.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -109,4 +110,17 @@ def withheld_note(tool: str, status: int, why: str) -> str:
     return f"{tool} was called and its upstream answered {status}, but that answer is {why}; the call has happened"
 
 
-__all__ = ["ERROR_CODES", "ErrorCode", "Invocation", "Outcome", "ToolError", "withheld_note"]
+def unwritable(outcome: Outcome, tool: str) -> Outcome:
+    """What stands for `outcome` when JSON cannot hold its output, wherever it is written (`serve`'s answer, the
+    conversation loop's tool message): an upstream's 2xx answer nested past what the encoders write (~1,000
+    levels) is a success whose output says so, as the call has happened and an error would have a model repeat
+    it; a handler's output (a set, a date, NaN, an infinity) is the handler's bug, said as EXECUTION_FAILURE,
+    never written as `null` or `NaN`."""
+    if outcome.ok and outcome.upstream_status is not None:
+        note = withheld_note(tool, outcome.upstream_status, "nested too deep to pass on as JSON")
+        return dataclasses.replace(outcome, output=note, withheld="too_deep")
+    message = f"{tool} returned an output that is not JSON"
+    return Outcome("error", None, "EXECUTION_FAILURE", message, outcome.latency_ms)
+
+
+__all__ = ["ERROR_CODES", "ErrorCode", "Invocation", "Outcome", "ToolError", "unwritable", "withheld_note"]

@@ -14,7 +14,6 @@ is counted and audited, unknown tools included.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reconciler.compile.payload import digest, tool_input
 from reconciler.runtime import Invocation, Outcome, Runtime, ToolError
 from reconciler.runtime.binding import services_via
-from reconciler.runtime.invocation import withheld_note
+from reconciler.runtime.invocation import unwritable
 from reconciler.runtime.jsonread import finite, no_constant, read_json
 from reconciler.serve.audit import AuditLog, audit_record
 from reconciler.serve.telemetry import CONTENT_TYPE, UNKNOWN, Metrics
@@ -92,16 +91,8 @@ async def answer_invocation(
         return _status(outcome), _dumps(outcome.answer())
     outcome = await service.runtime.invoke(invocation)
     encoded = _encoded(outcome)
-    if encoded is None and outcome.ok and outcome.upstream_status is not None:
-        # an upstream's 2xx answer nested past what the encoders write (~1,000 levels): the call has happened,
-        # and an error would have a model repeat it; a success saying so instead
-        note = withheld_note(name, outcome.upstream_status, "nested too deep to pass on as JSON")
-        outcome = dataclasses.replace(outcome, output=note, withheld="too_deep")
-        encoded = _dumps(outcome.answer())
-    elif encoded is None:  # a handler's output that JSON cannot hold (a set, a date, NaN, …)
-        outcome = Outcome(
-            "error", None, "EXECUTION_FAILURE", f"{name} returned an output that is not JSON", outcome.latency_ms
-        )
+    if encoded is None:  # an output JSON cannot hold: a handler's bug, or an upstream's answer nested too deep
+        outcome = unwritable(outcome, name)
         encoded = _dumps(outcome.answer())
     _account(service, name, (invocation.conversation_id, invocation.user_id), invocation.parameters, outcome)
     return _status(outcome), encoded

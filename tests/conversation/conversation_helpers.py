@@ -47,8 +47,9 @@ def tool(name: str, *, endpoint: str = "https://tools.example.com/t", context: d
 
 class ToolEndpoint:
     """A loopback upstream for hand-written tools: records each request's path and JSON body, and answers
-    from `answers` (path → (status, body)), else 200 with `{"received": body}`. Paths in `together` wait until
-    that many of their requests have arrived, so a test passes only when those calls run at the same time."""
+    from `answers` (path → (status, body: JSON data, or bytes sent as they are)), else 200 with
+    `{"received": body}`. Paths in `together` wait until that many of their requests have arrived, so a test
+    passes only when those calls run at the same time."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, Any]] = []
@@ -71,7 +72,7 @@ class ToolEndpoint:
                 if barrier is not None:
                     barrier.wait()
                 status, answer = endpoint.answers.get(self.path, (200, {"received": body}))
-                data = json.dumps(answer).encode()
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -128,6 +128,58 @@ def test_a_failing_tool_is_fed_back_as_an_error_result(
     assert fed_back == {"error": {"code": "UPSTREAM_ERROR", "message": "the upstream of a answered 503"}}
 
 
+def test_an_output_json_cannot_hold_reaches_the_model_as_serve_answers_it(
+    start: Start, gateway_on: GatewayOn, endpoint: ToolEndpoint
+) -> None:
+    """The model reads strict JSON, as a caller of `serve` does: a handler's NaN, infinity or set is the handler's
+    bug, fed back as EXECUTION_FAILURE (it reached the model as the text `NaN`, or stopped the turn with a
+    TypeError); an upstream's 2xx answer nested too deep to write is a success whose output says so (the call
+    happened), as `serve` answers both."""
+    import math
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    running = start()
+    gateway = gateway_on(running)
+    sent: list[Any] = []
+    request_json = gateway.api.request_json
+
+    def recording(operation: Any, path: str, **kwargs: Any) -> Any:
+        sent.append(kwargs["json"])
+        return request_json(operation, path, **kwargs)
+
+    gateway.api.request_json = recording  # type: ignore[method-assign]
+    endpoint.answers["/deep"] = (201, ("[" * 1000 + "]" * 1000).encode())
+    names = ["nan", "inf", "odd", "deep", "fine"]
+    conversation = Conversation([*(tool(name) for name in names[:3]), served(endpoint, "deep"), tool("fine")])
+    handlers = {
+        "nan": lambda arguments: {"ratio": math.nan},
+        "inf": lambda arguments: [-math.inf],
+        "odd": lambda arguments: {1, 2},
+        "fine": lambda arguments: {"ratio": 0.5},
+    }
+    script = [{"tool_calls": [{"name": name, "arguments": {}} for name in names]}, {"content": "done"}]
+    result = turn(conversation, "go", gateway, script, handlers=handlers)
+
+    assert result.reply == "done"
+    results = [m["content"] for m in sent[-1]["messages"] if m["role"] == "tool"]
+    assert [json.loads(content, parse_constant=no_constant) for content in results[:3]] == [
+        {"error": {"code": "EXECUTION_FAILURE", "message": f"{name} returned an output that is not JSON"}}
+        for name in names[:3]
+    ]
+    assert results[3] == (  # a text output is the tool message's content as it is
+        "deep was called and its upstream answered 201, but that answer is nested too deep to pass on as JSON; "
+        "the call has happened"
+    )
+    assert json.loads(results[4], parse_constant=no_constant) == {"ratio": 0.5}
+    assert [(r.status, r.error_code, r.upstream_status) for r in result.tool_calls] == [
+        *(("error", "EXECUTION_FAILURE", None) for _ in names[:3]),
+        ("success", None, 201),
+        ("success", None, None),
+    ]
+
+
 def test_a_runner_that_raises_is_fed_back_too(start: Start, gateway_on: GatewayOn) -> None:
     class Broken:  # a runner that breaks its promise to answer every call with an Outcome
         def __init__(self) -> None:
