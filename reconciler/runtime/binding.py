@@ -7,7 +7,9 @@
 Each argument goes where its binding says, under its original name (a parameter renamed to stay unique, like
 `query_id`, is sent as `id`). Path, query and cookie values are percent-encoded by their style (`styles`), or,
 for a parameter described by `content` (`"content_type": "application/json"` in its binding), written as JSON
-text first, as OpenAPI serializes such a parameter (`?filter=%7B%22a%22%3A1%7D`); a
+text first, as OpenAPI serializes such a parameter (`?filter=%7B%22a%22%3A1%7D`). An optional query
+parameter given "" is left out: OpenAPI reads a zero-length query value as the parameter not used, and a client
+sends one only where the parameter says `allowEmptyValue: true` (then `?q=`); a required one is sent as given. A
 header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
 ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
 (arrays as repeated fields, a Swagger 2.0 `formData` array as one field joined by its `collectionFormat`,
@@ -73,6 +75,8 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     cookies: list[str] = []
     body: dict[str, Any] = {}
     whole_body: tuple[bool, Any] = (False, None)
+    listed = tool.schema.get("required") if isinstance(tool.schema, Mapping) else None
+    required = listed if isinstance(listed, list) else ()
     for argument, value in arguments.items():
         place = parameters[argument]
         location = place.get("in")
@@ -90,6 +94,8 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         if location == "path":
             url = url.replace("{" + name + "}", styles.path_segment(name, sent, place))
         elif location == "query":
+            if sent == "" and not place.get("allowEmptyValue") and argument not in required:
+                continue  # OpenAPI: an empty query value stands for the parameter not used (see the docstring)
             query += styles.query_pairs(name, sent, place)
         elif location == "header":
             if isinstance(sent, (list, dict)) and not sent:

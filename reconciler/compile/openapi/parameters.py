@@ -256,6 +256,9 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
     )
     if media_type is not None:  # the value is that media type's text (JSON), not a style's serialization
         binding = {"content_type": media_type}
+    if place == "query" and parameter.get("allowEmptyValue") is True:
+        # the server reads `?q=` as the parameter not used: the runtime may send an empty value (else left out)
+        binding = {**(binding or {}), "allowEmptyValue": True}
     if swagger and parameter.get("type") == "array" and "collectionFormat" not in parameter:
         # Swagger 2.0's default, written out: the binding alone cannot tell a 2.0 array from a 3.x one
         binding = {**(binding or {}), "collectionFormat": "csv"}
