@@ -12,7 +12,8 @@
 Retries only where repeating is safe: idempotent HTTP methods (on connection errors, 502, 503 and 504), and
 handlers that say so with an `idempotent = True` attribute; with exponential backoff, inside the timeout.
 The upstream's JSON answer is the output as received (text when it is not strict JSON: NaN and Infinity are
-not). A 2xx answer too large to pass on is a success all the same (the call happened), its output a note.
+not), less the credentials the call sent (security.conceal). A 2xx answer too large to pass on is a success
+all the same (the call happened), its output a note.
 Nothing here logs or raises an argument value, a credential or a filled URL: messages name tools, parameters,
 hosts and statuses.
 """
@@ -36,7 +37,7 @@ from reconciler.runtime.breaker import BreakerPolicy, Breakers
 from reconciler.runtime.clock import Clock, SystemClock
 from reconciler.runtime.invocation import Invocation, Outcome, ToolError, withheld_note
 from reconciler.runtime.jsonread import finite, no_constant, read_json
-from reconciler.runtime.security import apply_credentials, chosen_alternative, credentials_for
+from reconciler.runtime.security import apply_credentials, chosen_alternative, conceal, credentials_for, sent_secrets
 from reconciler.runtime.threads import HandlerThreads
 from reconciler.runtime.upstream import MAX_ANSWER_BYTES, Answer, Client, Pool, Unreachable, open_pool
 
@@ -188,17 +189,18 @@ class Runtime:
             if schemes is None:
                 raise ToolError("EXECUTION_FAILURE", f"{tool.name} has no credentials for its security requirement")
             apply_credentials(request, schemes, credentials, tool.name)
-        else:
-            if self.instance in via or len(via) >= MAX_FORWARDS:
-                # the endpoint leads back here (often: the tool's endpoint is this very service, which has no
-                # handler for it): forwarded again, the call would go round until its timeout
-                log.warning("tool %s: its endpoint forwards the call back to this service; not sending it", tool.name)
-                raise ToolError(
-                    "EXECUTION_FAILURE",
-                    f"{tool.name} is forwarded to its endpoint, which leads back to a service that forwards it; "
-                    "serve its handler (--app) where the endpoint points",
-                )
-            request = forward_request(tool, parameters, context, (*via, self.instance))
+            # the values sent are taken out of the output: an upstream echoing them must not hand them to the model
+            return await self._send(tool, request, upstream, timeout, sent_secrets(schemes, credentials))
+        if self.instance in via or len(via) >= MAX_FORWARDS:
+            # the endpoint leads back here (often: the tool's endpoint is this very service, which has no
+            # handler for it): forwarded again, the call would go round until its timeout
+            log.warning("tool %s: its endpoint forwards the call back to this service; not sending it", tool.name)
+            raise ToolError(
+                "EXECUTION_FAILURE",
+                f"{tool.name} is forwarded to its endpoint, which leads back to a service that forwards it; "
+                "serve its handler (--app) where the endpoint points",
+            )
+        request = forward_request(tool, parameters, context, (*via, self.instance))
         return await self._send(tool, request, upstream, timeout)
 
     async def _handle(self, tool: Tool, handler: Handler, arguments: dict[str, Any]) -> Any:
@@ -223,7 +225,9 @@ class Runtime:
                 await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    async def _send(self, tool: Tool, request: UpstreamRequest, upstream: list[int], timeout: float) -> Any:
+    async def _send(
+        self, tool: Tool, request: UpstreamRequest, upstream: list[int], timeout: float, secrets: tuple[str, ...] = ()
+    ) -> Any:
         key = _host_port(request.url)
         attempts = MAX_ATTEMPTS if request.idempotent else 1
         if self._pool is None:
@@ -276,7 +280,7 @@ class Runtime:
                     f"the upstream of {tool.name} answered {response.status}",
                     upstream_status=response.status,
                 )
-            return _output(response)
+            return conceal(_output(response), secrets)
         raise AssertionError("unreachable")
 
 

@@ -4,18 +4,31 @@ The first alternative whose every scheme has a credential is used (an empty alte
 credentials are the source's `credentials: {SCHEME: ${VAR}}`, overridden by those the Runtime is given.
 `reconciler serve` checks at start-up that one alternative can be met (`validate.check_serve`), so a missing
 key is an error with the file and line of the requirement, not a 401 at run time.
+
+A credential is the operator's, given for the upstream, never the model's: an upstream that echoes the request
+(a debug endpoint, an error page quoting its URL or headers) would put it in the model's context, and from there
+in replies, transcripts and logs, or hand it to whoever talks the model into repeating it. So each value a call
+sent (an HTTP basic credential as its token and its password too) is replaced by `(sensitive)` in that call's
+output, in any form a JSON or text answer may hold it (escaped, percent-encoded), keys included.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import re
 from collections.abc import Mapping
+from typing import Any
+
+import orjson
 
 from reconciler.model import SecurityScheme, Tool
+from reconciler.redaction import REDACTED, encodings, value_pattern
 from reconciler.runtime import styles
 from reconciler.runtime.binding import UpstreamRequest
 from reconciler.runtime.invocation import ToolError
+from reconciler.runtime.jsonread import read_json
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -75,6 +88,52 @@ def apply_credentials(
                 request.headers.append(("Cookie", pair))
 
 
+def sent_secrets(schemes: tuple[SecurityScheme, ...], credentials: Mapping[str, str]) -> tuple[str, ...]:
+    """The credential values a call filled by `apply_credentials` carries, as an upstream may echo them."""
+    found: list[str] = []
+    for scheme in schemes:
+        value = credentials[scheme.name]
+        found.append(value)
+        if scheme.kind == "basic":  # sent as base64 of user:password; the password alone is the secret too
+            found.extend((base64.b64encode(value.encode()).decode(), value.partition(":")[2]))
+    return tuple(value for value in found if value)
+
+
+def conceal(output: Any, secrets: tuple[str, ...]) -> Any:
+    """`output` (JSON data as read, or text) with each of `secrets` replaced by `(sensitive)`; itself when it
+    holds none, told from its JSON text by substring searches (C speed: most outputs hold none)."""
+    if not secrets or output is None or isinstance(output, (bool, int, float)):
+        return output
+    forms, pattern = _concealing(secrets)
+    if isinstance(output, str):
+        return pattern.sub(REDACTED, output) if any(form in output for form in forms) else output
+    try:
+        text = orjson.dumps(output).decode()
+    except TypeError:  # an integer past 64 bits, or nested past orjson's 255 levels
+        try:
+            text = json.dumps(output, ensure_ascii=False)
+        except RecursionError:  # nested past what JSON writers write: never passed on (invocation.unwritable)
+            return output
+    if not any(form in text for form in forms):
+        return output
+    concealed = pattern.sub(REDACTED, text)  # inside a JSON string, (sensitive) needs no escape
+    try:
+        return read_json(concealed.encode())
+    except (ValueError, RecursionError):  # it stood where a string cannot (a number): the text, as for non-JSON
+        return concealed
+
+
+@functools.lru_cache(maxsize=256)
+def _concealing(secrets: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str]]:
+    """The forms to look for (the redactor's, and a JSON text's `/` written `\\/`, as PHP writes it), and one
+    pattern replacing them, longest first; a tool's calls send the same few values, so this is made once."""
+    forms = {form for secret in secrets for form in encodings(secret)}
+    forms |= {json.dumps(secret)[1:-1].replace("/", "\\/") for secret in secrets if "/" in secret}
+    pattern = value_pattern(forms)
+    assert pattern is not None  # `secrets` holds no empty value (sent_secrets)
+    return frozenset(forms), pattern
+
+
 def _refuse_taken(tool_name: str, parameter: str, written: str, pairs: list[str]) -> None:
     """An argument that already set the header, query parameter or cookie a credential fills (a description
     that lists its auth header as a parameter too, an exploded object naming its own pairs): sent before the
@@ -85,4 +144,4 @@ def _refuse_taken(tool_name: str, parameter: str, written: str, pairs: list[str]
         )
 
 
-__all__ = ["apply_credentials", "chosen_alternative", "credentials_for"]
+__all__ = ["apply_credentials", "chosen_alternative", "conceal", "credentials_for", "sent_secrets"]

@@ -3,6 +3,7 @@ refuses to start on what would fail at run time."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -299,3 +300,93 @@ def test_a_drain_of_nan_seconds_is_refused_not_a_drain_that_never_ends(repo: Pat
     )
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == "error: --drain-seconds nan: give a number of seconds from 0 to 600\n"
+
+
+ECHO_SPEC = """openapi: 3.0.3
+info: {title: echo, version: '1'}
+servers: [{url: 'https://echo.example.com'}]
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Api-Key}
+    query: {type: apiKey, in: query, name: api_key}
+    basic: {type: http, scheme: basic}
+paths:
+  /json: {get: {operationId: echoJson, security: [{key: []}], responses: {'200': {description: ok}}}}
+  /text: {get: {operationId: echoText, security: [{query: []}], responses: {'200': {description: ok}}}}
+  /basic: {get: {operationId: echoBasic, security: [{basic: []}], responses: {'200': {description: ok}}}}
+"""
+
+
+class _Echo:
+    """An upstream that answers what it received: its path and headers, as JSON (keys and values, a header's value
+    JSON-escaped as PHP writes `/`), or as plain text."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                headers = dict(self.headers.items())
+                if self.path.startswith("/text"):
+                    data, kind = f"GET {self.path}\n{headers}".encode(), "text/plain"
+                else:
+                    keys = {value: name for name, value in headers.items()}
+                    echoed = {"path": self.path, "headers": headers, "keys": keys}
+                    data, kind = json.dumps(echoed).replace("/", "\\/").encode(), "application/json"
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_upstream_echoing_the_credential_serve_sent_never_puts_it_in_the_models_context(repo: Path) -> None:
+    # The key is the operator's, given to serve for the upstream, not the model's: an upstream that echoes the
+    # request (a debug endpoint, an error page quoting the URL) would put it in the model's context, its replies
+    # and every transcript and log downstream, and a prompt injection could ask the model for it.
+    key, password = "sk-live/0123456789abcdef", "hunter2-correct-horse"
+    (repo / "spec.yaml").write_text(ECHO_SPEC)
+    (repo / "tools.d" / "src.yaml").write_text(
+        "source:\n  openapi: ../spec.yaml\n  endpoint_base: ${UPSTREAM}\n"
+        "  credentials: {key: '${API_KEY}', query: '${API_KEY}', basic: '${BASIC}'}\n"
+    )
+    echo = _Echo()
+    env = {"UPSTREAM": echo.url, "API_KEY": key, "BASIC": f"svc:{password}"}
+    process, url = start(repo, "--audit-log", "audit.jsonl", env=env)
+    try:
+        answers = {
+            name: httpx.post(f"{url}/tools/{name}", json={"parameters": {}}, timeout=20)
+            for name in ("echoJson", "echoText", "echoBasic")
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+        process.communicate()
+        echo.close()
+    token = base64.b64encode(f"svc:{password}".encode()).decode()
+    for name, answer in answers.items():
+        assert answer.status_code == 200, answer.text
+        text = answer.text
+        for secret in (key, key.replace("/", "\\/"), key.replace("/", "%2F"), password, token):
+            assert secret not in text, (name, text)
+        assert "(sensitive)" in text, (name, text)
+    echoed = answers["echoJson"].json()["output"]
+    assert echoed["headers"]["X-Api-Key"] == "(sensitive)"
+    assert echoed["keys"]["(sensitive)"] == "X-Api-Key"  # a key of the answer too
+    assert echoed["path"] == "/json" and echoed["headers"]["Host"].startswith("127.0.0.1:")  # the rest as it was
+    assert answers["echoText"].json()["output"].startswith("GET /text?api_key=(sensitive)\n")
+    assert answers["echoBasic"].json()["output"]["headers"]["Authorization"] == "Basic (sensitive)"
