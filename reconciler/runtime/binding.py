@@ -12,9 +12,11 @@ parameter given "" is left out: OpenAPI reads a zero-length query value as the p
 sends one only where the parameter says `allowEmptyValue: true` (then `?q=`); a required one is sent as given. A
 header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
 ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
-(arrays as repeated fields, a Swagger 2.0 `formData` array as one field joined by its `collectionFormat`,
-objects as JSON text), multipart (one part a property; binary-format strings as
-files, objects as JSON parts), and any other media type as the string given (or its JSON).
+(each property by its OpenAPI 3 Encoding Object, `style`/`explode` as for a query parameter, `form` exploded by
+default: arrays as repeated fields, an object's properties as fields of their own; a JSON `contentType` makes
+the value JSON text; a Swagger 2.0 `formData` array is one field joined by its `collectionFormat`), multipart
+(one part a property; binary-format strings as files, objects as JSON parts, a part's `Content-Type` its
+Encoding Object's `contentType`), and any other media type as the string given (or its JSON).
 
 The result is plain data (`UpstreamRequest`); sending it is the runtime's job.
 """
@@ -36,6 +38,8 @@ from reconciler.runtime.invocation import ToolError
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"))
 _HEADER_SAFE = re.compile(r"[^\x00-\x1f\x7f]*")
+_HEADER_BREAK = re.compile(r"[\x00-\x1f\x7f]")
+_NO_ENCODING: Mapping[str, Any] = {}
 
 
 @dataclass
@@ -74,6 +78,7 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     headers: list[tuple[str, str]] = []
     cookies: list[str] = []
     body: dict[str, Any] = {}
+    encodings: dict[str, Mapping[str, Any]] = {}
     whole_body: tuple[bool, Any] = (False, None)
     listed = tool.schema.get("required") if isinstance(tool.schema, Mapping) else None
     required = listed if isinstance(listed, list) else ()
@@ -84,6 +89,8 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         if location == "body":
             if "name" in place:
                 body[name] = styles.collection_field(value, place)
+                if "style" in place or "explode" in place or "content_type" in place:
+                    encodings[name] = place  # (a form property's Encoding Object)
             else:
                 whole_body = (True, value)
             continue
@@ -126,11 +133,11 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     request = UpstreamRequest(method, url, headers)
     content_type = str(binding.get("content_type") or "application/json")
     if body or whole_body[0]:
-        _body(request, tool, content_type, body, whole_body)
+        _body(request, tool, content_type, body, whole_body, encodings)
     elif "json" in content_type and any(p.get("in") == "body" and "name" in p for p in parameters.values()):
         # A JSON body whose properties were all left out is still sent, as {}: an operation that requires a
         # body refuses a request without one.
-        _body(request, tool, content_type, {}, (False, None))
+        _body(request, tool, content_type, {}, (False, None), encodings)
     return request
 
 
@@ -231,25 +238,42 @@ def _body(
     content_type: str,
     fields: dict[str, Any],
     whole_body: tuple[bool, Any],
+    encodings: Mapping[str, Mapping[str, Any]],
 ) -> None:
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
     given, whole = whole_body
     if media == "multipart/form-data":
-        _multipart(request, tool, fields if not given else {"body": whole})
+        _multipart(request, tool, fields if not given else {"body": whole}, encodings)
         return
     request.headers.append(("Content-Type", content_type))
     if media == "application/x-www-form-urlencoded":
         pairs = fields if not given else (whole if isinstance(whole, dict) else {"body": whole})
-        request.content = _form(pairs).encode()
+        request.content = _form(pairs, encodings).encode()
     elif "json" in media or not given:
         request.content = _json(whole if given else fields)
     else:
         request.content = whole.encode() if isinstance(whole, str) else _json(whole)
 
 
-def _form(fields: Mapping[str, Any]) -> str:
+def _form(fields: Mapping[str, Any], encodings: Mapping[str, Mapping[str, Any]]) -> str:
+    """application/x-www-form-urlencoded, each field as its Encoding Object says (OpenAPI 3): by `style` and
+    `explode` as a query parameter is (`form`, exploded, by default: an object's properties become fields of
+    their own, `deepObject` makes `filter[a]=…`, `explode: false` joins an array's items), or, with a JSON
+    `contentType` and no style, as JSON text."""
     pieces: list[str] = []
     for name, value in fields.items():
+        if value is None:
+            continue
+        encoding = encodings.get(name, _NO_ENCODING)
+        styled = "style" in encoding or "explode" in encoding
+        media = str(encoding.get("content_type", "")).lower()
+        if media and not styled and (isinstance(value, str) or "json" in media):
+            text = value if isinstance(value, str) else _json_text(value)  # the value as that media type's text
+            pieces.append(f"{quote(name, safe='')}={quote(text, safe='')}")
+            continue
+        if styled or isinstance(value, dict):
+            pieces += styles.query_pairs(name, value, dict(encoding))
+            continue
         values = value if isinstance(value, list) else [value]
         for item in values:
             if item is None:
@@ -259,15 +283,22 @@ def _form(fields: Mapping[str, Any]) -> str:
     return "&".join(pieces)
 
 
-def _multipart(request: UpstreamRequest, tool: Tool, fields: Mapping[str, Any]) -> None:
-    """multipart/form-data, written here: httpx makes a form-urlencoded body when no part is a file."""
+def _multipart(
+    request: UpstreamRequest, tool: Tool, fields: Mapping[str, Any], encodings: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """multipart/form-data, written here: httpx makes a form-urlencoded body when no part is a file. A part's
+    `Content-Type` is its Encoding Object's `contentType` when the description gives one (a JSON one makes the
+    whole value, a list too, one JSON part)."""
     properties = tool.schema.get("properties", {}) if isinstance(tool.schema, Mapping) else {}
     arguments = {p.get("name"): argument for argument, p in ((tool.request or {}).get("parameters") or {}).items()}
     boundary = secrets.token_hex(16)
     chunks: list[bytes] = []
     for name, value in fields.items():
         schema = properties.get(arguments.get(name, name), {})
-        items = value if isinstance(value, list) and not _is_binary(schema) else [value]
+        given = encodings.get(name, {}).get("content_type")
+        given = given if isinstance(given, str) and given and not _HEADER_BREAK.search(given) else None
+        whole = given is not None and "json" in given.lower()
+        items = value if isinstance(value, list) and not _is_binary(schema) and not whole else [value]
         for item in items:
             if item is None:
                 continue
@@ -279,6 +310,8 @@ def _multipart(request: UpstreamRequest, tool: Tool, fields: Mapping[str, Any]) 
                 media, payload = "application/json", _json(item)
             else:
                 payload = styles.scalar(item).encode()
+            if given is not None:
+                media = given
             head = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"'
             if filename is not None:
                 head += f'; filename="{_quoted(filename)}"'

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import jsonschema
@@ -16,7 +19,7 @@ import pytest
 from reconciler.compile.openapi import compile_openapi
 from reconciler.config import Limits
 from reconciler.load import read_documents
-from tests.runtime.conftest import Upstream
+from tests.runtime.conftest import Received, Upstream
 from tests.serve.conftest import Serving, serving
 
 __all__ = ["serving"]
@@ -91,3 +94,103 @@ def test_the_binding_the_compiler_writes_is_one_a_tool_file_may_hold(tmp_path: P
     assert tool.request["parameters"]["flag"]["allowEmptyValue"] is True
     assert "allowEmptyValue" not in tool.request["parameters"]["q"]
     jsonschema.Draft202012Validator(_request_schema()).validate(tool.request)
+
+
+FORMS = OPENAPI + (
+    "paths:\n"
+    "  /plain:\n    post:\n      operationId: plainForm\n      requestBody:\n        content:\n"
+    "          application/x-www-form-urlencoded:\n            schema:\n              type: object\n"
+    "              properties:\n"
+    "                address: {type: object, properties: {street: {type: string}, city: {type: string}}}\n"
+    "                tags: {type: array, items: {type: string}}\n"
+    '      responses: {"200": {description: ok}}\n'
+    "  /encoded:\n    post:\n      operationId: encodedForm\n      requestBody:\n        content:\n"
+    "          application/x-www-form-urlencoded:\n            schema:\n              type: object\n"
+    "              properties:\n"
+    "                filter: {type: object, properties: {a: {type: string}, b: {type: integer}}}\n"
+    "                ids: {type: array, items: {type: integer}}\n"
+    "                words: {type: array, items: {type: string}}\n"
+    "                meta: {type: object}\n"
+    "                note: {type: string}\n"
+    "            encoding:\n"
+    "              filter: {style: deepObject, explode: true}\n"
+    "              ids: {style: form, explode: false}\n"
+    "              words: {style: pipeDelimited, explode: false}\n"
+    "              meta: {contentType: application/json}\n"
+    '      responses: {"200": {description: ok}}\n'
+    "  /parts:\n    post:\n      operationId: parts\n      requestBody:\n        content:\n"
+    "          multipart/form-data:\n            schema:\n              type: object\n"
+    "              properties:\n"
+    "                sdp: {type: string}\n"
+    "                session: {type: object, properties: {model: {type: string}}}\n"
+    "                caption: {type: string}\n"
+    "            encoding:\n"
+    "              sdp: {contentType: application/sdp}\n"
+    "              session: {contentType: application/json}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+
+
+def _pairs(received: Received) -> list[tuple[str, str]]:
+    assert received.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    return parse_qsl(received.body.decode(), keep_blank_values=True, strict_parsing=True)
+
+
+def test_an_object_in_a_form_is_sent_as_its_own_fields_as_openapi_s_default_style_says(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving]
+) -> None:
+    """OpenAPI: an object property of an application/x-www-form-urlencoded body is serialised by its Encoding
+    Object's style, `form` (explode true) by default: one field per property. It went as JSON text
+    (`address={"street":…}`), which no form-reading server takes apart."""
+    service = _served(tmp_path, FORMS, upstream, serving)
+    answer = _call(service, "plainForm", {"address": {"street": "1 Main & Co", "city": "Oslo"}, "tags": ["a", "b"]})
+    assert answer.status_code == 200, answer.text
+    [received] = upstream.received
+    assert _pairs(received) == [("street", "1 Main & Co"), ("city", "Oslo"), ("tags", "a"), ("tags", "b")]
+
+
+def test_a_forms_encoding_sets_each_fields_style_explode_and_content_type(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving]
+) -> None:
+    """The Encoding Object of a form body (style and explode per property, contentType per property) was not
+    compiled: `deepObject` filters went as JSON text, `explode: false` arrays as repeated fields."""
+    service = _served(tmp_path, FORMS, upstream, serving)
+    arguments = {
+        "filter": {"a": "x y", "b": 2},
+        "ids": [1, 2],
+        "words": ["p q", "r"],
+        "meta": {"k": [1]},
+        "note": "n",
+    }
+    answer = _call(service, "encodedForm", arguments)
+    assert answer.status_code == 200, answer.text
+    [received] = upstream.received
+    assert _pairs(received) == [
+        ("filter[a]", "x y"),
+        ("filter[b]", "2"),
+        ("ids", "1,2"),
+        ("words", "p q|r"),
+        ("meta", '{"k":[1]}'),
+        ("note", "n"),
+    ]
+
+
+def test_a_multipart_parts_content_type_is_the_one_its_encoding_gives(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving]
+) -> None:
+    """OpenAI's realtime call (`sdp: {contentType: application/sdp}`): the part went without a Content-Type, so
+    the upstream read it as text/plain."""
+    service = _served(tmp_path, FORMS, upstream, serving)
+    sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"
+    answer = _call(service, "parts", {"sdp": sdp, "session": {"model": "m"}, "caption": "c"})
+    assert answer.status_code == 200, answer.text
+    [received] = upstream.received
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + received.headers["Content-Type"].encode() + b"\r\n\r\n" + received.body
+    )
+    parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+    assert parts["sdp"].get_content_type() == "application/sdp"
+    assert parts["sdp"].get_payload(decode=True) == sdp.encode()
+    assert parts["session"].get_content_type() == "application/json"
+    assert json.loads(parts["session"].get_payload(decode=True)) == {"model": "m"}
+    assert "Content-Type" not in parts["caption"]  # text/plain, multipart's default for a string

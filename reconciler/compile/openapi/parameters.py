@@ -325,7 +325,33 @@ def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter, room
         return Inputs([], media)
     body = _body(schema, source, converter, request.get("required") is True, request, room)
     body.content_type = _sendable(media)
+    encoding = entry.get("encoding") if isinstance(entry, dict) else None
+    if encoding and isinstance(encoding, dict) and media.split(";", maxsplit=1)[0].strip().lower() in _FORMS:
+        for item in body.items:
+            if not item.whole_body:
+                item.binding = _encoding(encoding.get(item.name), media)
     return body
+
+
+_FORMS = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
+_FORM_STYLES = frozenset(("form", "spaceDelimited", "pipeDelimited", "deepObject"))
+
+
+def _encoding(written: Any, media: str) -> dict[str, Any] | None:
+    """A form property's binding from its Encoding Object (OpenAPI 3): `contentType` for either form, and
+    `style`/`explode`, which OpenAPI defines for application/x-www-form-urlencoded only (a multipart body has
+    one part per value)."""
+    if not isinstance(written, dict):
+        return None
+    binding: dict[str, Any] = {}
+    if media.split(";", maxsplit=1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        if written.get("style") in _FORM_STYLES:
+            binding["style"] = written["style"]
+        if isinstance(written.get("explode"), bool):
+            binding["explode"] = written["explode"]
+    if isinstance(written.get("contentType"), str) and written["contentType"].strip():
+        binding["content_type"] = written["contentType"].strip()
+    return binding or None
 
 
 def _sendable(media: str) -> str:
