@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,11 @@ INSTALL_HINT = f"reconciler serve needs the serve extra: {sys.executable} -m pip
     show_default=True,
     help="After SIGTERM, keep answering this long with /readyz at 503, then stop accepting.",
 )
+@click.option(
+    "--allow-unauthenticated",
+    is_flag=True,
+    help="Serve callers without the secret on a non-loopback --host (only behind a proxy that authenticates them).",
+)
 @click.pass_obj
 def serve_command(
     output: Output,
@@ -44,19 +50,36 @@ def serve_command(
     audit_log: Path | None,
     app_spec: str | None,
     drain_seconds: float,
+    allow_unauthenticated: bool,
 ) -> int:
     """Serve every tool of DIR at POST /tools/{name}, with metrics, an audit log and a registry listing.
+
+    Callers present the secret in RECONCILER_SERVE_TOKEN (Authorization: Bearer, or Basic with it as the
+    password); without it, only loopback is served, unless --allow-unauthenticated.
 
     \b
     Examples:
       reconciler serve --port 8080 --audit-log audit.jsonl
       reconciler serve --app handlers:TOOLS     # tools answered by Python functions
+      RECONCILER_SERVE_TOKEN=$(cat /run/secrets/serve) reconciler serve --host 0.0.0.0
     """
     try:
         from reconciler.runtime import Runtime
         from reconciler.serve import AuditLog, Service, bind, load_handlers, serve
+        from reconciler.serve.auth import SECRET_VARIABLE, caller_auth
     except ImportError as exc:
         raise ConfigurationError(f"{INSTALL_HINT} ({exc.name} is missing)") from None
+    auth = caller_auth(os.environ)
+    if auth is not None:
+        output.redactor.add(*(secret.decode() for secret in auth.secrets))
+    if auth is None and not is_loopback(host) and not allow_unauthenticated:
+        # The unsafe thing is said, not defaulted to (as the emulator's --allow-remote): every tool, with the
+        # upstream credentials the service holds, for whoever reaches the port.
+        raise ConfigurationError(
+            f"--host {host}: set {SECRET_VARIABLE} to the secret callers must present, or, only behind a proxy "
+            "that authenticates them, pass --allow-unauthenticated; without either, whoever reaches the port "
+            "calls every tool with the upstream credentials it holds"
+        )
     from reconciler.validate import check_serve
 
     state = load_desired(directory)
@@ -69,7 +92,7 @@ def serve_command(
         sock = bind(host, port)
     except OSError as exc:
         raise ConfigurationError(listen_failure(host, port, exc)) from exc
-    service = Service(Runtime(tools, handlers=handlers), AuditLog(audit_log))
+    service = Service(Runtime(tools, handlers=handlers), AuditLog(audit_log), auth=auth)
 
     def announce(url: str) -> None:
         click.echo(f"reconciler serve listening on {url}")
@@ -79,11 +102,17 @@ def serve_command(
             f"{len(tools)} tools ({len(handlers)} with handlers, {forwarded} forwarded to their endpoint); "
             "SIGTERM or Ctrl-C stops after in-flight calls finish"
         )
-        if not is_loopback(host):
+        if auth is not None:
             output.info(
-                f"warning: the tool service does not authenticate its callers: whoever reaches {host} can call "
-                "every tool, with any user_id and conversation state (which context parameters trust); let only "
-                "the gateway reach it (a private network, a sidecar, or a proxy that authenticates)"
+                f"callers present the secret of {SECRET_VARIABLE} ({len(auth.secrets)} accepted); /healthz, "
+                "/readyz and /metrics answer without it"
+            )
+        if auth is None and not is_loopback(host):
+            output.info(
+                f"warning: the tool service does not authenticate its callers (--allow-unauthenticated): whoever "
+                f"reaches {host} can call every tool, with any user_id and conversation state (which context "
+                "parameters trust); let only the gateway reach it (a private network, a sidecar, or a proxy that "
+                f"authenticates), or set {SECRET_VARIABLE}"
             )
 
     try:

@@ -6,6 +6,9 @@
                                   audit log cannot be written (audit.py)
     GET  /metrics                 Prometheus text format
 
+With a caller secret (`auth.py`), every path but /healthz, /readyz and /metrics answers 401 to a caller that
+does not present it, before its body is read.
+
 An error answer carries an HTTP status that matches its code (400 INVALID_PAYLOAD, 404 UNKNOWN_TOOL, 422
 INVALID_ARGUMENTS, 502 UPSTREAM_ERROR, 503 CIRCUIT_OPEN, 504 TOOL_EXECUTION_TIMEOUT, 500 EXECUTION_FAILURE), so
 load balancers and dashboards see failures without reading bodies. Every invocation with a parseable payload
@@ -33,6 +36,7 @@ from reconciler.runtime.binding import services_via
 from reconciler.runtime.invocation import unwritable
 from reconciler.runtime.jsonread import finite, no_constant, read_json
 from reconciler.serve.audit import AuditLog, audit_record
+from reconciler.serve.auth import CHALLENGES, MISSING, OPEN_PATHS, WRONG, CallerAuth
 from reconciler.serve.telemetry import CONTENT_TYPE, UNKNOWN, Metrics
 
 MAX_BODY = 1024 * 1024
@@ -54,6 +58,8 @@ class Service:
     metrics: Metrics = field(default_factory=Metrics)
     ready: bool = False
     draining: bool = False
+    auth: CallerAuth | None = None
+    """None: every caller is served (loopback, or `--allow-unauthenticated`)."""
 
 
 class _Json(Response):
@@ -162,6 +168,13 @@ class Invocations:
         self.fallback = fallback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        auth = self.service.auth
+        if auth is not None and scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            authorization = _header(scope, b"authorization")
+            if not auth.admits(authorization):
+                self.service.metrics.unauthorized += 1
+                await _send_unauthorized(send, WRONG if authorization else MISSING)
+                return
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
             path: str = scope["path"]
             if path.startswith("/tools/") and len(path) > 7 and "/" not in path[7:]:
@@ -214,6 +227,18 @@ async def _receive_body(scope: Scope, receive: Receive) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope["headers"] if key == name), None)
+
+
+async def _send_unauthorized(send: Send, message: str) -> None:
+    """401, in the shape of every error answer, with a challenge for each scheme accepted (RFC 9110 11.6.1)."""
+    body = _dumps(_error_body("UNAUTHORIZED", message))
+    headers = [*_json_headers(len(body)), *((b"www-authenticate", challenge) for challenge in CHALLENGES)]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _via(scope: Scope) -> str | None:

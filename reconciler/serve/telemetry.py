@@ -4,6 +4,7 @@
     genesys.tool.invocation.success   counter          {tool_name}
     genesys.tool.invocation.error     counter          {tool_name, error_type}
     reconciler.audit.write.failures   counter          audit lines that could not be written (audit.py)
+    reconciler.unauthorized.requests  counter          requests refused for want of the caller secret (auth.py)
 
 The exporter converts the names (`genesys_tool_invocation_latency_milliseconds_bucket`,
 `genesys_tool_invocation_success_total`, …). Each app has its own meter provider and Prometheus registry, so
@@ -53,6 +54,12 @@ class Metrics:
             "reconciler.audit.write.failures",
             [self._observe_audit_failures],
             description="Invocations whose audit line could not be written (answered all the same).",
+        )
+        self.unauthorized = 0
+        meter.create_observable_counter(
+            "reconciler.unauthorized.requests",
+            [lambda options: [Observation(self.unauthorized)]],
+            description="Requests answered 401: they did not carry the caller secret.",
         )
 
     def record(self, tool_name: str, outcome: Outcome) -> None:

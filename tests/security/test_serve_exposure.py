@@ -1,7 +1,8 @@
-"""`reconciler serve` does not authenticate its callers: whoever reaches its port calls every tool, with any
-`user_id` and conversation state, which context parameters trust (`customer_id: conversation.user_id`). On
-loopback (the default) only this machine can; on any other address it says so when it starts, as the emulator
-refuses such an address without `--allow-remote`."""
+"""`reconciler serve` without a caller secret (RECONCILER_SERVE_TOKEN) does not authenticate its callers: whoever
+reaches its port calls every tool, with any `user_id` and conversation state, which context parameters trust
+(`customer_id: conversation.user_id`). On loopback (the default) only this machine can; any other address needs
+`--allow-unauthenticated` (tests/serve/test_auth_cli.py), and it says so when it starts, as the emulator refuses
+such an address without `--allow-remote`."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ WARNING = "does not authenticate its callers"
 def test_serve_says_when_every_tool_is_open_to_the_network(repo: Path, host: str, warned: bool) -> None:
     (repo / "tools.d" / "a.yaml").write_text(TOOL, encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "serve", "--host", host, "--port", "0"],
+        [sys.executable, "-m", "reconciler", "serve", "--host", host, "--port", "0", "--allow-unauthenticated"],
         cwd=repo,
-        env=dict(os.environ),
+        env={k: v for k, v in os.environ.items() if k != "RECONCILER_SERVE_TOKEN"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -14,6 +14,7 @@ import pytest
 from reconciler.model import Tool
 from reconciler.runtime import Runtime
 from reconciler.serve import AuditLog, Service, bind, make_server
+from reconciler.serve.auth import CallerAuth
 from tests.runtime.conftest import upstream
 
 __all__ = ["Serving", "serving", "upstream"]
@@ -29,8 +30,16 @@ class Serving:
 def serving() -> Iterator[Callable[..., Serving]]:
     with contextlib.ExitStack() as stack:
 
-        def _start(tools: list[Tool], *, audit: Path | None = None, tune_gc: bool = False, **runtime: Any) -> Serving:
-            return stack.enter_context(_run(Service(Runtime(tools, **runtime), AuditLog(audit)), tune_gc))
+        def _start(
+            tools: list[Tool],
+            *,
+            audit: Path | None = None,
+            tune_gc: bool = False,
+            auth: CallerAuth | None = None,
+            **runtime: Any,
+        ) -> Serving:
+            service = Service(Runtime(tools, **runtime), AuditLog(audit), auth=auth)
+            return stack.enter_context(_run(service, tune_gc))
 
         yield _start
 
