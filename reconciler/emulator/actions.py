@@ -52,16 +52,27 @@ class ActionStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._basic_auth: dict[str, tuple[str, str]] = {}
+        """Integration id -> Basic Auth user name and password: in memory only, never in the state file, nor in
+        what the API answers (the platform keeps credentials apart, and never shows a password)."""
 
     # -- integrations ------------------------------------------------------------------------------------------
 
     def add_integration(
-        self, name: str, *, integration_type: str = WEB_SERVICES_TYPE, integration_id: str | None = None
+        self,
+        name: str,
+        *,
+        integration_type: str = WEB_SERVICES_TYPE,
+        integration_id: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """An integration of `name` (the existing one when there is one): tests and the local registry seed it."""
+        """An integration of `name` (the existing one when there is one): tests and the local registry seed it.
+        `basic_auth`: its Basic Auth credentials (user name, password), sent with every request of its actions."""
         with self.store.writing():
             found = self.store.named(INTEGRATION, name)
             if found:
+                if basic_auth is not None:
+                    self._basic_auth[str(found[0]["id"])] = basic_auth
                 return copy.deepcopy(found[0])
             new_id = integration_id or str(uuid.uuid4())
             entity = {
@@ -76,10 +87,15 @@ class ActionStore:
                 "selfUri": f"{INTEGRATIONS_PATH}/{new_id}",
             }
             self.store.put(INTEGRATION, entity)
+            if basic_auth is not None:
+                self._basic_auth[new_id] = basic_auth
             return copy.deepcopy(entity)
 
     def integrations(self) -> list[dict[str, Any]]:
         return self.store.listing(INTEGRATION)
+
+    def basic_auth(self, integration_id: str) -> tuple[str, str] | None:
+        return self._basic_auth.get(integration_id)
 
     # -- reads -------------------------------------------------------------------------------------------------
 

@@ -268,12 +268,13 @@ def _run(store: ActionStore, action_id: str, rest: list[str], inputs: Any) -> An
         raise ActionProblem(404, "not.found", f"action {action_id} {'has no draft' if of_draft else 'does not exist'}")
     if not isinstance(inputs, Mapping):
         raise ActionProblem(400, "bad.request", "the body must be a JSON object: the action's inputs")
+    basic_auth = store.basic_auth(str(stored.get("integrationId")))
     if rest == ["execute"]:
-        status, payload = execute(stored, inputs)
+        status, payload = execute(stored, inputs, basic_auth=basic_auth)
         if status >= 400:  # in the server's error body, with its contextId, as every other refusal
             raise ActionProblem(status, str(payload["code"]), str(payload["message"]))
         return Answer(status, payload)
-    status, payload = execute_test(stored, inputs)
+    status, payload = execute_test(stored, inputs, basic_auth=basic_auth)
     return Answer(status, payload)
 
 

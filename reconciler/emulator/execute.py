@@ -11,10 +11,14 @@ does, on loopback.
 
 `execute` answers the output itself; `test` answers the SDK's `TestExecutionResult` (`operations`, each a step
 with `success` and `result` or `error`; `finalResult`; `success`; `error`), always with 200.
+
+An integration with **Basic Auth** credentials (`basic_auth`: user name and password) sends them with every
+request of its actions, as the platform does: `Authorization: Basic …`, in place of any the templates wrote.
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import re
@@ -71,26 +75,33 @@ class Steps:
 Send = Callable[[Prepared, float], httpx.Response]
 
 
-def execute(action: Mapping[str, Any], inputs: Any, *, send: Send | None = None) -> tuple[int, Any]:
+BasicAuth = tuple[str, str]
+
+
+def execute(
+    action: Mapping[str, Any], inputs: Any, *, send: Send | None = None, basic_auth: BasicAuth | None = None
+) -> tuple[int, Any]:
     """What `POST .../execute` answers: (200, output) or (status, the platform's error body)."""
     try:
-        return 200, _run(action, inputs, Steps(), send or send_over_loopback)
+        return 200, _run(action, inputs, Steps(), send or send_over_loopback, basic_auth)
     except Failure as failure:
         return failure.status, failure.body()
 
 
-def execute_test(action: Mapping[str, Any], inputs: Any, *, send: Send | None = None) -> tuple[int, Any]:
+def execute_test(
+    action: Mapping[str, Any], inputs: Any, *, send: Send | None = None, basic_auth: BasicAuth | None = None
+) -> tuple[int, Any]:
     """What `POST .../test` answers: always 200 with a TestExecutionResult."""
     steps = Steps()
     try:
-        output = _run(action, inputs, steps, send or send_over_loopback)
+        output = _run(action, inputs, steps, send or send_over_loopback, basic_auth)
     except Failure as failure:
         steps.failed(failure.step, failure)
         return 200, {"operations": steps.operations, "error": failure.body(), "success": False}
     return 200, {"operations": steps.operations, "finalResult": output, "success": True}
 
 
-def prepare(action: Mapping[str, Any], inputs: Any) -> Prepared:
+def prepare(action: Mapping[str, Any], inputs: Any, basic_auth: BasicAuth | None = None) -> Prepared:
     """The HTTP request the action sends for `inputs` (checked against the input contract first)."""
     contract = action.get("contract") or {}
     schema = (contract.get("input") or {}).get("inputSchema") or {}
@@ -108,13 +119,16 @@ def prepare(action: Mapping[str, Any], inputs: Any) -> Prepared:
         value = _render(str(template), namespace, "Resolve request headers")
         if value != "":
             headers[str(name)] = value
+    if basic_auth is not None:
+        headers = {name: value for name, value in headers.items() if name.lower() != "authorization"}
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
     method = str(request.get("requestType", "POST")).upper()
     text = _render(str(request.get("requestTemplate") or ""), namespace, "Resolve request body template")
     return Prepared(method, url, headers, text.encode() if text and method != "GET" else None)
 
 
-def _run(action: Mapping[str, Any], inputs: Any, steps: Steps, send: Send) -> Any:
-    prepared = prepare(action, inputs)
+def _run(action: Mapping[str, Any], inputs: Any, steps: Steps, send: Send, basic_auth: BasicAuth | None) -> Any:
+    prepared = prepare(action, inputs, basic_auth)
     steps.ok("Resolve request", {"requestType": prepared.method, "requestUrl": prepared.url})
     timeout = float(((action.get("config") or {}).get("timeoutSeconds")) or DEFAULT_TIMEOUT)
     _check_loopback(prepared.url)
@@ -204,4 +218,4 @@ def send_over_loopback(prepared: Prepared, timeout: float) -> httpx.Response:
         return client.request(prepared.method, prepared.url, headers=headers, content=prepared.body)
 
 
-__all__ = ["Failure", "Prepared", "Send", "execute", "execute_test", "prepare", "send_over_loopback"]
+__all__ = ["BasicAuth", "Failure", "Prepared", "Send", "execute", "execute_test", "prepare", "send_over_loopback"]
