@@ -19,7 +19,7 @@ def tools(repo: Path) -> Path:
     return repo
 
 
-@pytest.mark.parametrize("command", [("serve",), ("emulator", "--allow-remote")])
+@pytest.mark.parametrize("command", [("serve", "--allow-unauthenticated"), ("emulator", "--allow-remote")])
 def test_a_host_that_cannot_be_resolved_says_so_and_not_to_change_the_port(
     tools: Path, run: Callable[..., Any], command: tuple[str, ...]
 ) -> None:
@@ -32,7 +32,7 @@ def test_a_host_that_cannot_be_resolved_says_so_and_not_to_change_the_port(
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("command", [("serve",), ("emulator", "--allow-remote")])
+@pytest.mark.parametrize("command", [("serve", "--allow-unauthenticated"), ("emulator", "--allow-remote")])
 def test_an_address_of_another_machine_says_it_is_not_this_machines(
     tools: Path, run: Callable[..., Any], command: tuple[str, ...]
 ) -> None:
