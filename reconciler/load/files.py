@@ -111,7 +111,8 @@ def discover(directory: Path, *, root: Path | None = None, problems: list[Diagno
     errors: list[Diagnostic] = []
 
     def refuse(path: Path, message: str) -> None:
-        errors.append(Diagnostic("error", SourceLocation(display_path(path)), message, "link"))
+        # a link or a folder: no line to point at, named by its path alone (as a missing tools.d is)
+        errors.append(Diagnostic("error", SourceLocation.path(display_path(path)), message, "link"))
 
     def walk(folder: Path, chain: frozenset[Path]) -> None:
         try:
