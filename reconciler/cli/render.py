@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,24 @@ def encode(value: Any) -> str:
 def _action_bodies(state: DesiredState) -> list[dict[str, Any]]:
     """Every tool's PostActionInput, or one InputError naming each tool that cannot be an action.
 
-    The integration's id is looked up in the org by plan and apply; offline it shows as a placeholder. The category
-    defaults to the integration's name (reconciler.yaml `category:` / `integration:` when set)."""
+    The integration is looked up in the org by plan and apply; offline, what reconciler.yaml says is shown and
+    the rest is a placeholder. `integration:` holds a name or an id: an id (the platform's are UUIDs) is the
+    action's `integrationId`, and gives no name for the category, which defaults to the integration's name."""
     config = state.config
-    category = config.category or config.integration or "(integration name)"
-    compiled = [compile_action(tool, category=category, integration_id=INTEGRATION_PLACEHOLDER) for tool in state.tools]
+    given_id = config.integration if config.integration is not None and _is_id(config.integration) else None
+    named = None if given_id is not None else config.integration
+    category = config.category or named or "(integration name)"
+    integration_id = given_id or INTEGRATION_PLACEHOLDER
+    compiled = [compile_action(tool, category=category, integration_id=integration_id) for tool in state.tools]
     errors = [d for action in compiled for d in action.diagnostics if d.severity == "error"]
     if errors:
         raise InputError(errors)
     return [action.body for action in compiled if action.body is not None]
+
+
+def _is_id(value: str) -> bool:
+    """Whether `value` is written as an integration id (a UUID), not a name."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False

@@ -165,6 +165,25 @@ def test_render_shows_the_post_action_input_bodies(repo: Path, run: Callable[...
     )
 
 
+def test_render_takes_an_integration_given_by_id_as_its_id_not_as_the_category(
+    repo: Path, run: Callable[..., Any]
+) -> None:
+    write(repo, {"search.yaml": SEARCH})
+    by_id = "integration: 5f2b9a0e-3c1d-4e8f-9a6b-7d0c1e2f3a4b\n"
+    (repo / "reconciler.yaml").write_text("target: data-actions\n" + by_id, encoding="utf-8")
+
+    by_id_body = json.loads(run("render", "tools.d", "--format", "data-actions").out)[0]
+    write(repo, {"search.yaml": SEARCH})  # integration: Orders, by name
+    by_name_body = json.loads(run("render", "tools.d", "--format", "data-actions").out)[0]
+
+    # plan and apply use the integration's name as the category: offline, an id gives no name to show
+    assert (by_id_body["integrationId"], by_id_body["category"]) == (
+        "5f2b9a0e-3c1d-4e8f-9a6b-7d0c1e2f3a4b",
+        "(integration name)",
+    )
+    assert (by_name_body["integrationId"], by_name_body["category"]) == ("(integration id)", "Orders")
+
+
 def test_render_names_every_tool_that_cannot_be_an_action(repo: Path, run: Callable[..., Any]) -> None:
     write(repo, {"search.yaml": SEARCH, "tree.yaml": TREE.replace("    timeout: 2.5\n", "")}, target="tools")
 
