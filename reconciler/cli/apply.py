@@ -106,7 +106,7 @@ def _apply_saved(
             raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
         live = session.client.list()
         learn_live(live)
-        stale = stale_changes(plan, live)
+        stale = stale_changes(plan, live, managed_by=config.managed_by, registry=settings["registry"])
         if stale:
             raise PlanError(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)

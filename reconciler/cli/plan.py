@@ -71,6 +71,7 @@ def plan_command(
             mass_delete_share=state.config.mass_delete_share,
             sensitive=sensitive,
             unnamed=redact,
+            live=live,
         )
         output.info(f"Saved the plan to {out}; apply it exactly with: reconciler apply {out}")
     return 2 if detailed_exitcode and not plan.is_empty else 0

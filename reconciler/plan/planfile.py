@@ -21,7 +21,7 @@ import orjson
 from reconciler.compile import indented_json
 from reconciler.errors import PlanError
 from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, Change, FieldChange, Plan
-from reconciler.redaction import OWN_CREDENTIAL_VARIABLES, REDACTED, pattern_for, value_pattern
+from reconciler.redaction import OWN_CREDENTIAL_VARIABLES, REDACTED, one_line, pattern_for, value_pattern
 from reconciler.state import Record
 
 PLAN_KIND = "reconciler-plan"
@@ -30,8 +30,12 @@ MAX_PLAN_BYTES = 128 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"\(\(sensitive:([A-Za-z_][A-Za-z0-9_]*)\)\)")
 
 
-def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> dict[str, Any]:
-    return {
+def plan_document(
+    plan: Plan, *, managed_by: str, mass_delete_share: float, live: Sequence[Record] | None = None
+) -> dict[str, Any]:
+    """The plan file's content; with `live` (the registry as planned against), the managed set it was made
+    from, which apply compares with the registry as a whole (`stale_changes`)."""
+    document = {
         "kind": PLAN_KIND,
         "format_version": FORMAT_VERSION,
         "target": plan.target,
@@ -44,6 +48,19 @@ def plan_document(plan: Plan, *, managed_by: str, mass_delete_share: float) -> d
         "changes": [_change_data(change) for change in plan.changes],
         "warnings": list(plan.warnings),  # `reconciler show` renders them as plan did
     }
+    if live is not None:
+        document["registry"] = {"managed": managed_set(live, managed_by)}
+    return document
+
+
+def managed_set(live: Sequence[Record], managed_by: str) -> list[dict[str, Any]]:
+    """Every live tool `managed_by` owns, as {id, name, version}: what a saved plan was reviewed against, and
+    what must not have moved when it is applied (Terraform's saved plan and its state serial). Tools others
+    own are left out: another team's edits never make this repository's plan stale."""
+    return sorted(
+        ({"id": str(r.id), "name": r.name, "version": r.version} for r in live if r.owner == managed_by and r.id),
+        key=lambda item: (item["name"], item["id"]),
+    )
 
 
 def save_plan(
@@ -54,13 +71,14 @@ def save_plan(
     mass_delete_share: float,
     sensitive: Mapping[str, str] = {},
     unnamed: Collection[str] = (),
+    live: Sequence[Record] | None = None,
 ) -> None:
     """Write the plan atomically. A plan file is an artifact that CI uploads, and must hold no secret: values of
     sensitive variables (`sensitive`, name → value) are saved as `((sensitive:NAME))` and read back from the
     environment by `load_plan`; secrets no variable names (`unnamed`: credentials found only in the registry)
     are written as (sensitive) where the plan only shows them (`before`), and a plan that would have to send
-    one back is refused."""
-    document = plan_document(plan, managed_by=managed_by, mass_delete_share=mass_delete_share)
+    one back is refused. `live`: the registry the plan was made from (see `plan_document`)."""
+    document = plan_document(plan, managed_by=managed_by, mass_delete_share=mass_delete_share, live=live)
     names = {value: name for name, value in sorted(sensitive.items()) if value}
     unknown = pattern_for(secret for secret in unnamed if secret not in sensitive.values())
     for change in document["changes"]:
@@ -168,7 +186,12 @@ def load_plan(path: Path, environ: Mapping[str, str]) -> tuple[Plan, dict[str, A
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{path}: the plan file is damaged ({exc}); plan again") from None
+    try:
+        registry = _registry(data.get("registry"))
+    except ValueError as exc:
+        raise PlanError(f"{path}: the plan file is damaged ({exc}); plan again") from None
     settings = {
+        "registry": registry,
         "managed_by": data.get("managed_by", "reconciler"),
         "mass_delete_share": data.get("mass_delete_share", 0.25),
         "sensitive_values": sorted({environ[name] for name in placeholders}),
@@ -206,6 +229,26 @@ def _change_data(change: Change) -> dict[str, Any]:
 
 
 _ACTIONS = frozenset(ACTION_ORDER)
+
+
+def _registry(data: Any) -> list[dict[str, Any]] | None:
+    """The managed set a plan was made from; None for a plan saved before it was recorded (only the tools it
+    changes are checked then)."""
+    if data is None:
+        return None
+    items = data.get("managed") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("`registry.managed` is not a list")
+    for item in items:
+        version = item.get("version") if isinstance(item, dict) else None
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("id"), str)
+            and isinstance(item.get("name"), str)
+            and (version is None or (isinstance(version, int) and not isinstance(version, bool)))
+        ):
+            raise ValueError(f"a tool of `registry.managed` that is not {{id, name, version}}: {item!r}"[:200])
+    return items
 
 
 def _changes(items: Any) -> tuple[Change, ...]:
@@ -269,8 +312,16 @@ def _field(name: str, data: Any) -> FieldChange:
 _KINDS = frozenset({"add", "remove", "change"})
 
 
-def stale_changes(plan: Plan, live: Sequence[Record]) -> list[str]:
-    """Why each change of `plan` no longer fits the registry (empty when the plan still applies as planned)."""
+def stale_changes(
+    plan: Plan,
+    live: Sequence[Record],
+    *,
+    managed_by: str = "reconciler",
+    registry: Sequence[Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """Why `plan` no longer fits the registry (empty when it still applies as planned): each change whose tool
+    moved, and, with `registry` (the managed set the plan was made from), each tool of that set created,
+    changed or deleted since, whether the plan changes it or not."""
     by_id = {str(record.id): record for record in live}
     by_name = {record.name for record in live}
     reasons = []
@@ -286,7 +337,44 @@ def stale_changes(plan: Plan, live: Sequence[Record]) -> list[str]:
             reasons.append(
                 f"{change.name}: version {current.version} in the registry, {change.live_version} when planned"
             )
+    if registry is not None:
+        reasons += _managed_set_moved(plan, live, managed_by, registry)
     return reasons
 
 
-__all__ = ["PLAN_KIND", "content_digest", "load_plan", "plan_document", "save_plan", "stale_changes"]
+def _managed_set_moved(
+    plan: Plan, live: Sequence[Record], managed_by: str, registry: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Each managed tool created, changed or deleted since the plan that the checks of its changes did not name."""
+    said = {str(change.id) for change in plan.actionable if change.id} | {
+        change.name for change in plan.actionable if change.action == "create"
+    }
+    then = {str(item["id"]): item for item in registry}
+    now = {item["id"]: item for item in managed_set(live, managed_by)}
+    reasons = []
+    for tool_id, item in now.items():
+        before = then.get(tool_id)
+        if tool_id in said or item["name"] in said:
+            continue
+        if before is None:
+            reasons.append(f"{item['name']}: created since the plan")
+        elif before["version"] != item["version"]:
+            reasons.append(
+                f"{item['name']}: changed since the plan (version {item['version']} in the registry, "
+                f"{before['version']} when planned)"
+            )
+    reasons += [
+        f"{item['name']}: deleted since the plan" for key, item in then.items() if key not in now and key not in said
+    ]
+    return [one_line(reason) for reason in reasons]  # names come from the registry: each reason on its line
+
+
+__all__ = [
+    "PLAN_KIND",
+    "content_digest",
+    "load_plan",
+    "managed_set",
+    "plan_document",
+    "save_plan",
+    "stale_changes",
+]

@@ -81,6 +81,24 @@ def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(
     assert run("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_saved_plan_is_stale_when_an_action_it_does_not_change_was_edited(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    other = TOOL.format(description="Reserves stock.").replace("check_inventory", "reserve_stock")
+    (repo / "tools.d" / "b.yaml").write_text(other, encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    write(repo, "Checks stock levels.")
+    assert run("plan", "--out", "plan.json").code == 0
+    [action] = [action for action in org.actions.actions() if action["name"] == "reserve_stock"]
+    org.actions.put_raw({**action, "version": action["version"] + 1, "category": "moved in the UI"})
+
+    refused = run("apply", "plan.json")
+
+    assert refused.code == 1
+    assert "reserve_stock: changed since the plan (version 2 in the registry, 1 when planned)" in refused.err
+    assert [a["version"] for a in org.actions.actions() if a["name"] == "check_inventory"] == [1]
+
+
 def test_an_integration_that_is_not_there_is_an_error_that_says_so(
     org: RunningEmulator, repo: Path, run: Callable[..., Any]
 ) -> None:
