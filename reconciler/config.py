@@ -51,6 +51,8 @@ class Config:
     """Where `integration:` is written: its lookup in the org fails at that line."""
     target_at: SourceLocation | None = None
     """Where `target:` is written: a setting the target needs and the file lacks is reported at that line."""
+    managed_by_at: SourceLocation | None = None
+    """Where `managed_by:` is written; None: the default, which every repository that does not set one shares."""
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
@@ -200,6 +202,7 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
         file=document.file,
         target=target,
         target_at=key_location(document.file, content, "target") if "target" in values else None,
+        managed_by_at=key_location(document.file, content, "managed_by") if "managed_by" in values else None,
     )
 
 

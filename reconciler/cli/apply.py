@@ -13,14 +13,14 @@ from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config, show_warnings
 from reconciler.cli.output import Output
-from reconciler.cli.planning import check_selection, connect, plan_for
+from reconciler.cli.planning import Session, check_selection, connect, owner_settings, plan_for
 from reconciler.config import Config, find_root
 from reconciler.desired import cyclic_gc_paused
 from reconciler.errors import ConfigurationError, PlanError
-from reconciler.plan import Plan, check_against_registry, load_plan, stale_changes
+from reconciler.plan import Plan, check_against_registry, load_plan, shared_owner_refusal, stale_changes
 from reconciler.plan.render import render_text
 from reconciler.redaction import one_line
-from reconciler.state import Form, Record
+from reconciler.state import Record
 
 _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete": "destroyed"}
 
@@ -78,7 +78,7 @@ def apply_command(
             check_selection(state, live, tools)
             plan = plan_for(state, session, live, prune=not no_prune, only=tools)
         guarded = _shown_and_guarded(
-            output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run, form=session.client.form
+            output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run, session=session
         )
         if not guarded:
             return 0
@@ -112,7 +112,7 @@ def _apply_saved(
                 "plan is stale: the registry changed since it was made; plan again\n  " + "\n  ".join(stale)
             )
         guarded = _shown_and_guarded(
-            output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run, form=session.client.form
+            output, plan, live, config, allow_mass_delete=allow_mass_delete, dry_run=dry_run, session=session
         )
         if not guarded:
             return 0
@@ -127,7 +127,7 @@ def _shown_and_guarded(
     *,
     allow_mass_delete: bool,
     dry_run: bool,
-    form: Form,
+    session: Session,
 ) -> bool:
     """Show `plan`, check every guard against the registry as just read, and say whether there is a write to make:
     False for an empty plan or a dry run (both end the command with 0)."""
@@ -141,8 +141,11 @@ def _shown_and_guarded(
         mass_delete_share=config.mass_delete_share,
         allow_mass_delete=allow_mass_delete,
         prune=config.prune,
-        form=form,
+        form=session.client.form,
     )
+    refusal = shared_owner_refusal(plan, **owner_settings(config, session))
+    if refusal is not None:
+        raise PlanError(refusal)
     if dry_run:
         output.info("Dry run: nothing was applied.")
         return False

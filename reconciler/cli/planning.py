@@ -9,13 +9,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler.api import DataActionsTarget, RetryPolicy, TargetClient, ToolsTarget, resolve_integration
 from reconciler.cli.output import Output
 from reconciler.config import Config, find_root, missing_settings
 from reconciler.desired import DesiredState
 from reconciler.errors import ConfigurationError, InputError, PlanError
-from reconciler.plan import DesiredTool, Plan, PlanOptions, compute_plan, mass_delete_warning, names_moved
+from reconciler.plan import (
+    DesiredTool,
+    Plan,
+    PlanOptions,
+    compute_plan,
+    mass_delete_warning,
+    names_moved,
+    shared_owner_warning,
+)
 from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm, Record
 
@@ -86,5 +95,14 @@ def plan_for(state: DesiredState, session: Session, live: list[Record], *, prune
     desired = [DesiredTool(tool, state.source_file(tool)) for tool in state.tools]
     options = PlanOptions(managed_by=state.config.managed_by, prune=prune and state.config.prune, only=frozenset(only))
     plan = compute_plan(desired, live, options, target=session.target, form=session.client.form)
-    warning = mass_delete_warning(plan, state.config.mass_delete_share)
-    return plan if warning is None else dataclasses.replace(plan, warnings=(*plan.warnings, warning))
+    warnings = (
+        mass_delete_warning(plan, state.config.mass_delete_share),
+        shared_owner_warning(plan, **owner_settings(state.config, session)),
+    )
+    said = tuple(warning for warning in warnings if warning is not None)
+    return dataclasses.replace(plan, warnings=(*plan.warnings, *said)) if said else plan
+
+
+def owner_settings(config: Config, session: Session) -> dict[str, Any]:
+    """What `shared_owner_refusal` needs to know of this repository and this target."""
+    return {"owner_named": config.managed_by_at is not None, "shared": not session.is_local, "config_file": config.file}

@@ -10,7 +10,14 @@ from reconciler.plan.diff import (
     has_drifted,
     live_input,
 )
-from reconciler.plan.guards import check_against_registry, check_mass_delete, mass_delete_warning, names_moved
+from reconciler.plan.guards import (
+    check_against_registry,
+    check_mass_delete,
+    mass_delete_warning,
+    names_moved,
+    shared_owner_refusal,
+    shared_owner_warning,
+)
 from reconciler.plan.model import ACTION_ORDER, FORMAT_VERSION, MISSING, Action, Change, FieldChange, Plan
 from reconciler.plan.planfile import load_plan, plan_document, save_plan, stale_changes
 
@@ -35,5 +42,7 @@ __all__ = [
     "names_moved",
     "plan_document",
     "save_plan",
+    "shared_owner_refusal",
+    "shared_owner_warning",
     "stale_changes",
 ]

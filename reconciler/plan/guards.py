@@ -18,6 +18,8 @@ from reconciler.redaction import one_line
 from reconciler.state import TOOLS_FORM, Form, Record
 
 ALLOW_MASS_DELETE = "--allow-mass-delete"
+DEFAULT_OWNER = "reconciler"
+"""`managed_by` when reconciler.yaml does not set it."""
 
 
 def mass_delete_refusal(deletes: int, managed: int, share: float, noun: str = "tool") -> str | None:
@@ -48,6 +50,30 @@ def check_mass_delete(plan: Plan, share: float, allowed: bool) -> None:
     refusal = None if allowed else mass_delete_refusal(plan.count("delete"), plan.managed, share, plan.noun)
     if refusal is not None:
         raise PlanError(f"{refusal}; if that is intended, run again with {ALLOW_MASS_DELETE}")
+
+
+def shared_owner_refusal(plan: Plan, *, owner_named: bool, shared: bool, config_file: str | None) -> str | None:
+    """Why `plan`'s deletes may not run: the repository leaves `managed_by` at its default on a registry others
+    may share (an org, not the local registry), where every repository that does the same writes that owner, so
+    a tool another repository manages reads as ours, and one missing from tools.d here is deleted. Terraform
+    deletes only what its own state holds; here the owner is the state, so deleting needs an owner this
+    repository names. Creates and updates are not held: they never touch a tool tools.d does not name."""
+    deletes = plan.count("delete")
+    if owner_named or not shared or deletes == 0:
+        return None
+    where = f"in {config_file}" if config_file else "in a reconciler.yaml at the repository root"
+    return (
+        f"the plan deletes {deletes} {plan.noun}{'s' if deletes > 1 else ''} managed by the default owner "
+        f"'{DEFAULT_OWNER}', which every repository that does not set managed_by shares on this org: they may be "
+        f"another repository's. Set managed_by {where}: `managed_by: {DEFAULT_OWNER}` if this repository is the "
+        "only one on this org that leaves it unset (its tools keep their owner), or a name of its own "
+        "(docs/gitops.md, one org and several repositories)"
+    )
+
+
+def shared_owner_warning(plan: Plan, **settings: Any) -> str | None:
+    refusal = shared_owner_refusal(plan, **settings)
+    return None if refusal is None else f"applying this plan will be refused: {refusal}"
 
 
 def check_against_registry(
@@ -144,4 +170,6 @@ __all__ = [
     "mass_delete_refusal",
     "mass_delete_warning",
     "names_moved",
+    "shared_owner_refusal",
+    "shared_owner_warning",
 ]

@@ -30,7 +30,8 @@ def org(repo: Path, start: Callable[..., RunningEmulator], monkeypatch: pytest.M
     emulator.actions.add_integration(INTEGRATION)
     monkeypatch.setenv("GENESYS_CLOUD_API_URL", emulator.url)
     monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "cli-token")
-    (repo / "reconciler.yaml").write_text(f"target: data-actions\nintegration: {INTEGRATION}\n", encoding="utf-8")
+    settings = f"target: data-actions\nintegration: {INTEGRATION}\nmanaged_by: reconciler\n"
+    (repo / "reconciler.yaml").write_text(settings, encoding="utf-8")
     write(repo, "Checks stock.")
     return emulator
 

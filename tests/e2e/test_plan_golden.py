@@ -167,6 +167,7 @@ def planned(
     repo: Path, run: Run, start_emulator: Callable[..., RunningEmulator], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, RunningEmulator]:
     emulator = start_emulator(default_rate_limit={"requestsPerMinute": 300, "burstSize": 50})
+    (repo / "reconciler.yaml").write_text("managed_by: reconciler\n")  # the only repository on this org
     write(repo, EARLIER)
     os.symlink(repo / "shared" / "linked.yaml", repo / "tools.d" / "linked.yaml")
     applied = run("apply", "--auto-approve")

@@ -99,6 +99,7 @@ def test_a_fresh_saved_plan_applies_exactly(repo: Path, run: Run, emulator: Runn
 def test_mass_delete_is_refused_unless_allowed_and_unmanaged_tools_survive(
     repo: Path, run: Run, emulator: RunningEmulator
 ) -> None:
+    (repo / "reconciler.yaml").write_text("managed_by: reconciler\n")  # the only repository on this org
     write_tools(repo / "tools.d", 30)
     assert run("apply", "--auto-approve", "--parallelism", "8").code == 0
     emulator.registry.put_raw(
@@ -234,6 +235,7 @@ def test_a_delete_resent_after_its_answer_was_lost_is_this_runs_own_in_the_audit
 ) -> None:
     """A DELETE is safe to resend, so the client sends it again when its answer is lost; the second answer is
     404 because the first one landed. The audit log must not credit that delete to another writer."""
+    (repo / "reconciler.yaml").write_text("managed_by: reconciler\n")  # the only repository on this org
     write_tools(repo / "tools.d", 4)
     assert run("apply", "--auto-approve").code == 0
     (repo / "tools.d" / "tool_003.yaml").unlink()

@@ -20,6 +20,7 @@ Run = Callable[..., Any]
 
 
 def _applied(repo: Path, run: Run, count: int = 4) -> None:
+    (repo / "reconciler.yaml").write_text("managed_by: reconciler\n")  # the only repository on this org
     write_tools(repo / "tools.d", count)
     (repo / "tools.d" / "tool_000.yaml").write_text(
         (repo / "tools.d" / "tool_000.yaml").read_text() + "protected: true\n"
@@ -152,6 +153,7 @@ def test_an_untouched_saved_plan_passes_every_guard(repo: Path, run: Run, emulat
 def test_the_mass_delete_guard_speaks_at_plan_time_in_every_format(
     repo: Path, run: Run, emulator: RunningEmulator
 ) -> None:
+    (repo / "reconciler.yaml").write_text("managed_by: reconciler\n")  # the only repository on this org
     write_tools(repo / "tools.d", 4)
     assert run("apply", "--auto-approve").code == 0
     for i in (1, 2, 3):

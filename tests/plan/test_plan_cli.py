@@ -115,7 +115,8 @@ def test_a_data_actions_plan_counts_actions_not_tools_in_every_format(
     """The text plan said "These managed actions were edited…" but, in the same output, "1 managed tool kept";
     the markdown comment said "This plan destroys 1 tool" and "1 managed tool was edited" of actions."""
     org.actions.add_integration("Reconciler Actions")
-    (repo / "reconciler.yaml").write_text("target: data-actions\nintegration: Reconciler Actions\n", "utf-8")
+    settings = "target: data-actions\nintegration: Reconciler Actions\nmanaged_by: reconciler\n"
+    (repo / "reconciler.yaml").write_text(settings, "utf-8")
     for name in ("gone", "b", "c", "d", "e"):
         write(repo, name)
     write(repo, "kept", protected=True)

@@ -83,6 +83,7 @@ def test_apply_prints_a_hostile_live_name_and_message_on_their_lines(
 ) -> None:
     monkeypatch.setenv("GENESYS_CLOUD_API_URL", serve_registry(_tool(HOSTILE, "reconciler")))
     monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "t")
+    (repo / "reconciler.yaml").write_text("managed_by: reconciler\n")  # the only repository on this org
     result = run("apply", "--auto-approve", "--allow-mass-delete")
     assert result.code == 1
     assert "delete failed" in result.err  # the outcome is reported, escaped
