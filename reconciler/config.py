@@ -123,27 +123,42 @@ def find_root(directory: Path) -> Path:
 
 
 def load_config(root: Path, environ: Mapping[str, str] | None = None) -> Config:
-    path = root / CONFIG_FILE
-    if not path.is_file():
-        return Config(root=root)
-    documents = read_documents(path)
-    if not documents:
-        return Config(root=root)
-    document = documents[0]
-    diagnostics: list[Diagnostic] = []
-    interpolate(document.content, document.file, environ if environ is not None else os.environ, diagnostics, {})
-    config = _parse(document, root, diagnostics)
+    config, diagnostics = read_config(root, environ)
     if diagnostics:
         raise InputError(diagnostics)
     return config
 
 
-def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Config:
+def read_config(root: Path, environ: Mapping[str, str] | None = None) -> tuple[Config, list[Diagnostic]]:
+    """The configuration and what is wrong in it, so that tools.d is checked in the same run. InputError when
+    the tool checks cannot trust it (a broken file, a broken `limits`, `target`, `integration` or `category`:
+    tools.d checked against defaults instead would be told of errors that are not there)."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return Config(root=root), []
+    documents = read_documents(path)
+    if not documents:
+        return Config(root=root), []
+    document = documents[0]
+    diagnostics: list[Diagnostic] = []
+    interpolate(document.content, document.file, environ if environ is not None else os.environ, diagnostics, {})
+    interpolated = bool(diagnostics)  # a value left as written: which setting it is in is not known here
+    config, settled = _parse(document, root, diagnostics)
+    if diagnostics and (interpolated or not settled):
+        raise InputError(diagnostics)
+    return config, diagnostics
+
+
+_CHECKED_BY = ("limits", "target", "integration", "category")
+"""The settings validate's tool checks depend on (the capability matrix, the Data Actions profile)."""
+
+
+def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> tuple[Config, bool]:
+    """The configuration, and whether every setting the tool checks depend on is sound (`_CHECKED_BY`)."""
     content = document.content
     if not isinstance(content, dict):
         raise InputError.at(document.location, f"{CONFIG_FILE} must be a mapping", "type")
     values = _check(content, _KEYS, document.file, diagnostics, "")
-    limit_values = _check(values.get("limits", {}), _LIMIT_KEYS, document.file, diagnostics, "limits.")
     share = float(values.get("mass_delete_share", 0.25))
     if not 0 <= share <= 1:
         diagnostics.append(
@@ -153,6 +168,15 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
                 "mass_delete_share is a share of the managed tools, from 0 to 1 (e.g. 0.25)",
             )
         )
+    # an empty owner is every repository's whose value came out empty: each would prune the others' tools
+    if "managed_by" in values and not values["managed_by"].strip():
+        diagnostics.append(
+            Diagnostic("error", key_location(document.file, content, "managed_by"), "'managed_by' is empty")
+        )
+    # from here on, every diagnostic is of a setting the tool checks depend on
+    settled = not any(key in content and key not in values for key in _CHECKED_BY)
+    before = len(diagnostics)
+    limit_values = _check(values.get("limits", {}), _LIMIT_KEYS, document.file, diagnostics, "limits.")
     name_pattern = limit_values.get("name_pattern", Limits.name_pattern)
     try:
         compile_pattern(name_pattern)
@@ -182,8 +206,7 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
             where = key_location(document.file, content["limits"], key)
             message = f"'limits.{key}' must be 0 or more, not {limit_values[key]}"
             diagnostics.append(Diagnostic("error", where, message, "limit"))
-    # an empty owner is every repository's whose value came out empty: each would prune the others' tools
-    for key in ("managed_by", "integration", "category"):
+    for key in ("integration", "category"):
         if key in values and not values[key].strip():
             diagnostics.append(Diagnostic("error", key_location(document.file, content, key), f"'{key}' is empty"))
     if len(values.get("category") or "") > MAX_CATEGORY:
@@ -203,7 +226,7 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> Con
         target=target,
         target_at=key_location(document.file, content, "target") if "target" in values else None,
         managed_by_at=key_location(document.file, content, "managed_by") if "managed_by" in values else None,
-    )
+    ), settled and len(diagnostics) == before
 
 
 def missing_settings(config: Config) -> list[Diagnostic]:
@@ -253,4 +276,5 @@ __all__ = [
     "find_root",
     "load_config",
     "missing_settings",
+    "read_config",
 ]

@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from reconciler.cli.output import Output, capped
-from reconciler.config import Config, find_root, load_config
+from reconciler.config import Config, find_root, read_config
 from reconciler.desired import DesiredState, build_desired_state
+from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
 from reconciler.redaction import Redactor, credentials_in
 from reconciler.state import Record
 
@@ -32,8 +33,10 @@ def load_desired(
     """tools.d → a DesiredState; raises InputError when the input is invalid (and `check` is set).
     `output_schemas`: see `build_desired_state`; both targets send them (`outputSchema`, `successSchema`), so
     only a caller that sends neither (the OpenAI function form) leaves them out."""
-    config = project_config(directory)
+    config, problems = project_config_and_problems(directory)
     state = build_desired_state(directory, config, os.environ, output_schemas=output_schemas)
+    if problems:  # reconciler.yaml's mistakes that no tool check depends on: reported with tools.d's, in one run
+        state.diagnostics = sorted_diagnostics([*problems, *state.diagnostics])
     # `${SECRET:-default}` puts a value in play that the environment does not hold
     redactor().add(*state.sensitive_values())
     if check:
@@ -42,10 +45,17 @@ def load_desired(
 
 
 def project_config(directory: Path) -> Config:
-    root = find_root(directory)
-    config = load_config(root, os.environ)
-    redactor().add_environment(os.environ, config.sensitive_variables)
+    config, problems = project_config_and_problems(directory)
+    if problems:
+        raise InputError(problems)
     return config
+
+
+def project_config_and_problems(directory: Path) -> tuple[Config, list[Diagnostic]]:
+    """The configuration and its mistakes that tools.d can be checked past (see `read_config`)."""
+    config, problems = read_config(find_root(directory), os.environ)
+    redactor().add_environment(os.environ, config.sensitive_variables)
+    return config, problems
 
 
 def show_warnings(output: Output, state: DesiredState) -> None:

@@ -72,6 +72,44 @@ def test_a_broken_reconciler_yaml_is_reported_with_its_place(repo: Path, run: Ca
     )
 
 
+MANY = "name: t\ndescription: d\nendpoint: https://e.example.com\nparameters:\n" + "".join(
+    f"  p{i}: {{type: string, description: p}}\n" for i in range(12)
+)
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_reconciler_yaml_errors_and_tools_d_errors_are_reported_in_one_run(
+    repo: Path, run: Callable[..., Any], command: str
+) -> None:
+    """A mistake in reconciler.yaml that no tool check depends on hid every error of tools.d until it was fixed:
+    the user fixed errors in rounds."""
+    (repo / "reconciler.yaml").write_text("managed_bi: team-a\nprune: maybe\n")
+    (repo / "tools.d" / "t.yaml").write_text(NO_DESCRIPTION.replace("type: string", "type: strin"))
+
+    result = run(command)
+
+    assert result.code == 1
+    assert "reconciler.yaml:1:1: error: unknown key 'managed_bi'; did you mean 'managed_by'?" in result.output
+    assert "reconciler.yaml:2:1: error: 'prune' must be true or false, not 'maybe'" in result.output
+    assert "tools.d/t.yaml:5:3: error: parameter 'q' of 't' has unsupported type 'strin'" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "setting", ["limits: {max_parameters: '12'}", "limits: {max_parameters: -1}", "limits: [12]", "target: tool"]
+)
+def test_a_broken_setting_that_tool_checks_depend_on_hides_them_rather_than_misleading(
+    repo: Path, run: Callable[..., Any], setting: str
+) -> None:
+    (repo / "reconciler.yaml").write_text(setting + "\n")
+    (repo / "tools.d" / "t.yaml").write_text(MANY)
+
+    result = run("validate", "--format", "json")
+
+    assert result.code == 1
+    assert {d["file"] for d in json.loads(result.out)["diagnostics"]} == {"reconciler.yaml"}
+
+
 def test_limits_come_from_reconciler_yaml(repo: Path, run: Callable[..., Any]) -> None:
     (repo / "reconciler.yaml").write_text("limits: {max_parameters: 1}\n")
     (repo / "tools.d" / "t.yaml").write_text(
