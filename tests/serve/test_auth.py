@@ -6,6 +6,7 @@ caller sent are in no answer, metric or audit line."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -188,3 +189,35 @@ def test_a_header_is_admitted_exactly_when_it_carries_the_secret(secret: str, pr
     assert allowed.admits(f"Bearer {presented}".encode()) is (presented.encode().strip() == secret.encode())
     assert allowed.admits(basic(user, presented).encode()) is (presented == secret)
     assert not allowed.admits(secret.encode())  # no scheme
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/healthz/../tools/check_inventory",
+        "/metrics/../tools/check_inventory",
+        "//tools/check_inventory",
+        "/./tools/check_inventory",
+        "/tools/check_inventory?/healthz",
+        "/tools/check_inventory#/metrics",
+        "/healthz%2F..%2Ftools%2Fcheck_inventory",
+        "/HEALTHZ",
+        "/healthz/",
+        "http://x/tools/check_inventory",
+    ],
+)
+def test_no_spelling_of_a_path_reaches_a_tool_through_the_open_ones(
+    serving: Callable[..., Serving], upstream: Upstream, target: str
+) -> None:
+    service = serving([check_tool(upstream)], auth=auth(SECRET))
+    host, port = service.url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("POST", target, body=json.dumps(INVOCATION), headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        status = answer.status
+        answer.read()
+    finally:
+        connection.close()
+    assert status == 401
+    assert upstream.received == []
