@@ -54,8 +54,9 @@ def serve_command(
 ) -> int:
     """Serve every tool of DIR at POST /tools/{name}, with metrics, an audit log and a registry listing.
 
-    Callers present the secret in RECONCILER_SERVE_TOKEN (Authorization: Bearer, or Basic with it as the
-    password); without it, only loopback is served, unless --allow-unauthenticated.
+    Callers present the secret in RECONCILER_SERVE_TOKEN, or in the file RECONCILER_SERVE_TOKEN_FILE names
+    (Authorization: Bearer, or Basic with it as the password); without one, only loopback is served, unless
+    --allow-unauthenticated.
 
     \b
     Examples:
@@ -66,7 +67,7 @@ def serve_command(
     try:
         from reconciler.runtime import Runtime
         from reconciler.serve import AuditLog, Service, bind, load_handlers, serve
-        from reconciler.serve.auth import SECRET_VARIABLE, caller_auth
+        from reconciler.serve.auth import FILE_VARIABLE, SECRET_VARIABLE, caller_auth
     except ImportError as exc:
         raise ConfigurationError(f"{INSTALL_HINT} ({exc.name} is missing)") from None
     auth = caller_auth(os.environ)
@@ -76,9 +77,9 @@ def serve_command(
         # The unsafe thing is said, not defaulted to (as the emulator's --allow-remote): every tool, with the
         # upstream credentials the service holds, for whoever reaches the port.
         raise ConfigurationError(
-            f"--host {host}: set {SECRET_VARIABLE} to the secret callers must present, or, only behind a proxy "
-            "that authenticates them, pass --allow-unauthenticated; without either, whoever reaches the port "
-            "calls every tool with the upstream credentials it holds"
+            f"--host {host}: set {SECRET_VARIABLE} (or {FILE_VARIABLE}) to the secret callers must present, or, "
+            "only behind a proxy that authenticates them, pass --allow-unauthenticated; without either, whoever "
+            "reaches the port calls every tool with the upstream credentials it holds"
         )
     from reconciler.validate import check_serve
 
@@ -104,7 +105,7 @@ def serve_command(
         )
         if auth is not None:
             output.info(
-                f"callers present the secret of {SECRET_VARIABLE} ({len(auth.secrets)} accepted); /healthz, "
+                f"callers must present the caller secret ({len(auth.secrets)} accepted); /healthz, "
                 "/readyz and /metrics answer without it"
             )
         if auth is None and not is_loopback(host):

@@ -1,6 +1,7 @@
 """Who may call the tool service: callers presenting its secret, from `RECONCILER_SERVE_TOKEN`.
 
-The secret is read from the environment, never from a flag (a flag's value is in `ps` and shell history). It is
+The secret is read from the environment, or from the file `RECONCILER_SERVE_TOKEN_FILE` names (a Docker or
+Kubernetes secret mounted as a file), never from a flag (a flag's value is in `ps` and shell history). It is
 accepted in the two forms a caller can send without code:
 - `Authorization: Bearer <secret>` (a gateway, a proxy, curl, any HTTP client);
 - `Authorization: Basic base64(<user>:<secret>)`: the **Basic Auth** credential type of a Genesys Cloud Web
@@ -21,10 +22,12 @@ import binascii
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.errors import ConfigurationError
 
 SECRET_VARIABLE = "RECONCILER_SERVE_TOKEN"
+FILE_VARIABLE = "RECONCILER_SERVE_TOKEN_FILE"
 MIN_LENGTH = 16
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CHALLENGES = (b'Bearer realm="reconciler serve"', b'Basic realm="reconciler serve", charset="UTF-8"')
@@ -51,15 +54,29 @@ class CallerAuth:
 
 
 def caller_auth(environ: Mapping[str, str]) -> CallerAuth | None:
-    """The callers `RECONCILER_SERVE_TOKEN` admits; None when it is unset or empty (no authentication).
-    ConfigurationError when a secret in it is too short to be one or cannot travel in a header; the message
-    names the variable, never its value."""
-    value = environ.get(SECRET_VARIABLE, "")
-    if not value.strip():
-        return None
-    secrets = [part.strip() for part in value.split(",")]
+    """The callers `RECONCILER_SERVE_TOKEN` (or the file `RECONCILER_SERVE_TOKEN_FILE` names) admits; None when
+    neither is set and the variable is empty (no authentication). ConfigurationError when both are set, the file
+    cannot be read or is empty (a secret meant and not found: never served open), or a secret is too short to be
+    one or cannot travel in a header; the message names the variable (and file), never the value."""
+    file_name = environ.get(FILE_VARIABLE, "")
+    if file_name:
+        if environ.get(SECRET_VARIABLE, ""):
+            raise ConfigurationError(f"{SECRET_VARIABLE} and {FILE_VARIABLE} are both set: keep one")
+        source = f"{FILE_VARIABLE} ({file_name})"
+        try:
+            value = Path(file_name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+            raise ConfigurationError(f"{source} cannot be read: {why}") from None
+        if not value.strip():
+            raise ConfigurationError(f"{source} is empty: write the secret into it (`openssl rand -hex 32`)")
+    else:
+        source, value = SECRET_VARIABLE, environ.get(SECRET_VARIABLE, "")
+        if not value.strip():
+            return None
+    secrets = [part.strip() for part in value.strip().split(",")]
     for position, secret in enumerate(secrets, 1):
-        which = f"{SECRET_VARIABLE} (secret {position} of {len(secrets)})" if len(secrets) > 1 else SECRET_VARIABLE
+        which = f"{source} (secret {position} of {len(secrets)})" if len(secrets) > 1 else source
         if not secret:
             raise ConfigurationError(f"{which} is empty: separate secrets by single commas, without an empty one")
         if not all("!" <= c <= "~" for c in secret):
@@ -91,4 +108,13 @@ def _presented(authorization: bytes) -> bytes | None:
     return None
 
 
-__all__ = ["CHALLENGES", "MISSING", "OPEN_PATHS", "SECRET_VARIABLE", "WRONG", "CallerAuth", "caller_auth"]
+__all__ = [
+    "CHALLENGES",
+    "FILE_VARIABLE",
+    "MISSING",
+    "OPEN_PATHS",
+    "SECRET_VARIABLE",
+    "WRONG",
+    "CallerAuth",
+    "caller_auth",
+]
