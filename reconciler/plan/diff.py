@@ -103,6 +103,22 @@ def _change_for(
     before = dict(current.content)
     paths = changed_paths(before, payload)
     dotted = [address(path) for path in paths]
+    if not paths and not adopt and current.draft and current.version is not None:
+        # a draft of other content (an apply interrupted before it published, tools.d reverted since; or an edit
+        # in the UI) waits for anyone to publish it: DESIGN §8 has the next run replace it. The update writes
+        # tools.d's content over the draft and publishes it; the action stays as it is, one version on.
+        return Change(
+            action="update",
+            name=item.tool.name,
+            id=current.id,
+            reason="an unpublished draft holds other content; apply replaces it with tools.d's",
+            before=before,
+            after=payload,
+            unchanged_fields=unchanged_leaves(payload, paths),
+            live_version=current.version,
+            digest=after.digest,
+            source=item.source,
+        )
     if not adopt and form.only_source_moved(dotted, current, after):
         return None
     if not adopt and form.only_marker(dotted) and set(current.ignored) < set(after.ignored):

@@ -100,6 +100,37 @@ def test_a_saved_plan_is_stale_when_an_action_it_does_not_change_was_edited(
     assert [a["version"] for a in org.actions.actions() if a["name"] == "check_inventory"] == [1]
 
 
+def test_a_draft_left_by_an_interrupted_apply_is_replaced_after_tools_d_was_reverted(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """An apply wrote a draft of new content and died before publishing it; the change was then reverted in git.
+    The published action matches tools.d, but the draft stays in the UI, where anyone can publish the reverted
+    content with one click. DESIGN §8: the next run finishes or replaces such a draft; plan said only "the
+    published one matches tools.d" and apply left it there."""
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    write(repo, "Checks stock levels.")
+    interrupted = json.loads(run("plan", "--format", "json").out)["changes"][0]["after"]
+    org.actions.put_raw({**action, **interrupted, "id": action["id"], "version": action["version"]}, draft=True)
+    write(repo, "Checks stock.")  # reverted in git
+
+    plan = run("plan", "--detailed-exitcode", "--format", "json")
+    text = run("plan")
+    applied = run("apply", "--auto-approve")
+
+    assert plan.code == 2, plan.output
+    [change] = json.loads(plan.out)["changes"]
+    assert (change["action"], change["name"], change["fields"]) == ("update", "check_inventory", [])
+    assert any("unpublished draft" in w and "this apply replaces it" in w for w in json.loads(plan.out)["warnings"])
+    assert "# (an unpublished draft holds other content; apply replaces it with tools.d's)" in text.out, text.out
+    assert applied.code == 0, applied.output
+    assert org.actions.drafts() == []
+    [after] = org.actions.actions()
+    assert after["id"] == action["id"]
+    assert after["contract"]["input"]["inputSchema"]["description"] == "Checks stock."
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
 def test_an_integration_that_is_not_there_is_an_error_that_says_so(
     org: RunningEmulator, repo: Path, run: Callable[..., Any]
 ) -> None:

@@ -123,10 +123,13 @@ def header(change: Change) -> str:
 
 def comments(change: Change) -> list[str]:
     """Why a change happens, where it is not obvious from its header: a delete or adoption gives its reason
-    (the planner's; `no longer in tools.d` if it gave none), and a drifted tool says it was edited outside git."""
+    (the planner's; `no longer in tools.d` if it gave none), so does an update that changes no field (a draft it
+    replaces), and a drifted tool says it was edited outside git."""
     notes: list[str] = []
     if change.action in ("delete", "adopt"):
         notes.append(printable(change.reason or "no longer in tools.d"))
+    elif change.action == "update" and not change.fields and change.reason:  # no field to show why
+        notes.append(printable(change.reason))
     if change.drift:
         notes.append(DRIFT_NOTE)
     return notes
