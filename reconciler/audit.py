@@ -2,7 +2,11 @@
 
 `outcome` is ok, failed, not_attempted or unknown (in flight when the run was interrupted); `written` says
 whether this run's own write made the change (true), found it made by another writer, as a concurrent apply
-would (false), or cannot tell (null), so two runs at once do not both claim the same write."""
+would (false), or cannot tell (null), so two runs at once do not both claim the same write.
+
+`open_for_append` opens an audit log for `serve`'s log too (serve/audit.py): the two share how a log file is
+opened, not what they write nor what a failed write means (an apply refuses a FIFO and stops on a write
+error; serve feeds a FIFO and answers a call whose line failed)."""
 
 from __future__ import annotations
 
@@ -42,6 +46,13 @@ def current_commit(environ: Mapping[str, str], root: Path) -> str | None:
     return completed.stdout.strip() or None if completed.returncode == 0 else None
 
 
+def open_for_append(path: Path) -> int:
+    """A descriptor appending to `path`, created (0644) with its folders. Opened without blocking: opening a
+    FIFO to append would wait for a reader forever, saying nothing; with no reader it is OSError ENXIO instead."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+
+
 class AuditLog:
     """Appends one record per outcome; safe to call from the apply threads. Each line passes through `scrub`
     (a server's error may echo the payload, secrets included)."""
@@ -72,9 +83,7 @@ class AuditLog:
         target: str,
         scrub: Callable[[str], str] = lambda text: text,
     ) -> AuditLog:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # without blocking, and only a regular file: opening a FIFO to append would wait for a reader forever
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+        descriptor = open_for_append(path)
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             os.close(descriptor)
             raise ConfigurationError(f"--audit-log {path}: not a regular file; name a file to append to")

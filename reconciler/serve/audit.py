@@ -33,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from reconciler.audit import open_for_append
 from reconciler.compile.payload import canonical_bytes, canonical_json
 from reconciler.errors import ConfigurationError
 from reconciler.runtime import Outcome
@@ -87,11 +88,8 @@ class AuditLog:
         """Lines not written since the last one that was (0 while writes succeed)."""
         self._torn = False  # a write broke off mid-line: the next line starts on a line of its own
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # without blocking: opening a FIFO to append would wait for a reader forever, saying nothing
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
             try:
-                descriptor = os.open(path, flags, 0o644)
+                descriptor = open_for_append(path)
             except OSError as exc:
                 if exc.errno == errno.ENXIO:
                     raise ConfigurationError(
