@@ -10,6 +10,8 @@ error; serve feeds a FIFO and answers a call whose line failed)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import getpass
 import json
 import os
@@ -22,7 +24,8 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.apply import Outcome
-from reconciler.errors import ConfigurationError
+from reconciler.errors import ApplyError, ConfigurationError
+from reconciler.redaction import one_line
 
 
 def current_actor(environ: Mapping[str, str]) -> str:
@@ -72,6 +75,7 @@ class AuditLog:
         self.commit = commit
         self.target = target
         self.lock = threading.Lock()
+        self.path: Path | str = getattr(stream, "name", "the audit log")
 
     @classmethod
     def open(
@@ -88,7 +92,9 @@ class AuditLog:
             os.close(descriptor)
             raise ConfigurationError(f"--audit-log {path}: not a regular file; name a file to append to")
         stream = os.fdopen(descriptor, "a", encoding="utf-8")
-        return cls(stream, actor=actor, commit=commit, target=target, scrub=scrub)
+        log = cls(stream, actor=actor, commit=commit, target=target, scrub=scrub)
+        log.path = path
+        return log
 
     def record(self, outcome: Outcome) -> None:
         change = outcome.change
@@ -111,8 +117,20 @@ class AuditLog:
         }
         line = self.scrub(json.dumps(entry, sort_keys=True))
         with self.lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except OSError as exc:  # a full disk mid-run: the change happened; not a path given wrong
+                reason = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+                which = f"{change.action} {one_line(change.name)} ({outcome.status})"
+                raise ApplyError(
+                    f"--audit-log {self.path}: the line for {which} could not be written ({reason}: "
+                    f"{exc.strerror or 'no detail'}), so the apply stopped; changes in flight may have been made "
+                    "without a line: run `reconciler plan` to see what is left"
+                ) from None
 
     def close(self) -> None:
-        self.stream.close()
+        # every line was flushed as it was recorded, or its failure raised: what a close could still flush is a
+        # line already reported lost, and its error must not replace that report (it is raised in a finally)
+        with contextlib.suppress(OSError):
+            self.stream.close()

@@ -73,3 +73,53 @@ def test_a_serve_audit_line_is_these_bytes(tmp_path: Path, monkeypatch: pytest.M
         b'"conversation_id":null,"user_id":null,"outcome":"error","error_code":"UNKNOWN_TOOL","latency_ms":0.5,'
         b'"upstream_status":null,"parameters_sha256":"' + sha[b"{}"] + b'","output_withheld":null}\n'
     )
+
+
+def test_an_apply_whose_audit_log_stops_taking_lines_says_so_and_what_was_made(
+    repo: Path, run: Any, start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills during an apply (simulated: the log's second line fails with ENOSPC). The change that
+    line records was made: the error names the log, the change and the OS error, and says how to see what the
+    apply did. It said `No space left on device; check the paths you passed`, as for a path given wrong."""
+    import errno
+    import io
+
+    class FillsUp(io.StringIO):
+        lines = 0
+
+        def write(self, text: str) -> int:
+            FillsUp.lines += 1
+            if FillsUp.lines >= 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(text)
+
+        def close(self) -> None:  # as a file's: flushing what it still holds fails again
+            if FillsUp.lines >= 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            super().close()
+
+    real_open = apply_audit.AuditLog.open.__func__  # type: ignore[attr-defined]
+
+    def opened(cls: Any, path: Path, **settings: Any) -> apply_audit.AuditLog:
+        log = real_open(cls, path, **settings)
+        log.stream.close()
+        log.stream = FillsUp()
+        return log
+
+    monkeypatch.setattr(apply_audit.AuditLog, "open", classmethod(opened))
+    running = start()
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+    for i in range(3):
+        (repo / "tools.d" / f"t{i}.yaml").write_text(
+            f"name: tool_{i}\ndescription: Does {i}.\nendpoint: https://tools.example.com/{i}\n", encoding="utf-8"
+        )
+    result = run("apply", "--auto-approve", "--parallelism", "1", "--audit-log", "audit.jsonl")
+    assert result.code == 1, result.output
+    assert (
+        "error: --audit-log audit.jsonl: the line for create tool_1 (ok) could not be written (ENOSPC: No space "
+        "left on device), so the apply stopped; changes in flight may have been made without a line: run "
+        "`reconciler plan` to see what is left"
+    ) in result.err, result.err
+    assert "Traceback" not in result.err and "check the paths" not in result.err
+    assert sorted(tool["name"] for tool in running.registry.all_tools()) == ["tool_0", "tool_1"]
