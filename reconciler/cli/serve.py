@@ -62,7 +62,7 @@ def serve_command(
     Examples:
       reconciler serve --port 8080 --audit-log audit.jsonl
       reconciler serve --app handlers:TOOLS     # tools answered by Python functions
-      RECONCILER_SERVE_TOKEN=$(cat /run/secrets/serve) reconciler serve --host 0.0.0.0
+      RECONCILER_SERVE_TOKEN_FILE=/run/secrets/serve reconciler serve --host 0.0.0.0   # callers need the secret
     """
     try:
         from reconciler.runtime import Runtime
