@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -200,3 +201,33 @@ def test_a_stored_action_executes_through_the_emulators_http_api(
         "a%2Fb%20%3F%26%23%22%5C%27%24%7Bx%7D%20%C3%BC%E2%82%AC",
         "7",
     ]
+
+
+def test_an_integrations_basic_auth_goes_with_every_request_of_its_actions_and_only_theirs(
+    tmp_path: Path, upstream: Upstream, start: Callable[..., RunningEmulator]
+) -> None:
+    emulator = start(rate_limit=1000)
+    secured = emulator.actions.add_integration("Secured", basic_auth=("genesys", "pa:ss-w0rd-0123456789"))
+    plain = emulator.actions.add_integration("Plain")
+    tool = compiled(tmp_path, upstream)["addItem"]
+    inputs = {"order_id": "7", "tag": ["t"], "sku": "s"}
+    upstream.answer = [{"sku": "A-1"}]
+    with httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer t"}) as client:
+        ids = []
+        for integration in (secured, plain):
+            body = action_input(tool, category="Orders", integration_id=integration["id"])
+            body["config"]["request"]["headers"]["Authorization"] = "Bearer from-the-template"
+            ids.append(client.post("/api/v2/integrations/actions", json=body).json()["id"])
+        executed = client.post(f"/api/v2/integrations/actions/{ids[0]}/execute", json=inputs)
+        tested = client.post(f"/api/v2/integrations/actions/{ids[0]}/test", json=inputs)
+        other = client.post(f"/api/v2/integrations/actions/{ids[1]}/execute", json=inputs)
+        listed = client.get("/api/v2/integrations").text
+
+    assert [executed.status_code, tested.json()["success"], other.status_code] == [200, True, 200]
+    basic = "Basic " + base64.b64encode(b"genesys:pa:ss-w0rd-0123456789").decode()
+    assert [[v for k, v in sent.headers if k.lower() == "authorization"] for sent in upstream.received] == [
+        [basic],
+        [basic],
+        ["Bearer from-the-template"],  # another integration's action: its own templates only
+    ]
+    assert "pa:ss-w0rd" not in tested.text + listed  # never shown back, as the platform redacts it
