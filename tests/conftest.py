@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,14 @@ settings.register_profile(
 )
 settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
+
+# A shell ignores Ctrl-C in what it starts in the background (`pytest &`, a CI agent's non-interactive shell), and
+# an ignored signal stays ignored across exec: every command a test started then ignored the Ctrl-C the test sent
+# it, as the commands mean to (a background job's Ctrl-C is not its own), and `_thread.interrupt_main` did
+# nothing. The tests that press Ctrl-C need it heard as from a terminal: a handler, unlike SIG_IGN, is reset to
+# the default when a child starts.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
