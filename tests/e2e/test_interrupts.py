@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -224,3 +225,47 @@ def test_the_workers_leave_ctrl_c_to_the_main_thread() -> None:
     assert workers and all(signal.SIGINT in mask for mask in workers.values()), masks
     assert signal.SIGINT not in masks[threading.current_thread().name]  # the first write, on the caller's thread
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # the caller's own mask is left as it was
+
+
+def _threads_that_may_take_ctrl_c(pid: int) -> list[int]:
+    """The threads of process `pid` that do not block SIGINT: those the kernel may hand a Ctrl-C to."""
+    hearing = []
+    for name in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{name}/status", encoding="ascii") as status:
+            blocked = next(int(line.split()[1], 16) for line in status if line.startswith("SigBlk:"))
+        if not blocked & (1 << (signal.SIGINT - 1)):
+            hearing.append(int(name))
+    return sorted(hearing)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc tells which signals each thread blocks")
+def test_while_plan_waits_for_the_api_ctrl_c_can_only_land_on_the_main_thread(repo: Path) -> None:
+    """The thread that says which requests are slow lives as long as the client. It took Ctrl-C as any thread may,
+    and Python runs the handler on the main thread only, once it runs Python code again: `plan` went on waiting
+    for an API that did not answer, until its timeout."""
+    write_tools(repo / "tools.d", 1)
+    with socket.socket() as silent:  # an API that takes the request and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(60)
+        environ = {
+            **os.environ,
+            "GENESYS_CLOUD_API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "GENESYS_CLOUD_ACCESS_TOKEN": "t",
+            "NO_COLOR": "1",
+        }
+        argv = [sys.executable, "-m", "reconciler", "plan"]
+        with subprocess.Popen(argv, cwd=repo, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            try:
+                connection, _ = silent.accept()
+                with connection:
+                    connection.settimeout(60)
+                    assert connection.recv(65536).startswith(b"GET ")  # plan waits for its answer now
+                    hearing = _threads_that_may_take_ctrl_c(process.pid)
+                    process.send_signal(signal.SIGINT)
+                    _, err = process.communicate(timeout=30)
+            finally:
+                process.kill()
+    assert hearing == [process.pid]  # the main thread's id is the process's
+    assert process.returncode == 130, err
+    assert err.decode().rstrip().endswith("error: interrupted")
