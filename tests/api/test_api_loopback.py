@@ -270,15 +270,17 @@ def test_a_dropped_read_is_retried(start: Start) -> None:
 
 
 def test_an_unreachable_api_names_the_host() -> None:
+    # The port stays bound, and nothing listens on it: a port closed and freed could be taken meanwhile by another
+    # process of a busy machine, and answer.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    fake = FakeTime()
-    target = Target(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}", "unused", None)
-    with ToolsClient(target, retry=fake.retry(max_attempts=3), pacer=fake.pacer()) as client:
-        with pytest.raises(NetworkError) as caught:
-            client.list_tools()
-        assert client.stats.transport_failures == 3
+        fake = FakeTime()
+        target = Target(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}", "unused", None)
+        with ToolsClient(target, retry=fake.retry(max_attempts=3), pacer=fake.pacer()) as client:
+            with pytest.raises(NetworkError) as caught:
+                client.list_tools()
+            assert client.stats.transport_failures == 3
     assert str(caught.value).startswith(f"cannot reach 127.0.0.1:{port}: ")
     assert "GENESYS_CLOUD_API_URL" in str(caught.value)
 

@@ -146,7 +146,8 @@ def test_a_drip_fed_body_is_cut_off_at_the_deadline(drip_server: str) -> None:
     started = time.monotonic()
     with pytest.raises(NetworkError, match="the whole answer took longer than"):
         client.list_tools()
-    assert time.monotonic() - started < 3  # every read arrived in time (5 s each); the whole did not
+    # every read arrived in time (5 s each) and the body would drip for minutes: well under that is the deadline's
+    assert time.monotonic() - started < 30
 
 
 def test_slow_requests_are_announced_then_every_so_often() -> None:

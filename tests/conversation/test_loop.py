@@ -4,6 +4,7 @@ upstream: parallel calls, context parameters, results and failures fed back, the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 from collections.abc import Callable
@@ -60,9 +61,12 @@ def served(endpoint: ToolEndpoint, name: str, **settings: Any) -> Tool:
 def test_the_calls_of_one_answer_run_concurrently_and_return_in_order_with_their_ids(
     start: Start, gateway_on: GatewayOn, endpoint: ToolEndpoint
 ) -> None:
-    both = threading.Barrier(2, timeout=4)  # each upstream request waits for the other: only parallel calls pass
+    # Each upstream request waits for the other: only parallel calls pass. Called one after the other, the first
+    # waits out its tool's timeout; the timeouts are long, so that a loaded machine that starts the second call
+    # late is not mistaken for that.
+    both = threading.Barrier(2, timeout=60)
     endpoint.together = {"/a": both, "/b": both}
-    conversation = Conversation([served(endpoint, "a"), served(endpoint, "b")])
+    conversation = Conversation([dataclasses.replace(served(endpoint, name), timeout=60.0) for name in ("a", "b")])
     script = [
         {"tool_calls": [{"name": "a", "arguments": {"order_id": "1"}}, {"name": "b", "arguments": {"order_id": "2"}}]},
         {"content": "a: {{tool:a}} b: {{tool:b}}"},

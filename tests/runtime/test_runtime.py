@@ -392,7 +392,7 @@ def test_on_the_system_clock_a_hung_upstream_times_out_at_the_tools_timeout(upst
     outcome, took = asyncio.run(go())
     upstream.hang.set()
     assert (outcome.error_code, outcome.message) == ("TOOL_EXECUTION_TIMEOUT", "check did not finish within 0.5 s")
-    assert 0.5 <= took < 5
+    assert 0.5 <= took < 20  # the upstream holds the call 30 s: well under that is the timeout's doing
 
 
 def test_on_the_system_clock_a_cancelled_invocation_is_cancelled_not_timed_out(upstream: Upstream) -> None:

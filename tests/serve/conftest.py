@@ -52,7 +52,7 @@ def _run(service: Service, tune_gc: bool) -> Iterator[Serving]:
     thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)  # as `serve` runs it
     thread.start()
     try:
-        for _ in range(5000):
+        for _ in range(30000):  # up to a minute: a hang guard, not a start time a loaded machine must meet
             if announced or not thread.is_alive():
                 break
             threading.Event().wait(0.002)
