@@ -19,12 +19,12 @@ draft steps is finished by the next one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
 from reconciler.api.adapter import WriteResult
 from reconciler.api.client import LIST_ATTEMPTS, MAX_PAGES, ApiClient
+from reconciler.api.threads import map_in_threads
 from reconciler.api.translate import DATA_ACTIONS_API, Kind, Operation, correlation_id
 from reconciler.errors import (
     ApiError,
@@ -262,8 +262,7 @@ class DataActionsTarget:
         """Every action of the integration, read whole (contract and config), and which of them has a draft."""
         listed = self._ours(self.client.list_actions())
         drafts = {str(d.get("id")) for d in self.client.list_drafts() if isinstance(d, Mapping)}
-        with ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="read") as pool:
-            full = [raw for raw in pool.map(self._read, listed) if raw is not None]
+        full = [raw for raw in map_in_threads(self._read, listed, self._parallelism, "read") if raw is not None]
         return [self._form.parse(raw, host=self._host, draft=str(raw.get("id")) in drafts) for raw in full]
 
     def _read(self, listed: Mapping[str, Any]) -> dict[str, Any] | None:

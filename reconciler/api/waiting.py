@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from reconciler.api.threads import threads_leave_ctrl_c_to_main
 
 NOTICE_AFTER = 3.0
 """Seconds a request waits for its answer before the first notice; then one every NOTICE_EVERY."""
@@ -56,7 +57,8 @@ class SlowRequests:
             self._waiting[key] = _Waiting(what, now, now + self._after)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="slow-requests", daemon=True)
-                _start_deaf_to_ctrl_c(self._thread)
+                with threads_leave_ctrl_c_to_main():  # it lives as long as the client
+                    self._thread.start()
         try:
             yield
         finally:
@@ -80,23 +82,6 @@ class SlowRequests:
             with self._lock:
                 self._lock.wait(timeout=1.0)
             self.check()
-
-
-def _start_deaf_to_ctrl_c(thread: threading.Thread) -> None:
-    """Start `thread` with SIGINT blocked (it inherits the mask of the thread that starts it).
-
-    Linux hands a process's Ctrl-C to any thread that does not block it, and Python runs the handler on the main
-    thread only, when that thread next runs Python code. Landing on this watcher, which lives as long as the
-    client, a Ctrl-C waited for the answer the main thread was reading (`plan` against a silent API waited its
-    whole timeout), or for the next outcome of an apply. Blocked here, the kernel hands it to the main thread."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: signals go to the main thread anyway
-        thread.start()
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        thread.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def announcing(

@@ -269,3 +269,44 @@ def test_while_plan_waits_for_the_api_ctrl_c_can_only_land_on_the_main_thread(re
     assert hearing == [process.pid]  # the main thread's id is the process's
     assert process.returncode == 130, err
     assert err.decode().rstrip().endswith("error: interrupted")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc tells which signals each thread blocks")
+def test_while_plan_reads_data_actions_ctrl_c_can_only_land_on_the_main_thread(
+    repo: Path, start: Callable[..., RunningEmulator], run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Data Actions plan reads each action in a pool of threads while the main thread waits for their results:
+    a Ctrl-C landing on a reader was heard when the API answered that read."""
+    from reconciler.emulator.server import Handler
+
+    emulator = start()
+    emulator.actions.add_integration("Reconciler Actions")
+    (repo / "reconciler.yaml").write_text("target: data-actions\nintegration: Reconciler Actions\n", encoding="utf-8")
+    write_tools(repo / "tools.d", 1)
+    monkeypatch.setenv("GENESYS_CLOUD_API_URL", emulator.url)
+    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "t")
+    assert run("apply", "--auto-approve").code == 0
+    reading, release = threading.Event(), threading.Event()
+    dispatch = Handler._dispatch
+
+    def held(handler: Handler) -> None:  # an API slow to answer the read of one action
+        if handler.command == "GET" and "expand=contract" in handler.path and "/draft" not in handler.path:
+            reading.set()
+            release.wait(60)
+        dispatch(handler)
+
+    monkeypatch.setattr(Handler, "_dispatch", held)
+    argv = [sys.executable, "-m", "reconciler", "plan"]
+    with subprocess.Popen(
+        argv, cwd=repo, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        try:
+            assert reading.wait(60)  # plan's main thread waits for the read now
+            hearing = _threads_that_may_take_ctrl_c(process.pid)
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=30)
+        finally:
+            release.set()
+            process.kill()
+    assert hearing == [process.pid]
+    assert process.returncode == 130, err

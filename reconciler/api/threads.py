@@ -1,0 +1,70 @@
+"""The threads a client starts leave Ctrl-C to the main thread, and nobody waits for them after it.
+
+Linux hands a process's SIGINT to any thread that does not block it, and Python runs the handler on the main
+thread only, when that thread next runs Python code. A Ctrl-C landing on a client's thread (the watcher that
+announces slow requests, a Data Actions read) left the main thread waiting in a socket read or for a result
+until the API answered, or its timeout passed (30 s). A thread inherits the signal mask of the thread that
+starts it: started with SIGINT blocked, it is never chosen, and the kernel hands Ctrl-C to the main thread.
+
+Once Ctrl-C is heard, a read still in flight is of no use: daemon threads are left to finish on their own (or die
+with the process), where a ThreadPoolExecutor is joined when its block ends and again when the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@contextlib.contextmanager
+def threads_leave_ctrl_c_to_main() -> Iterator[None]:
+    """Threads started in this block block SIGINT. A Ctrl-C arriving meanwhile is delivered when it ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: signals go to the main thread anyway
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def map_in_threads(function: Callable[[T], R], items: Sequence[T], parallelism: int, name: str) -> list[R]:
+    """`[function(item) for item in items]`, `parallelism` at a time in daemon threads; the first exception (in
+    the order of `items`) is raised once all have ended. Ctrl-C on the caller's thread leaves the threads."""
+    results: list[R | None] = [None] * len(items)
+    errors: list[BaseException | None] = [None] * len(items)
+    taken = iter(range(len(items)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                index = next(taken, None)
+            if index is None:
+                return
+            try:
+                results[index] = function(items[index])
+            except BaseException as exc:  # handed to the caller, as ThreadPoolExecutor.map does
+                errors[index] = exc
+
+    count = max(1, min(parallelism, len(items)))
+    threads = [threading.Thread(target=work, name=f"{name}-{n}", daemon=True) for n in range(count)]
+    with threads_leave_ctrl_c_to_main():
+        for thread in threads:
+            thread.start()
+    for thread in threads:
+        thread.join()  # a lock wait: SIGINT, handed to this thread alone, interrupts it
+    for error in errors:
+        if error is not None:
+            raise error
+    return results  # type: ignore[return-value]  # every index was filled, or an error raised
+
+
+__all__ = ["map_in_threads", "threads_leave_ctrl_c_to_main"]
