@@ -27,6 +27,7 @@ import yaml
 from conversation_helpers import ToolEndpoint
 
 from reconciler.emulator import RunningEmulator
+from tests.ctrl_c import threads_that_may_take_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[2]
 Start = Callable[..., RunningEmulator]
@@ -318,9 +319,10 @@ def _read_until(stream: Any, wanted: bytes, *, seconds: float = 60.0) -> bytes:
 
 def _ctrl_c_on_another_thread(pid: int) -> None:
     """SIGINT to one thread of process `pid` that is not its main thread, as Linux may deliver a Ctrl-C (it picks
-    any thread that does not block the signal); Python runs its handler on the main thread only."""
+    any thread that does not block the signal); Python runs its handler on the main thread only. Never to a
+    thread that blocks it, which the kernel never picks: there it would wait, unheard, for good."""
     tgkill = getattr(ctypes.CDLL(None, use_errno=True), "tgkill", None)
-    threads = sorted(int(name) for name in os.listdir(f"/proc/{pid}/task") if int(name) != pid)
+    threads = [thread for thread in threads_that_may_take_ctrl_c(pid) if thread != pid]
     assert tgkill is not None and threads, threads
     assert tgkill(pid, threads[-1], signal.SIGINT) == 0, ctypes.get_errno()
 

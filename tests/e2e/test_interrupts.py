@@ -24,6 +24,7 @@ from reconciler.emulator import RunningEmulator
 from reconciler.errors import NotFoundError
 from reconciler.plan import Change, Plan
 from reconciler.state import Record
+from tests.ctrl_c import threads_that_may_take_ctrl_c
 
 
 def write_tools(directory: Path, count: int) -> None:
@@ -227,17 +228,6 @@ def test_the_workers_leave_ctrl_c_to_the_main_thread() -> None:
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # the caller's own mask is left as it was
 
 
-def _threads_that_may_take_ctrl_c(pid: int) -> list[int]:
-    """The threads of process `pid` that do not block SIGINT: those the kernel may hand a Ctrl-C to."""
-    hearing = []
-    for name in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{name}/status", encoding="ascii") as status:
-            blocked = next(int(line.split()[1], 16) for line in status if line.startswith("SigBlk:"))
-        if not blocked & (1 << (signal.SIGINT - 1)):
-            hearing.append(int(name))
-    return sorted(hearing)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc tells which signals each thread blocks")
 def test_while_plan_waits_for_the_api_ctrl_c_can_only_land_on_the_main_thread(repo: Path) -> None:
     """The thread that says which requests are slow lives as long as the client. It took Ctrl-C as any thread may,
@@ -261,7 +251,7 @@ def test_while_plan_waits_for_the_api_ctrl_c_can_only_land_on_the_main_thread(re
                 with connection:
                     connection.settimeout(60)
                     assert connection.recv(65536).startswith(b"GET ")  # plan waits for its answer now
-                    hearing = _threads_that_may_take_ctrl_c(process.pid)
+                    hearing = threads_that_may_take_ctrl_c(process.pid)
                     process.send_signal(signal.SIGINT)
                     _, err = process.communicate(timeout=30)
             finally:
@@ -302,7 +292,7 @@ def test_while_plan_reads_data_actions_ctrl_c_can_only_land_on_the_main_thread(
     ) as process:
         try:
             assert reading.wait(60)  # plan's main thread waits for the read now
-            hearing = _threads_that_may_take_ctrl_c(process.pid)
+            hearing = threads_that_may_take_ctrl_c(process.pid)
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=30)
         finally:
