@@ -340,7 +340,7 @@ class _Constructor:
         self.expanded = 0
 
     def construct(self, node: yaml.Node, depth: int = 0) -> Any:
-        if type(node) is yaml.ScalarNode:
+        if type(node) is _ScalarNode:
             if self.alias_depth:
                 self._count_expansion(node)
             return self._scalar(node)
@@ -405,51 +405,73 @@ class _Constructor:
     def _sequence(self, node: yaml.SequenceNode, depth: int) -> LocatedList:
         if node.tag != _SEQ:
             self._bad_tag(node)
-        result = LocatedList(node.start_mark)
-        marks = result.item_marks
+        # LocatedList(mark), without a Python frame for its __init__ (a file has many containers)
+        result = _new_list(LocatedList)
+        result.mark = node.start_mark
+        result.item_marks = marks = []
+        append = result.append
         construct = self.construct
+        # most items are scalars: typed here, without `construct`'s checks (which an alias needs); the alias
+        # depth is the same for every item (`construct` puts it back as it found it)
+        plain_scalars = not self.alias_depth
+        plain = _PLAIN_VALUES.get
         for item in node.value:
             marks.append(item.start_mark)
-            result.append(construct(item, depth + 1))
+            if plain_scalars and type(item) is _ScalarNode:
+                if item.tag == _PLAIN:
+                    known = plain(item.value, _UNKNOWN)
+                    if known is not _UNKNOWN:  # a text read before (see `_scalar`)
+                        append(known)
+                        continue
+                append(self._scalar(item))
+            else:
+                append(construct(item, depth + 1))
         return result
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> LocatedDict:
         if node.tag != _MAP:
             self._bad_tag(node)
-        result = LocatedDict(node.start_mark)
-        marks = result.key_marks
+        # LocatedDict(mark), without a Python frame for its __init__ (a file has many containers)
+        result = _new_dict(LocatedDict)
+        result.mark = node.start_mark
+        result.key_marks = marks = {}
         construct = self.construct
-        merged: set[str] = set()  # keys a merge (<<) supplied: explicit keys may override them, in any order
-        scalar = self._scalar
-        plain = _PLAIN_VALUES
+        merged: set[str] | None = None  # keys a merge (<<) supplied: explicit keys may override them, in any order
+        plain = _PLAIN_VALUES.get
+        plain_scalars = not self.alias_depth  # as in `_sequence`
         for key_node, value_node in node.value:
-            tag = key_node.tag
-            if tag == _PLAIN:
-                text = key_node.value
-                if type(plain.get(text)) is str:  # a text read before as a string (most keys): no resolvers
-                    tag = _STR
-                else:
-                    tag = _plain_tag(text) if text[:1] in _IMPLICIT else _STR
+            key = key_node.value
+            if key_node.tag != _PLAIN or type(plain(key)) is not str:
+                # not a text read before as a string (most keys are): the resolvers decide
+                tag = key_node.tag
+                if tag == _PLAIN:
+                    tag = _plain_tag(key) if key[:1] in _IMPLICIT else _STR
                     if tag == _STR:
-                        _remember(text, text)
-            if tag == _STR and type(key_node) is yaml.ScalarNode:
-                key = key_node.value
-            elif tag == _MERGE:
-                merged |= self._merge(result, value_node, depth)
-                continue
-            else:
-                key = self._key(key_node, depth)
-            if key in marks and key not in merged:
+                        _remember(key, key)
+                if tag == _MERGE:
+                    if merged is None:
+                        merged = set()
+                    merged |= self._merge(result, value_node, depth)
+                    continue
+                if tag != _STR or type(key_node) is not _ScalarNode:
+                    key = self._key(key_node, depth)
+            if key in marks and (merged is None or key not in merged):
                 raise InputError.at(
                     location(self.file, key_node.start_mark),
                     f"duplicate key {key!r}; each key may appear once in a mapping",
                     "duplicate-key",
                 )
-            merged.discard(key)
+            if merged:
+                merged.discard(key)
             marks[key] = key_node.start_mark
-            # most values are scalars: typed here, without `construct`'s checks (which an alias needs)
-            if type(value_node) is _ScalarNode and not self.alias_depth:
-                result[key] = scalar(value_node)
+            # most values are scalars: typed here, as in `_sequence`
+            if plain_scalars and type(value_node) is _ScalarNode:
+                if value_node.tag == _PLAIN:
+                    known = plain(value_node.value, _UNKNOWN)
+                    if known is not _UNKNOWN:
+                        result[key] = known
+                        continue
+                result[key] = self._scalar(value_node)
             else:
                 result[key] = construct(value_node, depth + 1)
         return result
@@ -579,6 +601,8 @@ _TYPED: dict[str, Callable[[str], Any]] = {_INT: _to_int, _FLOAT: _to_float, _BO
 """The scalar tags a value may carry, each with its conversion (a ValueError says what is wrong)."""
 
 _ScalarNode = yaml.ScalarNode
+_new_dict = dict.__new__
+_new_list = list.__new__
 _UNKNOWN = object()
 _PLAIN_VALUES: dict[str, Any] = {}
 """Plain scalar text → its value (str, int, float, bool or None), for the short texts that files repeat (keys,
