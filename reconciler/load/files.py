@@ -214,30 +214,33 @@ def read_regular_file(path: Path, file: str) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
-    with os.fdopen(descriptor, "rb", buffering=0) as stream:
-        try:
-            status = os.fstat(descriptor)
-            if not stat.S_ISREG(status.st_mode):
+    # the descriptor is read as it is: a file object around it would cost a second fstat and more than the
+    # read itself for the small files tools.d holds (a plan reads every one)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError.at(
+                SourceLocation(file),
+                "not a regular file (a device, FIFO or socket); tools.d holds only files with text",
+                "io",
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # first the size the file says, in one read: a file read whole is kept as read (joining one chunk
+        # copies nothing) and a small one does not get a buffer of _CHUNK; then chunks, in case it grew
+        wanted = min(status.st_size, MAX_FILE_BYTES) or _CHUNK
+        while chunk := os.read(descriptor, wanted):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
                 raise InputError.at(
-                    SourceLocation(file),
-                    "not a regular file (a device, FIFO or socket); tools.d holds only files with text",
-                    "io",
+                    SourceLocation(file), f"file is larger than the limit of {MAX_FILE_BYTES} bytes", "limit"
                 )
-            chunks: list[bytes] = []
-            size = 0
-            # first the size the file says, in one read: a file read whole is kept as read (joining one chunk
-            # copies nothing) and a small one does not get a buffer of _CHUNK; then chunks, in case it grew
-            wanted = min(status.st_size, MAX_FILE_BYTES) or _CHUNK
-            while chunk := stream.read(wanted):
-                size += len(chunk)
-                if size > MAX_FILE_BYTES:
-                    raise InputError.at(
-                        SourceLocation(file), f"file is larger than the limit of {MAX_FILE_BYTES} bytes", "limit"
-                    )
-                chunks.append(chunk)
-                wanted = _CHUNK
-        except OSError as exc:
-            raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
+            chunks.append(chunk)
+            wanted = _CHUNK
+    except OSError as exc:
+        raise InputError.at(SourceLocation(file), f"cannot read the file: {exc.strerror}", "io") from None
+    finally:
+        os.close(descriptor)
     return b"".join(chunks)
 
 
