@@ -34,6 +34,7 @@ class DesiredState:
     """Tool names an OpenAPI description gave out of a collision, with their group (see `NameBook.contested`)."""
     _sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _folders: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+    _entries: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False, compare=False)
     _root: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -60,7 +61,7 @@ class DesiredState:
         known = self._sources.get(file)
         if known is None:
             folder, name = os.path.split(file)
-            if name in ("", os.curdir, os.pardir) or os.path.islink(file):
+            if name in ("", os.curdir, os.pardir) or self._is_link(folder, name, file):
                 known = self._relative(Path(file)) or Path(file).as_posix()
             else:
                 if folder not in self._folders:
@@ -69,6 +70,18 @@ class DesiredState:
                 known = Path(file).as_posix() if place is None else name if place == "." else f"{place}/{name}"
             self._sources[file] = known
         return known
+
+    def _is_link(self, folder: str, name: str, file: str) -> bool:
+        """`os.path.islink(file)`, answered from one listing of its folder (whether each entry is a link comes
+        with its name), not from a call to the system per file."""
+        if folder not in self._entries:
+            try:
+                with os.scandir(folder or os.curdir) as listing:
+                    self._entries[folder] = {entry.name: entry.is_symlink() for entry in listing}
+            except OSError:
+                self._entries[folder] = {}
+        link = self._entries[folder].get(name)
+        return os.path.islink(file) if link is None else link
 
     def _relative(self, path: Path) -> str | None:
         """`path` resolved, relative to the repository root (None when it is outside)."""
