@@ -117,7 +117,15 @@ def decode(data: bytes, file: str) -> str:
 
 
 _MAYBE_DEEP_FLOW = re.compile(r"[\[{](?:[^\[\]{}]{0,200}[\[{])" + f"{{{MAX_DEPTH}}}")
-_MAYBE_DEEP_BLOCK = re.compile(r"^[ \t-]" + f"{{{MAX_DEPTH},}}", re.MULTILINE)
+_DEEP_FIRST_LINE = re.compile(r"[ \t-]" + f"{{{MAX_DEPTH}}}")
+_DEEP_LINE = re.compile(r"\n[ \t-]" + f"{{{MAX_DEPTH}}}")
+
+
+def maybe_deep_block(text: str) -> bool:
+    """Whether a line starts with MAX_DEPTH indents or dashes (`^[ \\t-]{128,}` in MULTILINE mode): searched from
+    the line breaks, a literal the engine skips to, where `^` was tried at every character (a plan checks every
+    file, and most have no such line)."""
+    return _DEEP_FIRST_LINE.match(text) is not None or _DEEP_LINE.search(text) is not None
 
 
 def check_depth(text: str, file: str) -> None:
@@ -125,7 +133,7 @@ def check_depth(text: str, file: str) -> None:
     thousands of levels. Two linear scans tell the files that might be deep; only those pay for a walk of
     parser events, which stops at the first level too deep."""
     few_brackets = text.count("[") + text.count("{") <= MAX_DEPTH
-    if (few_brackets or not _MAYBE_DEEP_FLOW.search(text)) and not _MAYBE_DEEP_BLOCK.search(text):
+    if (few_brackets or not _MAYBE_DEEP_FLOW.search(text)) and not maybe_deep_block(text):
         return
     depth = 0
     try:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import Diagnostic, InputError
 from reconciler.load import LocatedDict, interpolate, load_directory, read_documents
 from reconciler.load.files import discover, read_regular_file
+from reconciler.load.yaml_loader import maybe_deep_block
 from reconciler.model import SourceLocation
 
 
@@ -254,3 +258,18 @@ def test_a_json_file_of_whitespace_has_no_documents(tmp_path: Path, text: bytes)
     path = tmp_path / "empty.json"
     path.write_bytes(text)
     assert read_documents(path) == []
+
+
+_DEEP_BLOCK_AS_WRITTEN = re.compile(r"^[ \t-]{128,}", re.MULTILINE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(["\n", "\r\n", "a", "- ", "\t", ":"]), st.text(" \t-", min_size=120, max_size=140)),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_cheap_scan_for_deep_block_nesting_finds_what_the_multiline_pattern_finds(text: str) -> None:
+    # check_depth's scan from line breaks stands for `^[ \t-]{128,}` in MULTILINE mode, which tried every character
+    assert maybe_deep_block(text) == (_DEEP_BLOCK_AS_WRITTEN.search(text) is not None)
