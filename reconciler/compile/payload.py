@@ -222,7 +222,7 @@ def digest(payload: Mapping[str, Any]) -> str:
     """sha256 of the canonical ToolInput, without the ownership labels (they would make it self-referential)."""
     labels = {k: v for k, v in (payload.get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
     # Empty values are left out: a server that echoes `context: {}` for an unset field has not drifted.
-    content = {key: value for key, value in payload.items() if key in _DIGESTED and value not in (None, {}, [])}
+    content = {key: value for key, value in payload.items() if key in _DIGESTED and value not in _EMPTY}
     if labels:
         content["labels"] = labels
     for key in SCHEMA_FIELDS:
@@ -233,6 +233,9 @@ def digest(payload: Mapping[str, Any]) -> str:
 
 
 _DIGESTED = frozenset(TOOL_INPUT_FIELDS) - {"labels"}
+_EMPTY: tuple[None, dict[str, Any], list[Any]] = (None, {}, [])
+"""Values that mean "unset", made once: written out in the comprehension, a fresh map and list were built for
+every key of every payload (only compared with, never changed)."""
 
 SCHEMA_FIELDS = ("schema", "outputSchema")
 """The ToolInput fields that hold a JSON Schema: compared as JSON Schema reads them (`required` in any order)."""

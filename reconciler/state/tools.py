@@ -40,7 +40,12 @@ on calling that operation)."""
 def live_input(live: Mapping[str, Any]) -> dict[str, Any]:
     """A live Tool as ToolInput: the server's own fields (id, version, status, dates, selfUri) dropped, and
     empty values too (a server that answers `context: {}` holds the same as one that leaves it out)."""
-    return {key: live[key] for key in TOOL_INPUT_FIELDS if live.get(key) not in (None, {}, [])}
+    return {key: live[key] for key in TOOL_INPUT_FIELDS if live.get(key) not in _EMPTY}
+
+
+_EMPTY: tuple[None, dict[str, Any], list[Any]] = (None, {}, [])
+"""Values a server may answer for an unset field, made once (`live_input` reads every live tool; written in
+its comprehension, a fresh map and list were built for every field of each). Only compared with."""
 
 
 SERVER_FILLED: dict[str, tuple[str, ...]] = {"rateLimit": ("requestsPerMinute", "burstSize")}
