@@ -179,7 +179,8 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
     """Parse one file into its documents. Raises InputError for unreadable or malformed files."""
     file = file or display_path(path)
     data = read_regular_file(path, file)
-    if path.suffix == ".json":
+    is_json = path.suffix == ".json"
+    if is_json:
         data = data.removeprefix(b"\xef\xbb\xbf")
         if not data or data.isspace():  # (`not data.strip()` without a copy of the whole file)
             decode(data, file)  # whitespace that is not UTF-8 is still reported as such
@@ -198,7 +199,7 @@ def read_documents(path: Path, file: str | None = None) -> list[Document]:
         Document(file, path, index, content, where, classify(content), without_dollar=plain)
         for index, (content, where) in enumerate(contents)
     ]
-    if path.suffix == ".json" and documents and documents[0].kind == "openapi":
+    if is_json and documents and documents[0].kind == "openapi":
         # the compiler places every operation by its line: keep the bytes just read rather than read them again
         documents[0]._relocated["positions"] = JsonPositions(data)
     return documents
