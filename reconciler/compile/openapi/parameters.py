@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.compile.openapi.refs import RefError, SourceFile
-from reconciler.compile.openapi.schemas import SchemaConverter
+from reconciler.compile.openapi.schemas import SchemaConverter, not_a_schema
 
 LOCATIONS = ("path", "query", "header", "cookie", "body")
 _ORDER = {location: number for number, location in enumerate(LOCATIONS)}
@@ -407,8 +407,12 @@ def _object_properties(
         if isinstance(node.get("required"), list):
             required += [name for name in node["required"] if isinstance(name, str)]
         properties = node.get("properties")
+        if isinstance(properties, dict) and len(properties) == 1 and properties.get("$ref").__class__ is str:
+            properties, where = converter.properties_of(properties, where)
         if isinstance(properties, dict):
             for name, item in properties.items():
+                if not isinstance(item, (dict, bool)):  # (`{a: string}` would be `{}`: anything)
+                    raise not_a_schema(properties, (str(name),), item, where, f"property {name!r}")
                 if name in found and found[name][0] is not item:
                     return None
                 if (

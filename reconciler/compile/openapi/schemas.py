@@ -33,7 +33,8 @@ from reconciler.compile.openapi import keywords as kw
 from reconciler.compile.openapi.combine import merge, nullable, single_reference, with_siblings
 from reconciler.compile.openapi.cycles import CycleFinder, ReferenceGraph, anchor
 from reconciler.compile.openapi.definitions import DefinitionNames
-from reconciler.compile.openapi.refs import Files, NodeKey, Resolved, SourceFile
+from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
+from reconciler.errors import Diagnostic
 
 MAX_DEPTH = 48
 MAX_NESTING = 120
@@ -96,7 +97,11 @@ class SchemaConverter:
     # -- public -----------------------------------------------------------------------------------------
 
     def convert(self, schema: Any, source: SourceFile, deps: set[NodeKey]) -> Any:
-        """`schema` (written in `source`) as 2020-12; the definitions it needs are added to `deps`."""
+        """`schema` (written in `source`) as 2020-12; the definitions it needs are added to `deps`. RefError for
+        a `$ref` that cannot be followed, or a subschema that is no schema (a string, a number, a list, an
+        empty value), at the place it is written."""
+        if not isinstance(schema, (dict, bool)):
+            return {}  # (a parameter's or body's own `schema:` that is no mapping: read as saying nothing)
         # operations share parameters and request bodies: the same node converts the same way every time
         given = self._given.get(id(schema))
         if given is not None and given[0] is schema:  # the entry keeps the node alive: its id is not reused
@@ -110,6 +115,17 @@ class SchemaConverter:
             self._given[id(schema)] = (schema, result, context.deps)
         deps.update(context.deps)
         return result
+
+    def properties_of(self, properties: dict[str, Any], source: SourceFile) -> tuple[dict[str, Any], SourceFile]:
+        """A `properties` mapping that is itself a `$ref` (`properties: {$ref: 'attributes.yml#/ids'}`, as
+        DigitalOcean writes some): the mapping it names, and the file it is in. No schema keyword is `$ref`'d
+        there: read as a property named `$ref`, it became a parameter that accepts anything."""
+        target = self.files.resolve(properties["$ref"], properties, source)
+        if not isinstance(target.node, dict):
+            raise self.files.not_a_mapping(
+                properties["$ref"], properties, source, target, "a mapping of properties", "of schemas by name"
+            )
+        return target.node, target.source
 
     def definitions(self, deps: set[NodeKey]) -> dict[str, Any]:
         """`$defs` for a schema that needs `deps`: those definitions and every one they need, by name."""
@@ -144,7 +160,9 @@ class SchemaConverter:
 
     def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
-            return node if node.__class__ is bool else {}
+            if node.__class__ is bool:
+                return node
+            raise _NotASchema  # (the `_keywords` of the schema that holds it says where)
         if len(node) == 1 and depth < MAX_DEPTH:
             ref = node.get("$ref")
             if ref.__class__ is str:  # the commonest schema of all: just a $ref, the same wherever it is met
@@ -244,6 +262,21 @@ class SchemaConverter:
     ) -> Any:
         """`node` converted: `result` holds its keywords before `items`, the rest of them; `special`: a keyword
         among those before `items` needs `_finish`."""
+        try:
+            return self._subschemas(node, items, result, special, source, context, depth)
+        except _NotASchema:
+            raise _not_a_schema(node, source) from None
+
+    def _subschemas(
+        self,
+        node: dict[str, Any],
+        items: Iterable[tuple[str, Any]],
+        result: dict[str, Any],
+        special: bool,
+        source: SourceFile,
+        context: _Context,
+        depth: int,
+    ) -> Any:
         all_of: list[tuple[Any, _Context]] = []
         hidden: Any = ()
         for key, value in items:
@@ -267,14 +300,20 @@ class SchemaConverter:
                         result["format"] = "binary"
             elif kind == _PROPERTIES:
                 if isinstance(value, dict):
-                    kept = result[key] = self._properties(value, source, context, depth)
-                    if len(kept) < len(value):
-                        hidden = value.keys() - kept.keys()
+                    written, where = value, source
+                    if len(value) == 1 and value.get("$ref").__class__ is str:
+                        written, where = self.properties_of(value, source)
+                    kept = result[key] = self._properties(written, where, context, depth)
+                    if len(kept) < len(written):
+                        hidden = written.keys() - kept.keys()
             elif kind == _ONE:
                 if isinstance(value, (dict, bool)):
                     result[key] = self._schema(value, source, context, depth)
-                elif key == "items" and isinstance(value, list) and value:
-                    result["prefixItems"] = [self._schema(item, source, context, depth) for item in value]
+                elif key == "items" and isinstance(value, list):
+                    if value:
+                        result["prefixItems"] = [self._schema(item, source, context, depth) for item in value]
+                else:
+                    raise _NotASchema
             elif kind == _LIST:
                 if key == "allOf" and isinstance(value, list) and value:
                     # each part keeps its own definitions: a part merged inline no longer needs its $ref's
@@ -447,4 +486,74 @@ class SchemaConverter:
         return merged
 
 
-__all__ = ["Converted", "SchemaConverter"]
+class _NotASchema(Exception):
+    """A subschema that is a string, a number, a list or an empty value: read as `{}` it would accept anything."""
+
+
+def _not_a_schema(node: dict[str, Any], source: SourceFile) -> RefError:
+    """The error for the first subschema of `node` (written in `source`) that is no schema, at its place; found
+    only when one was met, so valid descriptions pay nothing for it. The value is never quoted."""
+    path: tuple[str, ...] = ()
+    found: Any = None
+    for key, value in node.items():
+        kind = _KINDS_GET(key)
+        members: list[tuple[str, Any]] = []
+        if kind == _ONE:
+            if key == "items" and isinstance(value, list):
+                members = [(str(i), item) for i, item in enumerate(value)]
+            elif not isinstance(value, (dict, bool)):
+                path, found = (key,), value
+                break
+        elif kind in (_PROPERTIES, _MAP) and isinstance(value, dict):
+            members = [(str(name), item) for name, item in value.items()]
+        elif kind == _LIST and isinstance(value, list):
+            members = [(str(i), item) for i, item in enumerate(value)]
+        culprit = next(((name, item) for name, item in members if not isinstance(item, (dict, bool))), None)
+        if culprit is not None:
+            path, found = (key, culprit[0]), culprit[1]
+            break
+    return not_a_schema(node, path, found, source)
+
+
+def not_a_schema(
+    container: Any, path: tuple[str, ...], found: Any, source: SourceFile, said: str | None = None
+) -> RefError:
+    """The error for `found`, at `path` inside `container` (a mapping of `source`), which must be a schema and
+    is not (a string, a number, a list, an empty value); `said`: what it is (by default, from `path`). The
+    value is never quoted."""
+    at = _pointer_of(source.content, container)
+    where = source.locate((*at, *path)) if at is not None else source.locate(())
+    kind = "an empty value" if found is None else "a string" if isinstance(found, str) else "a list"
+    if isinstance(found, (int, float)) and not isinstance(found, bool):
+        kind = "a number"
+    if said is None:
+        said = f"property {path[-1]!r}" if path[-2:-1] == ("properties",) else "/".join(path) or "a subschema"
+    return RefError(
+        Diagnostic(
+            "error",
+            where,
+            f"{said} is {kind}, not a schema; a schema is a mapping (such as {{type: string}}) or true/false",
+            "schema",
+        )
+    )
+
+
+def _pointer_of(content: Any, target: Any) -> tuple[str, ...] | None:
+    """Where `target` (a mapping of the document) is, by identity: a search, made only for an error."""
+    pending: list[tuple[Any, tuple[str, ...]]] = [(content, ())]
+    while pending:
+        node, pointer = pending.pop()
+        if node is target:
+            return pointer
+        if isinstance(node, dict):
+            pending.extend(
+                (value, (*pointer, str(key))) for key, value in node.items() if isinstance(value, (dict, list))
+            )
+        elif isinstance(node, list):
+            pending.extend(
+                (value, (*pointer, str(i))) for i, value in enumerate(node) if isinstance(value, (dict, list))
+            )
+    return None
+
+
+__all__ = ["Converted", "SchemaConverter", "not_a_schema"]

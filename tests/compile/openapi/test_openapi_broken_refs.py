@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.load import read_documents
+
 OPENAPI = """\
 openapi: 3.0.3
 info: {title: t, version: '1'}
@@ -104,3 +106,97 @@ def test_a_security_scheme_reference_that_is_broken_is_an_error_at_its_line(
         assert said in errors[0], errors
         assert ": warning: " not in result.output  # (not "credentials name a scheme api.yaml does not define")
         assert "Traceback" not in result.output and SECRET not in result.output
+
+
+@pytest.mark.parametrize(
+    ("schema", "yaml_line", "json_line", "said"),
+    [
+        ("{type: object, properties: {a: string, b: {type: integer}}}", "a: string", '"a": "string"', "a string"),
+        ("{type: object, properties: {b: {type: integer}, a: }}", "a: }", '"a": null', "an empty value"),
+        ("{type: array, items: string}", "items: string", '"items": "string"', "a string"),
+        ("{oneOf: [{type: integer}, 5]}", "oneOf", "5", "a number"),
+        ("{type: object, additionalProperties: [string]}", "additionalProperties", '"additionalProperties"', "a list"),
+    ],
+    ids=["property-string", "property-empty", "items-string", "oneOf-number", "additional-list"],
+)
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_an_inline_value_that_is_not_a_schema_is_an_error_at_its_line(
+    repo: Path, run: Any, schema: str, yaml_line: str, json_line: str, said: str, suffix: str
+) -> None:
+    """`properties: {a: string}` (a shorthand some write by hand) was read as `{}`, which accepts anything: the
+    tool took any value for `a`, and validate said "valid", as a `$ref` to a string did before it was refused."""
+    text = OPENAPI + (
+        "paths:\n  /a:\n    post:\n      operationId: postA\n      requestBody:\n        content:\n"
+        f"          application/json:\n            schema: {{type: object, properties: {{q: {schema}}}}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /b:\n    get:\n      operationId: getB\n      responses: {'200': {description: ok}}\n"
+    )
+    needle = yaml_line
+    if suffix == "json":  # the same description as JSON, one value a line
+        (repo / "api.yaml").write_text(text)
+        text = json.dumps(read_documents(repo / "api.yaml")[0].content, indent=1)
+        (repo / "api.yaml").unlink()
+        needle = json_line
+    (repo / "tools.d" / f"api.{suffix}").write_text(text)
+    result = run("validate")
+    assert result.code == 1, result.output
+    errors = _errors(result.output)
+    assert len(errors) == 1, result.output
+    lines = text.splitlines()
+    line = 1 + next(number for number, written in enumerate(lines) if needle in written and written.strip() != "{")
+    if needle == "5":
+        line = 1 + next(number for number, written in enumerate(lines) if written.strip() == "5")
+    assert errors[0].startswith(f"tools.d/api.{suffix}:{line}:"), (errors, text)
+    assert f"is {said}, not a schema" in errors[0], errors
+    assert "invalid: 1 tools, 1 errors" in result.output  # postA is left out; getB still compiles
+
+
+def test_a_request_body_property_that_is_not_a_schema_is_an_error_at_its_line(repo: Path, run: Any) -> None:
+    """The body's own properties become the tool's parameters: `a: string` there was a parameter that took
+    anything."""
+    text = OPENAPI + (
+        "paths:\n  /a:\n    post:\n      operationId: postA\n      requestBody:\n        content:\n"
+        "          application/json:\n            schema:\n              type: object\n              properties:\n"
+        "                b: {type: integer}\n                a: string\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert _errors(result.output) == [
+        f"tools.d/api.yaml:{_line(text, 'a: string')}:17: error: property 'a' is a string, not a schema; a schema "
+        "is a mapping (such as {type: string}) or true/false"
+    ], result.output
+
+
+def test_a_properties_mapping_written_as_a_reference_is_the_mapping_it_names(repo: Path, run: Any) -> None:
+    """DigitalOcean writes `properties: {$ref: 'attributes.yml#/load_balancer_droplet_ids'}` for a mapping of
+    properties kept in another file. It was read as one property named `$ref` (a parameter the model was asked
+    for, which took anything); it is the mapping the reference names, in the body and inside a schema."""
+    (repo / "specs").mkdir()
+    (repo / "specs" / "attributes.yml").write_text(
+        "droplet_ids:\n  droplet_ids:\n    type: array\n    items: {type: integer}\n"
+        "  tag: {$ref: '#/tag_name'}\ntag_name: {type: string, maxLength: 5}\n"
+    )
+    (repo / "specs" / "api.yaml").write_text(
+        OPENAPI + "paths:\n  /lb:\n    post:\n      operationId: createLb\n      requestBody:\n        content:\n"
+        "          application/json:\n            schema:\n              allOf:\n"
+        "                - {type: object, properties: {$ref: 'attributes.yml#/droplet_ids'}}\n"
+        "                - {type: object, properties: {name: {type: string}}}\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n"
+        "              schema: {type: object, properties: {$ref: 'attributes.yml#/droplet_ids'}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text("source:\n  openapi: ../specs/api.yaml\n")
+    result = run("render")
+    assert result.code == 0, result.output
+    (tool,) = json.loads(result.out)
+    assert tool["schema"]["properties"] == {
+        "droplet_ids": {"type": "array", "items": {"type": "integer"}},
+        "tag": {"type": "string", "maxLength": 5},
+        "name": {"type": "string"},
+    }
+    assert tool["outputSchema"]["properties"] == {
+        "droplet_ids": {"type": "array", "items": {"type": "integer"}},
+        "tag": {"type": "string", "maxLength": 5},
+    }
