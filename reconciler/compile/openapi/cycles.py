@@ -150,6 +150,13 @@ class ReferenceGraph:
             self._schemas[source.key, ref] = resolved
         return resolved
 
+    def dynamic(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
+        """The schema the `$dynamicRef` of `schema` names, found as a `$ref` is: the converter follows one only
+        where that is what 2020-12 makes of it (see `SchemaConverter._finish`)."""
+        resolved = self.files.resolve(schema["$dynamicRef"], schema, source, schema=True)
+        self._nodes.setdefault(resolved.key, resolved)
+        return resolved
+
     def read_only(self, schema: Any, source: SourceFile) -> bool:
         return self.marked(schema, source, "readOnly")
 

@@ -180,7 +180,7 @@ KINDS: dict[str, int] = {
     **dict.fromkeys(SUBSCHEMA, ONE),
     **dict.fromkeys(("required", "enum", "examples", "dependentRequired"), CLEANED),
     "example": EXAMPLE,
-    **dict.fromkeys(("exclusiveMinimum", "exclusiveMaximum", "$ref", "$recursiveRef"), SPECIAL),
+    **dict.fromkeys(("exclusiveMinimum", "exclusiveMaximum", "$ref", "$recursiveRef", "$dynamicRef"), SPECIAL),
     **dict.fromkeys(("nullable", "x-nullable"), NULLABLE),
 }
 """What the converter does with each keyword it keeps; any other keyword is dropped. `special` handles both

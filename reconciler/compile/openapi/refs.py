@@ -268,7 +268,15 @@ class Files:
         if cached is not None:
             return cached
         if not path.is_file():
-            raise fail(f"$ref {location!r}: no such file ({display_path(path)})")
+            hint = ""
+            if _identifiers(source).ids:  # (only now: a file that refers to nothing missing never pays for it)
+                # JSON Schema reads a relative reference inside a schema with an `$id` against that `$id`; here
+                # it names a file, as everywhere else in OpenAPI: say so, and how to name the schema instead
+                hint = (
+                    f"; a relative $ref is read against the file it is in, even inside a schema with an $id: to "
+                    f"name the schema whose $id ends in {location!r}, write its $id in full"
+                )
+            raise fail(f"$ref {location!r}: no such file ({display_path(path)}){hint}")
         try:
             documents = read_documents(path, display_path(path))
         except InputError as exc:

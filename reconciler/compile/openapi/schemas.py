@@ -162,7 +162,7 @@ class SchemaConverter:
         if not isinstance(node, dict):
             if node.__class__ is bool:
                 return node
-            raise _NotASchema  # (the `_keywords` of the schema that holds it says where)
+            raise _NotASchema  # (the `_schema` of the schema that holds it says where)
         if len(node) == 1 and depth < MAX_DEPTH:
             ref = node.get("$ref")
             if ref.__class__ is str:  # the commonest schema of all: just a $ref, the same wherever it is met
@@ -220,6 +220,8 @@ class SchemaConverter:
         self._nesting += 1
         try:
             result = self._keywords(node, chain(((key, value),), items), leaf, finish, source, context, depth + 1)
+        except _NotASchema:  # a subschema of `node` (the innermost schema around it) is no schema
+            raise _not_a_schema(node, source) from None
         finally:
             self._nesting -= 1
         context.size += 1
@@ -261,22 +263,8 @@ class SchemaConverter:
         depth: int,
     ) -> Any:
         """`node` converted: `result` holds its keywords before `items`, the rest of them; `special`: a keyword
-        among those before `items` needs `_finish`."""
-        try:
-            return self._subschemas(node, items, result, special, source, context, depth)
-        except _NotASchema:
-            raise _not_a_schema(node, source) from None
-
-    def _subschemas(
-        self,
-        node: dict[str, Any],
-        items: Iterable[tuple[str, Any]],
-        result: dict[str, Any],
-        special: bool,
-        source: SourceFile,
-        context: _Context,
-        depth: int,
-    ) -> Any:
+        among those before `items` needs `_finish`. (_NotASchema for a subschema that is no schema: `_schema`
+        says where.)"""
         all_of: list[tuple[Any, _Context]] = []
         hidden: Any = ()
         for key, value in items:
@@ -370,11 +358,19 @@ class SchemaConverter:
         if node.get("exclusiveMaximum") is True:
             result.pop("maximum", None)
         ref = node.get("$ref")
+        if ref is None and isinstance(node.get("$dynamicRef"), str):
+            # 2020-12: a `$dynamicRef` lands where a `$ref` would, and then moves to the outermost schema of the
+            # dynamic scope with that `$dynamicAnchor`; one file's anchor names one schema (several are an error
+            # at the reference), so no other can be found: it is that schema
+            ref = node["$dynamicRef"]
+            target = self.graph.dynamic(node, source)
+        elif isinstance(ref, str):
+            target = self.schema(node, source)
         if all_of and (isinstance(ref, str) or "allOf" not in result):
             for _, part in all_of:
                 context.deps |= part.deps
         if isinstance(ref, str):
-            result = with_siblings(self._reference(self.schema(node, source), context), result)
+            result = with_siblings(self._reference(target, context), result)
         elif isinstance(node.get("$recursiveRef"), str):
             result = with_siblings(self._recursive(context), result)
         elif all_of:
