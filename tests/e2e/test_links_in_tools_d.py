@@ -3,6 +3,7 @@ otherwise; never skipped in silence (apply would then prune the tools behind the
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -79,3 +80,26 @@ def test_a_file_whose_suffix_is_not_lower_case_is_named_not_skipped(repo: Path, 
             result.output
         )
         assert "rename it to orders.yaml" in result.output
+
+
+def test_a_folder_that_cannot_be_read_is_named_by_its_path_alone(
+    repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tools(repo / "tools.d" / "team", 1)
+    scandir = os.scandir
+
+    def refusing(*args: Any) -> Any:
+        # os.scandir is the process's: another thread may call it meanwhile, with bytes, an fd, or nothing
+        if args and isinstance(args[0], (str, Path)) and os.path.basename(args[0]) == "team":
+            raise PermissionError(13, "Permission denied", str(args[0]))
+        return scandir(*args)
+
+    # the tests run as root here, who may read any folder: the refusal a user meets is stood in for
+    monkeypatch.setattr(os, "scandir", refusing)
+
+    text, as_json = run("validate"), run("validate", "--format", "json")
+
+    assert text.code == 1
+    assert f"{os.path.join('tools.d', 'team')}: error: cannot read the folder: Permission denied" in text.output
+    [problem] = json.loads(as_json.out)["diagnostics"]
+    assert (problem["line"], problem["column"]) == (None, None)
