@@ -178,6 +178,7 @@ class Plan:
             "update": self.count("update"),
             "delete": self.count("delete"),
             "adopt": self.count("adopt"),
+            "kept": self.count("keep"),  # managed, gone from tools.d, held (protected, or pruning off)
             "unchanged": self.unchanged,
             "unmanaged": self.unmanaged,
         }

@@ -67,7 +67,15 @@ def test_a_new_tool_is_created_with_ownership_labels() -> None:
     assert labels[OWNER_LABEL] == "reconciler"
     assert labels["reconciler-source"] == "tools.d/a.yaml"
     assert labels[DIGEST_LABEL] == digest(change.after)
-    assert result.summary == {"create": 1, "update": 0, "delete": 0, "adopt": 0, "unchanged": 0, "unmanaged": 0}
+    assert result.summary == {
+        "create": 1,
+        "update": 0,
+        "delete": 0,
+        "adopt": 0,
+        "kept": 0,
+        "unchanged": 0,
+        "unmanaged": 0,
+    }
 
 
 def test_what_the_server_adds_is_not_a_change() -> None:

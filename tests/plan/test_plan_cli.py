@@ -60,8 +60,13 @@ def test_a_tool_kept_out_of_tools_d_is_not_reported_as_drift_the_plan_would_undo
     assert "outside of reconciler" not in result.out and "may undo" not in result.out
     markdown = run("plan", "--format", "markdown", *flags).out
     assert "(drift)" not in markdown and "outside of" not in markdown
-    [change] = json.loads(run("plan", "--format", "json", *flags).out)["changes"]
+    document = json.loads(run("plan", "--format", "json", *flags).out)
+    [change] = document["changes"]
     assert (change["action"], change["drift"]) == ("keep", False)
+    # the text plan says "1 managed tool kept"; a script reading the JSON summary is told so too
+    assert document["summary"] == {
+        "create": 0, "update": 0, "delete": 0, "adopt": 0, "kept": 1, "unchanged": 4, "unmanaged": 0
+    }  # fmt: skip
 
 
 SPEC = """openapi: 3.0.3

@@ -13,7 +13,7 @@ from reconciler.plan.render import plan_to_json, render_json
 from reconciler.plan.render._shared import printable_json
 
 CHANGE_KEYS = {"action", "name", "id", "drift", "reason", "before", "after", "fields"}
-SUMMARY_KEYS = {"create", "update", "delete", "adopt", "unchanged", "unmanaged"}
+SUMMARY_KEYS = {"create", "update", "delete", "adopt", "kept", "unchanged", "unmanaged"}
 
 
 def test_the_document_has_the_documented_keys(plans: dict[str, Plan]) -> None:
