@@ -407,11 +407,12 @@ def _object_properties(
         if isinstance(node.get("required"), list):
             required += [name for name in node["required"] if isinstance(name, str)]
         properties = node.get("properties")
-        if isinstance(properties, dict) and len(properties) == 1 and properties.get("$ref").__class__ is str:
+        if isinstance(properties, dict) and "$ref" in properties and len(properties) == 1:  # (DigitalOcean's)
             properties, where = converter.properties_of(properties, where)
         if isinstance(properties, dict):
             for name, item in properties.items():
-                if not isinstance(item, (dict, bool)):  # (`{a: string}` would be `{}`: anything)
+                # (`{a: string}` would be `{}`: anything)
+                if item.__class__ is not dict and not isinstance(item, (dict, bool)):
                     raise not_a_schema(properties, (str(name),), item, where, f"property {name!r}")
                 if name in found and found[name][0] is not item:
                     return None

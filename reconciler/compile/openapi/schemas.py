@@ -100,7 +100,7 @@ class SchemaConverter:
         """`schema` (written in `source`) as 2020-12; the definitions it needs are added to `deps`. RefError for
         a `$ref` that cannot be followed, or a subschema that is no schema (a string, a number, a list, an
         empty value), at the place it is written."""
-        if not isinstance(schema, (dict, bool)):
+        if schema.__class__ is not dict and not isinstance(schema, (dict, bool)):
             return {}  # (a parameter's or body's own `schema:` that is no mapping: read as saying nothing)
         # operations share parameters and request bodies: the same node converts the same way every time
         given = self._given.get(id(schema))
@@ -289,7 +289,7 @@ class SchemaConverter:
             elif kind == _PROPERTIES:
                 if isinstance(value, dict):
                     written, where = value, source
-                    if len(value) == 1 and value.get("$ref").__class__ is str:
+                    if "$ref" in value and len(value) == 1:  # (DigitalOcean's `properties: {$ref: …}`)
                         written, where = self.properties_of(value, source)
                     kept = result[key] = self._properties(written, where, context, depth)
                     if len(kept) < len(written):
@@ -358,7 +358,7 @@ class SchemaConverter:
         if node.get("exclusiveMaximum") is True:
             result.pop("maximum", None)
         ref = node.get("$ref")
-        if ref is None and isinstance(node.get("$dynamicRef"), str):
+        if ref is None and "$dynamicRef" in node and isinstance(node["$dynamicRef"], str):
             # 2020-12: a `$dynamicRef` lands where a `$ref` would, and then moves to the outermost schema of the
             # dynamic scope with that `$dynamicAnchor`; one file's anchor names one schema (several are an error
             # at the reference), so no other can be found: it is that schema
