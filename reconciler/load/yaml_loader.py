@@ -457,10 +457,11 @@ class _Constructor:
         plain_scalars = not self.alias_depth  # as in `_sequence`
         for key_node, value_node in node.value:
             key = key_node.value
-            if key_node.tag != _PLAIN or type(plain(key)) is not str:
-                # not a text read before as a string (most keys are): the resolvers decide
+            if key_node.tag != _PLAIN or type(key) is not str or type(plain(key)) is not str:
+                # not a text read before as a string (most keys are): the resolvers decide; a collection that
+                # carries the plain tag (written out as `!<reconciler:plain>`) is refused where it is constructed
                 tag = key_node.tag
-                if tag == _PLAIN:
+                if tag == _PLAIN and type(key) is str:
                     tag = _plain_tag(key) if key[:1] in _IMPLICIT else _STR
                     if tag == _STR:
                         _remember(key, key)

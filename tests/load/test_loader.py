@@ -109,6 +109,9 @@ def test_explicit_keys_override_merged_ones_but_not_each_other(tmp_path: Path) -
         ("a: !!python/object:os.system ls\n", "unsupported YAML tag"),
         ("? [a, b]\n: 1\n", "must be text, not a list"),
         ("a: 1\na: 2\n", "duplicate key 'a'"),
+        # the loader's own tag for plain scalars, written on a collection used as a key: it was an internal error
+        ("!<reconciler:plain> [a]: b\n", "must be text, not a list"),
+        ("!<reconciler:plain> {a: 1}: b\n", "must be text, not a mapping"),
     ],
 )
 def test_refused_yaml(tmp_path: Path, text: str, message: str) -> None:
