@@ -10,12 +10,16 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.api.target import ACCESS_TOKEN_VARIABLES, API_URL_VARIABLE, INSECURE_HTTP_VARIABLE
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from reconciler.emulator import EmulatorServer
 
 PROBABILITY = click.FloatRange(0.0, 1.0)
 
@@ -167,10 +171,38 @@ def emulator(
         raise ConfigurationError(listen_failure(host, port, exc)) from exc
     for name in integrations:
         server.actions.add_integration(name)
+    # SIGTERM stops it cleanly from the moment it says it listens: a script that reads that line and stops it at
+    # once got the default action (killed by the signal) while the handler was not yet in place
+    previous = (
+        signal.signal(signal.SIGTERM, _interrupt) if threading.current_thread() is threading.main_thread() else None
+    )
+    try:
+        _announce_and_serve(
+            server, output, state=state, read_only=read_only, host=host, client_id=client_id, strict=config.strict_auth
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _announce_and_serve(
+    server: EmulatorServer,
+    output: Output,
+    *,
+    state: Path | None,
+    read_only: bool,
+    host: str,
+    client_id: str | None,
+    strict: bool,
+) -> None:
     click.echo(f"reconciler emulator listening on {server.url}")
     sys.stdout.flush()
     where = f"state {state}" if state else "state in memory"
-    if config.strict_auth:
+    if strict:
         auth = "client credentials required"
         use = f"{API_URL_VARIABLE}={server.url} GENESYS_CLOUD_CLIENT_ID={client_id} GENESYS_CLOUD_CLIENT_SECRET=…"
     else:
@@ -182,18 +214,7 @@ def emulator(
         use = f"{INSECURE_HTTP_VARIABLE}=1 {use}"
     output.info(f"point the CLI at it: {use} reconciler plan")
     output.info(f"{where}; {auth}; Ctrl-C stops")
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-    return 0
+    server.serve_forever(poll_interval=0.2)
 
 
 __all__ = ["emulator"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -101,6 +102,42 @@ def test_the_emulator_process_serves_persists_and_stops_cleanly(
     with local(second.url) as client:
         assert [tool["name"] for tool in client.list_tools()] == ["persisted"]
     assert second.stop()[0] == 0
+
+
+def test_sigterm_as_soon_as_the_emulator_says_it_listens_stops_it_cleanly(tmp_path: Path) -> None:
+    """A script that reads the listening line and stops the emulator at once: its handler is already in place.
+    The emulator's stderr is a pipe the test has filled, so the emulator waits on its next line there, right
+    after announcing itself (where the handler used to be installed only later: the signal killed it)."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x" * 65536)
+    os.set_blocking(write_end, True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=write_end,
+        text=True,
+    )
+    os.close(write_end)
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready and process.stdout.readline().startswith(LISTENING)
+        process.send_signal(signal.SIGTERM)
+        with os.fdopen(read_end, "rb") as stderr:  # let it say the rest, and end
+            err = stderr.read().lstrip(b"x").decode()
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+    assert code == 0, err
+    assert "Traceback" not in err
 
 
 def test_a_write_survives_the_emulator_process_being_killed(
