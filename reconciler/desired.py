@@ -11,16 +11,18 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.compile import compile_tool_definition
 from reconciler.compile.data_actions import check_profile
-from reconciler.compile.openapi import OpenApiResult, compile_openapi, description_path
 from reconciler.config import Config
 from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
 from reconciler.load import Document, display_path, load_directory, read_documents
 from reconciler.model import SkippedOperation, Tool
 from reconciler.validate import check_document, check_tools
+
+if TYPE_CHECKING:
+    from reconciler.compile.openapi import OpenApiResult
 
 
 @dataclass
@@ -159,6 +161,9 @@ def _compile_openapi(
     *,
     output_schemas: bool,
 ) -> None:
+    # imported here: a tools.d of hand-written tools never needs the OpenAPI compiler (~19 ms of every start-up)
+    from reconciler.compile.openapi import compile_openapi, description_path
+
     tools, skipped, diagnostics, contested = found
 
     def compile_one(description: Document, source: Any, source_document: Document | None) -> None:

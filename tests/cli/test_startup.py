@@ -38,7 +38,7 @@ def imported_by(argv: list[str], cwd: Path) -> set[str]:
     ("argv", "also_absent"),
     [
         (["--help"], ("yaml", "logging", "reconciler.desired", "reconciler.runtime")),
-        (["validate"], ("reconciler.plan", "reconciler.runtime", "reconciler.serve")),
+        (["validate"], ("reconciler.plan", "reconciler.runtime", "reconciler.serve", "reconciler.compile.openapi")),
     ],
 )
 def test_help_and_validate_import_only_what_they_need(
