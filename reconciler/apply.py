@@ -9,7 +9,6 @@ never repeated blindly (the tool is looked up by name and its digest compared), 
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.api import TargetClient, WriteResult
+from reconciler.api.threads import threads_leave_ctrl_c_to_main
 from reconciler.errors import (
     ApiError,
     ApplyError,
@@ -209,38 +209,12 @@ class _Run:
         return [self.outcomes[_key(change)] for change in changes]
 
     def start_workers(self, count: int) -> None:
-        """Start `count` workers, each with SIGINT blocked, as it inherits the mask of the thread that starts it.
-
-        Linux hands a process's Ctrl-C to any thread that does not block it, and Python runs the handler on the
-        main thread only: landing on a worker, it went unheard until the next outcome woke the main thread, and
-        workers took further changes meanwhile. Blocked in the workers, it goes to the main thread, waiting for
-        outcomes. It is blocked on the main thread too while they start: `Thread.start` waits on an Event inside
-        threading, and a Ctrl-C landing there can leave that Event's lock released twice (a RuntimeError, not a
-        KeyboardInterrupt). One arriving meanwhile is delivered, and raised, once the mask is restored."""
-        if not hasattr(signal, "pthread_sigmask"):  # Windows: hold a Ctrl-C in Python until the workers run
-            self._start_holding_ctrl_c(count)
-            return
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
+        """Start `count` workers, each with SIGINT blocked (`threads_leave_ctrl_c_to_main`): landing on a worker,
+        a Ctrl-C went unheard until the next outcome woke the main thread, and workers took further changes
+        meanwhile. Blocked in the workers, it goes to the main thread, waiting for outcomes."""
+        with threads_leave_ctrl_c_to_main():
             for number in range(count):
                 threading.Thread(target=self.work, name=f"apply-{number}", daemon=True).start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-    def _start_holding_ctrl_c(self, count: int) -> None:
-        held: list[int] = []
-        on_main = threading.current_thread() is threading.main_thread()
-        previous = signal.getsignal(signal.SIGINT) if on_main else None
-        if on_main:
-            signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
-        try:
-            for number in range(count):
-                threading.Thread(target=self.work, name=f"apply-{number}", daemon=True).start()
-        finally:
-            if on_main:
-                signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
-        if held:
-            raise KeyboardInterrupt
 
     def interrupted(self, changes: list[Change]) -> None:
         with self.lock:

@@ -24,15 +24,30 @@ R = TypeVar("R")
 
 @contextlib.contextmanager
 def threads_leave_ctrl_c_to_main() -> Iterator[None]:
-    """Threads started in this block block SIGINT. A Ctrl-C arriving meanwhile is delivered when it ends."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: signals go to the main thread anyway
+    """Threads started in this block block SIGINT. A Ctrl-C arriving meanwhile is delivered when it ends.
+
+    It is held on the starting thread too: `Thread.start` waits on an Event inside threading, and a Ctrl-C
+    landing there can leave that Event's lock released twice (a RuntimeError, not a KeyboardInterrupt)."""
+    if hasattr(signal, "pthread_sigmask"):
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        return
+    # Windows: signals are handled on the main thread anyway; a Ctrl-C is held in Python until the block ends
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held: list[int] = []
+    handler = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, handler if handler is not None else signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 def map_in_threads(function: Callable[[T], R], items: Sequence[T], parallelism: int, name: str) -> list[R]:
