@@ -346,6 +346,16 @@ WHERE = [
 ]
 
 
+def _stderr_once_ended(process: subprocess.Popen[bytes], what: str) -> bytes:
+    """The rest of `process`'s stderr once it has ended after a Ctrl-C; 60 s is a hang guard, not a deadline."""
+    try:
+        return process.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError(f"{what} was still running 60 s after Ctrl-C") from None
+
+
 def _interrupt_chat(
     project: Path, env: dict[str, str], wait_for: Callable[[Any], object], where: str = "process"
 ) -> tuple[int, str]:
@@ -367,12 +377,7 @@ def _interrupt_chat(
         if where == "another thread":
             time.sleep(0.2)  # the thread that reads the next line has started (any thread but main will do)
         _ctrl_c(process, where)
-        try:
-            _, rest = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise AssertionError("chat was still running 20 s after Ctrl-C") from None
+        rest = _stderr_once_ended(process, "chat")
     finally:
         os.close(primary)
     return process.returncode, (seen + rest).decode()
@@ -1079,12 +1084,7 @@ def test_ctrl_c_while_reconciler_test_waits_for_the_gateway_ends_the_run_at_once
     try:
         assert silent.asked.wait(60)
         _ctrl_c(process, where)
-        try:
-            _, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise AssertionError("reconciler test was still running 20 s after Ctrl-C") from None
+        err = _stderr_once_ended(process, "reconciler test")
     finally:
         silent.close()
     assert process.returncode == 130, err
