@@ -117,8 +117,8 @@ def build_desired_state(
     directory: Path, config: Config, environ: Mapping[str, str], *, output_schemas: bool = True
 ) -> DesiredState:
     """`output_schemas`: convert OpenAPI success answers too (`Tool.output_schema`: a Data Action's successSchema,
-    a Tool's outputSchema); the CLI leaves them out only for `render --format openai` (two fifths of a large
-    description's compile)."""
+    a Tool's outputSchema); every CLI command converts them, even `render --format openai`, whose function form
+    has no output: a broken answer is refused by every command alike (off, they are two fifths of the compile)."""
     with cyclic_gc_paused():
         return _build(directory, config, environ, output_schemas)
 

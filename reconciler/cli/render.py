@@ -41,7 +41,9 @@ def render_command(output: Output, directory: Path, output_format: str) -> int:
       reconciler render > tools.json
       reconciler render --format openai         # the gateway's function-tool form
     """
-    state = load_desired(directory, output_schemas=output_format != "openai")  # the function form has no output
+    # Answers are compiled for the function form too, which has no output: a broken success answer is refused
+    # here as validate and plan refuse it, not rendered as if the description were sound
+    state = load_desired(directory)
     if output_format == "openai":
         payloads = [openai_function(tool) for tool in state.tools]
     elif output_format == "data-actions":

@@ -98,8 +98,8 @@ def compile_openapi(
     """Every operation of `description` as a tool or a skipped operation. `environ` is accepted for symmetry
     with the other compilers: the `source:` mapping arrives interpolated, and descriptions are taken as written.
     `output_schemas`: also convert each operation's success answer (`Tool.output_schema`: the Tools API's
-    `outputSchema`, a Data Action's `successSchema`); `render --format openai` has no place for it, and it is
-    two fifths of the compile of a large description.
+    `outputSchema`, a Data Action's `successSchema`); off, a broken answer goes unreported, and the compile of a
+    large description takes two fifths less.
     """
     result = OpenApiResult()
     content = description.content

@@ -262,3 +262,36 @@ def test_a_relative_reference_inside_a_schema_with_an_id_names_a_file_and_the_er
     assert "no such file" in errors[0] and "write its $id in full" in errors[0], errors
     (repo / "tools.d" / "api.yaml").write_text(text.replace("{$ref: tag}", "{$ref: 'https://example.com/schemas/tag'}"))
     assert run("validate").code == 0
+
+
+@pytest.mark.parametrize(
+    ("response", "needle"),
+    [
+        ("{$ref: '#/components/responses/Missing'}", "Missing"),
+        (
+            "{description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Missing'}}}}",
+            "Missing",
+        ),
+    ],
+    ids=["response-ref", "schema-ref"],
+)
+def test_every_command_that_compiles_refuses_a_broken_success_answer_with_one_message(
+    repo: Path, run: Any, response: str, needle: str
+) -> None:
+    """`render --format openai` did not read answers (the function form has no output), so a broken success `$ref`
+    that validate, plan and the other renders refuse went out as if the description were sound: one description,
+    two verdicts, depending on the command."""
+    text = OPENAPI + (
+        f"paths:\n  /a:\n    get:\n      operationId: getA\n      responses:\n        '200': {response}\n"
+        "  /b:\n    get:\n      operationId: getB\n      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    said = []
+    for argv in (("validate",), ("render",), ("render", "--format", "openai"), ("render", "--format", "data-actions")):
+        result = run(*argv)
+        assert result.code == 1, (argv, result.output)
+        errors = _errors(result.output)
+        assert len(errors) == 1 and errors[0].startswith(f"tools.d/api.yaml:{_line(text, needle)}:"), (argv, errors)
+        assert "Traceback" not in result.output and not result.out.lstrip().startswith("["), argv  # nothing rendered
+        said.append(errors[0])
+    assert len(set(said)) == 1, said
