@@ -145,7 +145,8 @@ def collect(
             keys = [(p, w) for p, w in keys if (p["in"], p["name"]) != (place, name)] + [(parameter, source)]
             continue
         if place == "body":
-            body = _body(parameter.get("schema"), source, converter, parameter.get("required") is True, parameter)
+            schema = own_schema(parameter, source, "the request body's `schema`")
+            body = _body(schema, source, converter, parameter.get("required") is True, parameter)
             body.content_type = _sendable(_media(_consumes(operation, consumes)))
             continue
         if place == "formData":
@@ -237,13 +238,13 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
     swagger = "schema" not in parameter and "content" not in parameter
     media_type: str | None = None
     if not swagger:
-        schema = parameter.get("schema")
+        schema = own_schema(parameter, source, "the parameter's `schema`")
         if schema is None:
             content = parameter.get("content")
             if isinstance(content, dict):
                 found = next(((t, m) for t, m in content.items() if isinstance(m, dict) and "schema" in m), None)
                 if found is not None:
-                    media_type, schema = str(found[0]), found[1].get("schema")
+                    media_type, schema = str(found[0]), own_schema(found[1], source, "the parameter's `schema`")
     else:  # Swagger 2.0: the schema keywords sit on the parameter itself
         schema = {key: value for key, value in parameter.items() if key not in _SWAGGER_NOT_SCHEMA}
     if schema is None or schema == {}:
@@ -320,7 +321,7 @@ def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter, room
         return None
     media = _media(list(content))
     entry = content.get(media)
-    schema = entry.get("schema") if isinstance(entry, dict) else None
+    schema = own_schema(entry, source, "the request body's `schema`") if isinstance(entry, dict) else None
     if schema is None:
         return Inputs([], media)
     body = _body(schema, source, converter, request.get("required") is True, request, room)
@@ -352,6 +353,16 @@ def _encoding(written: Any, media: str) -> dict[str, Any] | None:
     if isinstance(written.get("contentType"), str) and written["contentType"].strip():
         binding["content_type"] = written["contentType"].strip()
     return binding or None
+
+
+def own_schema(holder: dict[str, Any], source: SourceFile, said: str) -> Any:
+    """`holder`'s `schema` (a parameter's, a media type's, a Swagger 2.0 body's or response's), or None when it
+    has none. RefError when it is written and is no schema (`schema: string`, an empty value, a list): read as
+    `{}`, it would let the parameter, body or answer take anything."""
+    schema = holder.get("schema")
+    if schema.__class__ is dict or (schema is None and "schema" not in holder) or isinstance(schema, (dict, bool)):
+        return schema
+    raise not_a_schema(holder, ("schema",), schema, source, said)
 
 
 def _sendable(media: str) -> str:
@@ -454,7 +465,7 @@ def _is_file(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "file"
 
 
-__all__ = ["LOCATIONS", "WILDCARDS", "Input", "Inputs", "OperationProblem", "collect", "unique_names"]
+__all__ = ["LOCATIONS", "WILDCARDS", "Input", "Inputs", "OperationProblem", "collect", "own_schema", "unique_names"]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.compile.openapi.parameters import WILDCARDS
+from reconciler.compile.openapi.parameters import WILDCARDS, own_schema
 from reconciler.compile.openapi.refs import SourceFile
 from reconciler.compile.openapi.schemas import SchemaConverter
 
@@ -51,7 +51,8 @@ def success_schema(
             raw, where = target.node, target.source
         if not isinstance(raw, dict):
             continue
-        schema = _schema(raw, operation, swagger, produces or [])
+        holder = _holder(raw, operation, swagger, produces or [])
+        schema = None if holder is None else own_schema(holder, where, "the response's `schema`")
         if schema is None:
             return None  # the success answer has no JSON body
         deps: set[Any] = set()
@@ -62,22 +63,25 @@ def success_schema(
     return None
 
 
-def _schema(response: dict[str, Any], operation: dict[str, Any], swagger: bool, produces: list[str]) -> Any:
+def _holder(
+    response: dict[str, Any], operation: dict[str, Any], swagger: bool, produces: list[str]
+) -> dict[str, Any] | None:
+    """What holds the answer's JSON `schema`: the Swagger 2.0 response, or its JSON media type (3.x)."""
     if swagger:
         own = operation.get("produces")
         produces = own if isinstance(own, list) else produces
         if produces and not any("json" in str(m) or _wildcard(m) for m in produces):
             return None
-        return response.get("schema")
+        return response
     content = response.get("content")
     if not isinstance(content, dict):
         return None
     for media, entry in content.items():
         if "json" in str(media).lower() and isinstance(entry, dict) and "schema" in entry:
-            return entry["schema"]
+            return entry
     for media, entry in content.items():  # a range that includes JSON (springdoc writes `*/*` by default)
         if _wildcard(media) and isinstance(entry, dict) and "schema" in entry:
-            return entry["schema"]
+            return entry
     return None
 
 

@@ -101,7 +101,7 @@ class SchemaConverter:
         a `$ref` that cannot be followed, or a subschema that is no schema (a string, a number, a list, an
         empty value), at the place it is written."""
         if schema.__class__ is not dict and not isinstance(schema, (dict, bool)):
-            return {}  # (a parameter's or body's own `schema:` that is no mapping: read as saying nothing)
+            return {}  # (unreached from a description: `own_schema` refuses a parameter, body or answer so)
         # operations share parameters and request bodies: the same node converts the same way every time
         given = self._given.get(id(schema))
         if given is not None and given[0] is schema:  # the entry keeps the node alive: its id is not reused

@@ -295,3 +295,54 @@ def test_every_command_that_compiles_refuses_a_broken_success_answer_with_one_me
         assert "Traceback" not in result.output and not result.out.lstrip().startswith("["), argv  # nothing rendered
         said.append(errors[0])
     assert len(set(said)) == 1, said
+
+
+SWAGGER = """\
+swagger: '2.0'
+info: {title: t, version: '1'}
+host: api.example.com
+"""
+
+
+@pytest.mark.parametrize(
+    ("head", "operation", "said"),
+    [
+        (OPENAPI, "parameters: [{name: q, in: query, schema: string}]", "the parameter's `schema` is a string"),
+        (OPENAPI, "parameters: [{name: q, in: query, schema: }]", "the parameter's `schema` is an empty value"),
+        (
+            OPENAPI,
+            "parameters: [{name: q, in: query, content: {application/json: {schema: string}}}]",
+            "the parameter's `schema` is a string",
+        ),
+        (OPENAPI, "requestBody: {content: {application/json: {schema: string}}}", "the request body's `schema` is"),
+        (OPENAPI, "requestBody: {content: {application/json: {schema: [string]}}}", "the request body's `schema` is"),
+        (
+            OPENAPI,
+            "responses: {'200': {description: ok, content: {application/json: {schema: string}}}}",
+            "the response's `schema` is a string",
+        ),
+        (SWAGGER, "parameters: [{name: b, in: body, schema: string}]", "the request body's `schema` is a string"),
+        (SWAGGER, "responses: {'200': {description: ok, schema: string}}", "the response's `schema` is a string"),
+    ],
+    ids=["param", "param-empty", "param-content", "body", "body-list", "response", "swagger-body", "swagger-response"],
+)
+def test_an_own_schema_that_is_not_a_schema_is_an_error_at_its_line(
+    repo: Path, run: Any, head: str, operation: str, said: str
+) -> None:
+    """A parameter's, request body's or response's own `schema: string` was read as `{}`: a parameter, body or
+    answer that takes anything, and validate said "valid", as it did for `properties: {a: string}` before."""
+    responses = "" if operation.startswith("responses") else "      responses: {'200': {description: ok}}\n"
+    text = head + (
+        f"paths:\n  /a:\n    post:\n      operationId: postA\n      {operation}\n{responses}"
+        "  /b:\n    get:\n      operationId: getB\n      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    for argv in (("validate",), ("render", "--format", "openai")):
+        result = run(*argv)
+        assert result.code == 1, (argv, result.output)
+        errors = _errors(result.output)
+        assert len(errors) == 1, result.output
+        assert errors[0].startswith(f"tools.d/api.yaml:{_line(text, 'postA') + 1}:"), errors
+        assert said in errors[0] and "not a schema" in errors[0], errors
+        assert "Traceback" not in result.output
+    assert "invalid: 1 tools, 1 errors" in run("validate").output  # postA is left out; getB still compiles
