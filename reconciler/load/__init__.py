@@ -58,13 +58,18 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
             continue
         for document in documents:
             if not isinstance(document.content, dict):
-                kind = _KINDS.get(type(document.content), type(document.content).__name__)
+                # by isinstance: the loader's list is a subclass (LocatedList), whose name means nothing to a user
+                kind = next(
+                    (words for cls, words in _KINDS.items() if isinstance(document.content, cls)),
+                    type(document.content).__name__,
+                )
+                several = "; write one tool per document, separated by `---`" if kind == "a list" else ""
                 state.diagnostics.append(
                     Diagnostic(
                         "error",
                         document.location,
                         f"a document must be a mapping (a tool definition, a source: or an OpenAPI "
-                        f"description), not {kind}",
+                        f"description), not {kind}{several}",
                         "type",
                     )
                 )
@@ -82,7 +87,7 @@ def load_directory(directory: Path, environ: Mapping[str, str], *, root: Path | 
     return state
 
 
-_KINDS = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true or false", type(None): "null"}
+_KINDS = {list: "a list", str: "text", bool: "true or false", int: "a number", float: "a number", type(None): "null"}
 """What a document that is not a mapping holds, in the words of its file (not Python's type names)."""
 
 

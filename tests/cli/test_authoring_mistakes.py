@@ -360,3 +360,28 @@ def test_a_value_yaml_reads_as_no_text_says_to_quote_it(
         f"tools.d/a.yaml:5:3: error: 'labels.version' must be a string, not {read}; YAML read {written} as "
         f"no text: quote it ('{written}')"
     ) in result.out
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("- " + GOOD.replace("\n", "\n  ", 2), "a list"),  # several tools in one file, as a Kubernetes List is
+        ("[]\n", "a list"),
+        ("just some words\n", "text"),
+        ("42\n", "a number"),
+    ],
+    ids=["list-of-tools", "empty-list", "text", "number"],
+)
+def test_a_document_that_is_not_a_mapping_is_named_in_the_files_words(
+    repo: Path, run: Callable[..., Any], text: str, kind: str
+) -> None:
+    """A file holding a list of tools was refused as "not LocatedList": the loader's own class, which a user
+    cannot act on. It names what the file holds, and for a list how to write several tools in one file."""
+    (repo / "tools.d" / "a.yaml").write_text(text, encoding="utf-8")
+    result = run("validate")
+    assert result.code == 1
+    assert "tools.d/a.yaml:1:1: error: a document must be a mapping" in result.out
+    assert f"not {kind}" in result.out
+    assert "Located" not in result.output
+    if kind == "a list":
+        assert "one tool per document, separated by `---`" in result.out
