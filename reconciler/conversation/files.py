@@ -120,7 +120,13 @@ class _Checker:
     ) -> bool:
         where = ".".join(str(part) for part in path) or "the file"
         if not isinstance(value, dict):
-            self.error(path, f"'{where}' must be a mapping", "type")
+            # the file itself has no key to quote: say what it is and which keys it takes
+            message = (
+                f"'{where}' must be a mapping"
+                if path
+                else f"a conversation file must be a mapping of {', '.join(keys)}"
+            )
+            self.error(path, message, "type")
             return False
         for key in value:
             if key not in keys:

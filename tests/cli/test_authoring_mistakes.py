@@ -385,3 +385,16 @@ def test_a_document_that_is_not_a_mapping_is_named_in_the_files_words(
     assert "Located" not in result.output
     if kind == "a list":
         assert "one tool per document, separated by `---`" in result.out
+
+
+def test_a_conversation_file_that_is_not_a_mapping_says_what_it_takes(repo: Path, run: Callable[..., Any]) -> None:
+    """A conversation file written as a list was refused as "'the file' must be a mapping", quoting words as if
+    they were a key of it. It says what a conversation file is and which keys it takes."""
+    (repo / "tools.d" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / "conversations.d").mkdir()
+    (repo / "conversations.d" / "c.yaml").write_text("- name: x\n  turns: []\n", encoding="utf-8")
+    result = run("test")
+    assert result.code == 1
+    assert "conversations.d/c.yaml:1:1: error: a conversation file must be a mapping of name, " in result.output
+    assert "turns" in result.output
+    assert "'the file'" not in result.output
