@@ -247,6 +247,11 @@ class Runtime:
                 if exc.kind == "AnswerTooLarge":  # the host answers; asking again would bring the same answer
                     if exc.status is not None and exc.status >= 500:
                         self.breakers.failed(key)  # a 5xx is the host failing, however long its body
+                        if attempt < attempts and exc.status in RETRIED_STATUSES:
+                            # a gateway's 502/503/504 says nothing of the next try, however long its error page
+                            upstream.append(exc.status)
+                            await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
+                            continue
                     else:
                         self.breakers.succeeded(key)
                     if exc.status is not None and 200 <= exc.status < 300:

@@ -579,6 +579,36 @@ def test_an_error_answer_past_the_size_limit_is_the_upstream_error_it_says(
     assert len(upstream.received) == 2
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_retried_5xx_past_the_size_limit_is_retried_when_idempotent_as_a_short_one_is(
+    tmp_path: Path, upstream: Upstream, status: int
+) -> None:
+    """A gateway's 502/503/504 says nothing of the next try, however long its body (a proxy's error page, a few
+    kilobytes of gzip decoding past 16 MiB): a GET is asked again, as after a short 503; a POST never."""
+    tools = openapi_tools(tmp_path, upstream.url)
+    big = gzip.compress(b'"' + b" " * MAX_ANSWER_BYTES + b'"')
+    upstream.headers = [("Content-Encoding", "gzip")]
+    upstream.answers = [(status, big), (200, gzip.compress(b'{"id": "u1"}'))]
+    outcome = call(Runtime(tools), "getUser", {"user": "u1"})
+    assert (outcome.status, outcome.output, outcome.upstream_status) == ("success", {"id": "u1"}, 200)
+    assert len(upstream.received) == 2
+
+    upstream.received.clear()
+    upstream.answers = [(status, big)] * 3
+    outcome = call(Runtime(tools), "getUser", {"user": "u1"})
+    assert (outcome.error_code, outcome.message, outcome.upstream_status) == (
+        "UPSTREAM_ERROR",
+        f"the upstream of getUser answered {status}",
+        status,
+    )
+    assert len(upstream.received) == 3  # tried three times, as a short one is
+
+    upstream.received.clear()
+    upstream.answers = [(status, big), (200, {})]
+    assert call(Runtime(tools), "sendForm", {"a": "x"}).upstream_status == status
+    assert len(upstream.received) == 1  # POST: never repeated
+
+
 def test_an_answer_just_under_the_size_limit_is_read_whole(upstream: Upstream) -> None:
     text = "x" * (MAX_ANSWER_BYTES - 2)
     upstream.answers = [(200, gzip.compress(json.dumps(text).encode()))]
