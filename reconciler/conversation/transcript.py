@@ -2,7 +2,8 @@
 
 Arguments are redacted before they are written: a context parameter the model supplied itself (it may be a
 session token), an argument named like a secret, and any value of a sensitive variable or of a secret-named
-state entry become `(sensitive)`. Tool outputs are not written, only their outcome.
+state entry become `(sensitive)`. Tool outputs are not written, only their outcome, and `output_withheld`
+(`too_large`, `too_deep`, else null) when the model was given a note instead of an upstream's 2xx answer.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def transcript(
             entry["message"] = conceal.text(record.message)
         if record.upstream_status is not None:
             entry["upstream_status"] = record.upstream_status
+        entry["output_withheld"] = record.output_withheld  # on every call, as on serve's audit lines
         return entry
 
     def turn(result: TurnResult) -> dict[str, Any]:

@@ -252,6 +252,35 @@ def test_a_model_that_calls_tools_forever_is_stopped_by_the_bound_and_says_so(
     assert follow.reply == "ok"
 
 
+def test_a_call_record_says_why_an_answer_was_withheld_as_serve_audit_line_does(
+    start: Start, gateway_on: GatewayOn, endpoint: ToolEndpoint
+) -> None:
+    """A 2xx answer the model was not given (past 16 MiB, or nested too deep to write) is a success whose output
+    is a note; the call record and the transcript say `output_withheld` (`too_large`, `too_deep`, else null),
+    as serve's audit line and answer metadata do, so a reader tells the note from what the tool answered."""
+    from reconciler.runtime.upstream import MAX_ANSWER_BYTES
+
+    endpoint.answers["/deep"] = (201, ("[" * 1000 + "]" * 1000).encode())
+    endpoint.answers["/huge"] = (200, b'"' + b" " * MAX_ANSWER_BYTES + b'"')
+    endpoint._server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # refused early
+    names = ["deep", "huge", "fine"]
+    conversation = Conversation([served(endpoint, name) for name in names])
+    script = [{"tool_calls": [{"name": name, "arguments": {}} for name in names]}, {"content": "done"}]
+    result = turn(conversation, "go", gateway_on(start()), script)
+
+    assert [(r.status, r.upstream_status, r.output_withheld) for r in result.tool_calls] == [
+        ("success", 201, "too_deep"),
+        ("success", 200, "too_large"),
+        ("success", 200, None),
+    ]
+    calls = transcript(conversation, is_sensitive=lambda name: False)["turns"][0]["tool_calls"]
+    assert [(c["status"], c["upstream_status"], c["output_withheld"]) for c in calls] == [
+        ("success", 201, "too_deep"),
+        ("success", 200, "too_large"),
+        ("success", 200, None),
+    ]
+
+
 def test_the_transcript_redacts_sensitive_arguments_and_keeps_outcomes(start: Start, gateway_on: GatewayOn) -> None:
     conversation = Conversation(
         [tool("a", context={"session_token": "conversation.session_token"})],
