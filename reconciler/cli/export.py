@@ -51,7 +51,7 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
       reconciler export --all --out tools.d     # every live tool, managed or not
       reconciler export --format json           # a summary of the registry, no files
     """
-    config = project_config(out if out.is_dir() else Path.cwd())
+    config = project_config(_config_home(out))
     with connect(output, config) as session:
         live = session.client.list()
         learn_live(live)
@@ -135,6 +135,17 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         names = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
         output.info(f"Left {len(kept)} tools already defined in {out}/ as they are: {names}.")
     return 0
+
+
+def _config_home(out: Path) -> Path:
+    """Where the configuration is read: the repository `out` is in (its reconciler.yaml says the target and
+    `managed_by`), else the current directory's. Not `out` itself: a folder in no repository would be its own
+    root once it exists, so a second run of the same export read no reconciler.yaml and exported nothing."""
+    existing = next((folder for folder in (out.absolute(), *out.absolute().parents) if folder.is_dir()), Path.cwd())
+    resolved = existing.resolve()
+    if any((folder / ".git").exists() for folder in (resolved, *resolved.parents)):
+        return existing
+    return Path.cwd()
 
 
 def _parameters(content: Mapping[str, Any]) -> list[str]:

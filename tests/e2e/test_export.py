@@ -238,3 +238,21 @@ def test_export_without_all_names_the_unmanaged_tools_it_left_out(
     assert list((repo / "tools.d").iterdir()) == []
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "**Adopting an existing org**: `reconciler export --all --out tools.d`" in readme
+
+
+def test_export_out_of_the_repository_reads_the_repositorys_config_whether_the_folder_exists_or_not(
+    repo: Path, run: Run, emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`export --out` a folder outside any repository read the repository's reconciler.yaml while that folder did
+    not exist, and the folder's own (none: the defaults) once it did: `mkdir review && reconciler export --out
+    review` used another `managed_by` (or target) than the same command without the mkdir, and wrote "Exported
+    0 tools". A folder in no repository takes the configuration of the current directory's, existing or not."""
+    (repo / "reconciler.yaml").write_text("managed_by: team-a\n", encoding="utf-8")
+    (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND, encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    fresh, made = tmp_path_factory.mktemp("review") / "tools", tmp_path_factory.mktemp("made-first")
+    for out in (fresh, made):
+        result = run("export", "--out", str(out))
+        assert result.code == 0, result.output
+        assert "Exported 1 tools" in result.err, result.err
+        assert sorted(p.name for p in out.iterdir()) == ["lookup.yaml"]
