@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from reconciler.errors import ConfigurationError, InputError
 from reconciler.export import export_tools
 from reconciler.export_actions import export_actions
 from reconciler.redaction import one_line
-from reconciler.state import DataActionsForm
+from reconciler.state import DataActionsForm, Record
 
 HEADER = "# Exported from {target} by `reconciler export`.\n"
 
@@ -42,13 +43,23 @@ HEADER = "# Exported from {target} by `reconciler export`.\n"
     help="yaml: write tools.d files; json: print a summary of the registry instead.",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option(
+    "--tool",
+    "tools",
+    multiple=True,
+    metavar="NAME",
+    help="Export only this live tool, managed or not (repeatable): adopt one tool.",
+)
 @click.pass_obj
-def export_command(output: Output, out: Path, include_unmanaged: bool, output_format: str, force: bool) -> int:
+def export_command(
+    output: Output, out: Path, include_unmanaged: bool, output_format: str, force: bool, tools: tuple[str, ...]
+) -> int:
     """Write the live tools as tools.d files, to adopt an existing org.
 
     \b
     Examples:
       reconciler export --all --out tools.d     # every live tool, managed or not
+      reconciler export --tool check_inventory  # adopt one tool
       reconciler export --format json           # a summary of the registry, no files
     """
     config = project_config(_config_home(out))
@@ -58,6 +69,11 @@ def export_command(output: Output, out: Path, include_unmanaged: bool, output_fo
         target = session.target
         form = session.client.form
         category = form.category if isinstance(form, DataActionsForm) else None
+    if tools:
+        # as Terraform's `import` of one resource: a tool named is asked for, managed or not; the rest is not
+        _check_names(live, tools)
+        live = [record for record in live if record.name in tools]
+        include_unmanaged = True
     sensitive = {name: value for name, value in os.environ.items() if config.is_sensitive(name) and value}
     everything = include_unmanaged or output_format == "json"
     # without --all, what nobody manages yet is left out: say so, or an adoption finds "Exported 0 tools" (Data
@@ -146,6 +162,17 @@ def _config_home(out: Path) -> Path:
     if any((folder / ".git").exists() for folder in (resolved, *resolved.parents)):
         return existing
     return Path.cwd()
+
+
+def _check_names(live: list[Record], tools: tuple[str, ...]) -> None:
+    """`--tool NAME` must name a live tool: a typo would export nothing and say "Exported 0 tools"."""
+    known = sorted({record.name for record in live})
+    missing = sorted(set(tools) - set(known))
+    if missing:
+        close = [match for name in missing for match in difflib.get_close_matches(name, known, n=1)]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        # the names a user typed: one line, escaped
+        raise ConfigurationError(one_line(f"--tool {', '.join(missing)}: no such tool in the registry{hint}"))
 
 
 def _parameters(content: Mapping[str, Any]) -> list[str]:

@@ -240,6 +240,45 @@ def test_export_without_all_names_the_unmanaged_tools_it_left_out(
     assert "**Adopting an existing org**: `reconciler export --all --out tools.d`" in readme
 
 
+def _by_hand(emulator: RunningEmulator, name: str) -> None:
+    emulator.registry.put_raw({"name": name, "description": "Made by hand.",
+        "executionEndpoint": f"https://tools.example.com/{name}", "schema": {"type": "object"}})  # fmt: skip
+
+
+def test_export_tool_adopts_one_live_tool_and_leaves_the_others(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    """Adopting one tool (Terraform's `import` of one resource) took `export --all`, which wrote every unmanaged
+    tool of the org into tools.d, to be deleted again by hand. `--tool NAME` writes only the tools named, managed
+    or not (naming one is asking for it), and plan then adopts exactly that one."""
+    (repo / "tools.d" / "lookup.yaml").write_text(SHORTHAND, encoding="utf-8")
+    assert run("apply", "--auto-approve").code == 0
+    for name in ("by_hand", "other_one", "third"):
+        _by_hand(emulator, name)
+    result = run("export", "--tool", "by_hand", "--tool", "third", "--out", "tools.d")
+    assert result.code == 0, result.output
+    assert sorted(p.name for p in (repo / "tools.d").iterdir()) == ["by_hand.yaml", "lookup.yaml", "third.yaml"]
+    assert "Exported 2 tools to tools.d/ (2 unmanaged)." in result.err
+    assert "Left out" not in result.err  # the tools not named were not asked for
+    plan = json.loads(run("plan", "--format", "json").out)
+    assert sorted((c["name"], c["action"]) for c in plan["changes"]) == [("by_hand", "adopt"), ("third", "adopt")]
+    assert plan["summary"]["unmanaged"] == 1  # other_one is left alone
+
+    summary = json.loads(run("export", "--tool", "other_one", "--format", "json").out)
+    assert [(item["name"], item["managed"]) for item in summary] == [("other_one", False)]
+
+
+def test_export_tool_that_is_not_live_is_refused_before_writing(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    _by_hand(emulator, "by_hand")
+    result = run("export", "--tool", "by_hnad", "--tool", "by_hand", "--out", "tools.d")
+    assert result.code == 1
+    assert "error: --tool by_hnad: no such tool in the registry; did you mean by_hand?" in result.err
+    assert "Traceback" not in result.output
+    assert list((repo / "tools.d").iterdir()) == []
+
+
 def test_export_out_of_the_repository_reads_the_repositorys_config_whether_the_folder_exists_or_not(
     repo: Path, run: Run, emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
