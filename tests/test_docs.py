@@ -278,3 +278,68 @@ def test_each_usage_line_names_the_arguments_as_the_readme_does(name: str) -> No
     assert arguments is not None
     usage = _help_text(name).splitlines()[0]
     assert usage == f"Usage: reconciler {name} [OPTIONS] {arguments.group(0).strip()}".rstrip()
+
+
+def _keys(value: object, path: str, found: dict[str, set[str]]) -> None:
+    """Every key of `value` by where it sits (`changes[].fields[]`), checking each object's keys are sorted."""
+    if isinstance(value, dict):
+        assert list(value) == sorted(value), f"{path or 'the document'}: keys not sorted"
+        found.setdefault(path, set()).update(value)
+        for key, inner in value.items():
+            if key not in ("before", "after", "summary"):  # tool bodies (the target's form); counts listed whole
+                _keys(inner, f"{path}.{key}".lstrip("."), found)
+    elif isinstance(value, list):
+        for item in value:
+            _keys(item, f"{path}[]", found)
+
+
+def test_the_output_page_names_every_key_of_every_json_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The JSON forms a CI script reads were documented nowhere but in the code. docs/output.md names each key
+    of each document (a plan with a create, an update and a field diff; a validate warning; a failed
+    conversation; an export summary), and every document ends with a newline with its keys sorted."""
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(ROOT / "tools.d", tmp_path / "tools.d")
+    shutil.copytree(ROOT / "conversations.d", tmp_path / "conversations.d")
+    monkeypatch.chdir(tmp_path)
+    page = (ROOT / "docs" / "output.md").read_text(encoding="utf-8")
+
+    def document(*argv: str, code: int = 0) -> object:
+        assert main(list(argv)) == code
+        out = capsys.readouterr().out
+        assert out.endswith(("}\n", "]\n")), f"{argv}: no trailing newline"
+        return json.loads(out)
+
+    assert main(["apply", "--auto-approve"]) == 0
+    inventory = tmp_path / "tools.d" / "inventory.yaml"
+    inventory.write_text(inventory.read_text(encoding="utf-8").replace("real-time", "live"), encoding="utf-8")
+    (tmp_path / "tools.d" / "new.yaml").write_text(
+        "name: new_tool\ndescription: New.\nendpoint: https://tools.example.com/new\n"
+        "parameters: {q: {type: string}}\n",  # no description: a warning
+        encoding="utf-8",
+    )
+    conversation = tmp_path / "conversations.d" / "order_status.yaml"
+    conversation.write_text(conversation.read_text(encoding="utf-8").replace("shipped\n", "lost\n"), encoding="utf-8")
+    capsys.readouterr()
+    found: dict[str, set[str]] = {}
+    plan = document("plan", "--format", "json", "--out", str(tmp_path / "saved.json"))
+    assert {c["action"] for c in plan["changes"]} == {"create", "update"}  # type: ignore[index]
+    assert document("show", str(tmp_path / "saved.json"), "--format", "json") == plan
+    for name, value in (
+        ("plan", plan),
+        ("validate", document("validate", "--format", "json")),
+        ("test", document("test", "--format", "json", code=1)),
+        ("export", document("export", "--format", "json")),
+    ):
+        _keys(value, name, found)
+    assert found["validate.diagnostics[]"] and found["test.conversations[].problems[]"]
+    assert found["plan.changes[].fields[]"]
+    summary_keys = set(plan["summary"])  # type: ignore[index]
+    undocumented = sorted(
+        f"{where}: {key}"
+        for where, keys in found.items()
+        for key in keys | (summary_keys if where == "plan" else set())
+        if f"`{key}`" not in page
+    )
+    assert undocumented == []
