@@ -9,7 +9,8 @@ A credential is the operator's, given for the upstream, never the model's: an up
 (a debug endpoint, an error page quoting its URL or headers) would put it in the model's context, and from there
 in replies, transcripts and logs, or hand it to whoever talks the model into repeating it. So each value a call
 sent (an HTTP basic credential as its token and its password too) is replaced by `(sensitive)` in that call's
-output, in any form a JSON or text answer may hold it (escaped, percent-encoded), keys included.
+output, in any form a JSON or text answer may hold it (escaped, percent-encoded, UTF-16 read as UTF-8), keys
+included.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from reconciler.runtime.invocation import ToolError
 from reconciler.runtime.jsonread import read_json
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UTF16 = ("utf-16-le", "utf-16-be")
 
 
 def credentials_for(tool: Tool, extra: Mapping[str, str]) -> dict[str, str]:
@@ -106,6 +108,11 @@ def conceal(output: Any, secrets: tuple[str, ...]) -> Any:
         return output
     forms, pattern = _concealing(secrets)
     if isinstance(output, str):
+        if "\x00" in output:  # perhaps UTF-16 that named its encoding neither by label nor by byte order mark,
+            # read as UTF-8: each letter then stands beside a NUL, which a model reads through
+            paired, paired_pattern = _concealing_utf16(secrets)
+            if any(form in output for form in paired):
+                output = paired_pattern.sub(REDACTED, output)
         return pattern.sub(REDACTED, output) if any(form in output for form in forms) else output
     try:
         text = orjson.dumps(output).decode()
@@ -131,6 +138,19 @@ def _concealing(secrets: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[st
     forms |= {json.dumps(secret)[1:-1].replace("/", "\\/") for secret in secrets if "/" in secret}
     pattern = value_pattern(forms)
     assert pattern is not None  # `secrets` holds no empty value (sent_secrets)
+    return frozenset(forms), pattern
+
+
+@functools.lru_cache(maxsize=256)
+def _concealing_utf16(secrets: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str]]:
+    """`_concealing`'s forms as UTF-16 (either byte order) reads when decoded as UTF-8."""
+    forms = {
+        form.encode(codec).decode("utf-8", "replace").strip("\x00")
+        for form in _concealing(secrets)[0]
+        for codec in _UTF16
+    }
+    pattern = value_pattern(forms)
+    assert pattern is not None
     return frozenset(forms), pattern
 
 

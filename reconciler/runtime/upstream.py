@@ -20,6 +20,7 @@ request.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -47,10 +48,16 @@ class Answer:
     charset: str | None
 
     def text(self) -> str:
+        charset = self.charset
+        if self.content[:2] in _UTF16_MARKS:  # a byte order mark says the encoding, whatever the label (as
+            charset = "utf-16"  # WHATWG's decode, which browsers follow); read as UTF-8, every letter is a pair
         try:
-            return self.content.decode(self.charset or "utf-8", errors="replace")
+            return self.content.decode(charset or "utf-8", errors="replace")
         except LookupError:  # a charset Python does not know (the upstream's to name): read as UTF-8
             return self.content.decode("utf-8", errors="replace")
+
+
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class Unreachable(Exception):

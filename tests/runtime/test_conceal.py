@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,3 +53,20 @@ def test_a_text_output_has_the_secret_replaced_in_each_form_it_was_echoed_in(sec
         concealed = conceal(head + form + tail, (secret,))
         assert form not in concealed
         assert "(sensitive)" in concealed
+
+
+@settings(deadline=None)
+@given(
+    st.text(alphabet="ABCDEFGHIJ0123456789/%&+=-_.:~", min_size=8, max_size=24),
+    st.text(max_size=20),
+    st.text(max_size=20),
+    st.sampled_from(["utf-16-le", "utf-16-be"]),
+)
+def test_a_secret_in_utf_16_read_as_utf_8_does_not_survive(secret: str, head: str, tail: str, codec: str) -> None:
+    """An upstream's UTF-16 text that names its encoding neither by label nor by byte order mark is read as UTF-8:
+    each letter of the echoed key then stands beside a NUL, which a model reads through. Without the NULs, the key
+    is not there, in any form it was echoed in."""
+    for form in (secret, json.dumps(secret)[1:-1], quote(secret, safe="")):
+        read = (head + form + tail).encode(codec, "surrogatepass").decode("utf-8", "replace")
+        concealed = conceal(read, (secret,))
+        assert form not in concealed.replace("\x00", ""), (read, concealed)

@@ -390,3 +390,79 @@ def test_an_upstream_echoing_the_credential_serve_sent_never_puts_it_in_the_mode
     assert echoed["path"] == "/json" and echoed["headers"]["Host"].startswith("127.0.0.1:")  # the rest as it was
     assert answers["echoText"].json()["output"].startswith("GET /text?api_key=(sensitive)\n")
     assert answers["echoBasic"].json()["output"]["headers"]["Authorization"] == "Basic (sensitive)"
+
+
+UTF16_SPEC = """openapi: 3.0.3
+info: {title: echo, version: '1'}
+servers: [{url: 'https://echo.example.com'}]
+components:
+  securitySchemes:
+    query: {type: apiKey, in: query, name: api_key}
+security: [{query: []}]
+paths:
+  /labelled: {get: {operationId: labelled, responses: {'200': {description: ok}}}}
+  /labelled-le: {get: {operationId: labelledLe, responses: {'200': {description: ok}}}}
+  /json: {get: {operationId: json16, responses: {'200': {description: ok}}}}
+  /bom-only: {get: {operationId: bomOnly, responses: {'200': {description: ok}}}}
+  /bare: {get: {operationId: bare, responses: {'200': {description: ok}}}}
+"""
+UTF16_ANSWERS = {  # path: (Content-Type, codec): what each echo answers its request line in
+    "/labelled": ("text/plain; charset=utf-16", "utf-16"),  # a byte order mark and the label
+    "/labelled-le": ("text/plain; charset=UTF-16LE", "utf-16-le"),  # the label only
+    "/json": ("application/json; charset=utf-16", "utf-16"),
+    "/bom-only": ("text/plain", "utf-16"),  # the mark only
+    "/bare": ("text/plain", "utf-16-le"),  # neither: a broken upstream, read as UTF-8
+}
+
+
+def test_an_upstream_echoing_the_credential_in_utf_16_never_puts_it_in_the_models_context(repo: Path) -> None:
+    """An answer in UTF-16 (as a Windows service may send it) is text that holds the key as any other: each is
+    read in its charset, or by its byte order mark (as browsers read one), and the key comes out `(sensitive)`.
+    One with neither is read as UTF-8, its letters then stand between NULs: the key is hidden in that form too."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    key = "sk-live-0123456789abcdef"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def do_GET(self) -> None:
+            kind, codec = UTF16_ANSWERS[self.path.partition("?")[0]]
+            said = json.dumps({"echo": self.path}) if kind.startswith("application/json") else f"GET {self.path}"
+            data = said.encode(codec)
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (repo / "spec.yaml").write_text(UTF16_SPEC)
+    (repo / "tools.d" / "src.yaml").write_text(
+        "source:\n  openapi: ../spec.yaml\n  endpoint_base: ${UPSTREAM}\n  credentials: {query: '${API_KEY}'}\n"
+    )
+    env = {"UPSTREAM": f"http://127.0.0.1:{server.server_address[1]}", "API_KEY": key}
+    process, url = start(repo, env=env)
+    try:
+        names = ("labelled", "labelledLe", "json16", "bomOnly", "bare")
+        outputs = {
+            name: httpx.post(f"{url}/tools/{name}", json={"parameters": {}}, timeout=20).json()["output"]
+            for name in names
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+        process.communicate()
+        server.shutdown()
+        server.server_close()
+    assert outputs["labelled"] == "GET /labelled?api_key=(sensitive)"
+    assert outputs["labelledLe"] == "GET /labelled-le?api_key=(sensitive)"
+    assert outputs["json16"] == {"echo": "/json?api_key=(sensitive)"}
+    assert outputs["bomOnly"] == "GET /bom-only?api_key=(sensitive)"
+    assert key not in outputs["bare"].replace("\x00", "")
+    assert "(sensitive)" in outputs["bare"]
