@@ -295,3 +295,21 @@ def test_export_out_of_the_repository_reads_the_repositorys_config_whether_the_f
         assert result.code == 0, result.output
         assert "Exported 1 tools" in result.err, result.err
         assert sorted(p.name for p in out.iterdir()) == ["lookup.yaml"]
+
+
+def test_adopting_a_tool_made_elsewhere_changes_only_what_docs_gitops_names(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    """docs/gitops.md said the ownership label is the one difference after `export`; a tool made without
+    `$schema` or `outputSchema` (by hand, by another tool) also gets those, and the page now says so."""
+    _by_hand(emulator, "by_hand")
+    assert run("export", "--tool", "by_hand", "--out", "tools.d").code == 0
+    plan = json.loads(run("plan", "--format", "json").out)
+    [change] = plan["changes"]
+    assert change["action"] == "adopt"
+    roots = {field["path"].split(".")[0] for field in change["fields"]}
+    schema_paths = {field["path"] for field in change["fields"] if field["path"].startswith("schema.")}
+    assert roots <= {"labels", "outputSchema", "schema"}
+    assert schema_paths <= {"schema.$schema", "schema.properties"}
+    page = " ".join((Path(__file__).resolve().parents[2] / "docs" / "gitops.md").read_text(encoding="utf-8").split())
+    assert "the schema's `$schema` and `properties`, a permissive `outputSchema`" in page
