@@ -7,7 +7,9 @@ Where each input lands, and how it is written there (`velocity.py` holds the sha
   `simple`) comma-joined. The contract refuses `""`, `.` and `..`, which would change the path.
 - query: `$esc.url(...)`; optional parameters inside `#if`; arrays and objects by `style`/`explode` (or
   Swagger's `collectionFormat`): `form` repeated or comma-joined, `spaceDelimited`, `pipeDelimited`,
-  `tabDelimited`, `deepObject`.
+  `tabDelimited`, `deepObject`. A string the contract refuses empty (`minLength: 1`: OpenAPI reads an empty
+  query value as the parameter not used), unless the parameter says `allowEmptyValue: true`: then `""` is
+  allowed and sent (`name=`).
 - header: the value as given; the contract refuses line breaks in it, so no input can add a header (and an
   empty value for a required one). A header whose value renders empty is not sent.
 - cookie: one `Cookie` header, each value `$esc.uriEncode`d.
@@ -181,9 +183,10 @@ class RequestBuilder:
         key = quote(str(spec.get("name")), safe="")
         style, explode = _style(spec)
         value_kind = self._kind(name, where)
-        guard = None if name in self.required else given(ref)
+        empty = spec.get("allowEmptyValue") is True  # the server reads `name=`: an empty value is one to send
+        guard = None if name in self.required else present(ref, self.properties[name]) if empty else given(ref)
         if value_kind in PRIMITIVES or scalar(self.properties[name]):
-            if value_kind == "string":  # OpenAPI: no empty value unless allowEmptyValue (which bindings drop)
+            if value_kind == "string" and not empty:  # OpenAPI: an empty query value is the parameter not used
                 self.properties[name] = _constrain(self.properties[name], {"minLength": 1})
             return [_piece(guard, lambda p, a: f"{p}{key}={escaped('url', ref)}{a}")]
         if value_kind == "array":

@@ -7,8 +7,9 @@ The rules every template here keeps, so that no input can change the shape of wh
   is one a map answers itself (`class`, `empty`, `keys`, …): a property lookup on a map may call a method.
 - "Given" means `"$!{ref}" != ""`: unlike `#if($ref)`, it holds for `false` and `0` in every Velocity version.
   So an optional input given as the empty string counts as not given in a URL, a header or a form, where
-  OpenAPI allows no empty value anyway; in a JSON body a string's `"$!{ref.length()}" != ""` keeps `""`. A null
-  counts as not given everywhere (Velocity cannot tell null from absent).
+  OpenAPI allows no empty value anyway (a query parameter with `allowEmptyValue: true` is tested by
+  `present`); in a JSON body a string's `"$!{ref.length()}" != ""` keeps `""`. A null counts as not given
+  everywhere (Velocity cannot tell null from absent).
 - A value is written for where it lands: JSON strings through `$esc.jsonString`, numbers and booleans as they
   render (the platform checked their type against the contract before the template runs), arrays and objects
   by walking their schema (`#foreach`, and one entry per declared property); a value whose shape the schema
