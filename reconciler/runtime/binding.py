@@ -9,7 +9,9 @@ Each argument goes where its binding says, under its original name (a parameter 
 for a parameter described by `content` (`"content_type": "application/json"` in its binding), written as JSON
 text first, as OpenAPI serializes such a parameter (`?filter=%7B%22a%22%3A1%7D`). An optional query
 parameter given "" is left out: OpenAPI reads a zero-length query value as the parameter not used, and a client
-sends one only where the parameter says `allowEmptyValue: true` (then `?q=`); a required one is sent as given. A
+sends one only where the parameter says `allowEmptyValue: true` (then `?q=`); a required one is sent as given.
+Swagger 2.0 defines `allowEmptyValue` for a `formData` field too (its binding says `false` by default): the same
+rule holds there; an OpenAPI 3 form property has no such rule, and its "" is sent. A
 header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
 ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
 (each property by its OpenAPI 3 Encoding Object, `style`/`explode` as for a query parameter, `form` exploded by
@@ -87,6 +89,8 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         location = place.get("in")
         name = place.get("name", argument)
         if location == "body":
+            if value == "" and place.get("allowEmptyValue") is False and argument not in required:
+                continue  # a Swagger 2.0 form field, read as a query parameter is (see the docstring)
             if "name" in place:
                 body[name] = styles.collection_field(value, place)
                 if "style" in place or "explode" in place or "content_type" in place:

@@ -194,3 +194,47 @@ def test_a_multipart_parts_content_type_is_the_one_its_encoding_gives(
     assert parts["session"].get_content_type() == "application/json"
     assert json.loads(parts["session"].get_payload(decode=True)) == {"model": "m"}
     assert "Content-Type" not in parts["caption"]  # text/plain, multipart's default for a string
+
+
+FORM_20 = SWAGGER + (
+    "paths:\n  /notes:\n    post:\n      operationId: addNote\n      consumes: [application/x-www-form-urlencoded]\n"
+    "      parameters:\n"
+    "        - {name: title, in: formData, type: string}\n"
+    "        - {name: flag, in: formData, allowEmptyValue: true, type: string}\n"
+    "        - {name: body, in: formData, required: true, type: string}\n"
+    "        - {name: tags, in: formData, type: array, items: {type: string}}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+FORM_30 = OPENAPI + (
+    "paths:\n  /notes:\n    post:\n      operationId: addNote\n      requestBody:\n        content:\n"
+    "          application/x-www-form-urlencoded:\n            schema:\n              type: object\n"
+    "              required: [body]\n"
+    "              properties: {title: {type: string}, flag: {type: string}, body: {type: string}}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+
+
+def test_an_empty_optional_swagger_form_field_is_left_out_unless_the_description_allows_empty_values(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving]
+) -> None:
+    """Swagger 2.0 defines `allowEmptyValue` (default false) for `formData` as for `query`: an empty value is
+    sent only where the parameter says the server takes one. A model that filled an optional field with ""
+    sent `title=`, which a server reads as a title set to nothing."""
+    service = _served(tmp_path, FORM_20, upstream, serving)
+    answer = _call(service, "addNote", {"title": "", "flag": "", "body": "", "tags": ["a"]})
+    assert answer.status_code == 200, answer.text
+    [received] = upstream.received
+    # title: optional and empty: left out; flag: empty allowed: sent; body: required: sent as given
+    assert _pairs(received) == [("flag", ""), ("body", ""), ("tags", "a")]
+
+
+def test_an_empty_openapi_3_form_field_is_a_value(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving]
+) -> None:
+    """OpenAPI 3 has no `allowEmptyValue` for a body: a form property's schema says what it takes, and "" is a
+    string (an API may clear a field with it)."""
+    service = _served(tmp_path, FORM_30, upstream, serving)
+    answer = _call(service, "addNote", {"title": "", "body": "b"})
+    assert answer.status_code == 200, answer.text
+    [received] = upstream.received
+    assert _pairs(received) == [("title", ""), ("body", "b")]

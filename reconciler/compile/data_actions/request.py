@@ -15,7 +15,8 @@ Where each input lands, and how it is written there (`velocity.py` holds the sha
 - cookie: one `Cookie` header, each value `$esc.uriEncode`d.
 - JSON body: `${input.rawRequest}` when the body is exactly the inputs; otherwise built field by field
   (`velocity.json_value`).
-- form body: `name=$esc.url(...)` pairs joined by `&`. Other bodies (multipart, binary) are errors, and so is any
+- form body: `name=$esc.url(...)` pairs joined by `&`; an optional `""` is left out, unless a Swagger 2.0
+  field says `allowEmptyValue: true`. Other bodies (multipart, binary) are errors, and so is any
   body of a GET, which the platform never sends; a GET's template is the platform's default, `${input.rawRequest}`.
 
 A tool without a request binding (hand-written, with an `endpoint`) is a POST to the endpoint of the invocation
@@ -284,7 +285,8 @@ class RequestBuilder:
         where = ("parameters", name)
         ref = self._ref(name)
         key = quote(str(spec["name"]), safe="")
-        guard = None if name in self.required else given(ref)
+        empty = spec.get("allowEmptyValue") is True  # (a Swagger 2.0 field the server takes empty: `name=`)
+        guard = None if name in self.required else present(ref, self.properties[name]) if empty else given(ref)
         value_kind = self._kind(name, where)
         if value_kind == "array":
             self._primitive(self.properties[name].get("items"), (*where, "items"))

@@ -78,3 +78,26 @@ def test_a_query_value_the_description_does_not_allow_empty_is_refused_empty_and
     status, _ = execute(action, {"q": "x", "term": "t"})
     assert status == 200
     assert [received.target for received in upstream.received] == ["/search?term=t&q=x"]
+
+
+FORM_20 = SWAGGER + (
+    "paths:\n  /notes:\n    post:\n      operationId: addNote\n      consumes: [application/x-www-form-urlencoded]\n"
+    "      parameters:\n"
+    "        - {name: title, in: formData, type: string}\n"
+    "        - {name: flag, in: formData, allowEmptyValue: true, type: string}\n"
+    "        - {name: body, in: formData, required: true, type: string}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+
+
+def test_a_swagger_form_field_the_description_allows_empty_is_sent_empty_and_another_is_left_out(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """Swagger 2.0's `allowEmptyValue` holds for `formData` as for `query`; `reconciler serve` sends the same."""
+    action = _action(tmp_path, FORM_20, upstream, "addNote")
+
+    status, error = execute(action, {"title": "", "flag": "", "body": ""})
+
+    assert status == 200, error
+    [received] = upstream.received
+    assert received.body == b"body=&flag="
