@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.api import TargetClient, WriteResult
-from reconciler.api.threads import threads_leave_ctrl_c_to_main
+from reconciler.api.threads import HEAR_CTRL_C_EVERY, threads_leave_ctrl_c_to_main
 from reconciler.errors import (
     ApiError,
     ApplyError,
@@ -200,7 +201,8 @@ class _Run:
             self.start_workers(min(self.parallelism, len(changes) - 1))
             with self.lock:
                 while not self.crash and len(self.outcomes) < target:
-                    self.lock.wait()
+                    # bounded: a Ctrl-C handed to a thread that does not block SIGINT was heard at the next outcome
+                    self.lock.wait(HEAR_CTRL_C_EVERY)
         except KeyboardInterrupt:
             self.interrupted(changes)
             raise
@@ -219,8 +221,10 @@ class _Run:
     def interrupted(self, changes: list[Change]) -> None:
         with self.lock:
             self.queue.clear()
+            deadline = time.monotonic() + self.grace
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C cuts the grace short
-                self.lock.wait_for(lambda: not self.running, timeout=self.grace)
+                while self.running and (left := deadline - time.monotonic()) > 0:
+                    self.lock.wait(min(left, HEAR_CTRL_C_EVERY))  # bounded, as in `all`
             in_flight = set(self.running)
         for change in changes:
             if _key(change) in in_flight:

@@ -21,6 +21,11 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+HEAR_CTRL_C_EVERY = 0.2
+"""Seconds at most a main thread waiting for other threads goes without looking for a Ctrl-C. A Ctrl-C the kernel
+hands to a thread that does not block SIGINT (one not started through `threads_leave_ctrl_c_to_main`, or not
+ours) only sets a flag: a wait with no timeout on the main thread heard it only when the wait ended."""
+
 
 @contextlib.contextmanager
 def threads_leave_ctrl_c_to_main() -> Iterator[None]:
@@ -75,11 +80,12 @@ def map_in_threads(function: Callable[[T], R], items: Sequence[T], parallelism: 
         for thread in threads:
             thread.start()
     for thread in threads:
-        thread.join()  # a lock wait: SIGINT, handed to this thread alone, interrupts it
+        while thread.is_alive():
+            thread.join(HEAR_CTRL_C_EVERY)  # a lock wait: SIGINT interrupts it only when handed to this thread
     for error in errors:
         if error is not None:
             raise error
     return results  # type: ignore[return-value]  # every index was filled, or an error raised
 
 
-__all__ = ["map_in_threads", "threads_leave_ctrl_c_to_main"]
+__all__ = ["HEAR_CTRL_C_EVERY", "map_in_threads", "threads_leave_ctrl_c_to_main"]
