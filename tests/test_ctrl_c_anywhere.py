@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import RunningEmulator
-from tests.ctrl_c import threads_that_may_take_ctrl_c
+from tests.ctrl_c import once_the_main_thread_hears_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 LINUX_TGKILL = pytest.mark.skipif(
@@ -96,7 +96,7 @@ def test_apply_hears_a_ctrl_c_that_lands_on_a_thread_that_does_not_block_it(
         try:
             assert both_held.wait(60)  # two writes in flight: apply's main thread waits for their outcomes
             _wait_in_the_kernel(process.pid)
-            [bystander] = [tid for tid in threads_that_may_take_ctrl_c(process.pid) if tid != process.pid]
+            [bystander] = [tid for tid in once_the_main_thread_hears_ctrl_c(process.pid) if tid != process.pid]
             _tgkill(process.pid, bystander)
             stderr = _stderr_once_ended(process, "apply")  # after the 10 s apply gives the writes in flight
             written = {tool["name"] for tool in emulator.registry.listing()}
@@ -143,7 +143,7 @@ def test_a_data_actions_plan_hears_a_ctrl_c_that_lands_on_a_thread_that_does_not
         try:
             assert reading.wait(60)  # plan's main thread waits for the read now
             _wait_in_the_kernel(process.pid)
-            [bystander] = [tid for tid in threads_that_may_take_ctrl_c(process.pid) if tid != process.pid]
+            [bystander] = [tid for tid in once_the_main_thread_hears_ctrl_c(process.pid) if tid != process.pid]
             _tgkill(process.pid, bystander)
             err = _stderr_once_ended(process, "plan")
         finally:

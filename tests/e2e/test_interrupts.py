@@ -24,7 +24,7 @@ from reconciler.emulator import RunningEmulator
 from reconciler.errors import NotFoundError
 from reconciler.plan import Change, Plan
 from reconciler.state import Record
-from tests.ctrl_c import threads_that_may_take_ctrl_c
+from tests.ctrl_c import once_the_main_thread_hears_ctrl_c
 
 
 def write_tools(directory: Path, count: int) -> None:
@@ -251,7 +251,7 @@ def test_while_plan_waits_for_the_api_ctrl_c_can_only_land_on_the_main_thread(re
                 with connection:
                     connection.settimeout(60)
                     assert connection.recv(65536).startswith(b"GET ")  # plan waits for its answer now
-                    hearing = threads_that_may_take_ctrl_c(process.pid)
+                    hearing = once_the_main_thread_hears_ctrl_c(process.pid)
                     process.send_signal(signal.SIGINT)
                     _, err = process.communicate(timeout=30)
             finally:
@@ -292,7 +292,7 @@ def test_while_plan_reads_data_actions_ctrl_c_can_only_land_on_the_main_thread(
     ) as process:
         try:
             assert reading.wait(60)  # plan's main thread waits for the read now
-            hearing = threads_that_may_take_ctrl_c(process.pid)
+            hearing = once_the_main_thread_hears_ctrl_c(process.pid)
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=30)
         finally:
