@@ -238,3 +238,38 @@ def test_an_empty_openapi_3_form_field_is_a_value(
     assert answer.status_code == 200, answer.text
     [received] = upstream.received
     assert _pairs(received) == [("title", ""), ("body", "b")]
+
+
+PHOTOS = OPENAPI + (
+    "paths:\n  /photos:\n    post:\n      operationId: upload\n      requestBody:\n        content:\n"
+    "          multipart/form-data:\n            schema:\n              type: object\n"
+    "              properties:\n"
+    "                photo: {type: string, format: binary}\n"
+    "                thumb: {type: string, format: binary}\n"
+    "                meta: {type: object, properties: {a: {type: string}}}\n"
+    "            encoding:\n"
+    "              photo: {contentType: 'image/png, image/jpeg'}\n"
+    "              thumb: {contentType: 'image/*'}\n"
+    "              meta: {contentType: 'application/json; charset=utf-8 , text/plain'}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+
+
+def test_a_parts_content_type_list_sends_its_first_concrete_type(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving]
+) -> None:
+    """OpenAPI 3's Encoding Object: `contentType` is a comma-separated list of media types and ranges. The list
+    went as written (`Content-Type: image/png, image/jpeg`), which names no one type; a part is sent as the first
+    concrete type, and as its default (a file's application/octet-stream) when the list has only ranges."""
+    service = _served(tmp_path, PHOTOS, upstream, serving)
+    answer = _call(service, "upload", {"photo": "P", "thumb": "T", "meta": {"a": "b"}})
+    assert answer.status_code == 200, answer.text
+    [received] = upstream.received
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + received.headers["Content-Type"].encode() + b"\r\n\r\n" + received.body
+    )
+    parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+    assert parts["photo"]["Content-Type"] == "image/png"
+    assert parts["thumb"]["Content-Type"] == "application/octet-stream"
+    assert b"\r\nContent-Type: application/json; charset=utf-8\r\n" in received.body
+    assert json.loads(parts["meta"].get_payload(decode=True)) == {"a": "b"}

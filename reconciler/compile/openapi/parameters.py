@@ -343,9 +343,9 @@ _FORM_STYLES = frozenset(("form", "spaceDelimited", "pipeDelimited", "deepObject
 
 
 def _encoding(written: Any, media: str) -> dict[str, Any] | None:
-    """A form property's binding from its Encoding Object (OpenAPI 3): `contentType` for either form, and
-    `style`/`explode`, which OpenAPI defines for application/x-www-form-urlencoded only (a multipart body has
-    one part per value)."""
+    """A form property's binding from its Encoding Object (OpenAPI 3): `contentType` (its first concrete media
+    type) for either form, and `style`/`explode`, which OpenAPI defines for application/x-www-form-urlencoded
+    only (a multipart body has one part per value)."""
     if not isinstance(written, dict):
         return None
     binding: dict[str, Any] = {}
@@ -354,8 +354,12 @@ def _encoding(written: Any, media: str) -> dict[str, Any] | None:
             binding["style"] = written["style"]
         if isinstance(written.get("explode"), bool):
             binding["explode"] = written["explode"]
-    if isinstance(written.get("contentType"), str) and written["contentType"].strip():
-        binding["content_type"] = written["contentType"].strip()
+    if isinstance(written.get("contentType"), str):
+        # a comma-separated list of media types and ranges (`image/png, image/*`): a part is sent as one type,
+        # the first concrete one; only ranges leave the part its default type
+        concrete = [media for media in written["contentType"].split(",") if media.strip() and "*" not in media]
+        if concrete:
+            binding["content_type"] = concrete[0].strip()
     return binding or None
 
 
