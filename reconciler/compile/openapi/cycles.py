@@ -163,9 +163,9 @@ class ReferenceGraph:
     def marked(self, schema: Any, source: SourceFile, keyword: str) -> bool:
         """True for a property schema marked `keyword` (`readOnly` or `writeOnly`): itself, a part of its `allOf`
         (`allOf: [{$ref: X}, {readOnly: true}]`, a common way to mark a shared schema read-only where it is used),
-        or the schema its `$ref` names, through chains of references (and the keywords beside each `$ref` on the
-        way). `readOnly: false` written on the schema itself wins over what it refers to. `oneOf`/`anyOf` are not
-        followed: one branch without the mark is enough to keep the property."""
+        or the schema its `$ref` (or `$dynamicRef`) names, through chains of references (and the keywords beside
+        each `$ref` on the way). `readOnly: false` written on the schema itself wins over what it refers to.
+        `oneOf`/`anyOf` are not followed: one branch without the mark is enough to keep the property."""
         if schema.__class__ is dict and len(schema) == 1 and schema.get("$ref").__class__ is str:
             # a property that is just a reference, the commonest kind: the answer is the same wherever it is met
             key = (source.key, schema["$ref"], keyword)
@@ -184,9 +184,10 @@ class ReferenceGraph:
         parts = schema.get("allOf")
         if isinstance(parts, list) and any(self._walk(part, source, keyword, seen, depth + 1) for part in parts):
             return True
-        if isinstance(schema.get("$ref"), str):
-            try:
-                target = self.schema(schema, source)
+        ref = schema.get("$ref")
+        if isinstance(ref, str) or (ref is None and isinstance(schema.get("$dynamicRef"), str)):
+            try:  # (a `$dynamicRef` names the one schema of its file with that anchor: see `dynamic`)
+                target = self.schema(schema, source) if ref is not None else self.dynamic(schema, source)
             except RefError:
                 return False
             if target.key in seen:  # a cycle of references: nothing on it carried the mark

@@ -50,7 +50,7 @@ _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 _NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
 _SWAGGER_NOT_SCHEMA = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
 _SERIALIZATION = ("style", "explode", "collectionFormat")
-_COMPOSITE = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef", "$dynamicRef")
+_COMPOSITE = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef")
 
 
 class OperationProblem(Exception):
@@ -405,14 +405,14 @@ def _object_properties(
     seen: set[int] = set()
     while pending:
         node, where = pending.pop(0)
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            try:
-                target = converter.schema(node, where)
+        while isinstance(node, dict) and (keyword := _reference(node)) is not None:
+            try:  # (a `$dynamicRef` names the one schema of its file with that anchor, as the converter reads it)
+                target = converter.schema(node, where) if keyword == "$ref" else converter.graph.dynamic(node, where)
             except RefError:
                 return None
             if len(node) > 1:  # the keywords beside a $ref hold with its target (3.1): both are read
                 pending.append((target.node, target.source))
-                node = {key: value for key, value in node.items() if key != "$ref"}
+                node = {key: value for key, value in node.items() if key != keyword}
             else:
                 node, where = target.node, target.source
         if not isinstance(node, dict):
@@ -436,7 +436,11 @@ def _object_properties(
                 if name in found and found[name][0] is not item:
                     return None
                 if (
-                    item.__class__ is dict and "readOnly" not in item and "$ref" not in item and "allOf" not in item
+                    item.__class__ is dict
+                    and "readOnly" not in item
+                    and "$ref" not in item
+                    and "allOf" not in item
+                    and "$dynamicRef" not in item
                 ) or not converter.graph.read_only(item, where):
                     found[name] = (item, where)
         parts = node.get("allOf")
@@ -448,6 +452,13 @@ def _object_properties(
         return len(found)
     needed = set(required)
     return [Input("body", name, item, where, name in needed) for name, (item, where) in found.items()]
+
+
+def _reference(node: dict[str, Any]) -> str | None:
+    """The keyword by which `node` refers to another schema: `$ref`, else `$dynamicRef`, else None."""
+    if isinstance(node.get("$ref"), str):
+        return "$ref"
+    return "$dynamicRef" if "$ref" not in node and isinstance(node.get("$dynamicRef"), str) else None
 
 
 def _consumes(operation: dict[str, Any], consumes: list[str]) -> list[str]:

@@ -387,7 +387,13 @@ class SchemaConverter:
         marked = self.graph.marked
         schema = self._schema
         for name, item in properties.items():
-            if item.__class__ is dict and hidden not in item and "$ref" not in item and "allOf" not in item:
+            if (
+                item.__class__ is dict
+                and hidden not in item
+                and "$ref" not in item
+                and "allOf" not in item
+                and "$dynamicRef" not in item
+            ):
                 result[name] = schema(item, source, context, depth)  # the common case: no call to marked
             elif marked(item, source, hidden):
                 continue

@@ -346,3 +346,41 @@ def test_an_own_schema_that_is_not_a_schema_is_an_error_at_its_line(
         assert said in errors[0] and "not a schema" in errors[0], errors
         assert "Traceback" not in result.output
     assert "invalid: 1 tools, 1 errors" in run("validate").output  # postA is left out; getB still compiles
+
+
+DYNAMIC_DIRECTIONS = HEAD_31 + (
+    "paths:\n  /users:\n    post:\n      operationId: addUser\n      requestBody:\n        content:\n"
+    "          application/json: {schema: {$dynamicRef: '#user'}}\n"
+    "      responses:\n        '200':\n          description: ok\n"
+    "          content: {application/json: {schema: {$dynamicRef: '#user'}}}\n"
+    "components:\n  schemas:\n"
+    "    User:\n      $dynamicAnchor: user\n      type: object\n      properties:\n"
+    "        id: {$dynamicRef: '#rid'}\n        name: {type: string}\n        password: {$dynamicRef: '#secret'}\n"
+    "        owner: {type: object, properties: {id: {$dynamicRef: '#rid'}, name: {type: string}}}\n"
+    "    Id:\n      $dynamicAnchor: rid\n      type: string\n      readOnly: true\n"
+    "    Secret:\n      $dynamicAnchor: secret\n      type: string\n      writeOnly: true\n"
+)
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_a_dynamic_reference_is_followed_for_the_body_s_properties_and_their_directions(
+    repo: Path, run: Any, suffix: str
+) -> None:
+    """A request body written as `$dynamicRef` was sent whole, as one parameter `body` (a `$ref` is split into
+    its properties), and a property whose `$dynamicRef` names a `readOnly` schema was asked of the model (an id
+    the server sets), a `writeOnly` one promised in the answer (a password)."""
+    (repo / "api.yaml").write_text(DYNAMIC_DIRECTIONS)
+    text = DYNAMIC_DIRECTIONS
+    if suffix == "json":
+        text = json.dumps(read_documents(repo / "api.yaml")[0].content, indent=1)
+    (repo / "api.yaml").unlink()
+    (repo / "tools.d" / f"api.{suffix}").write_text(text)
+    result = run("render")
+    assert result.code == 0, result.output
+    (tool,) = json.loads(result.out)
+    assert sorted(tool["schema"]["properties"]) == ["name", "owner", "password"]
+    assert list(tool["schema"]["properties"]["owner"]["properties"]) == ["name"]
+    assert tool["request"]["parameters"]["name"] == {"in": "body", "name": "name"}
+    answer = tool["outputSchema"]
+    assert sorted(answer["properties"]) == ["id", "name", "owner"]
+    assert list(answer["properties"]["owner"]["properties"]) == ["id", "name"]
