@@ -16,8 +16,10 @@ import httpx
 import jsonschema
 import pytest
 
+from reconciler.compile.data_actions import action_input
 from reconciler.compile.openapi import compile_openapi
 from reconciler.config import Limits
+from reconciler.emulator.execute import execute
 from reconciler.load import read_documents
 from tests.runtime.conftest import Received, Upstream
 from tests.serve.conftest import Serving, serving
@@ -273,3 +275,77 @@ def test_a_parts_content_type_list_sends_its_first_concrete_type(
     assert parts["thumb"]["Content-Type"] == "application/octet-stream"
     assert b"\r\nContent-Type: application/json; charset=utf-8\r\n" in received.body
     assert json.loads(parts["meta"].get_payload(decode=True)) == {"a": "b"}
+
+
+FORMS_BOTH = OPENAPI + (
+    "paths:\n  /encoded:\n    post:\n      operationId: encoded\n      requestBody:\n        content:\n"
+    "          application/x-www-form-urlencoded:\n            schema:\n              type: object\n"
+    "              properties:\n"
+    "                address: {type: object, properties: {street: {type: string}, city: {type: string}}}\n"
+    "                filter: {type: object, properties: {a: {type: string}, b: {type: integer}}}\n"
+    "                tags: {type: array, items: {type: string}}\n"
+    "                ids: {type: array, items: {type: integer}}\n"
+    "                words: {type: array, items: {type: string}}\n"
+    "                note: {type: string}\n"
+    "            encoding:\n"
+    "              filter: {style: deepObject, explode: true}\n"
+    "              ids: {style: form, explode: false}\n"
+    "              words: {style: pipeDelimited, explode: false}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+FORMS_BOTH_20 = SWAGGER + (
+    "paths:\n  /arrays:\n    post:\n      operationId: arrays\n      consumes: [application/x-www-form-urlencoded]\n"
+    "      parameters:\n"
+    "        - {name: csv, in: formData, type: array, items: {type: string}}\n"
+    "        - {name: pipes, in: formData, type: array, items: {type: string}, collectionFormat: pipes}\n"
+    "        - {name: multi, in: formData, type: array, items: {type: string}, collectionFormat: multi}\n"
+    "        - {name: note, in: formData, required: true, type: string}\n"
+    '      responses: {"200": {description: ok}}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "arguments"),
+    [
+        (
+            FORMS_BOTH,
+            "encoded",
+            {
+                "address": {"street": "1 Main & Co", "city": "Oslo"},
+                "filter": {"a": "x y", "b": 2},
+                "tags": ["a", "b"],
+                "ids": [1, 2],
+                "words": ["p q", "r"],
+                "note": "n",
+            },
+        ),
+        (FORMS_BOTH_20, "arrays", {"csv": ["a", "b"], "pipes": ["c", "d"], "multi": ["e", "f"], "note": "n"}),
+    ],
+    ids=["3.0", "2.0"],
+)
+def test_a_data_action_sends_the_form_serve_sends(
+    tmp_path: Path, upstream: Upstream, serving: Callable[..., Serving], text: str, name: str, arguments: Any
+) -> None:
+    """One tool, two targets, one request. A Data Action's form template wrote every array as repeated fields,
+    whatever its `collectionFormat` (Swagger 2.0's default, `csv`, is one field `a,b`) or its encoding's
+    `style`/`explode` said, and refused every object, which the platform's form body (a string of query
+    arguments) can carry as the description says: fields of its own, or `filter[a]=…`."""
+    service = _served(tmp_path, text, upstream, serving)
+    answer = _call(service, name, arguments)
+    assert answer.status_code == 200, answer.text
+    compiled = compile_openapi(
+        read_documents(tmp_path / "api.yaml")[0], source=None, source_document=None, root=tmp_path, limits=Limits()
+    )
+    [tool] = [tool for tool in compiled.tools if tool.name == name]
+    status, error = execute(action_input(tool, category="c", integration_id="i"), arguments)
+    assert status == 200, error
+    by_serve, by_action = upstream.received
+    assert _fields(by_action) == _fields(by_serve)
+
+
+def _fields(received: Received) -> dict[str, list[str]]:
+    """A form's values by name, each name's in the order sent (the order of names is no part of a form's meaning)."""
+    fields: dict[str, list[str]] = {}
+    for name, value in _pairs(received):
+        fields.setdefault(name, []).append(value)
+    return fields

@@ -16,8 +16,10 @@ Where each input lands, and how it is written there (`velocity.py` holds the sha
 - JSON body: `${input.rawRequest}` when the body is exactly the inputs; otherwise built field by field
   (`velocity.json_value`).
 - form body: `name=$esc.url(...)` pairs joined by `&`; an optional `""` is left out, unless a Swagger 2.0
-  field says `allowEmptyValue: true`. Other bodies (multipart, binary) are errors, and so is any
-  body of a GET, which the platform never sends; a GET's template is the platform's default, `${input.rawRequest}`.
+  field says `allowEmptyValue: true`. Arrays and objects as in a query (their encoding's `style`/`explode`, or
+  `collectionFormat`); one whose encoding makes it JSON text is an error. Other bodies (multipart, binary) are
+  errors, and so is any body of a GET, which the platform never sends; a GET's template is the platform's
+  default, `${input.rawRequest}`.
 
 A tool without a request binding (hand-written, with an `endpoint`) is a POST to the endpoint of the invocation
 every tool endpoint takes (`reconciler serve`'s, the Tools API's callback): `{"tool_name": NAME, "parameters":
@@ -178,7 +180,9 @@ class RequestBuilder:
         pieces = [piece for name, spec in query for piece in self._query_pieces(name, spec)]
         return join(pieces, first=first, separator="&", variable="q0")
 
-    def _query_pieces(self, name: str, spec: Mapping[str, Any]) -> list[Piece]:
+    def _query_pieces(self, name: str, spec: Mapping[str, Any], place: str = "query") -> list[Piece]:
+        """A query parameter's pieces, or (`place="form"`) those of a form field's array or object, which a form
+        body writes as a query string is written (OpenAPI's Encoding Object reads its style as a query's)."""
         where = ("parameters", name)
         ref = self._ref(name)
         key = quote(str(spec.get("name")), safe="")
@@ -196,7 +200,7 @@ class RequestBuilder:
                 loop = f"#foreach($v0 in ${ref})"
                 return [_piece(guard, lambda p, a: f"{loop}{p}{key}={escaped('url', 'v0')}{a}#end", always=False)]
             if style not in _DELIMITERS:
-                raise Unexpressible(where, f"query style {style!r} for an array has no Data Action template")
+                raise Unexpressible(where, f"{place} style {style!r} for an array has no Data Action template")
             delimiter = _DELIMITERS[style]
             # written only when the array has an element: `name=` alone would be one empty value
             value = f"{escaped('url', 'v0')}#if($foreach.hasNext){delimiter}#end"
@@ -220,7 +224,7 @@ class RequestBuilder:
                 pieces.append(_piece(condition, lambda p, a, k=pair_key, c=child: f"{p}{k}={escaped('url', c)}{a}"))
             return pieces
         shape = f"{value_kind or 'open'}, style {style}"
-        raise Unexpressible(where, f"a query parameter of this shape ({shape}) has no Data Action template")
+        raise Unexpressible(where, f"a {place} parameter of this shape ({shape}) has no Data Action template")
 
     # -- headers, cookies
 
@@ -288,10 +292,14 @@ class RequestBuilder:
         empty = spec.get("allowEmptyValue") is True  # (a Swagger 2.0 field the server takes empty: `name=`)
         guard = None if name in self.required else present(ref, self.properties[name]) if empty else given(ref)
         value_kind = self._kind(name, where)
-        if value_kind == "array":
-            self._primitive(self.properties[name].get("items"), (*where, "items"))
-            loop = f"#foreach($v0 in ${ref})"
-            return [_piece(guard, lambda p, a: f"{loop}{p}{key}={escaped('url', 'v0')}{a}#end", always=False)]
+        if value_kind in ("array", "object"):
+            media = spec.get("content_type")
+            if media is not None and "style" not in spec and "explode" not in spec:
+                raise Unexpressible(
+                    where, f"its encoding sends it as {media} text, which a Data Action form template cannot write"
+                )
+            # by its style and explode, or its Swagger 2.0 collectionFormat (`csv` unless written), as serve sends it
+            return self._query_pieces(name, spec, "form")
         self._primitive(self.properties[name], where)
         return [_piece(guard, lambda p, a: f"{p}{key}={escaped('url', ref)}{a}")]
 
