@@ -17,7 +17,8 @@ from reconciler.emulator import EmulatorConfig, RunningEmulator, run_emulator
 # 2-core machine one example can take longer than Hypothesis's 200 ms deadline, or its first draws longer than
 # the too_slow health check allows: both failed the run, though nothing was wrong. The examples are drawn from a
 # seed derived from each test, as Hypothesis's own `ci` profile does, so every run checks the same ones.
-# HYPOTHESIS_PROFILE=explore draws new examples each run (and keeps failures in .hypothesis/ to replay them).
+# HYPOTHESIS_PROFILE=explore draws new examples each run (.github/workflows/explore.yml, weekly), keeps failures in
+# .hypothesis/ to replay them, and prints the `@reproduce_failure` line that replays one elsewhere.
 settings.register_profile(
     "deterministic",
     deadline=None,
@@ -26,7 +27,7 @@ settings.register_profile(
     database=None,
     print_blob=True,
 )
-settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # A shell ignores Ctrl-C in what it starts in the background (`pytest &`, a CI agent's non-interactive shell), and

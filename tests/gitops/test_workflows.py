@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-NAMES = ("ci.yml", "plan.yml", "apply.yml", "drift.yml", "deps.yml")
+NAMES = ("ci.yml", "plan.yml", "apply.yml", "drift.yml", "deps.yml", "explore.yml")
 SECRET_NAMES = {"GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYSCLOUD_REGION"}
 CREDENTIALS = {
     "GENESYSCLOUD_OAUTHCLIENT_ID": "client-id",
@@ -40,6 +40,7 @@ WRITE_SCOPES = {
     ("drift.yml", "detect"): set(),
     ("drift.yml", "issue"): {"issues"},
     ("deps.yml", "test"): {"issues"},
+    ("explore.yml", "test"): set(),
 }
 MARKER = "<!-- reconciler-plan -->"
 
@@ -155,7 +156,7 @@ def test_setup_python_caches_pip(name: str) -> None:
     for setup in setups:
         assert setup["with"]["cache"] == "pip"
         # the cache follows what decides the installed versions: the lock for the project's own CI
-        expected = ".ci/requirements.lock" if name == "ci.yml" else "pyproject.toml"
+        expected = ".ci/requirements.lock" if name in ("ci.yml", "explore.yml") else "pyproject.toml"
         assert setup["with"]["cache-dependency-path"] == expected
 
 
@@ -223,6 +224,32 @@ def test_ci_smoke_tests_the_composite_action() -> None:
     job = load("ci.yml")["jobs"]["action"]
     used = [s for s in job["steps"] if s.get("uses") == "./"]
     assert [s["with"]["command"] for s in used] == ["validate", "plan"]
+
+
+# --- explore.yml --------------------------------------------------------------------------------------------
+
+
+def test_a_weekly_run_draws_new_examples_for_the_property_tests_against_the_lock() -> None:
+    """Every other run checks the same examples (tests/conftest.py), so nothing else explores: the explore
+    profile, once a week, apart from newest-dependencies (a failure is then the code's, not a release's)."""
+    workflow = load("explore.yml")
+    assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    [schedule] = triggers(workflow)["schedule"]
+    _minute, _hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month) == ("*", "*") and weekday.isdigit()  # once a week
+    [deps_schedule] = triggers(load("deps.yml"))["schedule"]
+    assert schedule["cron"] != deps_schedule["cron"]
+    test = find_step(workflow, "Test with new examples")
+    assert test["run"].strip() == "HYPOTHESIS_PROFILE=explore bash .ci/run"  # the lock: no RECONCILER_DEPS
+    assert "continue-on-error" not in test  # a failure fails the run
+
+
+def test_the_explore_profile_draws_new_examples_and_prints_how_to_replay_a_failure() -> None:
+    from hypothesis import settings
+
+    explore, usual = settings.get_profile("explore"), settings.get_profile("deterministic")
+    assert usual.derandomize and not explore.derandomize
+    assert explore.print_blob and explore.deadline is None
 
 
 # --- the pre-commit hook -------------------------------------------------------------------------------------
