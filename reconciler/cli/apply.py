@@ -11,7 +11,14 @@ import click
 from reconciler.api import TargetClient
 from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
-from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config, show_warnings
+from reconciler.cli.common import (
+    DEFAULT_DIRECTORY,
+    complete_tool_names,
+    learn_live,
+    load_desired,
+    project_config,
+    show_warnings,
+)
 from reconciler.cli.output import Output
 from reconciler.cli.planning import Session, check_selection, connect, owner_settings, plan_for
 from reconciler.config import Config, find_root
@@ -35,7 +42,14 @@ _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete":
 @click.option("--allow-mass-delete", is_flag=True, help="Allow deleting more than the configured share of tools.")
 @click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), help="Append a JSON line per change.")
 @click.option("--no-prune", is_flag=True, help="Keep managed tools that are no longer in tools.d.")
-@click.option("--tool", "tools", multiple=True, metavar="NAME", help="Apply only this tool (repeatable).")
+@click.option(
+    "--tool",
+    "tools",
+    multiple=True,
+    metavar="NAME",
+    help="Apply only this tool (repeatable).",
+    shell_complete=complete_tool_names,
+)
 @click.pass_obj
 def apply_command(
     output: Output,

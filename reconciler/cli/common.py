@@ -27,6 +27,19 @@ directory_argument = click.argument(
 )
 
 
+def complete_tool_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """`--tool` completion: the names the DIR given (else tools.d) defines, read offline; none where it cannot
+    be read (a shell's completion must never print an error or a traceback)."""
+    # click leaves a DIR typed before the unfinished `--tool` in ctx.args, unparsed
+    given = [word for word in ctx.args if not word.startswith("-")]
+    directory = given[0] if given else ctx.params.get("directory") or DEFAULT_DIRECTORY
+    try:
+        state = load_desired(Path(directory), check=False)
+    except Exception:  # whatever goes wrong, completion offers nothing
+        return []
+    return sorted(tool.name for tool in state.tools if tool.name.startswith(incomplete))
+
+
 def load_desired(
     directory: Path, *, strict: bool = False, check: bool = True, output_schemas: bool = True
 ) -> DesiredState:

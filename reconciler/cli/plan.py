@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import directory_argument, learn_live, load_desired, show_warnings
+from reconciler.cli.common import complete_tool_names, directory_argument, learn_live, load_desired, show_warnings
 from reconciler.cli.output import Output, plan_format_option
 from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.desired import cyclic_gc_paused
@@ -20,7 +20,14 @@ from reconciler.plan.render import render_json, render_markdown, render_text
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply PLAN`.")
 @plan_format_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
-@click.option("--tool", "tools", multiple=True, metavar="NAME", help="Plan only this tool (repeatable).")
+@click.option(
+    "--tool",
+    "tools",
+    multiple=True,
+    metavar="NAME",
+    help="Plan only this tool (repeatable).",
+    shell_complete=complete_tool_names,
+)
 @click.option("--no-prune", is_flag=True, help="Keep managed tools that are no longer in tools.d.")
 @click.pass_obj
 def plan_command(

@@ -151,6 +151,40 @@ def test_the_completion_script_completes_commands_and_options(tmp_path: Path) ->
     assert "plain,--detailed-exitcode" in done.stdout.splitlines()
 
 
+@pytest.mark.parametrize(
+    ("words", "cword"),
+    [
+        ("reconciler plan --tool ch", "3"),
+        ("reconciler apply --tool ch", "3"),
+        ("reconciler plan defs --tool ch", "4"),
+        ("reconciler plan --out p.json --tool ch", "5"),
+    ],
+)
+def test_tool_completes_the_names_of_tools_d(repo: Path, words: str, cword: str) -> None:
+    """`--tool` completed nothing (kubectl and argocd complete resource names): it completes the names tools.d
+    defines (the DIR given, else tools.d), offline, and nothing at all where tools.d cannot be read."""
+    folder = "defs" if " defs " in words else "tools.d"
+    (repo / folder).mkdir(exist_ok=True)
+    (repo / folder / "a.yaml").write_text(
+        GOOD.replace("name: ok", "name: check_inventory")
+        + "---\n"
+        + GOOD.replace("name: ok", "name: check_price")
+        + "---\n"
+        + GOOD.replace("name: ok", "name: other"),
+        encoding="utf-8",
+    )
+    environment = {**os.environ, "_RECONCILER_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler"], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.splitlines() == ["plain,check_inventory", "plain,check_price"], done.stderr
+    (repo / folder / "a.yaml").write_text("name: [broken\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler"], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
+
+
 # --- paths ------------------------------------------------------------------------------------------------------
 
 
