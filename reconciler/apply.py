@@ -284,16 +284,20 @@ def _result(change: Change, result: WriteResult) -> Outcome:
     return Outcome(change, "ok", record=result.record, correlation_id=result.correlation_id, written=True)
 
 
-def _is_ours(record: Record | None, change: Change) -> bool:
-    """The live entity already holds exactly what this change would write."""
-    return record is not None and record.digest == change.digest and not record.drifted
+def _is_ours(record: Record | None, change: Change, owner: str | None) -> bool:
+    """The live entity already holds exactly what this change would write, under the owner it writes (the digest
+    leaves the owner out: a tool moved to a new `managed_by`, or another repository's tool of the same content,
+    has the digest of the change and is not yet done)."""
+    return record is not None and record.digest == change.digest and not record.drifted and record.owner == owner
 
 
-def _settle(change: Change, found: Record | None, exc: ApiError, note: str, lost: bool = True) -> Outcome | None:
+def _settle(
+    change: Change, found: Record | None, exc: ApiError, note: str, lost: bool = True, *, api: TargetClient
+) -> Outcome | None:
     """After a write whose answer was an error or was lost: done if the registry already holds exactly what
     the change would write, else None (the caller decides between failing and writing again). `lost`: an
     earlier write of this run may have made it; else another writer did (a concurrent apply), not this run."""
-    if _is_ours(found, change):
+    if _is_ours(found, change, api.form.owner_of(change.after or {})):
         if not lost:
             note = "already made by another writer (a concurrent apply?); this run wrote nothing"
         return Outcome(
@@ -323,7 +327,9 @@ def _create(change: Change, api: TargetClient) -> Outcome:
                     f"whose name differs only in case, or one this client cannot see, holds it; rename the {noun} "
                     "in tools.d, or the other one",
                 )
-            return _settle(change, existing, exc, "already created (an earlier answer was lost)", lost) or _failed(
+            return _settle(
+                change, existing, exc, "already created (an earlier answer was lost)", lost, api=api
+            ) or _failed(
                 change, exc, f"a different {noun} of this name appeared in the registry since the plan; plan again"
             )
         except ApiError as exc:
@@ -332,7 +338,7 @@ def _create(change: Change, api: TargetClient) -> Outcome:
             # Never create blindly after a lost answer: look for the tool by name first.
             lost = True
             existing = api.find_by_name(change.name)
-            settled = _settle(change, existing, exc, "created; the answer was lost and the tool found by name")
+            settled = _settle(change, existing, exc, "created; the answer was lost and the tool found by name", api=api)
             if settled:
                 return settled
             if existing is not None:
@@ -352,7 +358,9 @@ def _update(change: Change, api: TargetClient) -> Outcome:
             return _failed(change, exc, "deleted from the registry since the plan; plan again")
         except ConflictError as exc:
             current = api.get(change.id)
-            return _settle(change, current, exc, "already updated (an earlier answer was lost)", lost) or _failed(
+            return _settle(
+                change, current, exc, "already updated (an earlier answer was lost)", lost, api=api
+            ) or _failed(
                 change,
                 exc,
                 f"changed in the registry since the plan (version {current.version}, planned against "
@@ -363,7 +371,7 @@ def _update(change: Change, api: TargetClient) -> Outcome:
                 raise
             lost = True
             current = api.get(change.id)
-            settled = _settle(change, current, exc, "updated; the answer was lost and the result read back")
+            settled = _settle(change, current, exc, "updated; the answer was lost and the result read back", api=api)
             if settled:
                 return settled
             if current.version != change.live_version:

@@ -53,6 +53,9 @@ class Config:
     """Where `target:` is written: a setting the target needs and the file lacks is reported at that line."""
     managed_by_at: SourceLocation | None = None
     """Where `managed_by:` is written; None: the default, which every repository that does not set one shares."""
+    previously_managed_by: tuple[str, ...] = ()
+    """Owners this repository's tools carried before (a renamed `managed_by`): a tool of tools.d that one of them
+    manages is planned as an adoption that moves it to `managed_by`, instead of being refused as another's."""
 
     def is_sensitive(self, variable: str) -> bool:
         """Explicitly listed, or named like a secret."""
@@ -81,6 +84,7 @@ def compile_pattern(pattern: str) -> Any:
 _KEYS: dict[str, type | tuple[type, ...]] = {
     "limits": dict,
     "managed_by": str,
+    "previously_managed_by": list,
     "prune": bool,
     "mass_delete_share": (int, float),
     "sensitive_variables": list,
@@ -173,6 +177,7 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> tup
         diagnostics.append(
             Diagnostic("error", key_location(document.file, content, "managed_by"), "'managed_by' is empty")
         )
+    previously = _previous_owners(values, content, document.file, diagnostics)
     # from here on, every diagnostic is of a setting the tool checks depend on
     settled = not any(key in content and key not in values for key in _CHECKED_BY)
     before = len(diagnostics)
@@ -226,7 +231,32 @@ def _parse(document: Document, root: Path, diagnostics: list[Diagnostic]) -> tup
         target=target,
         target_at=key_location(document.file, content, "target") if "target" in values else None,
         managed_by_at=key_location(document.file, content, "managed_by") if "managed_by" in values else None,
+        previously_managed_by=previously,
     ), settled and len(diagnostics) == before
+
+
+def _previous_owners(
+    values: Mapping[str, Any], content: Mapping[str, Any], file: str, diagnostics: list[Diagnostic]
+) -> tuple[str, ...]:
+    """`previously_managed_by`: names, none empty, none the owner this repository is now."""
+    if "previously_managed_by" not in values:
+        return ()
+    where = key_location(file, content, "previously_managed_by")
+    owner = values.get("managed_by", "reconciler")
+    names: list[str] = []
+    for name in values["previously_managed_by"]:
+        if not isinstance(name, str) or not name.strip():
+            message = f"'previously_managed_by' lists owners (names, as managed_by was written), not {name!r}"
+            diagnostics.append(Diagnostic("error", where, message, "type"))
+        elif name == owner:
+            message = (
+                f"'previously_managed_by' names '{name}', which is managed_by itself; list the owner the tools "
+                "carried before managed_by was renamed"
+            )
+            diagnostics.append(Diagnostic("error", where, message))
+        elif name not in names:
+            names.append(name)
+    return tuple(names)
 
 
 def missing_settings(config: Config) -> list[Diagnostic]:

@@ -156,6 +156,7 @@ def _shown_and_guarded(
         allow_mass_delete=allow_mass_delete,
         prune=config.prune,
         form=session.client.form,
+        previously_managed_by=config.previously_managed_by,
     )
     refusal = shared_owner_refusal(plan, **owner_settings(config, session))
     if refusal is not None:

@@ -93,7 +93,12 @@ def plan_for(state: DesiredState, session: Session, live: list[Record], *, prune
     if moved:
         raise PlanError("\n".join(moved))
     desired = [DesiredTool(tool, state.source_file(tool)) for tool in state.tools]
-    options = PlanOptions(managed_by=state.config.managed_by, prune=prune and state.config.prune, only=frozenset(only))
+    options = PlanOptions(
+        managed_by=state.config.managed_by,
+        prune=prune and state.config.prune,
+        only=frozenset(only),
+        previously_managed_by=frozenset(state.config.previously_managed_by),
+    )
     plan = compute_plan(desired, live, options, target=session.target, form=session.client.form)
     warnings = (
         mass_delete_warning(plan, state.config.mass_delete_share),

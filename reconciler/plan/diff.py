@@ -24,6 +24,9 @@ class PlanOptions:
     prune: bool = True
     only: frozenset[str] = frozenset()
     """`--tool NAME`: plan only these names (empty: all)."""
+    previously_managed_by: frozenset[str] = frozenset()
+    """Owners this repository's tools carried before `managed_by` was renamed: a tool of tools.d they manage is
+    moved (an adoption), never refused as another repository's."""
 
 
 def compute_plan(
@@ -41,6 +44,7 @@ def compute_plan(
     managed = {name: r for name, r in live_by_name.items() if r.owner == options.managed_by}
     unmanaged = {name: r for name, r in live_by_name.items() if r.owner is None}
     foreign = {name: r for name, r in live_by_name.items() if r.owner not in (None, options.managed_by)}
+    previous = options.previously_managed_by
 
     def selected(name: str) -> bool:
         return not options.only or name in options.only
@@ -52,13 +56,23 @@ def compute_plan(
         name = item.tool.name
         if not selected(name):
             continue
-        if name in foreign:
+        moved_from = foreign[name].owner if name in foreign else None
+        if moved_from is not None and moved_from not in previous:
             raise PlanError(
-                f"{form.noun} '{name}' exists in the registry managed by '{one_line(str(foreign[name].owner))}', not "
-                f"'{options.managed_by}'; rename it in tools.d, or remove it from the other repository first"
+                f"{form.noun} '{name}' exists in the registry managed by '{one_line(moved_from)}', not "
+                f"'{options.managed_by}'; rename it in tools.d, or remove it from the other repository first (if "
+                f"that owner was this repository's before its managed_by was renamed, list it under "
+                f"previously_managed_by in reconciler.yaml: docs/gitops.md)"
             )
-        current = managed.get(name) or unmanaged.get(name)
-        change = _change_for(item, current, adopt=name in unmanaged, managed_by=options.managed_by, form=form)
+        current = managed.get(name) or unmanaged.get(name) or foreign.get(name)
+        change = _change_for(
+            item,
+            current,
+            adopt=name in unmanaged or moved_from is not None,
+            managed_by=options.managed_by,
+            form=form,
+            moved_from=moved_from,
+        )
         if change is None:
             unchanged += 1
         else:
@@ -68,6 +82,7 @@ def compute_plan(
             continue
         changes.append(_removal(record, options.prune))
     changes.sort(key=lambda c: (ACTION_ORDER[c.action], c.name))
+    moves = _moves_left(desired_names, foreign, options, form.noun) if previous else ()
     drafts = tuple(
         f"{form.noun} '{name}' has an unpublished draft (an apply that was interrupted, or an edit in the UI); "
         + ("this apply replaces it" if name in {c.name for c in changes} else "the published one matches tools.d")
@@ -77,16 +92,47 @@ def compute_plan(
     return Plan(
         changes=tuple(changes),
         target=target,
-        warnings=drafts,
+        warnings=(*drafts, *moves),
         noun=form.noun,
         unchanged=unchanged,
-        unmanaged=len(unmanaged) - sum(1 for c in changes if c.action == "adopt"),
+        unmanaged=len(unmanaged) - sum(1 for c in changes if c.action == "adopt" and c.name in unmanaged),
         managed=len(managed),
     )
 
 
+def _moves_left(
+    desired_names: set[str], foreign: dict[str, Record], options: PlanOptions, noun: str
+) -> tuple[str, ...]:
+    """What `previously_managed_by` still does: the tools of the former owners that tools.d does not name stay
+    theirs (a move is by name, as Terraform's `moved` block is: nothing else of the old owner is touched); when
+    no tool of tools.d carries a former owner any more, the setting has done its work."""
+    said = []
+    for owner in sorted(options.previously_managed_by):
+        names = sorted(name for name, record in foreign.items() if record.owner == owner)
+        if not options.only and not any(name in desired_names for name in names):
+            said.append(
+                f"previously_managed_by: no {noun} of tools.d is managed by '{one_line(owner)}' any more; the move "
+                "is done, and the owner can be removed from previously_managed_by in reconciler.yaml"
+            )
+        left = [name for name in names if name not in desired_names]
+        if left:
+            shown = ", ".join(one_line(name) for name in left[:5]) + (", ..." if len(left) > 5 else "")
+            said.append(
+                f"previously_managed_by: {len(left)} {noun}{'s' if len(left) > 1 else ''} managed by "
+                f"'{one_line(owner)}' that tools.d does not name stay that owner's ({shown}); only what tools.d "
+                "names is moved"
+            )
+    return tuple(said)
+
+
 def _change_for(
-    item: DesiredTool, current: Record | None, *, adopt: bool, managed_by: str, form: Form
+    item: DesiredTool,
+    current: Record | None,
+    *,
+    adopt: bool,
+    managed_by: str,
+    form: Form,
+    moved_from: str | None = None,
 ) -> Change | None:
     after = form.desired(item, current, managed_by)
     payload = dict(after.content)
@@ -133,7 +179,12 @@ def _change_for(
         )
     fields, unchanged = changes_at(before, payload, paths), unchanged_leaves(payload, paths)
     drift = not adopt and current.drifted
-    if adopt:
+    if moved_from is not None:
+        reason = (
+            f"managed by '{one_line(moved_from)}', which reconciler.yaml lists under previously_managed_by; "
+            f"tools.d moves it to '{managed_by}'"
+        )
+    elif adopt:
         reason = f"exists in the registry without the ownership {_marker(form)}; tools.d takes it over"
     elif not drift and current.ignored != after.ignored and form.only_marker(dotted):
         # names removed from `ignore_changes`: the digest must cover those fields again, or an edit to them

@@ -85,14 +85,17 @@ def check_against_registry(
     allow_mass_delete: bool,
     prune: bool = True,
     form: Form = TOOLS_FORM,
+    previously_managed_by: Iterable[str] = (),
 ) -> None:
     """Every guard of `plan`, from the registry's current state: PlanError naming each change that may not run.
 
     A change must touch the tool it names, and write it under that name as ours (`form` reads the owner its
     payload names); only our managed tools are updated or deleted, only unmanaged ones adopted, never a
     protected one deleted, and the share of deletes is counted against the managed tools the registry holds now.
+    An adoption may also move a tool from an owner reconciler.yaml lists under `previously_managed_by`.
     """
     records = list(live)
+    previous = frozenset(previously_managed_by)
     by_id = {record.id: record for record in records if record.id is not None}
     managed = sum(1 for record in records if record.owner == managed_by)
     problems: list[str] = []
@@ -110,7 +113,7 @@ def check_against_registry(
             continue  # gone since the plan: the staleness check says so
         if record.name != change.name:
             problems.append(f"{change.name}: its id {change.id} is the registry's {plan.noun} '{record.name}'")
-        elif change.action == "adopt" and record.owner is not None:
+        elif change.action == "adopt" and record.owner is not None and record.owner not in previous:
             problems.append(f"{change.name}: cannot adopt a {plan.noun} that '{record.owner}' manages")
         elif change.action in ("update", "delete") and record.owner != managed_by:
             whose = f"managed by '{record.owner}'" if record.owner is not None else "unmanaged"
