@@ -277,9 +277,14 @@ class DataActionsTarget:
         return self._form.parse(self.client.get_action(record_id), host=self._host)
 
     def find_by_name(self, name: str) -> Record | None:
+        """The action of `name`, read whole; None when there is none, or when the one listed was deleted before
+        it was read (404): apply resolves a lost create by this, and an action gone is not there."""
         for raw in self._ours(self.client.list_actions(name)):
             if raw.get("name") == name:
-                return self.get(str(raw["id"]))
+                try:
+                    return self.get(str(raw["id"]))
+                except NotFoundError:
+                    return None
         return None
 
     # -- writes --------------------------------------------------------------------------------------------

@@ -92,3 +92,27 @@ def test_a_draft_deleted_by_someone_else_before_the_publish_is_not_called_a_dele
     assert "draft" in outcome.error and "nothing was published" in outcome.error, outcome.error
     assert org.emulator.actions.actions() == [action]
     assert converge(org, changed) == 1
+
+
+def test_a_create_whose_answer_was_lost_and_whose_action_was_deleted_before_it_was_read_is_created_again(
+    org: Org,
+) -> None:
+    """A create's answer was lost; apply looks the action up by name, and someone deletes it between that
+    listing and the read of the action it found (404). apply failed the create with the action's 404, as if
+    creating had gone wrong; the action is gone, so it is not there, and the create is sent again."""
+    plan = compute_plan([make_tool()], org.target.list(), PlanOptions(), target="t", form=org.target.form)
+    org.emulator.faults.inject("drop_after_commit", methods=("POST",))
+
+    def someone_deletes_it() -> None:
+        [action] = org.emulator.actions.actions()
+        org.emulator.actions.delete(action["id"])
+
+    target = target_with(org, After("GET", "/api/v2/integrations/actions", someone_deletes_it))
+    with target.client:
+        [outcome] = apply_plan(plan, target).outcomes
+
+    assert outcome.status == "ok", outcome.error
+    [action] = org.emulator.actions.actions()
+    assert action["name"] == "check_inventory" and outcome.record is not None
+    assert outcome.record.id == action["id"]
+    assert org.emulator.stats.dropped_connections == 1
