@@ -259,11 +259,24 @@ class DataActionsTarget:
         return [raw for raw in listed if raw.get("integrationId") == self._form.integration_id]
 
     def list(self) -> list[Record]:
-        """Every action of the integration, read whole (contract and config), and which of them has a draft."""
+        """Every action of the integration, read whole (contract and config), and which of them has a draft of
+        other content than the published action (the drafts listing gives ids only: a draft is read when there
+        is one, and one that holds what is published, opened in the UI and left, is no change to make)."""
         listed = self._ours(self.client.list_actions())
         drafts = {str(d.get("id")) for d in self.client.list_drafts() if isinstance(d, Mapping)}
         full = [raw for raw in map_in_threads(self._read, listed, self._parallelism, "read") if raw is not None]
-        return [self._form.parse(raw, host=self._host, draft=str(raw.get("id")) in drafts) for raw in full]
+        drafted = [raw for raw in full if str(raw.get("id")) in drafts]
+        other = map_in_threads(self._draft_differs, drafted, self._parallelism, "read")
+        differ = {str(raw.get("id")) for raw, differs in zip(drafted, other, strict=True) if differs}
+        return [self._form.parse(raw, host=self._host, draft=str(raw.get("id")) in differ) for raw in full]
+
+    def _draft_differs(self, action: Mapping[str, Any]) -> bool:
+        """Whether the action's draft holds other content than the action (gone since the listing: no draft)."""
+        try:
+            draft = self.client.get_draft(str(action["id"]))
+        except NotFoundError:
+            return False
+        return draft is not None and normalized_action(draft) != normalized_action(action)
 
     def _read(self, listed: Mapping[str, Any]) -> dict[str, Any] | None:
         """A listed action read whole; None when another writer deleted it since the listing (it is gone, as a

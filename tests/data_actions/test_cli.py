@@ -570,3 +570,27 @@ def test_a_missing_integration_names_ten_of_those_that_would_do(
     assert result.code == 1
     assert f"integrations: {INTEGRATION}, Team 00, Team 01, " in result.err
     assert ", Team 08 and 3 more); create a " in result.err
+
+
+def test_a_draft_identical_to_the_published_action_is_no_change(
+    org: RunningEmulator, repo: Path, run: Callable[..., Any]
+) -> None:
+    """A draft that holds what is published (opened in the UI and left; an apply interrupted right after it made
+    the draft) was planned as an update "an unpublished draft holds other content", and apply published it: a
+    version bump for nothing, on every action that had one. plan reads a draft's content when there is a draft."""
+    assert run("apply", "--auto-approve").code == 0
+    [action] = org.actions.actions()
+    org.actions.create_draft(action["id"])
+
+    plan = run("plan", "--detailed-exitcode", "--format", "json")
+    applied = run("apply", "--auto-approve")
+
+    assert plan.code == 0, plan.output
+    assert json.loads(plan.out)["changes"] == []
+    assert applied.code == 0, applied.output
+    [after] = org.actions.actions()
+    assert after["version"] == action["version"]
+    write(repo, "Checks stock levels.")  # a real change still goes through the draft, and publishes it
+    assert run("apply", "--auto-approve").code == 0
+    assert [a["version"] for a in org.actions.actions()] == [action["version"] + 1]
+    assert org.actions.drafts() == []

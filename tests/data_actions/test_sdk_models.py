@@ -76,8 +76,9 @@ def test_every_body_and_every_answer_fits_the_sdk(org: Org) -> None:
             items = [make_tool("check_inventory", "Checks stock levels."), items[1]]
         plan = compute_plan(items, org.target.list(), PlanOptions(), target="t", form=org.target.form)
         assert not apply_plan(plan, org.target).failed
-    org.client.create_draft(org.target.list()[0].id or "")  # a draft left behind shows in the drafts listing
-    org.target.list()
+    drafted = org.target.list()[0].id or ""
+    org.client.create_draft(drafted)  # a draft left behind shows in the drafts listing, and is read
+    org.emulator.actions.patch_draft(drafted, {"version": 1, "category": "Edited in the UI"})  # of other content
     plan = compute_plan(items[:1], org.target.list(), PlanOptions(), target="t", form=org.target.form)
     assert [c.action for c in plan.changes] == ["update", "delete"]  # the draft is replaced, then published
     assert not apply_plan(plan, org.target).failed
