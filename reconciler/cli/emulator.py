@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import signal
 import socket
 import sys
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from reconciler.emulator import EmulatorServer
 
 PROBABILITY = click.FloatRange(0.0, 1.0)
+PASSWORD_VARIABLE = "RECONCILER_EMULATOR_INTEGRATION_PASSWORD"
+"""The password of `--integration-user`: from the environment only."""
 
 
 def listen_failure(host: str, port: int, exc: OSError) -> str:
@@ -110,6 +113,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     metavar="NAME",
     help="A Web Services Data Actions integration to serve (repeatable), for `target: data-actions`.",
 )
+@click.option(
+    "--integration-user",
+    metavar="USER",
+    default=None,
+    help=f"Give each --integration Basic Auth credentials: this user name, the password from {PASSWORD_VARIABLE} "
+    "(sent with every request its actions make, as the platform does; e.g. to a `reconciler serve`).",
+)
 @click.pass_obj
 def emulator(
     output: Output,
@@ -129,6 +139,7 @@ def emulator(
     token_lifetime: float,
     seed: int | None,
     integrations: tuple[str, ...],
+    integration_user: str | None,
 ) -> int:
     """Serve the Tools API contract locally: auth, paging, errors, rate limits and injected faults.
 
@@ -143,6 +154,7 @@ def emulator(
 
     if (client_id is None) != (client_secret is None):
         raise click.UsageError("--client-id and --client-secret go together")
+    basic_auth = _basic_auth(integration_user, integrations)
     if not allow_remote and not is_loopback(host):
         raise click.UsageError(
             f"--host {host} is not a loopback address; pass --allow-remote to listen where other machines can "
@@ -170,7 +182,9 @@ def emulator(
     except OSError as exc:
         raise ConfigurationError(listen_failure(host, port, exc)) from exc
     for name in integrations:
-        server.actions.add_integration(name)
+        server.actions.add_integration(name, basic_auth=basic_auth)
+        if basic_auth is not None:
+            output.info(f"integration {name!r}: Basic Auth user {basic_auth[0]!r}, password from {PASSWORD_VARIABLE}")
     # SIGTERM stops it cleanly from the moment it says it listens: a script that reads that line and stops it at
     # once got the default action (killed by the signal) while the handler was not yet in place
     previous = (
@@ -187,6 +201,22 @@ def emulator(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _basic_auth(user: str | None, integrations: tuple[str, ...]) -> tuple[str, str] | None:
+    """`--integration-user` and the password from the environment (never a command-line argument, which every
+    user of the machine can read), or None without it."""
+    if user is None:
+        return None
+    if not integrations:
+        raise ConfigurationError("--integration-user gives the credentials of each --integration; name one too")
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if not password:
+        raise ConfigurationError(
+            f"--integration-user needs the password in {PASSWORD_VARIABLE} (for a `reconciler serve`, its caller "
+            "secret: docs/serve.md)"
+        )
+    return user, password
 
 
 def _announce_and_serve(

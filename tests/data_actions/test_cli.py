@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -10,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.emulator import RunningEmulator
+from tests.emulator.upstream_helpers import running_upstream
 
 from .conftest import INTEGRATION
 
@@ -594,3 +597,62 @@ def test_a_draft_identical_to_the_published_action_is_no_change(
     assert run("apply", "--auto-approve").code == 0
     assert [a["version"] for a in org.actions.actions()] == [action["version"] + 1]
     assert org.actions.drafts() == []
+
+
+def test_the_emulator_process_gives_its_integration_basic_auth_credentials(
+    repo: Path, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serve + Data Actions flow on a laptop: the platform adds an integration's Basic Auth credentials to
+    every request of its actions, and `reconciler serve` requires its secret. Only tests could give the emulator's
+    integration credentials; `--integration-user` does, with the password from the environment (never argv)."""
+    password = "s3cret-caller-password-0123"
+    command = [
+        *(sys.executable, "-m", "reconciler", "emulator"),
+        *("--integration", INTEGRATION, "--integration-user", "genesys"),
+    ]
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", "RECONCILER_EMULATOR_INTEGRATION_PASSWORD": password}
+    process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with running_upstream() as upstream:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
+            assert url.startswith("http://127.0.0.1:"), url
+            monkeypatch.setenv("GENESYS_CLOUD_API_URL", url)
+            monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
+            settings = f"target: data-actions\nintegration: {INTEGRATION}\n"
+            (repo / "reconciler.yaml").write_text(settings, encoding="utf-8")
+            tool = TOOL.format(description="Checks stock.").replace("https://tools.example.com", upstream.url)
+            (repo / "tools.d" / "a.yaml").write_text(tool, encoding="utf-8")
+            assert run("apply", "--auto-approve").code == 0
+            actions = httpx.get(f"{url}/api/v2/integrations/actions", headers={"Authorization": "Bearer local"})
+            [action] = actions.json()["entities"]
+            executed = httpx.post(
+                f"{url}/api/v2/integrations/actions/{action['id']}/execute",
+                headers={"Authorization": "Bearer local"},
+                json={"sku": "A-1"},
+                timeout=60,
+            )
+        finally:
+            process.terminate()
+            out, err = process.communicate(timeout=60)
+    assert executed.status_code == 200, executed.text
+    [received] = upstream.received
+    assert received.header("Authorization") == "Basic " + base64.b64encode(f"genesys:{password}".encode()).decode()
+    assert f"integration {INTEGRATION!r}: Basic Auth user 'genesys'" in err
+    assert password not in out + err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (("--integration", INTEGRATION, "--integration-user", "genesys"), "RECONCILER_EMULATOR_INTEGRATION_PASSWORD"),
+        (("--integration-user", "genesys"), "--integration-user gives the credentials of each --integration"),
+    ],
+)
+def test_integration_credentials_without_a_password_or_an_integration_are_refused(
+    run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...], said: str
+) -> None:
+    monkeypatch.delenv("RECONCILER_EMULATOR_INTEGRATION_PASSWORD", raising=False)
+    result = run("emulator", *argv)
+    assert result.code == 1
+    assert said in result.err and "Traceback" not in result.err
