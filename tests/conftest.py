@@ -46,6 +46,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith(("GENESYS_CLOUD_", "GENESYSCLOUD_", "TOOLS_BASE_URL", "RECONCILER_ALLOW_INSECURE_HTTP")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # the suite runs in CI too, where plan, apply and export refuse the local registry unless it is asked for
+    # (tests/e2e/test_ci_without_org.py takes this away)
+    monkeypatch.setenv("RECONCILER_ALLOW_LOCAL_REGISTRY", "1")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import (
     DEFAULT_DIRECTORY,
+    allow_local_option,
     complete_tool_names,
     learn_live,
     load_desired,
@@ -50,6 +51,7 @@ _PAST = {"create": "created", "update": "updated", "adopt": "adopted", "delete":
     help="Apply only this tool (repeatable).",
     shell_complete=complete_tool_names,
 )
+@allow_local_option
 @click.pass_obj
 def apply_command(
     output: Output,
@@ -61,6 +63,7 @@ def apply_command(
     audit_log: Path | None,
     no_prune: bool,
     tools: tuple[str, ...],
+    allow_local: bool,
 ) -> int:
     """Apply the changes that make the registry match tools.d (or those of a saved plan).
 
@@ -81,10 +84,12 @@ def apply_command(
                 f"it was reviewed; make a new plan with them: reconciler plan {' '.join(planning_options)} ... "
                 f"--out {source}"
             )
-        return _apply_saved(output, source, dry_run, parallelism, allow_mass_delete, audit_log)
+        return _apply_saved(output, source, dry_run, parallelism, allow_mass_delete, audit_log, allow_local)
     state = load_desired(source)
     config = state.config
-    with connect(output, config, parallelism=parallelism) as session:
+    with connect(
+        output, config, parallelism=parallelism, command="apply", writes=not dry_run, allow_local=allow_local
+    ) as session:
         with cyclic_gc_paused():  # the live records and the plan live until the run ends
             live = session.client.list()
             learn_live(live)
@@ -103,7 +108,13 @@ def apply_command(
 
 
 def _apply_saved(
-    output: Output, path: Path, dry_run: bool, parallelism: int, allow_mass_delete: bool, audit_log: Path | None
+    output: Output,
+    path: Path,
+    dry_run: bool,
+    parallelism: int,
+    allow_mass_delete: bool,
+    audit_log: Path | None,
+    allow_local: bool,
 ) -> int:
     root = find_root(Path.cwd())
     # the project's rules, not the plan file's: the guards are recomputed from them and the live state
@@ -115,7 +126,9 @@ def _apply_saved(
             f"the plan was made for managed_by '{settings['managed_by']}', but reconciler.yaml says "
             f"'{config.managed_by}'; plan again"
         )
-    with connect(output, config, parallelism=parallelism) as session:
+    with connect(
+        output, config, parallelism=parallelism, command="apply", writes=not dry_run, allow_local=allow_local
+    ) as session:
         if session.target != plan.target:
             raise PlanError(f"the plan was made for {plan.target}, but this run targets {session.target}; plan again")
         live = session.client.list()

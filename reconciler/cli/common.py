@@ -27,6 +27,16 @@ directory_argument = click.argument(
 )
 
 
+allow_local_option = click.option(
+    "--allow-local-registry",
+    "allow_local",
+    is_flag=True,
+    envvar="RECONCILER_ALLOW_LOCAL_REGISTRY",
+    help="In a CI run with no org configured, use the local registry (refused otherwise: a pipeline whose "
+    "secrets are missing would apply to a throwaway registry).",
+)
+
+
 def complete_tool_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """`--tool` completion: the names the DIR given (else tools.d) defines, read offline; none where it cannot
     be read (a shell's completion must never print an error or a traceback)."""

@@ -12,7 +12,7 @@ from typing import Any
 import click
 import yaml
 
-from reconciler.cli.common import DEFAULT_DIRECTORY, learn_live, load_desired, project_config
+from reconciler.cli.common import DEFAULT_DIRECTORY, allow_local_option, learn_live, load_desired, project_config
 from reconciler.cli.output import Output
 from reconciler.cli.planning import connect
 from reconciler.errors import ConfigurationError, InputError
@@ -50,9 +50,16 @@ HEADER = "# Exported from {target} by `reconciler export`.\n"
     metavar="NAME",
     help="Export only this live tool, managed or not (repeatable): adopt one tool.",
 )
+@allow_local_option
 @click.pass_obj
 def export_command(
-    output: Output, out: Path, include_unmanaged: bool, output_format: str, force: bool, tools: tuple[str, ...]
+    output: Output,
+    out: Path,
+    include_unmanaged: bool,
+    output_format: str,
+    force: bool,
+    tools: tuple[str, ...],
+    allow_local: bool,
 ) -> int:
     """Write the live tools as tools.d files, to adopt an existing org.
 
@@ -63,7 +70,7 @@ def export_command(
       reconciler export --format json           # a summary of the registry, no files
     """
     config = project_config(_config_home(out))
-    with connect(output, config) as session:
+    with connect(output, config, command="export", writes=True, allow_local=allow_local) as session:
         live = session.client.list()
         learn_live(live)
         target = session.target

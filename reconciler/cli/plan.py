@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import complete_tool_names, directory_argument, learn_live, load_desired, show_warnings
+from reconciler.cli.common import (
+    allow_local_option,
+    complete_tool_names,
+    directory_argument,
+    learn_live,
+    load_desired,
+    show_warnings,
+)
 from reconciler.cli.output import Output, plan_format_option
 from reconciler.cli.planning import check_selection, connect, plan_for
 from reconciler.desired import cyclic_gc_paused
@@ -29,6 +36,7 @@ from reconciler.plan.render import render_json, render_markdown, render_text
     shell_complete=complete_tool_names,
 )
 @click.option("--no-prune", is_flag=True, help="Keep managed tools that are no longer in tools.d.")
+@allow_local_option
 @click.pass_obj
 def plan_command(
     output: Output,
@@ -38,6 +46,7 @@ def plan_command(
     detailed_exitcode: bool,
     tools: tuple[str, ...],
     no_prune: bool,
+    allow_local: bool,
 ) -> int:
     """Compare tools.d with the registry and show the changes apply would make.
 
@@ -56,7 +65,7 @@ def plan_command(
         )
     with cyclic_gc_paused():  # the desired state, the live records and the plan live until the run ends
         state = load_desired(directory)
-        with connect(output, state.config) as session:
+        with connect(output, state.config, allow_local=allow_local) as session:
             live = session.client.list()
             learn_live(live)
             show_warnings(output, state)

@@ -37,15 +37,30 @@ class Session:
 
 
 @contextmanager
-def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator[Session]:
+def connect(
+    output: Output,
+    config: Config,
+    *,
+    parallelism: int = 4,
+    command: str = "plan",
+    writes: bool = False,
+    allow_local: bool = False,
+) -> Iterator[Session]:
     """Open the target `reconciler.yaml` names, for this environment, and say which it is, first thing on
     stderr. Data Actions: the integration is looked up once, here.
+
+    In a CI run with no org configured, a command that `writes` (apply, export) is refused unless the local
+    registry is asked for (`allow_local`), and `plan` says, after its first line, that it compares with it.
 
     The local registry (used when no org is configured) lives under the repository root of the current
     directory, whatever DIR or `--out` a command is given: every command run in one repository sees one
     registry, and `export --out /elsewhere` does not start an empty one there."""
-    from reconciler.cli.target import open_client, open_data_actions
+    from reconciler.cli.target import ci_without_org, no_org_in_ci, open_client, open_data_actions
 
+    unattended = ci_without_org(os.environ, allowed=allow_local)
+    if unattended is not None and writes:
+        raise ConfigurationError(no_org_in_ci(unattended, command))
+    warning = None if unattended is None else f"warning: {no_org_in_ci(unattended, command)}"
     retry = RetryPolicy(notice=output.info)  # a wait of more than a few seconds is said on stderr
     local_root = find_root(Path.cwd())
     if config.target == "data-actions":
@@ -60,6 +75,8 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
             retry=retry,
         ) as (client, info):
             output.info(f"target: data actions on {info.description}")
+            if warning is not None:
+                output.info(warning)
             integration = resolve_integration(client, config.integration, config.integration_at)
             category = config.category or str(integration["name"])
             # the org's names: one line, escaped
@@ -73,6 +90,8 @@ def connect(output: Output, config: Config, *, parallelism: int = 4) -> Iterator
         info,
     ):
         output.info(f"target: {info.description}")
+        if warning is not None:
+            output.info(warning)
         yield Session(ToolsTarget(client), info.description, info.is_local)
 
 

@@ -16,6 +16,19 @@ from typing import Any
 from reconciler.api import DataActionsClient, RetryPolicy, Target, ToolsClient, resolve_target
 
 LOCAL_STATE = Path(".reconciler") / "registry.db"
+ALLOW_LOCAL_VARIABLE = "RECONCILER_ALLOW_LOCAL_REGISTRY"
+"""`--allow-local-registry` in the environment: a CI run with no org configured uses the local registry."""
+CI_VARIABLES = (
+    "CI",  # GitHub Actions, GitLab, CircleCI, Travis, Buildkite, Bitbucket, Woodpecker, ...
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "TF_BUILD",  # Azure Pipelines
+    "JENKINS_URL",
+    "TEAMCITY_VERSION",
+    "CODEBUILD_BUILD_ID",  # AWS CodeBuild
+    "BUILDKITE",
+)
+"""Variables whose presence says a CI system runs the command (no person reads where it went)."""
 LEGACY_STATE = Path(".reconciler") / "registry.json"
 """Where versions before the SQLite registry kept it; migrated once into LOCAL_STATE."""
 
@@ -32,6 +45,29 @@ def _prepare_state_dir(directory: Path) -> None:
     if not directory.exists():
         directory.mkdir(parents=True)
         (directory / ".gitignore").write_text("# local registry state of `reconciler`\n*\n", encoding="utf-8")
+
+
+def ci_without_org(environ: Mapping[str, str], *, allowed: bool) -> str | None:
+    """The CI variable that is set, when a CI system runs this command with no org configured (no credentials,
+    no URL) and the local registry was not asked for (`allowed`): a pipeline whose secrets did not reach it
+    would plan against, and apply to, a throwaway registry in its runner and report success. None otherwise."""
+    if allowed or resolve_target(environ) is not None:
+        return None
+    for name in CI_VARIABLES:
+        if environ.get(name, "").strip().lower() not in ("", "0", "false", "no"):
+            return name
+    return None
+
+
+def no_org_in_ci(variable: str, command: str) -> str:
+    return (
+        f"no org is configured ({ORG_VARIABLES}) and this is a CI run ({variable} is set): {command} would use a "
+        f"throwaway local registry in this runner, not your org. Give the job the credentials (docs/gitops.md), "
+        f"or pass --allow-local-registry (or {ALLOW_LOCAL_VARIABLE}=1) if the local registry is meant"
+    )
+
+
+ORG_VARIABLES = "GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET/REGION, GENESYS_CLOUD_ACCESS_TOKEN or GENESYS_CLOUD_API_URL"
 
 
 @contextlib.contextmanager
@@ -101,4 +137,13 @@ def open_data_actions(
         yield client, info
 
 
-__all__ = ["LOCAL_STATE", "TargetInfo", "open_client", "open_data_actions"]
+__all__ = [
+    "ALLOW_LOCAL_VARIABLE",
+    "CI_VARIABLES",
+    "LOCAL_STATE",
+    "TargetInfo",
+    "ci_without_org",
+    "no_org_in_ci",
+    "open_client",
+    "open_data_actions",
+]
