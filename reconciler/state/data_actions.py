@@ -25,7 +25,7 @@ from reconciler.compile import canonical_json, sort_required
 from reconciler.compile.data_actions import action_input
 from reconciler.compile.payload import normalize
 from reconciler.model import Tool
-from reconciler.state.form import DesiredTool, broken_entity
+from reconciler.state.form import DesiredTool, broken_entity, in_live_order
 from reconciler.state.record import Record
 
 MARKER_PREFIX = "urn:reconciler:"
@@ -192,6 +192,7 @@ class DataActionsForm:
     def desired(self, item: DesiredTool, live: Record | None, managed_by: str) -> Record:
         wanted = self.payload(item.tool)
         if live is not None:
+            wanted = in_live_order(wanted, live.content)
             for name in item.tool.ignore_changes:
                 for path in IGNORED_PATHS.get(name, ()):
                     _keep(wanted, live.content, path.split("."))

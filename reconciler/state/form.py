@@ -19,6 +19,44 @@ class DesiredTool:
     source: str
 
 
+def in_live_order(desired: Any, live: Any) -> Any:
+    """`desired` with each `type` list written in the order the live value at the same place has, where the two
+    name the same types: JSON Schema reads `[string, "null"]` and `["null", string]` alike, so a tools.d that
+    writes them the other way is no change (and its digest is that of what the registry holds). Copied only
+    where a list moves; anything else is `desired` as it is."""
+    if desired == live:  # nearly every payload of a plan: nothing to walk (`==` cannot make a change unseen)
+        return desired
+    if isinstance(desired, dict) and isinstance(live, Mapping):
+        changed: dict[str, Any] | None = None
+        for key, value in desired.items():
+            there = live.get(key)
+            if key == "type" and isinstance(there, list) and _same_types(value, there):
+                new = list(there)
+            elif isinstance(value, (dict, list)) and there is not None:
+                new = in_live_order(value, there)
+            else:
+                continue
+            if new is not value:
+                changed = dict(desired) if changed is None else changed
+                changed[key] = new
+        return desired if changed is None else changed
+    if isinstance(desired, list) and isinstance(live, list) and len(desired) == len(live):
+        items = [in_live_order(mine, theirs) for mine, theirs in zip(desired, live, strict=True)]
+        return desired if all(new is old for new, old in zip(items, desired, strict=True)) else items
+    return desired
+
+
+def _same_types(mine: Any, theirs: Any) -> bool:
+    """Two `type` lists of the same names in another order."""
+    return (
+        isinstance(mine, list)
+        and isinstance(theirs, list)
+        and mine != theirs
+        and all(isinstance(name, str) for name in (*mine, *theirs))
+        and sorted(mine) == sorted(theirs)
+    )
+
+
 class Form(Protocol):
     """The pure half of a target: payloads, ownership marker, and parsing live entities into Records."""
 
@@ -63,4 +101,4 @@ def optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["DesiredTool", "Form", "broken_entity", "optional_str"]
+__all__ = ["DesiredTool", "Form", "broken_entity", "in_live_order", "optional_str"]

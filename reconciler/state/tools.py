@@ -16,7 +16,7 @@ from reconciler.compile import (
     tool_input,
     with_ownership,
 )
-from reconciler.state.form import DesiredTool, broken_entity, optional_str
+from reconciler.state.form import DesiredTool, broken_entity, in_live_order, optional_str
 from reconciler.state.record import Record
 
 IGNORABLE_FIELDS: dict[str, str] = {
@@ -124,6 +124,8 @@ def desired_payload(desired: DesiredTool, live: Mapping[str, Any] | None, manage
 def _payload(desired: DesiredTool, current: Mapping[str, Any] | None, managed_by: str) -> dict[str, Any]:
     """`desired_payload` of a live tool already in its ToolInput form (`live_input`), as a live Record holds it."""
     wanted = tool_input(desired.tool)
+    if current is not None:
+        wanted = in_live_order(wanted, current)
     written = wanted
     if current is not None:
         merged = {**current, **wanted}

@@ -286,3 +286,39 @@ def test_a_managed_tool_whose_digest_label_was_removed_outside_git_is_drift(
     assert change["reason"] == "edited outside of reconciler since the last apply"
     assert run("apply", "--auto-approve").code == 0
     assert run("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("target", ["tools", "data-actions"])
+def test_the_order_of_a_type_list_is_no_change(repo: Path, run: Run, emulator: RunningEmulator, target: str) -> None:
+    """JSON Schema reads `type: [string, number]` and `[number, string]` alike; a tools.d that wrote them in the
+    other order (a reformat, an OpenAPI description regenerated) was planned as an update that changes nothing."""
+    if target == "data-actions":
+        emulator.actions.add_integration("AI Tools")
+        (repo / "reconciler.yaml").write_text("target: data-actions\nintegration: AI Tools\n", encoding="utf-8")
+    tool = """name: take_note
+description: Takes a note.
+endpoint: https://tools.example.com/notes
+schema:
+  type: object
+  properties:
+    note: {{type: {note}, description: The note}}
+    tags: {{type: array, items: {{type: {tag}}}, description: Tags}}
+"""
+    (repo / "tools.d" / "note.yaml").write_text(
+        tool.format(note="[string, number]", tag='[string, "null"]'), encoding="utf-8"
+    )
+    applied = run("apply", "--auto-approve")
+    assert applied.code == 0, applied.err
+    (repo / "tools.d" / "note.yaml").write_text(
+        tool.format(note="[number, string]", tag='["null", string]'), encoding="utf-8"
+    )
+
+    plan = run("plan", "--detailed-exitcode", "--format", "json")
+
+    assert plan.code == 0, plan.out
+    assert json.loads(plan.out)["changes"] == []
+    (repo / "tools.d" / "note.yaml").write_text(
+        tool.format(note="[number, string, boolean]", tag='["null", string]'), encoding="utf-8"
+    )
+    changed = json.loads(run("plan", "--format", "json").out)["changes"]
+    assert [f["path"] for c in changed for f in c["fields"] if "note" in f["path"]] != []  # another set is a change

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.compile import DIGEST_LABEL, OWNER_LABEL, digest
 from reconciler.errors import PlanError
@@ -221,3 +223,36 @@ def test_removed_field_is_reported_as_missing_after() -> None:
     removed = [f for f in change.fields if f.path == "labels.team"]
     assert removed == [FieldChange("labels.team", "commerce", MISSING)]
     assert removed[0].kind == "remove"
+
+
+_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
+
+
+@st.composite
+def _typed_schemas(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An object schema whose properties (and their items) have `type` lists, and the same schema with each
+    list in another order."""
+    properties, shuffled = {}, {}
+    for index in range(draw(st.integers(1, 4))):
+        types = draw(st.lists(st.sampled_from(_TYPES), min_size=1, max_size=4, unique=True))
+        inner = draw(st.lists(st.sampled_from(_TYPES), min_size=1, max_size=3, unique=True))
+        properties[f"p{index}"] = {"type": types, "items": {"type": inner}}
+        shuffled[f"p{index}"] = {"type": draw(st.permutations(types)), "items": {"type": draw(st.permutations(inner))}}
+    return {"type": "object", "properties": properties}, {"type": "object", "properties": shuffled}
+
+
+@given(_typed_schemas())
+def test_the_order_of_a_type_list_is_never_a_change(schemas: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Law: a `type` list names a set; written in any order, what the registry holds is no change to make."""
+    written, reordered = schemas
+    live = live_from(tool(schema=written))
+    assert plan([tool(schema=reordered)], [live]).changes == ()
+    assert plan([tool(schema=written)], [live]).changes == ()
+
+
+def test_a_type_list_of_other_names_is_a_change() -> None:
+    live = live_from(tool(schema={"type": "object", "properties": {"a": {"type": ["string", "null"]}}}))
+    [change] = plan(
+        [tool(schema={"type": "object", "properties": {"a": {"type": ["null", "integer"]}}})], [live]
+    ).changes
+    assert "schema.properties.a.type" in [f.path for f in change.fields]
