@@ -20,6 +20,7 @@ from reconciler.errors import Diagnostic, InputError, sorted_diagnostics
 from reconciler.load import Document, display_path, load_directory, read_documents
 from reconciler.model import SkippedOperation, Tool
 from reconciler.validate import check_document, check_tools
+from reconciler.validate.integration_rules import check_shared_integration
 
 if TYPE_CHECKING:
     from reconciler.compile.openapi import OpenApiResult
@@ -147,6 +148,7 @@ def _build(directory: Path, config: Config, environ: Mapping[str, str], output_s
     diagnostics.extend(check_tools(tools, config.limits))
     if config.target == "data-actions":
         diagnostics.extend(check_profile(tools, category=config.category or config.integration or ""))
+        diagnostics.extend(check_shared_integration(tools, config))
     tools.sort(key=lambda tool: (tool.name, tool.location))
     skipped.sort(key=lambda op: (op.location, op.operation))
     return DesiredState(tools, skipped, sorted_diagnostics(diagnostics), config, loaded.variables, contested)

@@ -656,3 +656,27 @@ def test_integration_credentials_without_a_password_or_an_integration_are_refuse
     result = run("emulator", *argv)
     assert result.code == 1
     assert said in result.err and "Traceback" not in result.err
+
+
+def test_hand_written_tools_and_openapi_operations_of_other_hosts_in_one_integration_are_a_warning(
+    repo: Path, run: Callable[..., Any]
+) -> None:
+    """The platform sends an integration's Basic Auth credentials with every request of its actions: a serve
+    caller secret would reach the OpenAPI operations' upstream (and its password the tool service). validate
+    said nothing; it warns once, at the `integration:` line, naming the hosts (`--strict` fails on it)."""
+    (repo / "reconciler.yaml").write_text(f"target: data-actions\nintegration: {INTEGRATION}\n", encoding="utf-8")
+    write(repo, "Checks stock.")  # https://tools.example.com
+    (repo / "tools.d" / "orders.yaml").write_text(ORDERS, encoding="utf-8")  # https://api.example.com
+
+    mixed = run("validate")
+    strict = run("validate", "--strict")
+    (repo / "tools.d" / "a.yaml").unlink()
+    alone = run("validate", "--strict")
+
+    assert mixed.code == 0, mixed.output
+    [line] = [line for line in mixed.out.splitlines() if "Basic Auth" in line]
+    assert line.startswith("reconciler.yaml:2:1: warning: integration 'Reconciler Actions' holds the actions of")
+    assert "hand-written tools (https://tools.example.com: check_inventory)" in line
+    assert "OpenAPI operations (https://api.example.com: getOrder)" in line
+    assert strict.code == 1
+    assert alone.code == 0, alone.output
