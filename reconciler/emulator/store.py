@@ -291,15 +291,18 @@ def _is_sqlite(path: Path) -> bool:
         return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
 
 
+WHAT_A_STATE_IS = "the SQLite file the emulator keeps, or an earlier version's JSON"
+
+
 def read_json_state(path: Path) -> list[Entity]:
     """The tools of a JSON state file (`{"format": 1, "tools": [...]}`), as earlier versions wrote it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read the registry state {path}: {exc}; fix or delete it") from exc
+        raise ConfigurationError(f"{path} is not a registry state ({WHAT_A_STATE_IS}): {exc}") from exc
     tools = data.get("tools") if isinstance(data, dict) else None
     if not isinstance(tools, list) or not all(isinstance(t, dict) and isinstance(t.get("id"), str) for t in tools):
-        raise ConfigurationError(f"{path} is not a registry state file (no `tools` list); fix or delete it")
+        raise ConfigurationError(f"{path} is not a registry state ({WHAT_A_STATE_IS}): it has no `tools` list")
     return tools
 
 
@@ -355,7 +358,17 @@ def open_store(path: Path | None, *, legacy: Path | None = None, kind: str = "to
     if _needs_migration(path, legacy):
         with _migration_lock(path):
             if _needs_migration(path, legacy):  # not done meanwhile by another process
-                _migrate(path if path.exists() else legacy, path, kind)  # type: ignore[arg-type]
+                try:
+                    _migrate(path if path.exists() else legacy, path, kind)  # type: ignore[arg-type]
+                except ConfigurationError as exc:
+                    # a file someone named (`emulator --state`) may be anything of theirs, such as chat's
+                    # conversation state: never advise deleting it. Only the local registry's own file is ours.
+                    advice = (
+                        "it is left as it is: give --state the name of a new file (the emulator creates it)"
+                        if legacy is None
+                        else "it is the local registry's own file: fix or delete it"
+                    )
+                    raise ConfigurationError(f"{exc}; {advice}") from exc
     return SqliteStore(path)
 
 

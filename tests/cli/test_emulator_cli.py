@@ -370,3 +370,24 @@ def test_a_host_other_than_loopback_needs_allow_remote(run: Any, host: str) -> N
     assert result.code == 1
     assert f"--host {host} is not a loopback address; pass --allow-remote" in result.err
     assert "listening" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("user_id: USR-1\nsession_token: tok\n", "state.yaml"), ('{"user_id": "USR-1"}', "state.json")],
+    ids=["conversation-state-yaml", "json-without-tools"],
+)
+def test_a_state_file_that_is_no_registry_is_left_alone_and_not_called_one_to_delete(
+    run: Any, tmp_path: Path, text: str, name: str
+) -> None:
+    """`chat --state` takes a conversation state file; `emulator --state` a registry. Given the first by mistake,
+    the emulator said "cannot read the registry state state.yaml: Expecting value…; fix or delete it", advising
+    to delete the user's file. It says the file is no registry state, and to name a new file."""
+    state = tmp_path / name
+    state.write_text(text, encoding="utf-8")
+    result = run("emulator", "--state", str(state))
+    assert result.code == 1
+    assert f"error: {state} is not a registry state" in result.err
+    assert "give --state the name of a new file" in result.err
+    assert "delete" not in result.err and "Traceback" not in result.err
+    assert state.read_text(encoding="utf-8") == text
