@@ -161,11 +161,11 @@ def compile_openapi(
         except RefError as exc:
             result.diagnostics.append(exc.diagnostic)
             result.skipped.append(SkippedOperation(operation.label, operation.locate(), exc.diagnostic.message))
-        except OperationProblem as exc:
-            result.skipped.append(SkippedOperation(operation.label, operation.locate(), str(exc)))
-            if not exc.reported:
+        except OperationProblem as problem:  # (a name of its own: mypyc types one name once per function)
+            result.skipped.append(SkippedOperation(operation.label, operation.locate(), str(problem)))
+            if not problem.reported:
                 result.diagnostics.append(
-                    Diagnostic("warning", operation.locate(), f"skipped {operation.label}: {exc}", "skipped")
+                    Diagnostic("warning", operation.locate(), f"skipped {operation.label}: {problem}", "skipped")
                 )
         except RecursionError:
             message = "its schemas nest too deeply to convert"

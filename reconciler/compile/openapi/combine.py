@@ -6,15 +6,17 @@ arguments (converted schemas are shared between tools).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from reconciler.compile.openapi import keywords as kw
 
-_BLOCKS_MERGE = frozenset(("additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems"))
-_BLOCKS_MERGE_ALWAYS = _BLOCKS_MERGE - {"additionalProperties"}
+_BLOCKS_MERGE: Final = frozenset(
+    ("additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems")
+)
+_BLOCKS_MERGE_ALWAYS: Final = _BLOCKS_MERGE - {"additionalProperties"}
 """Keywords that see the properties of every part: with them in more than one part, parts cannot merge
 (`additionalProperties: true`, the default written out, is the one harmless case)."""
-_LIFTED = ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly")
+_LIFTED: Final = ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly")
 
 
 def with_siblings(reference: Any, siblings: dict[str, Any]) -> Any:

@@ -21,11 +21,11 @@ or the properties a direction leaves out: read-only ones from what is sent, writ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
 
-_MARK_DEPTH = 48
+_MARK_DEPTH: Final = 48
 """How deep `marked` looks through `allOf` parts and `$ref`s (the converter's own MAX_DEPTH)."""
 
 
@@ -126,13 +126,13 @@ class ReferenceGraph:
     def resolve(self, schema: dict[str, Any], source: SourceFile) -> Resolved:
         """The node the `$ref` of `schema` (written in `source`) names."""
         ref = schema["$ref"]
-        if ref.__class__ is str:  # the same reference written in the same file lands on the same node
+        if type(ref) is str:  # the same reference written in the same file lands on the same node
             resolved = self._resolved.get((source.key, ref))
             if resolved is not None:
                 return resolved
         resolved = self.files.resolve(ref, schema, source)
         self._nodes.setdefault(resolved.key, resolved)
-        if ref.__class__ is str:
+        if type(ref) is str:
             self._resolved[source.key, ref] = resolved
         return resolved
 
@@ -140,13 +140,13 @@ class ReferenceGraph:
         """The schema the `$ref` of `schema` names: as `resolve`, but a schema on the way that has keywords beside
         its own `$ref` is where it stops (`Files.resolve`'s `schema`): the converter applies them."""
         ref = schema["$ref"]
-        if ref.__class__ is str:
+        if type(ref) is str:
             resolved = self._schemas.get((source.key, ref))
             if resolved is not None:
                 return resolved
         resolved = self.files.resolve(ref, schema, source, schema=True)
         self._nodes.setdefault(resolved.key, resolved)
-        if ref.__class__ is str:
+        if type(ref) is str:
             self._schemas[source.key, ref] = resolved
         return resolved
 
@@ -166,7 +166,7 @@ class ReferenceGraph:
         or the schema its `$ref` (or `$dynamicRef`) names, through chains of references (and the keywords beside
         each `$ref` on the way). `readOnly: false` written on the schema itself wins over what it refers to.
         `oneOf`/`anyOf` are not followed: one branch without the mark is enough to keep the property."""
-        if schema.__class__ is dict and len(schema) == 1 and schema.get("$ref").__class__ is str:
+        if type(schema) is dict and len(schema) == 1 and type(schema.get("$ref")) is str:
             # a property that is just a reference, the commonest kind: the answer is the same wherever it is met
             key = (source.key, schema["$ref"], keyword)
             known = self._marked.get(key)

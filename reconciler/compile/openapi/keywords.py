@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, Final
 
-SUBSCHEMA = frozenset(
+SUBSCHEMA: Final = frozenset(
     (
         "items",
         "additionalProperties",
@@ -33,9 +33,9 @@ SUBSCHEMA = frozenset(
 )
 """Keywords whose value is one subschema (`items` may also be a list: Swagger's and draft 4's tuple form)."""
 
-TYPES = frozenset(("array", "boolean", "integer", "null", "number", "object", "string"))
+TYPES: Final = frozenset(("array", "boolean", "integer", "null", "number", "object", "string"))
 
-ANNOTATIONS = frozenset(
+ANNOTATIONS: Final = frozenset(
     ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment")
 )
 """Keywords that describe and never constrain: on a merge the first one written wins."""
@@ -79,7 +79,7 @@ def _is_pattern(value: Any) -> bool:
     return isinstance(value, str) and valid_pattern(value)
 
 
-SIMPLE: dict[str, Any] = {
+SIMPLE: Final[dict[str, Any]] = {
     "title": _is_string,
     "description": _is_string,
     "format": _is_string,
@@ -110,18 +110,12 @@ SIMPLE: dict[str, Any] = {
 
 def clean_type(value: Any) -> str | list[str] | None:
     """The `type` to emit (None: leave it out); Swagger's `file` is a string (the caller adds the format)."""
-    if value.__class__ is str:
+    if type(value) is str:
         return value if value in TYPES else ("string" if value == "file" else None)
-    if value.__class__ is list and len(value) == 2:
+    if type(value) is list and len(value) == 2:
         # 3.1's nullable types (`["string", "null"]`), the commonest list: two distinct JSON types, kept as they are
         first, second = value
-        if (
-            first.__class__ is str
-            and second.__class__ is str
-            and first != second
-            and first in TYPES
-            and second in TYPES
-        ):
+        if type(first) is str and type(second) is str and first != second and first in TYPES and second in TYPES:
             return [first, second]
     if isinstance(value, list):
         kept: list[str] = []
@@ -168,8 +162,19 @@ def exclusive_bound(value: Any, bound: Any) -> Any:
     return None
 
 
-PLAIN, TYPE, PROPERTIES, MAP, LIST, ONE, CLEANED, SPECIAL, NULLABLE, TEXT, COUNT, EXAMPLE = range(12)
-KINDS: dict[str, int] = {
+PLAIN: Final = 0
+TYPE: Final = 1
+PROPERTIES: Final = 2
+MAP: Final = 3
+LIST: Final = 4
+ONE: Final = 5
+CLEANED: Final = 6
+SPECIAL: Final = 7
+NULLABLE: Final = 8
+TEXT: Final = 9
+COUNT: Final = 10
+EXAMPLE: Final = 11
+KINDS: Final[dict[str, int]] = {
     **dict.fromkeys(SIMPLE, PLAIN),
     **{key: TEXT for key, check in SIMPLE.items() if check is _is_string},
     **{key: COUNT for key, check in SIMPLE.items() if check is _is_count},

@@ -26,31 +26,31 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from reconciler.compile.openapi.refs import RefError, SourceFile
 from reconciler.compile.openapi.schemas import SchemaConverter, not_a_schema
 
-LOCATIONS = ("path", "query", "header", "cookie", "body")
-_ORDER = {location: number for number, location in enumerate(LOCATIONS)}
-_PLACES = frozenset((*LOCATIONS, "formData"))
-IGNORED_HEADERS = frozenset(("accept", "authorization"))
+LOCATIONS: Final = ("path", "query", "header", "cookie", "body")
+_ORDER: Final = {location: number for number, location in enumerate(LOCATIONS)}
+_PLACES: Final = frozenset((*LOCATIONS, "formData"))
+IGNORED_HEADERS: Final = frozenset(("accept", "authorization"))
 """OpenAPI 3 says these header parameters SHALL be ignored (the response media type, the security scheme)."""
-CLIENT_HEADERS = frozenset(("content-type", "content-length", "host", "transfer-encoding", "connection"))
+CLIENT_HEADERS: Final = frozenset(("content-type", "content-length", "host", "transfer-encoding", "connection"))
 """Headers the HTTP client writes from the request it sends (its body's media type and framing, the URL's host,
 the connection): a model-facing parameter for one would let a model make the request lie about itself. They
 are left out with a warning (`Inputs.dropped_headers`). That includes `Content-Type`, even with an `enum`
 (DigitalOcean's apps offer JSON or YAML): the binding sends the body in the one media type it chose from the
 description's `content` (or `consumes`), and the header says that type; a model choosing another would
 mislabel the body. (OpenAPI 3 also says a `Content-Type` header parameter SHALL be ignored.)"""
-WILDCARDS = frozenset(("*/*", "application/*"))
+WILDCARDS: Final = frozenset(("*/*", "application/*"))
 """Media ranges that include JSON: a body described under one is sent as `application/json` (a `Content-Type`
 must name one type), and an answer described under one is read as JSON."""
-_TEMPLATE = re.compile(r"\{([^{}/]+)\}")
-_NOT_PARAMETER = re.compile(r"[^A-Za-z0-9_.-]")
-_SWAGGER_NOT_SCHEMA = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
-_SERIALIZATION = ("style", "explode", "collectionFormat")
-_COMPOSITE = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef")
+_TEMPLATE: Final = re.compile(r"\{([^{}/]+)\}")
+_NOT_PARAMETER: Final = re.compile(r"[^A-Za-z0-9_.-]")
+_SWAGGER_NOT_SCHEMA: Final = frozenset(("name", "in", "description", "required", "allowEmptyValue", "collectionFormat"))
+_SERIALIZATION: Final = ("style", "explode", "collectionFormat")
+_COMPOSITE: Final = ("oneOf", "anyOf", "not", "if", "then", "else", "$recursiveRef")
 
 
 class OperationProblem(Exception):
@@ -127,12 +127,12 @@ def collect(
     own = operation.get("parameters")
     listed = shared + [(p, operation_source) for p in own] if isinstance(own, list) else shared
     for raw, written_in in listed:
-        if raw.__class__ is dict and "$ref" not in raw:  # written in place, the common case
+        if type(raw) is dict and "$ref" not in raw:  # written in place, the common case
             parameter, source = raw, written_in
         else:
             parameter, source = _resolve(raw, written_in, converter, "a parameter")
         name, place = parameter.get("name"), parameter.get("in")
-        if not isinstance(name, str) or place.__class__ is not str or place not in _PLACES:
+        if not isinstance(name, str) or type(place) is not str or place not in _PLACES:
             continue  # (`in: [query]` is no place: a list cannot even be looked up in _PLACES)
         if place == "header":
             lowered = name.lower()
@@ -299,7 +299,7 @@ def _examples(parameter: dict[str, Any]) -> Sequence[Any]:
     return ()
 
 
-_BOUNDS = (
+_BOUNDS: Final = (
     ("<=", "_max", "Upper bound, inclusive"),
     (">=", "_min", "Lower bound, inclusive"),
     ("!=", "_not", "A value to leave out"),
@@ -338,8 +338,8 @@ def _request_body(raw: Any, source: SourceFile, converter: SchemaConverter, room
     return body
 
 
-_FORMS = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
-_FORM_STYLES = frozenset(("form", "spaceDelimited", "pipeDelimited", "deepObject"))
+_FORMS: Final = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
+_FORM_STYLES: Final = frozenset(("form", "spaceDelimited", "pipeDelimited", "deepObject"))
 
 
 def _encoding(written: Any, media: str) -> dict[str, Any] | None:
@@ -368,7 +368,7 @@ def own_schema(holder: dict[str, Any], source: SourceFile, said: str) -> Any:
     has none. RefError when it is written and is no schema (`schema: string`, an empty value, a list): read as
     `{}`, it would let the parameter, body or answer take anything."""
     schema = holder.get("schema")
-    if schema.__class__ is dict or (schema is None and "schema" not in holder) or isinstance(schema, (dict, bool)):
+    if type(schema) is dict or (schema is None and "schema" not in holder) or isinstance(schema, (dict, bool)):
         return schema
     raise not_a_schema(holder, ("schema",), schema, source, said)
 
@@ -431,12 +431,12 @@ def _object_properties(
         if isinstance(properties, dict):
             for name, item in properties.items():
                 # (`{a: string}` would be `{}`: anything)
-                if item.__class__ is not dict and not isinstance(item, (dict, bool)):
+                if type(item) is not dict and not isinstance(item, (dict, bool)):
                     raise not_a_schema(properties, (str(name),), item, where, f"property {name!r}")
                 if name in found and found[name][0] is not item:
                     return None
                 if (
-                    item.__class__ is dict
+                    type(item) is dict
                     and "readOnly" not in item
                     and "$ref" not in item
                     and "allOf" not in item

@@ -18,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote, urljoin
 
 from reconciler.errors import Diagnostic, InputError
@@ -30,9 +30,9 @@ Pointer = tuple[str, ...]
 NodeKey = tuple[str, Pointer]
 """A node's identity: the resolved path of its file and its JSON pointer there."""
 
-_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_MAX_CHAIN = 64
-_VALUES = frozenset(("enum", "const", "default", "example", "examples"))
+_URI_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_MAX_CHAIN: Final = 64
+_VALUES: Final = frozenset(("enum", "const", "default", "example", "examples"))
 """Keys whose values are data, not schemas: an `$id` or `$anchor` inside one identifies nothing."""
 
 
@@ -176,7 +176,7 @@ class Files:
         for _ in range(_MAX_CHAIN):
             target = self._resolve_one(ref, node, source)
             if not isinstance(target.node, dict):
-                if schema and target.node.__class__ is not bool:  # (checked only off the path of a mapping)
+                if schema and type(target.node) is not bool:  # (checked only off the path of a mapping)
                     raise self._not_a_schema(ref, node, source, target)
                 return target if first is None else first
             if not isinstance(target.node.get("$ref"), str):
@@ -220,13 +220,13 @@ class Files:
         )
 
     def _resolve_one(self, ref: Any, node: Any, source: SourceFile) -> Resolved:
-        if ref.__class__ is str and ref[:2] == "#/" and "~" not in ref and "%" not in ref:
+        if type(ref) is str and ref[:2] == "#/" and "~" not in ref and "%" not in ref:
             # the commonest reference: a plain pointer into the same file, through mappings only (the general
             # path below reads it the same way; it also escapes, decodes, indexes lists and says what is missing)
             pointer = tuple(ref[2:].split("/"))
             found = source.content
             for part in pointer:
-                if found.__class__ is not dict or part not in found:
+                if type(found) is not dict or part not in found:
                     break
                 found = found[part]
             else:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, Final
 
 from reconciler.compile.openapi import keywords as kw
 from reconciler.compile.openapi.combine import merge, nullable, single_reference, with_siblings
@@ -36,16 +36,26 @@ from reconciler.compile.openapi.definitions import DefinitionNames
 from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
 from reconciler.errors import Diagnostic
 
-MAX_DEPTH = 48
-MAX_NESTING = 120
-INLINE_LIMIT = 24
-_KINDS_GET = kw.KINDS.get
-_SIMPLE = kw.SIMPLE
-_TYPES = kw.TYPES
-_CLEAN_TYPE = kw.clean_type
-_PLAIN, _TYPE, _PROPERTIES, _MAP, _LIST, _ONE = kw.PLAIN, kw.TYPE, kw.PROPERTIES, kw.MAP, kw.LIST, kw.ONE
-_CLEANED, _NULLABLE, _TEXT, _COUNT, _EXAMPLE = kw.CLEANED, kw.NULLABLE, kw.TEXT, kw.COUNT, kw.EXAMPLE
-_SPECIAL = kw.special
+MAX_DEPTH: Final = 48
+MAX_NESTING: Final = 120
+INLINE_LIMIT: Final = 24
+# (Final: mypyc reads each as a constant, not from the module's dict on every use)
+_KINDS: Final = kw.KINDS
+_SIMPLE: Final = kw.SIMPLE
+_TYPES: Final = kw.TYPES
+_CLEAN_TYPE: Final = kw.clean_type
+_PLAIN: Final = kw.PLAIN
+_TYPE: Final = kw.TYPE
+_PROPERTIES: Final = kw.PROPERTIES
+_MAP: Final = kw.MAP
+_LIST: Final = kw.LIST
+_ONE: Final = kw.ONE
+_CLEANED: Final = kw.CLEANED
+_NULLABLE: Final = kw.NULLABLE
+_TEXT: Final = kw.TEXT
+_COUNT: Final = kw.COUNT
+_EXAMPLE: Final = kw.EXAMPLE
+_SPECIAL: Final = kw.special
 _TRUNCATED = {"description": f"(nested more than {MAX_DEPTH} levels deep; not described further)"}
 
 
@@ -100,7 +110,7 @@ class SchemaConverter:
         """`schema` (written in `source`) as 2020-12; the definitions it needs are added to `deps`. RefError for
         a `$ref` that cannot be followed, or a subschema that is no schema (a string, a number, a list, an
         empty value), at the place it is written."""
-        if schema.__class__ is not dict and not isinstance(schema, (dict, bool)):
+        if type(schema) is not dict and not isinstance(schema, (dict, bool)):
             return {}  # (unreached from a description: `own_schema` refuses a parameter, body or answer so)
         # operations share parameters and request bodies: the same node converts the same way every time
         given = self._given.get(id(schema))
@@ -160,12 +170,12 @@ class SchemaConverter:
 
     def _schema(self, node: Any, source: SourceFile, context: _Context, depth: int) -> Any:
         if not isinstance(node, dict):
-            if node.__class__ is bool:
+            if type(node) is bool:
                 return node
             raise _NotASchema  # (the `_schema` of the schema that holds it says where)
         if len(node) == 1 and depth < MAX_DEPTH:
             ref = node.get("$ref")
-            if ref.__class__ is str:  # the commonest schema of all: just a $ref, the same wherever it is met
+            if type(ref) is str:  # the commonest schema of all: just a $ref, the same wherever it is met
                 return self._just_reference(node, ref, source, context)
         # most schemas are leaves: keywords with no subschema, kept when their values pass the checks (and
         # `required`, `enum`, `example`… cleaned, `nullable` finished, as `_keywords` and `_finish` do); at the
@@ -174,11 +184,11 @@ class SchemaConverter:
         finish = False  # a `nullable` was met: `_finish` applies it
         items = iter(node.items())
         for key, value in items:
-            kind = _KINDS_GET(key)
+            kind = _KINDS.get(key)
             if kind is None:
                 continue
             # (the commonest kinds first; `type`, `description`, `format`, counts: checked in line)
-            if kind == _TYPE and value.__class__ is str:
+            if kind == _TYPE and type(value) is str:
                 if value not in _TYPES:
                     break  # Swagger's `file`, or no type at all: the full conversion says which
                 leaf[key] = value
@@ -186,7 +196,7 @@ class SchemaConverter:
                 if isinstance(value, str):
                     leaf[key] = value
             elif kind == _COUNT:
-                if isinstance(value, int) and value >= 0 and value.__class__ is not bool:
+                if isinstance(value, int) and value >= 0 and type(value) is not bool:
                     leaf[key] = value
             elif kind == _PLAIN:
                 if _SIMPLE[key](value):
@@ -207,10 +217,10 @@ class SchemaConverter:
         else:
             context.size += 1
             if finish and (node.get("nullable") is True or node.get("x-nullable") is True):
-                kind = leaf.get("type")
-                if kind.__class__ is str and "enum" not in leaf:  # the commonest: what `nullable` does, in line
-                    if kind != "null":
-                        leaf["type"] = [kind, "null"]
+                written = leaf.get("type")  # (not `kind`: mypyc types one name once per function)
+                if type(written) is str and "enum" not in leaf:  # the commonest: what `nullable` does, in line
+                    if written != "null":
+                        leaf["type"] = [written, "null"]
                     return leaf
                 return nullable(leaf, fresh=True)  # what `_finish` does for a node with nothing else to finish
             return leaf
@@ -268,14 +278,14 @@ class SchemaConverter:
         all_of: list[tuple[Any, _Context]] = []
         hidden: Any = ()
         for key, value in items:
-            kind = _KINDS_GET(key)
+            kind = _KINDS.get(key)
             if kind is None:
                 continue
             if kind == _TEXT:
                 if isinstance(value, str):
                     result[key] = value
             elif kind == _COUNT:
-                if isinstance(value, int) and value >= 0 and value.__class__ is not bool:
+                if isinstance(value, int) and value >= 0 and type(value) is not bool:
                     result[key] = value
             elif kind == _PLAIN:
                 if _SIMPLE[key](value):
@@ -388,7 +398,7 @@ class SchemaConverter:
         schema = self._schema
         for name, item in properties.items():
             if (
-                item.__class__ is dict
+                type(item) is dict
                 and hidden not in item
                 and "$ref" not in item
                 and "allOf" not in item
@@ -397,12 +407,7 @@ class SchemaConverter:
                 result[name] = schema(item, source, context, depth)  # the common case: no call to marked
             elif marked(item, source, hidden):
                 continue
-            elif (
-                depth < MAX_DEPTH
-                and item.__class__ is dict
-                and len(item) == 1
-                and (ref := item.get("$ref")).__class__ is str
-            ):
+            elif depth < MAX_DEPTH and type(item) is dict and len(item) == 1 and type(ref := item.get("$ref")) is str:
                 result[name] = self._just_reference(item, ref, source, context)  # what `_schema` would do
             else:
                 result[name] = schema(item, source, context, depth)
@@ -498,7 +503,7 @@ def _not_a_schema(node: dict[str, Any], source: SourceFile) -> RefError:
     path: tuple[str, ...] = ()
     found: Any = None
     for key, value in node.items():
-        kind = _KINDS_GET(key)
+        kind = _KINDS.get(key)
         members: list[tuple[str, Any]] = []
         if kind == _ONE:
             if key == "items" and isinstance(value, list):

@@ -204,7 +204,8 @@ class ToolBuilder:
             raise OperationProblem(f"{len(visible)} parameters{detail}, more than the limit of {limit}", reported=True)
         room = limit - len(required)
         optional = [entry for entry in visible if not entry[1].required]
-        kept_ids = {id(entry) for entry in required + optional[:room]}
+        # (by name, which `unique_names` made unique, not by id: mypyc rebuilds a tuple read from a list)
+        left_out = {name for name, _ in optional[room:]}
         for name, item in optional[room:]:
             self.diagnostics.append(
                 Diagnostic(
@@ -215,7 +216,7 @@ class ToolBuilder:
                     "too-many-parameters",
                 )
             )
-        return [entry for entry in visible if id(entry) in kept_ids]
+        return [entry for entry in visible if entry[0] not in left_out]
 
     def _too_many(self, operation: Operation, count: int) -> NoReturn:
         """Skip an operation with `count` parameters, more than the limit, under the `skip` or `error` policy."""
