@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import importlib.machinery
 import json
 import pstats
 import statistics
@@ -35,6 +36,7 @@ import yaml
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+import reconciler.compile.openapi.schemas  # noqa: E402
 from reconciler.compile.openapi import OpenApiResult, compile_openapi  # noqa: E402
 from reconciler.config import Limits  # noqa: E402
 from reconciler.load import read_documents  # noqa: E402
@@ -58,6 +60,9 @@ def descriptions() -> list[str]:
 
 
 BASE = "https://api.example.com"
+COMPILED = reconciler.compile.openapi.schemas.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+BUILD = "compiled by mypyc (setup.py)" if COMPILED else "pure Python"
+"""Which build of the OpenAPI compiler this interpreter imports (RECONCILER_PURE_PYTHON=1 builds the pure one)."""
 
 
 def gc_paused(function: Callable[[], object]) -> Callable[[], object]:
@@ -135,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         profile.runcall(compile_description, path)
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)
         return 0
+    print(f"OpenAPI compiler: {BUILD} ({reconciler.compile.openapi.schemas.__file__})\n")
     header = (
         f"{'description':58} {'ops':>5} {'tools':>5} {'skip':>5} {'parse ms':>9} {'compile ms':>10} {'ratio':>6}"
         f" {'same GC':>7} {'read ms':>8} {'share':>6}"
