@@ -10,13 +10,15 @@ for a parameter described by `content` (`"content_type": "application/json"` in 
 text first, as OpenAPI serializes such a parameter (`?filter=%7B%22a%22%3A1%7D`). An optional query
 parameter given "" is left out: OpenAPI reads a zero-length query value as the parameter not used, and a client
 sends one only where the parameter says `allowEmptyValue: true` (then `?q=`); a required one is sent as given.
-Swagger 2.0 defines `allowEmptyValue` for a `formData` field too (its binding says `false` by default): the same
-rule holds there; an OpenAPI 3 form property has no such rule, and its "" is sent. A
-header carries text as it is, so a value a header cannot carry faithfully (control characters, spaces at its
-ends) is refused rather than altered. Bodies: JSON (named properties, or the whole body), form-urlencoded
-(each property by its OpenAPI 3 Encoding Object, `style`/`explode` as for a query parameter, `form` exploded by
-default: arrays as repeated fields, an object's properties as fields of their own; a JSON `contentType` makes
-the value JSON text; a Swagger 2.0 `formData` array is one field joined by its `collectionFormat`), multipart
+A form body's fields are text as query values are, and the same rule holds for them (Swagger 2.0 defines
+`allowEmptyValue` for `formData` too), and for the properties of an object sent a pair a property (`form`
+exploded, `deepObject`), by its schema's `required`; so a Data Action's template sends the same. A
+header carries text as it is (an optional one given "" is not sent), so a value a header cannot carry
+faithfully (control characters, spaces at its ends) is refused rather than altered. Bodies: JSON (named
+properties, or the whole body), form-urlencoded (each property by its OpenAPI 3 Encoding Object,
+`style`/`explode` as for a query parameter, `form` exploded by default: arrays as repeated fields, an object's
+properties as fields of their own; a JSON `contentType` makes the value JSON text; a Swagger 2.0 `formData`
+array is one field joined by its `collectionFormat`), multipart
 (one part a property; binary-format strings as files, objects as JSON parts, a part's `Content-Type` its
 Encoding Object's `contentType`), and any other media type as the string given (or its JSON).
 
@@ -84,15 +86,25 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
     whole_body: tuple[bool, Any] = (False, None)
     listed = tool.schema.get("required") if isinstance(tool.schema, Mapping) else None
     required = listed if isinstance(listed, list) else ()
+    schemas = tool.schema.get("properties") if isinstance(tool.schema, Mapping) else None
+    media = str(binding.get("content_type", "")).split(";")[0].strip().lower()
+    form = media in _FORMS
     for argument, value in arguments.items():
         place = parameters[argument]
         location = place.get("in")
         name = place.get("name", argument)
         if location == "body":
-            if value == "" and place.get("allowEmptyValue") is False and argument not in required:
-                continue  # a Swagger 2.0 form field, read as a query parameter is (see the docstring)
+            if form and "name" in place:
+                # a form field is text, as a query value is (see the docstring): "" stands for no value
+                if value == "" and not place.get("allowEmptyValue") and argument not in required:
+                    continue
+                if value == [] and "collectionFormat" in place:
+                    continue  # (joined, no items are no text, as in a query)
             if "name" in place:
-                body[name] = styles.collection_field(value, place)
+                fields = value
+                if media == _URLENCODED and isinstance(value, dict) and _pairs_per_property(place):
+                    fields = _given_fields(value, schemas.get(argument) if isinstance(schemas, Mapping) else None)
+                body[name] = styles.collection_field(fields, place)
                 if "style" in place or "explode" in place or "content_type" in place:
                     encodings[name] = place  # (a form property's Encoding Object)
             else:
@@ -107,10 +119,14 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         elif location == "query":
             if sent == "" and not place.get("allowEmptyValue") and argument not in required:
                 continue  # OpenAPI: an empty query value stands for the parameter not used (see the docstring)
+            if isinstance(sent, dict) and _pairs_per_property(place):
+                sent = _given_fields(sent, schemas.get(argument) if isinstance(schemas, Mapping) else None)
             query += styles.query_pairs(name, sent, place)
         elif location == "header":
             if isinstance(sent, (list, dict)) and not sent:
                 continue
+            if sent == "" and argument not in required:
+                continue  # an optional header given "" is not sent, as a Data Action sends none that renders empty
             text = styles.header_value(sent, place)
             if not _HEADER_SAFE.fullmatch(text) or text != text.strip(" \t"):
                 raise ToolError(
@@ -143,6 +159,30 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
         # body refuses a request without one.
         _body(request, tool, content_type, {}, (False, None), encodings)
     return request
+
+
+_URLENCODED = "application/x-www-form-urlencoded"
+_FORMS = frozenset((_URLENCODED, "multipart/form-data"))
+
+
+def _pairs_per_property(place: Mapping[str, Any]) -> bool:
+    """Whether an object is sent as one `name=value` pair a property (`form` exploded, the default, or
+    `deepObject`), not as one value or as JSON text."""
+    if "content_type" in place and "style" not in place and "explode" not in place:
+        return False
+    style = place.get("style", "form")
+    return style == "deepObject" or (style == "form" and place.get("explode") is not False)
+
+
+def _given_fields(value: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """An object sent a pair a property, without the properties its schema does not require that were given ""
+    or null: each pair is a query value, where "" stands for no value. (Kept whole when the schema does not
+    say which properties it requires.)"""
+    if not isinstance(schema, Mapping) or not isinstance(schema.get("properties"), Mapping):
+        return value
+    listed = schema.get("required")
+    needed = listed if isinstance(listed, list) else ()
+    return {key: item for key, item in value.items() if key in needed or (item != "" and item is not None)}
 
 
 def _refuse_dot_segments(tool: Tool, template: str, url: str, parameters: Mapping[str, Any]) -> None:

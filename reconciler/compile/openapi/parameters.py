@@ -260,10 +260,9 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
     if place == "query" and parameter.get("allowEmptyValue") is True:
         # the server reads `?q=` as the parameter not used: the runtime may send an empty value (else left out)
         binding = {**(binding or {}), "allowEmptyValue": True}
-    elif place == "formData" and parameter.get("type") == "string":  # (only a string can be given "")
-        # Swagger 2.0 defines it for a form field as for a query parameter, default false, written out: the
-        # binding alone cannot tell a 2.0 field from an OpenAPI 3 form property, which has no such rule
-        binding = {**(binding or {}), "allowEmptyValue": parameter.get("allowEmptyValue") is True}
+    elif place == "formData" and parameter.get("allowEmptyValue") is True:
+        # Swagger 2.0 defines it for a form field as for a query parameter: the runtime may send `name=`
+        binding = {**(binding or {}), "allowEmptyValue": True}
     if swagger and parameter.get("type") == "array" and "collectionFormat" not in parameter:
         # Swagger 2.0's default, written out: the binding alone cannot tell a 2.0 array from a 3.x one
         binding = {**(binding or {}), "collectionFormat": "csv"}
