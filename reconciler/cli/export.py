@@ -111,8 +111,10 @@ def export_command(
         output.data(json.dumps(summary, indent=2, sort_keys=True))
         return 0
     # What another repository manages (another `managed_by`) is its to define: plan here refuses a file of it.
+    # An owner reconciler.yaml lists under previously_managed_by was this repository's: plan moves its tools.
     owners = {record.name: record.owner for record in live}
-    foreign = [item for item in exported if owners.get(item.document["name"]) not in (None, config.managed_by)]
+    ours = (None, config.managed_by, *config.previously_managed_by)
+    foreign = [item for item in exported if owners.get(item.document["name"]) not in ours]
     exported = [item for item in exported if item not in foreign]
     # Beside existing files, write only the tools not defined there yet: a second definition of a name is one
     # that validate refuses.

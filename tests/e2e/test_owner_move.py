@@ -152,3 +152,22 @@ def test_previously_managed_by_that_names_the_owner_itself_is_an_error_at_its_li
     assert result.code == 1
     assert "reconciler.yaml:2" in result.output
     assert "'previously_managed_by' names 'team-billing', which is managed_by itself" in result.output
+
+
+def test_export_all_writes_the_old_owners_tools_for_the_move(repo: Path, run: Run, emulator: RunningEmulator) -> None:
+    """With previously_managed_by, the old owner's tools are this repository's to define: `export --all` wrote
+    none of them ("managed by 'reconciler': plan here would refuse to take it over"), which is no longer so."""
+    _applied_under_the_default(repo, run, 2)
+    for path in (repo / "tools.d").iterdir():
+        path.unlink()
+    (repo / "reconciler.yaml").write_text(
+        "managed_by: team-billing\npreviously_managed_by: [reconciler]\n", encoding="utf-8"
+    )
+
+    exported = run("export", "--all", "--out", "tools.d")
+    plan = run("plan", "--format", "json")
+
+    assert exported.code == 0, exported.err
+    assert "refuse" not in exported.err
+    assert sorted(path.name for path in (repo / "tools.d").iterdir()) == ["tool_000.yaml", "tool_001.yaml"]
+    assert [c["action"] for c in json.loads(plan.out)["changes"]] == ["adopt", "adopt"]
