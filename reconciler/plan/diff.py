@@ -117,10 +117,11 @@ def _moves_left(
         left = [name for name in names if name not in desired_names]
         if left:
             shown = ", ".join(one_line(name) for name in left[:5]) + (", ..." if len(left) > 5 else "")
+            many = len(left) > 1
             said.append(
-                f"previously_managed_by: {len(left)} {noun}{'s' if len(left) > 1 else ''} managed by "
-                f"'{one_line(owner)}' that tools.d does not name stay that owner's ({shown}); only what tools.d "
-                "names is moved"
+                f"previously_managed_by: {len(left)} {noun}{'s' if many else ''} managed by '{one_line(owner)}' "
+                f"that tools.d does not name {'stay' if many else 'stays'} that owner's ({shown}); only what "
+                "tools.d names is moved"
             )
     return tuple(said)
 

@@ -87,7 +87,7 @@ def test_only_what_tools_d_names_moves_and_nothing_of_the_old_owner_is_deleted(
 
     assert [c["action"] for c in json.loads(plan.out)["changes"]] == ["adopt"] * 3
     assert (
-        "previously_managed_by: 1 tool managed by 'reconciler' that tools.d does not name stay that owner's "
+        "previously_managed_by: 1 tool managed by 'reconciler' that tools.d does not name stays that owner's "
         "(tool_003); only what tools.d names is moved" in json.loads(plan.out)["warnings"]
     )
     assert applied.code == 0, applied.err
