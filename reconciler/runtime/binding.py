@@ -13,7 +13,7 @@ sends one only where the parameter says `allowEmptyValue: true` (then `?q=`); a 
 A form body's fields are text as query values are, and the same rule holds for them (Swagger 2.0 defines
 `allowEmptyValue` for `formData` too), and for the properties of an object sent a pair a property (`form`
 exploded, `deepObject`), by its schema's `required`; so a Data Action's template sends the same. A
-header carries text as it is (an optional one given "" is not sent), so a value a header cannot carry
+header carries text as it is (an optional header or cookie given "" is not sent), so a value a header cannot carry
 faithfully (control characters, spaces at its ends) is refused rather than altered. Bodies: JSON (named
 properties, or the whole body), form-urlencoded (each property by its OpenAPI 3 Encoding Object,
 `style`/`explode` as for a query parameter, `form` exploded by default: arrays as repeated fields, an object's
@@ -137,6 +137,8 @@ def _build(tool: Tool, arguments: Mapping[str, Any]) -> UpstreamRequest:
             text.encode()  # UnicodeEncodeError for a lone surrogate, which no pool can send
             headers.append((name, text))
         elif location == "cookie":
+            if sent == "" and argument not in required:
+                continue  # a cookie is a name=value pair of text, as a query value is: "" stands for no value
             cookies += styles.cookie_pairs(name, sent, place)
     if "{" in url:
         missing = [

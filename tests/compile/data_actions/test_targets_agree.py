@@ -26,11 +26,12 @@ openapi: 3.0.3
 info: {title: t, version: '1'}
 servers: [{url: 'https://api.example.com/v1'}]
 paths:
-  /items/{id}:
+  /items/{id}/{ids}:
     post:
       operationId: both
       parameters:
         - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: ids, in: path, required: true, schema: {type: array, items: {type: integer}}}
         - {name: q, in: query, schema: {type: string}}
         - {name: empty, in: query, allowEmptyValue: true, schema: {type: string}}
         - {name: n, in: query, schema: {type: integer}}
@@ -39,6 +40,15 @@ paths:
         - {name: words, in: query, style: pipeDelimited, explode: false, schema: {type: array, items: {type: string}}}
         - {name: filter, in: query, style: deepObject, schema: {type: object, properties: {a: {type: string}}}}
         - {name: X-Trace, in: header, schema: {type: string}}
+        - {name: X-Ids, in: header, schema: {type: array, items: {type: integer}}}
+        - {name: sess, in: cookie, schema: {type: string}}
+        - {name: pref, in: cookie, schema: {type: integer}}
+        - {name: flag, in: query, schema: {type: boolean}}
+        - {name: num, in: query, schema: {type: number}}
+        - {name: sp, in: query, style: spaceDelimited, explode: false, schema: {type: array, items: {type: string}}}
+        - name: obj
+          in: query
+          schema: {type: object, required: [k], properties: {k: {type: string}, m: {type: integer}}}
       requestBody:
         content:
           application/x-www-form-urlencoded:
@@ -102,7 +112,9 @@ def _fields(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 def _read(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes | None) -> dict[str, Any]:
     """A request as the upstream reads it."""
     parts = urlsplit(url)
-    kept = {name.lower(): value for name, value in headers if name.lower() != "content-type"}
+    kept: dict[str, Any] = {name.lower(): value for name, value in headers if name.lower() != "content-type"}
+    if "cookie" in kept:  # (the order of cookies means nothing to a reader either)
+        kept["cookie"] = _fields(pair.partition("=")[::2] for pair in kept["cookie"].split("; "))
     return {
         "method": method,
         "path": [unquote(segment) for segment in parts.path.split("/")],
