@@ -1,9 +1,12 @@
 """A law over both targets: for any arguments both accept, a tool's Data Action (its templates rendered by the
 emulator's Velocity, as the platform renders them) and `reconciler serve`'s binding make the same request: the
-same method, path segments, query values, headers and form fields, each read back as the upstream reads it."""
+same method, path segments, query values, headers, cookies and form fields or JSON body, each read back as the
+upstream reads it. (Not null: the platform cannot tell an input given null from one not given, so an action
+leaves it out, where `serve` sends a JSON body's `null`; the descriptions here have no nullable property.)"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -68,6 +71,35 @@ paths:
               range: {style: deepObject, explode: true}
       responses: {'200': {description: ok}}
 """
+JSON = """\
+openapi: 3.0.3
+info: {title: t, version: '1'}
+servers: [{url: 'https://api.example.com/v1'}]
+paths:
+  /items:
+    put:
+      operationId: both
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [note]
+              properties:
+                note: {type: string}
+                title: {type: string}
+                count: {type: integer}
+                ratio: {type: number}
+                on: {type: boolean}
+                labels: {type: array, items: {type: string}}
+                matrix: {type: array, items: {type: array, items: {type: integer}}}
+                address:
+                  type: object
+                  required: [city]
+                  properties: {street: {type: string}, city: {type: string}, zip: {type: integer}}
+                items: {type: array, items: {type: object, properties: {sku: {type: string}, n: {type: number}}}}
+      responses: {'200': {description: ok}}
+"""
 SWAGGER = """\
 swagger: '2.0'
 info: {title: t, version: '1'}
@@ -109,9 +141,11 @@ def _fields(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return found
 
 
-def _read(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes | None) -> dict[str, Any]:
+def _read(method: str, url: str, headers: list[tuple[str, str]], body: bytes | None) -> dict[str, Any]:
     """A request as the upstream reads it."""
     parts = urlsplit(url)
+    media = next((value for name, value in headers if name.lower() == "content-type"), "")
+    text = (body or b"").decode()
     kept: dict[str, Any] = {name.lower(): value for name, value in headers if name.lower() != "content-type"}
     if "cookie" in kept:  # (the order of cookies means nothing to a reader either)
         kept["cookie"] = _fields(pair.partition("=")[::2] for pair in kept["cookie"].split("; "))
@@ -120,11 +154,11 @@ def _read(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
         "path": [unquote(segment) for segment in parts.path.split("/")],
         "query": _fields(parse_qsl(parts.query, keep_blank_values=True)),
         "headers": kept,
-        "form": _fields(parse_qsl((body or b"").decode(), keep_blank_values=True)),
+        "body": json.loads(body) if "json" in media else _fields(parse_qsl(text, keep_blank_values=True)),
     }
 
 
-@pytest.mark.parametrize("text", [OPENAPI, SWAGGER], ids=["3.0", "2.0"])
+@pytest.mark.parametrize("text", [OPENAPI, JSON, SWAGGER], ids=["3.0", "json", "2.0"])
 def test_a_data_action_and_serve_send_the_same_request(tmp_path: Path, text: str) -> None:
     tool = _tool(tmp_path, text)
     action = action_input(tool, category="c", integration_id="i")
@@ -142,7 +176,7 @@ def test_a_data_action_and_serve_send_the_same_request(tmp_path: Path, text: str
         except ToolError:
             assume(False)  # serve refuses it (nothing is sent)
             raise
-        assert _read(by_action.method, by_action.url, by_action.headers.items(), by_action.body) == _read(
+        assert _read(by_action.method, by_action.url, list(by_action.headers.items()), by_action.body) == _read(
             by_serve.method, by_serve.url, by_serve.headers, by_serve.content
         ), drawn
 
