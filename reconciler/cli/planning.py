@@ -120,11 +120,25 @@ def plan_for(state: DesiredState, session: Session, live: list[Record], *, prune
     )
     plan = compute_plan(desired, live, options, target=session.target, form=session.client.form)
     warnings = (
+        targeting_warning(only),
         mass_delete_warning(plan, state.config.mass_delete_share),
         shared_owner_warning(plan, **owner_settings(state.config, session)),
     )
     said = tuple(warning for warning in warnings if warning is not None)
     return dataclasses.replace(plan, warnings=(*plan.warnings, *said)) if said else plan
+
+
+def targeting_warning(only: tuple[str, ...]) -> str | None:
+    """A plan of some tools looks like the whole one ("Plan: 0 to add, 1 to change"): say it is not, in every
+    form and in the saved plan, as Terraform's "Resource targeting is in effect" does."""
+    if not only:
+        return None
+    names = sorted(set(only))
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return (
+        f"--tool is in effect: this plan covers only {shown}; changes tools.d makes to other tools are neither "
+        "shown nor applied: plan without --tool for the whole picture"
+    )
 
 
 def owner_settings(config: Config, session: Session) -> dict[str, Any]:

@@ -322,3 +322,30 @@ schema:
     )
     changed = json.loads(run("plan", "--format", "json").out)["changes"]
     assert [f["path"] for c in changed for f in c["fields"] if "note" in f["path"]] != []  # another set is a change
+
+
+def test_a_plan_made_with_tool_says_it_shows_only_part_of_the_changes(
+    repo: Path, run: Run, emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`plan --tool tool_000` said "Plan: 0 to add, 1 to change, 0 to destroy." and, in the pull-request table,
+    "Unchanged 0", with nothing to tell that tool_001's change in tools.d was left out: a reviewer of the saved
+    plan took it for the whole picture. As Terraform's "Resource targeting is in effect", every form of a
+    targeted plan (text, markdown, JSON, the saved plan shown again, and apply --tool) says so."""
+    write_tools(repo / "tools.d", 2)
+    assert run("apply", "--auto-approve").code == 0
+    write_tools(repo / "tools.d", 2, description="Does thing {i} better.")
+    saved = tmp_path_factory.mktemp("plans") / "plan.json"
+    text = run("plan", "--tool", "tool_000", "--out", str(saved))
+    assert text.code == 0, text.err
+    warning = "--tool is in effect: this plan covers only tool_000"
+    assert f"Warning: {warning}" in text.out
+    assert warning in run("plan", "--tool", "tool_000", "--format", "markdown").out
+    [said] = json.loads(run("plan", "--tool", "tool_000", "--format", "json").out)["warnings"]
+    assert said.startswith(warning) and "plan without --tool" in said
+    assert f"Warning: {warning}" in run("show", str(saved)).out
+    applied = run("apply", "--tool", "tool_000", "--auto-approve")
+    assert applied.code == 0, applied.err
+    assert f"Warning: {warning}" in applied.out + applied.err
+    whole = run("plan")
+    assert "--tool is in effect" not in whole.out + whole.err
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in whole.out  # tool_001's change, left out above
