@@ -271,7 +271,11 @@ class RequestBuilder:
             pieces = [piece for name, spec in body for piece in self._form(name, spec)]
             return join(pieces, first="", separator="&", variable="f0")
         where = ("parameters", whole[0] if whole else body[0][0])
-        raise Unexpressible(where, f"a {media} request body cannot be built by a Data Action template")
+        raise Unexpressible(
+            where,
+            f"a request body of {media} cannot be built by a Data Action template (only JSON or "
+            "application/x-www-form-urlencoded)",
+        )
 
     def _json_fields(self, fields: list[tuple[str, str]], variable: str) -> str:
         """A JSON object of inputs, each (input, key) written by its schema; an optional one only when given."""
