@@ -40,7 +40,8 @@ class DefinitionNames:
         if name is None:
             file, pointer = key
             base = pointer[-1] if pointer else os.path.splitext(os.path.basename(file))[0]
-            name = _NOT_NAME.sub("_", base) or "schema"
+            # (most names are ASCII identifiers already, which the substitution leaves as they are)
+            name = base if base.isascii() and base.isidentifier() else _NOT_NAME.sub("_", base) or "schema"
             if name in self._taken:
                 where = os.path.relpath(file, self.root) + "#/" + "/".join(pointer)
                 name = f"{name}_{hashlib.sha256(where.encode()).hexdigest()[:8]}"
