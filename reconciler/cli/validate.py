@@ -68,7 +68,11 @@ def validate_command(output: Output, directory: Path, output_format: str, strict
     warnings = len(diagnostics) - errors
     if output_format != "json":
         verdict = "invalid" if failed else "valid"
-        output.info(f"{verdict}: {tools} tools, {errors} errors, {warnings} warnings")
+        counts = ", ".join(
+            f"{n} {noun}{'' if n == 1 else 's'}"
+            for n, noun in ((tools, "tool"), (errors, "error"), (warnings, "warning"))
+        )
+        output.info(f"{verdict}: {counts}")
     return 1 if failed else 0
 
 

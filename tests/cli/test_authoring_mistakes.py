@@ -26,7 +26,7 @@ def test_an_empty_document_is_skipped_as_an_empty_file_is(repo: Path, run: Calla
     (repo / "tools.d" / "a.yaml").write_text(text, encoding="utf-8")
     result = run("validate", "--strict")
     assert result.code == 0, result.output
-    assert result.err.strip() == "valid: 1 tools, 0 errors, 0 warnings"
+    assert result.err.strip() == "valid: 1 tool, 0 errors, 0 warnings"
 
 
 def test_an_explicit_null_document_is_refused_in_plain_words(repo: Path, run: Callable[..., Any]) -> None:

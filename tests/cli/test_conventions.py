@@ -193,7 +193,7 @@ def test_validate_takes_one_file(repo: Path, run: Any) -> None:
     (repo / "tools.d" / "bad.yaml").write_text(BAD, encoding="utf-8")
     good = run("validate", "tools.d/good.yaml")
     assert good.code == 0, good.output
-    assert "valid: 1 tools, 0 errors" in good.err
+    assert "valid: 1 tool, 0 errors" in good.err
     bad = run("validate", "tools.d/bad.yaml")
     assert bad.code == 1
     assert bad.out.startswith("tools.d/bad.yaml:1:1: error: invalid tool name")

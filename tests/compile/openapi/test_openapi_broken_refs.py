@@ -56,7 +56,7 @@ def test_a_success_response_reference_that_is_broken_is_an_error_at_its_line(
     assert len(errors) == 1, result.output
     assert errors[0].startswith(f"tools.d/api.yaml:{_line(text, reference)}:"), errors
     assert said in errors[0], errors
-    assert "invalid: 1 tools, 1 errors" in result.output  # getA is left out; getB still compiles
+    assert "invalid: 1 tool, 1 error" in result.output  # getA is left out; getB still compiles
     assert "Traceback" not in result.output and SECRET not in result.output
 
 
@@ -148,7 +148,7 @@ def test_an_inline_value_that_is_not_a_schema_is_an_error_at_its_line(
         line = 1 + next(number for number, written in enumerate(lines) if written.strip() == "5")
     assert errors[0].startswith(f"tools.d/api.{suffix}:{line}:"), (errors, text)
     assert f"is {said}, not a schema" in errors[0], errors
-    assert "invalid: 1 tools, 1 errors" in result.output  # postA is left out; getB still compiles
+    assert "invalid: 1 tool, 1 error" in result.output  # postA is left out; getB still compiles
 
 
 def test_a_request_body_property_that_is_not_a_schema_is_an_error_at_its_line(repo: Path, run: Any) -> None:
@@ -345,7 +345,7 @@ def test_an_own_schema_that_is_not_a_schema_is_an_error_at_its_line(
         assert errors[0].startswith(f"tools.d/api.yaml:{_line(text, 'postA') + 1}:"), errors
         assert said in errors[0] and "not a schema" in errors[0], errors
         assert "Traceback" not in result.output
-    assert "invalid: 1 tools, 1 errors" in run("validate").output  # postA is left out; getB still compiles
+    assert "invalid: 1 tool, 1 error" in run("validate").output  # postA is left out; getB still compiles
 
 
 DYNAMIC_DIRECTIONS = HEAD_31 + (

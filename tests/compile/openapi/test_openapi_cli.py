@@ -657,7 +657,7 @@ def test_a_parameter_or_body_reference_to_a_value_that_is_no_mapping_is_an_error
     assert len(errors) == 1 and errors[0].startswith(f"tools.d/api.yaml:{line}:"), result.output
     assert f"points at {said}" in errors[0], errors
     assert "Traceback" not in result.output and SECRET not in result.output
-    assert "invalid: 1 tools, 1 errors" in result.output  # the operation is left out; getB still compiles
+    assert "invalid: 1 tool, 1 error" in result.output  # the operation is left out; getB still compiles
 
 
 def test_an_operation_or_path_item_reference_to_a_value_that_is_no_mapping_is_an_error_that_never_quotes_it(
@@ -680,4 +680,4 @@ def test_an_operation_or_path_item_reference_to_a_value_that_is_no_mapping_is_an
         "tools.d/api.yaml:8:5: error: $ref '../secrets.yaml#/KEY' points at a string, not a path item "
         "(secrets.yaml has a string at #/KEY); a path item is a mapping of operations: point the $ref at one",
     ], result.output
-    assert SECRET not in result.output and "invalid: 1 tools, 2 errors" in result.output
+    assert SECRET not in result.output and "invalid: 1 tool, 2 errors" in result.output
