@@ -113,6 +113,34 @@ class ApplyInterrupted(ApplyError):
         )
 
 
+class OutcomeNotRecorded(ApplyError):
+    """What an `on_outcome` raises when it could not record an outcome (the audit log stopped taking lines):
+    `apply_plan` then starts no further write, lets those in flight finish, reports every change to
+    `on_outcome` all the same, and raises ApplyStopped."""
+
+    def __init__(self, message: str, change: str) -> None:
+        super().__init__(message)
+        self.reason = message
+        self.change = change
+        """The change and its outcome, as a user reads them (`create get_order (ok)`)."""
+
+
+class ApplyStopped(ApplyError):
+    """An apply stopped because its outcomes could not be recorded; `report` has an outcome for every change."""
+
+    def __init__(self, report: ApplyReport, unrecorded: list[OutcomeNotRecorded]) -> None:
+        self.report = report
+        unwritten = len(unrecorded)
+        super().__init__(
+            f"{unrecorded[0].reason}, so the apply stopped: no change was started after it, and those in flight "
+            f"finished; {unwritten} outcome{'' if unwritten == 1 else 's'} have no line there (each is shown above). "
+            "Make room for the log and run `reconciler apply` again: it converges (`reconciler plan` shows what "
+            "is left)",
+            failures=[f"{o.change.action} {o.change.name}: {o.error}" for o in report.failed],
+            not_attempted=[f"{o.change.action} {o.change.name}" for o in report.not_attempted],
+        )
+
+
 def apply_plan(
     plan: Plan,
     api: TargetClient,
@@ -138,6 +166,8 @@ def apply_plan(
         remaining = [c for c in writes + deletes if _key(c) not in settled]
         outcomes = [*settled.values(), *run.skip(remaining, "not started: the apply was interrupted")]
         raise ApplyInterrupted(ApplyReport(tuple(outcomes))) from None
+    if run.unrecorded:
+        raise ApplyStopped(ApplyReport(tuple(outcomes)), run.unrecorded)
     return ApplyReport(tuple(outcomes))
 
 
@@ -158,6 +188,7 @@ class _Run:
         self.queue: deque[Change] = deque()
         self.running: set[_Key] = set()
         self.crash: list[BaseException] = []  # a bug in a worker, raised again on the caller's thread
+        self.unrecorded: list[OutcomeNotRecorded] = []  # outcomes `notify` could not record, in order
 
     def settled(self) -> dict[_Key, Outcome]:
         with self.lock:
@@ -169,7 +200,14 @@ class _Run:
             if key in self.outcomes:  # reported unknown at the interrupt: its late answer is not reported again
                 return self.outcomes[key]
             self.outcomes[key] = outcome
-            self.notify(outcome)
+            try:
+                self.notify(outcome)
+            except OutcomeNotRecorded as exc:  # an audit log that stopped taking lines: the changes not yet
+                # started are held back (each would be made without its line), those in flight finish, and
+                # every outcome is still reported, so none is lost to the user and a re-run converges
+                self.unrecorded.append(exc)
+                if not self.halted:
+                    self.halted.append(f"held back: the outcome of {exc.change} could not be recorded")
             self.lock.notify_all()
             return outcome
 

@@ -5,8 +5,9 @@ whether this run's own write made the change (true), found it made by another wr
 would (false), or cannot tell (null), so two runs at once do not both claim the same write.
 
 `open_for_append` opens an audit log for `serve`'s log too (serve/audit.py): the two share how a log file is
-opened, not what they write nor what a failed write means (an apply refuses a FIFO and stops on a write
-error; serve feeds a FIFO and answers a call whose line failed)."""
+opened, not what they write nor what a failed write means (an apply refuses a FIFO, and a line it cannot
+write stops it: no further change starts, those in flight finish, every outcome is still shown; serve feeds a
+FIFO and answers a call whose line failed)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
 
-from reconciler.apply import Outcome
-from reconciler.errors import ApplyError, ConfigurationError
+from reconciler.apply import Outcome, OutcomeNotRecorded
+from reconciler.errors import ConfigurationError
 from reconciler.redaction import one_line
 
 
@@ -56,13 +56,25 @@ def open_for_append(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
 
 
+def _ends_a_line(path: Path) -> bool:
+    """Whether `path` is empty or ends with a line break (unreadable: taken as ending one)."""
+    try:
+        with path.open("rb") as file:
+            if file.seek(0, os.SEEK_END) == 0:
+                return True
+            file.seek(-1, os.SEEK_END)
+            return file.read(1) == b"\n"
+    except OSError:
+        return True
+
+
 class AuditLog:
     """Appends one record per outcome; safe to call from the apply threads. Each line passes through `scrub`
     (a server's error may echo the payload, secrets included)."""
 
     def __init__(
         self,
-        stream: TextIO,
+        descriptor: int,
         *,
         actor: str,
         commit: str | None,
@@ -70,12 +82,13 @@ class AuditLog:
         scrub: Callable[[str], str] = lambda text: text,
     ) -> None:
         self.scrub = scrub
-        self.stream = stream
+        self.descriptor = descriptor
+        self._torn = False
         self.actor = actor
         self.commit = commit
         self.target = target
         self.lock = threading.Lock()
-        self.path: Path | str = getattr(stream, "name", "the audit log")
+        self.path: Path | str = "the audit log"
 
     @classmethod
     def open(
@@ -91,9 +104,10 @@ class AuditLog:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             os.close(descriptor)
             raise ConfigurationError(f"--audit-log {path}: not a regular file; name a file to append to")
-        stream = os.fdopen(descriptor, "a", encoding="utf-8")
-        log = cls(stream, actor=actor, commit=commit, target=target, scrub=scrub)
+        os.set_blocking(descriptor, True)
+        log = cls(descriptor, actor=actor, commit=commit, target=target, scrub=scrub)
         log.path = path
+        log._torn = not _ends_a_line(path)  # an earlier run's last line cut short (its disk filled up)
         return log
 
     def record(self, outcome: Outcome) -> None:
@@ -117,20 +131,34 @@ class AuditLog:
         }
         line = self.scrub(json.dumps(entry, sort_keys=True))
         with self.lock:
-            try:
-                self.stream.write(line + "\n")
-                self.stream.flush()
-            except OSError as exc:  # a full disk mid-run: the change happened; not a path given wrong
-                reason = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-                which = f"{change.action} {one_line(change.name)} ({outcome.status})"
-                raise ApplyError(
-                    f"--audit-log {self.path}: the line for {which} could not be written ({reason}: "
-                    f"{exc.strerror or 'no detail'}), so the apply stopped; changes in flight may have been made "
-                    "without a line: run `reconciler plan` to see what is left"
-                ) from None
+            error = self._append((line + "\n").encode("utf-8"))
+        if error is not None:  # a full disk mid-run: the change happened; not a path given wrong
+            reason = errno.errorcode.get(error.errno or 0, type(error).__name__)
+            which = f"{change.action} {one_line(change.name)} ({outcome.status})"
+            raise OutcomeNotRecorded(
+                f"--audit-log {self.path}: the line for {which} could not be written ({reason}: "
+                f"{error.strerror or 'no detail'})",
+                which,
+            )
+
+    def _append(self, line: bytes) -> OSError | None:
+        """Writes `line` whole, or says why not. Not through a buffer: a line that failed must not be written
+        later, ahead of the next one, by a flush that finds room again. A line cut short by the failure (the file
+        reached its size limit midway) is ended, so the next line starts on a line of its own."""
+        data = b"\n" + line if self._torn else line
+        written = 0
+        try:
+            while written < len(data):
+                written += os.write(self.descriptor, data[written:])
+        except OSError as exc:
+            if written:
+                self._torn = data[written - 1 : written] != b"\n"
+            return exc
+        self._torn = False
+        return None
 
     def close(self) -> None:
-        # every line was flushed as it was recorded, or its failure raised: what a close could still flush is a
-        # line already reported lost, and its error must not replace that report (it is raised in a finally)
+        # every line was written as it was recorded, or its failure raised: a close has nothing left to write,
+        # and an error of its own must not replace that report (it is called in a finally)
         with contextlib.suppress(OSError):
-            self.stream.close()
+            os.close(self.descriptor)

@@ -5,6 +5,7 @@ users meet, so each line is pinned whole here (the time frozen)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -75,51 +76,83 @@ def test_a_serve_audit_line_is_these_bytes(tmp_path: Path, monkeypatch: pytest.M
     )
 
 
-def test_an_apply_whose_audit_log_stops_taking_lines_says_so_and_what_was_made(
-    repo: Path, run: Any, start: Any, monkeypatch: pytest.MonkeyPatch
+AUDIT_ROOM = 65536
+"""The audit log's size limit in the test below (RLIMIT_FSIZE): past it, a write fails with EFBIG, as on a full disk."""
+
+
+def test_an_apply_whose_audit_log_stops_taking_lines_reports_every_change_and_a_rerun_converges(
+    repo: Path, start: Any
 ) -> None:
-    """A disk that fills during an apply (simulated: the log's second line fails with ENOSPC). The change that
-    line records was made: the error names the log, the change and the OS error, and says how to see what the
-    apply did. It said `No space left on device; check the paths you passed`, as for a path given wrong."""
-    import errno
-    import io
+    """A log that stops taking lines mid-apply (its file reaches the size limit after the first line, cutting the
+    second short; a full disk, as an apply in CI meets it). No change is started after that; the changes in
+    flight finish; every change is still shown with its outcome, and the error names the log, the change, the
+    OS error and what to do. It used to stop at the first line it could not write, leaving the changes in flight
+    unreported (made or not, nobody was told). Run again with room in the log, the apply converges."""
+    import os
+    import subprocess
+    import sys
 
-    class FillsUp(io.StringIO):
-        lines = 0
-
-        def write(self, text: str) -> int:
-            FillsUp.lines += 1
-            if FillsUp.lines >= 2:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return super().write(text)
-
-        def close(self) -> None:  # as a file's: flushing what it still holds fails again
-            if FillsUp.lines >= 2:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            super().close()
-
-    real_open = apply_audit.AuditLog.open.__func__  # type: ignore[attr-defined]
-
-    def opened(cls: Any, path: Path, **settings: Any) -> apply_audit.AuditLog:
-        log = real_open(cls, path, **settings)
-        log.stream.close()
-        log.stream = FillsUp()
-        return log
-
-    monkeypatch.setattr(apply_audit.AuditLog, "open", classmethod(opened))
     running = start()
-    monkeypatch.setenv("GENESYS_CLOUD_API_URL", running.url)
-    monkeypatch.setenv("GENESYS_CLOUD_ACCESS_TOKEN", "local")
-    for i in range(3):
-        (repo / "tools.d" / f"t{i}.yaml").write_text(
-            f"name: tool_{i}\ndescription: Does {i}.\nendpoint: https://tools.example.com/{i}\n", encoding="utf-8"
+    env = {
+        **os.environ,
+        "GENESYS_CLOUD_API_URL": running.url,
+        "GENESYS_CLOUD_ACCESS_TOKEN": "local",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    names = [f"tool_{i}" for i in range(8)]
+    for name in names:
+        (repo / "tools.d" / f"{name}.yaml").write_text(
+            f"name: {name}\ndescription: Does {name}.\nendpoint: https://tools.example.com/{name}\n", encoding="utf-8"
         )
-    result = run("apply", "--auto-approve", "--parallelism", "1", "--audit-log", "audit.jsonl")
-    assert result.code == 1, result.output
+    earlier = b'{"outcome": "ok"}\n'  # an earlier run's lines: room is left for one line and part of another
+    (repo / "audit.jsonl").write_bytes(earlier * ((AUDIT_ROOM - 600) // len(earlier)))
+
+    # the limit set in the child itself, before it becomes the apply (preexec_fn may deadlock in a threaded test)
+    limited = [
+        sys.executable,
+        "-c",
+        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]),) * 2); "
+        "os.execv(sys.argv[2], sys.argv[2:])",
+        str(AUDIT_ROOM),
+    ]
+
+    def apply(limit: bool) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--parallelism", "4"]
+        return subprocess.run(
+            [*(limited if limit else []), *argv, "--audit-log", "audit.jsonl"],
+            check=False,
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    stopped = apply(limit=True)
+    assert stopped.returncode == 1, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    shown = [line for line in stopped.stderr.splitlines() if line.startswith("[")]
+    assert len(shown) == 8, stopped.stderr  # every change, with its outcome
+    made = {line.split()[1].rstrip(":") for line in shown if ": created" in line}
+    held = {line.split()[1].rstrip(":") for line in shown if "not attempted: held back" in line}
+    assert made | held == set(names) and len(made) >= 2 and len(held) >= 3, stopped.stderr
+    assert {tool["name"] for tool in running.registry.all_tools()} == made  # shown made: made; held: not sent
+    error = stopped.stderr[stopped.stderr.index("error: ") :]
+    assert error.startswith("error: --audit-log audit.jsonl: the line for create tool_"), error
     assert (
-        "error: --audit-log audit.jsonl: the line for create tool_1 (ok) could not be written (ENOSPC: No space "
-        "left on device), so the apply stopped; changes in flight may have been made without a line: run "
-        "`reconciler plan` to see what is left"
-    ) in result.err, result.err
-    assert "Traceback" not in result.err and "check the paths" not in result.err
-    assert sorted(tool["name"] for tool in running.registry.all_tools()) == ["tool_0", "tool_1"]
+        "(ok) could not be written (EFBIG: File too large), so the apply stopped: no change was started after "
+        "it, and those in flight finished;"
+    ) in error
+    assert "7 outcomes have no line there (each is shown above)" in error  # all but the first
+    assert "run `reconciler apply` again: it converges" in error
+    written = (repo / "audit.jsonl").read_bytes().splitlines()
+    assert len(written) == (AUDIT_ROOM - 600) // len(earlier) + 2  # the first line whole, the second cut short
+
+    again = apply(limit=False)
+    assert again.returncode == 0, again.stderr
+    assert {tool["name"] for tool in running.registry.all_tools()} == set(names)
+    rerun = (repo / "audit.jsonl").read_bytes().splitlines()[len(written) :]
+    assert sorted(json.loads(line)["name"] for line in rerun) == sorted(held)  # each on a line of its own
+    argv = [sys.executable, "-m", "reconciler", "plan", "--detailed-exitcode"]
+    planned = subprocess.run(argv, check=False, cwd=repo, env=env, capture_output=True, timeout=120)
+    assert planned.returncode == 0, planned.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler.api import TargetClient
-from reconciler.apply import ApplyInterrupted, ApplyReport, Outcome, apply_plan
+from reconciler.apply import ApplyInterrupted, ApplyReport, ApplyStopped, Outcome, apply_plan
 from reconciler.audit import AuditLog, current_actor, current_commit
 from reconciler.cli.common import (
     DEFAULT_DIRECTORY,
@@ -204,15 +204,17 @@ def _execute(
     progress = _Progress(output, total)
 
     def on_outcome(outcome: Outcome) -> None:
-        if audit is not None:
-            audit.record(outcome)
-        progress.show(outcome)
+        try:
+            if audit is not None:
+                audit.record(outcome)
+        finally:  # shown whether or not its line could be written: then this is the only account of it
+            progress.show(outcome)
 
     try:
         report = apply_plan(plan, client, parallelism=parallelism, on_outcome=on_outcome)
-    except ApplyInterrupted as interrupted:
+    except (ApplyInterrupted, ApplyStopped) as stopped:
         progress.finish()
-        output.info(_summary(interrupted.report))
+        output.info(_summary(stopped.report))
         raise
     finally:
         progress.finish()
