@@ -102,9 +102,15 @@ def parse_completion(answer: Mapping[str, Any], *, host: str) -> Completion:
     refused = content is None and isinstance(refusal, str) and bool(refusal)
     if refused:  # OpenAI's declined answer: no content, the model's words in `refusal`
         content = refusal
+    listed = message.get("tool_calls")
+    if listed is not None and not isinstance(listed, list):  # a text or an object would be read as calls
+        raise ServerError(
+            f"the LLM gateway at {host} sent `tool_calls` that is not a list of calls; is this an OpenAI-compatible "
+            "gateway?"
+        )
     calls = []
     seen: set[str] = set()
-    for index, call in enumerate(message.get("tool_calls") or []):
+    for index, call in enumerate(listed or []):
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise ServerError(f"the LLM gateway at {host} sent tool call {index} without a function name")

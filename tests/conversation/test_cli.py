@@ -1089,3 +1089,26 @@ def test_ctrl_c_while_reconciler_test_waits_for_the_gateway_ends_the_run_at_once
         silent.close()
     assert process.returncode == 130, err
     assert err.decode().rstrip().endswith("error: interrupted")
+
+
+@pytest.mark.parametrize("tool_calls", [5, True, "get_order_status", {"name": "get_order_status"}])
+def test_a_gateway_whose_tool_calls_are_not_a_list_is_said_so_not_an_internal_error(
+    scripted_gateway: Any, project: Path, run: Any, tool_calls: Any
+) -> None:
+    """An OpenAI-compatible gateway that answers `tool_calls` as something other than a list (or null) is not
+    speaking the API: chat says which gateway and what was wrong, as for an answer without `choices`, exit 1,
+    and the transcript keeps the turn (`gateway_error`). A number stopped chat with "internal error (TypeError
+    ...); this is a bug in reconciler" and no transcript of the turn; a text or an object was read as a list of
+    calls, and said a call "without a function name"."""
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": tool_calls}}]}
+    gateway = scripted_gateway([(200, answer, {})])
+    result = run("chat", "-m", "where is 123?", "--transcript", "t.json")
+    assert result.code == 1, result.output
+    host = gateway.url.removeprefix("http://")
+    assert (
+        f"the LLM gateway at {host} sent `tool_calls` that is not a list of calls; is this an OpenAI-compatible "
+        "gateway?"
+    ) in result.err, result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    [turn] = json.loads((project / "t.json").read_text(encoding="utf-8"))["turns"]
+    assert (turn["stop_reason"], turn["tool_calls"]) == ("gateway_error", [])
