@@ -3,7 +3,7 @@
     POST /tools/{name}            the invocation → {output, status: "success", metadata} | {status: "error", …}
     GET  /api/v1/tools/registry   the served tools: name, version (digest), status, capabilities
     GET  /healthz, /readyz        200 once ready; /readyz answers 503 while the service drains, or while its
-                                  audit log cannot be written (audit.py)
+                                  audit log cannot be written or is not keeping up (audit.py)
     GET  /metrics                 Prometheus text format
 
 With a caller secret (`auth.py`), every path but /healthz, /readyz and /metrics answers 401 to a caller that
@@ -93,14 +93,14 @@ async def answer_invocation(
     except ToolError as error:
         outcome = Outcome("error", None, error.code, error.message)
         parameters = payload.get("parameters") if isinstance(payload, dict) else None
-        _account(service, name, _ids(payload), parameters, outcome)
+        await _account(service, name, _ids(payload), parameters, outcome)
         return _status(outcome), _dumps(outcome.answer())
     outcome = await service.runtime.invoke(invocation)
     encoded = _encoded(outcome)
     if encoded is None:  # an output JSON cannot hold: a handler's bug, or an upstream's answer nested too deep
         outcome = unwritable(outcome, name)
         encoded = _dumps(outcome.answer())
-    _account(service, name, (invocation.conversation_id, invocation.user_id), invocation.parameters, outcome)
+    await _account(service, name, (invocation.conversation_id, invocation.user_id), invocation.parameters, outcome)
     return _status(outcome), encoded
 
 
@@ -123,13 +123,16 @@ def create_app(service: Service) -> ASGIApp:
         )
 
     async def readyz(request: Request) -> Response:
-        if service.audit.failing and not service.audit.recover():
+        if service.audit.behind:  # its file system keeps the writer waiting: calls go to a replica that keeps up
+            return JSONResponse({"status": "not ready", "reason": "the audit log is not keeping up"}, 503)
+        if service.audit.failing and not await service.audit.probe():
             # calls it cannot audit go to another replica (audit.py); polling this tries the log again
             return JSONResponse({"status": "not ready", "reason": "the audit log cannot be written"}, 503)
         ok = service.ready and not service.draining
         return JSONResponse({"status": "ready" if ok else "not ready"}, 200 if ok else 503)
 
     async def metrics(request: Request) -> Response:
+        service.metrics.audit_failures = service.audit.failures  # lines lost while nothing was answered too
         return Response(service.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @asynccontextmanager
@@ -250,13 +253,15 @@ def _json_headers(length: int) -> list[tuple[bytes, bytes]]:
     return [(b"content-length", str(length).encode()), (b"content-type", b"application/json")]
 
 
-def _account(
+async def _account(
     service: Service, name: str, ids: tuple[str | None, str | None], parameters: Any, outcome: Outcome
 ) -> None:
     known = name in service.runtime.tools
     service.metrics.record(name if known else UNKNOWN, outcome)
-    if not service.audit.write(audit_record(name, ids[0], ids[1], parameters, outcome)):
-        service.metrics.audit_failures += 1  # the answer goes back all the same: the call has happened
+    # written by the audit log's thread, waited for up to audit.LINE_WAIT; the answer goes back all the same,
+    # whether or not the line could be written: the call has happened
+    await service.audit.log(audit_record(name, ids[0], ids[1], parameters, outcome))
+    service.metrics.audit_failures = service.audit.failures
 
 
 def _ids(payload: Any) -> tuple[str | None, str | None]:

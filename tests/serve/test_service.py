@@ -458,3 +458,52 @@ def test_nan_or_infinity_is_never_answered_as_null(serving: Callable[..., Servin
     assert (text.status_code, text.json()["output"]) == (200, '{"ratio": NaN, "n": 1}')
     null = post(service.url, "check_inventory", {"parameters": {"sku": "a"}, "user_id": "U"})
     assert (null.status_code, null.json()["output"]) == (200, {"n": None})
+
+
+def test_an_audit_log_that_stops_taking_lines_stops_no_call_and_readiness_says_so(
+    serving: Callable[..., Serving], upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network file system whose server stops answering blocks each write until it is back (simulated: a FIFO
+    whose reader stops reading, with a one-page pipe that a dozen lines fill). Written on the event loop, the
+    first line that did not fit stopped every call and /healthz with it, for as long as the reader was away. Now
+    a call waits for its line at most LINE_WAIT, /healthz answers, /readyz says the log is not keeping up, and
+    once the reader is back every line arrives, in order, and readiness comes back."""
+    import fcntl
+    import os
+    import select
+    import time
+
+    from reconciler.serve import audit as audit_module
+
+    monkeypatch.setattr(audit_module, "LINE_WAIT", 0.2)  # the test's calls need not wait the whole second
+    fifo = tmp_path / "audit.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ (Linux): the smallest pipe, one page
+        service = serving([check_tool(upstream)], audit=fifo)
+        calls = 24
+        with httpx.Client(base_url=service.url, timeout=60) as client:  # hang guards, not times to meet
+            for number in range(calls):
+                body = {"parameters": {"sku": f"S-{number}"}, "conversation_id": f"C-{number}", "user_id": "U"}
+                assert client.post("/tools/check_inventory", json=body).status_code == 200
+            assert client.get("/healthz").status_code == 200
+            deadline = time.monotonic() + 60
+            while (ready := client.get("/readyz")).status_code == 200 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert (ready.status_code, ready.json()) == (
+                503,
+                {"status": "not ready", "reason": "the audit log is not keeping up"},
+            )
+            received = b""
+            while received.count(b"\n") < calls and time.monotonic() < deadline:  # the reader is back
+                if select.select([reader], [], [], 1)[0]:
+                    received += os.read(reader, 65536)
+            while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert client.get("/readyz").status_code == 200
+    finally:
+        os.close(reader)
+    lines = [json.loads(line) for line in received.splitlines()]
+    assert [line["conversation_id"] for line in lines] == [f"C-{number}" for number in range(calls)]
+    assert {line["event"] for line in lines} == {"tool.invocation"}  # none lost
