@@ -134,8 +134,11 @@ class AuditLog:
     @property
     def behind(self) -> bool:
         """Whether a line has waited for the writer thread longer than LINE_WAIT (a file system that blocks)."""
-        queue = self._queue
-        return bool(queue) and time.monotonic() - queue[0][1] > LINE_WAIT
+        try:
+            oldest = self._queue[0][1]
+        except IndexError:  # nothing waits (or the thread took the last line just now)
+            return False
+        return time.monotonic() - oldest > LINE_WAIT
 
     async def log(self, record: dict[str, Any]) -> bool:
         """`write`, by the writer thread: False when the line could not be written, or was lost for want of room;
