@@ -46,6 +46,7 @@ from typing import Any
 
 import orjson
 
+from reconciler.api.threads import threads_leave_ctrl_c_to_main
 from reconciler.audit import open_for_append
 from reconciler.compile.payload import canonical_bytes, canonical_json
 from reconciler.errors import ConfigurationError
@@ -164,7 +165,8 @@ class AuditLog:
             self._queue.append((line, time.monotonic(), loop, done))
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_queued, name="audit-log", daemon=True)
-                self._writer.start()
+                with threads_leave_ctrl_c_to_main():  # a Ctrl-C is the main thread's, which stops the server
+                    self._writer.start()
             self._lock.notify()
         timer = loop.call_later(LINE_WAIT, _settle, done, True)  # late: written later, not lost
         try:
