@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from reconciler.compile.openapi.refs import RefError, SourceFile
-from reconciler.compile.openapi.schemas import SchemaConverter, not_a_schema
+from reconciler.compile.openapi.schemas import SchemaConverter, not_a_schema, written_at
+from reconciler.errors import Diagnostic
 
 LOCATIONS: Final = ("path", "query", "header", "cookie", "body")
 _ORDER: Final = {location: number for number, location in enumerate(LOCATIONS)}
@@ -145,6 +146,9 @@ def collect(
             keys = [(p, w) for p, w in keys if (p["in"], p["name"]) != (place, name)] + [(parameter, source)]
             continue
         if place == "body":
+            if "schema" not in parameter:  # (Swagger 2.0 requires it; without one the body would take anything)
+                message = "a body parameter needs a `schema` (Swagger 2.0 requires one): write the body's schema"
+                raise RefError(Diagnostic("error", written_at(parameter, (), source), message, "schema"))
             schema = own_schema(parameter, source, "the request body's `schema`")
             body = _body(schema, source, converter, parameter.get("required") is True, parameter)
             body.content_type = _sendable(_media(_consumes(operation, consumes)))
@@ -247,6 +251,10 @@ def _parameter(parameter: dict[str, Any], source: SourceFile, place: str) -> Inp
                     media_type, schema = str(found[0]), own_schema(found[1], source, "the parameter's `schema`")
     else:  # Swagger 2.0: the schema keywords sit on the parameter itself
         schema = {key: value for key, value in parameter.items() if key not in _SWAGGER_NOT_SCHEMA}
+        items = schema.get("items")
+        if "items" in schema and type(items) is not dict and not isinstance(items, (dict, bool)):
+            # (the schema made here is in no file: the error is placed at the parameter's own `items`)
+            raise not_a_schema(parameter, ("items",), items, source, "the parameter's `items`")
     if schema is None or schema == {}:
         schema = {"type": "string"}
     # (most parameters say nothing of their serialization: no binding is made for them)

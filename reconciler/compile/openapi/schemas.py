@@ -35,6 +35,7 @@ from reconciler.compile.openapi.cycles import CycleFinder, ReferenceGraph, ancho
 from reconciler.compile.openapi.definitions import DefinitionNames
 from reconciler.compile.openapi.refs import Files, NodeKey, RefError, Resolved, SourceFile
 from reconciler.errors import Diagnostic
+from reconciler.model import SourceLocation
 
 MAX_DEPTH: Final = 48
 MAX_NESTING: Final = 120
@@ -528,8 +529,7 @@ def not_a_schema(
     """The error for `found`, at `path` inside `container` (a mapping of `source`), which must be a schema and
     is not (a string, a number, a list, an empty value); `said`: what it is (by default, from `path`). The
     value is never quoted."""
-    at = _pointer_of(source.content, container)
-    where = source.locate((*at, *path)) if at is not None else source.locate(())
+    where = written_at(container, path, source)
     kind = "an empty value" if found is None else "a string" if isinstance(found, str) else "a list"
     if isinstance(found, (int, float)) and not isinstance(found, bool):
         kind = "a number"
@@ -543,6 +543,12 @@ def not_a_schema(
             "schema",
         )
     )
+
+
+def written_at(container: Any, path: tuple[str, ...], source: SourceFile) -> SourceLocation:
+    """Where `path` inside `container` (a mapping of `source`) was written: found only for an error."""
+    at = _pointer_of(source.content, container)
+    return source.locate((*at, *path)) if at is not None else source.locate(())
 
 
 def _pointer_of(content: Any, target: Any) -> tuple[str, ...] | None:
@@ -563,4 +569,4 @@ def _pointer_of(content: Any, target: Any) -> tuple[str, ...] | None:
     return None
 
 
-__all__ = ["Converted", "SchemaConverter", "not_a_schema"]
+__all__ = ["Converted", "SchemaConverter", "not_a_schema", "written_at"]

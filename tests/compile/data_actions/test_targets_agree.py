@@ -90,7 +90,7 @@ paths:
                 title: {type: string}
                 count: {type: integer}
                 ratio: {type: number}
-                on: {type: boolean}
+                active: {type: boolean}
                 labels: {type: array, items: {type: string}}
                 matrix: {type: array, items: {type: array, items: {type: integer}}}
                 address:

@@ -384,3 +384,36 @@ def test_a_dynamic_reference_is_followed_for_the_body_s_properties_and_their_dir
     answer = tool["outputSchema"]
     assert sorted(answer["properties"]) == ["id", "name", "owner"]
     assert list(answer["properties"]["owner"]["properties"]) == ["id", "name"]
+
+
+def test_a_swagger_parameter_s_items_that_is_not_a_schema_is_an_error_at_its_line(repo: Path, run: Any) -> None:
+    """Swagger 2.0 writes a parameter's schema keywords on the parameter itself; the error for its `items:
+    string` was put at line 1 of the file (the schema made of the parameter is in no file)."""
+    text = SWAGGER + (
+        "paths:\n  /a:\n    get:\n      operationId: getA\n      parameters:\n"
+        "        - name: q\n          in: query\n          type: array\n          items: string\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert _errors(result.output) == [
+        f"tools.d/api.yaml:{_line(text, 'items: string')}:11: error: the parameter's `items` is a string, not a "
+        "schema; a schema is a mapping (such as {type: string}) or true/false"
+    ], result.output
+
+
+def test_a_swagger_body_parameter_without_a_schema_is_an_error_at_its_line(repo: Path, run: Any) -> None:
+    """Swagger 2.0 requires a body parameter's `schema`; without one the tool's `body` took anything."""
+    text = SWAGGER + (
+        "paths:\n  /b:\n    post:\n      operationId: postB\n      parameters:\n"
+        "        - name: body\n          in: body\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    (repo / "tools.d" / "api.yaml").write_text(text)
+    result = run("validate")
+    assert result.code == 1, result.output
+    assert _errors(result.output) == [
+        f"tools.d/api.yaml:{_line(text, 'name: body')}:11: error: a body parameter needs a `schema` (Swagger 2.0 "
+        "requires one): write the body's schema"
+    ], result.output
