@@ -153,7 +153,9 @@ def _check_schema(schema: Any, max_parameters: int) -> list[Problem]:
         declared = definition.get("type") if isinstance(definition, dict) else None
         types = declared if isinstance(declared, list) else [declared] if declared is not None else []
         for kind in types:
-            if kind not in PARAMETER_TYPES:
+            # "null" beside a type is a nullable parameter (JSON Schema's; OpenAI's strict mode writes an optional
+            # field so), not a type of its own: validate takes it, as the registry must; alone, it is no parameter
+            if kind not in PARAMETER_TYPES and not (kind == "null" and len(types) > 1):
                 problems.append(
                     Problem(
                         "schema.parameter_type",

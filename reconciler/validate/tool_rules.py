@@ -400,7 +400,7 @@ def _check_parameters(tool: Tool, limits: Limits) -> Iterator[Diagnostic]:
         declared = spec.get("type")
         types = declared if isinstance(declared, list) else [declared] if declared is not None else []
         for kind in types:
-            if kind not in limits.parameter_types and kind != "null":
+            if kind not in limits.parameter_types and not (kind == "null" and len(types) > 1):  # nullable: beside one
                 hint = _type_hint(kind, limits.parameter_types)
                 yield Diagnostic(
                     "error",

@@ -349,3 +349,37 @@ def test_a_plan_made_with_tool_says_it_shows_only_part_of_the_changes(
     whole = run("plan")
     assert "--tool is in effect" not in whole.out + whole.err
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in whole.out  # tool_001's change, left out above
+
+
+def test_a_nullable_parameter_that_validate_accepts_the_registry_takes(
+    repo: Path, run: Run, emulator: RunningEmulator
+) -> None:
+    """`type: [string, "null"]` (a nullable parameter: JSON Schema's, and what OpenAI's strict mode asks of an
+    optional field) passed validate and plan, and the emulator's registry answered the create 422 ("type
+    'null'"): validate and the contract it checks disagreed. Both take it; a type outside the matrix still fails."""
+    (repo / "tools.d" / "note.yaml").write_text(
+        "name: take_note\ndescription: Takes a note.\nendpoint: https://tools.example.com/notes\n"
+        'schema:\n  type: object\n  properties:\n    note: {type: [string, "null"], description: The note}\n'
+        "  required: [note]\n",
+        encoding="utf-8",
+    )
+
+    validated = run("validate")
+    applied = run("apply", "--auto-approve")
+
+    assert validated.code == 0, validated.out
+    assert applied.code == 0, applied.err
+    [tool] = emulator.registry.all_tools()
+    assert tool["schema"]["properties"]["note"]["type"] == ["string", "null"]
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_parameter_of_type_null_alone_is_refused_by_validate_as_by_the_registry(repo: Path, run: Run) -> None:
+    (repo / "tools.d" / "note.yaml").write_text(
+        "name: take_note\ndescription: Takes a note.\nendpoint: https://tools.example.com/notes\n"
+        'schema:\n  type: object\n  properties:\n    note: {type: "null", description: Nothing}\n',
+        encoding="utf-8",
+    )
+    result = run("validate")
+    assert result.code == 1
+    assert "tools.d/note.yaml:7" in result.out and "unsupported type 'null'" in result.out, result.out

@@ -222,7 +222,7 @@ def test_a_good_tool_input_has_no_problems() -> None:
         ),
         ({"schema": {"type": "object", "required": ["a", "a"]}}, ("schema.invalid", "schema.required")),
         (
-            {"schema": {"type": "object", "properties": {"p": {"type": ["string", "null"]}}}},
+            {"schema": {"type": "object", "properties": {"p": {"type": "null"}}}},  # beside a type: nullable
             ("schema.parameter_type", "schema.properties.p.type"),
         ),
         ({"rateLimit": {"requestsPerMinute": 0}}, ("rateLimit.invalid", "rateLimit.requestsPerMinute")),
