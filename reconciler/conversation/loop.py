@@ -71,7 +71,7 @@ class ToolCallRecord:
     upstream_status: int | None = None
     model_call: int = 1
     """Which model answer of the turn asked for it (1-based)."""
-    output_withheld: Literal["too_large", "too_deep"] | None = None
+    output_withheld: Literal["too_large", "too_deep", "unreadable"] | None = None
     """Why an upstream's 2xx answer was not given to the model (`output` is then a note saying the call
     happened), as serve's answer metadata and audit line say it; None when it was given."""
 

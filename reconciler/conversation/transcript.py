@@ -3,7 +3,7 @@
 Arguments are redacted before they are written: a context parameter the model supplied itself (it may be a
 session token), an argument named like a secret, and any value of a sensitive variable or of a secret-named
 state entry become `(sensitive)`. Tool outputs are not written, only their outcome, and `output_withheld`
-(`too_large`, `too_deep`, else null) when the model was given a note instead of an upstream's 2xx answer.
+(`too_large`, `too_deep`, `unreadable`, else null) when the model was given a note instead of an upstream's 2xx answer.
 """
 
 from __future__ import annotations

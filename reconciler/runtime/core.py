@@ -110,6 +110,9 @@ class Runtime:
             if isinstance(output, _TooLarge):  # a 2xx answer past MAX_ANSWER_BYTES: the call happened all the same
                 note = withheld_note(tool.name, output.status, TOO_LARGE)
                 return Outcome("success", note, None, None, self._since(start), output.status, "too_large")
+            if isinstance(output, _Unreadable):  # a 2xx answer cut short or undecodable: the call happened too
+                note = withheld_note(tool.name, output.status, UNREADABLE)
+                return Outcome("success", note, None, None, self._since(start), output.status, "unreadable")
             return Outcome("success", output, latency_ms=self._since(start), upstream_status=_last(upstream))
         except ToolError as error:
             status = error.upstream_status if error.upstream_status is not None else _last(upstream)
@@ -254,7 +257,7 @@ class Runtime:
                             continue
                     else:
                         self.breakers.succeeded(key)
-                    if exc.status is not None and 200 <= exc.status < 300:
+                    if exc.status is not None and 200 <= exc.status < 300 and exc.kind != "TimeoutError":
                         # the upstream did the call (an order placed): an error would have a model place it again
                         upstream.append(exc.status)
                         return _TooLarge(exc.status)
@@ -267,6 +270,12 @@ class Runtime:
                 if attempt < attempts:
                     await self.clock.sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
                     continue
+                if exc.status is not None and 200 <= exc.status < 300:
+                    # the upstream answered 2xx, then its body broke off or could not be decoded: the call was
+                    # done (an order placed), and an error would have a model place it again (a timeout stays the
+                    # tool's timeout, as the invocation's own timer says it at the same deadline)
+                    upstream.append(exc.status)
+                    return _Unreadable(exc.status)
                 raise ToolError("UPSTREAM_ERROR", f"could not reach {key} ({exc.kind})") from None
             except Exception:
                 self.breakers.abandoned(key)  # not the upstream's doing (a bug): a probe must not stay out forever
@@ -294,6 +303,18 @@ TOO_LARGE = f"too large to pass on (more than {MAX_ANSWER_BYTES:,} bytes)"
 
 class _TooLarge:
     """What `_send` gives for a 2xx answer past MAX_ANSWER_BYTES (not an output a handler could return)."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+UNREADABLE = "unreadable (its body was cut short or could not be decoded)"
+
+
+class _Unreadable:
+    """What `_send` gives for a 2xx answer whose body broke off or could not be decoded."""
 
     __slots__ = ("status",)
 

@@ -117,7 +117,7 @@ class _Connection(asyncio.Protocol):
             if too_large:
                 self._fail("AnswerTooLarge", self.parser.get_status_code())
             else:
-                self._fail("ProtocolError")
+                self._fail("ProtocolError", self.parser.get_status_code() if self.headers_done else None)
             self.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -129,7 +129,8 @@ class _Connection(asyncio.Protocol):
             self.reusable = False
             self._complete()  # an answer with neither Content-Length nor chunks ends with its connection
         else:
-            self._fail("ProtocolError" if self.headers_done else "ConnectionLost")
+            status = self.parser.get_status_code() if self.headers_done else None  # a 2xx: the call was done
+            self._fail("ProtocolError" if self.headers_done else "ConnectionLost", status)
 
     # httptools' side
     def on_status(self, status: bytes) -> None:

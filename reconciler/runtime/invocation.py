@@ -85,7 +85,7 @@ class Outcome:
     message: str | None = None
     latency_ms: float = 0.0
     upstream_status: int | None = None
-    withheld: Literal["too_large", "too_deep"] | None = None
+    withheld: Literal["too_large", "too_deep", "unreadable"] | None = None
     """Set when an upstream's 2xx answer could not be passed on: `output` is then a note saying so (the call
     happened; an error would have a model repeat it), and the answer's metadata says `output_withheld`."""
 

@@ -64,7 +64,7 @@ class Unreachable(Exception):
     """The request did not get an answer. `kind` is one of a few names that do not depend on the client:
     ConnectError (no connection could be made), TimeoutError, ConnectionLost (closed or reset mid-exchange),
     ProtocolError (an answer that is not HTTP, or a body cut short), InvalidURL, AnswerTooLarge (a body past
-    MAX_ANSWER_BYTES; `status` is the status it came with)."""
+    MAX_ANSWER_BYTES). `status` is the status the answer came with, when one came before the failure."""
 
     def __init__(self, kind: str, status: int | None = None) -> None:
         super().__init__(kind)
@@ -165,7 +165,10 @@ class _AiohttpPool:
             ) as response:
                 if (response.content_length or 0) > MAX_ANSWER_BYTES:
                     raise Unreachable("AnswerTooLarge", response.status)
-                body = await _capped(response.content.iter_any(), response.status)
+                try:
+                    body = await _capped(response.content.iter_any(), response.status)
+                except self._errors as exc:  # the status came: the body broke off, or did not decode
+                    raise Unreachable(_aiohttp_kind(exc), response.status) from None
                 return Answer(response.status, body, response.charset)
         except self._errors as exc:
             raise Unreachable(_aiohttp_kind(exc)) from None
@@ -226,6 +229,8 @@ class _HttpxPool:
             response = await client.send(request, stream=True)
             try:
                 body = await _capped(response.aiter_bytes(), response.status_code)
+            except httpx.HTTPError as exc:  # the status came: the body broke off, or did not decode
+                raise Unreachable(_httpx_kind(exc), response.status_code) from None
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:

@@ -8,9 +8,9 @@
 the ids at 256: a caller must not be able to grow the log by a megabyte a line. The parameters appear only as
 the SHA-256 of their canonical JSON (sorted keys, no spaces, UTF-8: `compile.payload.canonical_json`), so a
 line can be matched to a known call without holding its values (null for a refused payload nested too deeply to
-be written as JSON). `output_withheld` is why a 2xx answer was not passed on (`too_large`, `too_deep`), as the
-answer's metadata says, or null. Each line is written when the invocation ends, before its answer goes back,
-so the file is complete once the service has exited.
+be written as JSON). `output_withheld` is why a 2xx answer was not passed on (`too_large`, `too_deep`,
+`unreadable`), as the answer's metadata says, or null. Each line is written when the invocation ends, before
+its answer goes back, so the file is complete once the service has exited.
 
 The lines are written by a thread of their own, never on the event loop: a write to a network file system (NFS,
 SMB) can block for seconds, or for as long as its server is away, and on the loop that would stop every call,

@@ -609,6 +609,30 @@ def test_a_retried_5xx_past_the_size_limit_is_retried_when_idempotent_as_a_short
     assert len(upstream.received) == 1  # POST: never repeated
 
 
+def test_a_2xx_answer_that_cannot_be_read_is_a_success_that_says_so_and_a_post_is_not_repeated(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """The upstream answered 201 (an order placed), but its body cannot be read (gzip that is not gzip: a proxy
+    that mangles it, or a body cut short). The call happened: as for a 2xx too large to pass on, the outcome is
+    a success whose output says so, never UPSTREAM_ERROR, which would have a model place the order again. A GET
+    is asked once more (repeating it is safe), and its readable answer is the output."""
+    upstream.headers = [("Content-Encoding", "gzip")]
+    upstream.answers = [(201, b"this is not gzip")]
+    outcome = call(Runtime([hand_written("order", upstream.url + "/orders")]), "order", {"sku": "a"})
+    assert (outcome.status, outcome.withheld, outcome.upstream_status) == ("success", "unreadable", 201)
+    assert outcome.output == (
+        "order was called and its upstream answered 201, but that answer is unreadable (its body was cut short "
+        "or could not be decoded); the call has happened"
+    )
+    assert len(upstream.received) == 1
+
+    upstream.received.clear()
+    upstream.answers = [(200, b"this is not gzip"), (200, gzip.compress(b'{"stock": 3}'))]
+    outcome = call(Runtime(openapi_tools(tmp_path, upstream.url)), "getUser", {"user": "u1"})
+    assert (outcome.status, outcome.output, outcome.withheld) == ("success", {"stock": 3}, None), outcome
+    assert len(upstream.received) == 2
+
+
 def test_an_answer_just_under_the_size_limit_is_read_whole(upstream: Upstream) -> None:
     text = "x" * (MAX_ANSWER_BYTES - 2)
     upstream.answers = [(200, gzip.compress(json.dumps(text).encode()))]
