@@ -3,8 +3,9 @@ client can hold a scripted conversation with it, and it checks tokens like the r
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from reconciler.emulator import RunningEmulator
 from reconciler.emulator.gateway import GatewayRequestError, complete
 
 Start = Callable[..., RunningEmulator]
+OpenClient = Callable[[RunningEmulator, str], openai.OpenAI]
 TOOLS: list[Any] = [
     {
         "type": "function",
@@ -42,12 +44,21 @@ def token_for(running: RunningEmulator) -> str:
     return token
 
 
-def client_for(running: RunningEmulator, api_key: str) -> openai.OpenAI:
-    base = running.url + GATEWAY_PATH.removesuffix("/chat/completions")
-    return openai.OpenAI(base_url=base, api_key=api_key, max_retries=0, timeout=10)
+@pytest.fixture
+def client_for() -> Iterator[OpenClient]:
+    """OpenAI clients of an emulator's gateway, closed at the end of the test. Left open, a client's pooled
+    connection was freed by the garbage collector at some later test, its socket's ResourceWarning raised there
+    (the openai client and its resources refer to each other: only a full collection frees them)."""
+    with contextlib.ExitStack() as stack:
+
+        def _open(running: RunningEmulator, api_key: str) -> openai.OpenAI:
+            base = running.url + GATEWAY_PATH.removesuffix("/chat/completions")
+            return stack.enter_context(openai.OpenAI(base_url=base, api_key=api_key, max_retries=0, timeout=10))
+
+        yield _open
 
 
-def test_the_openai_client_holds_a_scripted_conversation_with_tool_calls(start: Start) -> None:
+def test_the_openai_client_holds_a_scripted_conversation_with_tool_calls(start: Start, client_for: OpenClient) -> None:
     running = start(client_id="client", client_secret="s3cret-value")
     client = client_for(running, token_for(running))
     headers = {SCRIPT_HEADER: json.dumps(SCRIPT)}
@@ -82,7 +93,7 @@ def test_the_openai_client_holds_a_scripted_conversation_with_tool_calls(start: 
     assert second.choices[0].message.tool_calls is None
 
 
-def test_without_a_script_the_model_answers_plainly_without_tools(start: Start) -> None:
+def test_without_a_script_the_model_answers_plainly_without_tools(start: Start, client_for: OpenClient) -> None:
     running = start()
     client = client_for(running, "anything")
     answer = client.chat.completions.create(
@@ -95,7 +106,7 @@ def test_without_a_script_the_model_answers_plainly_without_tools(start: Start) 
     assert "hello there" in (answer.choices[0].message.content or "")
 
 
-def test_a_token_the_emulator_did_not_issue_is_refused(start: Start) -> None:
+def test_a_token_the_emulator_did_not_issue_is_refused(start: Start, client_for: OpenClient) -> None:
     running = start(client_id="client", client_secret="s3cret-value")
     client = client_for(running, "a-token-from-elsewhere")
     with pytest.raises(openai.AuthenticationError) as caught:
@@ -103,7 +114,7 @@ def test_a_token_the_emulator_did_not_issue_is_refused(start: Start) -> None:
     assert caught.value.status_code == 401
 
 
-def test_a_tool_result_that_answers_no_call_is_a_bad_request(start: Start) -> None:
+def test_a_tool_result_that_answers_no_call_is_a_bad_request(start: Start, client_for: OpenClient) -> None:
     running = start()
     client = client_for(running, "anything")
     with pytest.raises(openai.BadRequestError) as caught:
