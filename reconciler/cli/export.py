@@ -20,6 +20,7 @@ from reconciler.export import export_tools
 from reconciler.export_actions import export_actions
 from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm, Record
+from reconciler.words import counted
 
 HEADER = "# Exported from {target} by `reconciler export`.\n"
 
@@ -124,7 +125,7 @@ def export_command(
     clashes = [item.filename for item in exported if (out / item.filename).exists()]
     if clashes and not force:
         raise ConfigurationError(
-            f"{len(clashes)} files already exist in {out} (e.g. {clashes[0]}); pass --force to overwrite, "
+            f"{counted(len(clashes), 'file')} already exist in {out} (e.g. {clashes[0]}); pass --force to overwrite, "
             "or --out a new folder"
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -140,25 +141,26 @@ def export_command(
     if not_exported:
         names = one_line(", ".join(not_exported))  # the org's action names: one line, escaped
         output.info(
-            f"Not exported: {len(not_exported)} actions no tool definition can express as they are (only a POST "
-            f"of the inputs as JSON to an endpoint, in this repository's category, can be): {names}"
+            f"Not exported: {counted(len(not_exported), 'action')} no tool definition can express as they are "
+            f"(only a POST of the inputs as JSON to an endpoint, in this repository's category, can be): {names}"
         )
     if foreign:
         output.info(
-            f"Not exported: {len(foreign)} tools another repository manages (plan here would refuse them; "
+            f"Not exported: {counted(len(foreign), 'tool')} another repository manages (plan here would refuse them; "
             "export them from that repository): "
             + ", ".join(f"{item.document['name']} (managed by {owners[item.document['name']]!r})" for item in foreign)
         )
-    output.info(f"Exported {len(exported)} tools to {out}/ ({sum(not i.managed for i in exported)} unmanaged).")
+    unmanaged = sum(not item.managed for item in exported)
+    output.info(f"Exported {counted(len(exported), 'tool')} to {out}/ ({unmanaged} unmanaged).")
     if left_out:
         names = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
         output.info(
-            f"Left out {len(left_out)} tools no reconciler manages yet ({names}): "
+            f"Left out {counted(len(left_out), 'tool')} no reconciler manages yet ({names}): "
             "`reconciler export --all` writes them too, to adopt them."
         )
     if kept:
         names = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
-        output.info(f"Left {len(kept)} tools already defined in {out}/ as they are: {names}.")
+        output.info(f"Left {counted(len(kept), 'tool')} already defined in {out}/ as they are: {names}.")
     return 0
 
 

@@ -12,6 +12,7 @@ from reconciler.cli.common import directory_argument, load_desired
 from reconciler.cli.emulator import is_loopback, listen_failure
 from reconciler.cli.output import Output
 from reconciler.errors import ConfigurationError, InputError
+from reconciler.words import counted
 
 # Into the environment that runs this reconciler: there pip takes the installed one and adds its extra; in an
 # empty one, the name `reconciler` on PyPI is another project.
@@ -100,7 +101,7 @@ def serve_command(
         sys.stdout.flush()
         forwarded = sum(1 for t in tools.values() if t.name not in handlers and t.request is None)
         output.info(
-            f"{len(tools)} tools ({len(handlers)} with handlers, {forwarded} forwarded to their endpoint); "
+            f"{counted(len(tools), 'tool')} ({len(handlers)} with handlers, {forwarded} forwarded to their endpoint); "
             "SIGTERM or Ctrl-C stops after in-flight calls finish"
         )
         if auth is not None:

@@ -14,6 +14,7 @@ from reconciler.config import CONFIG_FILE, load_config, missing_settings
 from reconciler.desired import DesiredState
 from reconciler.errors import Diagnostic, InputError, one_line, sorted_diagnostics
 from reconciler.validate import check_serve
+from reconciler.words import counted
 
 GITHUB_ANNOTATION_LIMIT = 10
 
@@ -68,10 +69,7 @@ def validate_command(output: Output, directory: Path, output_format: str, strict
     warnings = len(diagnostics) - errors
     if output_format != "json":
         verdict = "invalid" if failed else "valid"
-        counts = ", ".join(
-            f"{n} {noun}{'' if n == 1 else 's'}"
-            for n, noun in ((tools, "tool"), (errors, "error"), (warnings, "warning"))
-        )
+        counts = ", ".join(counted(n, noun) for n, noun in ((tools, "tool"), (errors, "error"), (warnings, "warning")))
         output.info(f"{verdict}: {counts}")
     return 1 if failed else 0
 

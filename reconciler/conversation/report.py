@@ -14,17 +14,14 @@ from typing import Any
 from reconciler.conversation.runner import FileResult
 from reconciler.errors import Diagnostic
 from reconciler.redaction import one_line
+from reconciler.words import counted
 
 ALARM_WORDS = re.compile(r"fail|error|mismatch", re.IGNORECASE)
 FORMAT_VERSION = 1
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def passing_line(index: int, result: FileResult) -> str:
-    counts = f"({plural(len(result.conversation.turns), 'turn')}, {plural(result.tool_calls, 'tool call')})"
+    counts = f"({counted(len(result.conversation.turns), 'turn')}, {counted(result.tool_calls, 'tool call')})"
     line = one_line(f"ok    {result.spec.file} {counts}")
     if ALARM_WORDS.search(line):
         line = f"ok    conversation file #{index} {counts}"
@@ -67,7 +64,7 @@ def render_json(results: Sequence[FileResult], diagnostics: Sequence[Diagnostic]
 
 def summary(results: Sequence[FileResult]) -> str:
     bad = sum(not result.passed for result in results)
-    files = plural(len(results), "conversation")
+    files = counted(len(results), "conversation")
     return f"{files} passed" if not bad else f"{bad} of {files} failed"
 
 

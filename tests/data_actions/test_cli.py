@@ -216,7 +216,7 @@ def test_export_writes_definitions_that_plan_finds_unchanged(
 
     result = run("export", "--all", "--out", "exported")
     assert result.code == 0, result.output
-    assert "Not exported: 1 actions no tool definition can express as they are" in result.err
+    assert "Not exported: 1 action no tool definition can express as they are" in result.err
     assert "handmade" in result.err
     assert sorted(p.name for p in (repo / "exported").iterdir()) == ["check_inventory.yaml", "track_order.yaml"]
     exported = (repo / "exported" / "track_order.yaml").read_text()
@@ -557,7 +557,7 @@ def test_export_all_leaves_out_what_another_repository_manages(
     (repo / "tools.d" / "a.yaml").unlink()
     result = run("export", "--all", "--out", "exported")
     assert result.code == 0, result.output
-    assert "Not exported: 1 tools another repository manages" in result.err
+    assert "Not exported: 1 tool another repository manages" in result.err
     assert "check_inventory (managed by 'team-b')" in result.err
     assert not (repo / "exported").exists() or list((repo / "exported").iterdir()) == []
     assert run("plan", "--detailed-exitcode").code == 0

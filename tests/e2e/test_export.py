@@ -179,7 +179,7 @@ def test_export_beside_existing_files_writes_only_what_is_missing(
     exported = run("export", "--all", "--out", "tools.d")
     assert exported.code == 0, exported.err
     assert sorted(p.name for p in (repo / "tools.d").iterdir()) == ["by_hand.yaml", "everything.yaml"]
-    assert "Left 1 tools already defined in tools.d/ as they are: lookup." in exported.err
+    assert "Left 1 tool already defined in tools.d/ as they are: lookup." in exported.err
     assert (repo / "tools.d" / "everything.yaml").read_text() == SHORTHAND
     validated = run("validate")
     assert validated.code == 0, validated.output  # no duplicate names
@@ -214,7 +214,7 @@ def test_export_all_leaves_out_what_another_repository_manages(repo: Path, run: 
     (repo / "tools.d" / "lookup.yaml").unlink()
     result = run("export", "--all", "--out", "tools.d", "--force")
     assert result.code == 0, result.output
-    assert "Not exported: 1 tools another repository manages" in result.err
+    assert "Not exported: 1 tool another repository manages" in result.err
     assert "lookup (managed by 'team-b')" in result.err
     assert sorted(p.name for p in (repo / "tools.d").iterdir()) == ["by_hand.yaml"]
     plan = json.loads(run("plan", "--format", "json").out)
@@ -232,7 +232,7 @@ def test_export_without_all_names_the_unmanaged_tools_it_left_out(
     assert result.code == 0, result.output
     assert "Exported 0 tools to tools.d/ (0 unmanaged)." in result.err
     assert (
-        "Left out 1 tools no reconciler manages yet (by_hand): `reconciler export --all` writes them too, "
+        "Left out 1 tool no reconciler manages yet (by_hand): `reconciler export --all` writes them too, "
         "to adopt them." in result.err
     )
     assert list((repo / "tools.d").iterdir()) == []
@@ -293,7 +293,7 @@ def test_export_out_of_the_repository_reads_the_repositorys_config_whether_the_f
     for out in (fresh, made):
         result = run("export", "--out", str(out))
         assert result.code == 0, result.output
-        assert "Exported 1 tools" in result.err, result.err
+        assert "Exported 1 tool " in result.err, result.err
         assert sorted(p.name for p in out.iterdir()) == ["lookup.yaml"]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from reconciler.plan.model import Change, FieldChange, Plan, step
+from reconciler.words import plural
 
 HEADERS: dict[str, str] = {
     "create": "will be created",
@@ -153,7 +154,3 @@ def footnotes(plan: Plan) -> list[str]:
     if kept:
         notes.append(f"{kept} managed {plural(kept, plan.noun)} kept instead of destroyed.")
     return notes
-
-
-def plural(count: int, noun: str) -> str:
-    return noun if count == 1 else noun + "s"

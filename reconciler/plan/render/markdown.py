@@ -15,10 +15,10 @@ from reconciler.plan.render._shared import (
     attribute_rows,
     comments,
     encode,
-    plural,
     printable,
     summary_line,
 )
+from reconciler.words import plural
 
 MARKER = "<!-- reconciler-plan -->"
 COMMENT_LIMIT = 65_536
