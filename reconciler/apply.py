@@ -85,7 +85,14 @@ class ApplyReport:
         return [o for o in self.outcomes if o.status == "unknown"]
 
     def count(self, action: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == "ok" and o.change.action == action)
+        """The changes of this action this run made: not those it found already made by another writer."""
+        return sum(
+            1 for o in self.outcomes if o.status == "ok" and o.change.action == action and o.written is not False
+        )
+
+    @property
+    def made_by_another_writer(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "ok" and o.written is False]
 
     def raise_for_failures(self) -> None:
         if self.failed or self.not_attempted:

@@ -226,12 +226,17 @@ def _execute(
 
 
 def _summary(report: ApplyReport) -> str:
+    if report.failed or report.not_attempted or report.unknown:
+        return (
+            f"Apply incomplete: {len(report.failed)} failed, {len(report.unknown)} unknown, "
+            f"{len(report.not_attempted)} not attempted."
+        )
+    others = len(report.made_by_another_writer)
+    # a change another writer made (a concurrent apply) is done, but not by this run: counted apart, as its line says
+    found = f"; {others} found already made by another writer" if others else ""
     return (
         f"Apply complete! Resources: {report.count('adopt')} adopted, {report.count('create')} added, "
-        f"{report.count('update')} changed, {report.count('delete')} destroyed."
-        if not (report.failed or report.not_attempted or report.unknown)
-        else f"Apply incomplete: {len(report.failed)} failed, {len(report.unknown)} unknown, "
-        f"{len(report.not_attempted)} not attempted."
+        f"{report.count('update')} changed, {report.count('delete')} destroyed{found}."
     )
 
 

@@ -193,6 +193,19 @@ def test_two_applies_at_once_each_log_only_what_they_wrote(repo: Path, start: Ca
         for entry in log:
             if entry["written"] is False:
                 assert "another writer" in entry["note"]
+    # each summary counts what its own run made, and names apart what it found made by the other run (a run that
+    # planned after the other finished has nothing to do, and no summary of writes)
+    pattern = re.compile(
+        r"Resources: 0 adopted, (\d+) added, 0 changed, 0 destroyed(?:; (\d+) found already made by another writer)?\."
+    )
+    added = 0
+    for (_, stderr), log in zip(results, logs, strict=True):
+        match = pattern.search(stderr)
+        assert (match is not None) == bool(log), stderr
+        if match is not None:
+            added += int(match[1])
+            assert int(match[2] or 0) == sum(1 for entry in log if entry["written"] is False), stderr
+    assert added == 12
 
 
 def test_a_wait_for_the_rate_limit_is_said_on_stderr(
