@@ -50,6 +50,7 @@ def test_installs_the_actions_own_checkout_unless_told_otherwise() -> None:
     install = action_step("install")
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert 'spec="${PACKAGE_SPEC:-$ACTION_PATH}"' in install["run"]
+    assert install["env"]["RECONCILER_PURE_PYTHON"] == "1"  # no ~30 s C build in every job (setup.py)
     setup = action_step("python")
     assert setup["uses"].startswith("actions/setup-python@")
     assert setup["with"]["update-environment"] is False  # the caller's Python stays as it was

@@ -201,6 +201,9 @@ def test_installs_the_reconciler_from_the_repository(name: str) -> None:
     assert "python -m pip install ." in runs(workflow).splitlines()
     setup = [s for s in all_steps(workflow) if s.get("uses") == SETUP_PYTHON]
     assert setup and all(s["with"]["python-version"] == "3.11" for s in setup)
+    # the C build of the OpenAPI compiler (setup.py) would cost every job ~30 s to save it milliseconds
+    installs = [s for s in all_steps(workflow) if "pip install ." in s.get("run", "")]
+    assert installs and all(s.get("env", {}).get("RECONCILER_PURE_PYTHON") == "1" for s in installs), installs
 
 
 # --- ci.yml --------------------------------------------------------------------------------------------------
