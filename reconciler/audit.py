@@ -68,6 +68,31 @@ def _ends_a_line(path: Path) -> bool:
         return True
 
 
+class LineAppender:
+    """Writes whole lines to a descriptor, for both audit logs (apply's and serve's). Not through a buffer: a line
+    that failed must not be written later, ahead of the next one, by a flush that finds room again. A line cut
+    short by a failure (the file reached its size limit midway) is ended, so the next line starts on its own."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.torn = False
+        """The last write broke off mid-line."""
+
+    def append(self, line: bytes) -> OSError | None:
+        """Writes `line` whole, or says why not."""
+        data = b"\n" + line if self.torn else line
+        written = 0
+        try:
+            while written < len(data):  # a regular file takes all at once; a pipe may take it in parts
+                written += os.write(self.descriptor, data[written:])
+        except OSError as exc:
+            if written:
+                self.torn = data[written - 1 : written] != b"\n"
+            return exc
+        self.torn = False
+        return None
+
+
 class AuditLog:
     """Appends one record per outcome; safe to call from the apply threads. Each line passes through `scrub`
     (a server's error may echo the payload, secrets included)."""
@@ -83,7 +108,7 @@ class AuditLog:
     ) -> None:
         self.scrub = scrub
         self.descriptor = descriptor
-        self._torn = False
+        self._lines = LineAppender(descriptor)
         self.actor = actor
         self.commit = commit
         self.target = target
@@ -107,7 +132,7 @@ class AuditLog:
         os.set_blocking(descriptor, True)
         log = cls(descriptor, actor=actor, commit=commit, target=target, scrub=scrub)
         log.path = path
-        log._torn = not _ends_a_line(path)  # an earlier run's last line cut short (its disk filled up)
+        log._lines.torn = not _ends_a_line(path)  # an earlier run's last line cut short (its disk filled up)
         return log
 
     def record(self, outcome: Outcome) -> None:
@@ -131,7 +156,7 @@ class AuditLog:
         }
         line = self.scrub(json.dumps(entry, sort_keys=True))
         with self.lock:
-            error = self._append((line + "\n").encode("utf-8"))
+            error = self._lines.append((line + "\n").encode("utf-8"))
         if error is not None:  # a full disk mid-run: the change happened; not a path given wrong
             reason = errno.errorcode.get(error.errno or 0, type(error).__name__)
             which = f"{change.action} {one_line(change.name)} ({outcome.status})"
@@ -140,22 +165,6 @@ class AuditLog:
                 f"{error.strerror or 'no detail'})",
                 which,
             )
-
-    def _append(self, line: bytes) -> OSError | None:
-        """Writes `line` whole, or says why not. Not through a buffer: a line that failed must not be written
-        later, ahead of the next one, by a flush that finds room again. A line cut short by the failure (the file
-        reached its size limit midway) is ended, so the next line starts on a line of its own."""
-        data = b"\n" + line if self._torn else line
-        written = 0
-        try:
-            while written < len(data):
-                written += os.write(self.descriptor, data[written:])
-        except OSError as exc:
-            if written:
-                self._torn = data[written - 1 : written] != b"\n"
-            return exc
-        self._torn = False
-        return None
 
     def close(self) -> None:
         # every line was written as it was recorded, or its failure raised: a close has nothing left to write,

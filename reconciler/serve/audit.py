@@ -47,7 +47,7 @@ from typing import Any
 import orjson
 
 from reconciler.api.threads import threads_leave_ctrl_c_to_main
-from reconciler.audit import open_for_append
+from reconciler.audit import LineAppender, open_for_append
 from reconciler.compile.payload import canonical_bytes, canonical_json
 from reconciler.errors import ConfigurationError
 from reconciler.runtime import Outcome
@@ -107,7 +107,7 @@ class AuditLog:
         self._descriptor: int | None = None
         self.lost = 0
         """Lines not written since the last one that was (0 while writes succeed)."""
-        self._torn = False  # a write broke off mid-line: the next line starts on a line of its own
+        self._lines: LineAppender | None = None
         self.failures = 0
         """Lines lost since the start (reconciler_audit_write_failures_total)."""
         # the writer thread's queue: (the line, or None to try the gap line; when it was queued; the loop and the
@@ -127,6 +127,7 @@ class AuditLog:
                 raise
             os.set_blocking(descriptor, True)  # a line waits for a slow reader rather than fail
             self._descriptor = descriptor
+            self._lines = LineAppender(descriptor)
 
     @property
     def failing(self) -> bool:
@@ -226,18 +227,8 @@ class AuditLog:
         return True
 
     def _append(self, line: bytes) -> OSError | None:
-        assert self._descriptor is not None
-        data = b"\n" + line if self._torn else line
-        written = 0
-        try:
-            while written < len(data):  # a regular file takes all at once; a pipe may take it in parts
-                written += os.write(self._descriptor, data[written:])
-        except OSError as exc:
-            if written:
-                self._torn = data[written - 1 : written] != b"\n"
-            return exc
-        self._torn = False
-        return None
+        assert self._lines is not None
+        return self._lines.append(line)
 
     def _failed(self, error: OSError | None) -> None:
         with self._lock:
