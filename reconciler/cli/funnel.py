@@ -18,6 +18,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -82,7 +83,19 @@ def _os_message(exc: OSError) -> str:
     reason = exc.strerror or type(exc).__name__
     if exc.filename is None:
         return f"{reason}; check the paths you passed"
-    return f"cannot write or read {os.fsdecode(exc.filename)}: {reason}; check the path and its permissions"
+    name = os.fsdecode(exc.filename)
+    blocker = _file_in_the_way(Path(name)) if isinstance(exc, (FileExistsError, NotADirectoryError)) else None
+    if blocker is not None:  # the OS says "File exists" or "Not a directory", naming neither the file nor the fix
+        return f"cannot write or read {name}: {blocker} is a file, not a folder; give another path, or move that file"
+    return f"cannot write or read {name}: {reason}; check the path and its permissions"
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first part of `path` that is a file where the path needs a folder (None: none is, or it cannot tell)."""
+    for part in [*reversed(path.parents), path]:
+        if part.exists() and not part.is_dir():
+            return part
+    return None
 
 
 def _where(exc: BaseException) -> str:
