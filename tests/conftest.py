@@ -27,7 +27,16 @@ settings.register_profile(
     database=None,
     print_blob=True,
 )
-settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+# explore's parent is Hypothesis's own default, named: with CI set (every CI system, the weekly workflow's
+# runner too), Hypothesis makes its `ci` profile the default, which derandomizes and keeps no database.
+settings.register_profile(
+    "explore",
+    parent=settings.get_profile("default"),
+    derandomize=False,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # A shell ignores Ctrl-C in what it starts in the background (`pytest &`, a CI agent's non-interactive shell), and
