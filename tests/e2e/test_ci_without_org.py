@@ -38,6 +38,7 @@ def test_apply_and_export_in_ci_without_an_org_are_refused_before_anything_start
     assert result.code == 1
     assert result.err.startswith(f"error: {REFUSED}")
     assert "this is a CI run (CI is set)" in result.err
+    assert "GENESYS_CLOUD_CLIENT_ID, GENESYS_CLOUD_CLIENT_SECRET and GENESYS_CLOUD_REGION" in result.err  # README's
     assert "pass --allow-local-registry (or RECONCILER_ALLOW_LOCAL_REGISTRY=1)" in result.err
     assert "Traceback" not in result.err
     assert not (ci / ".reconciler").exists()  # no local registry was started, nothing was written
