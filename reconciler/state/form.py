@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from reconciler.errors import ServerError
 from reconciler.model import Tool
 from reconciler.state.record import Record
@@ -19,6 +21,10 @@ class DesiredTool:
     source: str
 
 
+_TYPE_LIST = b'"type":['
+"""How a `type` list starts in orjson's compact JSON (no other text can hold it: a quote inside a string is \\")."""
+
+
 def in_live_order(desired: Any, live: Any) -> Any:
     """`desired` with each `type` list written in the order the live value at the same place has, where the two
     name the same types: JSON Schema reads `[string, "null"]` and `["null", string]` alike, so a tools.d that
@@ -26,6 +32,11 @@ def in_live_order(desired: Any, live: Any) -> Any:
     where a list moves; anything else is `desired` as it is."""
     if desired == live:  # nearly every payload of a plan: nothing to walk (`==` cannot make a change unseen)
         return desired
+    try:
+        if _TYPE_LIST not in orjson.dumps(desired):  # no type list to reorder: a C scan of µs, cheaper than the walk
+            return desired
+    except orjson.JSONEncodeError:  # what orjson does not write (an integer past 64 bits): the walk decides
+        pass
     if isinstance(desired, dict) and isinstance(live, Mapping):
         changed: dict[str, Any] | None = None
         for key, value in desired.items():

@@ -256,3 +256,15 @@ def test_a_type_list_of_other_names_is_a_change() -> None:
         [tool(schema={"type": "object", "properties": {"a": {"type": ["null", "integer"]}}})], [live]
     ).changes
     assert "schema.properties.a.type" in [f.path for f in change.fields]
+
+
+def test_a_type_list_is_taken_in_live_order_beside_a_value_orjson_cannot_write() -> None:
+    """The reorder first asks orjson whether a payload holds a type list at all; an integer past 64 bits (a
+    `maximum` written out in full) makes orjson refuse, and the walk must still decide."""
+    from reconciler.state.form import in_live_order
+
+    desired = {"properties": {"n": {"type": ["null", "integer"], "maximum": 10**30}}}
+    live = {"properties": {"n": {"type": ["integer", "null"], "maximum": 10**30}}, "description": "d"}
+    assert in_live_order(desired, live) == {"properties": {"n": {"type": ["integer", "null"], "maximum": 10**30}}}
+    plain = {"properties": {"n": {"type": "integer"}}}
+    assert in_live_order(plain, live) is plain  # nothing to reorder: the payload itself, not a copy
