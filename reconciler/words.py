@@ -11,3 +11,9 @@ def plural(count: int, noun: str) -> str:
 def counted(count: int, noun: str) -> str:
     """`count` and its noun: "1 tool", "0 tools", "3 tools"."""
     return f"{count} {plural(count, noun)}"
+
+
+def listed(names: list[str], limit: int = 10) -> str:
+    """The first `limit` names, then how many more: "a, b, c and 7 more" (a message stays one readable line)."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

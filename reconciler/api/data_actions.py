@@ -38,6 +38,7 @@ from reconciler.errors import (
 from reconciler.model import SourceLocation
 from reconciler.state import DataActionsForm, Form, Record
 from reconciler.state.data_actions import normalized_action
+from reconciler.words import listed
 
 ACTIONS_PATH = "/api/v2/integrations/actions"
 INTEGRATIONS_PATH = "/api/v2/integrations"
@@ -213,7 +214,7 @@ def resolve_integration(client: DataActionsClient, wanted: str, where: SourceLoc
     chosen = by_id or found
     if not chosen:
         usable = sorted(str(i.get("name")) for i in every if _type_of(i) == WEB_SERVICES_TYPE)
-        named = ", ".join(usable[:10]) + (f" and {len(usable) - 10} more" if len(usable) > 10 else "")
+        named = listed(usable)
         there = f" (its Web Services Data Actions integrations: {named})" if usable else ""
         raise refused(
             f"integration {wanted!r}: no integration of that name or id in this org{there}; create a Web Services "

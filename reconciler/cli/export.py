@@ -20,7 +20,7 @@ from reconciler.export import export_tools
 from reconciler.export_actions import export_actions
 from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm, Record
-from reconciler.words import counted
+from reconciler.words import counted, listed
 
 HEADER = "# Exported from {target} by `reconciler export`.\n"
 
@@ -153,13 +153,13 @@ def export_command(
     unmanaged = sum(not item.managed for item in exported)
     output.info(f"Exported {counted(len(exported), 'tool')} to {out}/ ({unmanaged} unmanaged).")
     if left_out:
-        names = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
+        names = listed(left_out)
         output.info(
             f"Left out {counted(len(left_out), 'tool')} no reconciler manages yet ({names}): "
             "`reconciler export --all` writes them too, to adopt them."
         )
     if kept:
-        names = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
+        names = listed(kept)
         output.info(f"Left {counted(len(kept), 'tool')} already defined in {out}/ as they are: {names}.")
     return 0
 

@@ -27,6 +27,7 @@ from reconciler.plan import (
 )
 from reconciler.redaction import one_line
 from reconciler.state import DataActionsForm, Record
+from reconciler.words import listed
 
 
 @dataclass
@@ -134,7 +135,7 @@ def targeting_warning(only: tuple[str, ...]) -> str | None:
     if not only:
         return None
     names = sorted(set(only))
-    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    shown = listed(names)
     return (
         f"--tool is in effect: this plan covers only {shown}; changes tools.d makes to other tools are neither "
         "shown nor applied: plan without --tool for the whole picture"

@@ -16,6 +16,7 @@ from reconciler.plan.model import ACTION_ORDER, Action, Change, Plan, address
 from reconciler.redaction import one_line
 from reconciler.state import TOOLS_FORM, DesiredTool, Form, Record
 from reconciler.state.tools import IGNORABLE_FIELDS, desired_payload, has_drifted, live_input
+from reconciler.words import counted, listed
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,10 @@ def _moves_left(
             )
         left = [name for name in names if name not in desired_names]
         if left:
-            shown = ", ".join(one_line(name) for name in left[:5]) + (", ..." if len(left) > 5 else "")
+            shown = listed([one_line(name) for name in left], limit=5)
             many = len(left) > 1
             said.append(
-                f"previously_managed_by: {len(left)} {noun}{'s' if many else ''} managed by '{one_line(owner)}' "
+                f"previously_managed_by: {counted(len(left), noun)} managed by '{one_line(owner)}' "
                 f"that tools.d does not name {'stay' if many else 'stays'} that owner's ({shown}); only what "
                 "tools.d names is moved"
             )

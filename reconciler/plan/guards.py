@@ -16,6 +16,7 @@ from reconciler.model import Tool
 from reconciler.plan.model import Plan
 from reconciler.redaction import one_line
 from reconciler.state import TOOLS_FORM, Form, Record
+from reconciler.words import counted
 
 ALLOW_MASS_DELETE = "--allow-mass-delete"
 DEFAULT_OWNER = "reconciler"
@@ -63,7 +64,7 @@ def shared_owner_refusal(plan: Plan, *, owner_named: bool, shared: bool, config_
         return None
     where = f"in {config_file}" if config_file else "in a reconciler.yaml at the repository root"
     return (
-        f"the plan deletes {deletes} {plan.noun}{'s' if deletes > 1 else ''} managed by the default owner "
+        f"the plan deletes {counted(deletes, plan.noun)} managed by the default owner "
         f"'{DEFAULT_OWNER}', which every repository that does not set managed_by shares on this org: they may be "
         f"another repository's. Set managed_by {where}: `managed_by: {DEFAULT_OWNER}` if this repository is the "
         "only one on this org that leaves it unset (its tools keep their owner), or a name of its own "

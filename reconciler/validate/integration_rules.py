@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from reconciler.config import Config
 from reconciler.errors import Diagnostic
 from reconciler.model import SourceLocation, Tool
+from reconciler.words import listed
 
 SHOWN = 3
 """Tool names shown per host."""
@@ -52,7 +53,7 @@ def _origin(tool: Tool) -> str:
 def _hosts(found: dict[str, list[str]]) -> str:
     said = []
     for host, names in sorted(found.items()):
-        shown = ", ".join(sorted(names)[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+        shown = listed(sorted(names), SHOWN)
         said.append(f"{host}: {shown}")
     return "; ".join(said)
 
