@@ -141,7 +141,8 @@ class ApplyStopped(ApplyError):
         unwritten = len(unrecorded)
         super().__init__(
             f"{unrecorded[0].reason}, so the apply stopped: no change was started after it, and those in flight "
-            f"finished; {counted(unwritten, 'outcome')} {'has' if unwritten == 1 else 'have'} no line there (each is shown above). "
+            f"finished; {counted(unwritten, 'outcome')} {'has' if unwritten == 1 else 'have'} no line there "
+            "(each is shown above). "
             "Make room for the log and run `reconciler apply` again: it converges (`reconciler plan` shows what "
             "is left)",
             failures=[f"{o.change.action} {o.change.name}: {o.error}" for o in report.failed],
